@@ -1,0 +1,15 @@
+/* cmd: the subcommands of the switchsim CLI.  Each takes the arguments after its name
+ * (argv[0] is the subcommand name, as for getopt_long) and returns the process exit code:
+ * 0 success, 1 bad input or I/O failure, 2 usage.  Only sim/main.c exits. */
+#ifndef SWITCHSIM_CMD_H
+#define SWITCHSIM_CMD_H
+
+int cmd_run(int argc, char **argv);        /* sim/cmd_run.c: one simulated training step */
+int cmd_sweep(int argc, char **argv);      /* sim/cmd_sweep.c: every combination, one CSV row each */
+int cmd_merge(int argc, char **argv);      /* sim/cmd_sweep.c: merge part CSVs with equal headers */
+int cmd_summarize(int argc, char **argv);  /* sim/cmd_sweep.c: mean/stddev/min/max over seeds */
+int cmd_validate(int argc, char **argv);   /* sim/cmd_validate.c: built-in checks vs bounds and papers */
+int cmd_models(int argc, char **argv);     /* sim/cmd_models.c: list the model presets */
+int cmd_topology(int argc, char **argv);   /* sim/cmd_topology.c: write a torus platform XML */
+
+#endif

@@ -1,0 +1,21 @@
+/* errbuf: the caller-owned error message buffer that library code fills instead of printing or exiting.
+ * A libc-only leaf: any module in any folder may include it (STYLE.md section 4). */
+#ifndef SWITCHSIM_ERRBUF_H
+#define SWITCHSIM_ERRBUF_H
+
+#define ERRBUF_MSG_MAX 512
+
+typedef struct {
+    char msg[ERRBUF_MSG_MAX];   /* one line, no trailing newline; "" when no error */
+} errbuf;
+
+/* Formats the message into 'err' (truncating if needed; 'err' may be NULL) and returns -1,
+ * so a failing function can end with 'return errbuf_set(err, ...);'. */
+int errbuf_set(errbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Strict number parsing (SimGrid xbt_str_parse_*): the whole string must be one number, no
+ * leading/trailing junk, no overflow.  Return 0 and store into *out, or -1 leaving *out untouched. */
+int errbuf_parse_double(const char *s, double *out);
+int errbuf_parse_long(const char *s, long *out);
+
+#endif

@@ -1,0 +1,49 @@
+/* switchsim: predicts the training step time of Switch Transformer models on a TPU-like torus.
+ * This file only dispatches subcommands; it is the one place that exits. */
+#include "sim/cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *what;
+} COMMANDS[] = {
+    { "run",       cmd_run,       "simulate one training step and report where the time goes" },
+    { "sweep",     cmd_sweep,     "run every combination of the listed values, one CSV row each" },
+    { "merge",     cmd_merge,     "merge CSV files written by separate runs (headers must match)" },
+    { "summarize", cmd_summarize, "mean, stddev, min, max over seeds per configuration of a CSV" },
+    { "validate",  cmd_validate,  "run the built-in checks against analytical bounds and published figures" },
+    { "models",    cmd_models,    "list the model presets with parameter counts and FLOPs" },
+    { "topology",  cmd_topology,  "write a torus platform XML for a chip (tpuv2, tpuv3, tpuv4)" },
+};
+#define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: switchsim COMMAND [OPTIONS]    (switchsim COMMAND --help for its options)\n\n"
+                "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(fp, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].what);
+    fprintf(fp, "\nexit codes: 0 success, 1 bad input or I/O failure, 2 usage\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], COMMANDS[i].name) == 0)
+            exit(COMMANDS[i].fn(argc - 1, argv + 1));
+    fprintf(stderr, "switchsim: error: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
