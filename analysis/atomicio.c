@@ -1,0 +1,41 @@
+/* atomicio: temp file + rename writes. */
+#include "analysis/atomicio.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+int atomic_file_write(const char *path, atomic_writer write, const void *arg, errbuf *err)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= (int)sizeof tmp)
+        return errbuf_set(err, "%s: path too long", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return errbuf_set(err, "%s: cannot create temp file: %s", path, strerror(errno));
+    (void)fchmod(fd, 0644);                          /* mkstemp makes 0600 */
+    FILE *fp = fdopen(fd, "w");
+    if (fp == NULL) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return errbuf_set(err, "%s: %s", path, strerror(e));
+    }
+    int rc = write(fp, arg, err);
+    if (rc == 0 && ferror(fp))
+        rc = errbuf_set(err, "%s: write failed", path);
+    if (fclose(fp) != 0 && rc == 0)
+        rc = errbuf_set(err, "%s: write failed: %s", path, strerror(errno));
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = errbuf_set(err, "%s: cannot rename temp file: %s", path, strerror(errno));
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}

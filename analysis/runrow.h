@@ -1,0 +1,53 @@
+/* runrow: one row of the run/sweep CSV (the output contract, README "Output columns").
+ * Written by 'run --csv' and 'sweep', read back by 'merge', 'summarize' and --resume. */
+#ifndef SWITCHSIM_RUNROW_H
+#define SWITCHSIM_RUNROW_H
+
+#include <stdio.h>
+
+#include "sim/errbuf.h"
+
+typedef struct {
+    /* configuration */
+    char model[64];            /* preset name */
+    char platform[256];        /* platform file as given */
+    int cores;                 /* simulated cores */
+    int data;                  /* data-parallel ways n */
+    int model_par;             /* model-parallel ways m */
+    double experts_per_core;   /* E / n (a fraction when several cores share an expert) */
+    int top_k;                 /* 1 or 2 */
+    double capacity_factor;
+    int expert_capacity;       /* C, tokens per expert per group */
+    char routing[128];         /* router | uniform | zipf:S | hot:FRAC | trace:FILE */
+    char dispatch[16];         /* padded | exact */
+    char a2a[16];              /* direct | phased */
+    long seed;
+    long tokens_per_batch;
+    /* what the row covers */
+    char scope[8];             /* "step" (whole step) or "layer" (--per-layer rows) */
+    int layer;                 /* -1 for a step row; else 0-based layer, encoder then decoder */
+    char phase[8];             /* "all" for a step row; "fwd" or "bwd" for a layer row */
+    /* results */
+    double dropped_frac;       /* dropped choices / (tokens x k), over Switch layers */
+    double lb_loss;            /* mean load-balancing loss alpha*E*sum f_i P_i over Switch layers */
+    double a2a_bytes_per_core; /* bytes sent by one core in all all-to-alls of the scope (mean over cores) */
+    double step_time_s;        /* simulated time of the scope, seconds */
+    double compute_s;          /* dense + expert compute, mean per core, seconds */
+    double router_s;
+    double dispatch_combine_s;
+    double a2a_s;
+    double allreduce_s;
+    double idle_s;             /* waiting on other cores */
+    double examples_per_s;     /* sequences per second = batch sequences / step time */
+    double tflops_per_chip;    /* model FLOPs (fwd+bwd) per chip per second, 1e12 */
+    double sim_wall_s;         /* wall-clock seconds the simulation took (not deterministic) */
+} runrow;
+
+/* Column names in order, comma-separated, no newline. */
+const char *runrow_header(void);
+int runrow_ncols(void);
+/* Writes the header line / one row (doubles with %.9g so equal runs give equal bytes). */
+int runrow_write_header(FILE *fp);
+int runrow_write(FILE *fp, const runrow *r);
+
+#endif
