@@ -1,0 +1,384 @@
+/* switch: the Switch-layer kernels (see switch.h for every contract).  Plain loops over shapes, plus CBLAS
+ * sgemm for the router and the fast expert FFN.  No I/O, no SimGrid, no allocation. */
+#include "models/switch.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+/* Width of the F tiles the fast FFN converts from bf16 to fp32 before each sgemm.  A (D, TILE_F) fp32 tile
+ * is 0.8 MB at D = 768 and 2.1 MB at D = 2080: it stays in cache between its conversion and its use,
+ * so the conversion costs about a bf16 read and no extra memory write; 256 is also OpenBLAS's usual
+ * inner-dimension block, so the second sgemm (inner dimension TILE_F) runs at full speed.  Measured by
+ * tests/bench_kernels.c. */
+#define SWITCH_FFN_TILE_F 256
+
+/* gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), the tanh approximation (Hendrycks & Gimpel);
+ * the coefficient is part of that formula. */
+#define SWITCH_GELU_SQRT_2_OVER_PI 0.7978845608028654f
+#define SWITCH_GELU_CUBIC 0.044715f
+
+int switch_capacity(double cf, int N, int E, int min_capacity, int round_mode)
+{
+    if (!(cf > 0.0) || !isfinite(cf) || N < 1 || E < 1 || min_capacity < 0)
+        return -1;
+    if (round_mode != SWITCH_CAP_FLOOR && round_mode != SWITCH_CAP_ROUND)
+        return -1;
+    double v = (double)N * cf / (double)E;   /* MTF: int(group_size * capacity_factor / num_experts) */
+    v = (round_mode == SWITCH_CAP_FLOOR) ? floor(v) : nearbyint(v);  /* nearbyint: half to even */
+    int c = (v >= (double)N) ? N : (int)v;   /* compared before the cast, so no int overflow */
+    if (c < min_capacity)
+        c = min_capacity;
+    if (c > N)
+        c = N;
+    return c;
+}
+
+void switch_softmax_forward(float *probs, const float *logits, int N, int E)
+{
+    for (int n = 0; n < N; n++) {
+        const float *logits_n = logits + (size_t)n * E;
+        float *probs_n = probs + (size_t)n * E;
+        float maxval = logits_n[0];           /* subtract the row max so expf cannot overflow */
+        for (int e = 1; e < E; e++)
+            if (logits_n[e] > maxval)
+                maxval = logits_n[e];
+        double sum = 0.0;
+        for (int e = 0; e < E; e++) {
+            probs_n[e] = expf(logits_n[e] - maxval);
+            sum += (double)probs_n[e];
+        }
+        float inv = (float)(1.0 / sum);       /* sum >= 1: the max term is exp(0) */
+        for (int e = 0; e < E; e++)
+            probs_n[e] *= inv;
+    }
+}
+
+void switch_router_forward(float *logits, float *probs, const float *x, const float *w, int N, int D, int E)
+{
+    /* logits (N,E) = x (N,D) @ w (D,E), all fp32 */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, E, D, 1.0f, x, D, w, E, 0.0f, logits, E);
+    switch_softmax_forward(probs, logits, N, E);
+}
+
+void switch_router_forward_ref(float *logits, float *probs, const float *x, const float *w, int N, int D, int E)
+{
+    for (int n = 0; n < N; n++) {
+        const float *x_n = x + (size_t)n * D;
+        float *logits_n = logits + (size_t)n * E;
+        for (int e = 0; e < E; e++)
+            logits_n[e] = 0.0f;
+        for (int d = 0; d < D; d++) {
+            const float *w_d = w + (size_t)d * E;
+            float xv = x_n[d];
+            for (int e = 0; e < E; e++)
+                logits_n[e] += xv * w_d[e];
+        }
+    }
+    switch_softmax_forward(probs, logits, N, E);
+}
+
+void switch_router_forward_bf16(float *logits, float *probs, float *xf, const bf16 *x, const float *w,
+                                int N, int D, int E)
+{
+    bf16_array_to_f32(xf, x, (size_t)N * D);
+    switch_router_forward(logits, probs, xf, w, N, D, E);
+}
+
+void switch_jitter_forward(float *x, const gsl_rng *r, double eps, int N, int D)
+{
+    if (eps == 0.0)
+        return;
+    size_t len = (size_t)N * D;
+    for (size_t i = 0; i < len; i++) {
+        double u = gsl_rng_uniform(r);        /* [0,1) */
+        x[i] *= (float)(1.0 - eps + 2.0 * eps * u);
+    }
+}
+
+void switch_topk_forward(int *expert, float *gate, const float *probs, int N, int E, int k)
+{
+    for (int n = 0; n < N; n++) {
+        const float *probs_n = probs + (size_t)n * E;
+        int first = 0;                        /* strict '>' keeps the lower index on ties */
+        for (int e = 1; e < E; e++)
+            if (probs_n[e] > probs_n[first])
+                first = e;
+        if (k == 1) {
+            expert[n] = first;
+            gate[n] = probs_n[first];
+            continue;
+        }
+        int second = (first == 0) ? 1 : 0;   /* best of the others: top_1(gates * (1 - mask_1)) */
+        for (int e = second + 1; e < E; e++)
+            if (e != first && probs_n[e] > probs_n[second])
+                second = e;
+        float g1 = probs_n[first], g2 = probs_n[second];
+        float denom = g1 + g2 + SWITCH_TOP2_EPS;
+        expert[(size_t)n * 2] = first;
+        expert[(size_t)n * 2 + 1] = second;
+        gate[(size_t)n * 2] = g1 / denom;
+        gate[(size_t)n * 2 + 1] = g2 / denom;
+    }
+}
+
+int switch_assign_forward(int *slot, int *counts, const int *expert, int N, int E, int k, int C)
+{
+    int dropped = 0;
+    for (int e = 0; e < E; e++)
+        counts[e] = 0;
+    for (int j = 0; j < k; j++) {             /* choice-major: every first choice before any second */
+        for (int n = 0; n < N; n++) {
+            size_t i = (size_t)n * k + j;
+            int e = expert[i];
+            if (counts[e] < C) {
+                slot[i] = counts[e]++;
+            } else {
+                slot[i] = -1;
+                dropped++;
+            }
+        }
+    }
+    return dropped;
+}
+
+double switch_lb_loss(const float *probs, const int *expert, int N, int E, int k, double alpha)
+{
+    double sum = 0.0;
+    for (int e = 0; e < E; e++) {
+        double f = 0.0, p = 0.0;
+        for (int n = 0; n < N; n++) {
+            if (expert[(size_t)n * k] == e)
+                f += 1.0;
+            p += (double)probs[(size_t)n * E + e];
+        }
+        sum += (f / N) * (p / N);
+    }
+    return alpha * E * sum;
+}
+
+double switch_z_loss(const float *logits, int N, int E)
+{
+    double total = 0.0;
+    for (int n = 0; n < N; n++) {
+        const float *logits_n = logits + (size_t)n * E;
+        double maxval = (double)logits_n[0];
+        for (int e = 1; e < E; e++)
+            if ((double)logits_n[e] > maxval)
+                maxval = (double)logits_n[e];
+        double s = 0.0;
+        for (int e = 0; e < E; e++)
+            s += exp((double)logits_n[e] - maxval);
+        double lse = maxval + log(s);
+        total += lse * lse;
+    }
+    return total / N;
+}
+
+void switch_dispatch_forward(bf16 *buf, const bf16 *x, const int *expert, const int *slot,
+                             int N, int D, int E, int k, int C)
+{
+    memset(buf, 0, (size_t)E * C * D * sizeof *buf);   /* all-zero bits is +0.0 in bf16 */
+    for (int n = 0; n < N; n++) {
+        for (int j = 0; j < k; j++) {
+            size_t i = (size_t)n * k + j;
+            if (slot[i] < 0)
+                continue;
+            bf16 *buf_ek = buf + ((size_t)expert[i] * C + (size_t)slot[i]) * D;
+            memcpy(buf_ek, x + (size_t)n * D, (size_t)D * sizeof *buf_ek);
+        }
+    }
+}
+
+/* ---- expert FFN ------------------------------------------------------------------------------------ */
+
+static int ffn_tile(int F)
+{
+    return F < SWITCH_FFN_TILE_F ? F : SWITCH_FFN_TILE_F;
+}
+
+size_t switch_ffn_scratch_len(switch_act act, int C, int D, int F)
+{
+    if (C < 1 || D < 1 || F < 1)
+        return 0;
+    size_t nmat = (act == SWITCH_ACT_GEGLU) ? 2 : 1;   /* input-side matrices: W_in (and W_gate) */
+    size_t t = (size_t)ffn_tile(F);
+    /* fast: xf (C,D) + nmat hidden tiles (C,t) + nmat input tiles (D,t) + one output tile (t,D) */
+    size_t fast = (size_t)C * D + nmat * (size_t)C * t + nmat * (size_t)D * t + t * (size_t)D;
+    /* ref: one token's x (D) and nmat hidden rows (F) */
+    size_t ref = (size_t)D + nmat * (size_t)F;
+    return fast > ref ? fast : ref;
+}
+
+static int ffn_rows(const int *counts, int e, int C)
+{
+    if (counts == NULL)
+        return C;
+    int r = counts[e];
+    return r < 0 ? 0 : (r > C ? C : r);
+}
+
+static inline float gelu_tanh(float x)
+{
+    float inner = SWITCH_GELU_SQRT_2_OVER_PI * (x + SWITCH_GELU_CUBIC * x * x * x);
+    return 0.5f * x * (1.0f + tanhf(inner));
+}
+
+/* h (F) <- x (D) @ w (D,F) in fp32, accumulated in d order. */
+static void ffn_row_matmul_ref(float *h, const float *x, const bf16 *w, int D, int F)
+{
+    for (int f = 0; f < F; f++)
+        h[f] = 0.0f;
+    for (int d = 0; d < D; d++) {
+        const bf16 *w_d = w + (size_t)d * F;
+        float xv = x[d];
+        for (int f = 0; f < F; f++)
+            h[f] += xv * bf16_to_f32(w_d[f]);
+    }
+}
+
+/* out (D) <- h (F) @ w_out (F,D) in fp32, accumulated in f order. */
+static void ffn_row_out_ref(float *out, const float *h, const bf16 *w_out, int D, int F)
+{
+    for (int d = 0; d < D; d++)
+        out[d] = 0.0f;
+    for (int f = 0; f < F; f++) {
+        const bf16 *w_f = w_out + (size_t)f * D;
+        float hv = h[f];
+        for (int d = 0; d < D; d++)
+            out[d] += hv * bf16_to_f32(w_f[d]);
+    }
+}
+
+static void ffn_forward_ref(float *out, float *scratch, const bf16 *buf, const int *counts, const bf16 *w_in,
+                            const bf16 *w_gate, const bf16 *w_out, int E, int C, int D, int F)
+{
+    float *xf = scratch;                      /* (D) */
+    float *h = xf + D;                        /* (F) */
+    float *hg = h + F;                        /* (F), geglu only */
+    size_t wlen = (size_t)D * F;
+    for (int e = 0; e < E; e++) {
+        int rows = ffn_rows(counts, e, C);
+        for (int c = 0; c < rows; c++) {
+            size_t row = (size_t)e * C + c;
+            bf16_array_to_f32(xf, buf + row * D, (size_t)D);
+            ffn_row_matmul_ref(h, xf, w_in + e * wlen, D, F);
+            if (w_gate != NULL) {
+                ffn_row_matmul_ref(hg, xf, w_gate + e * wlen, D, F);
+                for (int f = 0; f < F; f++)
+                    h[f] = bf16_round_f32(gelu_tanh(h[f]) * hg[f]);
+            } else {
+                for (int f = 0; f < F; f++)
+                    h[f] = bf16_round_f32(h[f] > 0.0f ? h[f] : 0.0f);
+            }
+            ffn_row_out_ref(out + row * D, h, w_out + e * wlen, D, F);
+        }
+        memset(out + ((size_t)e * C + rows) * D, 0, (size_t)(C - rows) * D * sizeof *out);
+    }
+}
+
+/* dst (D,t) fp32 <- columns f0..f0+t of src (D,F) bf16. */
+static void ffn_tile_cols(float *dst, const bf16 *src, int D, int F, int f0, int t)
+{
+    for (int d = 0; d < D; d++)
+        bf16_array_to_f32(dst + (size_t)d * t, src + (size_t)d * F + f0, (size_t)t);
+}
+
+static void ffn_forward_fast(float *out, float *scratch, const bf16 *buf, const int *counts, const bf16 *w_in,
+                             const bf16 *w_gate, const bf16 *w_out, int E, int C, int D, int F)
+{
+    int T = ffn_tile(F);
+    float *xf = scratch;                                  /* (C,D) this expert's tokens */
+    float *hb = xf + (size_t)C * D;                       /* (C,T) hidden tile */
+    float *hg = hb + (size_t)C * T;                       /* (C,T) gate tile, geglu only */
+    float *wt_in = hg + (w_gate != NULL ? (size_t)C * T : 0);   /* (D,T) */
+    float *wt_gate = wt_in + (size_t)D * T;               /* (D,T), geglu only */
+    float *wt_out = wt_gate + (w_gate != NULL ? (size_t)D * T : 0);  /* (T,D) */
+    size_t wlen = (size_t)D * F;
+    for (int e = 0; e < E; e++) {
+        int rows = ffn_rows(counts, e, C);
+        float *out_e = out + (size_t)e * C * D;
+        if (rows > 0) {
+            bf16_array_to_f32(xf, buf + (size_t)e * C * D, (size_t)rows * D);
+            for (int f0 = 0; f0 < F; f0 += T) {
+                int t = (F - f0 < T) ? F - f0 : T;
+                ffn_tile_cols(wt_in, w_in + e * wlen, D, F, f0, t);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, t, D,
+                            1.0f, xf, D, wt_in, t, 0.0f, hb, t);
+                size_t hlen = (size_t)rows * t;
+                if (w_gate != NULL) {
+                    ffn_tile_cols(wt_gate, w_gate + e * wlen, D, F, f0, t);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, t, D,
+                                1.0f, xf, D, wt_gate, t, 0.0f, hg, t);
+                    for (size_t i = 0; i < hlen; i++)
+                        hb[i] = bf16_round_f32(gelu_tanh(hb[i]) * hg[i]);
+                } else {
+                    for (size_t i = 0; i < hlen; i++)
+                        hb[i] = bf16_round_f32(hb[i] > 0.0f ? hb[i] : 0.0f);
+                }
+                /* rows f0..f0+t of W_out are contiguous: one flat conversion */
+                bf16_array_to_f32(wt_out, w_out + e * wlen + (size_t)f0 * D, (size_t)t * D);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, D, t,
+                            1.0f, hb, t, wt_out, D, f0 == 0 ? 0.0f : 1.0f, out_e, D);
+            }
+        }
+        memset(out_e + (size_t)rows * D, 0, (size_t)(C - rows) * D * sizeof *out_e);
+    }
+}
+
+void switch_ffn_relu_forward_ref(float *out, float *scratch, const bf16 *buf, const int *counts,
+                                 const bf16 *w_in, const bf16 *w_out, int E, int C, int D, int F)
+{
+    ffn_forward_ref(out, scratch, buf, counts, w_in, NULL, w_out, E, C, D, F);
+}
+
+void switch_ffn_relu_forward(float *out, float *scratch, const bf16 *buf, const int *counts,
+                             const bf16 *w_in, const bf16 *w_out, int E, int C, int D, int F)
+{
+    ffn_forward_fast(out, scratch, buf, counts, w_in, NULL, w_out, E, C, D, F);
+}
+
+void switch_ffn_geglu_forward_ref(float *out, float *scratch, const bf16 *buf, const int *counts,
+                                  const bf16 *w_in, const bf16 *w_gate, const bf16 *w_out,
+                                  int E, int C, int D, int F)
+{
+    ffn_forward_ref(out, scratch, buf, counts, w_in, w_gate, w_out, E, C, D, F);
+}
+
+void switch_ffn_geglu_forward(float *out, float *scratch, const bf16 *buf, const int *counts,
+                              const bf16 *w_in, const bf16 *w_gate, const bf16 *w_out,
+                              int E, int C, int D, int F)
+{
+    ffn_forward_fast(out, scratch, buf, counts, w_in, w_gate, w_out, E, C, D, F);
+}
+
+/* ---- combine --------------------------------------------------------------------------------------- */
+
+void switch_combine_forward(float *y, const float *eout, const bf16 *x, const float *gate, const int *expert,
+                            const int *slot, int N, int D, int E, int k, int C)
+{
+    (void)E;                                  /* shape of eout, for the reader; expert[] < E by contract */
+    for (int n = 0; n < N; n++) {
+        float *y_n = y + (size_t)n * D;
+        int kept = 0;
+        for (int j = 0; j < k; j++) {
+            size_t i = (size_t)n * k + j;
+            if (slot[i] < 0)
+                continue;
+            const float *eout_ek = eout + ((size_t)expert[i] * C + (size_t)slot[i]) * D;
+            float g = gate[i];
+            if (kept == 0)
+                for (int d = 0; d < D; d++)
+                    y_n[d] = g * eout_ek[d];
+            else
+                for (int d = 0; d < D; d++)
+                    y_n[d] += g * eout_ek[d];
+            kept++;
+        }
+        if (kept == 0)                        /* dropped everywhere: the residual carries x through */
+            bf16_array_to_f32(y_n, x + (size_t)n * D, (size_t)D);
+    }
+}
