@@ -50,4 +50,25 @@ int runrow_ncols(void);
 int runrow_write_header(FILE *fp);
 int runrow_write(FILE *fp, const runrow *r);
 
+/* Name of column 'c' (0-based), NULL when out of range. */
+const char *runrow_col_name(int c);
+
+/* Checks that names[0..n) are exactly the columns of runrow_header().  Returns 0, or -1 with
+ * "PATH:1: column C is 'X', expected 'Y' (the header of run --csv)" for the first differing column, or
+ * "PATH:1: header has N columns, expected M (the header of run --csv)". */
+int runrow_check_header(const char *path, const char *const *names, int n, errbuf *err);
+
+/* Reads a CSV of runrow_header() and rows (libcsv).  On success returns 0 with *rows (free() it) and
+ * *nrows (0 allowed).  On failure returns -1, leaves *rows and *nrows untouched, and fills 'err' with
+ * the header message above, a csvtab_read message (analysis/csvread.h), or
+ * "PATH:LINE: column 'NAME' must be an integer|a number, got 'VALUE'". */
+int runrow_read(const char *path, runrow **rows, int *nrows, errbuf *err);
+
+/* 1 if a and b describe the same configuration and scope: every column from model to phase is equal
+ * except seed (doubles compared as %.9g prints them); else 0.  This is how summarize groups seeds. */
+int runrow_same_config(const runrow *a, const runrow *b);
+
+/* 1 if a and b print the same with %.9g (the CSV's precision), else 0. */
+int runrow_dbl_eq(double a, double b);
+
 #endif

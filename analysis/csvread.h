@@ -1,0 +1,32 @@
+/* csvread: a whole CSV file read into a table of strings with libcsv (RFC 4180 quoting, CRLF or LF),
+ * with the line each row starts on, for loaders that quote 'file:line' in their messages.
+ * It checks only the shape (every row as wide as the header); what the fields mean is the caller's. */
+#ifndef SWITCHSIM_CSVREAD_H
+#define SWITCHSIM_CSVREAD_H
+
+#include <stddef.h>
+
+#include "sim/errbuf.h"
+
+typedef struct {
+    int ncols;     /* fields per row, fixed by the header (row 0) */
+    int nrows;     /* data rows, header excluded; 0 is allowed */
+    char **cell;   /* (nrows + 1) x ncols NUL-terminated fields, row-major; row 0 is the header */
+    long *line;    /* (nrows + 1) 1-based line on which each row's first field ends */
+    char *text;    /* one buffer holding every field (the cells point into it) */
+} csvtab;
+
+/* Reads 'path'.  Blank lines are skipped (libcsv).  Returns NULL with 'err' set to one of
+ *   "PATH: cannot open: REASON", "PATH: empty file, expected a header line",
+ *   "PATH:LINE: malformed CSV (REASON)", "PATH:LINE: expected N fields, got M",
+ *   "PATH: out of memory". */
+csvtab *csvtab_read(const char *path, errbuf *err);
+void csvtab_free(csvtab *t);   /* NULL is a no-op */
+
+/* Field 'col' of data row 'row' (0-based; row -1 is the header). */
+static inline const char *csvtab_get(const csvtab *t, int row, int col)
+{
+    return t->cell[(size_t)(row + 1) * (size_t)t->ncols + (size_t)col];
+}
+
+#endif

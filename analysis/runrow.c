@@ -1,0 +1,228 @@
+/* runrow: the run/sweep CSV row.  One table of columns (name, type, place in the struct) drives the
+ * header, the writer and the reader, so the three cannot disagree.  No simulation here. */
+#include "analysis/runrow.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/csvread.h"
+
+typedef enum { COL_STR, COL_INT, COL_LONG, COL_DBL } col_type;
+
+typedef struct {
+    const char *name;   /* exactly the struct field's name */
+    col_type type;
+    size_t off;         /* offsetof in runrow */
+    size_t size;        /* bytes of a COL_STR field, NUL included */
+    int config;         /* 1 if the column describes the configuration (compared by runrow_same_config) */
+} col_desc;
+
+#define STR(f, cfg) { #f, COL_STR, offsetof(runrow, f), sizeof(((runrow *)0)->f), cfg }
+#define NUM(f, t, cfg) { #f, t, offsetof(runrow, f), 0, cfg }
+
+/* The order is the README's "Output columns" and the struct's order. */
+static const col_desc COLS[] = {
+    STR(model, 1), STR(platform, 1), NUM(cores, COL_INT, 1), NUM(data, COL_INT, 1),
+    NUM(model_par, COL_INT, 1), NUM(experts_per_core, COL_DBL, 1), NUM(top_k, COL_INT, 1),
+    NUM(capacity_factor, COL_DBL, 1), NUM(expert_capacity, COL_INT, 1), STR(routing, 1),
+    STR(dispatch, 1), STR(a2a, 1), NUM(seed, COL_LONG, 0), NUM(tokens_per_batch, COL_LONG, 1),
+    STR(scope, 1), NUM(layer, COL_INT, 1), STR(phase, 1),
+    NUM(dropped_frac, COL_DBL, 0), NUM(lb_loss, COL_DBL, 0), NUM(a2a_bytes_per_core, COL_DBL, 0),
+    NUM(step_time_s, COL_DBL, 0), NUM(compute_s, COL_DBL, 0), NUM(router_s, COL_DBL, 0),
+    NUM(dispatch_combine_s, COL_DBL, 0), NUM(a2a_s, COL_DBL, 0), NUM(allreduce_s, COL_DBL, 0),
+    NUM(idle_s, COL_DBL, 0), NUM(examples_per_s, COL_DBL, 0), NUM(tflops_per_chip, COL_DBL, 0),
+    NUM(sim_wall_s, COL_DBL, 0),
+};
+#define N_COLS ((int)(sizeof COLS / sizeof COLS[0]))
+
+/* Long enough for every column name, commas included. */
+#define HEADER_MAX 512
+
+const char *runrow_header(void)
+{
+    static char header[HEADER_MAX];
+    if (header[0] == '\0') {
+        size_t len = 0;
+        for (int c = 0; c < N_COLS; c++)
+            len += (size_t)snprintf(header + len, sizeof header - len, "%s%s", c ? "," : "", COLS[c].name);
+    }
+    return header;
+}
+
+int runrow_ncols(void)
+{
+    return N_COLS;
+}
+
+const char *runrow_col_name(int c)
+{
+    return (c >= 0 && c < N_COLS) ? COLS[c].name : NULL;
+}
+
+int runrow_write_header(FILE *fp)
+{
+    return fprintf(fp, "%s\n", runrow_header()) < 0 ? -1 : 0;
+}
+
+/* CSV rules (RFC 4180): quote a field that holds a comma, a quote, a line break or edge spaces,
+ * and double the quotes inside it; otherwise write it as is. */
+static int write_str(FILE *fp, const char *s)
+{
+    size_t n = strlen(s);
+    int quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ' || strpbrk(s, ",\"\r\n") != NULL);
+    if (!quote)
+        return fputs(s, fp) < 0 ? -1 : 0;
+    if (fputc('"', fp) == EOF)
+        return -1;
+    for (const char *p = s; *p; p++)
+        if ((*p == '"' && fputc('"', fp) == EOF) || fputc(*p, fp) == EOF)
+            return -1;
+    return fputc('"', fp) == EOF ? -1 : 0;
+}
+
+int runrow_write(FILE *fp, const runrow *r)
+{
+    const char *base = (const char *)r;
+    for (int c = 0; c < N_COLS; c++) {
+        const void *f = base + COLS[c].off;
+        int rc = 0;
+        if (c > 0 && fputc(',', fp) == EOF)
+            return -1;
+        switch (COLS[c].type) {
+        case COL_STR: rc = write_str(fp, f); break;
+        case COL_INT: rc = fprintf(fp, "%d", *(const int *)f) < 0 ? -1 : 0; break;
+        case COL_LONG: rc = fprintf(fp, "%ld", *(const long *)f) < 0 ? -1 : 0; break;
+        case COL_DBL: rc = fprintf(fp, "%.9g", *(const double *)f) < 0 ? -1 : 0; break;
+        }
+        if (rc != 0)
+            return -1;
+    }
+    return fputc('\n', fp) == EOF ? -1 : 0;
+}
+
+int runrow_check_header(const char *path, const char *const *names, int n, errbuf *err)
+{
+    for (int c = 0; c < n && c < N_COLS; c++)
+        if (strcmp(names[c], COLS[c].name) != 0)
+            return errbuf_set(err, "%s:1: column %d is '%s', expected '%s' (the header of run --csv)",
+                              path, c + 1, names[c], COLS[c].name);
+    if (n != N_COLS)
+        return errbuf_set(err, "%s:1: header has %d columns, expected %d (the header of run --csv)",
+                          path, n, N_COLS);
+    return 0;
+}
+
+/* Unlike errbuf_parse_double this takes "nan" and "inf": the writer prints them with %.9g, and a
+ * row must read back as it was written. */
+static int parse_dbl(const char *s, double *out)
+{
+    if (*s == '\0' || *s == ' ' || *s == '\t')
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || (errno == ERANGE && isfinite(v) && v != 0.0))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_field(runrow *r, int c, const char *s, const char *path, long line, errbuf *err)
+{
+    void *f = (char *)r + COLS[c].off;
+    long v;
+    switch (COLS[c].type) {
+    case COL_STR:
+        if (strlen(s) >= COLS[c].size)
+            return errbuf_set(err, "%s:%ld: column '%s' must be shorter than %zu bytes, got '%.40s...'",
+                              path, line, COLS[c].name, COLS[c].size, s);
+        strcpy(f, s);
+        return 0;
+    case COL_INT:
+        if (errbuf_parse_long(s, &v) != 0 || v < INT_MIN || v > INT_MAX)
+            return errbuf_set(err, "%s:%ld: column '%s' must be an integer, got '%s'", path, line,
+                              COLS[c].name, s);
+        *(int *)f = (int)v;
+        return 0;
+    case COL_LONG:
+        if (errbuf_parse_long(s, &v) != 0)
+            return errbuf_set(err, "%s:%ld: column '%s' must be an integer, got '%s'", path, line,
+                              COLS[c].name, s);
+        *(long *)f = v;
+        return 0;
+    case COL_DBL:
+        if (parse_dbl(s, f) != 0)
+            return errbuf_set(err, "%s:%ld: column '%s' must be a number, got '%s'", path, line,
+                              COLS[c].name, s);
+        return 0;
+    }
+    return errbuf_set(err, "%s:%ld: column '%s' has an unknown type", path, line, COLS[c].name);
+}
+
+int runrow_read(const char *path, runrow **rows, int *nrows, errbuf *err)
+{
+    runrow *out = NULL;
+    csvtab *t = csvtab_read(path, err);
+    if (t == NULL)
+        return -1;
+    if (runrow_check_header(path, (const char *const *)t->cell, t->ncols, err) != 0)
+        goto fail;
+    out = calloc(t->nrows > 0 ? (size_t)t->nrows : 1, sizeof *out);
+    if (out == NULL) {
+        errbuf_set(err, "%s: out of memory", path);
+        goto fail;
+    }
+    for (int i = 0; i < t->nrows; i++)
+        for (int c = 0; c < N_COLS; c++)
+            if (parse_field(&out[i], c, csvtab_get(t, i, c), path, t->line[i + 1], err) != 0)
+                goto fail;
+    *rows = out;
+    *nrows = t->nrows;
+    csvtab_free(t);
+    return 0;
+fail:
+    free(out);
+    csvtab_free(t);
+    return -1;
+}
+
+int runrow_same_config(const runrow *a, const runrow *b)
+{
+    const char *pa = (const char *)a, *pb = (const char *)b;
+    for (int c = 0; c < N_COLS; c++) {
+        if (!COLS[c].config)
+            continue;
+        const void *fa = pa + COLS[c].off, *fb = pb + COLS[c].off;
+        switch (COLS[c].type) {
+        case COL_STR:
+            if (strcmp(fa, fb) != 0)
+                return 0;
+            break;
+        case COL_INT:
+            if (*(const int *)fa != *(const int *)fb)
+                return 0;
+            break;
+        case COL_LONG:
+            if (*(const long *)fa != *(const long *)fb)
+                return 0;
+            break;
+        case COL_DBL:   /* as written: values that print the same with %.9g are the same setting */
+            if (runrow_dbl_eq(*(const double *)fa, *(const double *)fb) == 0)
+                return 0;
+            break;
+        }
+    }
+    return 1;
+}
+
+int runrow_dbl_eq(double a, double b)
+{
+    char sa[32], sb[32];
+    snprintf(sa, sizeof sa, "%.9g", a);
+    snprintf(sb, sizeof sb, "%.9g", b);
+    return strcmp(sa, sb) == 0;
+}
