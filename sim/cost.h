@@ -3,6 +3,10 @@
 #ifndef SWITCHSIM_COST_H
 #define SWITCHSIM_COST_H
 
+#include "models/model.h"
+#include "sim/errbuf.h"
+#include "sim/validate.h"
+
 #define COST_CHIP_NAME_MAX 32
 
 /* One TPU-like core.  Every field is per core, read from host properties of the same name
@@ -21,5 +25,141 @@ typedef struct {
     double op_overhead_s;           /* property op_overhead_s: fixed cost per op launch */
     double fp32_matmul_passes;      /* property fp32_matmul_passes: bf16 passes per fp32 matmul */
 } cost_chip;
+
+/* Numeric precision of a matmul's operands.  BF16: bf16 in, fp32 accumulate, bf16 out (one MXU pass).
+ * FP32: fp32 in and out, 'fp32_matmul_passes' bf16 MXU passes (the router's selective precision). */
+typedef enum { COST_BF16, COST_FP32 } cost_prec;
+
+/* How tokens reach the expert buffers: TPU one-hot einsums (GShard Alg. 2) or a gather (memory-bound copy). */
+typedef enum { COST_DISPATCH_EINSUM, COST_DISPATCH_GATHER } cost_dispatch;
+
+/* Rows fed into the MXU per pass: one bf16[8,128] @ bf16[128,128] every 8 cycles [REFERENCE 5.1 SB],
+ * so M is padded to a multiple of 8 while K and N are padded to 'mxu_dim'. */
+#define COST_MXU_FEED_ROWS 8
+
+/* Fraction of the MXU's peak a long matmul sustains (pipeline fill/drain, weight loads between tiles).
+ * Assumption, calibrated only against GShard Fig. 8 [REFERENCE 6.1]: "dense matmuls >85% of peak FLOPs";
+ * 0.90 sits inside that bound and leaves room for padding and the per-op overhead. */
+#define COST_MXU_EFFICIENCY 0.90
+
+/* Bytes per element.  Activations, weights fed to the MXU and all-to-all payloads are bf16 (Switch
+ * selective precision [REFERENCE 3]); the router and the loss work in fp32. */
+#define COST_BF16_BYTES 2.0
+#define COST_FP32_BYTES 4.0
+
+/* Adafactor-like optimizer update per parameter (fp32 weights, factored second moments, no momentum as in
+ * T5's Adafactor): the gradient is read three times (row/column mean squares, the update's RMS clip,
+ * the update itself) and the weight read and written once: 5 x 4 B.  FLOPs: square, two reductions,
+ * rsqrt-scale, clip, scale, add, about 10 per parameter.  Assumption (the pass count is ours; no
+ * measured figure in REFERENCE.md). */
+#define COST_ADAFACTOR_BYTES_PER_PARAM 20.0
+#define COST_ADAFACTOR_FLOPS_PER_PARAM 10.0
+
+/* What a sequence of ops costs: the modelled time and the work behind it.  Filled by the _work
+ * functions below (which add to it: zero it first with cost_work_init); the _s functions return t_s. */
+typedef struct {
+    double t_s;        /* modelled time, seconds (sum of the ops' times) */
+    double mm_flops;   /* useful matmul FLOPs: 2*M*K*N of the unpadded shapes, bf16-pass equivalent not counted */
+    double vec_flops;  /* vector-unit FLOPs (fp32) */
+    double hbm_B;      /* bytes read from and written to HBM */
+    double ops;        /* ops launched; each pays 'op_overhead_s' once */
+} cost_work;
+
+void cost_work_init(cost_work *w);
+
+/* Test/default numbers for one TPUv3 TensorCore, from REFERENCE 5.1: 2 MXUs of 128x128, 940 MHz,
+ * bf16 61.5 TFLOP/s, 16 GiB HBM at 450 GB/s, 16 MiB VMEM.  The fp32 vector rate, the per-op overhead
+ * and the fp32 matmul passes are assumptions, named in cost.c.  The engine reads the platform instead. */
+void cost_chip_tpuv3(cost_chip *c);
+
+/* MXU cycles of 'batch' independent (M,K)@(K,N) matmuls: M padded to COST_MXU_FEED_ROWS, K and N to
+ * 'mxu_dim'; each MXU takes one (8-row, K tile, N tile) block every 8 cycles, blocks spread evenly over
+ * the MXUs (rounded up); FP32 multiplies by 'fp32_matmul_passes'.  0 when any dimension is <= 0. */
+double cost_matmul_cycles(const cost_chip *c, double batch, double M, double K, double N, cost_prec p);
+
+/* (M,K)@(K,N): time = max(MXU cycles / clock / COST_MXU_EFFICIENCY, HBM bytes / hbm_Bps) + op_overhead_s.
+ * HBM bytes = unpadded A, B and output, each moved once (VMEM tiling reuse assumed).  0 when any
+ * dimension is <= 0 (no op is launched). */
+double cost_matmul_s(const cost_chip *c, double M, double K, double N, cost_prec p);
+/* 'batch' independent matmuls in one op (a batched einsum such as the per-head QK^T). */
+double cost_bmatmul_s(const cost_chip *c, double batch, double M, double K, double N, cost_prec p);
+
+/* Elementwise / reduction work: max(flops / fp32_vec_flops, bytes / hbm_Bps) + op_overhead_s; 0 when
+ * both are <= 0. */
+double cost_vector_s(const cost_chip *c, double flops, double bytes);
+
+/* Whole-sublayer helpers for ONE core.  'tokens' = query tokens this core holds (its data shard);
+ * 'seq' = query sequence length, 'kv_seq' = key length (seq for self-attention, the encoder length for
+ * cross-attention); 'model_par' = m, heads and d_ff (and the vocab) split over m.  backward != 0 returns
+ * the backward time instead: for every matmul Y = A@B the two matmuls dA = dY@B^T and dB = A^T@dY
+ * (2x the forward FLOPs, same padding rules), and the vector ops' gradients.  The _work twins add the
+ * same ops to 'w'. */
+double cost_attention_s(const cost_chip *c, const model_cfg *m, double tokens, int seq, int kv_seq,
+                        int model_par, int backward);
+void cost_attention_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int seq,
+                         int kv_seq, int model_par, int backward);
+
+/* Dense FFN: relu: (N,D)@(D,F/m), relu, (N,F/m)@(F/m,D); geglu: two input matmuls, gelu * linear. */
+double cost_dense_ffn_s(const cost_chip *c, const model_cfg *m, double tokens, int model_par, int backward);
+void cost_dense_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int model_par,
+                         int backward);
+
+/* One RMS layer norm (T5) and one residual add over (tokens, D). */
+double cost_layernorm_residual_s(const cost_chip *c, const model_cfg *m, double tokens, int backward);
+void cost_layernorm_residual_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens,
+                                  int backward);
+
+/* Router: fp32 logits (N,D)@(D,E), softmax, top-k, one-hot + cumsum positions per choice, aux loss. */
+double cost_router_s(const cost_chip *c, const model_cfg *m, double tokens, int E, int k, int backward);
+void cost_router_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int E, int k,
+                      int backward);
+
+/* ONE dispatch (or combine: the same cost) for 'groups' groups of S tokens into (E,C,D).  EINSUM: the
+ * one-hot matmul (E*C,S)@(S,D) per group, 2*S*E*C*D FLOPs at bf16 [REFERENCE 7, GShard Alg. 2]; its
+ * backward is two matmuls (dX, and the combine weights' gradient; dispatch needs only the first, so
+ * dispatch backward is charged as an upper bound).  GATHER: a memory-bound copy of the E*C buffer rows
+ * (read + write); backward the matching scatter-add. */
+double cost_dispatch_s(const cost_chip *c, const model_cfg *m, cost_dispatch mode, double groups, int S, int E,
+                       int C, int backward);
+void cost_dispatch_work(cost_work *w, const cost_chip *c, const model_cfg *m, cost_dispatch mode, double groups,
+                        int S, int E, int C, int backward);
+
+/* Expert FFN of this core's experts: rows[e] tokens for e in [0, experts_local), d_ff split over
+ * model_par, relu or geglu per m->act.  All experts form one batched einsum per matmul (one overhead). */
+double cost_expert_ffn_s(const cost_chip *c, const model_cfg *m, const double *rows, int experts_local,
+                         int model_par, int backward);
+void cost_expert_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const double *rows,
+                          int experts_local, int model_par, int backward);
+
+/* Token embedding lookup of (tokens, D) rows; backward the scatter-add into an fp32 gradient. */
+double cost_embed_s(const cost_chip *c, const model_cfg *m, double tokens, int backward);
+void cost_embed_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int backward);
+
+/* Output logits (N,D)@(D,V/m) in fp32 output, log-softmax cross-entropy; backward softmax - onehot and
+ * the two matmuls. */
+double cost_vocab_loss_s(const cost_chip *c, const model_cfg *m, double tokens, int model_par, int backward);
+void cost_vocab_loss_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int model_par,
+                          int backward);
+
+/* Adafactor-like update of 'params' local parameters (fp32 weights, factored second moments, no
+ * momentum): memory-bound, COST_ADAFACTOR_BYTES_PER_PARAM bytes per parameter. */
+double cost_optimizer_s(const cost_chip *c, double params);
+
+/* Per-core memory.  Parameters are fp32 master weights (4 B each, as the paper's float32 weights);
+ * optimizer = fp32 gradients (4 B each) + Adafactor factored second moments (<= 2/D floats per
+ * parameter); activations = what the backward pass keeps for the encoder and decoder layers, the
+ * combine tensors of the Switch layers and the fp32 vocab logits; with remat only each layer's input is
+ * kept plus one layer's full activations.  'tokens' = encoder tokens this core holds; decoder tokens
+ * are tokens * dec_seq / enc_seq.  Returns 0 and fills 'out', or -1 with "plan needs X GiB per core,
+ * HBM has Y GiB (Z GiB over)" leaving 'out' untouched. */
+typedef struct {
+    double params_B, optimizer_B, activations_B, total_B;   /* bytes per core */
+} cost_memory;
+int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, double params_local,
+                      double tokens, int model_par, int remat, errbuf *err);
+
+/* Adds the closed-form matmul checks and the GShard per-op efficiency checks [REFERENCE 6.1 Fig. 8] to
+ * the 'switchsim validate' report.  Returns 0, or -1 with 'err' if memory runs out. */
+int cost_validate(vreport *r, errbuf *err);
 
 #endif

@@ -1,0 +1,523 @@
+/* cost: time of every op on one TPU-like core, from the shapes and the chip's numbers (cost_chip).
+ * Pure arithmetic: no SimGrid, no I/O; the engine charges what these return.  Not a numerics model:
+ * the kernels in models/ compute the values, this file only says how long they take. */
+#include "sim/cost.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- TPUv3 test/default numbers [REFERENCE 5.1] ---- */
+#define TPUV3_MXUS_PER_CORE 2              /* [REFERENCE 5.1 TPUv3 MXUs per TensorCore, GCP] */
+#define TPUV3_MXU_DIM 128                  /* [REFERENCE 5.1 MXU 128x128, GCP] */
+#define TPUV3_CLOCK_HZ 940e6               /* [REFERENCE 5.1 TPUv3 clock, CACM20/ISCA23] */
+#define TPUV3_BF16_FLOPS 61.5e12           /* [REFERENCE 5.1 TPUv3 bf16 peak/core: 123 TFLOP/s per chip / 2] */
+#define TPUV3_HBM_BYTES (16.0 * 1073741824.0) /* [REFERENCE 5.1 TPUv3 HBM 32 GiB/chip, 16 GiB per core] */
+#define TPUV3_HBM_BPS 450e9                /* [REFERENCE 5.1 TPUv3 HBM BW 900 GB/s per chip, 450 per core] */
+#define TPUV3_ONCHIP_BYTES (16.0 * 1048576.0) /* [REFERENCE 5.1 TPUv3 32 MiB VMEM per chip / 2 cores] */
+/* fp32 vector rate: assumption.  REFERENCE 5.1 (CACM20) gives the TPUv2 vector unit as 128x8 32-bit
+ * registers with 2 vector ALU slots per VLIW bundle; we assume TPUv3's core is the same unit at 940 MHz:
+ * 2 x 128 x 8 x 940e6 = 1.925e12 fp32 op/s. */
+#define TPUV3_VEC_LANES (128.0 * 8.0)
+#define TPUV3_VEC_ALUS 2.0
+/* Per-op launch overhead: assumption (no measured figure in REFERENCE.md): 1 us per op. */
+#define TPUV3_OP_OVERHEAD_S 1e-6
+/* fp32 matmul as bf16 passes: assumption (not in REFERENCE.md): XLA's highest fp32 precision on TPU
+ * splits each operand into three bf16 parts and sums 6 bf16 products. */
+#define TPUV3_FP32_MATMUL_PASSES 6.0
+
+/* ---- per-element vector work: assumptions (op counts we chose, no measured figure) ---- */
+#define SOFTMAX_FLOPS 5.0        /* max, subtract, exp, sum, divide */
+#define SOFTMAX_BWD_FLOPS 4.0    /* dP*P, row sum, subtract, multiply */
+#define RELU_FLOPS 1.0
+#define GELU_FLOPS 8.0           /* tanh-approximate GELU: cube, 2 mult-adds, tanh, 1+, half, mult */
+#define GELU_BWD_FLOPS 12.0      /* its derivative and the chain rule through the gate product */
+#define RMSNORM_FLOPS 4.0        /* square, sum, rsqrt-scale, weight multiply (T5 RMS norm, no mean) */
+#define RMSNORM_BWD_FLOPS 8.0
+#define TOPK_FLOPS 2.0           /* per choice per (token, expert): compare and select */
+#define POSITION_FLOPS 3.0       /* per choice per (token, expert): cumsum add, capacity compare, mask */
+#define AUXLOSS_FLOPS 2.0        /* sums of probabilities and of the one-hot mask */
+#define LOGSUMEXP_FLOPS 4.0      /* max, subtract, exp, sum */
+#define XENT_BWD_FLOPS 3.0       /* subtract, exp, scale: softmax - one-hot */
+
+/* Byte sizes of a matmul's three tensors and its MXU passes. */
+typedef struct {
+    double a_B, b_B, y_B;   /* bytes per element of A (M,K), B (K,N) and Y (M,N) */
+    int fp32;               /* 1: fp32_matmul_passes bf16 passes */
+} mm_prec;
+
+static const mm_prec PREC_BF16 = { COST_BF16_BYTES, COST_BF16_BYTES, COST_BF16_BYTES, 0 };
+static const mm_prec PREC_FP32 = { COST_FP32_BYTES, COST_FP32_BYTES, COST_FP32_BYTES, 1 };
+static const mm_prec PREC_BF16_OUT_FP32 = { COST_BF16_BYTES, COST_BF16_BYTES, COST_FP32_BYTES, 0 };
+
+/* One op being built: MXU blocks, bytes and useful FLOPs, summed over its matmuls. */
+typedef struct {
+    double blocks;   /* (8-row, K tile, N tile) blocks, each 8 cycles on one MXU */
+    double bytes;
+    double flops;
+} mm_op;
+
+void cost_work_init(cost_work *w)
+{
+    memset(w, 0, sizeof *w);
+}
+
+void cost_chip_tpuv3(cost_chip *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->chip, sizeof c->chip, "%s", "tpuv3");
+    c->cores_per_chip = 2;                          /* [REFERENCE 5.1 TPUv3 TensorCores/chip, GCP] */
+    c->mxus_per_core = TPUV3_MXUS_PER_CORE;
+    c->mxu_dim = TPUV3_MXU_DIM;
+    c->clock_Hz = TPUV3_CLOCK_HZ;
+    c->bf16_flops = TPUV3_BF16_FLOPS;
+    c->fp32_vec_flops = TPUV3_VEC_ALUS * TPUV3_VEC_LANES * TPUV3_CLOCK_HZ;
+    c->hbm_bytes = TPUV3_HBM_BYTES;
+    c->hbm_Bps = TPUV3_HBM_BPS;
+    c->onchip_bytes = TPUV3_ONCHIP_BYTES;
+    c->op_overhead_s = TPUV3_OP_OVERHEAD_S;
+    c->fp32_matmul_passes = TPUV3_FP32_MATMUL_PASSES;
+}
+
+static double mm_blocks(const cost_chip *c, double batch, double M, double K, double N)
+{
+    if (batch <= 0.0 || M <= 0.0 || K <= 0.0 || N <= 0.0)
+        return 0.0;
+    double dim = (double)c->mxu_dim;
+    return batch * ceil(M / COST_MXU_FEED_ROWS) * ceil(K / dim) * ceil(N / dim);
+}
+
+static double passes_of(const cost_chip *c, int fp32)
+{
+    return fp32 ? c->fp32_matmul_passes : 1.0;
+}
+
+/* Blocks spread evenly over the MXUs, rounded up; COST_MXU_FEED_ROWS cycles per block and pass. */
+static double op_cycles(const cost_chip *c, double blocks, int fp32)
+{
+    return ceil(blocks / (double)c->mxus_per_core) * COST_MXU_FEED_ROWS * passes_of(c, fp32);
+}
+
+/* Which matmul of Y (M,K)@(K,N) an op computes: the forward product, or one of its gradients
+ * dA (M,K) = dY (M,N) @ B^T (N,K) and dB (K,N) = A^T (K,M) @ dY (M,N).  All three move the same three
+ * tensors (bytes); only the padded shape on the MXU differs. */
+typedef enum { MM_FWD, MM_DA, MM_DB } mm_which;
+
+/* Adds (batch x) one matmul of Y = A (M,K) @ B (K,N) to an op under construction. */
+static void op_add(mm_op *op, const cost_chip *c, double batch, double M, double K, double N, const mm_prec *p,
+                   mm_which which)
+{
+    if (batch <= 0.0 || M <= 0.0 || K <= 0.0 || N <= 0.0)
+        return;
+    if (which == MM_FWD)
+        op->blocks += mm_blocks(c, batch, M, K, N);
+    else if (which == MM_DA)
+        op->blocks += mm_blocks(c, batch, M, N, K);
+    else
+        op->blocks += mm_blocks(c, batch, K, M, N);
+    op->bytes += batch * (M * K * p->a_B + K * N * p->b_B + M * N * p->y_B);
+    op->flops += 2.0 * batch * M * K * N;
+}
+
+/* Charges a finished op: max(MXU time at COST_MXU_EFFICIENCY, HBM time) + overhead.  An empty op is free. */
+static void op_finish(cost_work *w, const cost_chip *c, const mm_op *op, int fp32)
+{
+    if (op->blocks <= 0.0)
+        return;
+    double mxu_s = op_cycles(c, op->blocks, fp32) / c->clock_Hz / COST_MXU_EFFICIENCY;
+    double hbm_s = op->bytes / c->hbm_Bps;
+    w->t_s += fmax(mxu_s, hbm_s) + c->op_overhead_s;
+    w->mm_flops += op->flops;
+    w->hbm_B += op->bytes;
+    w->ops += 1.0;
+}
+
+/* One matmul op (batch x (M,K)@(K,N)), or in backward its two gradient ops dA and dB. */
+static void mm(cost_work *w, const cost_chip *c, double batch, double M, double K, double N, const mm_prec *p,
+               int backward)
+{
+    mm_which first = backward ? MM_DA : MM_FWD, last = backward ? MM_DB : MM_FWD;
+    for (mm_which which = first; which <= last; which++) {
+        mm_op op = { 0, 0, 0 };
+        op_add(&op, c, batch, M, K, N, p, which);
+        op_finish(w, c, &op, p->fp32);
+    }
+}
+
+/* The same for one matmul per expert, (rows[e],K)@(K,N), batched into one op (an einsum over experts). */
+static void mm_rows(cost_work *w, const cost_chip *c, const double *rows, int n, double K, double N,
+                    const mm_prec *p, int backward)
+{
+    mm_which first = backward ? MM_DA : MM_FWD, last = backward ? MM_DB : MM_FWD;
+    for (mm_which which = first; which <= last; which++) {
+        mm_op op = { 0, 0, 0 };
+        for (int e = 0; e < n; e++)
+            op_add(&op, c, 1.0, rows[e], K, N, p, which);
+        op_finish(w, c, &op, p->fp32);
+    }
+}
+
+static void vec(cost_work *w, const cost_chip *c, double flops, double bytes)
+{
+    if (flops <= 0.0 && bytes <= 0.0)
+        return;
+    double t = fmax(flops > 0.0 ? flops / c->fp32_vec_flops : 0.0, bytes > 0.0 ? bytes / c->hbm_Bps : 0.0);
+    w->t_s += t + c->op_overhead_s;
+    w->vec_flops += fmax(flops, 0.0);
+    w->hbm_B += fmax(bytes, 0.0);
+    w->ops += 1.0;
+}
+
+double cost_matmul_cycles(const cost_chip *c, double batch, double M, double K, double N, cost_prec p)
+{
+    return op_cycles(c, mm_blocks(c, batch, M, K, N), p == COST_FP32);
+}
+
+double cost_bmatmul_s(const cost_chip *c, double batch, double M, double K, double N, cost_prec p)
+{
+    cost_work w;
+    cost_work_init(&w);
+    mm(&w, c, batch, M, K, N, p == COST_FP32 ? &PREC_FP32 : &PREC_BF16, 0);
+    return w.t_s;
+}
+
+double cost_matmul_s(const cost_chip *c, double M, double K, double N, cost_prec p)
+{
+    return cost_bmatmul_s(c, 1.0, M, K, N, p);
+}
+
+double cost_vector_s(const cost_chip *c, double flops, double bytes)
+{
+    cost_work w;
+    cost_work_init(&w);
+    vec(&w, c, flops, bytes);
+    return w.t_s;
+}
+
+static double ways(int model_par)
+{
+    return model_par < 1 ? 1.0 : (double)model_par;
+}
+
+/* ---- attention ----
+ * Per core, nseq = tokens/seq sequences, hl = heads/m local heads of width d_kv, hd = hl*d_kv:
+ *   Q = X (tokens,D) @ Wq (D,hd);  K, V = Xkv (nseq*kv_seq, D) @ (D,hd)
+ *   S = Q_h (seq,d_kv) @ K_h^T (d_kv,kv_seq)   batched over nseq*hl
+ *   P = softmax(S) on the vector unit (bf16 in HBM, fp32 arithmetic)
+ *   O_h = P (seq,kv_seq) @ V_h (kv_seq,d_kv)   batched over nseq*hl
+ *   Y = O (tokens,hd) @ Wo (hd,D)
+ * T5 does not scale the logits and pre-training uses no attention dropout, so neither is charged. */
+void cost_attention_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int seq,
+                         int kv_seq, int model_par, int backward)
+{
+    if (tokens <= 0.0 || seq <= 0 || kv_seq <= 0)
+        return;
+    double D = m->d_model, dkv = m->d_kv;
+    double hl = m->heads / ways(model_par), hd = hl * dkv;
+    double nseq = tokens / seq, kv_tokens = nseq * kv_seq;
+    double heads_b = nseq * hl;
+    double scores = heads_b * seq * (double)kv_seq;
+
+    mm(w, c, 1.0, tokens, D, hd, &PREC_BF16, backward);            /* Q */
+    mm(w, c, 1.0, kv_tokens, D, hd, &PREC_BF16, backward);         /* K */
+    mm(w, c, 1.0, kv_tokens, D, hd, &PREC_BF16, backward);         /* V */
+    mm(w, c, heads_b, seq, dkv, kv_seq, &PREC_BF16, backward);     /* Q K^T */
+    if (!backward)
+        vec(w, c, SOFTMAX_FLOPS * scores, 2.0 * COST_BF16_BYTES * scores);     /* read S, write P */
+    else
+        vec(w, c, SOFTMAX_BWD_FLOPS * scores, 3.0 * COST_BF16_BYTES * scores); /* read P, dP; write dS */
+    mm(w, c, heads_b, seq, kv_seq, dkv, &PREC_BF16, backward);     /* P V */
+    mm(w, c, 1.0, tokens, hd, D, &PREC_BF16, backward);            /* output projection */
+}
+
+double cost_attention_s(const cost_chip *c, const model_cfg *m, double tokens, int seq, int kv_seq,
+                        int model_par, int backward)
+{
+    cost_work w;
+    cost_work_init(&w);
+    cost_attention_work(&w, c, m, tokens, seq, kv_seq, model_par, backward);
+    return w.t_s;
+}
+
+/* ---- FFN: the same ops for a dense FFN and for the experts (batched over experts, one op each) ----
+ * relu:  H = X (N,D) @ Win (D,Fl); A = relu(H); Y = A (N,Fl) @ Wout (Fl,D)
+ * geglu: H = X Win, G = X Wgate; A = gelu(H) * G; Y = A Wout
+ * 'rows' (n entries) are the token counts of each expert (n = 1 for a dense FFN). */
+static void ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const double *rows, int n,
+                     int model_par, int backward)
+{
+    double D = m->d_model, Fl = m->d_ff / ways(model_par);
+    int geglu = m->act == MODEL_ACT_GEGLU;
+    double total_rows = 0.0;
+    for (int e = 0; e < n; e++)
+        total_rows += rows[e] > 0.0 ? rows[e] : 0.0;
+    if (total_rows <= 0.0)
+        return;
+    double elems = total_rows * Fl;
+
+    /* input matmul(s): one batched op per weight (Win, and Wgate for geglu) */
+    for (int g = 0; g < (geglu ? 2 : 1); g++)
+        mm_rows(w, c, rows, n, D, Fl, &PREC_BF16, backward);
+    /* activation: relu reads H writes A; geglu reads H, G writes A (and the reverse in backward) */
+    if (!geglu)
+        vec(w, c, RELU_FLOPS * elems, (backward ? 3.0 : 2.0) * COST_BF16_BYTES * elems);
+    else if (!backward)
+        vec(w, c, (GELU_FLOPS + 1.0) * elems, 3.0 * COST_BF16_BYTES * elems);
+    else
+        vec(w, c, (GELU_BWD_FLOPS + 2.0) * elems, 5.0 * COST_BF16_BYTES * elems);   /* read H, G, dA; write dH, dG */
+    mm_rows(w, c, rows, n, Fl, D, &PREC_BF16, backward);   /* output matmul */
+}
+
+void cost_dense_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int model_par,
+                         int backward)
+{
+    ffn_work(w, c, m, &tokens, 1, model_par, backward);
+}
+
+double cost_dense_ffn_s(const cost_chip *c, const model_cfg *m, double tokens, int model_par, int backward)
+{
+    cost_work w;
+    cost_work_init(&w);
+    cost_dense_ffn_work(&w, c, m, tokens, model_par, backward);
+    return w.t_s;
+}
+
+void cost_expert_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const double *rows,
+                          int experts_local, int model_par, int backward)
+{
+    if (rows == NULL || experts_local <= 0)
+        return;
+    ffn_work(w, c, m, rows, experts_local, model_par, backward);
+}
+
+double cost_expert_ffn_s(const cost_chip *c, const model_cfg *m, const double *rows, int experts_local,
+                         int model_par, int backward)
+{
+    cost_work w;
+    cost_work_init(&w);
+    cost_expert_ffn_work(&w, c, m, rows, experts_local, model_par, backward);
+    return w.t_s;
+}
+
+/* ---- layer norm + residual: y = x + sublayer(rmsnorm(x)); two vector ops over (tokens, D) ---- */
+void cost_layernorm_residual_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens,
+                                  int backward)
+{
+    double elems = tokens * m->d_model;
+    if (elems <= 0.0)
+        return;
+    if (!backward) {
+        vec(w, c, RMSNORM_FLOPS * elems, 2.0 * COST_BF16_BYTES * elems);   /* read x, write norm(x) */
+        vec(w, c, elems, 3.0 * COST_BF16_BYTES * elems);                   /* read x, f; write y */
+    } else {
+        vec(w, c, RMSNORM_BWD_FLOPS * elems, 3.0 * COST_BF16_BYTES * elems);   /* read x, dy; write dx */
+        vec(w, c, elems, 3.0 * COST_BF16_BYTES * elems);                       /* dx += dresidual */
+    }
+}
+
+double cost_layernorm_residual_s(const cost_chip *c, const model_cfg *m, double tokens, int backward)
+{
+    cost_work w;
+    cost_work_init(&w);
+    cost_layernorm_residual_work(&w, c, m, tokens, backward);
+    return w.t_s;
+}
+
+/* ---- router (fp32 throughout: selective precision [REFERENCE 3]) ----
+ * logits (N,E) = X (N,D) @ Wr (D,E) in fp32; probs = softmax; k top-1 passes, each writing a one-hot mask;
+ * per choice an exclusive cumsum over the group for the positions, compared with the capacity; the aux
+ * loss reads probs and mask once.  Backward: aux-loss and gate gradients into the probs, softmax
+ * backward, and the fp32 matmul's two gradients. */
+void cost_router_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int E, int k,
+                      int backward)
+{
+    double elems = tokens * E;
+    if (elems <= 0.0)
+        return;
+    double kk = k < 1 ? 1.0 : (double)k;
+    if (!backward) {
+        mm(w, c, 1.0, tokens, m->d_model, E, &PREC_FP32, 0);
+        vec(w, c, SOFTMAX_FLOPS * elems, 2.0 * COST_FP32_BYTES * elems);
+        vec(w, c, kk * TOPK_FLOPS * elems, kk * 2.0 * COST_FP32_BYTES * elems);       /* read probs, write mask */
+        vec(w, c, kk * POSITION_FLOPS * elems, kk * 2.0 * COST_FP32_BYTES * elems);   /* read mask, write position */
+        vec(w, c, AUXLOSS_FLOPS * elems, 2.0 * COST_FP32_BYTES * elems);              /* read probs, mask */
+    } else {
+        vec(w, c, AUXLOSS_FLOPS * elems, 2.0 * COST_FP32_BYTES * elems);              /* read mask, write dprobs */
+        vec(w, c, SOFTMAX_BWD_FLOPS * elems, 3.0 * COST_FP32_BYTES * elems);
+        mm(w, c, 1.0, tokens, m->d_model, E, &PREC_FP32, 1);
+    }
+}
+
+double cost_router_s(const cost_chip *c, const model_cfg *m, double tokens, int E, int k, int backward)
+{
+    cost_work w;
+    cost_work_init(&w);
+    cost_router_work(&w, c, m, tokens, E, k, backward);
+    return w.t_s;
+}
+
+/* ---- dispatch / combine ----
+ * EINSUM (GShard Alg. 2 "GSEC,GSM->EGCM"): per group the one-hot (E*C,S) @ X (S,D) at bf16,
+ * 2*S*E*C*D FLOPs [REFERENCE 7]; the mask is read from HBM as a bf16 operand.
+ * GATHER: E*C buffer rows of D bf16 read and written; backward a scatter-add (read dbuf, read + write dx). */
+void cost_dispatch_work(cost_work *w, const cost_chip *c, const model_cfg *m, cost_dispatch mode, double groups,
+                        int S, int E, int C, int backward)
+{
+    double EC = (double)E * C, D = m->d_model;
+    if (groups <= 0.0 || S <= 0 || EC <= 0.0)
+        return;
+    if (mode == COST_DISPATCH_EINSUM) {
+        mm(w, c, groups, EC, S, D, &PREC_BF16, backward);
+        return;
+    }
+    double elems = groups * EC * D;
+    if (!backward)
+        vec(w, c, elems, 2.0 * COST_BF16_BYTES * elems);     /* the combine's gate multiply: 1 flop/elem */
+    else
+        vec(w, c, elems, 3.0 * COST_BF16_BYTES * elems);
+}
+
+double cost_dispatch_s(const cost_chip *c, const model_cfg *m, cost_dispatch mode, double groups, int S, int E,
+                       int C, int backward)
+{
+    cost_work w;
+    cost_work_init(&w);
+    cost_dispatch_work(&w, c, m, mode, groups, S, E, C, backward);
+    return w.t_s;
+}
+
+/* ---- embeddings: a row gather of (tokens, D) bf16; backward a scatter-add into fp32 gradient rows ---- */
+void cost_embed_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int backward)
+{
+    double elems = tokens * m->d_model;
+    if (elems <= 0.0)
+        return;
+    if (!backward)
+        vec(w, c, 0.0, 2.0 * COST_BF16_BYTES * elems);
+    else
+        vec(w, c, elems, (COST_BF16_BYTES + 2.0 * COST_FP32_BYTES) * elems);
+}
+
+double cost_embed_s(const cost_chip *c, const model_cfg *m, double tokens, int backward)
+{
+    cost_work w;
+    cost_work_init(&w);
+    cost_embed_work(&w, c, m, tokens, backward);
+    return w.t_s;
+}
+
+/* ---- vocab: logits (N,V/m) = X (N,D) @ Wemb^T (D,V/m) with fp32 output; logsumexp and the target's
+ * logit read the logits once; backward writes dlogits = softmax - onehot in fp32, then two matmuls ---- */
+void cost_vocab_loss_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int model_par,
+                          int backward)
+{
+    double Vl = m->vocab / ways(model_par);
+    double elems = tokens * Vl;
+    if (elems <= 0.0)
+        return;
+    if (!backward) {
+        mm(w, c, 1.0, tokens, m->d_model, Vl, &PREC_BF16_OUT_FP32, 0);
+        vec(w, c, LOGSUMEXP_FLOPS * elems, COST_FP32_BYTES * elems);
+    } else {
+        vec(w, c, XENT_BWD_FLOPS * elems, 2.0 * COST_FP32_BYTES * elems);
+        mm(w, c, 1.0, tokens, m->d_model, Vl, &PREC_BF16_OUT_FP32, 1);
+    }
+}
+
+double cost_vocab_loss_s(const cost_chip *c, const model_cfg *m, double tokens, int model_par, int backward)
+{
+    cost_work w;
+    cost_work_init(&w);
+    cost_vocab_loss_work(&w, c, m, tokens, model_par, backward);
+    return w.t_s;
+}
+
+double cost_optimizer_s(const cost_chip *c, double params)
+{
+    return cost_vector_s(c, COST_ADAFACTOR_FLOPS_PER_PARAM * params, COST_ADAFACTOR_BYTES_PER_PARAM * params);
+}
+
+/* ---- memory ---- */
+#define GIB 1073741824.0
+
+/* Bytes the backward pass keeps for one attention sublayer: the norm's input and output (2D per query),
+ * Q and the context (2 hd per query), K and V (2 hd per key token) and the probabilities (hl*kv_seq per
+ * query), all bf16. */
+static double attn_act_B(const model_cfg *m, double q_tokens, double kv_tokens, int kv_seq, double mp)
+{
+    double hl = m->heads / mp, hd = hl * m->d_kv;
+    return COST_BF16_BYTES * (q_tokens * (2.0 * m->d_model + 2.0 * hd + hl * kv_seq) + kv_tokens * 2.0 * hd);
+}
+
+/* FFN rows keep the norm's input and output (2D) and the hidden tensors: relu H and A, geglu H, G and A. */
+static double ffn_act_B(const model_cfg *m, double rows, double mp)
+{
+    double nf = m->act == MODEL_ACT_GEGLU ? 3.0 : 2.0;
+    return COST_BF16_BYTES * rows * (2.0 * m->d_model + nf * m->d_ff / mp);
+}
+
+/* A Switch layer keeps, per token, the norm's input and output, the fp32 router probabilities and the
+ * bf16 combine tensor (E*C = cf*k*S entries per token, S = the group size), and per capacity row
+ * (cf*k rows per token, as the capacity buffers are sized) the expert's input, hidden tensors and output. */
+static double switch_act_B(const model_cfg *m, double tokens, double mp)
+{
+    double rows_per_token = m->capacity_factor * (m->top_k < 1 ? 1 : m->top_k);
+    double S = m->group_size > 0 && m->group_size < tokens ? m->group_size : tokens;
+    double nf = m->act == MODEL_ACT_GEGLU ? 3.0 : 2.0;
+    double per_token = COST_BF16_BYTES * 2.0 * m->d_model + COST_FP32_BYTES * m->experts
+                       + COST_BF16_BYTES * rows_per_token * S;
+    double per_row = COST_BF16_BYTES * (2.0 * m->d_model + nf * m->d_ff / mp);
+    return tokens * (per_token + rows_per_token * per_row);
+}
+
+/* Same rule as model_layer_is_sparse (models/model.h): expert_every 2 makes FFN layers 1,3,5.. sparse.
+ * Repeated here so the cost model does not depend on the preset loader's object file. */
+static int layer_sparse(const model_cfg *m, int layer)
+{
+    return m->expert_every > 0 && m->experts > 1 && (layer + 1) % m->expert_every == 0;
+}
+
+int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, double params_local,
+                      double tokens, int model_par, int remat, errbuf *err)
+{
+    if (model_par < 1)
+        return errbuf_set(err, "cost_memory_check: model_par must be an integer >= 1, got %d", model_par);
+    if (!(tokens >= 0.0) || !(params_local >= 0.0))
+        return errbuf_set(err, "cost_memory_check: tokens and params_local must be >= 0, got %g and %g", tokens,
+                          params_local);
+    if (m->enc_seq <= 0)
+        return errbuf_set(err, "cost_memory_check: model '%s' enc_seq must be > 0, got %d", m->name, m->enc_seq);
+    double mp = model_par;
+    double t_enc = tokens, t_dec = tokens * m->dec_seq / m->enc_seq;
+    double n_enc = t_enc / m->enc_seq;   /* sequences: the decoder's cross-attention keys are encoder tokens */
+
+    double sum = 0.0, largest = 0.0, inputs = 0.0;
+    for (int l = 0; l < m->enc_layers + m->dec_layers; l++) {
+        int dec = l >= m->enc_layers;
+        int layer = dec ? l - m->enc_layers : l;
+        double t = dec ? t_dec : t_enc;
+        int seq = dec ? m->dec_seq : m->enc_seq;
+        double b = attn_act_B(m, t, t, seq, mp);
+        if (dec)
+            b += attn_act_B(m, t, n_enc * m->enc_seq, m->enc_seq, mp);
+        b += layer_sparse(m, layer) ? switch_act_B(m, t, mp) : ffn_act_B(m, t, mp);
+        sum += b;
+        largest = fmax(largest, b);
+        inputs += COST_BF16_BYTES * t * m->d_model;
+    }
+    /* always kept: the encoder output (cross-attention keys) and the fp32 vocab logits of the loss */
+    double fixed = COST_BF16_BYTES * t_enc * m->d_model + COST_FP32_BYTES * t_dec * m->vocab / mp;
+
+    cost_memory mem;
+    mem.params_B = COST_FP32_BYTES * params_local;
+    /* fp32 gradients + factored second moments: an (R,Q) matrix keeps R+Q floats, <= 2/D per parameter
+     * when both sides are >= D */
+    mem.optimizer_B = COST_FP32_BYTES * params_local * (1.0 + 2.0 / m->d_model);
+    mem.activations_B = fixed + (remat ? inputs + largest : sum);
+    mem.total_B = mem.params_B + mem.optimizer_B + mem.activations_B;
+    if (mem.total_B > c->hbm_bytes)
+        return errbuf_set(err, "plan needs %.2f GiB per core, HBM has %.2f GiB (%.2f GiB over)", mem.total_B / GIB,
+                          c->hbm_bytes / GIB, (mem.total_B - c->hbm_bytes) / GIB);
+    *out = mem;
+    return 0;
+}
