@@ -258,9 +258,11 @@ static void ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const
     /* input matmul(s): one batched op per weight (Win, and Wgate for geglu) */
     for (int g = 0; g < (geglu ? 2 : 1); g++)
         mm_rows(w, c, rows, n, D, Fl, &PREC_BF16, backward);
-    /* activation: relu reads H writes A; geglu reads H, G writes A (and the reverse in backward) */
+    /* activation.  relu forward is fused into the input matmul's output (XLA output fusion: assumption),
+     * so it costs vector FLOPs but no HBM pass; its backward reads H and dA and writes dH.  geglu needs
+     * H and G from two matmuls: read both, write A (and in backward read H, G, dA, write dH, dG). */
     if (!geglu)
-        vec(w, c, RELU_FLOPS * elems, (backward ? 3.0 : 2.0) * COST_BF16_BYTES * elems);
+        vec(w, c, RELU_FLOPS * elems, backward ? 3.0 * COST_BF16_BYTES * elems : 0.0);
     else if (!backward)
         vec(w, c, (GELU_FLOPS + 1.0) * elems, 3.0 * COST_BF16_BYTES * elems);
     else
