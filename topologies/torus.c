@@ -1,0 +1,450 @@
+/* torus: chip presets, torus coordinates and dimension-ordered routes, and the platform XML generator.
+ * Pure C: the generated XML is read back by SimGrid in sim/platform.c, never here. */
+#include "topologies/torus.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The ICI latency per hop is not published: REFERENCE 5.1 "ICI latency" gives ~0.5-1 us per hop as an
+ * assumption [M/S].  Default: the upper end, 1 us (assumption). */
+#define LINK_LAT_DEFAULT_S 1e-6
+
+/* Per-op fixed cost.  Not in REFERENCE.md (assumption).  Reasoning: a TPU core runs a precompiled VLIW
+ * stream, so there is no GPU-style kernel launch; what an op pays regardless of size is filling and draining
+ * the systolic array (about 2 x 128 cycles = 0.27 us at 940 MHz) plus starting its HBM->VMEM DMAs, whose
+ * latency is unpublished.  Rounded up to 1 us; the cost model calibrates its efficiencies on GShard
+ * (REFERENCE 6.1) with this value fixed. */
+#define OP_OVERHEAD_S 1e-6
+
+/* bf16 MXU passes per fp32 matmul.  Not in REFERENCE.md (assumption).  Reasoning [D]: an fp32 significand
+ * has 24 bits, three bf16 pieces of 8 bits (hi, mid, lo); a product accurate to about 2^-24 keeps the six
+ * cross terms whose orders add up to at most 2 (hi*hi, hi*mid, mid*hi, mid*mid, hi*lo, lo*hi), so an fp32
+ * router matmul (REFERENCE 3 "Selective precision") costs 6 bf16 passes.  Use 3 for a bf16x3 reading. */
+#define FP32_MATMUL_PASSES 6.0
+
+/* fp32 vector rate per core.  Not in REFERENCE.md as a rate (assumption, derived from CACM20 notes in
+ * REFERENCE 5.1 "Vector unit"): vector registers are 128 lanes x 8 sublanes of 32-bit elements and a VLIW
+ * bundle issues 2 vector ALU ops, so 128 * 8 * 2 = 2048 fp32 ops per cycle (an FMA counted as one op).
+ * TPUv4 (ISCA23 notes: 128 lanes, 16 ALUs per lane per core) gives the same 2048 per cycle. */
+#define VPU_OPS_PER_CYCLE 2048.0
+
+#define GIB 1073741824.0
+#define MIB 1048576.0
+
+static const torus_chip CHIPS[] = {
+    {
+        .name = "tpuv2",
+        .cores_per_chip = 2,                       /* [REFERENCE 5.1 TPUv2 TensorCores/chip] */
+        .mxus_per_core = 1,                        /* [REFERENCE 5.1 TPUv2 MXUs per TensorCore] */
+        .mxu_dim = 128,                            /* [REFERENCE 5.1 MXU 128x128] */
+        .clock_Hz = 700e6,                         /* [REFERENCE 5.1 TPUv2 clock, S CACM20] */
+        .fp32_vec_flops_per_core = VPU_OPS_PER_CYCLE * 700e6,
+        .hbm_bytes_per_core = 8 * GIB,             /* [REFERENCE 5.1 TPUv2 HBM 16 GiB/chip, 8 GiB/core D] */
+        .hbm_Bps_per_core = 700e9 / 2,             /* [REFERENCE 5.1 TPUv2 HBM BW 700 GB/s per chip, S CACM20] */
+        .onchip_bytes_per_core = 16 * MIB,         /* [REFERENCE 5.1 TPUv2 16 MiB Vmem per core] */
+        .op_overhead_s = OP_OVERHEAD_S,
+        .fp32_matmul_passes = FP32_MATMUL_PASSES,
+        .link_Bps = 62e9,                          /* [REFERENCE 5.1 TPUv2 ICI 496 Gbit/s = 62 GB/s per link] */
+        .link_lat_s = LINK_LAT_DEFAULT_S,
+        .wrap_unit = 16,                           /* [REFERENCE 5.1 TPUv2 pod 16x16] */
+    },
+    {
+        .name = "tpuv3",
+        .cores_per_chip = 2,                       /* [REFERENCE 5.1 TPUv3 TensorCores/chip, V GCP] */
+        .mxus_per_core = 2,                        /* [REFERENCE 5.1 TPUv3 MXUs per TensorCore, V GCP] */
+        .mxu_dim = 128,
+        .clock_Hz = 940e6,                         /* [REFERENCE 5.1 TPUv3 clock] */
+        .fp32_vec_flops_per_core = VPU_OPS_PER_CYCLE * 940e6,
+        .hbm_bytes_per_core = 16 * GIB,            /* [REFERENCE 5.1 TPUv3 HBM 32 GiB/chip, separate per core] */
+        .hbm_Bps_per_core = 900e9 / 2,             /* [REFERENCE 5.1 TPUv3 HBM BW 900 GB/s per chip, V GCP] */
+        .onchip_bytes_per_core = 32 * MIB / 2,     /* [REFERENCE 5.1 TPUv3 32 MiB VMEM/chip]; spMEM left out */
+        .op_overhead_s = OP_OVERHEAD_S,
+        .fp32_matmul_passes = FP32_MATMUL_PASSES,
+        .link_Bps = 100e9,                         /* [REFERENCE 5.1 ICI conflict: recommended 100 GB/s one-way
+                                                    * (SB, GCP bisection); ISCA23 70 and CACM ~84 are options] */
+        .link_lat_s = LINK_LAT_DEFAULT_S,
+        .wrap_unit = 32,                           /* [REFERENCE 5.1 TPUv3 pod 32x32] */
+    },
+    {
+        .name = "tpuv4",
+        .cores_per_chip = 2,                       /* [REFERENCE 5.1 TPUv4 TensorCores/chip, V GCP] */
+        .mxus_per_core = 4,                        /* [REFERENCE 5.1 TPUv4 MXUs per TensorCore, V GCP] */
+        .mxu_dim = 128,
+        .clock_Hz = 1050e6,                        /* [REFERENCE 5.1 TPUv4 clock, S ISCA23] */
+        .fp32_vec_flops_per_core = VPU_OPS_PER_CYCLE * 1050e6,
+        .hbm_bytes_per_core = 32 * GIB / 2,        /* [REFERENCE 5.1 TPUv4 HBM 32 GiB/chip]; shared by the
+                                                    * megacore, split evenly here (assumption) */
+        .hbm_Bps_per_core = 1200e9 / 2,            /* [REFERENCE 5.1 TPUv4 HBM BW 1200 GB/s per chip, V GCP] */
+        .onchip_bytes_per_core = 16 * MIB,         /* [REFERENCE 5.1 TPUv4 VMEM 16 MiB per TC]; CMEM left out */
+        .op_overhead_s = OP_OVERHEAD_S,
+        .fp32_matmul_passes = FP32_MATMUL_PASSES,
+        .link_Bps = 45e9,                          /* [REFERENCE 5.1 TPUv4 ICI: SB 4.5e10 B/s one-way; ISCA23 50] */
+        .link_lat_s = LINK_LAT_DEFAULT_S,
+        .wrap_unit = 4,                            /* [REFERENCE 5.1 TPUv4: wraparound for dims multiple of 4] */
+    },
+};
+#define N_CHIPS (sizeof CHIPS / sizeof CHIPS[0])
+
+static const char DIM_NAMES[TORUS_MAX_DIMS] = { 'x', 'y', 'z' };
+
+const torus_chip *torus_chip_find(const char *name)
+{
+    if (name == NULL)
+        return NULL;
+    for (size_t i = 0; i < N_CHIPS; i++)
+        if (strcmp(CHIPS[i].name, name) == 0)
+            return &CHIPS[i];
+    return NULL;
+}
+
+const char *torus_chip_names(void)
+{
+    return "tpuv2, tpuv3 or tpuv4";
+}
+
+double torus_chip_bf16_flops(const torus_chip *c)
+{
+    return (double)c->mxus_per_core * c->mxu_dim * c->mxu_dim * 2.0 * c->clock_Hz;
+}
+
+/* Assumption: a copy between the cores of one chip moves at the chip's HBM bandwidth (no source gives an
+ * on-chip core-to-core rate; the engine does not charge such traffic anyway). */
+double torus_chip_loopback_Bps(const torus_chip *c)
+{
+    return c->hbm_Bps_per_core * c->cores_per_chip;
+}
+
+int torus_parse(torus_shape *t, const char *s, char sep)
+{
+    if (s == NULL)
+        return -1;
+    torus_shape r = { .ndims = 0, .dims = { 1, 1, 1 }, .wrap = { 0, 0, 0 } };
+    const char *p = s;
+    long chips = 1;
+    for (;;) {
+        if (r.ndims == TORUS_MAX_DIMS || *p < '0' || *p > '9')   /* digits only: no sign, no space */
+            return -1;
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (errno == ERANGE || v < 1 || v > TORUS_DIM_MAX)
+            return -1;
+        r.dims[r.ndims++] = (int)v;
+        chips *= v;
+        if (chips > TORUS_CHIPS_MAX)
+            return -1;
+        p = end;
+        if (*p == '\0')
+            break;
+        if (*p != sep)
+            return -1;
+        p++;
+    }
+    if (r.ndims < 2)
+        return -1;
+    *t = r;
+    return 0;
+}
+
+void torus_set_wrap(torus_shape *t, torus_wrap_mode mode, const torus_chip *c)
+{
+    for (int d = 0; d < TORUS_MAX_DIMS; d++) {
+        int w = 0;
+        if (d < t->ndims && t->dims[d] > 1) {
+            if (mode == TORUS_WRAP_ALL)
+                w = 1;
+            else if (mode == TORUS_WRAP_AUTO)
+                w = (c != NULL && c->wrap_unit > 0 && t->dims[d] % c->wrap_unit == 0);
+        }
+        t->wrap[d] = w;
+    }
+}
+
+int torus_nchips(const torus_shape *t)
+{
+    int n = 1;
+    for (int d = 0; d < t->ndims; d++)
+        n *= t->dims[d];
+    return n;
+}
+
+int torus_fully_wrapped(const torus_shape *t)
+{
+    for (int d = 0; d < t->ndims; d++)
+        if (!t->wrap[d])
+            return 0;
+    return 1;
+}
+
+void torus_coords(int *coord, const torus_shape *t, int rank)
+{
+    for (int d = 0; d < t->ndims; d++) {
+        coord[d] = rank % t->dims[d];
+        rank /= t->dims[d];
+    }
+}
+
+int torus_rank(const torus_shape *t, const int *coord)
+{
+    int r = 0;
+    for (int d = t->ndims - 1; d >= 0; d--)
+        r = r * t->dims[d] + coord[d];
+    return r;
+}
+
+int torus_step(const torus_shape *t, int dim, int from, int to)
+{
+    if (from == to)
+        return 0;
+    if (!t->wrap[dim])
+        return to > from ? 1 : -1;
+    int n = t->dims[dim], h = n / 2;
+    /* SimGrid 3.32 TorusZone::get_local_route, verbatim: + when the target is ahead within half a ring, or
+     * when going + past the wraparound reaches it within half a ring.  For odd n that is the shorter way;
+     * for even n at distance n/2 it picks + except from n/2 to 0 (tests/check_torus.c compares every pair). */
+    if ((to > from && to <= from + h) || (from > h && (from + h) % n >= to))
+        return 1;
+    return -1;
+}
+
+int torus_hops(const torus_shape *t, int src, int dst)
+{
+    int a[TORUS_MAX_DIMS], b[TORUS_MAX_DIMS];
+    torus_coords(a, t, src);
+    torus_coords(b, t, dst);
+    int hops = 0;
+    for (int d = 0; d < t->ndims; d++) {
+        int n = t->dims[d];
+        int fwd = ((b[d] - a[d]) % n + n) % n;     /* steps going + (around the ring when wrapped) */
+        int dir = torus_step(t, d, a[d], b[d]);
+        if (dir > 0)
+            hops += t->wrap[d] ? fwd : b[d] - a[d];
+        else if (dir < 0)
+            hops += t->wrap[d] ? n - fwd : a[d] - b[d];
+    }
+    return hops;
+}
+
+int torus_max_hops(const torus_shape *t)
+{
+    int h = 0;
+    for (int d = 0; d < t->ndims; d++)
+        h += t->wrap[d] ? t->dims[d] / 2 : t->dims[d] - 1;
+    return h;
+}
+
+int torus_route(torus_link *links, const torus_shape *t, int src, int dst)
+{
+    int cur[TORUS_MAX_DIMS], to[TORUS_MAX_DIMS];
+    torus_coords(cur, t, src);
+    torus_coords(to, t, dst);
+    int nh = 0;
+    for (int d = 0; d < t->ndims; d++) {
+        while (cur[d] != to[d]) {     /* the step is re-decided at every hop, as SimGrid does */
+            int dir = torus_step(t, d, cur[d], to[d]);
+            links[nh++] = (torus_link){ .chip = torus_rank(t, cur), .dim = d, .dir = dir };
+            cur[d] = (cur[d] + dir + t->dims[d]) % t->dims[d];
+        }
+    }
+    return nh;
+}
+
+int torus_link_count(const torus_shape *t)
+{
+    int n = torus_nchips(t), count = 0;
+    for (int d = 0; d < t->ndims; d++) {
+        int rings = n / t->dims[d];
+        int edges = t->wrap[d] ? t->dims[d] : t->dims[d] - 1;
+        count += 2 * rings * edges;
+    }
+    return count;
+}
+
+int torus_link_exists(const torus_shape *t, torus_link l)
+{
+    if (l.dim < 0 || l.dim >= t->ndims || (l.dir != 1 && l.dir != -1) || l.chip < 0 || l.chip >= torus_nchips(t))
+        return 0;
+    if (t->dims[l.dim] == 1)
+        return 0;
+    int c[TORUS_MAX_DIMS];
+    torus_coords(c, t, l.chip);
+    int next = c[l.dim] + l.dir;
+    return t->wrap[l.dim] || (next >= 0 && next < t->dims[l.dim]);
+}
+
+void torus_link_name(char *buf, size_t n, torus_link l)
+{
+    snprintf(buf, n, "chip%d_%c%c", l.chip, DIM_NAMES[l.dim], l.dir > 0 ? '+' : '-');
+}
+
+void torus_format_number(char *buf, size_t n, double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+void torus_format_size(char *buf, size_t n, const torus_shape *t)
+{
+    if (t->ndims == 3)
+        snprintf(buf, n, "%dx%dx%d", t->dims[0], t->dims[1], t->dims[2]);
+    else
+        snprintf(buf, n, "%dx%d", t->dims[0], t->dims[1]);
+}
+
+int torus_platform_check(const torus_platform *p, errbuf *err)
+{
+    const torus_shape *t = &p->shape;
+    if (p->chip == NULL)
+        return errbuf_set(err, "torus platform: no chip preset");
+    if (t->ndims < 2 || t->ndims > TORUS_MAX_DIMS)
+        return errbuf_set(err, "torus platform: a torus has 2 or 3 dimensions, got %d", t->ndims);
+    if (!(p->link_Bps > 0) || !isfinite(p->link_Bps))
+        return errbuf_set(err, "torus platform: link bandwidth must be > 0 B/s, got %g", p->link_Bps);
+    if (!(p->link_lat_s >= 0) || !isfinite(p->link_lat_s))
+        return errbuf_set(err, "torus platform: link latency must be >= 0 s, got %g", p->link_lat_s);
+    int n = torus_nchips(t);
+    if (!torus_fully_wrapped(t) && n > TORUS_EXPLICIT_CHIPS_MAX) {
+        char dims[48];
+        torus_format_size(dims, sizeof dims, t);
+        return errbuf_set(err, "torus %s is not wrapped in every dimension, so it needs explicit routes, "
+                          "which are supported up to %d chips, got %d", dims, TORUS_EXPLICIT_CHIPS_MAX, n);
+    }
+    return 0;
+}
+
+/* The comma list of t's sizes (sep ',') or wrap flags. */
+static void format_list(char *buf, size_t n, const int *v, int count)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int d = 0; d < count && used < n; d++)
+        used += (size_t)snprintf(buf + used, n - used, d ? ",%d" : "%d", v[d]);
+}
+
+/* The host properties, one per line, with 'indent' spaces before each. */
+static void write_props(FILE *fp, const torus_platform *p, int indent)
+{
+    const torus_chip *c = p->chip;
+    char num[40], dims[48], wrap[48];
+    format_list(dims, sizeof dims, p->shape.dims, p->shape.ndims);
+    format_list(wrap, sizeof wrap, p->shape.wrap, p->shape.ndims);
+    fprintf(fp, "%*s<prop id=\"chip\" value=\"%s\"/>\n", indent, "", c->name);
+    fprintf(fp, "%*s<prop id=\"mxus_per_core\" value=\"%d\"/>\n", indent, "", c->mxus_per_core);
+    fprintf(fp, "%*s<prop id=\"mxu_dim\" value=\"%d\"/>\n", indent, "", c->mxu_dim);
+    const struct { const char *id; double v; } nums[] = {
+        { "clock_Hz", c->clock_Hz },
+        { "bf16_flops_per_core", torus_chip_bf16_flops(c) },
+        { "fp32_vec_flops_per_core", c->fp32_vec_flops_per_core },
+        { "hbm_bytes_per_core", c->hbm_bytes_per_core },
+        { "hbm_Bps_per_core", c->hbm_Bps_per_core },
+        { "onchip_bytes_per_core", c->onchip_bytes_per_core },
+        { "op_overhead_s", c->op_overhead_s },
+        { "fp32_matmul_passes", c->fp32_matmul_passes },
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        torus_format_number(num, sizeof num, nums[i].v);
+        fprintf(fp, "%*s<prop id=\"%s\" value=\"%s\"/>\n", indent, "", nums[i].id, num);
+    }
+    fprintf(fp, "%*s<prop id=\"torus\" value=\"%s\"/>\n", indent, "", dims);
+    fprintf(fp, "%*s<prop id=\"wrap\" value=\"%s\"/>\n", indent, "", wrap);
+    torus_format_number(num, sizeof num, p->link_Bps);
+    fprintf(fp, "%*s<prop id=\"link_Bps\" value=\"%s\"/>\n", indent, "", num);
+    torus_format_number(num, sizeof num, p->link_lat_s);
+    fprintf(fp, "%*s<prop id=\"link_lat_s\" value=\"%s\"/>\n", indent, "", num);
+}
+
+static void write_cluster(FILE *fp, const torus_platform *p, const char *speed, const char *bw,
+                          const char *lat, const char *lbw, const char *dims)
+{
+    fprintf(fp, "  <cluster id=\"torus\" prefix=\"chip\" radical=\"0-%d\" suffix=\"\" speed=\"%sf\" core=\"%d\"\n"
+                "           bw=\"%sBps\" lat=\"%ss\" sharing_policy=\"SPLITDUPLEX\"\n"
+                "           topology=\"TORUS\" topo_parameters=\"%s\"\n"
+                "           loopback_bw=\"%sBps\" loopback_lat=\"0s\">\n",
+            torus_nchips(&p->shape) - 1, speed, p->chip->cores_per_chip, bw, lat, dims, lbw);
+    write_props(fp, p, 4);
+    fprintf(fp, "  </cluster>\n");
+}
+
+static int write_explicit(FILE *fp, const torus_platform *p, const char *speed, const char *bw,
+                           const char *lat, const char *lbw)
+{
+    const torus_shape *t = &p->shape;
+    int n = torus_nchips(t);
+    char name[48];
+    fprintf(fp, "  <zone id=\"torus\" routing=\"Full\">\n");
+    for (int r = 0; r < n; r++) {
+        fprintf(fp, "    <host id=\"chip%d\" speed=\"%sf\" core=\"%d\">\n", r, speed, p->chip->cores_per_chip);
+        write_props(fp, p, 6);
+        fprintf(fp, "    </host>\n");
+    }
+    /* One link per direction per edge, so the two directions never share bandwidth (as SPLITDUPLEX). */
+    for (int r = 0; r < n; r++) {
+        for (int d = 0; d < t->ndims; d++)
+            for (int dir = 1; dir >= -1; dir -= 2) {
+                torus_link l = { .chip = r, .dim = d, .dir = dir };
+                if (!torus_link_exists(t, l))
+                    continue;
+                torus_link_name(name, sizeof name, l);
+                fprintf(fp, "    <link id=\"%s\" bandwidth=\"%sBps\" latency=\"%ss\"/>\n", name, bw, lat);
+            }
+        /* The cluster form's loopback is a FATPIPE too. */
+        fprintf(fp, "    <link id=\"chip%d_loopback\" bandwidth=\"%sBps\" latency=\"0s\" sharing_policy=\"FATPIPE\"/>\n",
+                r, lbw);
+    }
+    torus_link *route = malloc(sizeof *route * (size_t)(torus_max_hops(t) + 1));
+    if (route == NULL)
+        return -1;
+    for (int s = 0; s < n; s++)
+        for (int dst = 0; dst < n; dst++) {
+            if (s == dst) {
+                fprintf(fp, "    <route src=\"chip%d\" dst=\"chip%d\"><link_ctn id=\"chip%d_loopback\"/></route>\n",
+                        s, s, s);
+                continue;
+            }
+            int nh = torus_route(route, t, s, dst);
+            fprintf(fp, "    <route src=\"chip%d\" dst=\"chip%d\" symmetrical=\"NO\">", s, dst);
+            for (int h = 0; h < nh; h++) {
+                torus_link_name(name, sizeof name, route[h]);
+                fprintf(fp, "<link_ctn id=\"%s\"/>", name);
+            }
+            fprintf(fp, "</route>\n");
+        }
+    free(route);
+    fprintf(fp, "  </zone>\n");
+    return 0;
+}
+
+int torus_write_xml(FILE *fp, const torus_platform *p, errbuf *err)
+{
+    if (torus_platform_check(p, err) != 0)
+        return -1;
+    const torus_shape *t = &p->shape;
+    char speed[40], bw[40], lat[40], lbw[40], dims[48], wrap[48], size[48];
+    torus_format_number(speed, sizeof speed, torus_chip_bf16_flops(p->chip));
+    torus_format_number(bw, sizeof bw, p->link_Bps);
+    torus_format_number(lat, sizeof lat, p->link_lat_s);
+    torus_format_number(lbw, sizeof lbw, torus_chip_loopback_Bps(p->chip));
+    format_list(dims, sizeof dims, t->dims, t->ndims);
+    format_list(wrap, sizeof wrap, t->wrap, t->ndims);
+    torus_format_size(size, sizeof size, t);
+
+    fprintf(fp, "<?xml version='1.0'?>\n"
+                "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+                "<!-- Generated by 'switchsim topology': chip %s, torus %s, wrap %s, %d chips of %d cores,\n"
+                "     links %s B/s per direction, %s s per hop.  Sources of every number: topologies/README.md. -->\n"
+                "<platform version=\"4.1\">\n",
+            p->chip->name, size, wrap, torus_nchips(t), p->chip->cores_per_chip, bw, lat);
+    if (torus_fully_wrapped(t))
+        write_cluster(fp, p, speed, bw, lat, lbw, dims);
+    else if (write_explicit(fp, p, speed, bw, lat, lbw) != 0)
+        return errbuf_set(err, "torus platform: out of memory");
+    fprintf(fp, "</platform>\n");
+    if (ferror(fp))
+        return errbuf_set(err, "torus platform: write failed");
+    return 0;
+}
