@@ -47,6 +47,7 @@ int model_sparse_layers(const model_cfg *m);                   /* encoder + deco
 
 double model_params_total(const model_cfg *m);    /* all parameters, experts included */
 double model_params_expert(const model_cfg *m);   /* parameters inside experts, all Switch layers */
+double model_params_dense(const model_cfg *m);    /* all params outside experts (routers, attention, embeddings..) */
 double model_flops_per_seq(const model_cfg *m);   /* forward FLOPs per sequence (Kaplan et al. 2020 style) */
 
 #endif

@@ -1,12 +1,92 @@
-/* PLACEHOLDER until its issue lands: 'models' is not built yet. */
+/* cmd_models: `switchsim models [--models FILE]` lists the presets with parameter counts and forward FLOPs.
+ * Prints to stdout only (no output file); the numbers come from models/model.c. */
+#include "models/model.h"
 #include "sim/cmd.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
+
+#define MODELS_DEFAULT_FILE "models/models.csv"
+
+static void models_help(FILE *fp)
+{
+    fprintf(fp,
+            "usage: switchsim models [--models FILE]\n"
+            "List the model presets: one line per model.\n\n"
+            "options:\n"
+            "  --models FILE  preset CSV (columns as in models/models.csv; default %s, relative to\n"
+            "                 the current directory)\n"
+            "  --help         print this help and exit\n\n"
+            "columns:\n"
+            "  name             preset name\n"
+            "  params_B         all parameters, billions (embeddings tied, routers included)\n"
+            "  expert_params_B  parameters inside experts, billions\n"
+            "  fwd_GFLOP_seq    forward FLOPs per sequence (enc_seq input + dec_seq target tokens), GFLOP,\n"
+            "                   Kaplan et al. style: 2 x active matmul weights x tokens + attention\n"
+            "  experts          experts per Switch layer (1 for dense)\n"
+            "  top_k            experts per token (1 Switch, 2 MoE)\n",
+            MODELS_DEFAULT_FILE);
+}
 
 int cmd_models(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "switchsim: error: 'models' is not built yet\n");
-    return 2;
+    static const struct option OPTS[] = {
+        { "models", required_argument, NULL, 'm' },
+        { "help",   no_argument,       NULL, 'h' },
+        { NULL,     0,                 NULL, 0 },
+    };
+    const char *path = MODELS_DEFAULT_FILE;
+    int c;
+
+    optind = 1;
+    opterr = 0;                        /* our own messages, with the program name */
+    while ((c = getopt_long(argc, argv, ":", OPTS, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            path = optarg;
+            break;
+        case 'h':
+            models_help(stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "switchsim: error: option '%s' needs a value\n", argv[optind - 1]);
+            models_help(stderr);
+            return 2;
+        default:
+            fprintf(stderr, "switchsim: error: unknown option '%s'\n", argv[optind - 1]);
+            models_help(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "switchsim: error: unexpected argument '%s'\n", argv[optind]);
+        models_help(stderr);
+        return 2;
+    }
+
+    errbuf err = { "" };
+    model_set *s = model_set_load_csv(path, &err);
+    if (s == NULL) {
+        fprintf(stderr, "switchsim: error: %s\n", err.msg);
+        return 1;
+    }
+    int w = (int)strlen("name");
+    for (int i = 0; i < s->n; i++)
+        if ((int)strlen(s->rows[i].name) > w)
+            w = (int)strlen(s->rows[i].name);
+
+    printf("%-*s  %10s  %15s  %13s  %7s  %5s\n", w, "name", "params_B", "expert_params_B", "fwd_GFLOP_seq",
+           "experts", "top_k");
+    for (int i = 0; i < s->n; i++) {
+        const model_cfg *m = &s->rows[i];
+        printf("%-*s  %10.3f  %15.3f  %13.1f  %7d  %5d\n", w, m->name, model_params_total(m) / 1e9,
+               model_params_expert(m) / 1e9, model_flops_per_seq(m) / 1e9, m->experts, m->top_k);
+    }
+    model_set_free(s);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "switchsim: error: cannot write to standard output\n");
+        return 1;
+    }
+    return 0;
 }

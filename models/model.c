@@ -1,0 +1,489 @@
+/* model: loads the model presets (models/models.csv or a user's file in the same columns) and derives
+ * parameter counts and forward FLOPs from a preset alone.  Not the kernels (switch.c), no SimGrid, no printing. */
+#include "models/model.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- column table ------------------------------------------------------------------------------ */
+
+typedef enum { COL_NAME, COL_INT, COL_LONG, COL_DOUBLE, COL_ACT, COL_EVERY, COL_TOPK, COL_NOTES } col_kind;
+
+typedef struct {
+    const char *name;   /* header name, equal to the model_cfg field name */
+    col_kind kind;
+    size_t off;         /* offset of the field in model_cfg (unused for COL_NOTES) */
+    long lo, hi;        /* inclusive range of COL_INT / COL_LONG */
+    int required;       /* 0 only for the free-text 'notes' column */
+} model_col;
+
+/* Upper bounds are the int range the struct stores (INT_MAX), not a modelling limit; widths that big are
+ * accepted here and left to the engine's memory checks.  Lower bounds: a width or count of 0 means no model. */
+static const model_col COLS[] = {
+    { "name",             COL_NAME,   offsetof(model_cfg, name),             0, 0,        1 },
+    { "d_model",          COL_INT,    offsetof(model_cfg, d_model),          1, INT_MAX,  1 },
+    { "d_ff",             COL_INT,    offsetof(model_cfg, d_ff),             1, INT_MAX,  1 },
+    { "ffn_act",          COL_ACT,    offsetof(model_cfg, act),              0, 0,        1 },
+    { "heads",            COL_INT,    offsetof(model_cfg, heads),            1, INT_MAX,  1 },
+    { "d_kv",             COL_INT,    offsetof(model_cfg, d_kv),             1, INT_MAX,  1 },
+    { "enc_layers",       COL_INT,    offsetof(model_cfg, enc_layers),       1, INT_MAX,  1 },
+    { "dec_layers",       COL_INT,    offsetof(model_cfg, dec_layers),       1, INT_MAX,  1 },
+    { "expert_every",     COL_EVERY,  offsetof(model_cfg, expert_every),     0, 0,        1 },
+    { "experts",          COL_INT,    offsetof(model_cfg, experts),          1, INT_MAX,  1 },
+    { "vocab",            COL_INT,    offsetof(model_cfg, vocab),            1, INT_MAX,  1 },
+    { "enc_seq",          COL_INT,    offsetof(model_cfg, enc_seq),          1, INT_MAX,  1 },
+    { "dec_seq",          COL_INT,    offsetof(model_cfg, dec_seq),          1, INT_MAX,  1 },
+    { "tokens_per_batch", COL_LONG,   offsetof(model_cfg, tokens_per_batch), 1, LONG_MAX, 1 },
+    { "capacity_factor",  COL_DOUBLE, offsetof(model_cfg, capacity_factor),  0, 0,        1 },
+    { "group_size",       COL_INT,    offsetof(model_cfg, group_size),       1, INT_MAX,  1 },
+    { "min_capacity",     COL_INT,    offsetof(model_cfg, min_capacity),     0, INT_MAX,  1 },
+    { "top_k",            COL_TOPK,   offsetof(model_cfg, top_k),            0, 0,        1 },
+    { "notes",            COL_NOTES,  0,                                     0, 0,        0 },
+};
+#define N_COLS ((int)(sizeof COLS / sizeof COLS[0]))
+
+/* ---- loader state ------------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *path;
+    errbuf *err;
+    int failed;           /* set by the first error; later callbacks do nothing */
+    long line;            /* 1-based line of the byte being fed */
+    long row_line;        /* line where the current record began; 0 between records */
+    int header_done;
+    int ncols;            /* fields in the header */
+    int col_of[N_COLS + 1];   /* header position -> COLS index, sized for the N_COLS known columns */
+    int nfield;           /* fields seen in the current record */
+    model_cfg cur;        /* the record being parsed */
+    model_set *set;
+    long *lines;          /* (set->n) line of each row, for duplicate-name messages */
+    int cap;
+} load_ctx;
+
+static int fail_at(load_ctx *c, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail_at(load_ctx *c, long line, const char *fmt, ...)
+{
+    char what[ERRBUF_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    c->failed = 1;
+    return errbuf_set(c->err, "%s:%ld: %s", c->path, line, what);
+}
+
+static int bad_field(load_ctx *c, const char *col, const char *rule, const char *value)
+{
+    c->failed = 1;
+    return errbuf_set(c->err, "%s:%ld: column '%s' must be %s, got '%s'", c->path, c->row_line, col, rule,
+                      value);
+}
+
+/* Valid names are what a CLI argument and a CSV cell can carry without quoting. */
+static int name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= MODEL_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-'
+                 || ch == '_' || ch == '.' || ch == '+';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+static void header_field(load_ctx *c, const char *s)
+{
+    int k = -1;
+    for (int i = 0; i < N_COLS; i++)
+        if (strcmp(s, COLS[i].name) == 0)
+            k = i;
+    if (k < 0) {
+        fail_at(c, c->row_line, "unknown column '%s'", s);
+        return;
+    }
+    for (int j = 0; j < c->ncols; j++)
+        if (c->col_of[j] == k) {
+            fail_at(c, c->row_line, "column '%s' appears twice", s);
+            return;
+        }
+    c->col_of[c->ncols++] = k;   /* at most N_COLS distinct known names, so this stays in bounds */
+}
+
+static void header_end(load_ctx *c)
+{
+    for (int i = 0; i < N_COLS; i++) {
+        if (!COLS[i].required)
+            continue;
+        int found = 0;
+        for (int j = 0; j < c->ncols; j++)
+            found |= c->col_of[j] == i;
+        if (!found) {
+            fail_at(c, c->row_line, "missing column '%s'", COLS[i].name);
+            return;
+        }
+    }
+    c->header_done = 1;
+}
+
+static void data_field(load_ctx *c, const char *s)
+{
+    int pos = c->nfield;
+    if (pos >= c->ncols)
+        return;                    /* counted; the record end reports the surplus */
+    const model_col *col = &COLS[c->col_of[pos]];
+    char *dst = (char *)&c->cur + col->off;
+    char rule[128];
+    long v;
+    double d;
+
+    switch (col->kind) {
+    case COL_NAME:
+        if (!name_ok(s)) {
+            snprintf(rule, sizeof rule, "1 to %d characters of [A-Za-z0-9._+-]", MODEL_NAME_MAX - 1);
+            bad_field(c, col->name, rule, s);
+            return;
+        }
+        memcpy(dst, s, strlen(s) + 1);
+        break;
+    case COL_INT:
+    case COL_LONG:
+        if (errbuf_parse_long(s, &v) != 0 || v < col->lo || v > col->hi) {
+            if (col->hi == INT_MAX || col->hi == LONG_MAX)
+                snprintf(rule, sizeof rule, "an integer >= %ld", col->lo);
+            else
+                snprintf(rule, sizeof rule, "an integer in [%ld, %ld]", col->lo, col->hi);
+            if (col->hi == INT_MAX)
+                strncat(rule, " that fits in an int", sizeof rule - strlen(rule) - 1);
+            bad_field(c, col->name, rule, s);
+            return;
+        }
+        if (col->kind == COL_INT) {
+            int iv = (int)v;
+            memcpy(dst, &iv, sizeof iv);
+        } else {
+            memcpy(dst, &v, sizeof v);
+        }
+        break;
+    case COL_DOUBLE:
+        if (errbuf_parse_double(s, &d) != 0 || !(d > 0.0)) {
+            bad_field(c, col->name, "a finite number > 0", s);
+            return;
+        }
+        memcpy(dst, &d, sizeof d);
+        break;
+    case COL_ACT:
+        if (strcmp(s, "relu") == 0) {
+            c->cur.act = MODEL_ACT_RELU;
+        } else if (strcmp(s, "geglu") == 0) {
+            c->cur.act = MODEL_ACT_GEGLU;
+        } else {
+            bad_field(c, col->name, "'relu' or 'geglu'", s);
+            return;
+        }
+        break;
+    case COL_EVERY:
+        if (errbuf_parse_long(s, &v) != 0 || v < 0 || v > 2) {
+            bad_field(c, col->name, "0 (dense), 1 (every FFN) or 2 (every other FFN)", s);
+            return;
+        }
+        c->cur.expert_every = (int)v;
+        break;
+    case COL_TOPK:
+        if (errbuf_parse_long(s, &v) != 0 || v < 1 || v > 2) {
+            bad_field(c, col->name, "1 (Switch) or 2 (MoE top-2)", s);
+            return;
+        }
+        c->cur.top_k = (int)v;
+        break;
+    case COL_NOTES:
+        break;                     /* free text, kept only in the file */
+    }
+}
+
+static int grow(load_ctx *c)
+{
+    if (c->set->n < c->cap)
+        return 0;
+    int cap = c->cap ? 2 * c->cap : 16;
+    model_cfg *rows = realloc(c->set->rows, (size_t)cap * sizeof *rows);
+    if (rows == NULL)
+        return -1;
+    c->set->rows = rows;
+    long *lines = realloc(c->lines, (size_t)cap * sizeof *lines);
+    if (lines == NULL)
+        return -1;
+    c->lines = lines;
+    c->cap = cap;
+    return 0;
+}
+
+/* Rules across columns of one row; each message names the later column of the pair. */
+static void data_end(load_ctx *c)
+{
+    char rule[128], val[64];
+    const model_cfg *m = &c->cur;
+
+    if (c->nfield != c->ncols) {
+        c->failed = 1;
+        errbuf_set(c->err, "%s:%ld: expected %d fields, got %d", c->path, c->row_line, c->ncols, c->nfield);
+        return;
+    }
+    if (m->expert_every == 0 && m->experts != 1) {
+        snprintf(val, sizeof val, "%d", m->experts);
+        bad_field(c, "experts", "1 when expert_every is 0 (dense)", val);
+        return;
+    }
+    if (m->top_k > m->experts) {
+        snprintf(rule, sizeof rule, "<= experts (%d)", m->experts);
+        snprintf(val, sizeof val, "%d", m->top_k);
+        bad_field(c, "top_k", rule, val);
+        return;
+    }
+    if (m->tokens_per_batch % m->enc_seq != 0) {
+        snprintf(rule, sizeof rule, "a multiple of enc_seq (%d)", m->enc_seq);
+        snprintf(val, sizeof val, "%ld", m->tokens_per_batch);
+        bad_field(c, "tokens_per_batch", rule, val);
+        return;
+    }
+    for (int i = 0; i < c->set->n; i++)
+        if (strcmp(c->set->rows[i].name, m->name) == 0) {
+            snprintf(rule, sizeof rule, "unique (first used on line %ld)", c->lines[i]);
+            bad_field(c, "name", rule, m->name);
+            return;
+        }
+    if (grow(c) != 0) {
+        fail_at(c, c->row_line, "out of memory");
+        return;
+    }
+    c->lines[c->set->n] = c->row_line;
+    c->set->rows[c->set->n++] = *m;
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    load_ctx *c = data;
+    if (c->failed)
+        return;
+    const char *f = s != NULL ? s : "";
+    if (s != NULL && strlen(f) != len) {
+        fail_at(c, c->row_line, "field %d contains a NUL byte", c->nfield + 1);
+        return;
+    }
+    if (!c->header_done)
+        header_field(c, f);
+    else
+        data_field(c, f);
+    c->nfield++;
+}
+
+static void on_row(int term, void *data)
+{
+    (void)term;
+    load_ctx *c = data;
+    if (!c->failed) {
+        if (!c->header_done)
+            header_end(c);
+        else
+            data_end(c);
+    }
+    memset(&c->cur, 0, sizeof c->cur);
+    c->nfield = 0;
+    c->row_line = 0;
+}
+
+model_set *model_set_load_csv(const char *path, errbuf *err)
+{
+    load_ctx c;
+    memset(&c, 0, sizeof c);
+    c.path = path;
+    c.err = err;
+    c.line = 1;
+
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        errbuf_set(err, "%s: cannot initialise the CSV parser", path);
+        return NULL;
+    }
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
+        csv_free(&p);
+        return NULL;
+    }
+    c.set = calloc(1, sizeof *c.set);
+    if (c.set == NULL) {
+        errbuf_set(err, "%s: out of memory", path);
+        goto fail;
+    }
+
+    /* Fed one byte at a time so each record knows the file line it starts on (a quoted field may
+     * span lines, and libcsv skips blank lines); preset files are a few KiB, so the cost is nil. */
+    int ch;
+    while ((ch = getc(fp)) != EOF) {
+        unsigned char b = (unsigned char)ch;
+        if (c.row_line == 0 && b != '\n' && b != '\r')
+            c.row_line = c.line;
+        if (csv_parse(&p, &b, 1, on_field, on_row, &c) != 1) {
+            errbuf_set(err, "%s:%ld: malformed CSV: %s", path, c.line, csv_strerror(csv_error(&p)));
+            goto fail;
+        }
+        if (c.failed)
+            goto fail;
+        if (b == '\n')
+            c.line++;
+    }
+    if (ferror(fp)) {
+        errbuf_set(err, "%s: read error: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (csv_fini(&p, on_field, on_row, &c) != 0) {
+        errbuf_set(err, "%s:%ld: malformed CSV: %s", path, c.row_line ? c.row_line : c.line,
+                   csv_strerror(csv_error(&p)));
+        goto fail;
+    }
+    if (c.failed)
+        goto fail;
+    if (!c.header_done) {
+        errbuf_set(err, "%s:1: empty file, expected a header row naming the columns", path);
+        goto fail;
+    }
+    if (c.set->n == 0) {
+        errbuf_set(err, "%s: no model rows after the header", path);
+        goto fail;
+    }
+    free(c.lines);
+    csv_free(&p);
+    fclose(fp);
+    return c.set;
+fail:
+    model_set_free(c.set);
+    free(c.lines);
+    csv_free(&p);
+    fclose(fp);
+    return NULL;
+}
+
+void model_set_free(model_set *s)
+{
+    if (s == NULL)
+        return;
+    free(s->rows);
+    free(s);
+}
+
+const model_cfg *model_set_find(const model_set *s, const char *name)
+{
+    if (s == NULL || name == NULL)
+        return NULL;
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->rows[i].name, name) == 0)
+            return &s->rows[i];
+    return NULL;
+}
+
+/* ---- structure, parameters, FLOPs ---------------------------------------------------------------
+ * Parameter convention (one for every row; it reproduces all of Table 9 [REFERENCE 1.1], see
+ * tests/check_model.c):
+ *   - attention block: Q, K, V, O projections, 4*D*(heads*d_kv), no biases (T5);
+ *   - FFN / one expert: 2*D*F (relu: W_in, W_out) or 3*D*F (geglu: W_in, W_gate, W_out), no biases;
+ *   - Switch layer: E experts plus the router W_r (D,E), which counts as dense (it is not in an expert);
+ *   - layer norms: one scale vector of D per norm (T5 RMS norm, no bias): 2 per encoder layer,
+ *     3 per decoder layer, plus one final norm per stack;
+ *   - embeddings: ONE vocab x D matrix, shared by the encoder input, the decoder input and the output
+ *     softmax (T5 ties them).  Untied embeddings would put T5-Base at 248M, 11% over the 223M of
+ *     [REFERENCE 1.1 SW-J 4.1], so tying is the reading consistent with every row;
+ *   - left out: T5's relative position biases (buckets x heads per stack, < 0.001% of any row). */
+
+static double ffn_params(const model_cfg *m)
+{
+    double mats = m->act == MODEL_ACT_GEGLU ? 3.0 : 2.0;
+    return mats * m->d_model * (double)m->d_ff;
+}
+
+static double attn_params(const model_cfg *m)
+{
+    return 4.0 * m->d_model * ((double)m->heads * m->d_kv);
+}
+
+int model_layer_is_sparse(const model_cfg *m, int layer)
+{
+    if (m->expert_every <= 0 || layer < 0)
+        return 0;
+    return (layer + 1) % m->expert_every == 0;   /* every 2: layers 1, 3, 5.. as in the T5X gins */
+}
+
+static int sparse_in_stack(const model_cfg *m, int layers)
+{
+    int n = 0;
+    for (int l = 0; l < layers; l++)
+        n += model_layer_is_sparse(m, l);
+    return n;
+}
+
+int model_sparse_layers(const model_cfg *m)
+{
+    return sparse_in_stack(m, m->enc_layers) + sparse_in_stack(m, m->dec_layers);
+}
+
+double model_params_expert(const model_cfg *m)
+{
+    return (double)model_sparse_layers(m) * m->experts * ffn_params(m);
+}
+
+double model_params_dense(const model_cfg *m)
+{
+    int sparse = model_sparse_layers(m);
+    int ffn_layers = m->enc_layers + m->dec_layers;
+    double d = m->d_model;
+    double attn = (m->enc_layers + 2.0 * m->dec_layers) * attn_params(m);   /* decoder: self + cross */
+    double ffn = (double)(ffn_layers - sparse) * ffn_params(m);
+    double router = (double)sparse * d * m->experts;
+    double norms = (2.0 * m->enc_layers + 3.0 * m->dec_layers + 2.0) * d;
+    double embed = (double)m->vocab * d;
+    return attn + ffn + router + norms + embed;
+}
+
+double model_params_total(const model_cfg *m)
+{
+    return model_params_dense(m) + model_params_expert(m);
+}
+
+/* Weights one token of a stack multiplies by (matmul weights only, as Kaplan's N has no norms or
+ * embeddings): attention blocks, the dense FFNs, and per Switch layer top_k experts plus the router. */
+static double active_per_token(const model_cfg *m, int layers, int attn_blocks)
+{
+    int sparse = sparse_in_stack(m, layers);
+    double per_sparse = m->top_k * ffn_params(m) + (double)m->d_model * m->experts;
+    return layers * (attn_blocks * attn_params(m)) + (layers - sparse) * ffn_params(m) + sparse * per_sparse;
+}
+
+/* Forward FLOPs per sequence, Kaplan et al. (2020) style as Table 9 says [REFERENCE 1.1 footnote 7]:
+ *   2 * (active matmul weights per token) * tokens, for the encoder at enc_seq tokens and the decoder
+ *   at dec_seq tokens (the decoder's cross-attention K/V projections are charged per decoder token,
+ *   as in Kaplan's 2N), plus the attention score and value products per layer, with A = heads*d_kv:
+ *   encoder (bidirectional) 4*enc_seq^2*A, decoder self (causal, Kaplan's 2*n_ctx*d_attn per token)
+ *   2*dec_seq^2*A, cross 4*dec_seq*enc_seq*A.
+ * Left out, as Kaplan leaves out embeddings: the output softmax (2*D*vocab per decoder token, 5.6 GFLOP
+ * per sequence for T5-Base); layer norms, activations, softmaxes and dispatch/combine einsums.
+ * With enc_seq 512, dec_seq 114 this gives T5-Base 124.9 GFLOP (Table 9: 124B; the derivation is
+ * [REFERENCE 2.3]). */
+double model_flops_per_seq(const model_cfg *m)
+{
+    double es = m->enc_seq, ds = m->dec_seq;
+    double a = (double)m->heads * m->d_kv;
+    double enc = 2.0 * es * active_per_token(m, m->enc_layers, 1);
+    double dec = 2.0 * ds * active_per_token(m, m->dec_layers, 2);
+    double att = m->enc_layers * (4.0 * es * es * a) + m->dec_layers * (2.0 * ds * ds * a + 4.0 * ds * es * a);
+    return enc + dec + att;
+}
