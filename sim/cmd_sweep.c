@@ -1,28 +1,404 @@
-/* PLACEHOLDER until its issue lands: 'sweep' is not built yet. */
+/* cmd_sweep: the 'sweep', 'merge' and 'summarize' subcommands.  Option parsing and messages only;
+ * the work is in analysis/sweep.c, analysis/runrow.c and analysis/stats.c. */
 #include "sim/cmd.h"
 
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/atomicio.h"
+#include "analysis/runrow.h"
+#include "analysis/stats.h"
+#include "analysis/sweep.h"
+#include "sim/errbuf.h"
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+/* Most runs one sweep starts at once: each is a whole simulation process. */
+#define SWEEP_JOBS_MAX 1024
+
+static const char SWEEP_HELP[] =
+    "usage: switchsim sweep --platform P[,P2] --model M[,M2] [OPTIONS] (--csv FILE | --emit-jobs FILE)\n"
+    "Runs 'switchsim run' once per combination of the listed values (child processes) and appends each\n"
+    "run's row to one CSV as it finishes.  Lists are comma-separated; a value may appear once.\n"
+    "Options left out are left to run's defaults.\n\n"
+    "  --platform LIST          platform XML files (topologies/)\n"
+    "  --model LIST             model presets (models/models.csv)\n"
+    "  --plan 'data=N,model=M[;data=N2,model=M2]'  plans, separated by ';' (quote it for the shell)\n"
+    "  --routing LIST           router | uniform | zipf:S | hot:FRAC | trace:FILE\n"
+    "  --dispatch LIST          padded | exact\n"
+    "  --a2a LIST               phased | direct\n"
+    "  --top-k LIST             1 and/or 2 (routing choices per token)\n"
+    "  --capacity-factor LIST   capacity factors, numbers > 0 (e.g. 0.5,0.75,1,1.25,1.5,2,3,4)\n"
+    "  --seeds LIST             seeds, integers >= 0 (one run each)\n"
+    "  --csv FILE               the sweep CSV (run --csv columns); must not exist unless --resume\n"
+    "  --jobs N                 runs at once (default 1; each run is one process)\n"
+    "  --resume                 skip combinations whose step row is already in --csv\n"
+    "  --emit-jobs FILE         write one 'switchsim run ... --csv part-K.csv' command per line instead of\n"
+    "                           running (for GNU parallel or a Slurm array; see analysis/README.md);\n"
+    "                           with --resume and --csv, combinations already there are left out\n"
+    "  --help                   this text\n\n"
+    "Progress (done/total, elapsed and estimated remaining seconds) goes to stderr.  Ctrl-C stops the\n"
+    "sweep: finished rows stay in the CSV, and --resume continues it.  SWITCHSIM_RUN_BIN, if set, is the\n"
+    "program run instead of this switchsim.\n"
+    "exit: 0 every run succeeded, 1 bad input, a failed run or stopped, 2 usage\n";
+
+static const char MERGE_HELP[] =
+    "usage: switchsim merge FILE... --csv OUT\n"
+    "Concatenates CSVs written by 'run --csv' or 'sweep' (e.g. the part files of a Slurm array) into OUT,\n"
+    "written atomically.  Every header must be exactly run's; a different one is an error naming the file\n"
+    "and the column.  Rows are checked and written back as run writes them.\n\n"
+    "  --csv FILE   output CSV (may be one of the inputs)\n"
+    "  --help       this text\n"
+    "exit: 0 ok, 1 bad input or I/O failure, 2 usage\n";
+
+static const char SUMMARIZE_HELP[] =
+    "usage: switchsim summarize FILE [--csv OUT]\n"
+    "Groups the rows of a run/sweep CSV by configuration (every config column except seed; per-layer\n"
+    "rows by layer and phase) and prints, per group, the number of seeds and the mean, sample standard\n"
+    "deviation (0 for one seed), min and max of step_time_s (s), examples_per_s (sequences/s),\n"
+    "dropped_frac (fraction) and a2a_s (s), as CSV.\n\n"
+    "  --csv FILE   write the summary to FILE (atomically) instead of stdout\n"
+    "  --help       this text\n"
+    "exit: 0 ok, 1 bad input or I/O failure, 2 usage\n";
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "switchsim: error: CMD: MESSAGE (see switchsim CMD --help)" and returns 2 (usage). */
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "switchsim: error: %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see switchsim %s --help)\n", cmd);
+    va_end(ap);
+    return 2;
+}
+
+/* getopt_long's failure cases, as our messages: 'c' is what it returned. */
+static int bad_option(const char *cmd, int c, char **argv)
+{
+    const char *opt = argv[optind - 1];
+    if (c == ':')
+        return usage_error(cmd, "option '%s' needs a value", opt);
+    return usage_error(cmd, "unknown option '%s'", opt);
+}
+
+/* ---- sweep ---- */
+
+static volatile sig_atomic_t sweep_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    sweep_stop = 1;
+}
+
+typedef struct {
+    const char *csv;
+} progress_ctx;
+
+static void on_progress(void *ctx, const sweep_event *ev)
+{
+    const char *csv = ((const progress_ctx *)ctx)->csv;
+    if (ev->failed_cmd != NULL)
+        fprintf(stderr, "switchsim: sweep: run failed (%s): %s\n", ev->failed_why, ev->failed_cmd);
+    if (ev->done == 0) {
+        fprintf(stderr, "switchsim: sweep: %ld runs to do (%ld combinations already in %s)\n", ev->total,
+                ev->skipped, csv);
+        return;
+    }
+    double left = ev->elapsed_s / (double)ev->done * (double)(ev->total - ev->done);
+    fprintf(stderr, "switchsim: sweep: %ld/%ld done", ev->done, ev->total);
+    if (ev->failed > 0)
+        fprintf(stderr, " (%ld failed)", ev->failed);
+    fprintf(stderr, ", %.1f s elapsed, ~%.1f s remaining\n", ev->elapsed_s, left);
+}
 
 int cmd_sweep(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "switchsim: error: 'sweep' is not built yet\n");
-    return 2;
+    enum { O_PLATFORM = 256, O_MODEL, O_PLAN, O_ROUTING, O_DISPATCH, O_A2A, O_TOPK, O_CF, O_SEEDS,
+           O_CSV, O_JOBS, O_RESUME, O_EMIT, O_HELP };
+    static const struct option LONG[] = {
+        { "platform", required_argument, NULL, O_PLATFORM },
+        { "model", required_argument, NULL, O_MODEL },
+        { "plan", required_argument, NULL, O_PLAN },
+        { "routing", required_argument, NULL, O_ROUTING },
+        { "dispatch", required_argument, NULL, O_DISPATCH },
+        { "a2a", required_argument, NULL, O_A2A },
+        { "top-k", required_argument, NULL, O_TOPK },
+        { "capacity-factor", required_argument, NULL, O_CF },
+        { "seeds", required_argument, NULL, O_SEEDS },
+        { "csv", required_argument, NULL, O_CSV },
+        { "jobs", required_argument, NULL, O_JOBS },
+        { "resume", no_argument, NULL, O_RESUME },
+        { "emit-jobs", required_argument, NULL, O_EMIT },
+        { "help", no_argument, NULL, O_HELP },
+        { NULL, 0, NULL, 0 },
+    };
+    sweep_spec spec;
+    sweep_spec_init(&spec);
+    const char *csv = NULL, *emit = NULL;
+    long jobs = 1;
+    int resume = 0, c, rc = 1;
+    unsigned char *done = NULL;
+    runrow *rows = NULL;
+    errbuf err = { "" };
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", LONG, NULL)) != -1) {
+        if (c >= O_PLATFORM && c <= O_SEEDS) {
+            if (sweep_spec_set(&spec, (sweep_axis)(c - O_PLATFORM), optarg, &err) != 0) {
+                fprintf(stderr, "switchsim: error: %s\n", err.msg);
+                goto out;
+            }
+            continue;
+        }
+        switch (c) {
+        case O_CSV: csv = optarg; break;
+        case O_EMIT: emit = optarg; break;
+        case O_RESUME: resume = 1; break;
+        case O_JOBS:
+            if (errbuf_parse_long(optarg, &jobs) != 0 || jobs < 1 || jobs > SWEEP_JOBS_MAX) {
+                fprintf(stderr, "switchsim: error: --jobs: value must be an integer in [1,%d], got '%s'\n",
+                        SWEEP_JOBS_MAX, optarg);
+                goto out;
+            }
+            break;
+        case O_HELP:
+            fputs(SWEEP_HELP, stdout);
+            rc = 0;
+            goto out;
+        default:
+            rc = bad_option("sweep", c, argv);
+            goto out;
+        }
+    }
+    if (optind < argc) {
+        rc = usage_error("sweep", "unexpected argument '%s'", argv[optind]);
+        goto out;
+    }
+    if (spec.n[SWEEP_PLATFORM] == 0 || spec.n[SWEEP_MODEL] == 0) {
+        rc = usage_error("sweep", "%s is required", spec.n[SWEEP_PLATFORM] == 0 ? "--platform" : "--model");
+        goto out;
+    }
+    if (csv == NULL && emit == NULL) {
+        rc = usage_error("sweep", "%s", "--csv FILE or --emit-jobs FILE is required");
+        goto out;
+    }
+
+    const char *env_bin = getenv("SWITCHSIM_RUN_BIN");
+    if (emit != NULL) {
+        char self[PATH_MAX];
+        const char *bin = env_bin;
+        if (bin == NULL) {                 /* an absolute path, so the jobs run from any folder */
+            ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+            if (len > 0) {
+                self[len] = '\0';
+                bin = self;
+            } else {
+                bin = "switchsim";
+            }
+        }
+        long ncomb = sweep_count(&spec);
+        if (resume && csv != NULL && access(csv, F_OK) == 0) {
+            int nrows = 0;
+            if ((done = calloc((size_t)ncomb, 1)) == NULL) {
+                fprintf(stderr, "switchsim: error: out of memory\n");
+                goto out;
+            }
+            if (runrow_read(csv, &rows, &nrows, &err) != 0) {
+                fprintf(stderr, "switchsim: error: %s\n", err.msg);
+                goto out;
+            }
+            sweep_mark_done(done, &spec, rows, nrows);
+        }
+        if (sweep_write_jobs(emit, &spec, bin, done, &err) != 0) {
+            fprintf(stderr, "switchsim: error: %s\n", err.msg);
+            goto out;
+        }
+        long n = ncomb;
+        for (long k = 0; done != NULL && k < ncomb; k++)
+            n -= done[k];
+        fprintf(stderr, "switchsim: sweep: wrote %ld run commands to %s\n", n, emit);
+        rc = 0;
+        goto out;
+    }
+
+    for (int i = 0; i < spec.n[SWEEP_PLATFORM]; i++)      /* validate before starting anything */
+        if (access(spec.v[SWEEP_PLATFORM][i], R_OK) != 0) {
+            fprintf(stderr, "switchsim: error: --platform: cannot read '%s'\n", spec.v[SWEEP_PLATFORM][i]);
+            goto out;
+        }
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;       /* no SA_RESTART: waitpid returns so the runs can be stopped */
+    sigemptyset(&sa.sa_mask);
+    sweep_stop = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    progress_ctx pc = { csv };
+    sweep_opts o = {
+        .bin = env_bin != NULL ? env_bin : "/proc/self/exe", .csv = csv, .jobs = (int)jobs,
+        .resume = resume, .stop = &sweep_stop, .progress = on_progress, .ctx = &pc,
+    };
+    int r = sweep_run(NULL, &spec, &o, &err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (r != 0) {
+        fprintf(stderr, "switchsim: error: %s\n", err.msg);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(rows);
+    free(done);
+    sweep_spec_fini(&spec);
+    return rc;
+}
+
+/* ---- merge ---- */
+
+typedef struct {
+    const runrow *rows;
+    int n;
+} rows_arg;
+
+static int write_rows(FILE *fp, const void *arg, errbuf *err)
+{
+    const rows_arg *a = arg;
+    if (runrow_write_header(fp) != 0)
+        return errbuf_set(err, "write failed");
+    for (int i = 0; i < a->n; i++)
+        if (runrow_write(fp, &a->rows[i]) != 0)
+            return errbuf_set(err, "write failed");
+    return 0;
 }
 
 int cmd_merge(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "switchsim: error: 'merge' is not built yet\n");
-    return 2;
+    static const struct option LONG[] = {
+        { "csv", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *out = NULL;
+    int c, rc = 1, n = 0;
+    runrow *all = NULL;
+    errbuf err = { "" };
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", LONG, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if (c == 'h') {
+            fputs(MERGE_HELP, stdout);
+            return 0;
+        } else
+            return bad_option("merge", c, argv);
+    }
+    if (out == NULL)
+        return usage_error("merge", "%s is required", "--csv OUT");
+    if (optind >= argc)
+        return usage_error("merge", "%s", "no input files");
+    for (int f = optind; f < argc; f++) {     /* read and check everything before writing */
+        runrow *rows = NULL;
+        int nr = 0;
+        if (runrow_read(argv[f], &rows, &nr, &err) != 0) {
+            fprintf(stderr, "switchsim: error: %s\n", err.msg);
+            goto out;
+        }
+        runrow *grown = realloc(all, (size_t)(n + nr + 1) * sizeof *all);
+        if (grown == NULL) {
+            free(rows);
+            fprintf(stderr, "switchsim: error: out of memory\n");
+            goto out;
+        }
+        all = grown;
+        if (nr > 0)
+            memcpy(all + n, rows, (size_t)nr * sizeof *rows);
+        n += nr;
+        free(rows);
+    }
+    rows_arg a = { all, n };
+    if (atomic_file_write(out, write_rows, &a, &err) != 0) {
+        fprintf(stderr, "switchsim: error: %s\n", err.msg);
+        goto out;
+    }
+    fprintf(stderr, "switchsim: merge: %d rows from %d files -> %s\n", n, argc - optind, out);
+    rc = 0;
+out:
+    free(all);
+    return rc;
+}
+
+/* ---- summarize ---- */
+
+typedef struct {
+    const stats_group *g;
+    int n;
+} groups_arg;
+
+static int write_groups(FILE *fp, const void *arg, errbuf *err)
+{
+    const groups_arg *a = arg;
+    return stats_write_groups(fp, a->g, a->n) == 0 ? 0 : errbuf_set(err, "write failed");
 }
 
 int cmd_summarize(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "switchsim: error: 'summarize' is not built yet\n");
-    return 2;
+    static const struct option LONG[] = {
+        { "csv", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *out = NULL;
+    int c, rc = 1, nrows = 0, ng = 0;
+    runrow *rows = NULL;
+    stats_group *g = NULL;
+    errbuf err = { "" };
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", LONG, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if (c == 'h') {
+            fputs(SUMMARIZE_HELP, stdout);
+            return 0;
+        } else
+            return bad_option("summarize", c, argv);
+    }
+    if (argc - optind != 1)
+        return usage_error("summarize", "%s", "expected one input CSV");
+    if (runrow_read(argv[optind], &rows, &nrows, &err) != 0 || stats_group_rows(&g, &ng, rows, nrows, &err) != 0) {
+        fprintf(stderr, "switchsim: error: %s\n", err.msg);
+        goto out;
+    }
+    if (out != NULL) {
+        groups_arg a = { g, ng };
+        if (atomic_file_write(out, write_groups, &a, &err) != 0) {
+            fprintf(stderr, "switchsim: error: %s\n", err.msg);
+            goto out;
+        }
+    } else if (stats_write_groups(stdout, g, ng) != 0 || fflush(stdout) != 0) {
+        fprintf(stderr, "switchsim: error: cannot write to stdout\n");
+        goto out;
+    }
+    rc = 0;
+out:
+    free(g);
+    free(rows);
+    return rc;
 }

@@ -1,0 +1,646 @@
+/* sweep: combinations, child processes, appending rows, resume and the job list.  The only
+ * process that writes the sweep CSV is this one; children write their own part files. */
+#include "analysis/sweep.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analysis/atomicio.h"
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+/* What the shell may see unquoted in an emitted job line. */
+#define SHELL_SAFE "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./:=,+@%"
+
+static const char *const OPTION[SWEEP_NAXES] = {
+    "--platform", "--model", "--plan", "--routing", "--dispatch", "--a2a", "--top-k",
+    "--capacity-factor", "--seeds",
+};
+/* The run option each axis becomes ('--seeds' lists, '--seed' runs). */
+static const char *const RUN_OPTION[SWEEP_NAXES] = {
+    "--platform", "--model", "--plan", "--routing", "--dispatch", "--a2a", "--top-k",
+    "--capacity-factor", "--seed",
+};
+
+void sweep_spec_init(sweep_spec *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void sweep_spec_fini(sweep_spec *s)
+{
+    for (int a = 0; a < SWEEP_NAXES; a++) {
+        free(s->v[a]);
+        free(s->buf[a]);
+    }
+    memset(s, 0, sizeof *s);
+}
+
+const char *sweep_axis_option(sweep_axis a)
+{
+    return (a >= 0 && a < SWEEP_NAXES) ? OPTION[a] : "?";
+}
+
+/* "data=N,model=M" (either part may be left out, in any order) -> *data, *model (0 = not given). */
+static int parse_plan(const char *s, long *data, long *model)
+{
+    long d = 0, m = 0;
+    const char *p = s;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char item[64];
+        if (len == 0 || len >= sizeof item)
+            return -1;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        char *eq = strchr(item, '=');
+        if (eq == NULL)
+            return -1;
+        *eq = '\0';
+        long v;
+        if (errbuf_parse_long(eq + 1, &v) != 0 || v <= 0 || v > INT_MAX)
+            return -1;
+        if (strcmp(item, "data") == 0 && d == 0)
+            d = v;
+        else if (strcmp(item, "model") == 0 && m == 0)
+            m = v;
+        else
+            return -1;
+        p += len;
+        if (*p == ',' && *++p == '\0')
+            return -1;              /* trailing comma */
+    }
+    if (d == 0 && m == 0)
+        return -1;
+    *data = d;
+    *model = m;
+    return 0;
+}
+
+/* NULL if 'v' is a good value of axis a, else the rule it breaks (for the message). */
+static const char *check_value(sweep_axis a, const char *v)
+{
+    long l, l2;
+    double d;
+    switch (a) {
+    case SWEEP_TOP_K:
+        return (errbuf_parse_long(v, &l) == 0 && (l == 1 || l == 2)) ? NULL : "must be 1 or 2";
+    case SWEEP_CF:
+        return (errbuf_parse_double(v, &d) == 0 && d > 0) ? NULL : "must be a number > 0";
+    case SWEEP_SEED:
+        return (errbuf_parse_long(v, &l) == 0 && l >= 0) ? NULL : "must be an integer >= 0";
+    case SWEEP_DISPATCH:
+        return (strcmp(v, "padded") == 0 || strcmp(v, "exact") == 0) ? NULL : "must be padded or exact";
+    case SWEEP_A2A:
+        return (strcmp(v, "direct") == 0 || strcmp(v, "phased") == 0) ? NULL : "must be direct or phased";
+    case SWEEP_PLAN:
+        return parse_plan(v, &l, &l2) == 0 ? NULL : "must be data=N,model=M with integers > 0";
+    default:
+        return NULL;
+    }
+}
+
+/* Two values of one axis that mean the same run ("1" and "1.0", "data=2,model=1" and "model=1,data=2"). */
+static int same_value(sweep_axis a, const char *x, const char *y)
+{
+    double dx, dy;
+    long lx, ly, mx, my;
+    switch (a) {
+    case SWEEP_CF:
+        errbuf_parse_double(x, &dx);
+        errbuf_parse_double(y, &dy);
+        return runrow_dbl_eq(dx, dy);
+    case SWEEP_TOP_K:
+    case SWEEP_SEED:
+        errbuf_parse_long(x, &lx);
+        errbuf_parse_long(y, &ly);
+        return lx == ly;
+    case SWEEP_PLAN:
+        parse_plan(x, &lx, &mx);
+        parse_plan(y, &ly, &my);
+        return lx == ly && mx == my;
+    default:
+        return strcmp(x, y) == 0;
+    }
+}
+
+int sweep_spec_set(sweep_spec *s, sweep_axis a, const char *list, errbuf *err)
+{
+    if (a < 0 || a >= SWEEP_NAXES)
+        return errbuf_set(err, "unknown sweep axis %d", (int)a);
+    const char sep = a == SWEEP_PLAN ? ';' : ',';
+    char *buf = strdup(list);
+    size_t n = 1;
+    for (const char *p = list; *p; p++)
+        n += *p == sep;
+    char **v = malloc(n * sizeof *v);
+    if (buf == NULL || v == NULL) {
+        errbuf_set(err, "%s: out of memory", OPTION[a]);
+        goto fail;
+    }
+    char *p = buf;
+    for (size_t i = 0; i < n; i++) {
+        char *end = strchr(p, sep);
+        if (end != NULL)
+            *end = '\0';
+        v[i] = p;
+        if (*p == '\0') {
+            errbuf_set(err, "%s: empty value in list '%s'", OPTION[a], list);
+            goto fail;
+        }
+        const char *why = check_value(a, p);
+        if (why != NULL) {
+            errbuf_set(err, "%s: value %s, got '%s'", OPTION[a], why, p);
+            goto fail;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (same_value(a, v[j], p)) {
+                errbuf_set(err, "%s: value '%s' is listed twice", OPTION[a], p);
+                goto fail;
+            }
+        p = end ? end + 1 : p + strlen(p);
+    }
+    free(s->v[a]);
+    free(s->buf[a]);
+    s->v[a] = v;
+    s->buf[a] = buf;
+    s->n[a] = (int)n;
+    return 0;
+fail:
+    free(v);
+    free(buf);
+    return -1;
+}
+
+long sweep_count(const sweep_spec *s)
+{
+    long c = 1;
+    for (int a = 0; a < SWEEP_NAXES; a++)
+        c *= s->n[a] > 0 ? s->n[a] : 1;
+    return c;
+}
+
+/* idx[a] <- the value of axis a in combination k (mixed radix, the last axis fastest; 0 if not given). */
+static void combo(int *idx, const sweep_spec *s, long k)
+{
+    for (int a = SWEEP_NAXES - 1; a >= 0; a--) {
+        long n = s->n[a] > 0 ? s->n[a] : 1;
+        idx[a] = (int)(k % n);
+        k /= n;
+    }
+}
+
+int sweep_argv(const char **argv, const sweep_spec *s, long k, const char *bin, const char *csv)
+{
+    int idx[SWEEP_NAXES], c = 0;
+    combo(idx, s, k);
+    argv[c++] = bin;
+    argv[c++] = "run";
+    for (int a = 0; a < SWEEP_NAXES; a++)
+        if (s->n[a] > 0) {
+            argv[c++] = RUN_OPTION[a];
+            argv[c++] = s->v[a][idx[a]];
+        }
+    argv[c++] = "--csv";
+    argv[c++] = csv;
+    argv[c] = NULL;
+    return c;
+}
+
+int sweep_row_matches(const sweep_spec *s, long k, const runrow *r)
+{
+    int idx[SWEEP_NAXES];
+    combo(idx, s, k);
+    if (strcmp(r->scope, "step") != 0)
+        return 0;
+    for (int a = 0; a < SWEEP_NAXES; a++) {
+        if (s->n[a] == 0)
+            continue;
+        const char *v = s->v[a][idx[a]];
+        char num[32];
+        long data, model;
+        int eq = 1;
+        switch ((sweep_axis)a) {
+        case SWEEP_PLATFORM: eq = strcmp(r->platform, v) == 0; break;
+        case SWEEP_MODEL: eq = strcmp(r->model, v) == 0; break;
+        case SWEEP_ROUTING: eq = strcmp(r->routing, v) == 0; break;
+        case SWEEP_DISPATCH: eq = strcmp(r->dispatch, v) == 0; break;
+        case SWEEP_A2A: eq = strcmp(r->a2a, v) == 0; break;
+        case SWEEP_TOP_K:
+            snprintf(num, sizeof num, "%d", r->top_k);
+            eq = same_value(SWEEP_TOP_K, num, v);
+            break;
+        case SWEEP_SEED:
+            snprintf(num, sizeof num, "%ld", r->seed);
+            eq = same_value(SWEEP_SEED, num, v);
+            break;
+        case SWEEP_CF:
+            snprintf(num, sizeof num, "%.9g", r->capacity_factor);
+            eq = same_value(SWEEP_CF, num, v);
+            break;
+        case SWEEP_PLAN:
+            parse_plan(v, &data, &model);
+            eq = (data == 0 || data == r->data) && (model == 0 || model == r->model_par);
+            break;
+        case SWEEP_NAXES: break;
+        }
+        if (!eq)
+            return 0;
+    }
+    return 1;
+}
+
+long sweep_mark_done(unsigned char *done, const sweep_spec *s, const runrow *rows, int nrows)
+{
+    long total = sweep_count(s), n = 0;
+    for (long k = 0; k < total; k++) {
+        done[k] = 0;
+        for (int i = 0; i < nrows && !done[k]; i++)
+            done[k] = (unsigned char)sweep_row_matches(s, k, &rows[i]);
+        n += done[k];
+    }
+    return n;
+}
+
+int sweep_part_name(char *buf, size_t cap, const sweep_spec *s, long k)
+{
+    int width = snprintf(NULL, 0, "%ld", sweep_count(s));
+    int len = snprintf(buf, cap, "part-%0*ld.csv", width, k + 1);
+    return (len < 0 || (size_t)len >= cap) ? -1 : 0;
+}
+
+/* Writes 's' for a POSIX shell: as is when every byte is safe, else in single quotes. */
+static void put_shell_word(FILE *fp, const char *s)
+{
+    if (*s != '\0' && strspn(s, SHELL_SAFE) == strlen(s)) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('\'', fp);
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            fputs("'\\''", fp);
+        else
+            fputc(*p, fp);
+    }
+    fputc('\'', fp);
+}
+
+static void put_command(FILE *fp, const char *const *argv)
+{
+    for (int i = 0; argv[i] != NULL; i++) {
+        if (i > 0)
+            fputc(' ', fp);
+        put_shell_word(fp, argv[i]);
+    }
+}
+
+typedef struct {
+    const sweep_spec *s;
+    const char *bin;
+    const unsigned char *skip;
+} jobs_arg;
+
+static int write_jobs(FILE *fp, const void *arg, errbuf *err)
+{
+    const jobs_arg *j = arg;
+    long total = sweep_count(j->s);
+    for (long k = 0; k < total; k++) {
+        if (j->skip != NULL && j->skip[k])
+            continue;
+        char part[64];
+        const char *argv[SWEEP_ARGV_MAX];
+        if (sweep_part_name(part, sizeof part, j->s, k) != 0)
+            return errbuf_set(err, "part name too long");
+        sweep_argv(argv, j->s, k, j->bin, part);
+        put_command(fp, argv);
+        fputc('\n', fp);
+    }
+    return 0;
+}
+
+int sweep_write_jobs(const char *path, const sweep_spec *s, const char *bin, const unsigned char *skip,
+                     errbuf *err)
+{
+    jobs_arg j = { s, bin, skip };
+    return atomic_file_write(path, write_jobs, &j, err);
+}
+
+/* ---- running ---- */
+
+typedef struct {
+    pid_t pid;     /* 0 = free slot */
+    long k;        /* its combination */
+} slot;
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int write_header(FILE *fp, const void *arg, errbuf *err)
+{
+    (void)arg;
+    (void)err;
+    return runrow_write_header(fp);
+}
+
+/* 0 if the file is empty or ends with a newline; -1 if its last line was cut. */
+static int ends_with_newline(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return -1;
+    int ok = 0;
+    if (fseek(fp, -1, SEEK_END) == 0)
+        ok = fgetc(fp) == '\n' ? 0 : -1;
+    fclose(fp);
+    return ok;
+}
+
+/* Starts 'argv' with stdout on /dev/null (its rows go to its part file; the sweep's stdout stays
+ * clean) and stderr shared (its messages reach the user).  Returns the pid, or -1 with 'err' set
+ * when it cannot be executed: the child reports exec's errno through a close-on-exec pipe. */
+static pid_t spawn(const char *const *argv, errbuf *err)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return errbuf_set(err, "cannot create a pipe: %s", strerror(errno));
+    (void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(fds[0]);
+        close(fds[1]);
+        return errbuf_set(err, "cannot fork: %s", strerror(e));
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDOUT_FILENO);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        char *const *av;                       /* execv takes char *const[] but does not write them */
+        memcpy(&av, &argv, sizeof av);
+        execv(argv[0], av);
+        int e = errno;
+        if (write(fds[1], &e, sizeof e) < 0)
+            _exit(127);
+        _exit(127);
+    }
+    close(fds[1]);
+    int e = 0;
+    ssize_t got;
+    while ((got = read(fds[0], &e, sizeof e)) < 0 && errno == EINTR)
+        ;
+    close(fds[0]);
+    if (got == (ssize_t)sizeof e) {
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        return errbuf_set(err, "%s: cannot execute: %s", argv[0], strerror(e));
+    }
+    return pid;
+}
+
+/* Appends the rows of a finished run's part file to the sweep CSV with one write().  The part must
+ * hold a step row of combination k.  Returns 0, or -1 with 'err' set (nothing appended). */
+static int append_part(int out_fd, const char *part, const sweep_spec *s, long k, errbuf *err)
+{
+    runrow *rows = NULL;
+    int n = 0, matched = 0, rc = -1;
+    char *buf = NULL;
+    size_t len = 0;
+    if (runrow_read(part, &rows, &n, err) != 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        matched |= sweep_row_matches(s, k, &rows[i]);
+    if (!matched) {
+        errbuf_set(err, "%s: no step row with the options of this run (did run change a value?)", part);
+        goto done;
+    }
+    FILE *fp = open_memstream(&buf, &len);
+    if (fp == NULL) {
+        errbuf_set(err, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        runrow_write(fp, &rows[i]);
+    if (fclose(fp) != 0) {
+        errbuf_set(err, "out of memory");
+        goto done;
+    }
+    ssize_t w;
+    while ((w = write(out_fd, buf, len)) < 0 && errno == EINTR)
+        ;
+    if (w != (ssize_t)len) {
+        errbuf_set(err, "cannot append to the sweep CSV: %s", w < 0 ? strerror(errno) : "short write");
+        goto done;
+    }
+    rc = 0;
+done:
+    free(buf);
+    free(rows);
+    return rc;
+}
+
+/* Removes the part folder and whatever a killed run left in it (its temp files). */
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d != NULL) {
+        struct dirent *e;
+        char path[PATH_MAX];
+        while ((e = readdir(d)) != NULL)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0
+                && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+                unlink(path);
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static void describe_status(char *buf, size_t cap, int status)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, cap, "exit status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, cap, "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(buf, cap, "wait status %d", status);
+}
+
+int sweep_run(sweep_event *evout, const sweep_spec *s, const sweep_opts *o, errbuf *err)
+{
+    long ncomb = sweep_count(s);
+    unsigned char *done = calloc((size_t)ncomb, 1);
+    slot *slots = calloc((size_t)(o->jobs > 0 ? o->jobs : 1), sizeof *slots);
+    char dir[PATH_MAX] = "";
+    int out_fd = -1, rc = -1, running = 0, fatal = 0;
+    sweep_event ev = { 0 };
+    runrow *rows = NULL;
+    int nrows = 0;
+
+    if (done == NULL || slots == NULL) {
+        errbuf_set(err, "out of memory");
+        goto out;
+    }
+    if (o->jobs < 1) {
+        errbuf_set(err, "jobs must be >= 1, got %d", o->jobs);
+        goto out;
+    }
+    if (access(o->csv, F_OK) == 0) {
+        if (!o->resume) {
+            errbuf_set(err, "%s: exists; use --resume to continue that sweep, or remove it", o->csv);
+            goto out;
+        }
+        if (runrow_read(o->csv, &rows, &nrows, err) != 0)
+            goto out;
+        if (ends_with_newline(o->csv) != 0) {
+            errbuf_set(err, "%s: last line is incomplete (an interrupted write?); remove it and rerun", o->csv);
+            goto out;
+        }
+        ev.skipped = sweep_mark_done(done, s, rows, nrows);
+    } else if (atomic_file_write(o->csv, write_header, NULL, err) != 0) {
+        goto out;
+    }
+    out_fd = open(o->csv, O_WRONLY | O_APPEND);
+    if (out_fd < 0) {
+        errbuf_set(err, "%s: cannot open for appending: %s", o->csv, strerror(errno));
+        goto out;
+    }
+    ev.total = ncomb - ev.skipped;
+    if (snprintf(dir, sizeof dir, "%s.parts-XXXXXX", o->csv) >= (int)sizeof dir || mkdtemp(dir) == NULL) {
+        errbuf_set(err, "%s: cannot create a folder for part files: %s", o->csv, strerror(errno));
+        dir[0] = '\0';
+        goto out;
+    }
+
+    double t0 = now_s();
+    long next = 0;
+    if (o->progress)
+        o->progress(o->ctx, &ev);
+    for (;;) {
+        int stopping = fatal || (o->stop != NULL && *o->stop);
+        while (next < ncomb && done[next])
+            next++;
+        if (!stopping && next < ncomb && running < o->jobs) {   /* start one more */
+            char part[PATH_MAX], name[64];
+            const char *argv[SWEEP_ARGV_MAX];
+            sweep_part_name(name, sizeof name, s, next);
+            snprintf(part, sizeof part, "%s/%s", dir, name);
+            sweep_argv(argv, s, next, o->bin, part);
+            pid_t pid = spawn(argv, err);
+            if (pid < 0) {
+                fatal = 1;
+                continue;
+            }
+            int i = 0;
+            while (slots[i].pid != 0)
+                i++;
+            slots[i] = (slot){ pid, next };
+            running++;
+            next++;
+            continue;
+        }
+        if (running == 0)
+            break;
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR) {
+                if (o->stop != NULL && *o->stop)      /* forward the stop to the runs */
+                    for (int i = 0; i < o->jobs; i++)
+                        if (slots[i].pid != 0)
+                            kill(slots[i].pid, SIGTERM);
+                continue;
+            }
+            errbuf_set(err, "waitpid: %s", strerror(errno));
+            fatal = 1;
+            break;
+        }
+        int i = 0;
+        while (i < o->jobs && slots[i].pid != pid)
+            i++;
+        if (i == o->jobs)
+            continue;                                /* not one of ours */
+        long k = slots[i].k;
+        slots[i].pid = 0;
+        running--;
+
+        char part[PATH_MAX], name[64], why[ERRBUF_MSG_MAX];
+        sweep_part_name(name, sizeof name, s, k);
+        snprintf(part, sizeof part, "%s/%s", dir, name);
+        errbuf aerr = { "" };
+        int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        if (ok && append_part(out_fd, part, s, k, &aerr) != 0) {
+            ok = 0;
+            snprintf(why, sizeof why, "%s", aerr.msg);
+        } else if (!ok) {
+            describe_status(why, sizeof why, status);
+        }
+        unlink(part);
+        int was_stopped = !ok && o->stop != NULL && *o->stop;
+        if (was_stopped)
+            continue;                                /* killed by our stop: neither done nor failed */
+        ev.done++;
+        ev.elapsed_s = now_s() - t0;
+        ev.failed_cmd = ev.failed_why = NULL;
+        char cmd[2048] = "";
+        if (!ok) {
+            ev.failed++;
+            const char *argv[SWEEP_ARGV_MAX];
+            sweep_argv(argv, s, k, o->bin, part);
+            char *cbuf = NULL;
+            size_t clen = 0;
+            FILE *cfp = open_memstream(&cbuf, &clen);
+            if (cfp != NULL) {
+                put_command(cfp, argv);
+                fclose(cfp);
+                snprintf(cmd, sizeof cmd, "%s", cbuf);
+                free(cbuf);
+            }
+            ev.failed_cmd = cmd;
+            ev.failed_why = why;
+        }
+        if (o->progress)
+            o->progress(o->ctx, &ev);
+    }
+    ev.failed_cmd = ev.failed_why = NULL;
+    if (fatal)
+        goto out;                                    /* err already set */
+    if (ev.failed > 0)
+        errbuf_set(err, "%ld of %ld runs failed; the rows of the others are in %s", ev.failed, ev.total,
+                   o->csv);
+    else if (ev.done < ev.total)
+        errbuf_set(err, "stopped after %ld of %ld runs; their rows are in %s, rerun with --resume to finish",
+                   ev.done, ev.total, o->csv);
+    else
+        rc = 0;
+out:
+    if (dir[0] != '\0')
+        remove_dir(dir);
+    if (out_fd >= 0)
+        close(out_fd);
+    if (evout != NULL)
+        *evout = ev;
+    free(rows);
+    free(slots);
+    free(done);
+    return rc;
+}

@@ -1,0 +1,97 @@
+/* sweep: the combinations of a parameter sweep, each one 'switchsim run' in a child process, rows
+ * appended to one CSV as runs finish (only this process appends, so rows never interleave), resume
+ * by matching config columns, and the job list for GNU parallel / Slurm arrays.  Never prints:
+ * progress goes through a callback. */
+#ifndef SWITCHSIM_SWEEP_H
+#define SWITCHSIM_SWEEP_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "analysis/runrow.h"
+#include "sim/errbuf.h"
+
+/* The axes, outermost first: the last (seed) changes fastest between consecutive combinations. */
+typedef enum {
+    SWEEP_PLATFORM, SWEEP_MODEL, SWEEP_PLAN, SWEEP_ROUTING, SWEEP_DISPATCH, SWEEP_A2A,
+    SWEEP_TOP_K, SWEEP_CF, SWEEP_SEED, SWEEP_NAXES
+} sweep_axis;
+
+typedef struct {
+    int n[SWEEP_NAXES];      /* values on each axis; 0 = not given: run's default, and any row matches */
+    char **v[SWEEP_NAXES];   /* (n) the values as given, pointing into buf */
+    char *buf[SWEEP_NAXES];  /* a copy of each list */
+} sweep_spec;
+
+void sweep_spec_init(sweep_spec *s);
+void sweep_spec_fini(sweep_spec *s);   /* frees the lists; the struct may be reused after init */
+
+/* The sweep option of an axis ("--platform", ..., "--capacity-factor", "--seeds"). */
+const char *sweep_axis_option(sweep_axis a);
+
+/* Parses one option's list into axis 'a' (replacing an earlier one).  Lists are comma-separated,
+ * except --plan, whose plans (data=N,model=M) are separated by ';'.  Rules: no empty value, no value
+ * twice; --top-k 1 or 2; --capacity-factor numbers > 0; --seeds integers >= 0; --dispatch padded|exact;
+ * --a2a direct|phased; --plan data=N and/or model=M, integers > 0.  On failure returns -1, leaves
+ * the axis as it was, and fills 'err', e.g. "--capacity-factor: empty value in list '1,,2'",
+ * "--capacity-factor: value must be a number > 0, got 'abc'", "--top-k: value '1' is listed twice". */
+int sweep_spec_set(sweep_spec *s, sweep_axis a, const char *list, errbuf *err);
+
+/* Number of combinations: the product of max(n, 1) over the axes. */
+long sweep_count(const sweep_spec *s);
+
+/* argv <- { bin, "run", "--opt", value, ... for every given axis, "--csv", csv, NULL } for
+ * combination k in [0, sweep_count).  'argv' needs SWEEP_ARGV_MAX slots; returns argc. */
+#define SWEEP_ARGV_MAX (2 * SWEEP_NAXES + 5)
+int sweep_argv(const char **argv, const sweep_spec *s, long k, const char *bin, const char *csv);
+
+/* 1 if 'r' is the step row of combination k: scope "step" and, for every given axis, the column
+ * equals the value (capacity_factor as %.9g prints it, plan as data and model_par).  Else 0. */
+int sweep_row_matches(const sweep_spec *s, long k, const runrow *r);
+
+/* done[k] <- 1 for each combination some row matches, else 0 (done has sweep_count slots).
+ * Returns how many are done. */
+long sweep_mark_done(unsigned char *done, const sweep_spec *s, const runrow *rows, int nrows);
+
+/* The part file name of combination k: "part-K.csv", K 1-based and zero-padded to the digits of
+ * sweep_count, so 'part-*.csv' sorts in combination order.  Returns -1 if 'cap' is too small. */
+int sweep_part_name(char *buf, size_t cap, const sweep_spec *s, long k);
+
+/* Writes (atomically) one shell command per combination not marked in 'skip' (NULL: none):
+ * "BIN run --platform P ... --csv part-K.csv", values single-quoted where the shell needs it. */
+int sweep_write_jobs(const char *path, const sweep_spec *s, const char *bin, const unsigned char *skip,
+                     errbuf *err);
+
+typedef struct {
+    long total;             /* runs to do in this invocation (combinations not already in the CSV) */
+    long skipped;           /* combinations found in the CSV (--resume) */
+    long done;              /* runs finished so far, succeeded or failed */
+    long failed;
+    double elapsed_s;       /* wall seconds since the first run started */
+    const char *failed_cmd; /* set only on the event of a failed run: its command line */
+    const char *failed_why; /* and why, e.g. "exit status 1" */
+} sweep_event;
+
+typedef void (*sweep_progress_fn)(void *ctx, const sweep_event *ev);
+
+typedef struct {
+    const char *bin;                /* executable run as: bin run ... (a switchsim, or a stand-in) */
+    const char *csv;                /* the sweep CSV, appended to */
+    int jobs;                       /* runs at once, >= 1 */
+    int resume;                     /* 1: skip combinations already in csv; 0: csv must not exist */
+    volatile sig_atomic_t *stop;    /* when it becomes non-zero: start nothing more, SIGTERM the runs,
+                                       keep the rows already appended.  May be NULL. */
+    sweep_progress_fn progress;     /* called at the start (done 0) and after each run; may be NULL */
+    void *ctx;
+} sweep_opts;
+
+/* Runs every combination not yet in o->csv, at most o->jobs at a time, each writing its own part
+ * CSV in a temp folder next to o->csv; a finished run's rows are appended to o->csv with one write()
+ * each, and its part is removed.  A new o->csv gets the header first (atomically).  Returns 0 when
+ * every run succeeded.  Returns -1 with 'err' set when the CSV cannot be used ("PATH: exists; ...",
+ * a runrow_read message, "PATH: last line is incomplete ..."), when bin cannot be executed, after
+ * failed runs ("N of M runs failed; ...") or when stopped ("stopped after N of M runs; ...").
+ * Rows of finished runs are in o->csv in every case.  *ev (may be NULL) gets the final counts. */
+int sweep_run(sweep_event *ev, const sweep_spec *s, const sweep_opts *o, errbuf *err);
+
+#endif
