@@ -111,9 +111,9 @@ static int parse_count(const char *s, long max, long *out)
     return 0;
 }
 
-static void check_header(loader *L)
+static void check_header(loader *L, int nfields)
 {
-    int ok = L->nfields == ROUTING_NCOLS;
+    int ok = nfields == ROUTING_NCOLS;
     for (int i = 0; ok && i < ROUTING_NCOLS; i++)
         ok = strcmp(L->row + L->off[i], COLS[i]) == 0;
     if (ok)
@@ -137,7 +137,7 @@ static void on_row(int c, void *data)
     L->nfields = 0;
     if (!L->header_done) {
         L->header_done = 1;
-        check_header(L);
+        check_header(L, nf);
         return;
     }
     if (nf != ROUTING_NCOLS) {
