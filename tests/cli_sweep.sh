@@ -1,0 +1,97 @@
+#!/bin/sh
+# CLI contract of 'sweep', 'merge' and 'summarize' ($1 = the switchsim binary).  Runs are done by
+# the stand-in tests/data/csv_fake_run.sh (SWITCHSIM_RUN_BIN), so this does not need 'run'.
+set -e
+BIN=$1
+. tests/lib_cli.sh
+export SWITCHSIM_RUN_BIN=tests/data/csv_fake_run.sh
+P=tests/data/csv_platform.xml
+O=$TMPD/out.csv
+
+# --help documents every option, exit 0
+for c in sweep merge summarize; do
+    "$BIN" $c --help > "$TMPD/help" || { echo "$c --help failed"; exit 1; }
+    grep -q -- '--csv' "$TMPD/help" || { echo "$c --help lacks --csv"; exit 1; }
+done
+for o in --platform --model --plan --routing --dispatch --a2a --top-k --capacity-factor --seeds --jobs --resume --emit-jobs; do
+    grep -q -- "$o" "$TMPD/help" 2>/dev/null || "$BIN" sweep --help | grep -q -- "$o" || { echo "sweep --help lacks $o"; exit 1; }
+done
+
+# bad lists and options: exit 1 (bad input) or 2 (usage), exact message, no CSV
+expect_fail 1 "switchsim: error: --capacity-factor: empty value in list '1,,2'" "$O" -- \
+    "$BIN" sweep --platform $P --model switch-base --capacity-factor 1,,2 --csv "$O"
+expect_fail 1 "switchsim: error: --capacity-factor: value must be a number > 0, got 'abc'" "$O" -- \
+    "$BIN" sweep --platform $P --model switch-base --capacity-factor 1,abc --csv "$O"
+expect_fail 1 "switchsim: error: --top-k: value must be 1 or 2, got '4'" "$O" -- \
+    "$BIN" sweep --platform $P --model switch-base --top-k 1,4 --csv "$O"
+expect_fail 1 "switchsim: error: --jobs: value must be an integer in [1,1024], got '0'" "$O" -- \
+    "$BIN" sweep --platform $P --model switch-base --jobs 0 --csv "$O"
+expect_fail 1 "switchsim: error: --platform: cannot read 'no/such.xml'" "$O" -- \
+    "$BIN" sweep --platform no/such.xml --model switch-base --csv "$O"
+expect_fail 2 "switchsim: error: sweep: --model is required (see switchsim sweep --help)" "$O" -- \
+    "$BIN" sweep --platform $P --csv "$O"
+expect_fail 2 "switchsim: error: sweep: --csv FILE or --emit-jobs FILE is required (see switchsim sweep --help)" - -- \
+    "$BIN" sweep --platform $P --model switch-base
+expect_fail 2 "switchsim: error: sweep: unknown option '--topk' (see switchsim sweep --help)" "$O" -- \
+    "$BIN" sweep --platform $P --model switch-base --topk 1 --csv "$O"
+expect_fail 2 "switchsim: error: sweep: option '--csv' needs a value (see switchsim sweep --help)" - -- \
+    "$BIN" sweep --platform $P --model switch-base --csv
+
+# a sweep: 2 k x 3 cf x 2 seeds = 12 rows, progress on stderr
+"$BIN" sweep --platform $P --model switch-base --top-k 1,2 --capacity-factor 0.5,1,2 --seeds 1,2 \
+    --csv "$O" --jobs 2 2> "$TMPD/progress"
+[ "$(wc -l < "$O")" = 13 ] || { echo "expected 13 lines in the sweep CSV"; cat "$O"; exit 1; }
+grep -qx 'switchsim: sweep: 12/12 done, .* s elapsed, ~.* s remaining' "$TMPD/progress" || {
+    echo "no final progress line"; cat "$TMPD/progress"; exit 1; }
+[ -z "$(ls "$TMPD" | grep parts)" ] || { echo "part folder left behind"; exit 1; }
+expect_fail 1 "switchsim: error: $O: exists; use --resume to continue that sweep, or remove it" - -- \
+    "$BIN" sweep --platform $P --model switch-base --csv "$O"
+
+# summarize: 6 configurations of 2 seeds
+"$BIN" summarize "$O" > "$TMPD/sum.csv"
+[ "$(wc -l < "$TMPD/sum.csv")" = 7 ] || { echo "expected 6 groups"; cat "$TMPD/sum.csv"; exit 1; }
+grep -q '^switch-base,tests/data/csv_platform.xml,32,32,1,1,0.5,router,padded,phased,step,-1,all,2,0.5615,0.000707106781,0.561,0.562,' \
+    "$TMPD/sum.csv" || { echo "unexpected summary"; cat "$TMPD/sum.csv"; exit 1; }
+"$BIN" summarize "$O" --csv "$TMPD/sum2.csv"
+cmp -s "$TMPD/sum.csv" "$TMPD/sum2.csv" || { echo "summarize --csv differs from stdout"; exit 1; }
+expect_fail 1 "switchsim: error: tests/data/csv_bad_num.csv:2: column 'step_time_s' must be a number, got 'fast'" - -- \
+    "$BIN" summarize tests/data/csv_bad_num.csv
+
+# stop with SIGTERM, then --resume finishes without repeating rows
+S=$TMPD/stop.csv
+FAKE_RUN_SLEEP=0.4 "$BIN" sweep --platform $P --model switch-base --top-k 1,2 --capacity-factor 1,2 \
+    --csv "$S" 2> "$TMPD/stop.err" &
+pid=$!
+sleep 0.6
+kill -TERM $pid
+set +e; wait $pid; rc=$?; set -e
+[ "$rc" = 1 ] || { echo "a stopped sweep must exit 1, got $rc"; cat "$TMPD/stop.err"; exit 1; }
+grep -q "^switchsim: error: stopped after [0-9] of 4 runs; their rows are in $S, rerun with --resume to finish\$" \
+    "$TMPD/stop.err" || { echo "no stop message"; cat "$TMPD/stop.err"; exit 1; }
+FAKE_RUN_SLEEP=0 "$BIN" sweep --platform $P --model switch-base --top-k 1,2 --capacity-factor 1,2 \
+    --csv "$S" --resume 2>/dev/null
+[ "$(wc -l < "$S")" = 5 ] || { echo "resume must end with 4 rows"; cat "$S"; exit 1; }
+[ "$(cut -d, -f7,8 "$S" | sort | uniq -d)" = "" ] || { echo "resume repeated a row"; cat "$S"; exit 1; }
+
+# emit-jobs: one command per combination; running them and merging equals the sweep
+SWITCHSIM_RUN_BIN=tests/data/csv_fake_run.sh "$BIN" sweep --platform $P --model switch-base --top-k 1,2 \
+    --capacity-factor 0.5,1,2 --seeds 1,2 --emit-jobs "$TMPD/jobs.txt" 2>/dev/null
+[ "$(wc -l < "$TMPD/jobs.txt")" = 12 ] || { echo "expected 12 jobs"; exit 1; }
+[ "$(head -1 "$TMPD/jobs.txt")" = "tests/data/csv_fake_run.sh run --platform $P --model switch-base --top-k 1 --capacity-factor 0.5 --seed 1 --csv part-01.csv" ] || {
+    echo "unexpected job line"; head -1 "$TMPD/jobs.txt"; exit 1; }
+here=$(pwd)
+(cd "$TMPD" && ln -s "$here/tests" tests && sh jobs.txt >/dev/null)
+"$BIN" merge "$TMPD"/part-*.csv --csv "$TMPD/merged.csv" 2>/dev/null
+[ "$(head -1 "$TMPD/merged.csv")" = "$(head -1 "$O")" ] || { echo "merged header differs"; exit 1; }
+sort "$O" > "$TMPD/a"; sort "$TMPD/merged.csv" > "$TMPD/b"     # --jobs 2 appends in finishing order
+cmp -s "$TMPD/a" "$TMPD/b" || { echo "merged parts differ from the sweep CSV"; diff "$TMPD/a" "$TMPD/b"; exit 1; }
+
+# merge: header mismatch names the file and the column; no output
+expect_fail 1 "switchsim: error: tests/data/csv_bad_header.csv:1: column 4 is 'dta', expected 'data' (the header of run --csv)" "$TMPD/m.csv" -- \
+    "$BIN" merge tests/data/csv_good.csv tests/data/csv_bad_header.csv --csv "$TMPD/m.csv"
+expect_fail 1 "switchsim: error: tests/data/csv_short_header.csv:1: header has 29 columns, expected 30 (the header of run --csv)" "$TMPD/m.csv" -- \
+    "$BIN" merge tests/data/csv_good.csv tests/data/csv_short_header.csv --csv "$TMPD/m.csv"
+expect_fail 2 "switchsim: error: merge: no input files (see switchsim merge --help)" - -- "$BIN" merge --csv "$TMPD/m.csv"
+"$BIN" merge tests/data/csv_good.csv tests/data/csv_header_only.csv tests/data/csv_good.csv --csv "$TMPD/m.csv" 2>/dev/null
+[ "$(wc -l < "$TMPD/m.csv")" = 5 ] || { echo "merge of 2+0+2 rows"; exit 1; }
+echo "cli_sweep: ok"
