@@ -302,6 +302,15 @@ static void on_row(int term, void *data)
     c->row_line = 0;
 }
 
+/* libcsv's own text for CSV_EPARSE ("error parsing data while strict checking enabled") does not say
+ * what to fix; in strict mode the only parse error is a misplaced quote. */
+static const char *csv_why(struct csv_parser *p)
+{
+    int e = csv_error(p);
+    return e == CSV_EPARSE ? "a quote inside an unquoted field, after a closing quote, or never closed"
+                           : csv_strerror(e);
+}
+
 model_set *model_set_load_csv(const char *path, errbuf *err)
 {
     load_ctx c;
@@ -335,7 +344,7 @@ model_set *model_set_load_csv(const char *path, errbuf *err)
         if (c.row_line == 0 && b != '\n' && b != '\r')
             c.row_line = c.line;
         if (csv_parse(&p, &b, 1, on_field, on_row, &c) != 1) {
-            errbuf_set(err, "%s:%ld: malformed CSV: %s", path, c.line, csv_strerror(csv_error(&p)));
+            errbuf_set(err, "%s:%ld: malformed CSV: %s", path, c.line, csv_why(&p));
             goto fail;
         }
         if (c.failed)
@@ -348,8 +357,7 @@ model_set *model_set_load_csv(const char *path, errbuf *err)
         goto fail;
     }
     if (csv_fini(&p, on_field, on_row, &c) != 0) {
-        errbuf_set(err, "%s:%ld: malformed CSV: %s", path, c.row_line ? c.row_line : c.line,
-                   csv_strerror(csv_error(&p)));
+        errbuf_set(err, "%s:%ld: malformed CSV: %s", path, c.row_line ? c.row_line : c.line, csv_why(&p));
         goto fail;
     }
     if (c.failed)
