@@ -1,0 +1,789 @@
+/* engine: the simulated training step.  One SimGrid actor per core replays the step op by op: compute
+ * ops charge cost-model time on the core, the Switch layers route their groups with the real kernels
+ * (sim/route.c) and move the resulting bytes over the torus links (sim/collectives.c), where flows contend.
+ * This file is the only one that schedules actors; timing comes from sim/cost.c, bytes from routing. */
+#include "sim/engine.h"
+
+#include <math.h>
+#include <simgrid/actor.h>
+#include <simgrid/barrier.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xbt/log.h>
+
+#include "sim/platform.h"
+#include "sim/simproc.h"
+#include "traces/timeline.h"
+
+XBT_LOG_NEW_DEFAULT_CATEGORY(engine, "switchsim engine");
+
+/* Where a core's time goes (the CSV columns compute_s .. idle_s). */
+enum { CAT_COMPUTE, CAT_ROUTER, CAT_DISPATCH, CAT_A2A, CAT_ALLREDUCE, CAT_IDLE, N_CAT };
+enum { PH_FWD, PH_BWD, N_PH };
+static const char *const PHASE_NAME[N_PH] = { "fwd", "bwd" };
+
+#define ENGINE_GRAD_BYTES 4.0      /* gradients all-reduced in fp32 (the paper keeps float32 weights, REFERENCE 3) */
+#define ENGINE_PROGRESS_S 2.0      /* wall seconds between progress lines */
+
+typedef struct {
+    const engine_config *cfg;
+    const model_cfg *m;
+    plan p;
+    cost_chip chip;
+    platform_torus torus;
+    coll_world *world;
+    route_ctx *route;
+    timeline *tl;
+    sg_bar_t all;                  /* every core */
+    sg_bar_t *chipbar;             /* (nchips) cores of one chip */
+    int nlayers;                   /* encoder + decoder layers */
+    int nsparse;
+    int *sparse_index;             /* (nlayers) index among Switch layers, or -1 */
+    /* all-to-all byte matrices (nchips x nchips): per Switch layer when dispatch is exact (built by the actors
+     * from their routing), else two (encoder and decoder capacity buffers, built before the run) */
+    double *m1, *m2;
+    int nmat;
+    double *recv;                  /* (nsparse, cores, experts_per_core) tokens received per local expert (exact) */
+    double *rows;                  /* (experts_per_core) scratch: rows of each local expert */
+    void *args;                    /* (cores) core_arg of each actor */
+    int *grad_group;               /* (nchips) group id of chips holding the same dense-parameter slices */
+    int *expert_group;             /* (nchips) group id of chips holding the same experts (replicas), or NULL */
+    int n_grad_groups, n_expert_groups;
+    int *group_members;            /* scratch: members of each group in ring order, (nchips) */
+    int *group_start, *group_size; /* (nchips + 1) offsets into group_members */
+    int *egroup_members, *egroup_start, *egroup_size;
+    /* accounting */
+    double *acct;                  /* (cores, N_CAT) seconds */
+    double *lacct;                 /* (nlayers, N_PH, N_CAT) seconds summed over cores */
+    double *lt0, *lt1;             /* (nlayers, N_PH) earliest start, latest end */
+    double *lbytes;                /* (nlayers, N_PH) a2a bytes sent summed over cores */
+    double a2a_bytes;              /* bytes sent by all cores in all all-to-alls, off-core only */
+    long a2a_count;
+    long dropped, choices;
+    double lb_sum;
+    long lb_n;
+    long kept_sent, kept_recv;     /* tokens, exact dispatch: sent = received invariant */
+    double t_end;
+    double wall0, wall_last;
+    int remat;                     /* recompute each layer's forward before its backward */
+    int failed;
+    errbuf err;
+} engine;
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void eng_fail(engine *g, const errbuf *e)
+{
+    if (!g->failed) {
+        g->failed = 1;
+        g->err = *e;
+    }
+}
+
+/* Charges 't_s' seconds of work in category 'cat' on the calling core (layer -1: outside layers). */
+static void eng_exec(engine *g, int core, int cat, double t_s, const char *name, int layer, int ph)
+{
+    if (t_s <= 0.0)
+        return;
+    double t0 = simgrid_get_clock();
+    sg_actor_execute(t_s * g->chip.bf16_flops);   /* host speed = bf16 peak per core (topologies/README.md) */
+    double t1 = simgrid_get_clock();
+    g->acct[(size_t)core * N_CAT + cat] += t1 - t0;
+    if (layer >= 0)
+        g->lacct[((size_t)layer * N_PH + ph) * N_CAT + cat] += t1 - t0;
+    if (g->tl != NULL && timeline_add(g->tl, core, TL_COMPUTE, name, layer, layer >= 0 ? PHASE_NAME[ph] : "step",
+                                      t0, t1) != 0) {
+        errbuf e;
+        errbuf_set(&e, "out of memory recording the timeline");
+        eng_fail(g, &e);
+    }
+}
+
+/* Global barrier: the wait is idle time. */
+static void eng_sync(engine *g, int core, int layer, int ph)
+{
+    double t0 = simgrid_get_clock();
+    sg_barrier_wait(g->all);
+    double w = simgrid_get_clock() - t0;
+    g->acct[(size_t)core * N_CAT + CAT_IDLE] += w;
+    if (layer >= 0)
+        g->lacct[((size_t)layer * N_PH + ph) * N_CAT + CAT_IDLE] += w;
+}
+
+/* Ends a communication that started at 't0' after the leader's part: the chip's cores wait for each
+ * other, and the whole span counts as 'cat' on every core of the chip. */
+static void eng_comm_end(engine *g, int core, int cat, double t0, const char *name, int layer, int ph)
+{
+    sg_barrier_wait(g->chipbar[plan_chip(&g->p, core)]);
+    double t1 = simgrid_get_clock();
+    g->acct[(size_t)core * N_CAT + cat] += t1 - t0;
+    if (layer >= 0)
+        g->lacct[((size_t)layer * N_PH + ph) * N_CAT + cat] += t1 - t0;
+    if (g->tl != NULL && timeline_add(g->tl, core, TL_COMM, name, layer, layer >= 0 ? PHASE_NAME[ph] : "step",
+                                      t0, t1) != 0) {
+        errbuf e;
+        errbuf_set(&e, "out of memory recording the timeline");
+        eng_fail(g, &e);
+    }
+}
+
+static int is_leader(const engine *g, int core)
+{
+    return core % g->p.cores_per_chip == 0;
+}
+
+/* One all-to-all over the torus with chip byte matrix 'mat'. */
+static void eng_alltoall(engine *g, int core, const double *mat, int layer, int ph)
+{
+    eng_sync(g, core, layer, ph);
+    double t0 = simgrid_get_clock();
+    if (is_leader(g, core)) {
+        errbuf e;
+        if (coll_alltoall(g->world, plan_chip(&g->p, core), mat, g->cfg->a2a, &e) != 0)
+            eng_fail(g, &e);
+    }
+    if (core == 0)
+        g->a2a_count++;
+    eng_comm_end(g, core, CAT_A2A, t0, "a2a", layer, ph);
+}
+
+/* All-reduce of 'bytes' per chip among the chips of the caller's group (group ids per chip). */
+static void eng_allreduce(engine *g, int core, double bytes, int ngroups, const int *gid, const int *members,
+                          const int *start, const int *size, const char *name, int layer, int ph)
+{
+    eng_sync(g, core, layer, ph);
+    double t0 = simgrid_get_clock();
+    if (is_leader(g, core) && bytes > 0.0) {
+        errbuf e;
+        int chip = plan_chip(&g->p, core);
+        int rc;
+        if (ngroups == 1)
+            rc = coll_allreduce_all(g->world, chip, bytes, &e);
+        else
+            rc = coll_allreduce_group(g->world, chip, members + start[gid[chip]], size[gid[chip]], bytes, &e);
+        if (rc != 0)
+            eng_fail(g, &e);
+    }
+    eng_comm_end(g, core, CAT_ALLREDUCE, t0, name, layer, ph);
+}
+
+/* Model-parallel all-reduce of the [tokens, d_model] activations (Switch paper section 5) among the m cores
+ * of a data shard: over the links when they span chips, as an on-chip memory op when they share one. */
+static void eng_model_allreduce(engine *g, int core, double tokens, int layer, int ph)
+{
+    int mp = g->p.model_par;
+    if (mp == 1)
+        return;
+    double bytes = tokens * g->m->d_model * g->cfg->act_bytes;
+    if (mp <= g->p.cores_per_chip) {
+        /* read the peer's slice, add, write: 3 passes over the tensor, 1 add per element */
+        eng_exec(g, core, CAT_ALLREDUCE, cost_vector_s(&g->chip, bytes / g->cfg->act_bytes, 3.0 * bytes),
+                 "allreduce", layer, ph);
+        return;
+    }
+    int chips_per_group = mp / g->p.cores_per_chip;
+    int first = plan_chip(&g->p, plan_core(&g->p, core / mp, 0));
+    int members[64];
+    int n = chips_per_group < 64 ? chips_per_group : 64;
+    for (int i = 0; i < n; i++)
+        members[i] = first + i;
+    eng_sync(g, core, layer, ph);
+    double t0 = simgrid_get_clock();
+    if (is_leader(g, core)) {
+        errbuf e;
+        if (coll_allreduce_group(g->world, plan_chip(&g->p, core), members, n,
+                                 bytes * g->p.cores_per_chip, &e) != 0)
+            eng_fail(g, &e);
+    }
+    eng_comm_end(g, core, CAT_ALLREDUCE, t0, "allreduce", layer, ph);
+}
+
+static void eng_progress(engine *g, int core, int done, int total)
+{
+    if (!g->cfg->progress || core != 0)
+        return;
+    double now = wall_now();
+    if (now - g->wall_last < ENGINE_PROGRESS_S && done < total)
+        return;
+    g->wall_last = now;
+    fprintf(stderr, "switchsim: %d/%d layer passes, simulated %.4f s, wall %.1f s\n", done, total,
+            simgrid_get_clock(), now - g->wall0);
+}
+
+/* Offset of the byte matrix of Switch layer 'sl'. */
+static size_t eng_mat(const engine *g, int sl, int enc)
+{
+    size_t nn = (size_t)g->p.nchips * g->p.nchips;
+    return (g->cfg->padded ? (enc ? 0 : 1) : (size_t)sl) * nn;
+}
+
+/* Routes this core's groups of Switch layer 'sl'.  Exact dispatch: adds the kept tokens to the layer's
+ * byte matrix and to the receiving experts' rows.  Padded: the matrix is fixed; routing sets the drops. */
+static void eng_route_layer(engine *g, int core, int sl, int enc)
+{
+    const plan *p = &g->p;
+    int E = p->experts;
+    int shard = core / p->model_par, slice = core % p->model_par;
+    int C = enc ? p->capacity_enc : p->capacity_dec;
+    double tok_bytes = (double)g->m->d_model * g->cfg->act_bytes;
+    double *mat = g->m1 + eng_mat(g, sl, enc);
+    int src_chip = plan_chip(p, core);
+    int *kept = malloc((size_t)E * sizeof *kept);
+    double *sum = calloc((size_t)E, sizeof *sum);
+    if (kept == NULL || sum == NULL) {
+        errbuf e;
+        errbuf_set(&e, "out of memory routing");
+        eng_fail(g, &e);
+        free(kept);
+        free(sum);
+        return;
+    }
+    for (int grp = 0; grp < p->groups; grp++) {
+        errbuf e;
+        double lb;
+        int dropped = route_group(g->route, sl, shard, grp, kept, &lb, &e);
+        if (dropped < 0) {
+            eng_fail(g, &e);
+            break;
+        }
+        for (int e2 = 0; e2 < E; e2++)
+            sum[e2] += kept[e2];
+        if (slice == 0) {   /* the m slices of a shard share one routing decision: count it once */
+            g->dropped += dropped;
+            g->choices += (long)(enc ? p->group_enc : p->group_dec) * p->top_k;
+            g->lb_sum += lb;
+            g->lb_n++;
+        }
+    }
+    double sent = 0.0;
+    for (int e = 0; e < E; e++) {
+        int dst = plan_core(p, plan_expert_owner(p, shard, e), slice);
+        double slots = g->cfg->padded ? (double)p->groups * C : sum[e];
+        if (dst != core)
+            sent += slots * tok_bytes;
+        if (!g->cfg->padded) {
+            mat[(size_t)src_chip * p->nchips + plan_chip(p, dst)] += slots * tok_bytes;
+            g->recv[((size_t)sl * p->cores + dst) * p->experts_per_core + e % p->experts_per_core] += sum[e];
+            g->kept_sent += (long)sum[e];
+        }
+    }
+    g->a2a_bytes += 4.0 * sent;   /* sent in a2a #1; the same total goes out in #2 and in both backward ones */
+    free(kept);
+    free(sum);
+}
+
+/* Padded dispatch: every shard sends groups x C slots to every expert, whatever the routing. */
+static void eng_padded_matrices(engine *g)
+{
+    const plan *p = &g->p;
+    double tok_bytes = (double)g->m->d_model * g->cfg->act_bytes;
+    for (int enc = 1; enc >= 0; enc--) {
+        double *mat = g->m1 + eng_mat(g, 0, enc);
+        double slot_bytes = (double)p->groups * (enc ? p->capacity_enc : p->capacity_dec) * tok_bytes;
+        for (int core = 0; core < p->cores; core++)
+            for (int e = 0; e < p->experts; e++) {
+                int dst = plan_core(p, plan_expert_owner(p, core / p->model_par, e), core % p->model_par);
+                mat[(size_t)plan_chip(p, core) * p->nchips + plan_chip(p, dst)] += slot_bytes;
+            }
+    }
+}
+
+static void eng_transpose(double *dst, const double *src, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            dst[(size_t)j * n + i] = src[(size_t)i * n + j];
+}
+
+/* Rows each of this core's experts computes in Switch layer 'sl'. */
+static void eng_expert_rows(const engine *g, double *rows, int core, int sl, int enc)
+{
+    const plan *p = &g->p;
+    int C = enc ? p->capacity_enc : p->capacity_dec;
+    int senders = p->cores_per_expert > 1 ? p->experts : p->data;
+    for (int e = 0; e < p->experts_per_core; e++)
+        rows[e] = g->cfg->padded ? (double)senders * p->groups * C
+                                 : g->recv[((size_t)sl * p->cores + core) * p->experts_per_core + e];
+}
+
+static void eng_switch_layer(engine *g, int core, int layer, int ph, double tokens)
+{
+    const plan *p = &g->p;
+    const model_cfg *m = g->m;
+    int sl = g->sparse_index[layer];
+    int enc = layer < m->enc_layers;
+    int S = enc ? p->group_enc : p->group_dec;
+    int C = enc ? p->capacity_enc : p->capacity_dec;
+    int bwd = ph == PH_BWD;
+    cost_dispatch dmode = g->cfg->padded ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
+    size_t mat_off = eng_mat(g, sl, enc);
+    double *rows = g->rows;
+    int epc = p->experts_per_core;
+
+    if (!bwd) {
+        eng_route_layer(g, core, sl, enc);
+        eng_exec(g, core, CAT_ROUTER, cost_router_s(&g->chip, m, tokens, p->experts, p->top_k, 0), "router", layer, ph);
+        eng_exec(g, core, CAT_DISPATCH, cost_dispatch_s(&g->chip, m, dmode, p->groups, S, p->experts, C, 0),
+                 "dispatch", layer, ph);
+        eng_sync(g, core, layer, ph);   /* every core has written its row: the matrix is complete */
+        if (core == 0 && !g->cfg->padded)
+            eng_transpose(g->m2 + mat_off, g->m1 + mat_off, p->nchips);
+        eng_alltoall(g, core, g->m1 + mat_off, layer, ph);
+        eng_expert_rows(g, rows, core, sl, enc);
+        eng_exec(g, core, CAT_COMPUTE, cost_expert_ffn_s(&g->chip, m, rows, epc, p->model_par, 0),
+                 "expert_ffn", layer, ph);
+        eng_alltoall(g, core, g->m2 + mat_off, layer, ph);
+        eng_exec(g, core, CAT_DISPATCH, cost_dispatch_s(&g->chip, m, dmode, p->groups, S, p->experts, C, 0),
+                 "combine", layer, ph);
+    } else {
+        /* gradients retrace the forward: combine, a2a toward the experts, expert FFN, a2a back, dispatch, router */
+        eng_exec(g, core, CAT_DISPATCH, cost_dispatch_s(&g->chip, m, dmode, p->groups, S, p->experts, C, 1),
+                 "combine", layer, ph);
+        eng_alltoall(g, core, g->m1 + mat_off, layer, ph);
+        eng_expert_rows(g, rows, core, sl, enc);
+        if (g->remat)
+            eng_exec(g, core, CAT_COMPUTE, cost_expert_ffn_s(&g->chip, m, rows, epc, p->model_par, 0),
+                     "expert_ffn", layer, ph);
+        eng_exec(g, core, CAT_COMPUTE, cost_expert_ffn_s(&g->chip, m, rows, epc, p->model_par, 1),
+                 "expert_ffn", layer, ph);
+        eng_alltoall(g, core, g->m2 + mat_off, layer, ph);
+        eng_exec(g, core, CAT_DISPATCH, cost_dispatch_s(&g->chip, m, dmode, p->groups, S, p->experts, C, 1),
+                 "dispatch", layer, ph);
+        eng_exec(g, core, CAT_ROUTER, cost_router_s(&g->chip, m, tokens, p->experts, p->top_k, 1), "router", layer, ph);
+    }
+}
+
+/* One layer of one stack, forward or backward, on one core. */
+static void eng_layer(engine *g, int core, int layer, int ph)
+{
+    const plan *p = &g->p;
+    const model_cfg *m = g->m;
+    int enc = layer < m->enc_layers;
+    int bwd = ph == PH_BWD;
+    int mp = p->model_par;
+    double T = enc ? (double)p->tokens_enc : (double)p->tokens_dec;
+    double t0 = simgrid_get_clock();
+    size_t li = (size_t)layer * N_PH + ph;
+    if (t0 < g->lt0[li])
+        g->lt0[li] = t0;
+    int passes = bwd && g->remat ? 2 : 1;   /* remat recomputes the forward before its backward */
+    for (int pass = 0; pass < passes; pass++) {
+        int b = pass == passes - 1 ? bwd : 0;
+        double attn = enc ? cost_attention_s(&g->chip, m, T, m->enc_seq, m->enc_seq, mp, b)
+                          : cost_attention_s(&g->chip, m, T, m->dec_seq, m->dec_seq, mp, b) +
+                                cost_attention_s(&g->chip, m, T, m->dec_seq, m->enc_seq, mp, b);
+        eng_exec(g, core, CAT_COMPUTE, attn, "attention", layer, ph);
+        eng_exec(g, core, CAT_COMPUTE, (enc ? 2 : 3) * cost_layernorm_residual_s(&g->chip, m, T, b), "norm", layer, ph);
+        if (g->sparse_index[layer] < 0)
+            eng_exec(g, core, CAT_COMPUTE, cost_dense_ffn_s(&g->chip, m, T, mp, b), "ffn", layer, ph);
+    }
+    eng_model_allreduce(g, core, T, layer, ph);                 /* attention output */
+    if (!enc)
+        eng_model_allreduce(g, core, T, layer, ph);             /* cross-attention output */
+    if (g->sparse_index[layer] >= 0)
+        eng_switch_layer(g, core, layer, ph, T);
+    eng_model_allreduce(g, core, T, layer, ph);                 /* FFN output */
+    double t1 = simgrid_get_clock();
+    if (t1 > g->lt1[li])
+        g->lt1[li] = t1;
+}
+
+typedef struct {
+    engine *g;
+    int core;
+} core_arg;
+
+static void core_actor(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    const core_arg *arg = sg_actor_self_get_data();
+    engine *g = arg->g;
+    int core = arg->core;
+    const model_cfg *m = g->m;
+    const plan *p = &g->p;
+    double Tenc = (double)p->tokens_enc, Tdec = (double)p->tokens_dec;
+    int done = 0, total = 2 * g->nlayers;
+
+    eng_exec(g, core, CAT_COMPUTE, cost_embed_s(&g->chip, m, Tenc + Tdec, 0), "embed", -1, PH_FWD);
+    for (int l = 0; l < g->nlayers; l++) {
+        eng_layer(g, core, l, PH_FWD);
+        eng_progress(g, core, ++done, total);
+    }
+    eng_exec(g, core, CAT_COMPUTE, cost_vocab_loss_s(&g->chip, m, Tdec, p->model_par, 0), "vocab_loss", -1, PH_FWD);
+    eng_exec(g, core, CAT_COMPUTE, cost_vocab_loss_s(&g->chip, m, Tdec, p->model_par, 1), "vocab_loss", -1, PH_BWD);
+    for (int l = g->nlayers - 1; l >= 0; l--) {
+        eng_layer(g, core, l, PH_BWD);
+        eng_progress(g, core, ++done, total);
+    }
+    eng_exec(g, core, CAT_COMPUTE, cost_embed_s(&g->chip, m, Tenc + Tdec, 1), "embed", -1, PH_BWD);
+
+    /* Gradient all-reduces: dense parameters over the data-parallel replicas, expert parameters over the
+     * cores that share an expert.  Per chip, the bytes of the slices its cores hold. */
+    double dense_local = model_params_dense(m) / p->model_par;
+    double expert_local = p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / p->model_par : 0;
+    double slices_per_chip = p->model_par < p->cores_per_chip ? p->model_par : p->cores_per_chip;
+    eng_allreduce(g, core, dense_local * ENGINE_GRAD_BYTES * slices_per_chip, g->n_grad_groups, g->grad_group,
+                  g->group_members, g->group_start, g->group_size, "allreduce", -1, PH_BWD);
+    if (g->expert_group != NULL)
+        eng_allreduce(g, core, expert_local * ENGINE_GRAD_BYTES * p->cores_per_chip, g->n_expert_groups,
+                      g->expert_group, g->egroup_members, g->egroup_start, g->egroup_size, "allreduce", -1, PH_BWD);
+    eng_exec(g, core, CAT_COMPUTE, cost_optimizer_s(&g->chip, dense_local + expert_local), "optimizer", -1, PH_BWD);
+    eng_sync(g, core, -1, PH_BWD);
+    if (core == 0)
+        g->t_end = simgrid_get_clock();
+}
+
+/* Groups chips by a key per chip (chips with equal keys form one all-reduce ring, in chip order). */
+static int eng_make_groups(int *gid, int *members, int *start, int *size, const long *key, int nchips)
+{
+    int ng = 0;
+    for (int c = 0; c < nchips; c++) {
+        gid[c] = -1;
+        for (int d = 0; d < c; d++)
+            if (key[d] == key[c]) {
+                gid[c] = gid[d];
+                break;
+            }
+        if (gid[c] < 0)
+            gid[c] = ng++;
+    }
+    int pos = 0;
+    for (int k = 0; k < ng; k++) {
+        start[k] = pos;
+        for (int c = 0; c < nchips; c++)
+            if (gid[c] == k)
+                members[pos++] = c;
+        size[k] = pos - start[k];
+    }
+    return ng;
+}
+
+static void eng_free(engine *g)
+{
+    if (g->chipbar != NULL)
+        for (int c = 0; c < g->p.nchips; c++)
+            if (g->chipbar[c] != NULL)
+                sg_barrier_destroy(g->chipbar[c]);
+    free(g->chipbar);
+    if (g->all != NULL)
+        sg_barrier_destroy(g->all);
+    coll_world_free(g->world);
+    route_ctx_free(g->route);
+    timeline_free(g->tl);
+    free(g->sparse_index);
+    free(g->m1);
+    free(g->m2);
+    free(g->recv);
+    free(g->rows);
+    free(g->args);
+    free(g->grad_group);
+    free(g->expert_group);
+    free(g->group_members);
+    free(g->group_start);
+    free(g->group_size);
+    free(g->egroup_members);
+    free(g->egroup_start);
+    free(g->egroup_size);
+    free(g->acct);
+    free(g->lacct);
+    free(g->lt0);
+    free(g->lt1);
+    free(g->lbytes);
+}
+
+/* Bounded copy that always terminates (output columns have fixed widths). */
+static void eng_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void eng_fill_config(runrow *r, const engine_config *cfg, const plan *p)
+{
+    memset(r, 0, sizeof *r);
+    eng_copy(r->model, sizeof r->model, cfg->model->name);
+    eng_copy(r->platform, sizeof r->platform, cfg->platform);
+    r->cores = p->cores;
+    r->data = p->data;
+    r->model_par = p->model_par;
+    r->experts_per_core = p->cores_per_expert > 1 ? 1.0 / p->cores_per_expert : (double)p->experts_per_core;
+    r->top_k = p->top_k;
+    r->capacity_factor = cfg->capacity_factor;
+    r->expert_capacity = p->capacity_enc;
+    eng_copy(r->routing, sizeof r->routing, cfg->routing.text);
+    snprintf(r->dispatch, sizeof r->dispatch, "%s", cfg->padded ? "padded" : "exact");
+    snprintf(r->a2a, sizeof r->a2a, "%s", cfg->a2a == COLL_A2A_DIRECT ? "direct" : "phased");
+    r->seed = (long)cfg->seed;
+    r->tokens_per_batch = cfg->model->tokens_per_batch;
+}
+
+static void eng_fill_times(runrow *r, const double *cat, double span, double sequences, double flops, int nchips)
+{
+    r->step_time_s = span;
+    r->compute_s = cat[CAT_COMPUTE];
+    r->router_s = cat[CAT_ROUTER];
+    r->dispatch_combine_s = cat[CAT_DISPATCH];
+    r->a2a_s = cat[CAT_A2A];
+    r->allreduce_s = cat[CAT_ALLREDUCE];
+    r->idle_s = cat[CAT_IDLE];
+    r->examples_per_s = span > 0 ? sequences / span : 0.0;
+    r->tflops_per_chip = span > 0 ? flops / span / nchips / 1e12 : 0.0;
+}
+
+int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
+{
+    engine g;
+    memset(&g, 0, sizeof g);
+    memset(res, 0, sizeof *res);
+    g.cfg = cfg;
+    g.m = cfg->model;
+    g.wall0 = g.wall_last = wall_now();
+    const model_cfg *m = cfg->model;
+
+    if (platform_precheck(cfg->platform, err) != 0)
+        return -1;
+    char arg0[] = "switchsim";
+    char arg1[] = "--log=root.thres:critical";
+    char *argv[] = { arg0, arg1, NULL };
+    int argc = 2;
+    simproc_simgrid_init(&argc, argv);
+    simgrid_load_platform(cfg->platform);
+    if (platform_read(&g.chip, &g.torus, cfg->platform, err) != 0)
+        return -1;
+    int cores = g.torus.nchips * g.chip.cores_per_chip;
+    /* model_par 0: the smallest power of two that lays out and fits in HBM (Switch paper section 5:
+     * raise m only as far as memory needs) */
+    cost_memory mem;
+    int mp_lo = cfg->model_par > 0 ? cfg->model_par : 1;
+    int mp_hi = cfg->model_par > 0 ? cfg->model_par : cores;
+    errbuf first = { "" };
+    int found = 0;
+    for (int mp = mp_lo; mp <= mp_hi && !found; mp *= 2) {
+        for (int remat = cfg->remat == 1; remat <= (cfg->remat != 0) && !found; remat++) {
+            errbuf e = { "" };
+            if (plan_layout(&g.p, m, cores, g.chip.cores_per_chip, cfg->model_par > 0 ? cfg->data : 0, mp,
+                            cfg->top_k, cfg->capacity_factor, cfg->cap_round, &e) == 0) {
+                double params_local = model_params_dense(m) / mp +
+                    (g.p.experts > 1 ? model_params_expert(m) / g.p.experts * g.p.experts_per_core / mp : 0);
+                if (cost_memory_check(&mem, &g.chip, m, params_local, (double)(g.p.tokens_enc + g.p.tokens_dec),
+                                      mp, remat, &e) == 0) {
+                    found = 1;
+                    g.remat = remat;
+                }
+            }
+            if (!found && first.msg[0] == '\0')
+                first = e;
+        }
+    }
+    if (!found) {
+        if (cfg->model_par == 0)
+            errbuf_set(err, "%.400s (with model=1; no power-of-two model-parallel plan fits either)", first.msg);
+        else
+            *err = first;
+        return -1;
+    }
+    const plan *p = &g.p;
+
+    g.nlayers = m->enc_layers + m->dec_layers;
+    g.sparse_index = malloc((size_t)g.nlayers * sizeof *g.sparse_index);
+    if (g.sparse_index == NULL)
+        goto oom;
+    for (int l = 0; l < g.nlayers; l++) {
+        int in_stack = l < m->enc_layers ? l : l - m->enc_layers;
+        g.sparse_index[l] = model_layer_is_sparse(m, in_stack) ? g.nsparse++ : -1;
+    }
+    g.route = route_ctx_alloc(&cfg->routing, m, p, cfg->seed, cfg->jitter, cfg->dump_routing != NULL, err);
+    if (g.route == NULL)
+        goto fail;
+    if (cfg->timeline != NULL) {
+        int *mask = NULL;
+        if (cfg->trace_cores != NULL) {
+            mask = calloc((size_t)cores, sizeof *mask);
+            if (mask == NULL)
+                goto oom;
+            if (timeline_parse_cores(mask, cores, cfg->trace_cores, err) != 0) {
+                free(mask);
+                goto fail;
+            }
+        }
+        g.tl = timeline_alloc(p->nchips, p->cores_per_chip, mask);
+        free(mask);
+        if (g.tl == NULL)
+            goto oom;
+    }
+
+    size_t nn = (size_t)p->nchips * p->nchips;
+    g.nmat = cfg->padded ? 2 : (g.nsparse > 0 ? g.nsparse : 1);
+    g.m1 = calloc((size_t)g.nmat * nn, sizeof *g.m1);
+    g.m2 = calloc((size_t)g.nmat * nn, sizeof *g.m2);
+    g.recv = calloc((size_t)(g.nsparse > 0 ? g.nsparse : 1) * p->cores * p->experts_per_core, sizeof *g.recv);
+    g.rows = calloc((size_t)p->experts_per_core, sizeof *g.rows);
+    g.acct = calloc((size_t)cores * N_CAT, sizeof *g.acct);
+    g.lacct = calloc((size_t)g.nlayers * N_PH * N_CAT, sizeof *g.lacct);
+    g.lt0 = malloc((size_t)g.nlayers * N_PH * sizeof *g.lt0);
+    g.lt1 = calloc((size_t)g.nlayers * N_PH, sizeof *g.lt1);
+    g.lbytes = calloc((size_t)g.nlayers * N_PH, sizeof *g.lbytes);
+    g.grad_group = malloc((size_t)p->nchips * sizeof(int));
+    g.group_members = malloc((size_t)p->nchips * sizeof(int));
+    g.group_start = malloc((size_t)(p->nchips + 1) * sizeof(int));
+    g.group_size = malloc((size_t)(p->nchips + 1) * sizeof(int));
+    long *key = malloc((size_t)p->nchips * sizeof *key);
+    if (!g.m1 || !g.m2 || !g.recv || !g.rows || !g.acct || !g.lacct || !g.lt0 || !g.lt1 || !g.lbytes || !g.grad_group ||
+        !g.group_members || !g.group_start || !g.group_size || !key) {
+        free(key);
+        goto oom;
+    }
+    for (size_t i = 0; i < (size_t)g.nlayers * N_PH; i++)
+        g.lt0[i] = INFINITY;
+    if (cfg->padded) {
+        eng_padded_matrices(&g);
+        for (int i = 0; i < g.nmat; i++)
+            eng_transpose(g.m2 + (size_t)i * nn, g.m1 + (size_t)i * nn, p->nchips);
+    }
+    /* dense gradients: chips whose cores hold the same model slices reduce together */
+    for (int c = 0; c < p->nchips; c++)
+        key[c] = (c * p->cores_per_chip) % p->model_par;
+    g.n_grad_groups = eng_make_groups(g.grad_group, g.group_members, g.group_start, g.group_size, key, p->nchips);
+    if (p->cores_per_expert > 1 && g.nsparse > 0) {
+        g.expert_group = malloc((size_t)p->nchips * sizeof(int));
+        g.egroup_members = malloc((size_t)p->nchips * sizeof(int));
+        g.egroup_start = malloc((size_t)(p->nchips + 1) * sizeof(int));
+        g.egroup_size = malloc((size_t)(p->nchips + 1) * sizeof(int));
+        if (!g.expert_group || !g.egroup_members || !g.egroup_start || !g.egroup_size) {
+            free(key);
+            goto oom;
+        }
+        /* expert replicas: the first core of a chip names the expert and slice it holds */
+        for (int c = 0; c < p->nchips; c++) {
+            int core = c * p->cores_per_chip;
+            key[c] = (long)((core / p->model_par) % p->experts) * p->model_par + core % p->model_par;
+        }
+        g.n_expert_groups = eng_make_groups(g.expert_group, g.egroup_members, g.egroup_start, g.egroup_size, key,
+                                            p->nchips);
+    }
+    free(key);
+
+    g.world = coll_world_alloc(g.torus.ndims, g.torus.dims, g.torus.wrap, err);
+    if (g.world == NULL)
+        goto fail;
+    coll_world_set_reuse(g.world, cfg->reuse);
+    g.all = sg_barrier_init((unsigned)cores);
+    g.chipbar = calloc((size_t)p->nchips, sizeof *g.chipbar);
+    if (g.chipbar == NULL)
+        goto oom;
+    for (int c = 0; c < p->nchips; c++)
+        g.chipbar[c] = sg_barrier_init((unsigned)p->cores_per_chip);
+    core_arg *args = calloc((size_t)cores, sizeof *args);
+    g.args = args;
+    if (args == NULL)
+        goto oom;
+    for (int core = 0; core < cores; core++) {
+        char host[32], name[32];
+        args[core].g = &g;
+        args[core].core = core;
+        snprintf(host, sizeof host, "chip%d", core / p->cores_per_chip);
+        snprintf(name, sizeof name, "core%d", core);
+        sg_actor_t a = sg_actor_init(name, sg_host_by_name(host));
+        sg_actor_set_data(a, &args[core]);
+        sg_actor_start(a, core_actor, 0, NULL);
+    }
+    simgrid_run();
+    if (g.failed) {
+        *err = g.err;
+        goto fail;
+    }
+    if (!cfg->padded && g.nsparse > 0) {
+        double recv = 0.0;
+        for (size_t i = 0; i < (size_t)g.nsparse * p->cores * p->experts_per_core; i++)
+            recv += g.recv[i];
+        if ((long)recv != g.kept_sent) {
+            errbuf_set(err, "bug: experts received %.0f tokens, cores sent %ld", recv, g.kept_sent);
+            goto fail;
+        }
+    }
+
+    /* results */
+    double flops = 3.0 * model_flops_per_seq(m) * (double)p->sequences;   /* forward + backward ~ 3x forward */
+    double cat[N_CAT] = { 0 };
+    for (int c = 0; c < cores; c++)
+        for (int k = 0; k < N_CAT; k++)
+            cat[k] += g.acct[(size_t)c * N_CAT + k] / cores;
+    eng_fill_config(&res->step, cfg, p);
+    snprintf(res->step.scope, sizeof res->step.scope, "step");
+    res->step.layer = -1;
+    snprintf(res->step.phase, sizeof res->step.phase, "all");
+    res->step.dropped_frac = g.choices > 0 ? (double)g.dropped / (double)g.choices : 0.0;
+    res->step.lb_loss = g.lb_n > 0 ? g.lb_sum / (double)g.lb_n : 0.0;
+    res->step.a2a_bytes_per_core = g.a2a_bytes / cores;
+    eng_fill_times(&res->step, cat, g.t_end, (double)p->sequences, flops, p->nchips);
+    if (cfg->per_layer) {
+        res->nlayers = g.nlayers * N_PH;
+        res->layers = calloc((size_t)res->nlayers, sizeof *res->layers);
+        if (res->layers == NULL)
+            goto oom;
+        for (int l = 0; l < g.nlayers; l++)
+            for (int ph = 0; ph < N_PH; ph++) {
+                runrow *r = &res->layers[l * N_PH + ph];
+                size_t li = (size_t)l * N_PH + ph;
+                double lc[N_CAT];
+                for (int k = 0; k < N_CAT; k++)
+                    lc[k] = g.lacct[li * N_CAT + k] / cores;
+                eng_fill_config(r, cfg, p);
+                snprintf(r->scope, sizeof r->scope, "layer");
+                r->layer = l;
+                snprintf(r->phase, sizeof r->phase, "%s", PHASE_NAME[ph]);
+                r->dropped_frac = res->step.dropped_frac;
+                r->lb_loss = res->step.lb_loss;
+                r->a2a_bytes_per_core = g.sparse_index[l] >= 0 && g.nsparse > 0 ? res->step.a2a_bytes_per_core / (2.0 * g.nsparse) : 0.0;
+                eng_fill_times(r, lc, g.lt1[li] - g.lt0[li], 0.0, 0.0, p->nchips);
+            }
+    }
+    res->plan = g.p;
+    res->chip = g.chip;
+    res->mem_params_B = mem.params_B;
+    res->mem_optimizer_B = mem.optimizer_B;
+    res->mem_activations_B = mem.activations_B;
+    res->mem_total_B = mem.total_B;
+    res->hbm_B = g.chip.hbm_bytes;
+    res->a2a_count = g.a2a_count;
+    res->a2a_reused = coll_world_reused(g.world);
+    res->dropped = g.dropped;
+    res->remat = g.remat;
+    res->choices = g.choices;
+    eng_copy(res->routing_desc, sizeof res->routing_desc, route_describe(g.route));
+
+    /* outputs that belong to the run, written only now that it succeeded */
+    if (cfg->dump_routing != NULL && route_dump_csv(g.route, cfg->dump_routing, err) != 0)
+        goto fail;
+    if (g.tl != NULL && timeline_write_json(cfg->timeline, g.tl, err) != 0)
+        goto fail;
+    res->step.sim_wall_s = wall_now() - g.wall0;
+    eng_free(&g);
+    return 0;
+oom:
+    errbuf_set(err, "out of memory setting up the simulation");
+fail:
+    eng_free(&g);
+    engine_result_fini(res);
+    return -1;
+}
+
+void engine_result_fini(engine_result *res)
+{
+    free(res->layers);
+    res->layers = NULL;
+    res->nlayers = 0;
+}

@@ -1,0 +1,58 @@
+/* engine: one simulated training step.  Every core of the platform is a SimGrid actor that runs the routing
+ * kernels on its shard, charges time from the cost model, and exchanges the real all-to-all traffic over the
+ * torus through sim/collectives.  One engine per process (SimGrid initialises once): cmd_run calls it directly,
+ * validate and sweep call it in child processes. */
+#ifndef SWITCHSIM_ENGINE_H
+#define SWITCHSIM_ENGINE_H
+
+#include "analysis/runrow.h"
+#include "models/model.h"
+#include "sim/collectives.h"
+#include "sim/cost.h"
+#include "sim/errbuf.h"
+#include "sim/plan.h"
+#include "sim/route.h"
+
+typedef struct {
+    const char *platform;        /* platform XML path */
+    const model_cfg *model;
+    int data, model_par;         /* plan; data 0 = cores / model_par */
+    int top_k;                   /* 1 or 2 */
+    double capacity_factor;      /* > 0 */
+    int cap_round;               /* 0 floor (Mesh TF), 1 round (Flaxformer) */
+    route_spec routing;
+    unsigned long seed;
+    double jitter;               /* router input jitter eps, 0 = none */
+    int padded;                  /* 1: TPU einsum dispatch, capacity buffers sent whole; 0: gather, kept tokens only */
+    coll_a2a_algo a2a;
+    int act_bytes;               /* bytes per activation element on the wire: 2 bf16 (Switch), 4 fp32 (GShard) */
+    int remat;                   /* 1 recompute the forward in backward, 0 never, -1 only if needed to fit in HBM */
+    int reuse;                   /* reuse the simulation of an identical all-to-all byte matrix */
+    int per_layer;               /* also fill per-layer rows */
+    const char *timeline;        /* Chrome trace JSON path or NULL */
+    const char *trace_cores;     /* "0-3,8" or NULL for all */
+    const char *dump_routing;    /* routing trace CSV path or NULL */
+    int progress;                /* progress lines on stderr */
+} engine_config;
+
+typedef struct {
+    runrow step;                 /* the step row (config columns filled from engine_config) */
+    runrow *layers;              /* per_layer: (enc+dec layers) x 2 phases rows, or NULL */
+    int nlayers;
+    plan plan;
+    cost_chip chip;
+    double mem_params_B, mem_optimizer_B, mem_activations_B, mem_total_B, hbm_B;   /* per core */
+    long a2a_count;              /* all-to-alls in the step */
+    long a2a_reused;             /* of which replayed from an identical earlier one */
+    long dropped, choices;       /* over all Switch layers, groups and shards */
+    char routing_desc[512];
+    int remat;                   /* rematerialisation used (chosen when the config says -1) */
+} engine_result;
+
+/* Runs one step.  Validates everything first (platform, plan, memory, routing spec/trace) and returns -1 with
+ * 'err' on bad input before simulating; writes the timeline / routing dump only after a successful run.
+ * The caller frees res->layers with engine_result_fini. */
+int engine_run(engine_result *res, const engine_config *cfg, errbuf *err);
+void engine_result_fini(engine_result *res);
+
+#endif

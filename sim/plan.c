@@ -1,0 +1,111 @@
+/* plan: data x model x expert layout of a model over the cores, groups and capacity. */
+#include "sim/plan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "models/switch.h"
+
+int plan_parse(int *data, int *model, const char *spec, errbuf *err)
+{
+    int d = 0, m = 1;
+    char buf[128];
+    if (snprintf(buf, sizeof buf, "%s", spec) >= (int)sizeof buf)
+        return errbuf_set(err, "--plan must be data=N,model=M, got '%s'", spec);
+    char *save = NULL;
+    int any = 0;
+    for (char *item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        long v;
+        if (eq == NULL || errbuf_parse_long(eq + 1, &v) != 0 || v < 1 || v > 1000000)
+            return errbuf_set(err, "--plan must be data=N,model=M with integers >= 1, got '%s'", spec);
+        *eq = '\0';
+        if (strcmp(item, "data") == 0)
+            d = (int)v;
+        else if (strcmp(item, "model") == 0)
+            m = (int)v;
+        else
+            return errbuf_set(err, "--plan keys are data and model, got '%s' in '%s'", item, spec);
+        any = 1;
+    }
+    if (!any)
+        return errbuf_set(err, "--plan must be data=N,model=M, got '%s'", spec);
+    *data = d;
+    *model = m;
+    return 0;
+}
+
+int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int data, int model_par,
+                int top_k, double capacity_factor, int cap_round, errbuf *err)
+{
+    plan q;
+    memset(&q, 0, sizeof q);
+    if (data == 0) {
+        if (cores % model_par != 0)
+            return errbuf_set(err, "plan model=%d does not divide the platform's %d cores", model_par, cores);
+        data = cores / model_par;
+    }
+    if ((long)data * model_par != cores)
+        return errbuf_set(err, "plan data=%d,model=%d needs %ld cores, the platform has %d",
+                          data, model_par, (long)data * model_par, cores);
+    if (m->d_ff % model_par != 0 || m->heads % model_par != 0 || m->d_model % model_par != 0)
+        return errbuf_set(err, "plan model=%d must divide d_ff %d, heads %d and d_model %d of %s",
+                          model_par, m->d_ff, m->heads, m->d_model, m->name);
+    q.cores = cores;
+    q.cores_per_chip = cores_per_chip;
+    q.nchips = cores / cores_per_chip;
+    q.data = data;
+    q.model_par = model_par;
+    q.experts = m->expert_every > 0 ? m->experts : 1;
+    q.top_k = top_k;
+    q.capacity_factor = capacity_factor;
+    if (q.experts >= data) {
+        if (q.experts % data != 0)
+            return errbuf_set(err, "plan data=%d must divide the %d experts of %s (or be a multiple of it)",
+                              data, q.experts, m->name);
+        q.experts_per_core = q.experts / data;
+        q.cores_per_expert = 1;
+    } else {
+        if (data % q.experts != 0)
+            return errbuf_set(err, "plan data=%d must be a multiple of the %d experts of %s (or divide them)",
+                              data, q.experts, m->name);
+        q.experts_per_core = 1;
+        q.cores_per_expert = data / q.experts;
+    }
+    if (m->tokens_per_batch % m->enc_seq != 0)
+        return errbuf_set(err, "%s: tokens_per_batch %ld is not a multiple of enc_seq %d",
+                          m->name, m->tokens_per_batch, m->enc_seq);
+    q.sequences = m->tokens_per_batch / m->enc_seq;
+    if (m->tokens_per_batch % data != 0)
+        return errbuf_set(err, "plan data=%d does not divide the %ld tokens per batch of %s",
+                          data, m->tokens_per_batch, m->name);
+    q.tokens_enc = m->tokens_per_batch / data;
+    if ((q.sequences * m->dec_seq) % data != 0)
+        return errbuf_set(err, "plan data=%d does not divide the %ld decoder tokens per batch of %s",
+                          data, q.sequences * m->dec_seq, m->name);
+    q.tokens_dec = q.sequences * m->dec_seq / data;
+    /* Groups: the fewest groups of at most group_size encoder tokens that split the shard evenly
+     * (Flaxformer _num_groups, REFERENCE 4.3); decoder layers use as many groups, of fewer tokens,
+     * so that every Switch layer has the same groups (one routing-trace shape for the whole model). */
+    long g = (q.tokens_enc + m->group_size - 1) / m->group_size;
+    while (g < q.tokens_enc && (q.tokens_enc % g != 0 || q.tokens_dec % g != 0))
+        g++;
+    if (q.tokens_enc % g != 0 || q.tokens_dec % g != 0)
+        return errbuf_set(err, "%s: cannot split %ld encoder and %ld decoder tokens per core into equal groups",
+                          m->name, q.tokens_enc, q.tokens_dec);
+    q.groups = (int)g;
+    q.group_enc = (int)(q.tokens_enc / g);
+    q.group_dec = (int)(q.tokens_dec / g);
+    int mode = cap_round ? SWITCH_CAP_ROUND : SWITCH_CAP_FLOOR;
+    q.capacity_enc = switch_capacity(capacity_factor, q.group_enc, q.experts, m->min_capacity, mode);
+    q.capacity_dec = switch_capacity(capacity_factor, q.group_dec, q.experts, m->min_capacity, mode);
+    *p = q;
+    return 0;
+}
+
+int plan_expert_owner(const plan *p, int src, int e)
+{
+    if (p->cores_per_expert > 1)   /* replica group of E consecutive shards, one expert each */
+        return (src / p->experts) * p->experts + e;
+    return e / p->experts_per_core;
+}

@@ -1,0 +1,45 @@
+/* plan: how a model is laid out over the cores (Switch paper section 5): data-parallel n x model-parallel m
+ * cores, experts spread over the data axis, routing groups and expert capacity.  Pure arithmetic, no SimGrid. */
+#ifndef SWITCHSIM_PLAN_H
+#define SWITCHSIM_PLAN_H
+
+#include "models/model.h"
+#include "sim/errbuf.h"
+
+typedef struct {
+    int cores;              /* n * m simulated cores */
+    int cores_per_chip;
+    int nchips;
+    int data;               /* n: data-parallel ways; each data shard holds tokens_enc tokens */
+    int model_par;          /* m: model-parallel ways; d_ff, heads and d_model slices of the a2a split over m */
+    int experts;            /* E per Switch layer (1 for a dense model) */
+    int experts_per_core;   /* E/n when E >= n, else 1 */
+    int cores_per_expert;   /* n/E when E < n (replica groups of E data shards), else 1 */
+    int top_k;
+    double capacity_factor;
+    long sequences;         /* sequences per batch = tokens_per_batch / enc_seq */
+    long tokens_enc;        /* encoder tokens per data shard = tokens_per_batch / n */
+    long tokens_dec;        /* decoder tokens per data shard = sequences * dec_seq / n */
+    int groups;             /* routing groups per data shard, the same for encoder and decoder layers */
+    int group_enc;          /* S: tokens per group in encoder layers */
+    int group_dec;          /* S: tokens per group in decoder layers */
+    int capacity_enc;       /* C for encoder / decoder Switch layers */
+    int capacity_dec;
+} plan;
+
+/* Parses "data=N,model=M" (either key may be left out: data defaults to cores/model, model to 1).
+ * *data is set to 0 when absent so plan_layout can fill it from the core count. */
+int plan_parse(int *data, int *model, const char *spec, errbuf *err);
+
+/* Lays the model out; rejects with the numbers a plan that does not divide:
+ * "plan data=6,model=1 needs 6 cores, the platform has 32".  cap_round: 0 floor (Mesh TF), 1 round (Flaxformer). */
+int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int data, int model_par,
+                int top_k, double capacity_factor, int cap_round, errbuf *err);
+
+/* The data-parallel core that holds expert 'e' for the tokens of data shard 'src' (its replica group). */
+int plan_expert_owner(const plan *p, int src, int e);
+/* Core id of (data shard i, model slice j); chip of a core. */
+static inline int plan_core(const plan *p, int i, int j) { return i * p->model_par + j; }
+static inline int plan_chip(const plan *p, int core) { return core / p->cores_per_chip; }
+
+#endif

@@ -1,0 +1,439 @@
+/* route: per-group expert counts from the real router kernels, a synthetic distribution or a trace.
+ *
+ * Exact: when the router FLOPs of every token of the step fit in ROUTE_EXACT_FLOPS_MAX, each group's tokens
+ * (synthetic hidden states, N(0,1) per feature) go through the real kernels: fp32 router, top-k, capacity.
+ * Sampled: otherwise each Switch layer routes a sample of tokens for real; the hidden states are i.i.d., so a
+ * group's choices are i.i.d. draws from the layer's expert distribution, which the sample estimates (Dirichlet
+ * smoothing toward the sample's mean router probability, one token's worth per expert); each group then draws
+ * its tokens' first and second choices and capacity is applied exactly to the counts.  Synthetic (uniform,
+ * zipf, hot) draw from the named distribution the same way.  The output says which one ran. */
+#include "sim/route.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/switch.h"
+#include "traces/routing.h"
+
+#define ROUTE_ALPHA 0.01          /* load-balancing loss coefficient alpha [REFERENCE 3] */
+#define ROUTE_INIT_SCALE 0.1      /* init scale s: sigma = sqrt(s / fan_in), truncated at 2 sigma [REFERENCE 3 Init] */
+#define ROUTE_SECOND_TRIES 64     /* rejection draws for a second choice different from the first */
+#define ROUTE_DUMP_MAX 50000000L  /* counts kept for --dump-routing, about 400 MB */
+
+struct route_ctx {
+    route_spec spec;
+    const model_cfg *m;
+    plan p;
+    unsigned long seed;
+    double jitter;
+    int layers;              /* Switch layers */
+    int E, k;
+    int exact;               /* router on every token */
+    long sample;             /* tokens routed per layer when sampling */
+    char desc[512];
+    float *w;                /* (layers, D, E) router weights, exact mode */
+    double *q1, *q2, *pbar;  /* (layers, E) first / second choice distributions and mean router prob */
+    gsl_ran_discrete_t **t1, **t2;   /* per layer alias tables of q1 and q2 */
+    routing_trace *trace;    /* replayed trace, or NULL */
+    routing_trace *dump;     /* recorded counts, or NULL */
+    gsl_rng *rng;
+    /* scratch for one group, sized for the larger group */
+    float *x, *logits, *probs, *gate;
+    int *expert, *slot, *first, *second;
+};
+
+/* Switch layers in the encoder stack; they come first in the layer numbering. */
+static int route_sparse_enc(const model_cfg *m)
+{
+    int n = 0;
+    for (int l = 0; l < m->enc_layers; l++)
+        n += model_layer_is_sparse(m, l);
+    return n;
+}
+
+static uint64_t splitmix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* One RNG stream per (seed, purpose, a, b, c): results never depend on the order groups are asked in. */
+static void route_reseed(gsl_rng *rng, unsigned long seed, int purpose, int a, int b, int c)
+{
+    uint64_t h = splitmix64((uint64_t)seed);
+    h = splitmix64(h ^ (uint64_t)purpose);
+    h = splitmix64(h ^ (uint64_t)(uint32_t)a);
+    h = splitmix64(h ^ (uint64_t)(uint32_t)b);
+    h = splitmix64(h ^ (uint64_t)(uint32_t)c);
+    gsl_rng_set(rng, (unsigned long)(h ? h : 1));
+}
+
+int route_parse(route_spec *spec, const char *s, errbuf *err)
+{
+    route_spec r;
+    memset(&r, 0, sizeof r);
+    if (snprintf(r.text, sizeof r.text, "%s", s) >= (int)sizeof r.text)
+        return errbuf_set(err, "--routing is too long");
+    if (strcmp(s, "router") == 0) {
+        r.kind = ROUTE_ROUTER;
+    } else if (strcmp(s, "uniform") == 0) {
+        r.kind = ROUTE_UNIFORM;
+    } else if (strncmp(s, "zipf:", 5) == 0) {
+        r.kind = ROUTE_ZIPF;
+        if (errbuf_parse_double(s + 5, &r.param) != 0 || r.param < 0)
+            return errbuf_set(err, "--routing zipf:S needs an exponent S >= 0, got '%s'", s + 5);
+    } else if (strncmp(s, "hot:", 4) == 0) {
+        r.kind = ROUTE_HOT;
+        if (errbuf_parse_double(s + 4, &r.param) != 0 || !(r.param > 0 && r.param <= 1))
+            return errbuf_set(err, "--routing hot:FRAC needs a fraction in (0,1], got '%s'", s + 4);
+    } else if (strncmp(s, "trace:", 6) == 0 && s[6] != '\0') {
+        r.kind = ROUTE_TRACE;
+        snprintf(r.path, sizeof r.path, "%s", s + 6);
+    } else {
+        return errbuf_set(err, "--routing must be router, uniform, zipf:S, hot:FRAC or trace:FILE, got '%s'", s);
+    }
+    *spec = r;
+    return 0;
+}
+
+/* Truncated normal N(0, sigma), resampled beyond 2 sigma [REFERENCE 3 Init]. */
+static float route_trunc_normal(gsl_rng *rng, double sigma)
+{
+    for (;;) {
+        double v = gsl_ran_gaussian_ziggurat(rng, 1.0);
+        if (fabs(v) <= 2.0)
+            return (float)(v * sigma);
+    }
+}
+
+static void route_draw_weights(float *w, gsl_rng *rng, int D, int E)
+{
+    double sigma = sqrt(ROUTE_INIT_SCALE / D);
+    for (size_t i = 0; i < (size_t)D * E; i++)
+        w[i] = route_trunc_normal(rng, sigma);
+}
+
+static void route_draw_hidden(float *x, gsl_rng *rng, long n)
+{
+    for (long i = 0; i < n; i++)
+        x[i] = (float)gsl_ran_gaussian_ziggurat(rng, 1.0);
+}
+
+/* Fills q (E) for a synthetic spec of Switch layer 'layer': a popularity order permuted per layer. */
+static void route_synthetic_q(double *q, const route_ctx *r, int layer)
+{
+    int E = r->E;
+    int *perm = malloc((size_t)E * sizeof *perm);
+    for (int e = 0; e < E; e++)
+        perm[e] = e;
+    route_reseed(r->rng, r->seed, 2, layer, 0, 0);
+    gsl_ran_shuffle(r->rng, perm, (size_t)E, sizeof *perm);
+    double sum = 0.0;
+    for (int i = 0; i < E; i++) {
+        double v = 1.0;
+        if (r->spec.kind == ROUTE_ZIPF)
+            v = pow((double)(i + 1), -r->spec.param);
+        else if (r->spec.kind == ROUTE_HOT)
+            v = E == 1 ? 1.0 : (i == 0 ? r->spec.param : (1.0 - r->spec.param) / (E - 1));
+        q[perm[i]] = v;
+        sum += v;
+    }
+    for (int e = 0; e < E; e++)
+        q[e] /= sum;
+    free(perm);
+}
+
+/* Routes 'sample' tokens of layer 'layer' for real and estimates q1, q2, pbar. */
+static void route_sample_layer(route_ctx *r, int layer, const float *w)
+{
+    int D = r->m->d_model, E = r->E, k = r->k;
+    int n = (int)r->sample;
+    double *q1 = r->q1 + (size_t)layer * E, *q2 = r->q2 + (size_t)layer * E, *pbar = r->pbar + (size_t)layer * E;
+    route_reseed(r->rng, r->seed, 3, layer, 0, 0);
+    route_draw_hidden(r->x, r->rng, (long)n * D);
+    if (r->jitter > 0)
+        switch_jitter_forward(r->x, r->rng, r->jitter, n, D);
+    switch_router_forward(r->logits, r->probs, r->x, w, n, D, E);
+    switch_topk_forward(r->expert, r->gate, r->probs, n, E, k);
+    memset(q1, 0, (size_t)E * sizeof *q1);
+    memset(q2, 0, (size_t)E * sizeof *q2);
+    memset(pbar, 0, (size_t)E * sizeof *pbar);
+    for (int t = 0; t < n; t++) {
+        q1[r->expert[(size_t)t * k]] += 1.0;
+        if (k == 2)
+            q2[r->expert[(size_t)t * k + 1]] += 1.0;
+        for (int e = 0; e < E; e++)
+            pbar[e] += (double)r->probs[(size_t)t * E + e];
+    }
+    for (int e = 0; e < E; e++)
+        pbar[e] /= n;
+    double lambda = E;   /* prior strength: one token's worth per expert */
+    for (int e = 0; e < E; e++) {
+        q1[e] = (q1[e] + lambda * pbar[e]) / (n + lambda);
+        q2[e] = (q2[e] + lambda * pbar[e]) / (n + lambda);
+    }
+}
+
+route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const plan *p, unsigned long seed,
+                           double jitter_eps, int dump, errbuf *err)
+{
+    route_ctx *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        errbuf_set(err, "out of memory");
+        return NULL;
+    }
+    r->spec = *spec;
+    r->m = m;
+    r->p = *p;
+    r->seed = seed;
+    r->jitter = jitter_eps;
+    r->layers = model_sparse_layers(m);
+    r->E = p->experts;
+    r->k = p->top_k;
+    r->rng = gsl_rng_alloc(gsl_rng_taus2);
+    int D = m->d_model, E = r->E, L = r->layers;
+    int smax = p->group_enc > p->group_dec ? p->group_enc : p->group_dec;
+    long groups_total = (long)p->data * p->groups;
+    if (r->rng == NULL)
+        goto oom;
+    if (L == 0) {
+        snprintf(r->desc, sizeof r->desc, "none (dense model)");
+        return r;
+    }
+    if (spec->kind == ROUTE_TRACE) {
+        r->trace = routing_trace_load_csv(spec->path, L, (int)groups_total, E, err);
+        if (r->trace == NULL)
+            goto fail;
+        for (int l = 0; l < L; l++) {
+            int S = l < route_sparse_enc(m) ? p->group_enc : p->group_dec;
+            for (long g = 0; g < groups_total; g++) {
+                long s1 = 0, s2 = 0;
+                const int *f = r->trace->first + ((size_t)l * groups_total + g) * E;
+                const int *s = r->trace->second + ((size_t)l * groups_total + g) * E;
+                for (int e = 0; e < E; e++) {
+                    s1 += f[e];
+                    s2 += s[e];
+                }
+                if (s1 != S || s2 != (r->k == 2 ? S : 0)) {
+                    errbuf_set(err, "%s: layer %d group %ld routes %ld first and %ld second choices; this run "
+                               "has %d tokens per group and top_k %d", spec->path, l, g, s1, s2, S, r->k);
+                    goto fail;
+                }
+            }
+        }
+        snprintf(r->desc, sizeof r->desc, "trace %.256s (replayed counts)", spec->path);
+    }
+    int Lenc = route_sparse_enc(m);
+    double exact_flops = 2.0 * D * E * ((double)p->tokens_enc * Lenc + (double)p->tokens_dec * (L - Lenc)) * p->data;
+    r->exact = spec->kind == ROUTE_ROUTER && exact_flops <= ROUTE_EXACT_FLOPS_MAX;
+    long want = (long)(ROUTE_SAMPLE_FLOPS / (2.0 * D * E));
+    r->sample = want < 64 ? 64 : want;
+    long rows = r->exact ? smax : (spec->kind == ROUTE_ROUTER ? r->sample : 0);
+    if (rows < smax)
+        rows = smax;
+    r->x = malloc((size_t)rows * D * sizeof *r->x);
+    r->logits = malloc((size_t)rows * E * sizeof *r->logits);
+    r->probs = malloc((size_t)rows * E * sizeof *r->probs);
+    r->gate = malloc((size_t)rows * 2 * sizeof *r->gate);
+    r->expert = malloc((size_t)rows * 2 * sizeof *r->expert);
+    r->slot = malloc((size_t)rows * 2 * sizeof *r->slot);
+    r->first = malloc((size_t)E * sizeof *r->first);
+    r->second = malloc((size_t)E * sizeof *r->second);
+    r->q1 = calloc((size_t)L * E, sizeof *r->q1);
+    r->q2 = calloc((size_t)L * E, sizeof *r->q2);
+    r->pbar = calloc((size_t)L * E, sizeof *r->pbar);
+    if (!r->x || !r->logits || !r->probs || !r->gate || !r->expert || !r->slot || !r->first || !r->second ||
+        !r->q1 || !r->q2 || !r->pbar)
+        goto oom;
+    if (spec->kind == ROUTE_ROUTER) {
+        float *w = malloc((size_t)(r->exact ? L : 1) * D * E * sizeof *w);
+        if (w == NULL)
+            goto oom;
+        for (int l = 0; l < L; l++) {
+            float *wl = r->exact ? w + (size_t)l * D * E : w;
+            route_reseed(r->rng, seed, 1, l, 0, 0);
+            route_draw_weights(wl, r->rng, D, E);
+            if (!r->exact)
+                route_sample_layer(r, l, wl);
+        }
+        if (r->exact) {
+            r->w = w;
+            snprintf(r->desc, sizeof r->desc, "router (every token through the fp32 router kernel)");
+        } else {
+            free(w);
+            snprintf(r->desc, sizeof r->desc, "router (sampled: %ld tokens per layer through the fp32 router "
+                     "kernel, group choices drawn from that distribution)", r->sample);
+        }
+    } else if (spec->kind != ROUTE_TRACE) {
+        for (int l = 0; l < L; l++) {
+            route_synthetic_q(r->q1 + (size_t)l * E, r, l);
+            memcpy(r->q2 + (size_t)l * E, r->q1 + (size_t)l * E, (size_t)E * sizeof *r->q2);
+            memcpy(r->pbar + (size_t)l * E, r->q1 + (size_t)l * E, (size_t)E * sizeof *r->pbar);
+        }
+        snprintf(r->desc, sizeof r->desc, "%.256s (synthetic: choices drawn per token, not the router)", spec->text);
+    }
+    if (!r->exact && spec->kind != ROUTE_TRACE) {
+        r->t1 = calloc((size_t)L, sizeof *r->t1);
+        r->t2 = calloc((size_t)L, sizeof *r->t2);
+        if (!r->t1 || !r->t2)
+            goto oom;
+        for (int l = 0; l < L; l++) {
+            r->t1[l] = gsl_ran_discrete_preproc((size_t)E, r->q1 + (size_t)l * E);
+            r->t2[l] = gsl_ran_discrete_preproc((size_t)E, r->q2 + (size_t)l * E);
+            if (!r->t1[l] || !r->t2[l])
+                goto oom;
+        }
+    }
+    if (dump) {
+        if ((double)L * groups_total * E > ROUTE_DUMP_MAX) {
+            errbuf_set(err, "--dump-routing: %d layers x %ld groups x %d experts is more than %ld counts",
+                       L, groups_total, E, ROUTE_DUMP_MAX);
+            goto fail;
+        }
+        r->dump = routing_trace_alloc(L, (int)groups_total, E);
+        if (r->dump == NULL)
+            goto oom;
+    }
+    return r;
+oom:
+    errbuf_set(err, "out of memory preparing routing");
+fail:
+    route_ctx_free(r);
+    return NULL;
+}
+
+void route_ctx_free(route_ctx *r)
+{
+    if (r == NULL)
+        return;
+    for (int l = 0; r->t1 && l < r->layers; l++)
+        gsl_ran_discrete_free(r->t1[l]);
+    for (int l = 0; r->t2 && l < r->layers; l++)
+        gsl_ran_discrete_free(r->t2[l]);
+    free(r->t1);
+    free(r->t2);
+    routing_trace_free(r->trace);
+    routing_trace_free(r->dump);
+    if (r->rng)
+        gsl_rng_free(r->rng);
+    free(r->w);
+    free(r->q1);
+    free(r->q2);
+    free(r->pbar);
+    free(r->x);
+    free(r->logits);
+    free(r->probs);
+    free(r->gate);
+    free(r->expert);
+    free(r->slot);
+    free(r->first);
+    free(r->second);
+    free(r);
+}
+
+/* Capacity on counts: all first choices of the group before any second choice (MTF pos_2 starts at the
+ * first-choice count, REFERENCE 4.2 step 7).  Returns dropped choices. */
+static int route_apply_capacity(int *kept, const int *first, const int *second, int E, int k, int C)
+{
+    int dropped = 0;
+    for (int e = 0; e < E; e++) {
+        int k1 = first[e] < C ? first[e] : C;
+        int k2 = 0;
+        if (k == 2)
+            k2 = second[e] < C - k1 ? second[e] : C - k1;
+        kept[e] = k1 + k2;
+        dropped += first[e] - k1 + (k == 2 ? second[e] - k2 : 0);
+    }
+    return dropped;
+}
+
+int route_group(route_ctx *r, int layer, int shard, int group, int *kept, double *lb, errbuf *err)
+{
+    const model_cfg *m = r->m;
+    int E = r->E, k = r->k, D = m->d_model;
+    int enc = layer < route_sparse_enc(m);
+    int S = enc ? r->p.group_enc : r->p.group_dec;
+    int C = enc ? r->p.capacity_enc : r->p.capacity_dec;
+    long gidx = (long)shard * r->p.groups + group;
+    int dropped;
+    double lbsum = 0.0;
+    memset(r->first, 0, (size_t)E * sizeof *r->first);
+    memset(r->second, 0, (size_t)E * sizeof *r->second);
+    if (r->exact) {
+        route_reseed(r->rng, r->seed, 4, layer, shard, group);
+        route_draw_hidden(r->x, r->rng, (long)S * D);
+        if (r->jitter > 0)
+            switch_jitter_forward(r->x, r->rng, r->jitter, S, D);
+        switch_router_forward(r->logits, r->probs, r->x, r->w + (size_t)layer * D * E, S, D, E);
+        switch_topk_forward(r->expert, r->gate, r->probs, S, E, k);
+        for (int t = 0; t < S; t++) {
+            r->first[r->expert[(size_t)t * k]]++;
+            if (k == 2)
+                r->second[r->expert[(size_t)t * k + 1]]++;
+        }
+        dropped = switch_assign_forward(r->slot, kept, r->expert, S, E, k, C);
+        *lb = switch_lb_loss(r->probs, r->expert, S, E, k, ROUTE_ALPHA);
+    } else {
+        if (r->trace != NULL) {
+            memcpy(r->first, r->trace->first + ((size_t)layer * r->trace->groups + gidx) * E, (size_t)E * sizeof(int));
+            memcpy(r->second, r->trace->second + ((size_t)layer * r->trace->groups + gidx) * E, (size_t)E * sizeof(int));
+        } else {
+            route_reseed(r->rng, r->seed, 5, layer, shard, group);
+            for (int t = 0; t < S; t++) {
+                int e1 = (int)gsl_ran_discrete(r->rng, r->t1[layer]);
+                r->first[e1]++;
+                if (k == 2 && E > 1) {
+                    int e2 = e1, tries = 0;
+                    while (e2 == e1 && tries++ < ROUTE_SECOND_TRIES)
+                        e2 = (int)gsl_ran_discrete(r->rng, r->t2[layer]);
+                    if (e2 == e1)   /* a distribution concentrated on one expert: take the next one */
+                        e2 = (e1 + 1) % E;
+                    r->second[e2]++;
+                }
+            }
+        }
+        dropped = route_apply_capacity(kept, r->first, r->second, E, k, C);
+        /* alpha*E*sum f_e P_e with P the mean router probability (sampled, synthetic q); a trace has no
+         * probabilities, so P = f there (stated in traces/README.md). */
+        const double *P = r->trace ? NULL : r->pbar + (size_t)layer * E;
+        for (int e = 0; e < E; e++) {
+            double f = (double)r->first[e] / S;
+            lbsum += f * (P ? P[e] : f);
+        }
+        *lb = ROUTE_ALPHA * E * lbsum;
+    }
+    if (r->dump != NULL) {
+        memcpy(r->dump->first + ((size_t)layer * r->dump->groups + gidx) * E, r->first, (size_t)E * sizeof(int));
+        memcpy(r->dump->second + ((size_t)layer * r->dump->groups + gidx) * E, r->second, (size_t)E * sizeof(int));
+    }
+    long kept_sum = 0;
+    for (int e = 0; e < E; e++) {
+        if (kept[e] < 0 || kept[e] > C)
+            return errbuf_set(err, "bug: layer %d shard %d group %d: expert %d keeps %d tokens, capacity %d",
+                              layer, shard, group, e, kept[e], C);
+        kept_sum += kept[e];
+    }
+    if (kept_sum + dropped != (long)S * k)
+        return errbuf_set(err, "bug: layer %d shard %d group %d: kept %ld + dropped %d != tokens %d x k %d",
+                          layer, shard, group, kept_sum, dropped, S, k);
+    return dropped;
+}
+
+const char *route_describe(const route_ctx *r)
+{
+    return r->desc;
+}
+
+int route_dump_csv(const route_ctx *r, const char *path, errbuf *err)
+{
+    if (r->dump == NULL)
+        return errbuf_set(err, "%s: no routing was recorded", path);
+    return routing_trace_write_csv(path, r->dump, err);
+}

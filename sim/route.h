@@ -1,0 +1,55 @@
+/* route: what is routed.  For every Switch layer, data shard and routing group, the number of tokens whose
+ * first (and second) choice is each expert, before capacity.  Sources: the real router kernels on synthetic
+ * hidden states (every token when it is affordable, otherwise a per-layer sample whose expert distribution is
+ * then drawn per token), a named synthetic distribution, or a routing trace.  Pure C + GSL, no SimGrid. */
+#ifndef SWITCHSIM_ROUTE_H
+#define SWITCHSIM_ROUTE_H
+
+#include "models/model.h"
+#include "sim/errbuf.h"
+#include "sim/plan.h"
+
+typedef enum { ROUTE_ROUTER, ROUTE_UNIFORM, ROUTE_ZIPF, ROUTE_HOT, ROUTE_TRACE } route_kind;
+
+#define ROUTE_SPEC_MAX 256
+
+typedef struct {
+    route_kind kind;
+    double param;                /* zipf exponent S, or hot fraction FRAC */
+    char path[ROUTE_SPEC_MAX];   /* trace file */
+    char text[ROUTE_SPEC_MAX];   /* the spec as given, for the CSV */
+} route_spec;
+
+/* Parses router | uniform | zipf:S (S >= 0) | hot:FRAC (0 < FRAC <= 1) | trace:FILE.
+ * Message: "--routing must be router, uniform, zipf:S, hot:FRAC or trace:FILE, got 'x'". */
+int route_parse(route_spec *spec, const char *s, errbuf *err);
+
+/* Router FLOPs the simulator spends for real per run before it switches to sampling (see route.c). */
+#define ROUTE_EXACT_FLOPS_MAX 4.0e9
+/* Router FLOPs per layer spent on the sample when sampling. */
+#define ROUTE_SAMPLE_FLOPS 1.0e9
+
+typedef struct route_ctx route_ctx;
+
+/* Prepares routing for a run: draws the router weights (truncated normal, s = 0.1, REFERENCE 3 Init) per
+ * Switch layer, decides exact or sampled routing, routes the per-layer samples, loads a trace (checked against
+ * the plan: layers, groups, experts, tokens per group).  jitter_eps: multiplicative input jitter (0 = none).
+ * dump != 0 keeps every group's counts for route_dump_csv. */
+route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const plan *p, unsigned long seed,
+                           double jitter_eps, int dump, errbuf *err);
+void route_ctx_free(route_ctx *r);
+
+/* One routing group: sparse layer 'layer' (0-based among Switch layers, encoder then decoder), data shard
+ * 'shard', group 'group' of that shard.  Fills kept (E) with the tokens kept per expert after capacity (first
+ * and second choices together, each <= C), and returns the dropped choices; *lb gets the group's
+ * load-balancing loss alpha*E*sum f_e P_e (alpha = 0.01, REFERENCE 3).  Deterministic in (seed, layer,
+ * shard, group), whatever order the groups are asked in.  Checks its invariants (kept + dropped = S*k,
+ * kept_e <= C); returns -1 with err on a violation (a bug, never input). */
+int route_group(route_ctx *r, int layer, int shard, int group, int *kept, double *lb, errbuf *err);
+
+/* What the output must say about the routing ("router (exact, every token)", "router (sampled: ...)"). */
+const char *route_describe(const route_ctx *r);
+/* Writes the recorded per-group counts as a routing trace CSV (traces/routing.h). */
+int route_dump_csv(const route_ctx *r, const char *path, errbuf *err);
+
+#endif

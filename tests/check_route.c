@@ -1,0 +1,307 @@
+/* Check suite for sim/route: routing specs, determinism, capacity invariants, synthetic distributions,
+ * sampled router, and replay of a dumped trace. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/route.h"
+
+/* A tiny model whose router runs on every token: 8 cores, 2 groups of 32 (enc) / 8 (dec) tokens, 8 experts. */
+static model_cfg tiny_cfg(void)
+{
+    model_cfg m;
+    memset(&m, 0, sizeof m);
+    strcpy(m.name, "tiny");
+    m.d_model = 32;
+    m.d_ff = 64;
+    m.heads = 2;
+    m.d_kv = 16;
+    m.enc_layers = 2;
+    m.dec_layers = 2;
+    m.expert_every = 1;
+    m.experts = 8;
+    m.vocab = 100;
+    m.enc_seq = 64;
+    m.dec_seq = 16;
+    m.tokens_per_batch = 512;
+    m.capacity_factor = 1.0;
+    m.group_size = 32;
+    m.min_capacity = 1;
+    m.top_k = 1;
+    return m;
+}
+
+static plan tiny_plan(const model_cfg *m, int k, double cf)
+{
+    plan p;
+    errbuf err = { "" };
+    ck_assert_msg(plan_layout(&p, m, 8, 2, 0, 1, k, cf, 0, &err) == 0, "%s", err.msg);
+    return p;
+}
+
+static route_ctx *ctx_for(const char *spec_text, const model_cfg *m, const plan *p, int dump)
+{
+    route_spec spec;
+    errbuf err = { "" };
+    ck_assert_msg(route_parse(&spec, spec_text, &err) == 0, "%s", err.msg);
+    route_ctx *r = route_ctx_alloc(&spec, m, p, 42, 0.0, dump, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    return r;
+}
+
+static const struct { const char *spec, *msg; } BAD_SPEC[] = {
+    { "random", "--routing must be router, uniform, zipf:S, hot:FRAC or trace:FILE, got 'random'" },
+    { "zipf:-1", "--routing zipf:S needs an exponent S >= 0, got '-1'" },
+    { "zipf:", "--routing zipf:S needs an exponent S >= 0, got ''" },
+    { "hot:0", "--routing hot:FRAC needs a fraction in (0,1], got '0'" },
+    { "hot:1.5", "--routing hot:FRAC needs a fraction in (0,1], got '1.5'" },
+    { "trace:", "--routing must be router, uniform, zipf:S, hot:FRAC or trace:FILE, got 'trace:'" },
+};
+
+START_TEST(test_parse_bad)
+{
+    route_spec spec;
+    errbuf err = { "" };
+    ck_assert_int_eq(route_parse(&spec, BAD_SPEC[_i].spec, &err), -1);
+    ck_assert_str_eq(err.msg, BAD_SPEC[_i].msg);
+}
+END_TEST
+
+START_TEST(test_parse_good)
+{
+    route_spec spec;
+    errbuf err = { "" };
+    ck_assert_int_eq(route_parse(&spec, "zipf:1.2", &err), 0);
+    ck_assert_int_eq(spec.kind, ROUTE_ZIPF);
+    ck_assert_double_eq_tol(spec.param, 1.2, 1e-12);
+    ck_assert_int_eq(route_parse(&spec, "trace:traces/balanced.csv", &err), 0);
+    ck_assert_int_eq(spec.kind, ROUTE_TRACE);
+    ck_assert_str_eq(spec.path, "traces/balanced.csv");
+}
+END_TEST
+
+/* Exact router: kept + dropped = S*k and kept <= C in every group; same answer in any order. */
+START_TEST(test_exact_invariants_and_order)
+{
+    model_cfg m = tiny_cfg();
+    int k = 1 + _i;
+    plan p = tiny_plan(&m, k, 1.0);
+    route_ctx *r = ctx_for("router", &m, &p, 0);
+    ck_assert_ptr_nonnull(strstr(route_describe(r), "every token"));
+    int kept[8], again[8];
+    double lb;
+    errbuf err = { "" };
+    int first_dropped = route_group(r, 3, 5, 1, kept, &lb, &err);
+    ck_assert_int_ge(first_dropped, 0);
+    long total_dropped = 0;
+    for (int l = 0; l < 4; l++)
+        for (int s = 0; s < p.data; s++)
+            for (int g = 0; g < p.groups; g++) {
+                int S = l < 2 ? p.group_enc : p.group_dec;
+                int C = l < 2 ? p.capacity_enc : p.capacity_dec;
+                int d = route_group(r, l, s, g, again, &lb, &err);
+                ck_assert_int_ge(d, 0);
+                int sum = 0;
+                for (int e = 0; e < 8; e++) {
+                    ck_assert_int_le(again[e], C);
+                    sum += again[e];
+                }
+                ck_assert_int_eq(sum + d, S * k);
+                ck_assert(lb > 0.0);
+                total_dropped += d;
+            }
+    ck_assert_int_gt(total_dropped, 0);   /* cf 1 with random routing must drop some tokens */
+    ck_assert_int_eq(route_group(r, 3, 5, 1, again, &lb, &err), first_dropped);
+    ck_assert_int_eq(memcmp(kept, again, sizeof kept), 0);
+    route_ctx_free(r);
+}
+END_TEST
+
+/* One hot expert takes every token: it keeps C, the rest drop; alpha*E*f*P = 0.01*8*1*1. */
+START_TEST(test_hot_all)
+{
+    model_cfg m = tiny_cfg();
+    plan p = tiny_plan(&m, 1, 1.0);
+    route_ctx *r = ctx_for("hot:1", &m, &p, 0);
+    int kept[8];
+    double lb;
+    errbuf err = { "" };
+    int d = route_group(r, 0, 0, 0, kept, &lb, &err);
+    ck_assert_int_eq(d, p.group_enc - p.capacity_enc);
+    int nonzero = 0;
+    for (int e = 0; e < 8; e++)
+        if (kept[e]) {
+            nonzero++;
+            ck_assert_int_eq(kept[e], p.capacity_enc);
+        }
+    ck_assert_int_eq(nonzero, 1);
+    ck_assert_double_eq_tol(lb, 0.08, 1e-12);
+    route_ctx_free(r);
+}
+END_TEST
+
+/* Top-2 with one hot expert: first choices fill the hot expert to C, second choices go elsewhere and never
+ * take the slots of first choices. */
+START_TEST(test_hot_top2)
+{
+    model_cfg m = tiny_cfg();
+    plan p = tiny_plan(&m, 2, 1.0);
+    route_ctx *r = ctx_for("hot:1", &m, &p, 0);
+    int kept[8];
+    double lb;
+    errbuf err = { "" };
+    int S = p.group_enc, C = p.capacity_enc;
+    int d = route_group(r, 0, 0, 0, kept, &lb, &err);
+    ck_assert_int_eq(d, 2 * (S - C));
+    int full = 0;
+    for (int e = 0; e < 8; e++)
+        full += kept[e] == C;
+    ck_assert_int_eq(full, 2);
+    route_ctx_free(r);
+}
+END_TEST
+
+/* Capacity as large as the group: nothing drops. */
+START_TEST(test_no_drops_at_full_capacity)
+{
+    model_cfg m = tiny_cfg();
+    plan p = tiny_plan(&m, 2, 8.0);   /* C = cf x S / E = S */
+    ck_assert_int_eq(p.capacity_enc, p.group_enc);
+    route_ctx *r = ctx_for("uniform", &m, &p, 0);
+    int kept[8];
+    double lb;
+    errbuf err = { "" };
+    for (int g = 0; g < p.groups; g++)
+        ck_assert_int_eq(route_group(r, 1, 2, g, kept, &lb, &err), 0);
+    route_ctx_free(r);
+}
+END_TEST
+
+/* A model too large to route every token: the router runs on a sample and says so. */
+START_TEST(test_sampled_router)
+{
+    model_cfg m = tiny_cfg();
+    m.d_model = 256;
+    m.experts = 64;
+    m.tokens_per_batch = 1L << 20;
+    m.enc_seq = 512;
+    m.dec_seq = 128;
+    m.group_size = 4096;
+    plan p;
+    errbuf err = { "" };
+    ck_assert_msg(plan_layout(&p, &m, 64, 2, 0, 1, 1, 1.25, 0, &err) == 0, "%s", err.msg);
+    route_ctx *r = ctx_for("router", &m, &p, 0);
+    ck_assert_ptr_nonnull(strstr(route_describe(r), "sampled"));
+    int *kept = malloc(64 * sizeof *kept);
+    double lb;
+    int d = route_group(r, 0, 7, 0, kept, &lb, &err);
+    ck_assert_int_ge(d, 0);
+    long sum = 0;
+    for (int e = 0; e < 64; e++)
+        sum += kept[e];
+    ck_assert_int_eq(sum + d, p.group_enc);
+    ck_assert(lb > 0.005 && lb < 0.05);   /* near alpha = 0.01 for a near-uniform router at init */
+    free(kept);
+    route_ctx_free(r);
+}
+END_TEST
+
+/* A dumped routing replays to the same kept counts and drops. */
+START_TEST(test_dump_replay)
+{
+    model_cfg m = tiny_cfg();
+    plan p = tiny_plan(&m, 2, 1.0);
+    route_ctx *r = ctx_for("zipf:1.1", &m, &p, 1);
+    int kept[4][8], again[8];
+    int drops[4];
+    double lb;
+    errbuf err = { "" };
+    for (int l = 0; l < 4; l++)
+        for (int s = 0; s < p.data; s++)
+            for (int g = 0; g < p.groups; g++) {
+                int d = route_group(r, l, s, g, again, &lb, &err);
+                if (s == 3 && g == 1) {
+                    memcpy(kept[l], again, sizeof again);
+                    drops[l] = d;
+                }
+            }
+    char path[] = "/tmp/check_route_dumpXXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_msg(route_dump_csv(r, path, &err) == 0, "%s", err.msg);
+    route_ctx_free(r);
+    char spec[128];
+    snprintf(spec, sizeof spec, "trace:%s", path);
+    r = ctx_for(spec, &m, &p, 0);
+    for (int l = 0; l < 4; l++) {
+        ck_assert_int_eq(route_group(r, l, 3, 1, again, &lb, &err), drops[l]);
+        ck_assert_int_eq(memcmp(kept[l], again, sizeof again), 0);
+    }
+    route_ctx_free(r);
+    unlink(path);
+}
+END_TEST
+
+/* A trace for another top-k does not match the run. */
+START_TEST(test_trace_mismatch)
+{
+    model_cfg m = tiny_cfg();
+    plan p1 = tiny_plan(&m, 1, 1.0);
+    route_ctx *r = ctx_for("uniform", &m, &p1, 1);
+    int kept[8];
+    double lb;
+    errbuf err = { "" };
+    for (int l = 0; l < 4; l++)
+        for (int s = 0; s < p1.data; s++)
+            for (int g = 0; g < p1.groups; g++)
+                route_group(r, l, s, g, kept, &lb, &err);
+    char path[] = "/tmp/check_route_mmXXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    ck_assert(route_dump_csv(r, path, &err) == 0);
+    route_ctx_free(r);
+    plan p2 = tiny_plan(&m, 2, 1.0);
+    route_spec spec;
+    char text[128];
+    snprintf(text, sizeof text, "trace:%s", path);
+    ck_assert(route_parse(&spec, text, &err) == 0);
+    ck_assert_ptr_null(route_ctx_alloc(&spec, &m, &p2, 42, 0.0, 0, &err));
+    char want[512];
+    snprintf(want, sizeof want, "%s: layer 0 group 0 routes 32 first and 0 second choices; this run has 32 tokens "
+             "per group and top_k 2", path);
+    ck_assert_str_eq(err.msg, want);
+    unlink(path);
+}
+END_TEST
+
+static Suite *route_suite(void)
+{
+    Suite *s = suite_create("route");
+    TCase *tc = tcase_create("parse");
+    tcase_add_loop_test(tc, test_parse_bad, 0, (int)(sizeof BAD_SPEC / sizeof BAD_SPEC[0]));
+    tcase_add_test(tc, test_parse_good);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("group");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_exact_invariants_and_order, 0, 2);
+    tcase_add_test(tc, test_hot_all);
+    tcase_add_test(tc, test_hot_top2);
+    tcase_add_test(tc, test_no_drops_at_full_capacity);
+    tcase_add_test(tc, test_sampled_router);
+    tcase_add_test(tc, test_dump_replay);
+    tcase_add_test(tc, test_trace_mismatch);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(route_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
