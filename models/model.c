@@ -58,7 +58,7 @@ typedef struct {
     long row_line;        /* line where the current record began; 0 between records */
     int header_done;
     int ncols;            /* fields in the header */
-    int col_of[N_COLS + 1];   /* header position -> COLS index, sized for the N_COLS known columns */
+    int col_of[N_COLS];   /* header position -> COLS index; only distinct known names get in */
     int nfield;           /* fields seen in the current record */
     model_cfg cur;        /* the record being parsed */
     model_set *set;
