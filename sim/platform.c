@@ -1,0 +1,530 @@
+/* platform: the text precheck of a platform XML (SimGrid aborts on bad input, so we look first) and the
+ * read-back of the chip's numbers from the host properties of a loaded platform.  Not the generator. */
+#include "sim/platform.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <simgrid/link.h>
+#include <xbt/dynar.h>
+
+#define PLATFORM_DIM_MAX 1024      /* as TORUS_DIM_MAX: the largest torus dimension the generator writes */
+#define PLATFORM_FILE_MAX (1L << 30)
+#define REL_TOL 1e-9               /* numbers read back through SimGrid's unit parser may differ in the last bit */
+
+typedef enum { P_NAME, P_INT, P_POS, P_NONNEG, P_PASSES, P_DIMS, P_WRAP } prop_kind;
+
+static const char *const PROP_RULES[] = {
+    [P_NAME] = "must be a chip name of 1 to 31 letters, digits, '-' or '_'",
+    [P_INT] = "must be an integer > 0",
+    [P_POS] = "must be a number > 0",
+    [P_NONNEG] = "must be a number >= 0",
+    [P_PASSES] = "must be a number >= 1",
+    [P_DIMS] = "must be 2 or 3 comma-separated integers in [1, 1024] such as '4,4'",
+    [P_WRAP] = "must be comma-separated 0 or 1 flags, one per torus dimension, such as '1,1'",
+};
+
+/* The required host properties (topologies/README.md), in cost_chip order. */
+enum {
+    PR_CHIP, PR_MXUS, PR_MXU_DIM, PR_CLOCK, PR_BF16, PR_FP32VEC, PR_HBM_BYTES, PR_HBM_BPS, PR_ONCHIP,
+    PR_OVERHEAD, PR_PASSES, PR_TORUS, PR_WRAP, PR_LINK_BPS, PR_LINK_LAT, N_PROPS
+};
+static const struct {
+    const char *id;
+    prop_kind kind;
+} PROPS[N_PROPS] = {
+    [PR_CHIP] = { "chip", P_NAME },
+    [PR_MXUS] = { "mxus_per_core", P_INT },
+    [PR_MXU_DIM] = { "mxu_dim", P_INT },
+    [PR_CLOCK] = { "clock_Hz", P_POS },
+    [PR_BF16] = { "bf16_flops_per_core", P_POS },
+    [PR_FP32VEC] = { "fp32_vec_flops_per_core", P_POS },
+    [PR_HBM_BYTES] = { "hbm_bytes_per_core", P_POS },
+    [PR_HBM_BPS] = { "hbm_Bps_per_core", P_POS },
+    [PR_ONCHIP] = { "onchip_bytes_per_core", P_POS },
+    [PR_OVERHEAD] = { "op_overhead_s", P_NONNEG },
+    [PR_PASSES] = { "fp32_matmul_passes", P_PASSES },
+    [PR_TORUS] = { "torus", P_DIMS },
+    [PR_WRAP] = { "wrap", P_WRAP },
+    [PR_LINK_BPS] = { "link_Bps", P_POS },
+    [PR_LINK_LAT] = { "link_lat_s", P_NONNEG },
+};
+
+/* Parses "a,b[,c]" of integers in [lo, hi] into v (room for 3).  Returns the count (2 or 3 for dims,
+ * 1..3 for flags), or -1. */
+static int parse_int_list(int *v, const char *s, long lo, long hi)
+{
+    int n = 0;
+    const char *p = s;
+    for (;;) {
+        if (n == 3 || *p < '0' || *p > '9')
+            return -1;
+        char *end;
+        errno = 0;
+        long x = strtol(p, &end, 10);
+        if (errno == ERANGE || x < lo || x > hi)
+            return -1;
+        v[n++] = (int)x;
+        if (*end == '\0')
+            return n;
+        if (*end != ',')
+            return -1;
+        p = end + 1;
+    }
+}
+
+/* 0 when 'value' follows the rule of 'kind'; the parsed number goes to *num, the list to list/*nlist. */
+static int prop_parse(prop_kind kind, const char *value, double *num, int *list, int *nlist)
+{
+    double x = 0;
+    long l = 0;
+    int tmp[3], ntmp = 0;
+    switch (kind) {
+    case P_NAME: {
+        size_t n = strlen(value);
+        if (n < 1 || n > 31)
+            return -1;
+        for (size_t i = 0; i < n; i++) {
+            char ch = value[i];
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                  ch == '_'))
+                return -1;
+        }
+        return 0;
+    }
+    case P_INT:
+        if (errbuf_parse_long(value, &l) != 0 || l < 1 || l > 1000000)
+            return -1;
+        x = (double)l;
+        break;
+    case P_POS:
+        if (errbuf_parse_double(value, &x) != 0 || !(x > 0))
+            return -1;
+        break;
+    case P_NONNEG:
+        if (errbuf_parse_double(value, &x) != 0 || !(x >= 0))
+            return -1;
+        break;
+    case P_PASSES:
+        if (errbuf_parse_double(value, &x) != 0 || !(x >= 1))
+            return -1;
+        break;
+    case P_DIMS:
+        ntmp = parse_int_list(tmp, value, 1, PLATFORM_DIM_MAX);
+        if (ntmp < 2)
+            return -1;
+        break;
+    case P_WRAP:
+        ntmp = parse_int_list(tmp, value, 0, 1);
+        if (ntmp < 1)
+            return -1;
+        break;
+    }
+    if (num != NULL)
+        *num = x;
+    if (list != NULL) {
+        memcpy(list, tmp, sizeof tmp);
+        *nlist = ntmp;
+    }
+    return 0;
+}
+
+static int prop_index(const char *id)
+{
+    for (int i = 0; i < N_PROPS; i++)
+        if (strcmp(PROPS[i].id, id) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- precheck: a small scanner over the tags and attributes of the XML text ---- */
+
+typedef enum { U_BANDWIDTH, U_TIME, U_SPEED, U_CORE } unit_kind;
+
+/* Units SimGrid 3.32 accepts (checked by loading each one; "" is accepted with a deprecation warning). */
+static const char *const BW_UNITS[] = { "", "Bps", "kBps", "MBps", "GBps", "TBps", "PBps", "EBps", "KiBps", "MiBps",
+                                        "GiBps", "TiBps", "PiBps", "EiBps", "bps", "kbps", "Mbps", "Gbps", "Tbps",
+                                        "Pbps", "Ebps", "Kibps", "Mibps", "Gibps", "Tibps", "Pibps", "Eibps", NULL };
+static const char *const TIME_UNITS[] = { "", "w", "d", "h", "m", "s", "ms", "us", "ns", "ps", NULL };
+static const char *const SPEED_UNITS[] = { "", "f", "kf", "Mf", "Gf", "Tf", "Pf", "Ef", "Zf", "Yf", NULL };
+
+static const char *const UNIT_RULES[] = {
+    [U_BANDWIDTH] = "must be a bandwidth > 0 such as '100GBps'",
+    [U_TIME] = "must be a time >= 0 such as '1us'",
+    [U_SPEED] = "must be a speed > 0 such as '61.5Tf'",
+    [U_CORE] = "must be an integer > 0",
+};
+
+/* 0 when s is one number (no sign) followed by one of the units of 'kind', within the kind's range. */
+static int unit_value_ok(const char *s, unit_kind kind)
+{
+    if (kind == U_CORE) {
+        long l;
+        return errbuf_parse_long(s, &l) == 0 && l >= 1 && l <= 1000000 ? 0 : -1;
+    }
+    if (!((*s >= '0' && *s <= '9') || *s == '.'))
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno == ERANGE || !isfinite(v))
+        return -1;
+    const char *const *units = kind == U_BANDWIDTH ? BW_UNITS : kind == U_TIME ? TIME_UNITS : SPEED_UNITS;
+    int unit_ok = 0;
+    for (int i = 0; units[i] != NULL; i++)
+        if (strcmp(end, units[i]) == 0)
+            unit_ok = 1;
+    if (!unit_ok)
+        return -1;
+    return kind == U_TIME ? (v >= 0 ? 0 : -1) : (v > 0 ? 0 : -1);
+}
+
+/* Which attributes of which elements carry numbers SimGrid parses. */
+static const struct {
+    const char *elem, *attr;
+    unit_kind kind;
+} NUM_ATTRS[] = {
+    { "host", "speed", U_SPEED },          { "host", "core", U_CORE },
+    { "cluster", "speed", U_SPEED },       { "cluster", "core", U_CORE },
+    { "cluster", "bw", U_BANDWIDTH },      { "cluster", "lat", U_TIME },
+    { "cluster", "loopback_bw", U_BANDWIDTH }, { "cluster", "loopback_lat", U_TIME },
+    { "cluster", "limiter_link", U_BANDWIDTH }, { "cluster", "bb_bw", U_BANDWIDTH },
+    { "cluster", "bb_lat", U_TIME },
+    { "link", "bandwidth", U_BANDWIDTH },  { "link", "latency", U_TIME },
+    { "backbone", "bandwidth", U_BANDWIDTH }, { "backbone", "latency", U_TIME },
+};
+
+/* Checks one attribute of element 'elem' at 'line'.  A speed may be a comma list of power states. */
+static int check_attr(const char *path, int line, const char *elem, const char *attr, const char *value,
+                      errbuf *err)
+{
+    for (size_t i = 0; i < sizeof NUM_ATTRS / sizeof NUM_ATTRS[0]; i++) {
+        if (strcmp(NUM_ATTRS[i].elem, elem) != 0 || strcmp(NUM_ATTRS[i].attr, attr) != 0)
+            continue;
+        int ok;
+        if (NUM_ATTRS[i].kind == U_SPEED) {
+            char buf[128];
+            ok = strlen(value) < sizeof buf && value[0] != '\0';
+            if (ok) {
+                strcpy(buf, value);
+                char *save = NULL;
+                int parts = 0;
+                for (char *tok = strtok_r(buf, ",", &save); tok != NULL && ok; tok = strtok_r(NULL, ",", &save)) {
+                    ok = unit_value_ok(tok, U_SPEED) == 0;
+                    parts++;
+                }
+                ok = ok && parts > 0 && value[strlen(value) - 1] != ',';
+            }
+        } else {
+            ok = value[0] != '\0' && unit_value_ok(value, NUM_ATTRS[i].kind) == 0;
+        }
+        if (!ok)
+            return errbuf_set(err, "%s:%d: <%s> attribute '%s' %s, got '%s'", path, line, elem, attr,
+                              UNIT_RULES[NUM_ATTRS[i].kind], value);
+    }
+    return 0;
+}
+
+static int is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == ':' || c == '.';
+}
+
+/* Advances *pp past whitespace, counting newlines into *line. */
+static void skip_space(const char **pp, int *line)
+{
+    const char *p = *pp;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+        if (*p == '\n')
+            (*line)++;
+        p++;
+    }
+    *pp = p;
+}
+
+/* Skips to just after 'end' (counting lines); -1 when it never comes. */
+static int skip_past(const char **pp, int *line, const char *end)
+{
+    const char *q = strstr(*pp, end);
+    if (q == NULL)
+        return -1;
+    for (const char *p = *pp; p < q; p++)
+        if (*p == '\n')
+            (*line)++;
+    *pp = q + strlen(end);
+    return 0;
+}
+
+#define ATTR_VALUE_MAX 256
+
+/* Scans the text; fills seen[] for the required properties it finds, checks every number it knows. */
+static int scan_platform(const char *path, const char *text, int *seen, errbuf *err)
+{
+    const char *p = text;
+    int line = 1, have_platform = 0;
+    while (*p != '\0') {
+        if (*p == '\n')
+            line++;
+        if (*p != '<') {
+            p++;
+            continue;
+        }
+        int tag_line = line;
+        if (strncmp(p, "<!--", 4) == 0) {
+            if (skip_past(&p, &line, "-->") != 0)
+                return errbuf_set(err, "%s:%d: unterminated comment", path, tag_line);
+            continue;
+        }
+        if (strncmp(p, "<?", 2) == 0 || strncmp(p, "<!", 2) == 0 || strncmp(p, "</", 2) == 0) {
+            if (skip_past(&p, &line, ">") != 0)
+                return errbuf_set(err, "%s:%d: unterminated tag", path, tag_line);
+            continue;
+        }
+        /* An element: name, then name="value" pairs, then '>' or '/>'. */
+        p++;
+        char elem[32];
+        size_t n = 0;
+        while (is_name_char(*p) && n + 1 < sizeof elem)
+            elem[n++] = *p++;
+        elem[n] = '\0';
+        if (n == 0)
+            return errbuf_set(err, "%s:%d: malformed tag", path, tag_line);
+        if (strcmp(elem, "platform") == 0)
+            have_platform = 1;
+        char prop_id[ATTR_VALUE_MAX] = "", prop_value[ATTR_VALUE_MAX] = "";
+        int has_id = 0, has_value = 0;
+        for (;;) {
+            skip_space(&p, &line);
+            if (*p == '>' || (p[0] == '/' && p[1] == '>')) {
+                p += *p == '>' ? 1 : 2;
+                break;
+            }
+            if (*p == '\0')
+                return errbuf_set(err, "%s:%d: unterminated tag <%s", path, tag_line, elem);
+            char attr[32];
+            n = 0;
+            while (is_name_char(*p) && n + 1 < sizeof attr)
+                attr[n++] = *p++;
+            attr[n] = '\0';
+            skip_space(&p, &line);
+            if (n == 0 || *p != '=')
+                return errbuf_set(err, "%s:%d: malformed attribute in <%s>", path, line, elem);
+            p++;
+            skip_space(&p, &line);
+            char quote = *p;
+            if (quote != '"' && quote != '\'')
+                return errbuf_set(err, "%s:%d: malformed attribute in <%s>", path, line, elem);
+            const char *v = ++p;
+            while (*p != quote && *p != '\0' && *p != '<') {
+                if (*p == '\n')
+                    line++;
+                p++;
+            }
+            if (*p != quote)
+                return errbuf_set(err, "%s:%d: unterminated attribute '%s' in <%s>", path, tag_line, attr, elem);
+            char value[ATTR_VALUE_MAX];
+            size_t vlen = (size_t)(p - v);
+            if (vlen >= sizeof value)
+                vlen = sizeof value - 1;          /* longer values are never numbers we check */
+            memcpy(value, v, vlen);
+            value[vlen] = '\0';
+            p++;
+            if (check_attr(path, tag_line, elem, attr, value, err) != 0)
+                return -1;
+            if (strcmp(elem, "prop") == 0 && strcmp(attr, "id") == 0) {
+                strcpy(prop_id, value);
+                has_id = 1;
+            } else if (strcmp(elem, "prop") == 0 && strcmp(attr, "value") == 0) {
+                strcpy(prop_value, value);
+                has_value = 1;
+            }
+        }
+        if (has_id) {
+            int k = prop_index(prop_id);
+            if (k >= 0) {
+                if (!has_value || prop_parse(PROPS[k].kind, prop_value, NULL, NULL, NULL) != 0)
+                    return errbuf_set(err, "%s:%d: property '%s' %s, got '%s'", path, tag_line, prop_id,
+                                      PROP_RULES[PROPS[k].kind], prop_value);
+                seen[k] = 1;
+            }
+        }
+    }
+    if (!have_platform)
+        return errbuf_set(err, "%s: not a SimGrid platform file (no <platform> element)", path);
+    return 0;
+}
+
+int platform_precheck(const char *path, errbuf *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
+    char *text = NULL;
+    int rc = -1;
+    long size;
+    if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+        errbuf_set(err, "%s: cannot read: %s", path, strerror(errno));
+        goto done;
+    }
+    if (size > PLATFORM_FILE_MAX) {
+        errbuf_set(err, "%s: file is %ld bytes, more than the %ld a platform may have", path, size,
+                   PLATFORM_FILE_MAX);
+        goto done;
+    }
+    text = malloc((size_t)size + 1);
+    if (text == NULL) {
+        errbuf_set(err, "%s: out of memory reading %ld bytes", path, size);
+        goto done;
+    }
+    if (fread(text, 1, (size_t)size, fp) != (size_t)size) {
+        errbuf_set(err, "%s: cannot read: %s", path, ferror(fp) ? strerror(errno) : "short read");
+        goto done;
+    }
+    text[size] = '\0';
+    if (strlen(text) != (size_t)size) {
+        errbuf_set(err, "%s: not a text file (contains a NUL byte)", path);
+        goto done;
+    }
+    int seen[N_PROPS] = { 0 };
+    if (scan_platform(path, text, seen, err) != 0)
+        goto done;
+    for (int k = 0; k < N_PROPS; k++)
+        if (!seen[k]) {
+            errbuf_set(err, "%s: missing required property '%s'", path, PROPS[k].id);
+            goto done;
+        }
+    rc = 0;
+done:
+    free(text);
+    fclose(fp);
+    return rc;
+}
+
+/* ---- read-back through SimGrid ---- */
+
+static int differs(double a, double b)
+{
+    return fabs(a - b) > REL_TOL * fmax(fabs(a), fabs(b));
+}
+
+int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errbuf *err)
+{
+    sg_host_t h0 = sg_host_by_name("chip0");
+    if (h0 == NULL)
+        return errbuf_set(err, "%s: no host 'chip0' (hosts must be named chip0, chip1, ... by rank)", path);
+    const char *val[N_PROPS];
+    double num[N_PROPS];
+    int dims[3] = { 1, 1, 1 }, wrap[3] = { 0, 0, 0 }, ndims = 0, nwrap = 0;
+    for (int k = 0; k < N_PROPS; k++) {
+        val[k] = sg_host_get_property_value(h0, PROPS[k].id);
+        if (val[k] == NULL)
+            return errbuf_set(err, "%s: missing required property '%s'", path, PROPS[k].id);
+        int *list = k == PR_TORUS ? dims : k == PR_WRAP ? wrap : NULL;
+        int *nlist = k == PR_TORUS ? &ndims : &nwrap;
+        if (prop_parse(PROPS[k].kind, val[k], &num[k], list, nlist) != 0)
+            return errbuf_set(err, "%s: property '%s' %s, got '%s'", path, PROPS[k].id, PROP_RULES[PROPS[k].kind],
+                              val[k]);
+    }
+    if (nwrap != ndims)
+        return errbuf_set(err, "%s: property 'wrap' must have one flag per torus dimension (%d), got '%s'", path,
+                          ndims, val[PR_WRAP]);
+    for (int d = 0; d < ndims; d++)
+        if (wrap[d] && dims[d] == 1)
+            return errbuf_set(err, "%s: property 'wrap' wraps a dimension of size 1, got '%s'", path, val[PR_WRAP]);
+    int nchips = dims[0] * dims[1] * dims[2];
+    size_t nhosts = sg_host_count();
+    if (nhosts != (size_t)nchips)
+        return errbuf_set(err, "%s: property 'torus' is '%s' (%d chips), but the platform has %zu hosts", path,
+                          val[PR_TORUS], nchips, nhosts);
+
+    int cores = sg_host_core_count(h0);
+    double speed = sg_host_get_speed(h0);
+    if (differs(speed, num[PR_BF16]))
+        return errbuf_set(err, "%s: host 'chip0' speed is %g flop/s, but property 'bf16_flops_per_core' is '%s'",
+                          path, speed, val[PR_BF16]);
+    for (int r = 1; r < nchips; r++) {
+        char name[32];
+        snprintf(name, sizeof name, "chip%d", r);
+        sg_host_t h = sg_host_by_name(name);
+        if (h == NULL)
+            return errbuf_set(err, "%s: property 'torus' is '%s', but there is no host '%s'", path, val[PR_TORUS],
+                              name);
+        if (sg_host_core_count(h) != cores)
+            return errbuf_set(err, "%s: host '%s' has %d cores, chip0 has %d (all chips must agree)", path, name,
+                              sg_host_core_count(h), cores);
+        if (differs(sg_host_get_speed(h), speed))
+            return errbuf_set(err, "%s: host '%s' speed is %g flop/s, chip0's is %g (all chips must agree)", path,
+                              name, sg_host_get_speed(h), speed);
+        for (int k = 0; k < N_PROPS; k++) {
+            const char *v = sg_host_get_property_value(h, PROPS[k].id);
+            if (v == NULL || strcmp(v, val[k]) != 0)
+                return errbuf_set(err, "%s: host '%s' property '%s' is '%s', chip0 has '%s' (all chips must agree)",
+                                  path, name, PROPS[k].id, v == NULL ? "(missing)" : v, val[k]);
+        }
+    }
+
+    /* The first torus link: chip0 to its + neighbour along the first dimension longer than 1. */
+    int stride = 1;
+    for (int d = 0; d < ndims; d++) {
+        if (dims[d] > 1) {
+            char name[32];
+            snprintf(name, sizeof name, "chip%d", stride);
+            xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
+            sg_host_get_route(h0, sg_host_by_name(name), links);
+            unsigned long nlinks = xbt_dynar_length(links);
+            double bw = 0, lat = 0;
+            if (nlinks == 1) {
+                sg_link_t l = xbt_dynar_get_as(links, 0, sg_link_t);
+                bw = sg_link_get_bandwidth(l);
+                lat = sg_link_get_latency(l);
+            }
+            xbt_dynar_free(&links);
+            if (nlinks != 1)
+                return errbuf_set(err, "%s: the route from chip0 to its torus neighbour %s has %lu links, not 1",
+                                  path, name, nlinks);
+            if (differs(bw, num[PR_LINK_BPS]))
+                return errbuf_set(err, "%s: the link from chip0 to %s has %g B/s, but property 'link_Bps' is '%s'",
+                                  path, name, bw, val[PR_LINK_BPS]);
+            if (differs(lat, num[PR_LINK_LAT]))
+                return errbuf_set(err, "%s: the link from chip0 to %s has latency %g s, but property 'link_lat_s' "
+                                  "is '%s'", path, name, lat, val[PR_LINK_LAT]);
+            break;
+        }
+        stride *= dims[d];
+    }
+
+    cost_chip c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.chip, sizeof c.chip, "%s", val[PR_CHIP]);
+    c.cores_per_chip = cores;
+    c.mxus_per_core = (int)num[PR_MXUS];
+    c.mxu_dim = (int)num[PR_MXU_DIM];
+    c.clock_Hz = num[PR_CLOCK];
+    c.bf16_flops = num[PR_BF16];
+    c.fp32_vec_flops = num[PR_FP32VEC];
+    c.hbm_bytes = num[PR_HBM_BYTES];
+    c.hbm_Bps = num[PR_HBM_BPS];
+    c.onchip_bytes = num[PR_ONCHIP];
+    c.op_overhead_s = num[PR_OVERHEAD];
+    c.fp32_matmul_passes = num[PR_PASSES];
+
+    platform_torus t;
+    memset(&t, 0, sizeof t);
+    t.ndims = ndims;
+    for (int d = 0; d < 3; d++) {
+        t.dims[d] = dims[d];
+        t.wrap[d] = wrap[d];
+    }
+    t.nchips = nchips;
+    t.link_Bps = num[PR_LINK_BPS];
+    t.link_lat_s = num[PR_LINK_LAT];
+    *chip = c;
+    *torus = t;
+    return 0;
+}
