@@ -78,7 +78,7 @@ static int parse_int_list(int *v, const char *s, long lo, long hi)
     }
 }
 
-/* 0 when 'value' follows the rule of 'kind'; the parsed number goes to *num, the list to list/*nlist. */
+/* 0 when 'value' follows the rule of 'kind'; the parsed number goes to *num, the list to list and its length to nlist. */
 static int prop_parse(prop_kind kind, const char *value, double *num, int *list, int *nlist)
 {
     double x = 0;
@@ -128,7 +128,8 @@ static int prop_parse(prop_kind kind, const char *value, double *num, int *list,
     if (num != NULL)
         *num = x;
     if (list != NULL) {
-        memcpy(list, tmp, sizeof tmp);
+        for (int i = 0; i < ntmp; i++)
+            list[i] = tmp[i];
         *nlist = ntmp;
     }
     return 0;

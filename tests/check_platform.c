@@ -1,0 +1,358 @@
+/* check_platform: platform files through SimGrid.  Generated tori load, their routes are the
+ * dimension-ordered routes of topologies/torus.c link by link, their properties read back equal what was
+ * written, and bad files fail with exact messages.  Check forks each test: one SimGrid engine per test. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <simgrid/link.h>
+#include <xbt/dynar.h>
+
+#include "sim/platform.h"
+#include "sim/simproc.h"
+#include "topologies/torus.h"
+
+static char tmpdir[64];
+static char tmpxml[128];
+
+/* Writes p to a fresh temp file (tmpxml) and loads it into a new SimGrid engine. */
+static void load_generated(const torus_platform *p)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/check_platform.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    snprintf(tmpxml, sizeof tmpxml, "%s/p.xml", tmpdir);
+    FILE *fp = fopen(tmpxml, "w");
+    ck_assert_ptr_nonnull(fp);
+    errbuf err = { "" };
+    ck_assert_int_eq(torus_write_xml(fp, p, &err), 0);
+    ck_assert_int_eq(fclose(fp), 0);
+    ck_assert_int_eq(platform_precheck(tmpxml, &err), 0);
+    simproc_simgrid_init(NULL, NULL);
+    simgrid_load_platform(tmpxml);
+}
+
+static void remove_generated(void)
+{
+    unlink(tmpxml);
+    rmdir(tmpdir);
+}
+
+static sg_host_t chip_host(int r)
+{
+    char name[32];
+    snprintf(name, sizeof name, "chip%d", r);
+    sg_host_t h = sg_host_by_name(name);
+    ck_assert_ptr_nonnull(h);
+    return h;
+}
+
+/* The torus_link a SimGrid link of either platform form stands for.  Cluster form:
+ * "torus_link_from_A_to_B_UP" is A's + link, "..._DOWN" is B's - link (the dimension is where A and B
+ * differ).  Explicit form: "chip<r>_<x|y|z><+|->".  Returns 0, or -1 for a loopback or unknown name. */
+static int link_of(torus_link *l, const torus_shape *t, const char *name)
+{
+    int a, b, r;
+    char dir[8], dim;
+    if (sscanf(name, "torus_link_from_%d_to_%d_%7s", &a, &b, dir) == 3) {
+        int ca[3], cb[3];
+        torus_coords(ca, t, a);
+        torus_coords(cb, t, b);
+        int d = 0;
+        while (d < t->ndims && ca[d] == cb[d])
+            d++;
+        ck_assert_int_lt(d, t->ndims);
+        if (strcmp(dir, "UP") == 0)
+            *l = (torus_link){ .chip = a, .dim = d, .dir = 1 };
+        else
+            *l = (torus_link){ .chip = b, .dim = d, .dir = -1 };
+        return 0;
+    }
+    char sign;
+    if (sscanf(name, "chip%d_%c%c", &r, &dim, &sign) == 3 && strchr("xyz", dim) != NULL) {
+        *l = (torus_link){ .chip = r, .dim = dim - 'x', .dir = sign == '+' ? 1 : -1 };
+        return 0;
+    }
+    return -1;
+}
+
+/* ---- generated tori: links and routes ---- */
+
+static const struct {
+    const char *chip, *size;
+    torus_wrap_mode mode;
+    int links;
+} GEN[] = {
+    { "tpuv3", "4x4", TORUS_WRAP_ALL, 64 },     /* SimGrid TORUS cluster */
+    { "tpuv3", "4x4", TORUS_WRAP_NONE, 48 },    /* explicit routes */
+    { "tpuv4", "4x4x4", TORUS_WRAP_AUTO, 384 },
+    { "tpuv3", "8x8", TORUS_WRAP_ALL, 256 },
+    { "tpuv3", "6x5", TORUS_WRAP_ALL, 120 },     /* odd ring: no ties in y */
+    { "tpuv3", "32x4", TORUS_WRAP_AUTO, 2 * (32 * 4 + 3 * 32) },   /* x wraps (complete), y does not */
+};
+
+START_TEST(test_routes_agree)
+{
+    torus_platform p = { .chip = torus_chip_find(GEN[_i].chip), .link_Bps = 1e11, .link_lat_s = 1e-6 };
+    ck_assert_int_eq(torus_parse(&p.shape, GEN[_i].size, 'x'), 0);
+    torus_set_wrap(&p.shape, GEN[_i].mode, p.chip);
+    load_generated(&p);
+    const torus_shape *t = &p.shape;
+    int n = torus_nchips(t);
+    ck_assert_int_eq((int)sg_host_count(), n);
+
+    /* Every inter-chip link SimGrid has is one of ours, and there are as many as torus_link_count says. */
+    sg_link_t *all = sg_link_list();
+    int nlinks = 0;
+    for (size_t i = 0; i < sg_link_count(); i++) {
+        torus_link l;
+        if (link_of(&l, t, sg_link_get_name(all[i])) == 0) {
+            ck_assert(torus_link_exists(t, l));
+            ck_assert_double_eq(sg_link_get_bandwidth(all[i]), 1e11);
+            nlinks++;
+        }
+    }
+    free(all);
+    ck_assert_int_eq(nlinks, GEN[_i].links);
+    ck_assert_int_eq(torus_link_count(t), GEN[_i].links);
+
+    /* Every route, link by link. */
+    torus_link *mine = malloc(sizeof *mine * (size_t)torus_max_hops(t));
+    ck_assert_ptr_nonnull(mine);
+    xbt_dynar_t route = xbt_dynar_new(sizeof(sg_link_t), NULL);
+    for (int s = 0; s < n; s++)
+        for (int d = 0; d < n; d++) {
+            xbt_dynar_reset(route);
+            sg_host_get_route(chip_host(s), chip_host(d), route);
+            int nh = torus_route(mine, t, s, d);
+            if (s == d) {
+                ck_assert_int_eq(nh, 0);
+                ck_assert_int_eq((int)xbt_dynar_length(route), 1);     /* the chip's loopback */
+                continue;
+            }
+            ck_assert_int_eq((int)xbt_dynar_length(route), nh);
+            ck_assert_int_eq(torus_hops(t, s, d), nh);
+            for (int h = 0; h < nh; h++) {
+                torus_link l;
+                ck_assert_int_eq(link_of(&l, t, sg_link_get_name(xbt_dynar_get_as(route, h, sg_link_t))), 0);
+                ck_assert_msg(l.chip == mine[h].chip && l.dim == mine[h].dim && l.dir == mine[h].dir,
+                              "route %d->%d hop %d: SimGrid (%d,%d,%+d), torus_route (%d,%d,%+d)", s, d, h, l.chip,
+                              l.dim, l.dir, mine[h].chip, mine[h].dim, mine[h].dir);
+            }
+        }
+    xbt_dynar_free(&route);
+    free(mine);
+    remove_generated();
+}
+END_TEST
+
+/* ---- read-back ---- */
+
+static const struct {
+    const char *chip, *size;
+    torus_wrap_mode mode;
+    double link_Bps, link_lat_s;
+} READ[] = {
+    { "tpuv3", "4x4", TORUS_WRAP_AUTO, 70.5e9, 0.75e-6 },
+    { "tpuv3", "4x4", TORUS_WRAP_ALL, 100e9, 1e-6 },
+    { "tpuv2", "2x3", TORUS_WRAP_NONE, 62e9, 0.0 },
+    { "tpuv4", "4x4x4", TORUS_WRAP_AUTO, 45e9, 0.5e-6 },
+};
+
+START_TEST(test_read_back)
+{
+    torus_platform p = { .chip = torus_chip_find(READ[_i].chip), .link_Bps = READ[_i].link_Bps,
+                         .link_lat_s = READ[_i].link_lat_s };
+    ck_assert_int_eq(torus_parse(&p.shape, READ[_i].size, 'x'), 0);
+    torus_set_wrap(&p.shape, READ[_i].mode, p.chip);
+    load_generated(&p);
+    cost_chip c;
+    platform_torus t;
+    errbuf err = { "" };
+    ck_assert_msg(platform_read(&c, &t, tmpxml, &err) == 0, "%s", err.msg);
+    const torus_chip *k = p.chip;
+    ck_assert_str_eq(c.chip, k->name);
+    ck_assert_int_eq(c.cores_per_chip, k->cores_per_chip);
+    ck_assert_int_eq(c.mxus_per_core, k->mxus_per_core);
+    ck_assert_int_eq(c.mxu_dim, k->mxu_dim);
+    ck_assert_double_eq(c.clock_Hz, k->clock_Hz);
+    ck_assert_double_eq(c.bf16_flops, torus_chip_bf16_flops(k));
+    ck_assert_double_eq(c.fp32_vec_flops, k->fp32_vec_flops_per_core);
+    ck_assert_double_eq(c.hbm_bytes, k->hbm_bytes_per_core);
+    ck_assert_double_eq(c.hbm_Bps, k->hbm_Bps_per_core);
+    ck_assert_double_eq(c.onchip_bytes, k->onchip_bytes_per_core);
+    ck_assert_double_eq(c.op_overhead_s, k->op_overhead_s);
+    ck_assert_double_eq(c.fp32_matmul_passes, k->fp32_matmul_passes);
+    ck_assert_int_eq(t.ndims, p.shape.ndims);
+    for (int d = 0; d < 3; d++) {
+        ck_assert_int_eq(t.dims[d], p.shape.dims[d]);
+        ck_assert_int_eq(t.wrap[d], p.shape.wrap[d]);
+    }
+    ck_assert_int_eq(t.nchips, torus_nchips(&p.shape));
+    ck_assert_double_eq(t.link_Bps, READ[_i].link_Bps);
+    ck_assert_double_eq(t.link_lat_s, READ[_i].link_lat_s);
+    /* SimGrid's own view agrees: host speed and core count. */
+    ck_assert_double_eq(sg_host_get_speed(chip_host(t.nchips - 1)), c.bf16_flops);
+    ck_assert_int_eq(sg_host_core_count(chip_host(0)), k->cores_per_chip);
+    remove_generated();
+}
+END_TEST
+
+/* ---- bad files ---- */
+
+#define D "tests/data/"
+static const struct {
+    const char *file, *msg;
+} PRECHECK_BAD[] = {
+    { D "platform_nope.xml", D "platform_nope.xml: cannot open: No such file or directory" },
+    { D "platform_not_xml.xml", D "platform_not_xml.xml: not a SimGrid platform file (no <platform> element)" },
+    { D "platform_missing_prop.xml", D "platform_missing_prop.xml: missing required property 'hbm_Bps_per_core'" },
+    { D "platform_neg_bw.xml", D "platform_neg_bw.xml:75: <link> attribute 'bandwidth' must be a bandwidth > 0 "
+                               "such as '100GBps', got '-1e+11Bps'" },
+    { D "platform_cluster_neg_bw.xml", D "platform_cluster_neg_bw.xml:6: <cluster> attribute 'bw' must be a "
+                                       "bandwidth > 0 such as '100GBps', got '-100GBps'" },
+    { D "platform_bad_lat.xml", D "platform_bad_lat.xml:78: <link> attribute 'latency' must be a time >= 0 such "
+                                "as '1us', got 'fast'" },
+    { D "platform_nonnum.xml", D "platform_nonnum.xml:15: property 'hbm_Bps_per_core' must be a number > 0, "
+                               "got 'abc'" },
+    { D "platform_neg_prop.xml", D "platform_neg_prop.xml:21: property 'link_Bps' must be a number > 0, "
+                                 "got '-1e+11'" },
+};
+
+START_TEST(test_precheck_bad)
+{
+    errbuf err = { "" };
+    ck_assert_int_eq(platform_precheck(PRECHECK_BAD[_i].file, &err), -1);
+    ck_assert_str_eq(err.msg, PRECHECK_BAD[_i].msg);
+}
+END_TEST
+
+/* Files SimGrid loads (it does not look at property values) that platform_read must reject. */
+static const struct {
+    const char *file, *msg;
+} READ_BAD[] = {
+    { D "platform_missing_prop.xml", D "platform_missing_prop.xml: missing required property 'hbm_Bps_per_core'" },
+    { D "platform_nonnum.xml", D "platform_nonnum.xml: property 'hbm_Bps_per_core' must be a number > 0, got 'abc'" },
+    { D "platform_neg_prop.xml", D "platform_neg_prop.xml: property 'link_Bps' must be a number > 0, got '-1e+11'" },
+    { D "platform_disagree.xml", D "platform_disagree.xml: host 'chip2' property 'clock_Hz' is '9.5e+08', chip0 "
+                                 "has '9.4e+08' (all chips must agree)" },
+    { D "platform_torus_mismatch.xml", D "platform_torus_mismatch.xml: property 'torus' is '3,2' (6 chips), but "
+                                       "the platform has 4 hosts" },
+    { D "platform_speed_mismatch.xml", D "platform_speed_mismatch.xml: host 'chip0' speed is 6.15e+13 flop/s, but "
+                                       "property 'bf16_flops_per_core' is '6.160384e+13'" },
+    { D "platform_link_mismatch.xml", D "platform_link_mismatch.xml: the link from chip0 to chip1 has 1e+11 B/s, "
+                                      "but property 'link_Bps' is '7e+10'" },
+    { D "platform_bad_wrap.xml", D "platform_bad_wrap.xml: property 'wrap' must have one flag per torus dimension "
+                                 "(2), got '1'" },
+};
+
+START_TEST(test_read_bad)
+{
+    simproc_simgrid_init(NULL, NULL);
+    simgrid_load_platform(READ_BAD[_i].file);
+    cost_chip c;
+    memset(&c, 0x5a, sizeof c);
+    platform_torus t = { .ndims = 77 };
+    errbuf err = { "" };
+    ck_assert_int_eq(platform_read(&c, &t, READ_BAD[_i].file, &err), -1);
+    ck_assert_str_eq(err.msg, READ_BAD[_i].msg);
+    ck_assert_int_eq(t.ndims, 77);                 /* outputs untouched on failure */
+    ck_assert_int_eq(c.mxu_dim, 0x5a5a5a5a);
+}
+END_TEST
+
+START_TEST(test_good_fixture)
+{
+    errbuf err = { "" };
+    ck_assert_int_eq(platform_precheck(D "platform_good_2x2.xml", &err), 0);
+    simproc_simgrid_init(NULL, NULL);
+    simgrid_load_platform(D "platform_good_2x2.xml");
+    cost_chip c;
+    platform_torus t;
+    ck_assert_msg(platform_read(&c, &t, D "platform_good_2x2.xml", &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(t.nchips, 4);
+    ck_assert_double_eq(c.hbm_Bps, 450e9);
+}
+END_TEST
+
+/* ---- the shipped platforms (make platforms) ---- */
+
+static const struct {
+    const char *file, *chip;
+    int nchips, full;
+} SHIPPED[] = {
+    { "topologies/tpuv3-2x2.xml", "tpuv3", 4, 0 },
+    { "topologies/tpuv3-4x4.xml", "tpuv3", 16, 0 },
+    { "topologies/tpuv3-8x8.xml", "tpuv3", 64, 0 },
+    { "topologies/tpuv3-16x16.xml", "tpuv3", 256, 0 },
+    { "topologies/tpuv3-32x32.xml", "tpuv3", 1024, 1 },
+    { "topologies/tpuv2-16x16.xml", "tpuv2", 256, 1 },
+    { "topologies/tpuv4-4x4x4.xml", "tpuv4", 64, 1 },
+};
+
+START_TEST(test_shipped)
+{
+    errbuf err = { "" };
+    ck_assert_msg(platform_precheck(SHIPPED[_i].file, &err) == 0, "%s", err.msg);
+    simproc_simgrid_init(NULL, NULL);
+    simgrid_load_platform(SHIPPED[_i].file);
+    cost_chip c;
+    platform_torus t;
+    ck_assert_msg(platform_read(&c, &t, SHIPPED[_i].file, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(c.chip, SHIPPED[_i].chip);
+    ck_assert_int_eq(t.nchips, SHIPPED[_i].nchips);
+    const torus_chip *k = torus_chip_find(SHIPPED[_i].chip);
+    ck_assert_double_eq(t.link_Bps, k->link_Bps);
+    ck_assert_double_eq(t.link_lat_s, k->link_lat_s);
+    int full = 1;
+    for (int d = 0; d < t.ndims; d++)
+        full = full && t.wrap[d];
+    ck_assert_int_eq(full, SHIPPED[_i].full);
+    /* The farthest chip is torus_max_hops away, through SimGrid too. */
+    torus_shape s = { .ndims = t.ndims };
+    for (int d = 0; d < 3; d++) {
+        s.dims[d] = t.dims[d];
+        s.wrap[d] = t.wrap[d];
+    }
+    int far[3], dst;
+    for (int d = 0; d < s.ndims; d++)
+        far[d] = s.wrap[d] ? s.dims[d] / 2 : s.dims[d] - 1;
+    dst = torus_rank(&s, far);
+    xbt_dynar_t route = xbt_dynar_new(sizeof(sg_link_t), NULL);
+    sg_host_get_route(chip_host(0), chip_host(dst), route);
+    ck_assert_int_eq((int)xbt_dynar_length(route), torus_max_hops(&s));
+    xbt_dynar_free(&route);
+}
+END_TEST
+
+static Suite *platform_suite(void)
+{
+    Suite *s = suite_create("platform");
+    TCase *tc = tcase_create("generated");
+    tcase_set_timeout(tc, 20);
+    tcase_add_loop_test(tc, test_routes_agree, 0, (int)(sizeof GEN / sizeof GEN[0]));
+    tcase_add_loop_test(tc, test_read_back, 0, (int)(sizeof READ / sizeof READ[0]));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bad");
+    tcase_add_loop_test(tc, test_precheck_bad, 0, (int)(sizeof PRECHECK_BAD / sizeof PRECHECK_BAD[0]));
+    tcase_add_loop_test(tc, test_read_bad, 0, (int)(sizeof READ_BAD / sizeof READ_BAD[0]));
+    tcase_add_test(tc, test_good_fixture);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("shipped");
+    tcase_set_timeout(tc, 20);
+    tcase_add_loop_test(tc, test_shipped, 0, (int)(sizeof SHIPPED / sizeof SHIPPED[0]));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(platform_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
