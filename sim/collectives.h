@@ -1,0 +1,107 @@
+/* collectives: all-to-all (direct and dimension-phased) and ring all-reduces between the chips of a torus,
+ * as SimGrid communications over the platform's links, so that flows contend.  Chips are hosts named
+ * "chip<r>", r = x + X*(y + Y*z).  A dimension may wrap (ring) or not (line); every algorithm takes the
+ * per-dimension wrap flags.  Flows go between chips, never cores: the cores of a chip share its links, and
+ * traffic inside a chip never touches a link.
+ *
+ * Calling rules for every collective: called from inside SimGrid actors, exactly one actor per taking-part chip
+ * (the chip's leader), all at the same simulated time (the caller has passed a barrier), every caller with the
+ * same arguments (same byte-matrix pointer, same group array).  A call returns when this chip has sent and
+ * received everything it must.  Return 0, or -1 with err on a broken invariant (a bug, never input). */
+#ifndef SWITCHSIM_COLLECTIVES_H
+#define SWITCHSIM_COLLECTIVES_H
+
+#include "sim/errbuf.h"
+#include "sim/validate.h"
+
+#define COLL_DIMS_MAX 3
+
+typedef enum {
+    COLL_A2A_DIRECT,      /* one flow per (source, destination) chip pair, SimGrid's own routes */
+    COLL_A2A_PHASED,      /* neighbour ring steps, one dimension after the other; the bytes are split into
+                           * ndims equal shares that take the dimensions in rotated orders (x-then-y and
+                           * y-then-x in 2D) at the same time, so every dimension's links work in every phase */
+    COLL_A2A_PHASED_XY    /* the same ring steps, all bytes x then y (then z): one dimension busy at a time */
+} coll_a2a_algo;
+
+typedef struct coll_world coll_world;
+
+/* After simgrid_load_platform, before simgrid_run: finds the hosts chip0..chip<n-1> (n = product of dims) and
+ * makes the mailboxes.  ndims 1..3, every dims[d] >= 1, wrap[d] 0 (line) or 1 (ring).
+ * Errors: "collectives: ndims must be 1..3, got 4", "collectives: dims[1] must be >= 1, got 0",
+ * "collectives: platform has no host 'chip15' (torus 4x4 needs chip0..chip15)". */
+coll_world *coll_world_alloc(int ndims, const int *dims, const int *wrap, errbuf *err);
+void coll_world_free(coll_world *w);
+int coll_world_nchips(const coll_world *w);
+
+/* All-to-all among all chips.  bytes (nchips, nchips) row-major, row = source chip; the diagonal stays on chip.
+ * DIRECT: one flow per pair with bytes > 0.  PHASED / PHASED_XY: per dimension, bidirectional ring steps
+ * between neighbours: at each step every chip sends to each neighbour one flow with all the bytes still
+ * travelling that way (forwarded data included) and receives from it; on a ring, data goes the short way
+ * (a tie at distance L/2 is split half each way); on a line it only moves toward its destination.
+ * Checked on every call: what each chip holds at the end of each phase equals what the next phase must carry
+ * from it, and the bytes it finally receives equal its column sum without the diagonal; -1 with err if not.
+ * With reuse on (coll_world_set_reuse), a call whose (algo, byte matrix) equals one already simulated in this
+ * run does not send flows: each chip sleeps for the duration it measured then. */
+int coll_alltoall(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err);
+
+/* Ring all-reduce of 'bytes' per chip over all chips: reduce-scatter along x, then y (then z) on the shrinking
+ * shard, then all-gather back in reverse order.  Each ring is bidirectional (half the data each way); on a ring
+ * dimension it uses neighbour links only; on a line the ring is 0,2,4,..,5,3,1 (hops of at most two links, no
+ * link direction used twice).  The reduction arithmetic itself is not timed here (the engine charges it). */
+int coll_allreduce_all(coll_world *w, int chip, double bytes, errbuf *err);
+
+/* Ring all-reduce of 'bytes' per member over 'group' (n distinct chips, in ring order), bidirectional,
+ * reduce-scatter then all-gather: 2(n-1) steps of two flows of bytes/(2n).  n == 1 returns at once.
+ * Errors: "collectives: chip 3 is not in the all-reduce group", "collectives: all-reduce group member 7 is
+ * not a chip (0..15)". */
+int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err);
+
+/* Reuse of identical all-to-alls (key: algo and a 64-bit hash of the byte matrix; a hash collision would replay
+ * the wrong duration: astronomically unlikely, stated).  Off by default. */
+void coll_world_set_reuse(coll_world *w, int on);
+long coll_world_reused(const coll_world *w);
+/* Bytes sent over the busiest neighbour link by the phased all-to-alls simulated (not replayed) since the last
+ * reset, summed over them: the busiest-link lower bound of the phased algorithm's own flows. */
+double coll_world_phased_busiest_bytes(const coll_world *w);
+void coll_world_reset_stats(coll_world *w);
+
+/* A whole all-to-all simulation for tests, validate and the bench: run it inside simproc_run (one SimGrid
+ * engine per process).  Writes the platform nowhere: 'platform' must exist. */
+typedef struct {
+    const char *platform;        /* platform XML with hosts chip0..chip<n-1> */
+    int ndims, dims[COLL_DIMS_MAX], wrap[COLL_DIMS_MAX];
+    const double *bytes;         /* (n, n) chip byte matrix */
+    coll_a2a_algo algo;
+    int reps;                    /* all-to-alls in a row, a barrier between them; >= 1 */
+    int reuse;                   /* coll_world_set_reuse */
+    int route_bound;             /* compute out[COLL_SIM_ROUTE_BYTES] from sg_host_get_route (N^2 routes) */
+} coll_a2a_sim;
+
+enum {
+    COLL_SIM_REUSED,             /* all-to-alls replayed from the cache */
+    COLL_SIM_LINK_BPS,           /* bandwidth of the link from chip0 to its x neighbour, read from SimGrid */
+    COLL_SIM_LINK_LAT_S,         /* its latency */
+    COLL_SIM_BISECT_BYTES,       /* bytes crossing the busiest mid cut one way / cut links one way */
+    COLL_SIM_ROUTE_BYTES,        /* busiest link's bytes over SimGrid's routes of every pair (route_bound) */
+    COLL_SIM_OWN_BYTES,          /* busiest neighbour link's bytes of the phased flows of the first rep */
+    COLL_SIM_WALL_S,             /* wall seconds in simgrid_run */
+    COLL_SIM_T0                  /* out[COLL_SIM_T0 + i]: simulated seconds of rep i (last chip done) */
+};
+#define COLL_SIM_NOUT(reps) (COLL_SIM_T0 + (reps))
+
+/* simproc_run-compatible: arg is a const coll_a2a_sim *, nout must be COLL_SIM_NOUT(reps). */
+int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err);
+
+/* Writes a small platform for the collectives' own checks (until topologies/ ships its generator, and for
+ * lines): when every dimension wraps, the SIMGRID.md cluster form (TORUS, SPLITDUPLEX); otherwise a Full zone
+ * with one link per direction per neighbour pair and explicit dimension-ordered routes (short way on rings,
+ * ties the + way, as SimGrid's torus does).  core = 2 per chip.  Written via temp file + rename. */
+int coll_platform_write(const char *path, int ndims, const int *dims, const int *wrap, double bw_Bps,
+                        double lat_s, errbuf *err);
+
+/* 'switchsim validate' checks: bounds and DIRECT/PHASED ratios at 4x4 and 8x8 chips, and the all-to-all time
+ * exponent from 32 to 2048 cores (GShard Fig. 9), each simulation in its own child. */
+int coll_validate(vreport *r, errbuf *err);
+
+#endif

@@ -1,0 +1,24 @@
+/* simproc: SimGrid initialisation for every switchsim simulation, and running one simulation in a forked
+ * child process.  A SimGrid engine can be initialised once per process, so validate, sweep and the tests run
+ * each simulation in its own child and get its numbers back through a pipe. */
+#ifndef SWITCHSIM_SIMPROC_H
+#define SWITCHSIM_SIMPROC_H
+
+#include "sim/errbuf.h"
+
+/* The only place that calls simgrid_init.  Adds the fast settings (SIMGRID.md: network/optim:Lazy, which is
+ * the default and ~3.7x faster than Full; surf/precision:1e-6, same simulated times, ~30% less wall time),
+ * then one --cfg=ITEM per space-separated "key:value" item of the environment variable SWITCHSIM_SIMGRID_CFG
+ * (e.g. "contexts/factory:thread", set by 'make sanitize'), then the caller's own arguments (argv[1..]), so a
+ * --cfg given on the command line wins.  SimGrid consumes the arguments it knows from argc/argv.
+ * The network model stays SimGrid's default LV08 (see sim/collectives.c). */
+void simproc_simgrid_init(int *argc, char **argv);
+
+/* Runs fn(arg, out, nout, err) in a forked child and passes the nout doubles it wrote to out back through a
+ * pipe.  Returns 0, or -1 with err: the child's own error message when fn returned -1, or a message naming
+ * the signal / exit status when the child crashed or exited without answering.  out is left untouched on
+ * failure.  The child ends with _exit() (the one documented exception to "only main exits"). */
+int simproc_run(int (*fn)(void *arg, double *out, int nout, errbuf *err), void *arg, double *out, int nout,
+                errbuf *err);
+
+#endif
