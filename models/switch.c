@@ -87,10 +87,27 @@ void switch_router_forward_ref(float *logits, float *probs, const float *x, cons
     switch_softmax_forward(probs, logits, N, E);
 }
 
+/* out (n) <- in (n), exact: bf16_array_to_f32, 8 at a time with SSE2 where there is SSE2.  GCC 12 at -O2
+ * leaves the scalar loop unvectorised, and this conversion is on the fast FFN's and the bf16 router's critical path. */
+static void widen_bf16(float *out, const bf16 *in, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128();
+    for (; i + 8 <= n; i += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
+        _mm_storeu_ps(out + i, _mm_castsi128_ps(_mm_unpacklo_epi16(zero, v)));    /* bits << 16 */
+        _mm_storeu_ps(out + i + 4, _mm_castsi128_ps(_mm_unpackhi_epi16(zero, v)));
+    }
+#endif
+    for (; i < n; i++)
+        out[i] = bf16_to_f32(in[i]);
+}
+
 void switch_router_forward_bf16(float *logits, float *probs, float *xf, const bf16 *x, const float *w,
                                 int N, int D, int E)
 {
-    bf16_array_to_f32(xf, x, (size_t)N * D);
+    widen_bf16(xf, x, (size_t)N * D);
     switch_router_forward(logits, probs, xf, w, N, D, E);
 }
 
@@ -286,23 +303,6 @@ static void ffn_forward_ref(float *out, float *scratch, const bf16 *buf, const i
     }
 }
 
-/* out (n) <- in (n), exact: bf16_array_to_f32, 8 at a time with SSE2 where there is SSE2.  GCC 12 at -O2
- * leaves the scalar loop unvectorised, and this conversion is on the fast FFN's critical path. */
-static void ffn_widen(float *out, const bf16 *in, size_t n)
-{
-    size_t i = 0;
-#ifdef __SSE2__
-    const __m128i zero = _mm_setzero_si128();
-    for (; i + 8 <= n; i += 8) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
-        _mm_storeu_ps(out + i, _mm_castsi128_ps(_mm_unpacklo_epi16(zero, v)));    /* bits << 16 */
-        _mm_storeu_ps(out + i + 4, _mm_castsi128_ps(_mm_unpackhi_epi16(zero, v)));
-    }
-#endif
-    for (; i < n; i++)
-        out[i] = bf16_to_f32(in[i]);
-}
-
 /* h (n) <- bf16_round_f32(relu(h)), the same values as the scalar expression in ffn_forward_ref: relu maps
  * NaN to 0 ('h > 0' is false), so the rounding never sees a NaN and needs no NaN branch. */
 static void ffn_relu_round(float *h, size_t n)
@@ -338,7 +338,7 @@ static void ffn_tile_cols(float *dst, const bf16 *src, int D, int F, int f0, int
                 _mm_prefetch(ahead + b, _MM_HINT_T0);
         }
 #endif
-        ffn_widen(dst + (size_t)d * t, src + (size_t)d * F + f0, (size_t)t);
+        widen_bf16(dst + (size_t)d * t, src + (size_t)d * F + f0, (size_t)t);
     }
 }
 
@@ -357,7 +357,7 @@ static void ffn_forward_fast(float *out, float *scratch, const bf16 *buf, const 
         int rows = ffn_rows(counts, e, C);
         float *out_e = out + (size_t)e * C * D;
         if (rows > 0) {
-            ffn_widen(xf, buf + (size_t)e * C * D, (size_t)rows * D);
+            widen_bf16(xf, buf + (size_t)e * C * D, (size_t)rows * D);
             for (int f0 = 0; f0 < F; f0 += T) {
                 int t = (F - f0 < T) ? F - f0 : T;
                 ffn_tile_cols(wt_in, w_in + e * wlen, D, F, f0, t);
@@ -374,7 +374,7 @@ static void ffn_forward_fast(float *out, float *scratch, const bf16 *buf, const 
                     ffn_relu_round(hb, hlen);
                 }
                 /* rows f0..f0+t of W_out are contiguous: one flat conversion */
-                ffn_widen(wt_out, w_out + e * wlen + (size_t)f0 * D, (size_t)t * D);
+                widen_bf16(wt_out, w_out + e * wlen + (size_t)f0 * D, (size_t)t * D);
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, D, t,
                             1.0f, hb, t, wt_out, D, f0 == 0 ? 0.0f : 1.0f, out_e, D);
             }

@@ -14,8 +14,8 @@
 
 /* Each measurement repeats until it has run this long (and at least BENCH_MIN_REPS times), keeping the best
  * time: the host is shared, and the best run is the one least disturbed by others. */
-#define BENCH_MIN_S 0.3
-#define BENCH_MIN_REPS 2
+#define BENCH_MIN_S 0.6
+#define BENCH_MIN_REPS 3
 #define BENCH_MAX_REPS 20
 /* Same tolerance as tests/check_switch.c test_ffn_fast_vs_ref. */
 #define BENCH_FFN_TOL 1e-4

@@ -479,6 +479,40 @@ START_TEST(test_ffn_geglu_hand)
 }
 END_TEST
 
+/* The hidden activation's relu and bf16 rounding on special values, at F position 0 (the fast kernel's
+ * 4-wide SSE2 path) and 4 (its scalar tail): x = 1 + 2^-7, W_in = v there and 0 elsewhere, W_out = 1 there and 0
+ * elsewhere, so out = bf16(relu(x * v)) exactly.  x * v of two bf16 values is exact in fp32. */
+static const struct { float v; double want; const char *why; } SPECIAL[] = {
+    { 1.5f, 1.515625, "h = 1.51171875 = 1.5 + 2^-7 + 2^-8: a tie, odd lsb: up to even 1.5 + 2^-6" },
+    { 1.0078125f, 1.015625, "h = 1 + 2^-6 + 2^-14: below the tie, down to 1 + 2^-6" },
+    { -2.375f, 0.0, "negative: 0" },
+    { -0.0f, 0.0, "-0: +0" },
+    { NAN, 0.0, "NaN: relu gives 0 ('h > 0' is false)" },
+    { INFINITY, INFINITY, "+Inf stays +Inf" },
+    { -INFINITY, 0.0, "-Inf: 0" },
+};
+
+START_TEST(test_ffn_relu_special)
+{
+    enum { F = 5 };
+    float scratch[64];
+    ck_assert_uint_le(switch_ffn_scratch_len(SWITCH_ACT_RELU, 1, 1, F), 64);
+    bf16 x[1] = { f32_to_bf16(1.0078125f) };
+    for (int pos = 0; pos < F; pos += 4)
+        for (int fast = 0; fast < 2; fast++) {
+            bf16 wi[F], wo[F];
+            for (int f = 0; f < F; f++) {
+                wi[f] = f32_to_bf16(f == pos ? SPECIAL[_i].v : 0.0f);
+                wo[f] = f32_to_bf16(f == pos ? 1.0f : 0.0f);
+            }
+            float out = 777.0f;
+            (fast ? switch_ffn_relu_forward : switch_ffn_relu_forward_ref)(&out, scratch, x, NULL, wi, wo, 1, 1, 1, F);
+            ck_assert_msg((double)out == SPECIAL[_i].want && !signbit(out), "%s (pos %d, %s): got %g",
+                          SPECIAL[_i].why, pos, fast ? "fast" : "ref", (double)out);
+        }
+}
+END_TEST
+
 /* Fast (CBLAS, tiled over F) against _ref at shapes whose F is not a multiple of the tile, with an expert
  * that is full, one partly filled and one empty.  Tolerance: max |fast - ref| <= 1e-4 * max |ref|.  The two
  * sum in different orders in fp32 (relative differences ~1e-6), and a hidden value that lands within that
@@ -762,6 +796,7 @@ static Suite *switch_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_ffn_relu_hand);
     tcase_add_test(tc, test_ffn_geglu_hand);
+    tcase_add_loop_test(tc, test_ffn_relu_special, 0, (int)(sizeof SPECIAL / sizeof SPECIAL[0]));
     tcase_add_loop_test(tc, test_ffn_fast_vs_ref, 0, (int)(sizeof FFN / sizeof FFN[0]));
     tcase_add_test(tc, test_ffn_scratch_len);
     suite_add_tcase(s, tc);
