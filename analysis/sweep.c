@@ -491,7 +491,7 @@ int sweep_run(sweep_event *evout, const sweep_spec *s, const sweep_opts *o, errb
     unsigned char *done = calloc((size_t)ncomb, 1);
     slot *slots = calloc((size_t)(o->jobs > 0 ? o->jobs : 1), sizeof *slots);
     char dir[PATH_MAX] = "";
-    int out_fd = -1, rc = -1, running = 0, fatal = 0;
+    int out_fd = -1, rc = -1, running = 0, fatal = 0, forwarded = 0;
     sweep_event ev = { 0 };
     runrow *rows = NULL;
     int nrows = 0;
@@ -537,6 +537,12 @@ int sweep_run(sweep_event *evout, const sweep_spec *s, const sweep_opts *o, errb
         o->progress(o->ctx, &ev);
     for (;;) {
         int stopping = fatal || (o->stop != NULL && *o->stop);
+        if (o->stop != NULL && *o->stop && !forwarded) {   /* forward the stop to the runs, once */
+            for (int i = 0; i < o->jobs; i++)
+                if (slots[i].pid != 0)
+                    kill(slots[i].pid, SIGTERM);
+            forwarded = 1;
+        }
         while (next < ncomb && done[next])
             next++;
         if (!stopping && next < ncomb && running < o->jobs) {   /* start one more */
@@ -563,13 +569,8 @@ int sweep_run(sweep_event *evout, const sweep_spec *s, const sweep_opts *o, errb
         int status;
         pid_t pid = waitpid(-1, &status, 0);
         if (pid < 0) {
-            if (errno == EINTR) {
-                if (o->stop != NULL && *o->stop)      /* forward the stop to the runs */
-                    for (int i = 0; i < o->jobs; i++)
-                        if (slots[i].pid != 0)
-                            kill(slots[i].pid, SIGTERM);
-                continue;
-            }
+            if (errno == EINTR)
+                continue;                            /* a stop: handled at the top of the loop */
             errbuf_set(err, "waitpid: %s", strerror(errno));
             fatal = 1;
             break;

@@ -59,10 +59,10 @@ expect_fail 1 "switchsim: error: tests/data/csv_bad_num.csv:2: column 'step_time
 
 # stop with SIGTERM, then --resume finishes without repeating rows
 S=$TMPD/stop.csv
-FAKE_RUN_SLEEP=0.4 "$BIN" sweep --platform $P --model switch-base --top-k 1,2 --capacity-factor 1,2 \
+FAKE_RUN_SLEEP=0.7 "$BIN" sweep --platform $P --model switch-base --top-k 1,2 --capacity-factor 1,2 \
     --csv "$S" 2> "$TMPD/stop.err" &
 pid=$!
-sleep 0.6
+sleep 1
 kill -TERM $pid
 set +e; wait $pid; rc=$?; set -e
 [ "$rc" = 1 ] || { echo "a stopped sweep must exit 1, got $rc"; cat "$TMPD/stop.err"; exit 1; }
