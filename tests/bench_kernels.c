@@ -52,22 +52,29 @@ static void fill_f32(float *x, size_t n, gsl_rng *r, double scale)
 }
 
 typedef struct {
+    switch_act act;
     int C, D, F;
-    const bf16 *buf, *w_in, *w_out;      /* (C,D), (D,F), (F,D) bf16: one expert */
-    const float *xf, *w_in32, *w_out32;  /* the same in fp32, for the sgemm baseline */
-    float *out, *h, *scratch;
+    const bf16 *buf, *w_in, *w_gate, *w_out;        /* (C,D), (D,F), (D,F), (F,D) bf16: one expert */
+    const float *xf, *w_in32, *w_gate32, *w_out32;  /* the same in fp32, for the sgemm baseline */
+    float *out, *h, *g, *scratch;
 } ffn_case;
 
 static void run_ours(ffn_case *c)
 {
-    switch_ffn_relu_forward(c->out, c->scratch, c->buf, NULL, c->w_in, c->w_out, 1, c->C, c->D, c->F);
+    if (c->act == SWITCH_ACT_GEGLU)
+        switch_ffn_geglu_forward(c->out, c->scratch, c->buf, NULL, c->w_in, c->w_gate, c->w_out, 1, c->C, c->D, c->F);
+    else
+        switch_ffn_relu_forward(c->out, c->scratch, c->buf, NULL, c->w_in, c->w_out, 1, c->C, c->D, c->F);
 }
 
-/* The baseline: the two matmuls of the expert, fp32 operands already in memory, nothing else. */
+/* The baseline: the matmuls of the expert, fp32 operands already in memory, nothing else. */
 static void run_sgemm(ffn_case *c)
 {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->C, c->F, c->D, 1.0f, c->xf, c->D, c->w_in32, c->F,
                 0.0f, c->h, c->F);
+    if (c->act == SWITCH_ACT_GEGLU)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->C, c->F, c->D, 1.0f, c->xf, c->D, c->w_gate32,
+                    c->F, 0.0f, c->g, c->F);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->C, c->D, c->F, 1.0f, c->h, c->F, c->w_out32, c->D,
                 0.0f, c->out, c->D);
 }
@@ -98,52 +105,64 @@ static int check_ffn(const ffn_case *c)
     int rows[1] = { BENCH_CHECK_ROWS };
     size_t n = (size_t)c->C * c->D;
     float *ref = xmalloc(n * sizeof *ref);
-    switch_ffn_relu_forward_ref(ref, c->scratch, c->buf, rows, c->w_in, c->w_out, 1, c->C, c->D, c->F);
-    switch_ffn_relu_forward(c->out, c->scratch, c->buf, rows, c->w_in, c->w_out, 1, c->C, c->D, c->F);
+    if (c->act == SWITCH_ACT_GEGLU) {
+        switch_ffn_geglu_forward_ref(ref, c->scratch, c->buf, rows, c->w_in, c->w_gate, c->w_out, 1, c->C, c->D,
+                                     c->F);
+        switch_ffn_geglu_forward(c->out, c->scratch, c->buf, rows, c->w_in, c->w_gate, c->w_out, 1, c->C, c->D,
+                                 c->F);
+    } else {
+        switch_ffn_relu_forward_ref(ref, c->scratch, c->buf, rows, c->w_in, c->w_out, 1, c->C, c->D, c->F);
+        switch_ffn_relu_forward(c->out, c->scratch, c->buf, rows, c->w_in, c->w_out, 1, c->C, c->D, c->F);
+    }
     double scale = 0.0, maxdiff = 0.0;
     for (size_t i = 0; i < (size_t)BENCH_CHECK_ROWS * c->D; i++) {
         scale = fmax(scale, fabs((double)ref[i]));
         maxdiff = fmax(maxdiff, fabs((double)c->out[i] - (double)ref[i]));
     }
     free(ref);
-    printf("check D=%d F=%d: max |fast - ref| = %.3g (%.2g of max |ref| %.3g, tolerance %.0e)\n", c->D, c->F,
-           maxdiff, maxdiff / scale, scale, BENCH_FFN_TOL);
+    printf("check %s D=%d F=%d: max |fast - ref| = %.3g (%.2g of max |ref| %.3g, tolerance %.0e)\n",
+           c->act == SWITCH_ACT_GEGLU ? "geglu" : "relu", c->D, c->F, maxdiff, maxdiff / scale, scale, BENCH_FFN_TOL);
     return (scale > 0.0 && maxdiff <= BENCH_FFN_TOL * scale) ? 0 : -1;
 }
 
-static int bench_ffn(const char *name, int D, int F, gsl_rng *r)
+/* One expert of shape (D,F) at each capacity in cs (ascending). */
+static int bench_ffn(const char *name, switch_act act, int D, int F, const int *cs, int ncs, gsl_rng *r)
 {
-    static const int CS[] = { 128, 256, 512 };
-    int Cmax = CS[sizeof CS / sizeof CS[0] - 1];
+    int Cmax = cs[ncs - 1];
+    int geglu = act == SWITCH_ACT_GEGLU;
     size_t nw = (size_t)D * F;
     bf16 *buf = xmalloc((size_t)Cmax * D * sizeof *buf), *w_in = xmalloc(nw * sizeof *w_in);
-    bf16 *w_out = xmalloc(nw * sizeof *w_out);
+    bf16 *w_gate = xmalloc(nw * sizeof *w_gate), *w_out = xmalloc(nw * sizeof *w_out);
     float *xf = xmalloc((size_t)Cmax * D * sizeof *xf), *w_in32 = xmalloc(nw * sizeof *w_in32);
+    float *w_gate32 = geglu ? xmalloc(nw * sizeof *w_gate32) : NULL;
     float *w_out32 = xmalloc(nw * sizeof *w_out32), *out = xmalloc((size_t)Cmax * D * sizeof *out);
-    float *h = xmalloc((size_t)Cmax * F * sizeof *h);
-    float *scratch = xmalloc(switch_ffn_scratch_len(SWITCH_ACT_RELU, Cmax, D, F) * sizeof *scratch);
+    float *h = xmalloc((size_t)Cmax * F * sizeof *h), *g = xmalloc((size_t)Cmax * F * sizeof *g);
+    float *scratch = xmalloc(switch_ffn_scratch_len(act, Cmax, D, F) * sizeof *scratch);
     fill_bf16(buf, (size_t)Cmax * D, r, 2.385);
     fill_bf16(w_in, nw, r, 1.3 / sqrt((double)D));
+    fill_bf16(w_gate, nw, r, 1.1 / sqrt((double)D));
     fill_bf16(w_out, nw, r, 0.9 / sqrt((double)F));
     bf16_array_to_f32(xf, buf, (size_t)Cmax * D);
     bf16_array_to_f32(w_in32, w_in, nw);
+    if (geglu)
+        bf16_array_to_f32(w_gate32, w_gate, nw);
     bf16_array_to_f32(w_out32, w_out, nw);
 
-    ffn_case c = { Cmax, D, F, buf, w_in, w_out, xf, w_in32, w_out32, out, h, scratch };
-    if (check_ffn(&c) != 0) {
+    ffn_case c = { act, Cmax, D, F, buf, w_in, w_gate, w_out, xf, w_in32, w_gate32, w_out32, out, h, g, scratch };
+    int rc = check_ffn(&c);
+    if (rc != 0)
         fprintf(stderr, "bench_kernels: %s expert FFN: fast and _ref disagree; not timing it\n", name);
-        return -1;
-    }
-    for (size_t i = 0; i < sizeof CS / sizeof CS[0]; i++) {
-        c.C = CS[i];
+    for (int i = 0; rc == 0 && i < ncs; i++) {
+        c.C = cs[i];
         double t_ours, t_blas;
         time_pair(&t_ours, &t_blas, run_ours, run_sgemm, &c);
-        double flops = 4.0 * CS[i] * (double)D * (double)F;     /* two matmuls of 2*C*D*F */
-        printf("ffn %-12s relu D=%4d F=%4d C=%3d: ours %7.2f GFLOP/s  sgemm %7.2f GFLOP/s  ratio %.3f\n", name, D,
-               F, CS[i], flops / t_ours * 1e-9, flops / t_blas * 1e-9, t_blas / t_ours);
+        double flops = (geglu ? 6.0 : 4.0) * cs[i] * (double)D * (double)F;   /* 2*C*D*F per matmul */
+        printf("ffn %-12s %-5s D=%4d F=%5d C=%3d: ours %7.2f GFLOP/s  sgemm %7.2f GFLOP/s  ratio %.3f\n", name,
+               geglu ? "geglu" : "relu", D, F, cs[i], flops / t_ours * 1e-9, flops / t_blas * 1e-9, t_blas / t_ours);
     }
-    free(buf); free(w_in); free(w_out); free(xf); free(w_in32); free(w_out32); free(out); free(h); free(scratch);
-    return 0;
+    free(buf); free(w_in); free(w_gate); free(w_out); free(xf); free(w_in32); free(w_gate32); free(w_out32);
+    free(out); free(h); free(g); free(scratch);
+    return rc;
 }
 
 /* Router of one group: logits and softmax in fp32 from bf16 x, top-1, capacity positions. */
@@ -189,8 +208,11 @@ int main(void)
     double t0 = now_s();
     int rc = 0;
     /* expert shapes as released: Switch-Base relu 768x3072, Switch-C relu 2080x6144 [REFERENCE 1.2] */
-    rc |= bench_ffn("switch-base", 768, 3072, r);
-    rc |= bench_ffn("switch-c", 2080, 6144, r);
+    static const int CS[] = { 128, 256, 512 }, CS_GEGLU[] = { 256 };
+    rc |= bench_ffn("switch-base", SWITCH_ACT_RELU, 768, 3072, CS, 3, r);
+    rc |= bench_ffn("switch-c", SWITCH_ACT_RELU, 2080, 6144, CS, 3, r);
+    /* Table 9's GEGLU reading of Switch-Base (d_ff 2048) [REFERENCE 1.1], one capacity: a check of that path */
+    rc |= bench_ffn("switch-base", SWITCH_ACT_GEGLU, 768, 2048, CS_GEGLU, 1, r);
     /* router: Switch-Base 128 experts, Switch-C 2048 experts; group 2048 tokens [REFERENCE 1.2 switch_c.gin] */
     bench_router(2048, 768, 128, r);
     bench_router(2048, 2080, 2048, r);
