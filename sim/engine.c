@@ -212,7 +212,7 @@ static void eng_progress(engine *g, int core, int done, int total)
     if (!g->cfg->progress || core != 0)
         return;
     double now = wall_now();
-    if (now - g->wall_last < ENGINE_PROGRESS_S && done < total)
+    if (now - g->wall_last < ENGINE_PROGRESS_S && (done < total || g->wall_last == g->wall0))
         return;
     g->wall_last = now;
     fprintf(stderr, "switchsim: %d/%d layer passes, simulated %.4f s, wall %.1f s\n", done, total,
