@@ -97,9 +97,12 @@ size_t switch_ffn_scratch_len(switch_act act, int C, int D, int F);
  * rounded to bf16 before the second matmul, as the MXU takes bf16 operands [REFERENCE 5.1 MXU].  Rows
  * c >= counts[e] (empty slots) are set to 0 without being computed; counts == NULL means all C rows.
  * scratch: switch_ffn_scratch_len(SWITCH_ACT_RELU, C, D, F) floats.  The _ref version is plain loops; the
- * fast one converts the inputs once per expert and the weights in column tiles of F to fp32 in scratch and
- * runs cblas_sgemm on them, so it matches _ref up to fp32 summation order (and, rarely, a bf16 rounding of
- * h that lands the other way). */
+ * fast one widens the expert's tokens to fp32 once, then walks F in tiles of 256: it widens W_in's columns
+ * and W_out's rows of the tile into scratch (each weight converted once per call, while it is in cache),
+ * runs cblas_sgemm for the tile's h, applies the activation, and accumulates the tile's part of out with a
+ * second sgemm.  It matches _ref up to fp32 summation order (and, rarely, a bf16 rounding of h that lands the
+ * other way): tests/check_switch.c bounds the difference by 1e-4 of the largest output.  Single-threaded
+ * speed is 0.93-1.0x of plain sgemm on fp32 weights at Switch-Base and Switch-C shapes (bench_kernels). */
 void switch_ffn_relu_forward_ref(float *out, float *scratch, const bf16 *buf, const int *counts,
                                  const bf16 *w_in, const bf16 *w_out, int E, int C, int D, int F);
 void switch_ffn_relu_forward(float *out, float *scratch, const bf16 *buf, const int *counts,
