@@ -1,0 +1,53 @@
+#!/bin/sh
+# CLI contract of 'switchsim run': bad input exits 1 with an exact message and no output file; a small
+# simulation matches its golden CSV; same seed gives the same bytes; a routing dump replays to the same step.
+set -e
+BIN=$1
+. tests/lib_cli.sh
+P=topologies/tpuv3-2x2.xml
+M=tests/data/models_tiny.csv
+RUN="$BIN run --platform $P --models $M --model tiny-switch --quiet"
+OUT=$TMPD/out.csv
+
+expect_fail 1 "switchsim: error: --top-k must be 1 or 2, got '3'" $OUT -- $RUN --top-k 3 --csv $OUT
+expect_fail 1 "switchsim: error: --capacity-factor must be a number > 0, got '0'" $OUT -- $RUN --capacity-factor 0 --csv $OUT
+expect_fail 1 "switchsim: error: --capacity-factor must be a number > 0, got '1.2x'" $OUT -- $RUN --capacity-factor 1.2x --csv $OUT
+expect_fail 1 "switchsim: error: --model: no model 'nope' in $M (switchsim models lists them)" $OUT -- \
+    $BIN run --platform $P --models $M --model nope --csv $OUT
+expect_fail 1 "switchsim: error: plan data=6,model=1 needs 6 cores, the platform has 8" $OUT -- $RUN --plan data=6 --csv $OUT
+expect_fail 1 "switchsim: error: --routing must be router, uniform, zipf:S, hot:FRAC or trace:FILE, got 'magic'" $OUT -- \
+    $RUN --routing magic --csv $OUT
+expect_fail 1 "switchsim: error: --dispatch must be padded or exact, got 'fast'" $OUT -- $RUN --dispatch fast --csv $OUT
+expect_fail 1 "switchsim: error: --csv: cannot write '$TMPD/nodir/out.csv': directory '$TMPD/nodir' is missing or not writable" \
+    $TMPD/nodir/out.csv -- $RUN --csv $TMPD/nodir/out.csv
+expect_fail 1 "switchsim: error: --trace-cores needs --trace FILE" $OUT -- $RUN --trace-cores 0-3 --csv $OUT
+expect_fail 2 "switchsim: error: run needs --platform FILE and --model NAME" - -- $BIN run --model tiny-switch
+
+# golden: a 2x2-chip (8-core) run of the tiny preset; every column but sim_wall_s (wall clock) is exact.
+# Synthetic Zipf routing (GSL draws) and exact dispatch: the bytes follow the routing, and nothing depends on
+# which OpenBLAS kernel this CPU picks (the router's sgemm could round differently elsewhere).
+GOLD="--top-k 2 --capacity-factor 1.25 --seed 7 --routing zipf:1.1 --dispatch exact --per-layer"
+$RUN $GOLD --csv $OUT > $TMPD/stdout
+cut -d, -f1-29 $OUT > $TMPD/got.csv
+if ! diff -u tests/golden/run_tiny_2x2.csv $TMPD/got.csv; then
+    echo "golden CSV differs (regenerate with: $RUN $GOLD --csv X;"
+    echo "  cut -d, -f1-29 X > tests/golden/run_tiny_2x2.csv, after checking why)"; exit 1
+fi
+# same seed, same bytes (real router on every token)
+$RUN --top-k 2 --seed 7 --per-layer --csv $TMPD/r1.csv > /dev/null
+$RUN --top-k 2 --seed 7 --per-layer --csv $TMPD/r2.csv > /dev/null
+[ "$(cut -d, -f1-29 $TMPD/r1.csv)" = "$(cut -d, -f1-29 $TMPD/r2.csv)" ] || { echo "same seed gave different CSV"; exit 1; }
+[ "$(cut -d, -f18 $TMPD/r1.csv | tail -1)" != 0 ] || { echo "expected drops at cf 1.25 with the router"; exit 1; }
+
+# a routing dump replays to the same step time, drops and bytes (exact dispatch: bytes follow routing)
+$RUN --top-k 2 --dispatch exact --seed 3 --dump-routing $TMPD/routing.csv --csv $TMPD/a.csv > /dev/null
+$RUN --top-k 2 --dispatch exact --seed 3 --routing trace:$TMPD/routing.csv --csv $TMPD/b.csv > /dev/null
+a=$(tail -1 $TMPD/a.csv | cut -d, -f18,20,21); b=$(tail -1 $TMPD/b.csv | cut -d, -f18,20,21)
+[ "$a" = "$b" ] || { echo "replay differs: $a vs $b"; exit 1; }
+
+# top-2 with exact dispatch and room for every choice sends about twice the bytes of top-1
+$RUN --top-k 1 --dispatch exact --capacity-factor 8 --csv $TMPD/k1.csv > /dev/null
+$RUN --top-k 2 --dispatch exact --capacity-factor 8 --csv $TMPD/k2.csv > /dev/null
+r=$(awk -F, 'FNR==2 { v[NR>2] = $20 } END { printf "%.3f", v[1] / v[0] }' $TMPD/k1.csv $TMPD/k2.csv)
+awk -v r=$r 'BEGIN { exit !(r > 1.9 && r < 2.1) }' || { echo "top-2/top-1 exact bytes ratio $r, expected ~2"; exit 1; }
+echo "cli_run: ok"
