@@ -231,6 +231,35 @@ START_TEST(test_hand_dispatch_combine)
 }
 END_TEST
 
+/* Capacity 0 (cf small, no minimum): every choice drops, the buffer stays empty, every token is the residual. */
+START_TEST(test_all_dropped)
+{
+    enum { D = 2 };
+    int expert[HN * 2], slot[HN * 2], counts[HE];
+    float gate[HN * 2], y[HN * D], eout[1] = { 0.0f };
+    bf16 x[HN * D], buf[1] = { { 0x1234 } };
+    for (int n = 0; n < HN; n++) {
+        expert[2 * n] = H_FIRST[n];
+        expert[2 * n + 1] = H_SECOND[n];
+        gate[2 * n] = 0.7f;
+        gate[2 * n + 1] = 0.3f;
+        for (int d = 0; d < D; d++)
+            x[n * D + d] = f32_to_bf16(0.3711f * (float)(n * D + d) - 1.9f);
+    }
+    ck_assert_int_eq(switch_capacity(0.1, HN, HE, 0, SWITCH_CAP_FLOOR), 0);
+    ck_assert_int_eq(switch_assign_forward(slot, counts, expert, HN, HE, 2, 0), HN * 2);
+    for (int i = 0; i < HN * 2; i++)
+        ck_assert_int_eq(slot[i], -1);
+    for (int e = 0; e < HE; e++)
+        ck_assert_int_eq(counts[e], 0);
+    switch_dispatch_forward(buf, x, expert, slot, HN, D, HE, 2, 0);
+    ck_assert_uint_eq(buf[0].bits, 0x1234);              /* an (E,0,D) buffer has no element to write */
+    switch_combine_forward(y, eout, x, gate, expert, slot, HN, D, HE, 2, 0);
+    for (int i = 0; i < HN * D; i++)
+        ck_assert_double_eq((double)y[i], (double)bf16_to_f32(x[i]));
+}
+END_TEST
+
 /* ---- capacity ----------------------------------------------------------------------------------------- */
 
 static const struct { double cf; int N, E, min_cap, mode, want; const char *why; } CAP[] = {
@@ -780,6 +809,7 @@ static Suite *switch_suite(void)
     tcase_add_test(tc, test_hand_losses);
     tcase_add_test(tc, test_lb_uniform_is_alpha);
     tcase_add_test(tc, test_hand_dispatch_combine);
+    tcase_add_test(tc, test_all_dropped);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("capacity");
