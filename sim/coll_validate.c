@@ -65,7 +65,7 @@ int coll_platform_write(const char *path, int ndims, const int *dims, const int 
         return errbuf_set(err, "%s: path too long", path);
     FILE *fp = fopen(tmp, "w");
     if (fp == NULL)
-        return errbuf_set(err, "%s: cannot write: %s", tmp, strerror(errno));
+        return errbuf_set(err, "%s: cannot write: %s", path, strerror(errno));
     fprintf(fp, "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
                 "<platform version=\"4.1\">\n");
     if (allwrap) {
@@ -121,7 +121,7 @@ int coll_platform_write(const char *path, int ndims, const int *dims, const int 
     int bad = ferror(fp);
     if (fclose(fp) != 0 || bad) {
         remove(tmp);
-        return errbuf_set(err, "%s: write failed", tmp);
+        return errbuf_set(err, "%s: write failed", path);
     }
     if (rename(tmp, path) != 0) {
         int e = errno;
@@ -154,12 +154,23 @@ static void coll_sim_actor(int argc, char **argv)
     (void)argv;
     coll_sim_actor_arg *a = sg_actor_self_get_data();
     coll_sim_ctx *ctx = a->ctx;
-    for (int rep = 0; rep < ctx->cfg->reps; rep++) {
+    const coll_a2a_sim *cfg = ctx->cfg;
+    int member = cfg->op != COLL_SIM_ALLREDUCE_GROUP;
+    for (int i = 0; i < cfg->ngroup && !member; i++)
+        member = cfg->group[i] == a->chip;
+    for (int rep = 0; rep < cfg->reps; rep++) {
         sg_barrier_wait(ctx->bar);
         double t0 = simgrid_get_clock();
         ctx->start_s[rep] = t0;
         errbuf e = { "" };
-        if (coll_alltoall(ctx->w, a->chip, ctx->cfg->bytes, ctx->cfg->algo, &e) != 0) {
+        int rc = 0;
+        if (cfg->op == COLL_SIM_A2A)
+            rc = coll_alltoall(ctx->w, a->chip, cfg->bytes, cfg->algo, &e);
+        else if (cfg->op == COLL_SIM_ALLREDUCE_ALL)
+            rc = coll_allreduce_all(ctx->w, a->chip, cfg->ar_bytes, &e);
+        else if (member)
+            rc = coll_allreduce_group(ctx->w, a->chip, cfg->group, cfg->ngroup, cfg->ar_bytes, &e);
+        if (rc != 0) {
             if (!ctx->failed)
                 ctx->err = e;
             ctx->failed = 1;
@@ -297,8 +308,9 @@ int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err)
         }
         xbt_dynar_free(&links);
     }
-    out[COLL_SIM_BISECT_BYTES] = coll_bisect_bytes(cfg->ndims, cfg->dims, cfg->wrap, cfg->bytes);
-    if (cfg->route_bound) {
+    if (cfg->op == COLL_SIM_A2A)
+        out[COLL_SIM_BISECT_BYTES] = coll_bisect_bytes(cfg->ndims, cfg->dims, cfg->wrap, cfg->bytes);
+    if (cfg->route_bound && cfg->op == COLL_SIM_A2A) {
         double b = coll_route_busiest(w, cfg->bytes, hosts, err);
         if (b < 0.0)
             goto done;

@@ -421,7 +421,8 @@ static int coll_a2a_phased(coll_world *w, int chip, const double *bytes, int rot
                         slot[k] = carry[k];
                         size += carry[k];
                     }
-                    w->link_bytes[coll_ch(chip, d, dir)] += size;
+                    /* a ring of two has one link each way: both directions' flows share it */
+                    w->link_bytes[coll_ch(chip, d, (L == 2 && w->wrap[d]) ? 0 : dir)] += size;
                     comms[nc++] = sg_mailbox_put_async(w->mb_ring[ch], slot, coll_size(size));
                 }
             }

@@ -66,8 +66,14 @@ long coll_world_reused(const coll_world *w);
 double coll_world_phased_busiest_bytes(const coll_world *w);
 void coll_world_reset_stats(coll_world *w);
 
-/* A whole all-to-all simulation for tests, validate and the bench: run it inside simproc_run (one SimGrid
+/* A whole collective simulation for tests, validate and the bench: run it inside simproc_run (one SimGrid
  * engine per process).  Writes the platform nowhere: 'platform' must exist. */
+typedef enum {
+    COLL_SIM_A2A,                /* every chip: coll_alltoall(bytes, algo) */
+    COLL_SIM_ALLREDUCE_ALL,      /* every chip: coll_allreduce_all(ar_bytes) */
+    COLL_SIM_ALLREDUCE_GROUP     /* every member of group: coll_allreduce_group(group, ngroup, ar_bytes) */
+} coll_sim_op;
+
 typedef struct {
     const char *platform;        /* platform XML with hosts chip0..chip<n-1> */
     int ndims, dims[COLL_DIMS_MAX], wrap[COLL_DIMS_MAX];
@@ -76,6 +82,10 @@ typedef struct {
     int reps;                    /* all-to-alls in a row, a barrier between them; >= 1 */
     int reuse;                   /* coll_world_set_reuse */
     int route_bound;             /* compute out[COLL_SIM_ROUTE_BYTES] from sg_host_get_route (N^2 routes) */
+    coll_sim_op op;              /* default (0): all-to-all */
+    double ar_bytes;             /* all-reduce bytes per chip */
+    const int *group;            /* all-reduce group, ring order */
+    int ngroup;
 } coll_a2a_sim;
 
 enum {
