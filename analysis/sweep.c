@@ -26,12 +26,12 @@
 
 static const char *const OPTION[SWEEP_NAXES] = {
     "--platform", "--model", "--plan", "--routing", "--dispatch", "--a2a", "--top-k",
-    "--capacity-factor", "--seeds",
+    "--capacity-factor", "--seeds", "--models",
 };
 /* The run option each axis becomes ('--seeds' lists, '--seed' runs). */
 static const char *const RUN_OPTION[SWEEP_NAXES] = {
     "--platform", "--model", "--plan", "--routing", "--dispatch", "--a2a", "--top-k",
-    "--capacity-factor", "--seed",
+    "--capacity-factor", "--seed", "--models",
 };
 
 void sweep_spec_init(sweep_spec *s)
@@ -255,6 +255,7 @@ int sweep_row_matches(const sweep_spec *s, long k, const runrow *r)
             parse_plan(v, &data, &model);
             eq = (data == 0 || data == r->data) && (model == 0 || model == r->model_par);
             break;
+        case SWEEP_MODELS: break;   /* the preset file is not a CSV column: the model name is */
         case SWEEP_NAXES: break;
         }
         if (!eq)

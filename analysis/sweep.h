@@ -14,7 +14,7 @@
 /* The axes, outermost first: the last (seed) changes fastest between consecutive combinations. */
 typedef enum {
     SWEEP_PLATFORM, SWEEP_MODEL, SWEEP_PLAN, SWEEP_ROUTING, SWEEP_DISPATCH, SWEEP_A2A,
-    SWEEP_TOP_K, SWEEP_CF, SWEEP_SEED, SWEEP_NAXES
+    SWEEP_TOP_K, SWEEP_CF, SWEEP_SEED, SWEEP_MODELS, SWEEP_NAXES
 } sweep_axis;
 
 typedef struct {

@@ -38,6 +38,7 @@ static const char SWEEP_HELP[] =
     "  --top-k LIST             1 and/or 2 (routing choices per token)\n"
     "  --capacity-factor LIST   capacity factors, numbers > 0 (e.g. 0.5,0.75,1,1.25,1.5,2,3,4)\n"
     "  --seeds LIST             seeds, integers >= 0 (one run each)\n"
+    "  --models FILE            preset CSV passed to every run (default: run's models/models.csv)\n"
     "  --csv FILE               the sweep CSV (run --csv columns); must not exist unless --resume\n"
     "  --jobs N                 runs at once (default 1; each run is one process)\n"
     "  --resume                 skip combinations whose step row is already in --csv\n"
@@ -126,7 +127,7 @@ static void on_progress(void *ctx, const sweep_event *ev)
 int cmd_sweep(int argc, char **argv)
 {
     enum { O_PLATFORM = 256, O_MODEL, O_PLAN, O_ROUTING, O_DISPATCH, O_A2A, O_TOPK, O_CF, O_SEEDS,
-           O_CSV, O_JOBS, O_RESUME, O_EMIT, O_HELP };
+           O_MODELS, O_CSV, O_JOBS, O_RESUME, O_EMIT, O_HELP };
     static const struct option LONG[] = {
         { "platform", required_argument, NULL, O_PLATFORM },
         { "model", required_argument, NULL, O_MODEL },
@@ -137,6 +138,7 @@ int cmd_sweep(int argc, char **argv)
         { "top-k", required_argument, NULL, O_TOPK },
         { "capacity-factor", required_argument, NULL, O_CF },
         { "seeds", required_argument, NULL, O_SEEDS },
+        { "models", required_argument, NULL, O_MODELS },
         { "csv", required_argument, NULL, O_CSV },
         { "jobs", required_argument, NULL, O_JOBS },
         { "resume", no_argument, NULL, O_RESUME },
@@ -156,7 +158,7 @@ int cmd_sweep(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", LONG, NULL)) != -1) {
-        if (c >= O_PLATFORM && c <= O_SEEDS) {
+        if (c >= O_PLATFORM && c <= O_MODELS) {
             if (sweep_spec_set(&spec, (sweep_axis)(c - O_PLATFORM), optarg, &err) != 0) {
                 fprintf(stderr, "switchsim: error: %s\n", err.msg);
                 goto out;
