@@ -197,6 +197,19 @@ static void bench_router(int N, int D, int E, gsl_rng *r)
     free(x); free(xf); free(w); free(logits); free(probs); free(gate); free(expert); free(slot); free(counts);
 }
 
+/* The 1-minute load average from /proc/loadavg, or -1 where there is none (not Linux). */
+static double load_avg(void)
+{
+    double l = -1.0;
+    FILE *fp = fopen("/proc/loadavg", "r");
+    if (fp != NULL) {
+        if (fscanf(fp, "%lf", &l) != 1)
+            l = -1.0;
+        fclose(fp);
+    }
+    return l;
+}
+
 int main(void)
 {
     /* One thread: the simulator runs one kernel per simulated core, and the build host is shared. */
@@ -216,7 +229,10 @@ int main(void)
     /* router: Switch-Base 128 experts, Switch-C 2048 experts; group 2048 tokens [REFERENCE 1.2 switch_c.gin] */
     bench_router(2048, 768, 128, r);
     bench_router(2048, 2080, 2048, r);
-    printf("bench_kernels: %.1f s\n", now_s() - t0);
+    double load = load_avg();
+    printf("bench_kernels: %.1f s; load average %.2f at the end%s\n", now_s() - t0, load,
+           load > 1.0 ? " (others were running: the ratios can be off by 10-30% either way; run again when idle)"
+                      : "");
     gsl_rng_free(r);
     return rc == 0 ? 0 : 1;
 }
