@@ -350,9 +350,108 @@ done:
 /* ---------------------------------------------------------------------------------------------------------- */
 /* validate */
 
+/* Uniform chip byte matrix for S bytes per core sent evenly to every core (itself included): a chip pair
+ * carries cores^2 * S / P (P = all cores), the diagonal stays on chip. */
+static double *coll_v_uniform(int nchips, double S)
+{
+    double *b = malloc((size_t)nchips * (size_t)nchips * sizeof *b);
+    if (b == NULL)
+        return NULL;
+    double P = (double)nchips * COLL_V_CORES_PER_CHIP;
+    double pair = (double)COLL_V_CORES_PER_CHIP * COLL_V_CORES_PER_CHIP * S / P;
+    for (size_t i = 0; i < (size_t)nchips * (size_t)nchips; i++)
+        b[i] = pair;
+    return b;
+}
+
+/* One uniform all-to-all on a k x k TPUv3 torus in a child; out as coll_sim_alltoall's. */
+static int coll_v_run(const char *dir, int k, coll_a2a_algo algo, int route_bound, double *out, errbuf *err)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/torus%dx%d.xml", dir, k, k);
+    const int dims[2] = { k, k }, wrap[2] = { 1, 1 };
+    if (access(path, R_OK) != 0 && coll_platform_write(path, 2, dims, wrap, COLL_V_LINK_BPS, COLL_V_LAT_S, err) != 0)
+        return -1;
+    double *b = coll_v_uniform(k * k, COLL_V_BYTES_PER_CORE);
+    if (b == NULL)
+        return errbuf_set(err, "collectives: out of memory for a %dx%d byte matrix", k * k, k * k);
+    coll_a2a_sim c = { .platform = path, .ndims = 2, .dims = { k, k, 1 }, .wrap = { 1, 1, 0 }, .bytes = b,
+                       .algo = algo, .reps = 1, .route_bound = route_bound };
+    int rc = simproc_run(coll_sim_alltoall, &c, out, COLL_SIM_NOUT(1), err);
+    free(b);
+    return rc;
+}
+
+static int coll_v_add(vreport *r, errbuf *err, const char *name, const char *unit, double model, double ref,
+                      double lo, double hi, const char *source)
+{
+    if (vreport_add(r, name, unit, model, ref, lo, hi, source) != 0)
+        return errbuf_set(err, "validate: out of memory");
+    return 0;
+}
+
 int coll_validate(vreport *r, errbuf *err)
 {
-    (void)r;
-    (void)err;
-    return 0;
+    char dir[] = "/tmp/switchsim-coll-XXXXXX";
+    if (mkdtemp(dir) == NULL)
+        return errbuf_set(err, "validate: cannot make a temp directory: %s", strerror(errno));
+    static const int K[] = { 4, 8, 16, 32 };
+    enum { NK = sizeof K / sizeof K[0] };
+    double lx[NK], ly[NK];
+    int rc = -1;
+    char name[128];
+    const double S = COLL_V_BYTES_PER_CORE;
+    for (int i = 0; i < NK; i++) {
+        int k = K[i];
+        double dout[COLL_SIM_NOUT(1)], pout[COLL_SIM_NOUT(1)], xout[COLL_SIM_NOUT(1)];
+        if (coll_v_run(dir, k, COLL_A2A_PHASED, 0, pout, err) != 0)
+            goto done;
+        double B = pout[COLL_SIM_LINK_BPS];
+        double t_p = pout[COLL_SIM_T0];
+        /* bisection bound of a k x k torus, S_chip = cores per chip x S bytes sent per chip: S_chip k / (8 B) */
+        double bis = COLL_V_CORES_PER_CHIP * S * k / (8.0 * B);
+        lx[i] = log((double)k * k * COLL_V_CORES_PER_CHIP);
+        ly[i] = log(t_p);
+        snprintf(name, sizeof name, "a2a %dx%d phased / bisection bound S_chip*k/(8B)", k, k);
+        if (coll_v_add(r, err, name, "x", t_p / bis, 1.0, 1.0, HUGE_VAL, "closed form (lower bound)") != 0)
+            goto done;
+        snprintf(name, sizeof name, "a2a %dx%d phased / own busiest-link bound", k, k);
+        if (coll_v_add(r, err, name, "x", t_p * B / pout[COLL_SIM_OWN_BYTES], 1.0, 1.0, HUGE_VAL,
+                       "its neighbour flows (lower bound)") != 0)
+            goto done;
+        if (k > 8)
+            continue;
+        if (coll_v_run(dir, k, COLL_A2A_DIRECT, 1, dout, err) != 0
+            || coll_v_run(dir, k, COLL_A2A_PHASED_XY, 0, xout, err) != 0)
+            goto done;
+        double t_d = dout[COLL_SIM_T0], route = dout[COLL_SIM_ROUTE_BYTES] / B;
+        snprintf(name, sizeof name, "a2a %dx%d direct / bisection bound S_chip*k/(8B)", k, k);
+        if (coll_v_add(r, err, name, "x", t_d / bis, 1.0, 1.0, HUGE_VAL, "closed form (lower bound)") != 0)
+            goto done;
+        snprintf(name, sizeof name, "a2a %dx%d direct / busiest-link bound of its routes", k, k);
+        if (coll_v_add(r, err, name, "x", t_d / route, 1.0, 1.0, 1.25, "SimGrid routes; issue 5: 1.19-1.20x") != 0)
+            goto done;
+        snprintf(name, sizeof name, "a2a %dx%d phased / direct (printed)", k, k);
+        if (coll_v_add(r, err, name, "x", t_p / t_d, 1.0, 0.0, HUGE_VAL, "informative") != 0)
+            goto done;
+        snprintf(name, sizeof name, "a2a %dx%d phased x-then-y only / direct (printed)", k, k);
+        if (coll_v_add(r, err, name, "x", xout[COLL_SIM_T0] / t_d, 1.0, 0.0, HUGE_VAL, "informative") != 0)
+            goto done;
+    }
+    /* GShard Fig. 9: "While D grows by 128 times, the execution time of AllToAll only increases by 9 times"
+     * [REFERENCE 6.1]: exponent log 9 / log 128 = 0.45; O(sqrt D) in theory. */
+    double c0, c1, cov00, cov01, cov11, sumsq;
+    gsl_fit_linear(lx, 1, ly, 1, NK, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
+    if (coll_v_add(r, err, "a2a phased time vs cores 32..2048, fitted exponent", "", c1, log(9.0) / log(128.0), 0.3,
+                   0.7, "REFERENCE 6.1 GShard Fig. 9") != 0)
+        goto done;
+    rc = 0;
+done:
+    for (int i = 0; i < NK; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/torus%dx%d.xml", dir, K[i], K[i]);
+        remove(path);
+    }
+    rmdir(dir);
+    return rc;
 }
