@@ -578,10 +578,14 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
                             cfg->top_k, cfg->capacity_factor, cfg->cap_round, &e) == 0) {
                 double params_local = model_params_dense(m) / mp +
                     (g.p.experts > 1 ? model_params_expert(m) / g.p.experts * g.p.experts_per_core / mp : 0);
+                errbuf me = { "" };
                 if (cost_memory_check(&mem, &g.chip, m, params_local, (double)(g.p.tokens_enc + g.p.tokens_dec),
-                                      mp, remat, &e) == 0) {
+                                      mp, remat, &me) == 0) {
                     found = 1;
                     g.remat = remat;
+                } else {
+                    errbuf_set(&e, "plan data=%d,model=%d%s: %.400s", g.p.data, mp, remat ? " with remat" : "",
+                               me.msg);
                 }
             }
             if (!found && first.msg[0] == '\0')
