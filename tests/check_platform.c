@@ -247,6 +247,20 @@ static const struct {
                                       "but property 'link_Bps' is '7e+10'" },
     { D "platform_bad_wrap.xml", D "platform_bad_wrap.xml: property 'wrap' must have one flag per torus dimension "
                                  "(2), got '1'" },
+    { D "platform_no_chip0.xml", D "platform_no_chip0.xml: no host 'chip0' (hosts must be named chip0, chip1, ... "
+                                 "by rank)" },
+    { D "platform_core_disagree.xml", D "platform_core_disagree.xml: host 'chip3' has 1 cores, chip0 has 2 (all "
+                                      "chips must agree)" },
+    { D "platform_speed_disagree.xml", D "platform_speed_disagree.xml: host 'chip1' speed is 6.2e+13 flop/s, "
+                                       "chip0's is 6.16038e+13 (all chips must agree)" },
+    { D "platform_lat_mismatch.xml", D "platform_lat_mismatch.xml: the link from chip0 to chip1 has latency 1e-06 s, "
+                                     "but property 'link_lat_s' is '5e-07'" },
+    { D "platform_wrap_size1.xml", D "platform_wrap_size1.xml: property 'wrap' wraps a dimension of size 1, "
+                                   "got '0,1'" },
+    { D "platform_route_2links.xml", D "platform_route_2links.xml: the route from chip0 to its torus neighbour "
+                                     "chip1 has 2 links, not 1" },
+    { D "platform_missing_host.xml", D "platform_missing_host.xml: property 'torus' is '2,2', but there is no host "
+                                     "'chip3'" },
 };
 
 START_TEST(test_read_bad)
@@ -261,6 +275,92 @@ START_TEST(test_read_bad)
     ck_assert_str_eq(err.msg, READ_BAD[_i].msg);
     ck_assert_int_eq(t.ndims, 77);                 /* outputs untouched on failure */
     ck_assert_int_eq(c.mxu_dim, 0x5a5a5a5a);
+}
+END_TEST
+
+/* Syntax and value errors the precheck finds in the text: written to a temp file, message after "FILE". */
+#define HOST_OPEN "<?xml version='1.0'?>\n<platform version=\"4.1\">\n"
+static const struct {
+    const char *text, *msg;
+} PRECHECK_TEXT[] = {
+    { HOST_OPEN "<!-- never closed\n", ":3: unterminated comment" },
+    { HOST_OPEN "<!DOCTYPE x\n", ":3: unterminated tag" },
+    { HOST_OPEN "< host/>\n", ":3: malformed tag" },
+    { HOST_OPEN "<host id=\"a\"", ":3: unterminated tag <host" },
+    { HOST_OPEN "<host id>\n", ":3: malformed attribute in <host>" },
+    { HOST_OPEN "<host id=a/>\n", ":3: malformed attribute in <host>" },
+    { HOST_OPEN "<host\n id=\"a>\n", ":3: unterminated attribute 'id' in <host>" },
+    { HOST_OPEN "<host id=\"a\" speed=\"fast\"/>", ":3: <host> attribute 'speed' must be a speed > 0 such as "
+                                                   "'61.5Tf', got 'fast'" },
+    { HOST_OPEN "<host id=\"a\" speed=\"1Gf,\"/>", ":3: <host> attribute 'speed' must be a speed > 0 such as "
+                                                   "'61.5Tf', got '1Gf,'" },
+    { HOST_OPEN "<host id=\"a\" speed=\"-1Gf\"/>", ":3: <host> attribute 'speed' must be a speed > 0 such as "
+                                                   "'61.5Tf', got '-1Gf'" },
+    { HOST_OPEN "<host id=\"a\" speed=\"1Gflops\"/>", ":3: <host> attribute 'speed' must be a speed > 0 such "
+                                                      "as '61.5Tf', got '1Gflops'" },
+    { HOST_OPEN "<host id=\"a\" speed=\"1Gf\" core=\"0\"/>", ":3: <host> attribute 'core' must be an integer > 0, "
+                                                            "got '0'" },
+    { HOST_OPEN "<host id=\"a\" speed=\"1Gf\" core=\"2.5\"/>", ":3: <host> attribute 'core' must be an integer "
+                                                              "> 0, got '2.5'" },
+    { HOST_OPEN "\n<link id=\"l\" bandwidth=\"1KBps\"/>", ":4: <link> attribute 'bandwidth' must be a bandwidth "
+                                                       "> 0 such as '100GBps', got '1KBps'" },
+    { HOST_OPEN "<link id=\"l\" bandwidth=\"0GBps\"/>", ":3: <link> attribute 'bandwidth' must be a bandwidth > 0 "
+                                                      "such as '100GBps', got '0GBps'" },
+    { HOST_OPEN "<cluster id=\"c\"\n lat=\"-1us\"/>", ":3: <cluster> attribute 'lat' must be a time >= 0 such as "
+                                                     "'1us', got '-1us'" },
+    { HOST_OPEN "<prop id=\"chip\" value=\"tpu v3\"/>", ":3: property 'chip' must be a chip name of 1 to 31 "
+                                                      "letters, digits, '-' or '_', got 'tpu v3'" },
+    { HOST_OPEN "<prop id=\"mxu_dim\" value=\"128.5\"/>", ":3: property 'mxu_dim' must be an integer > 0, "
+                                                        "got '128.5'" },
+    { HOST_OPEN "<prop id=\"op_overhead_s\" value=\"-1e-6\"/>", ":3: property 'op_overhead_s' must be a number "
+                                                              ">= 0, got '-1e-6'" },
+    { HOST_OPEN "<prop id=\"fp32_matmul_passes\" value=\"0.5\"/>", ":3: property 'fp32_matmul_passes' must be a "
+                                                                 "number >= 1, got '0.5'" },
+    { HOST_OPEN "<prop id=\"torus\" value=\"4x4\"/>", ":3: property 'torus' must be 2 or 3 comma-separated "
+                                                    "integers in [1, 1024] such as '4,4', got '4x4'" },
+    { HOST_OPEN "<prop id=\"torus\" value=\"4\"/>", ":3: property 'torus' must be 2 or 3 comma-separated "
+                                                  "integers in [1, 1024] such as '4,4', got '4'" },
+    { HOST_OPEN "<prop id=\"wrap\" value=\"2,0\"/>", ":3: property 'wrap' must be comma-separated 0 or 1 flags, "
+                                                   "one per torus dimension, such as '1,1', got '2,0'" },
+    { HOST_OPEN "<prop id=\"clock_Hz\"/>", ":3: property 'clock_Hz' must be a number > 0, got ''" },
+    { "<?xml version='1.0'?>\n<zone/>\n", ": not a SimGrid platform file (no <platform> element)" },
+};
+
+START_TEST(test_precheck_text)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/check_platform.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    snprintf(tmpxml, sizeof tmpxml, "%s/p.xml", tmpdir);
+    FILE *fp = fopen(tmpxml, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs(PRECHECK_TEXT[_i].text, fp);
+    ck_assert_int_eq(fclose(fp), 0);
+    errbuf err = { "" };
+    int rc = platform_precheck(tmpxml, &err);
+    char want[512];
+    snprintf(want, sizeof want, "%s%s", tmpxml, PRECHECK_TEXT[_i].msg);
+    remove_generated();
+    ck_assert_int_eq(rc, -1);
+    ck_assert_str_eq(err.msg, want);
+}
+END_TEST
+
+START_TEST(test_precheck_nul)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/check_platform.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    snprintf(tmpxml, sizeof tmpxml, "%s/p.xml", tmpdir);
+    FILE *fp = fopen(tmpxml, "w");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq((int)fwrite("<platform>\0</platform>", 1, 22, fp), 22);
+    ck_assert_int_eq(fclose(fp), 0);
+    errbuf err = { "" };
+    int rc = platform_precheck(tmpxml, &err);
+    char want[512];
+    snprintf(want, sizeof want, "%s: not a text file (contains a NUL byte)", tmpxml);
+    remove_generated();
+    ck_assert_int_eq(rc, -1);
+    ck_assert_str_eq(err.msg, want);
 }
 END_TEST
 
@@ -339,6 +439,8 @@ static Suite *platform_suite(void)
     tc = tcase_create("bad");
     tcase_add_loop_test(tc, test_precheck_bad, 0, (int)(sizeof PRECHECK_BAD / sizeof PRECHECK_BAD[0]));
     tcase_add_loop_test(tc, test_read_bad, 0, (int)(sizeof READ_BAD / sizeof READ_BAD[0]));
+    tcase_add_loop_test(tc, test_precheck_text, 0, (int)(sizeof PRECHECK_TEXT / sizeof PRECHECK_TEXT[0]));
+    tcase_add_test(tc, test_precheck_nul);
     tcase_add_test(tc, test_good_fixture);
     suite_add_tcase(s, tc);
     tc = tcase_create("shipped");
