@@ -80,6 +80,8 @@ static void run_print_summary(FILE *fp, const engine_result *res)
     if (res->a2a_reused > 0)
         fprintf(fp, " (%ld of %ld all-to-alls replayed from an identical byte matrix simulated earlier)",
                 res->a2a_reused, res->a2a_count);
+    if (res->ar_reused > 0)
+        fprintf(fp, "; %ld of %ld model-parallel all-reduces replayed likewise", res->ar_reused, res->ar_count);
     fprintf(fp, "\n");
     fprintf(fp, "memory per core: %.2f GiB of %.2f GiB HBM (params %.2f, optimizer %.2f, activations %.2f)%s\n",
             res->mem_total_B / 1073741824.0, res->hbm_B / 1073741824.0, res->mem_params_B / 1073741824.0,

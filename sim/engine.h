@@ -44,6 +44,8 @@ typedef struct {
     double mem_params_B, mem_optimizer_B, mem_activations_B, mem_total_B, hbm_B;   /* per core */
     long a2a_count;              /* all-to-alls in the step */
     long a2a_reused;             /* of which replayed from an identical earlier one */
+    long ar_count;               /* model-parallel all-reduces over links */
+    long ar_reused;              /* of which replayed from an identical earlier one */
     long dropped, choices;       /* over all Switch layers, groups and shards */
     char routing_desc[512];
     int remat;                   /* rematerialisation used (chosen when the config says -1) */
