@@ -75,7 +75,8 @@ gnuplot -e "dat='$OUT/shares.dat'; out='$OUT/shares.png'; $vars" "$GP/shares.gp"
 # All-to-all scaling: needs cores,algorithm,a2a_s,bisection_s rows (e.g. from 'validate --csv').
 A2A=${PLOTS_A2A_CSV:-$OUT/a2a_scaling.csv}
 if [ ! -f "$A2A" ] && [ -x "$BIN" ] && "$BIN" validate --help 2>/dev/null | grep -q -- '--csv'; then
-    "$BIN" validate --csv "$A2A" >/dev/null 2>&1 || rm -f "$A2A"
+    echo "plots: all-to-all scaling: $BIN validate --a2a-only --csv $A2A" >&2
+    "$BIN" validate --a2a-only --csv "$A2A" >/dev/null 2>&1 || rm -f "$A2A"
 fi
 if [ ! -f "$A2A" ]; then
     echo "plots: skipped a2a_scaling.png: no all-to-all scaling data ($A2A; 'validate --csv' does not write it yet)" >&2

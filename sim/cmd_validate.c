@@ -2,8 +2,11 @@
  * measurements: the cost model's (sim/cost_validate.c), the collectives' (sim/coll_validate.c) and whole
  * simulated steps against GShard Table 3 (REFERENCE.md 6.1).  Each simulation runs in its own process. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "analysis/atomicio.h"
 
 #include "sim/cmd.h"
 #include "sim/collectives.h"
@@ -75,9 +78,11 @@ static int vrun(void *argp, double *out, int nout, errbuf *err)
     return rc;
 }
 
-static int validate_gshard(vreport *r, errbuf *err)
+static int validate_gshard(vreport *r, int quick, errbuf *err)
 {
     for (int i = 0; i < N_GSHARD; i++) {
+        if (quick && strstr(GSHARD[i].platform, "32x32") != NULL)
+            continue;
         vrun_arg a = { VALIDATE_GSHARD_MODELS, GSHARD[i].model, GSHARD[i].platform, 0, 1, ROUTE_ROUTER };
         double out[3];
         if (simproc_run(vrun, &a, out, 3, err) != 0)
@@ -109,39 +114,68 @@ static int validate_topk(vreport *r, errbuf *err)
     return 0;
 }
 
+/* The all-to-all scaling data (analysis/a2a_scaling.gp): one row per cores and algorithm. */
+static int validate_write_scaling(FILE *fp, const void *arg, errbuf *err)
+{
+    const coll_scaling *sc = arg;
+    (void)err;
+    fprintf(fp, "cores,algorithm,a2a_s,bisection_s\n");
+    for (int i = 0; i < sc->n; i++) {
+        fprintf(fp, "%d,phased,%.9g,%.9g\n", sc->cores[i], sc->phased_s[i], sc->bisection_s[i]);
+        if (!isnan(sc->direct_s[i]))
+            fprintf(fp, "%d,direct,%.9g,%.9g\n", sc->cores[i], sc->direct_s[i], sc->bisection_s[i]);
+    }
+    return 0;
+}
+
 int cmd_validate(int argc, char **argv)
 {
     static const struct option LONG[] = {
-        { "quick", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "quick", no_argument, NULL, 'q' }, { "a2a-only", no_argument, NULL, 'a' },
+        { "csv", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    int quick = 0, c;
+    int quick = 0, a2a_only = 0, c;
+    const char *csv = NULL;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
         if (c == 'q') {
             quick = 1;
+        } else if (c == 'a') {
+            a2a_only = 1;
+        } else if (c == 'o') {
+            csv = optarg;
         } else if (c == 'h') {
-            printf("usage: switchsim validate [--quick]\n\n"
+            printf("usage: switchsim validate [--quick] [--a2a-only] [--csv FILE]\n\n"
                    "Runs the built-in checks and prints, for each, the model value, the reference, the error\n"
-                   "and PASS/FAIL: closed-form matmul costs, GShard per-op efficiencies (Fig. 8), all-to-all\n"
-                   "times against the bisection and busiest-link bounds at 4x4 and 8x8 chips, the all-to-all\n"
-                   "scaling exponent from 16 to 2048 cores (GShard Fig. 9), top-1 vs top-2 bytes, and GShard\n"
-                   "Table 3 step times (all but the 32x32 runs with --quick).\n"
-                   "  --quick   skip the slowest simulations\n"
+                   "and PASS/FAIL: closed-form matmul costs and GShard per-op efficiencies (Fig. 8); all-to-all\n"
+                   "times against the bisection and busiest-link bounds at 4x4 and 8x8 chips, phased vs direct,\n"
+                   "and the all-to-all scaling exponent from 32 to 2048 cores (GShard Fig. 9); top-1 vs top-2\n"
+                   "bytes; GShard Table 3 step times.  Each simulation runs in its own process.\n"
+                   "  --quick      skip the 2048-core GShard runs (the slowest)\n"
+                   "  --a2a-only   only the all-to-all checks\n"
+                   "  --csv FILE   write the all-to-all scaling data (cores,algorithm,a2a_s,bisection_s; seconds)\n"
+                   "               for analysis/a2a_scaling.gp\n"
                    "Exit codes: 0 all PASS, 1 a check failed or could not run, 2 usage.\n");
             return 0;
         } else {
-            fprintf(stderr, "switchsim: error: validate: unknown option '%s'\n", argv[optind - 1]);
+            fprintf(stderr, "switchsim: error: validate: unknown option or missing value '%s'\n", argv[optind - 1]);
             return 2;
         }
     }
-    (void)quick;
+    if (optind < argc) {
+        fprintf(stderr, "switchsim: error: validate: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
     vreport r;
     vreport_init(&r);
     errbuf err = { "" };
+    coll_scaling sc;
+    memset(&sc, 0, sizeof sc);
     int rc = 0;
-    if (cost_validate(&r, &err) != 0 || coll_validate(&r, &err) != 0 || validate_topk(&r, &err) != 0 ||
-        validate_gshard(&r, &err) != 0) {
+    if ((!a2a_only && cost_validate(&r, &err) != 0) || coll_validate_scaling(&r, &sc, &err) != 0 ||
+        (!a2a_only && (validate_topk(&r, &err) != 0 || validate_gshard(&r, quick, &err) != 0)) ||
+        (csv != NULL && atomic_file_write(csv, validate_write_scaling, &sc, &err) != 0)) {
         vreport_print(&r, stdout);
         fprintf(stderr, "switchsim: error: validate: %s\n", err.msg);
         vreport_fini(&r);

@@ -392,6 +392,11 @@ static int coll_v_add(vreport *r, errbuf *err, const char *name, const char *uni
 
 int coll_validate(vreport *r, errbuf *err)
 {
+    return coll_validate_scaling(r, NULL, err);
+}
+
+int coll_validate_scaling(vreport *r, coll_scaling *sc, errbuf *err)
+{
     char dir[] = "/tmp/switchsim-coll-XXXXXX";
     if (mkdtemp(dir) == NULL)
         return errbuf_set(err, "validate: cannot make a temp directory: %s", strerror(errno));
@@ -412,6 +417,13 @@ int coll_validate(vreport *r, errbuf *err)
         double bis = COLL_V_CORES_PER_CHIP * S * k / (8.0 * B);
         lx[i] = log((double)k * k * COLL_V_CORES_PER_CHIP);
         ly[i] = log(t_p);
+        if (sc != NULL && i < COLL_SCALING_MAX) {
+            sc->cores[i] = k * k * COLL_V_CORES_PER_CHIP;
+            sc->phased_s[i] = t_p;
+            sc->direct_s[i] = NAN;
+            sc->bisection_s[i] = bis;
+            sc->n = i + 1;
+        }
         snprintf(name, sizeof name, "a2a %dx%d phased / bisection bound S_chip*k/(8B)", k, k);
         if (coll_v_add(r, err, name, "x", t_p / bis, 1.0, 1.0, HUGE_VAL, "closed form (lower bound)") != 0)
             goto done;
@@ -425,6 +437,8 @@ int coll_validate(vreport *r, errbuf *err)
             || coll_v_run(dir, k, COLL_A2A_PHASED_XY, 0, xout, err) != 0)
             goto done;
         double t_d = dout[COLL_SIM_T0], route = dout[COLL_SIM_ROUTE_BYTES] / B;
+        if (sc != NULL && i < COLL_SCALING_MAX)
+            sc->direct_s[i] = t_d;
         snprintf(name, sizeof name, "a2a %dx%d direct / bisection bound S_chip*k/(8B)", k, k);
         if (coll_v_add(r, err, name, "x", t_d / bis, 1.0, 1.0, HUGE_VAL, "closed form (lower bound)") != 0)
             goto done;

@@ -114,4 +114,16 @@ int coll_platform_write(const char *path, int ndims, const int *dims, const int 
  * exponent from 32 to 2048 cores (GShard Fig. 9), each simulation in its own child. */
 int coll_validate(vreport *r, errbuf *err);
 
+/* The all-to-all times behind those checks, for 'validate --csv' and the scaling plot. */
+#define COLL_SCALING_MAX 8
+typedef struct {
+    int n;
+    int cores[COLL_SCALING_MAX];
+    double phased_s[COLL_SCALING_MAX];
+    double direct_s[COLL_SCALING_MAX];     /* NaN where direct was not simulated (beyond 8x8 chips) */
+    double bisection_s[COLL_SCALING_MAX];  /* the bisection lower bound */
+} coll_scaling;
+/* coll_validate that also fills 'sc' (may be NULL). */
+int coll_validate_scaling(vreport *r, coll_scaling *sc, errbuf *err);
+
 #endif
