@@ -439,6 +439,11 @@ static int sparse_in_stack(const model_cfg *m, int layers)
     return n;
 }
 
+int model_sparse_layers_enc(const model_cfg *m)
+{
+    return sparse_in_stack(m, m->enc_layers);
+}
+
 int model_sparse_layers(const model_cfg *m)
 {
     return sparse_in_stack(m, m->enc_layers) + sparse_in_stack(m, m->dec_layers);

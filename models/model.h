@@ -44,6 +44,7 @@ const model_cfg *model_set_find(const model_set *s, const char *name);  /* NULL 
 /* 1 if FFN layer 'layer' of a stack (0-based) is a Switch layer; 'expert_every' 2 makes 1,3,5.. sparse. */
 int model_layer_is_sparse(const model_cfg *m, int layer);
 int model_sparse_layers(const model_cfg *m);                   /* encoder + decoder Switch layers */
+int model_sparse_layers_enc(const model_cfg *m);               /* encoder Switch layers (numbered first) */
 
 double model_params_total(const model_cfg *m);    /* all parameters, experts included */
 double model_params_expert(const model_cfg *m);   /* parameters inside experts, all Switch layers */

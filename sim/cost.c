@@ -472,13 +472,6 @@ static double switch_act_B(const model_cfg *m, double tokens, double mp)
     return tokens * (per_token + rows_per_token * per_row);
 }
 
-/* Same rule as model_layer_is_sparse (models/model.h): expert_every 2 makes FFN layers 1,3,5.. sparse.
- * Repeated here so the cost model does not depend on the preset loader's object file. */
-static int layer_sparse(const model_cfg *m, int layer)
-{
-    return m->expert_every > 0 && m->experts > 1 && (layer + 1) % m->expert_every == 0;
-}
-
 int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, double params_local,
                       double tokens, int model_par, int remat, errbuf *err)
 {
@@ -502,7 +495,7 @@ int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, 
         double b = attn_act_B(m, t, t, seq, mp);
         if (dec)
             b += attn_act_B(m, t, n_enc * m->enc_seq, m->enc_seq, mp);
-        b += layer_sparse(m, layer) ? switch_act_B(m, t, mp) : ffn_act_B(m, t, mp);
+        b += model_layer_is_sparse(m, layer) ? switch_act_B(m, t, mp) : ffn_act_B(m, t, mp);
         sum += b;
         largest = fmax(largest, b);
         inputs += COST_BF16_BYTES * t * m->d_model;

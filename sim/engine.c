@@ -102,6 +102,21 @@ static void eng_fail(engine *g, const errbuf *e)
     }
 }
 
+/* Books [t0, t1] of core 'core' to category 'cat' (step and layer totals) and to the timeline. */
+static void eng_record(engine *g, int core, int cat, timeline_thread th, const char *name, int layer, int ph,
+                       double t0, double t1)
+{
+    g->acct[(size_t)core * N_CAT + cat] += t1 - t0;
+    if (layer >= 0)
+        g->lacct[((size_t)layer * N_PH + ph) * N_CAT + cat] += t1 - t0;
+    if (g->tl != NULL && timeline_add(g->tl, core, th, name, layer, layer >= 0 ? PHASE_NAME[ph] : "step",
+                                      t0, t1) != 0) {
+        errbuf e;
+        errbuf_set(&e, "out of memory recording the timeline");
+        eng_fail(g, &e);
+    }
+}
+
 /* Charges 't_s' seconds of work in category 'cat' on the calling core (layer -1: outside layers). */
 static void eng_exec(engine *g, int core, int cat, double t_s, const char *name, int layer, int ph)
 {
@@ -110,15 +125,7 @@ static void eng_exec(engine *g, int core, int cat, double t_s, const char *name,
     double t0 = simgrid_get_clock();
     sg_actor_execute(t_s * g->chip.bf16_flops);   /* host speed = bf16 peak per core (topologies/README.md) */
     double t1 = simgrid_get_clock();
-    g->acct[(size_t)core * N_CAT + cat] += t1 - t0;
-    if (layer >= 0)
-        g->lacct[((size_t)layer * N_PH + ph) * N_CAT + cat] += t1 - t0;
-    if (g->tl != NULL && timeline_add(g->tl, core, TL_COMPUTE, name, layer, layer >= 0 ? PHASE_NAME[ph] : "step",
-                                      t0, t1) != 0) {
-        errbuf e;
-        errbuf_set(&e, "out of memory recording the timeline");
-        eng_fail(g, &e);
-    }
+    eng_record(g, core, cat, TL_COMPUTE, name, layer, ph, t0, t1);
 }
 
 /* Global barrier: the wait is idle time. */
@@ -137,16 +144,7 @@ static void eng_sync(engine *g, int core, int layer, int ph)
 static void eng_comm_end(engine *g, int core, int cat, double t0, const char *name, int layer, int ph)
 {
     sg_barrier_wait(g->chipbar[plan_chip(&g->p, core)]);
-    double t1 = simgrid_get_clock();
-    g->acct[(size_t)core * N_CAT + cat] += t1 - t0;
-    if (layer >= 0)
-        g->lacct[((size_t)layer * N_PH + ph) * N_CAT + cat] += t1 - t0;
-    if (g->tl != NULL && timeline_add(g->tl, core, TL_COMM, name, layer, layer >= 0 ? PHASE_NAME[ph] : "step",
-                                      t0, t1) != 0) {
-        errbuf e;
-        errbuf_set(&e, "out of memory recording the timeline");
-        eng_fail(g, &e);
-    }
+    eng_record(g, core, cat, TL_COMM, name, layer, ph, t0, simgrid_get_clock());
 }
 
 static int is_leader(const engine *g, int core)

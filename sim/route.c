@@ -47,15 +47,6 @@ struct route_ctx {
     int *expert, *slot, *first, *second;
 };
 
-/* Switch layers in the encoder stack; they come first in the layer numbering. */
-static int route_sparse_enc(const model_cfg *m)
-{
-    int n = 0;
-    for (int l = 0; l < m->enc_layers; l++)
-        n += model_layer_is_sparse(m, l);
-    return n;
-}
-
 static uint64_t splitmix64(uint64_t z)
 {
     z += 0x9e3779b97f4a7c15ull;
@@ -212,7 +203,7 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
         if (r->trace == NULL)
             goto fail;
         for (int l = 0; l < L; l++) {
-            int S = l < route_sparse_enc(m) ? p->group_enc : p->group_dec;
+            int S = l < model_sparse_layers_enc(m) ? p->group_enc : p->group_dec;
             for (long g = 0; g < groups_total; g++) {
                 long s1 = 0, s2 = 0;
                 const int *f = r->trace->first + ((size_t)l * groups_total + g) * E;
@@ -230,7 +221,7 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
         }
         snprintf(r->desc, sizeof r->desc, "trace %.256s (replayed counts)", spec->path);
     }
-    int Lenc = route_sparse_enc(m);
+    int Lenc = model_sparse_layers_enc(m);
     double exact_flops = 2.0 * D * E * ((double)p->tokens_enc * Lenc + (double)p->tokens_dec * (L - Lenc)) * p->data;
     r->exact = spec->kind == ROUTE_ROUTER && exact_flops <= ROUTE_EXACT_FLOPS_MAX;
     long want = (long)(ROUTE_SAMPLE_FLOPS / (2.0 * D * E));
@@ -358,7 +349,7 @@ int route_group(route_ctx *r, int layer, int shard, int group, int *kept, double
 {
     const model_cfg *m = r->m;
     int E = r->E, k = r->k, D = m->d_model;
-    int enc = layer < route_sparse_enc(m);
+    int enc = layer < model_sparse_layers_enc(m);
     int S = enc ? r->p.group_enc : r->p.group_dec;
     int C = enc ? r->p.capacity_enc : r->p.capacity_dec;
     long gidx = (long)shard * r->p.groups + group;
