@@ -89,11 +89,13 @@ static void run_print_summary(FILE *fp, const engine_result *res)
             res->remat ? ", remat on" : ", remat off");
     fprintf(fp, "step %.6g s | %.4g examples/s | %.4g tokens/s | %.4g TFLOP/s/chip | compute %.1f%% router %.1f%% "
                 "dispatch+combine %.1f%% a2a %.1f%% allreduce %.1f%% idle %.1f%% | dropped %.3f%% | "
-                "a2a %.4g MB/core | lb loss %.4g | wall %.2f s\n",
+                "a2a %.4g MB/core | lb loss %.4g | wall %.2f s (setup %.2f, routing kernels %.2f, SimGrid and cost "
+                "model %.2f)\n",
             r->step_time_s, r->examples_per_s, r->examples_per_s * (double)r->tokens_per_batch / (double)p->sequences,
             r->tflops_per_chip, 100 * r->compute_s / t, 100 * r->router_s / t, 100 * r->dispatch_combine_s / t,
             100 * r->a2a_s / t, 100 * r->allreduce_s / t, 100 * r->idle_s / t, 100 * r->dropped_frac,
-            r->a2a_bytes_per_core / 1e6, r->lb_loss, r->sim_wall_s);
+            r->a2a_bytes_per_core / 1e6, r->lb_loss, r->sim_wall_s, res->wall_setup_s, res->wall_route_s,
+            r->sim_wall_s - res->wall_setup_s - res->wall_route_s);
 }
 
 /* Refuses to overwrite one input with an output, and checks output directories exist up front. */

@@ -28,6 +28,7 @@ static const char *const PHASE_NAME[N_PH] = { "fwd", "bwd" };
 
 #define ENGINE_GRAD_BYTES 4.0      /* gradients all-reduced in fp32 (the paper keeps float32 weights, REFERENCE 3) */
 #define ENGINE_PROGRESS_S 2.0      /* wall seconds between progress lines */
+#define ENGINE_DIRECT_CHIPS_MAX 128 /* direct all-to-all: 0.9-4 s wall per all-to-all at 128 hosts (SIMGRID.md) */
 
 /* A model-parallel all-reduce already simulated in this run: with the same bytes, the same groups and a
  * common start (a global barrier), it takes the same time again, so later ones are replayed per chip. */
@@ -83,6 +84,7 @@ typedef struct {
     ar_memo armemo[ENGINE_AR_MEMO];
     int n_armemo;
     long ar_count, ar_reused;      /* model-parallel all-reduces over links, and how many were replayed */
+    double wall_route_s;           /* wall seconds inside the routing kernels during the run */
     int failed;
     errbuf err;
 } engine;
@@ -268,6 +270,7 @@ static size_t eng_mat(const engine *g, int sl, int enc)
  * byte matrix and to the receiving experts' rows.  Padded: the matrix is fixed; routing sets the drops. */
 static void eng_route_layer(engine *g, int core, int sl, int enc)
 {
+    double w0 = wall_now();
     const plan *p = &g->p;
     int E = p->experts;
     int shard = core / p->model_par, slice = core % p->model_par;
@@ -317,6 +320,7 @@ static void eng_route_layer(engine *g, int core, int sl, int enc)
     g->a2a_bytes += 4.0 * sent;   /* sent in a2a #1; the same total goes out in #2 and in both backward ones */
     free(kept);
     free(sum);
+    g->wall_route_s += wall_now() - w0;
 }
 
 /* Padded dispatch: every shard sends groups x C slots to every expert, whatever the routing. */
@@ -604,6 +608,11 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     simgrid_load_platform(cfg->platform);
     if (platform_read(&g.chip, &g.torus, cfg->platform, err) != 0)
         return -1;
+    if (cfg->a2a == COLL_A2A_DIRECT && g.torus.nchips > ENGINE_DIRECT_CHIPS_MAX)
+        return errbuf_set(err, "--a2a direct: %d chips is %ld flows per all-to-all, beyond what SimGrid simulates in "
+                          "reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts, "
+                          "SIMGRID.md); use --a2a phased, or direct on at most %d chips", g.torus.nchips,
+                          (long)g.torus.nchips * (g.torus.nchips - 1), ENGINE_DIRECT_CHIPS_MAX);
     int cores = g.torus.nchips * g.chip.cores_per_chip;
     /* model_par 0: the smallest power of two that lays out and fits in HBM (Switch paper section 5:
      * raise m only as far as memory needs) */
@@ -722,6 +731,7 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     }
     free(key);
 
+    res->wall_setup_s = wall_now() - g.wall0;
     g.world = coll_world_alloc(g.torus.ndims, g.torus.dims, g.torus.wrap, err);
     if (g.world == NULL)
         goto fail;
@@ -807,6 +817,7 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     res->a2a_count = g.a2a_count;
     res->a2a_reused = coll_world_reused(g.world);
     res->ar_count = g.ar_count;
+    res->wall_route_s = g.wall_route_s;
     res->ar_reused = g.ar_reused;
     res->dropped = g.dropped;
     res->remat = g.remat;

@@ -47,6 +47,8 @@ typedef struct {
     long ar_count;               /* model-parallel all-reduces over links */
     long ar_reused;              /* of which replayed from an identical earlier one */
     long dropped, choices;       /* over all Switch layers, groups and shards */
+    double wall_setup_s;         /* wall seconds before the actors start (platform, router samples, matrices) */
+    double wall_route_s;         /* wall seconds in the routing kernels while the actors ran */
     char routing_desc[512];
     int remat;                   /* rematerialisation used (chosen when the config says -1) */
 } engine_result;
