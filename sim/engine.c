@@ -70,12 +70,11 @@ typedef struct {
     double *acct;                  /* (cores, N_CAT) seconds */
     double *lacct;                 /* (nlayers, N_PH, N_CAT) seconds summed over cores */
     double *lt0, *lt1;             /* (nlayers, N_PH) earliest start, latest end */
-    double *lbytes;                /* (nlayers, N_PH) a2a bytes sent summed over cores */
-    double a2a_bytes;              /* bytes sent by all cores in all all-to-alls, off-core only */
+    double *lbytes;                /* (nlayers) a2a bytes sent summed over cores, per phase (fwd = bwd) */
+    long *ldropped, *lchoices;     /* (nlayers) dropped choices and choices routed */
+    double *llb;                   /* (nlayers) sum of group load-balancing losses */
+    long *llb_n;                   /* (nlayers) groups in that sum */
     long a2a_count;
-    long dropped, choices;
-    double lb_sum;
-    long lb_n;
     long kept_sent, kept_recv;     /* tokens, exact dispatch: sent = received invariant */
     double t_end;
     double wall0, wall_last;
@@ -268,7 +267,7 @@ static size_t eng_mat(const engine *g, int sl, int enc)
 
 /* Routes this core's groups of Switch layer 'sl'.  Exact dispatch: adds the kept tokens to the layer's
  * byte matrix and to the receiving experts' rows.  Padded: the matrix is fixed; routing sets the drops. */
-static void eng_route_layer(engine *g, int core, int sl, int enc)
+static void eng_route_layer(engine *g, int core, int layer, int sl, int enc)
 {
     double w0 = wall_now();
     const plan *p = &g->p;
@@ -299,10 +298,10 @@ static void eng_route_layer(engine *g, int core, int sl, int enc)
         for (int e2 = 0; e2 < E; e2++)
             sum[e2] += kept[e2];
         if (slice == 0) {   /* the m slices of a shard share one routing decision: count it once */
-            g->dropped += dropped;
-            g->choices += (long)(enc ? p->group_enc : p->group_dec) * p->top_k;
-            g->lb_sum += lb;
-            g->lb_n++;
+            g->ldropped[layer] += dropped;
+            g->lchoices[layer] += (long)(enc ? p->group_enc : p->group_dec) * p->top_k;
+            g->llb[layer] += lb;
+            g->llb_n[layer]++;
         }
     }
     double sent = 0.0;
@@ -317,7 +316,7 @@ static void eng_route_layer(engine *g, int core, int sl, int enc)
             g->kept_sent += (long)sum[e];
         }
     }
-    g->a2a_bytes += 4.0 * sent;   /* sent in a2a #1; the same total goes out in #2 and in both backward ones */
+    g->lbytes[layer] += 2.0 * sent;   /* sent in a2a #1; the same total goes out in #2, and again backward */
     free(kept);
     free(sum);
     g->wall_route_s += wall_now() - w0;
@@ -372,7 +371,7 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     int epc = p->experts_per_core;
 
     if (!bwd) {
-        eng_route_layer(g, core, sl, enc);
+        eng_route_layer(g, core, layer, sl, enc);
         eng_exec(g, core, CAT_ROUTER, cost_router_s(&g->chip, m, tokens, p->experts, p->top_k, 0), "router", layer, ph);
         eng_exec(g, core, CAT_DISPATCH, cost_dispatch_s(&g->chip, m, dmode, p->groups, S, p->experts, C, 0),
                  "dispatch", layer, ph);
@@ -544,6 +543,10 @@ static void eng_free(engine *g)
     free(g->lt0);
     free(g->lt1);
     free(g->lbytes);
+    free(g->ldropped);
+    free(g->lchoices);
+    free(g->llb);
+    free(g->llb_n);
 }
 
 /* Bounded copy that always terminates (output columns have fixed widths). */
@@ -690,13 +693,17 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     g.lacct = calloc((size_t)g.nlayers * N_PH * N_CAT, sizeof *g.lacct);
     g.lt0 = malloc((size_t)g.nlayers * N_PH * sizeof *g.lt0);
     g.lt1 = calloc((size_t)g.nlayers * N_PH, sizeof *g.lt1);
-    g.lbytes = calloc((size_t)g.nlayers * N_PH, sizeof *g.lbytes);
+    g.lbytes = calloc((size_t)g.nlayers, sizeof *g.lbytes);
+    g.ldropped = calloc((size_t)g.nlayers, sizeof *g.ldropped);
+    g.lchoices = calloc((size_t)g.nlayers, sizeof *g.lchoices);
+    g.llb = calloc((size_t)g.nlayers, sizeof *g.llb);
+    g.llb_n = calloc((size_t)g.nlayers, sizeof *g.llb_n);
     g.grad_group = malloc((size_t)p->nchips * sizeof(int));
     g.group_members = malloc((size_t)p->nchips * sizeof(int));
     g.group_start = malloc((size_t)(p->nchips + 1) * sizeof(int));
     g.group_size = malloc((size_t)(p->nchips + 1) * sizeof(int));
     long *key = malloc((size_t)p->nchips * sizeof *key);
-    if (!g.m1 || !g.m2 || !g.recv || !g.rows || !g.seq || !g.acct || !g.lacct || !g.lt0 || !g.lt1 || !g.lbytes || !g.grad_group ||
+    if (!g.m1 || !g.m2 || !g.recv || !g.rows || !g.seq || !g.acct || !g.lacct || !g.lt0 || !g.lt1 || !g.lbytes || !g.ldropped || !g.lchoices || !g.llb || !g.llb_n || !g.grad_group ||
         !g.group_members || !g.group_start || !g.group_size || !key) {
         free(key);
         goto oom;
@@ -781,9 +788,18 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     snprintf(res->step.scope, sizeof res->step.scope, "step");
     res->step.layer = -1;
     snprintf(res->step.phase, sizeof res->step.phase, "all");
-    res->step.dropped_frac = g.choices > 0 ? (double)g.dropped / (double)g.choices : 0.0;
-    res->step.lb_loss = g.lb_n > 0 ? g.lb_sum / (double)g.lb_n : 0.0;
-    res->step.a2a_bytes_per_core = g.a2a_bytes / cores;
+    long dropped = 0, choices = 0, lb_n = 0;
+    double lb_sum = 0.0, a2a_bytes = 0.0;
+    for (int l = 0; l < g.nlayers; l++) {
+        dropped += g.ldropped[l];
+        choices += g.lchoices[l];
+        lb_sum += g.llb[l];
+        lb_n += g.llb_n[l];
+        a2a_bytes += N_PH * g.lbytes[l];
+    }
+    res->step.dropped_frac = choices > 0 ? (double)dropped / (double)choices : 0.0;
+    res->step.lb_loss = lb_n > 0 ? lb_sum / (double)lb_n : 0.0;
+    res->step.a2a_bytes_per_core = a2a_bytes / cores;
     eng_fill_times(&res->step, cat, g.t_end, (double)p->sequences, flops, p->nchips);
     if (cfg->per_layer) {
         res->nlayers = g.nlayers * N_PH;
@@ -801,9 +817,9 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
                 snprintf(r->scope, sizeof r->scope, "layer");
                 r->layer = l;
                 snprintf(r->phase, sizeof r->phase, "%s", PHASE_NAME[ph]);
-                r->dropped_frac = res->step.dropped_frac;
-                r->lb_loss = res->step.lb_loss;
-                r->a2a_bytes_per_core = g.sparse_index[l] >= 0 && g.nsparse > 0 ? res->step.a2a_bytes_per_core / (2.0 * g.nsparse) : 0.0;
+                r->dropped_frac = g.lchoices[l] > 0 ? (double)g.ldropped[l] / (double)g.lchoices[l] : 0.0;
+                r->lb_loss = g.llb_n[l] > 0 ? g.llb[l] / (double)g.llb_n[l] : 0.0;
+                r->a2a_bytes_per_core = g.lbytes[l] / cores;
                 eng_fill_times(r, lc, g.lt1[li] - g.lt0[li], 0.0, 0.0, p->nchips);
             }
     }
@@ -819,9 +835,9 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     res->ar_count = g.ar_count;
     res->wall_route_s = g.wall_route_s;
     res->ar_reused = g.ar_reused;
-    res->dropped = g.dropped;
+    res->dropped = dropped;
     res->remat = g.remat;
-    res->choices = g.choices;
+    res->choices = choices;
     eng_copy(res->routing_desc, sizeof res->routing_desc, route_describe(g.route));
 
     /* outputs that belong to the run, written only now that it succeeded */
