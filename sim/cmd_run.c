@@ -83,6 +83,10 @@ static void run_print_summary(FILE *fp, const engine_result *res)
     if (res->ar_reused > 0)
         fprintf(fp, "; %ld of %ld model-parallel all-reduces replayed likewise", res->ar_reused, res->ar_count);
     fprintf(fp, "\n");
+    if (res->numerics_groups > 0)
+        fprintf(fp, "layer numerics: %ld groups ran dispatch, bf16 expert FFN and combine after routing (mean "
+                    "sum|y| per group %.6g; dropped tokens passed through unchanged)\n",
+                res->numerics_groups, res->numerics_mean_abs);
     fprintf(fp, "memory per core: %.2f GiB of %.2f GiB HBM (params %.2f, optimizer %.2f, activations %.2f)%s\n",
             res->mem_total_B / 1073741824.0, res->hbm_B / 1073741824.0, res->mem_params_B / 1073741824.0,
             res->mem_optimizer_B / 1073741824.0, res->mem_activations_B / 1073741824.0,

@@ -834,6 +834,7 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     res->a2a_reused = coll_world_reused(g.world);
     res->ar_count = g.ar_count;
     res->wall_route_s = g.wall_route_s;
+    res->numerics_groups = route_numerics(g.route, &res->numerics_mean_abs);
     res->ar_reused = g.ar_reused;
     res->dropped = dropped;
     res->remat = g.remat;

@@ -47,6 +47,8 @@ typedef struct {
     long ar_count;               /* model-parallel all-reduces over links */
     long ar_reused;              /* of which replayed from an identical earlier one */
     long dropped, choices;       /* over all Switch layers, groups and shards */
+    long numerics_groups;        /* groups that ran the whole Switch layer numerically (small models) */
+    double numerics_mean_abs;    /* mean over those groups of sum |y| */
     double wall_setup_s;         /* wall seconds before the actors start (platform, router samples, matrices) */
     double wall_route_s;         /* wall seconds in the routing kernels while the actors ran */
     char routing_desc[512];

@@ -47,6 +47,10 @@ void route_ctx_free(route_ctx *r);
  * kept_e <= C); returns -1 with err on a violation (a bug, never input). */
 int route_group(route_ctx *r, int layer, int shard, int group, int *kept, double *lb, errbuf *err);
 
+/* Groups that also ran the rest of the Switch layer (dispatch, expert FFN, combine) for real: only exact
+ * routing of small models.  *mean_abs (may be NULL) gets the mean over groups of sum |y|. */
+long route_numerics(const route_ctx *r, double *mean_abs);
+
 /* What the output must say about the routing ("router (exact, every token)", "router (sampled: ...)"). */
 const char *route_describe(const route_ctx *r);
 /* Writes the recorded per-group counts as a routing trace CSV (traces/routing.h). */

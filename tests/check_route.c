@@ -115,6 +115,10 @@ START_TEST(test_exact_invariants_and_order)
     ck_assert_int_gt(total_dropped, 0);   /* cf 1 with random routing must drop some tokens */
     ck_assert_int_eq(route_group(r, 3, 5, 1, again, &lb, &err), first_dropped);
     ck_assert_int_eq(memcmp(kept, again, sizeof kept), 0);
+    /* every group also ran dispatch, expert FFN and combine, with dropped tokens passing through */
+    double mean_abs = 0.0;
+    ck_assert_int_eq(route_numerics(r, &mean_abs), 2 + 4L * p.data * p.groups);
+    ck_assert(mean_abs > 0.0);
     route_ctx_free(r);
 }
 END_TEST
@@ -194,6 +198,7 @@ START_TEST(test_sampled_router)
     ck_assert_msg(plan_layout(&p, &m, 64, 2, 0, 1, 1, 1.25, 0, &err) == 0, "%s", err.msg);
     route_ctx *r = ctx_for("router", &m, &p, 0);
     ck_assert_ptr_nonnull(strstr(route_describe(r), "sampled"));
+    ck_assert_int_eq(route_numerics(r, NULL), 0);   /* sampled routing has no per-token hidden states */
     int *kept = malloc(64 * sizeof *kept);
     double lb;
     int d = route_group(r, 0, 7, 0, kept, &lb, &err);

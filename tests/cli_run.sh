@@ -40,8 +40,7 @@ if ! diff -u tests/golden/run_tiny_2x2.csv $TMPD/got.csv; then
     echo "golden CSV differs (regenerate with: $RUN $GOLD --csv X;"
     echo "  cut -d, -f1-29 X > tests/golden/run_tiny_2x2.csv, after checking why)"; exit 1
 fi
-# the layer rows add up to the step row: all-to-all bytes, and dropped choices (each layer routes the same
-# number of choices per stack here, so the step fraction is the mean of the layer fractions weighted by tokens)
+# the layer rows' all-to-all bytes add up to the step row's
 awk -F, 'NR > 1 && $15 == "step" { step = $20 } NR > 1 && $15 == "layer" { sum += $20 }
     END { if (sum != step) { print "layer a2a bytes " sum " != step " step; exit 1 } }' $OUT
 
