@@ -80,6 +80,7 @@ typedef struct {
     double wall0, wall_last;
     int remat;                     /* recompute each layer's forward before its backward */
     long *seq;                     /* (cores) collectives each core has entered: equal on all cores */
+    int *chip_ids;                 /* (nchips) 0, 1, 2, ...: consecutive chip groups are slices of it */
     ar_memo armemo[ENGINE_AR_MEMO];
     int n_armemo;
     long ar_count, ar_reused;      /* model-parallel all-reduces over links, and how many were replayed */
@@ -168,6 +169,16 @@ static void eng_alltoall(engine *g, int core, const double *mat, int layer, int 
     eng_comm_end(g, core, CAT_A2A, t0, "a2a", layer, ph);
 }
 
+/* The additions of a ring all-reduce, which the collective itself does not time: every element is read
+ * twice, added and written once, at the vector unit's rate or HBM's, whichever is slower. */
+static void eng_reduce_math(engine *g, int core, double elements, double elem_bytes, int layer, int ph)
+{
+    if (elements <= 0.0)
+        return;
+    eng_exec(g, core, CAT_ALLREDUCE, cost_vector_s(&g->chip, elements, 3.0 * elements * elem_bytes), "reduce",
+             layer, ph);
+}
+
 /* All-reduce of 'bytes' per chip among the chips of the caller's group (group ids per chip). */
 static void eng_allreduce(engine *g, int core, double bytes, int ngroups, const int *gid, const int *members,
                           const int *start, const int *size, const char *name, int layer, int ph)
@@ -186,6 +197,7 @@ static void eng_allreduce(engine *g, int core, double bytes, int ngroups, const 
             eng_fail(g, &e);
     }
     eng_comm_end(g, core, CAT_ALLREDUCE, t0, name, layer, ph);
+    eng_reduce_math(g, core, bytes / g->p.cores_per_chip / ENGINE_GRAD_BYTES, ENGINE_GRAD_BYTES, layer, ph);
 }
 
 /* Model-parallel all-reduce of the [tokens, d_model] activations (Switch paper section 5) among the m cores
@@ -198,16 +210,11 @@ static void eng_model_allreduce(engine *g, int core, double tokens, int layer, i
     double bytes = tokens * g->m->d_model * g->cfg->act_bytes;
     if (mp <= g->p.cores_per_chip) {
         /* read the peer's slice, add, write: 3 passes over the tensor, 1 add per element */
-        eng_exec(g, core, CAT_ALLREDUCE, cost_vector_s(&g->chip, bytes / g->cfg->act_bytes, 3.0 * bytes),
-                 "allreduce", layer, ph);
+        eng_reduce_math(g, core, bytes / g->cfg->act_bytes, g->cfg->act_bytes, layer, ph);
         return;
     }
-    int chips_per_group = mp / g->p.cores_per_chip;
-    int first = plan_chip(&g->p, plan_core(&g->p, core / mp, 0));
-    int members[64];
-    int n = chips_per_group < 64 ? chips_per_group : 64;
-    for (int i = 0; i < n; i++)
-        members[i] = first + i;
+    int n = mp / g->p.cores_per_chip;                              /* chips of this shard, consecutive */
+    const int *members = g->chip_ids + plan_chip(&g->p, plan_core(&g->p, core / mp, 0));
     eng_sync(g, core, layer, ph);
     long seq = ++g->seq[core];
     double t0 = simgrid_get_clock();
@@ -244,6 +251,7 @@ static void eng_model_allreduce(engine *g, int core, double tokens, int layer, i
         }
     }
     eng_comm_end(g, core, CAT_ALLREDUCE, t0, "allreduce", layer, ph);
+    eng_reduce_math(g, core, bytes / g->cfg->act_bytes, g->cfg->act_bytes, layer, ph);
 }
 
 static void eng_progress(engine *g, int core, int done, int total)
@@ -528,6 +536,7 @@ static void eng_free(engine *g)
     free(g->rows);
     free(g->args);
     free(g->seq);
+    free(g->chip_ids);
     for (int i = 0; i < g->n_armemo; i++)
         free(g->armemo[i].dur);
     free(g->grad_group);
@@ -689,6 +698,7 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     g.recv = calloc((size_t)(g.nsparse > 0 ? g.nsparse : 1) * p->cores * p->experts_per_core, sizeof *g.recv);
     g.rows = calloc((size_t)p->experts_per_core, sizeof *g.rows);
     g.seq = calloc((size_t)cores, sizeof *g.seq);
+    g.chip_ids = malloc((size_t)p->nchips * sizeof *g.chip_ids);
     g.acct = calloc((size_t)cores * N_CAT, sizeof *g.acct);
     g.lacct = calloc((size_t)g.nlayers * N_PH * N_CAT, sizeof *g.lacct);
     g.lt0 = malloc((size_t)g.nlayers * N_PH * sizeof *g.lt0);
@@ -703,13 +713,15 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     g.group_start = malloc((size_t)(p->nchips + 1) * sizeof(int));
     g.group_size = malloc((size_t)(p->nchips + 1) * sizeof(int));
     long *key = malloc((size_t)p->nchips * sizeof *key);
-    if (!g.m1 || !g.m2 || !g.recv || !g.rows || !g.seq || !g.acct || !g.lacct || !g.lt0 || !g.lt1 || !g.lbytes || !g.ldropped || !g.lchoices || !g.llb || !g.llb_n || !g.grad_group ||
+    if (!g.m1 || !g.m2 || !g.recv || !g.rows || !g.seq || !g.chip_ids || !g.acct || !g.lacct || !g.lt0 || !g.lt1 || !g.lbytes || !g.ldropped || !g.lchoices || !g.llb || !g.llb_n || !g.grad_group ||
         !g.group_members || !g.group_start || !g.group_size || !key) {
         free(key);
         goto oom;
     }
     for (size_t i = 0; i < (size_t)g.nlayers * N_PH; i++)
         g.lt0[i] = INFINITY;
+    for (int c = 0; c < p->nchips; c++)
+        g.chip_ids[c] = c;
     if (cfg->padded) {
         eng_padded_matrices(&g);
         for (int i = 0; i < g.nmat; i++)
