@@ -49,6 +49,8 @@ int main(void)
             char *argv[16] = { NULL };
             for (int a = 0; a < 15 && CASES[i].argv[a] != NULL; a++)
                 argv[a] = strdup(CASES[i].argv[a]);
+            FILE *null = freopen("/dev/null", "w", stdout);   /* the summary lines are not the benchmark */
+            (void)null;
             execv(argv[0], argv);
             perror("execv");
             _exit(127);
