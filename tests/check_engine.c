@@ -1,0 +1,214 @@
+/* Check suite for sim/engine: whole simulated steps of the tiny presets on the 2x2-chip platform, each in its
+ * own process (SimGrid initialises once per process): time shares add up to the step, bytes follow the
+ * dispatch rule for top-1 and top-2, determinism, and the rejections that come from the engine. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/engine.h"
+#include "sim/simproc.h"
+
+enum { O_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DROPPED, O_LB, O_NUMERICS,
+       O_LAYER_BYTES, N_OUT };
+
+typedef struct {
+    const char *platform, *model, *routing;
+    int top_k, padded, model_par;
+    double cf;
+    coll_a2a_algo a2a;
+    unsigned long seed;
+} erun;
+
+static erun erun_default(void)
+{
+    erun r = { "topologies/tpuv3-2x2.xml", "tiny-switch", "router", 1, 1, 0, 1.25, COLL_A2A_PHASED, 3 };
+    return r;
+}
+
+/* Child: one step; out[] as the enum above. */
+static int erun_child(void *argp, double *out, int nout, errbuf *err)
+{
+    const erun *a = argp;
+    model_set *ms = model_set_load_csv("tests/data/models_tiny.csv", err);
+    if (ms == NULL)
+        return -1;
+    engine_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.platform = a->platform;
+    cfg.model = model_set_find(ms, a->model);
+    cfg.model_par = a->model_par;
+    cfg.top_k = a->top_k;
+    cfg.capacity_factor = a->cf;
+    if (route_parse(&cfg.routing, a->routing, err) != 0) {
+        model_set_free(ms);
+        return -1;
+    }
+    cfg.seed = a->seed;
+    cfg.padded = a->padded;
+    cfg.a2a = a->a2a;
+    cfg.act_bytes = 2;
+    cfg.remat = -1;
+    cfg.reuse = 1;
+    cfg.per_layer = 1;
+    engine_result res;
+    int rc = engine_run(&res, &cfg, err);
+    if (rc == 0 && nout >= N_OUT) {
+        const runrow *s = &res.step;
+        out[O_STEP] = s->step_time_s;
+        out[O_COMPUTE] = s->compute_s;
+        out[O_ROUTER] = s->router_s;
+        out[O_DISPATCH] = s->dispatch_combine_s;
+        out[O_A2A] = s->a2a_s;
+        out[O_ALLREDUCE] = s->allreduce_s;
+        out[O_IDLE] = s->idle_s;
+        out[O_BYTES] = s->a2a_bytes_per_core;
+        out[O_DROPPED] = s->dropped_frac;
+        out[O_LB] = s->lb_loss;
+        out[O_NUMERICS] = (double)res.numerics_groups;
+        out[O_LAYER_BYTES] = 0.0;
+        for (int i = 0; i < res.nlayers; i++)
+            out[O_LAYER_BYTES] += res.layers[i].a2a_bytes_per_core;
+    }
+    engine_result_fini(&res);
+    model_set_free(ms);
+    return rc;
+}
+
+static void erun_do(erun *a, double *out)
+{
+    errbuf err = { "" };
+    ck_assert_msg(simproc_run(erun_child, a, out, N_OUT, &err) == 0, "%s", err.msg);
+}
+
+/* Every core's time is booked to exactly one category, so the means add up to the step time. */
+START_TEST(test_shares_sum_to_step)
+{
+    static const struct { int top_k, padded; const char *routing; coll_a2a_algo a2a; } CASES[] = {
+        { 1, 1, "router", COLL_A2A_PHASED }, { 2, 0, "zipf:1.3", COLL_A2A_PHASED }, { 1, 0, "hot:0.5", COLL_A2A_DIRECT },
+    };
+    erun a = erun_default();
+    a.top_k = CASES[_i].top_k;
+    a.padded = CASES[_i].padded;
+    a.routing = CASES[_i].routing;
+    a.a2a = CASES[_i].a2a;
+    double o[N_OUT];
+    erun_do(&a, o);
+    double sum = o[O_COMPUTE] + o[O_ROUTER] + o[O_DISPATCH] + o[O_A2A] + o[O_ALLREDUCE] + o[O_IDLE];
+    ck_assert_double_gt(o[O_STEP], 0.0);
+    ck_assert_double_eq_tol(sum, o[O_STEP], 1e-9 * o[O_STEP]);
+    ck_assert_double_gt(o[O_A2A], 0.0);
+    ck_assert_double_eq_tol(o[O_LAYER_BYTES], o[O_BYTES], 1e-9 * o[O_BYTES]);
+}
+END_TEST
+
+/* Padded dispatch: the bytes are the capacity buffers, whatever k and the routing (Mesh TF capacity does not grow
+ * with k).  2 groups x C per expert x D 64 x 2 bytes, to the 7 other cores' experts, 4 times per Switch layer:
+ * encoder C 40, decoder C 10 (tests/data/models_tiny.csv on 8 cores). */
+START_TEST(test_padded_bytes_closed_form)
+{
+    erun a = erun_default();
+    double o1[N_OUT], o2[N_OUT];
+    erun_do(&a, o1);
+    a.top_k = 2;
+    a.routing = "hot:0.9";
+    erun_do(&a, o2);
+    double per_layer_enc = 7.0 * 2 * 40 * 64 * 2, per_layer_dec = 7.0 * 2 * 10 * 64 * 2;
+    double want = 4.0 * (2 * per_layer_enc + 2 * per_layer_dec);
+    ck_assert_double_eq_tol(o1[O_BYTES], want, 1e-9 * want);
+    ck_assert_double_eq_tol(o2[O_BYTES], want, 1e-9 * want);
+    ck_assert_double_gt(o2[O_DROPPED], o1[O_DROPPED]);   /* the hot expert overflows */
+}
+END_TEST
+
+/* Exact dispatch with room for every choice: nothing drops, and top-2 sends twice top-1's tokens. */
+START_TEST(test_exact_top2_twice)
+{
+    erun a = erun_default();
+    a.padded = 0;
+    a.cf = 8.0;
+    a.routing = "uniform";
+    double o1[N_OUT], o2[N_OUT];
+    erun_do(&a, o1);
+    a.top_k = 2;
+    erun_do(&a, o2);
+    ck_assert_double_eq_tol(o1[O_DROPPED], 0.0, 1e-12);
+    ck_assert_double_eq_tol(o2[O_DROPPED], 0.0, 1e-12);
+    double r = o2[O_BYTES] / o1[O_BYTES];
+    ck_assert_msg(r > 1.9 && r < 2.1, "top-2 / top-1 exact bytes %g", r);
+    ck_assert_double_gt(o2[O_A2A], o1[O_A2A]);
+}
+END_TEST
+
+/* Same seed, same numbers; another seed, other routing. */
+START_TEST(test_deterministic)
+{
+    erun a = erun_default();
+    double o1[N_OUT], o2[N_OUT], o3[N_OUT];
+    erun_do(&a, o1);
+    erun_do(&a, o2);
+    ck_assert_int_eq(memcmp(o1, o2, sizeof o1), 0);
+    a.seed = 4;
+    erun_do(&a, o3);
+    ck_assert(o3[O_DROPPED] != o1[O_DROPPED] || o3[O_LB] != o1[O_LB]);
+    ck_assert_double_gt(o1[O_NUMERICS], 0.0);   /* tiny + exact router: the layer ran for real */
+}
+END_TEST
+
+/* A dense model has no all-to-all and no drops; model parallelism on one chip adds on-chip all-reduces. */
+START_TEST(test_dense_and_model_parallel)
+{
+    erun a = erun_default();
+    a.model = "tiny-dense";
+    double o[N_OUT], om[N_OUT];
+    erun_do(&a, o);
+    ck_assert_double_eq(o[O_BYTES], 0.0);
+    ck_assert_double_eq(o[O_A2A], 0.0);
+    ck_assert_double_eq(o[O_DROPPED], 0.0);
+    a.model_par = 2;
+    erun_do(&a, om);
+    ck_assert_double_gt(om[O_ALLREDUCE], o[O_ALLREDUCE]);
+}
+END_TEST
+
+static const struct { const char *platform, *model; int model_par; const char *msg; } BAD[] = {
+    { "tests/data/none.xml", "tiny-switch", 0, "tests/data/none.xml: cannot open: No such file or directory" },
+    { "topologies/tpuv3-2x2.xml", "tiny-switch", 3, "plan model=3 does not divide the platform's 8 cores" },
+};
+
+START_TEST(test_rejections)
+{
+    erun a = erun_default();
+    a.platform = BAD[_i].platform;
+    a.model = BAD[_i].model;
+    a.model_par = BAD[_i].model_par;
+    double o[N_OUT];
+    errbuf err = { "" };
+    ck_assert_int_eq(simproc_run(erun_child, &a, o, N_OUT, &err), -1);
+    ck_assert_str_eq(err.msg, BAD[_i].msg);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+    Suite *s = suite_create("engine");
+    TCase *tc = tcase_create("step");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_shares_sum_to_step, 0, 3);
+    tcase_add_test(tc, test_padded_bytes_closed_form);
+    tcase_add_test(tc, test_exact_top2_twice);
+    tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_dense_and_model_parallel);
+    tcase_add_loop_test(tc, test_rejections, 0, (int)(sizeof BAD / sizeof BAD[0]));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(engine_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
