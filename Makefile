@@ -11,7 +11,7 @@ OPT     ?= -O2
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wold-style-definition -Wwrite-strings -Wcast-qual -Wundef -Wformat=2 \
         -Wdouble-promotion -Wvla -Wnull-dereference -fno-common
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -I.
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -I. -DSWITCHSIM_DATADIR='"$(PREFIX)/share/switchsim"' 
 
 # Debian packages the build needs (header or pkg-config name -> package).
 DEB_PKGS := libsimgrid-dev libgsl-dev libcsv-dev check libopenblas-dev pkg-config gnuplot-nox jq
@@ -109,7 +109,7 @@ platforms: $(BIN)
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/switchsim/models $(DESTDIR)$(PREFIX)/share/switchsim/topologies
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 models/models.csv $(DESTDIR)$(PREFIX)/share/switchsim/models/
+	install -m 0644 models/models.csv models/gshard.csv $(DESTDIR)$(PREFIX)/share/switchsim/models/
 	install -m 0644 topologies/*.xml $(DESTDIR)$(PREFIX)/share/switchsim/topologies/
 
 clean:

@@ -5,9 +5,13 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #define MODELS_DEFAULT_FILE "models/models.csv"
+#ifndef SWITCHSIM_DATADIR
+#define SWITCHSIM_DATADIR "/usr/local/share/switchsim"   /* the Makefile passes $(PREFIX)/share/switchsim */
+#endif
 
 static void models_help(FILE *fp)
 {
@@ -15,8 +19,8 @@ static void models_help(FILE *fp)
             "usage: switchsim models [--models FILE]\n"
             "List the model presets: one line per model.\n\n"
             "options:\n"
-            "  --models FILE  preset CSV (columns as in models/models.csv; default %s, relative to\n"
-            "                 the current directory)\n"
+            "  --models FILE  preset CSV (columns as in models/models.csv; default %s in the\n"
+            "                 current directory, else the installed %s)\n"
             "  --help         print this help and exit\n\n"
             "columns:\n"
             "  name             preset name\n"
@@ -26,7 +30,16 @@ static void models_help(FILE *fp)
             "                   Kaplan et al. style: 2 x active matmul weights x tokens + attention\n"
             "  experts          experts per Switch layer (1 for dense)\n"
             "  top_k            experts per token (1 Switch, 2 MoE)\n",
-            MODELS_DEFAULT_FILE);
+            MODELS_DEFAULT_FILE, SWITCHSIM_DATADIR "/" MODELS_DEFAULT_FILE);
+}
+
+const char *cmd_models_default_path(void)
+{
+    if (access(MODELS_DEFAULT_FILE, R_OK) == 0)
+        return MODELS_DEFAULT_FILE;
+    if (access(SWITCHSIM_DATADIR "/" MODELS_DEFAULT_FILE, R_OK) == 0)
+        return SWITCHSIM_DATADIR "/" MODELS_DEFAULT_FILE;
+    return MODELS_DEFAULT_FILE;   /* the loader's message names the file that is missing */
 }
 
 int cmd_models(int argc, char **argv)
@@ -36,7 +49,7 @@ int cmd_models(int argc, char **argv)
         { "help",   no_argument,       NULL, 'h' },
         { NULL,     0,                 NULL, 0 },
     };
-    const char *path = MODELS_DEFAULT_FILE;
+    const char *path = cmd_models_default_path();
     int c;
 
     optind = 1;

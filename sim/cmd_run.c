@@ -11,7 +11,6 @@
 #include "sim/cmd.h"
 #include "sim/engine.h"
 
-#define RUN_DEFAULT_MODELS "models/models.csv"
 
 static void run_usage(FILE *fp)
 {
@@ -49,7 +48,7 @@ static void run_usage(FILE *fp)
         "  --help                   this text\n"
         "\n"
         "Output: one summary line (seconds, examples/s, tokens/s, TFLOP/s per chip, shares of step time).\n"
-        "Exit codes: 0 success, 1 bad input or I/O failure, 2 usage.\n", RUN_DEFAULT_MODELS);
+        "Exit codes: 0 success, 1 bad input or I/O failure, 2 usage.\n", cmd_models_default_path());
 }
 
 typedef struct {
@@ -140,7 +139,7 @@ int cmd_run(int argc, char **argv)
         { "dump-routing", required_argument, NULL, O_DUMP }, { "quiet", no_argument, NULL, O_QUIET },
         { "help", no_argument, NULL, O_HELP },               { NULL, 0, NULL, 0 },
     };
-    const char *platform = NULL, *model_name = NULL, *models_path = RUN_DEFAULT_MODELS, *plan_spec = NULL;
+    const char *platform = NULL, *model_name = NULL, *models_path = cmd_models_default_path(), *plan_spec = NULL;
     const char *csv = NULL, *routing = "router";
     long top_k = 0, seed = 1;
     double cf = 0.0, jitter = 0.0;
