@@ -75,7 +75,7 @@ typedef struct {
     double *llb;                   /* (nlayers) sum of group load-balancing losses */
     long *llb_n;                   /* (nlayers) groups in that sum */
     long a2a_count;
-    long kept_sent, kept_recv;     /* tokens, exact dispatch: sent = received invariant */
+    long kept_sent;                /* tokens sent in exact dispatch: must equal the tokens experts received */
     double t_end;
     double wall0, wall_last;
     int remat;                     /* recompute each layer's forward before its backward */
@@ -383,10 +383,11 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
         eng_exec(g, core, CAT_ROUTER, cost_router_s(&g->chip, m, tokens, p->experts, p->top_k, 0), "router", layer, ph);
         eng_exec(g, core, CAT_DISPATCH, cost_dispatch_s(&g->chip, m, dmode, p->groups, S, p->experts, C, 0),
                  "dispatch", layer, ph);
-        eng_sync(g, core, layer, ph);   /* every core has written its row: the matrix is complete */
+        eng_alltoall(g, core, g->m1 + mat_off, layer, ph);
+        /* every core wrote its row before the all-to-all's barrier, and a2a #2 starts with another one that
+         * core 0 reaches only after this: the combine matrix is ready in time */
         if (core == 0 && !g->cfg->padded)
             eng_transpose(g->m2 + mat_off, g->m1 + mat_off, p->nchips);
-        eng_alltoall(g, core, g->m1 + mat_off, layer, ph);
         eng_expert_rows(g, rows, core, sl, enc);
         eng_exec(g, core, CAT_COMPUTE, cost_expert_ffn_s(&g->chip, m, rows, epc, p->model_par, 0),
                  "expert_ffn", layer, ph);
