@@ -26,7 +26,6 @@ else skip "this gnuplot has neither the pngcairo nor the png terminal"; fi
 if [ -z "$CSV" ]; then
     [ -x "$BIN" ] || skip "$BIN is not built (make $BIN)"
     [ -f "$PLATFORM" ] || skip "platform $PLATFORM is missing (make platforms)"
-    "$BIN" run --help >/dev/null 2>&1 || skip "'$BIN run' is not built yet (its --help fails); no sweep to plot"
     rm -f "$OUT/sweep-$MODEL.csv" "$OUT/t5.csv"
     echo "plots: sweep of $MODEL on $PLATFORM, top-k 1,2, capacity factors $CFS" >&2
     "$BIN" sweep --platform "$PLATFORM" --model "$MODEL" --top-k 1,2 --capacity-factor "$CFS" \

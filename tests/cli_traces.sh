@@ -10,12 +10,6 @@ BIN=$1
 
 command -v jq >/dev/null || { echo "jq is required (Debian package jq)"; exit 1; }
 
-# Skipped, and said so, until 'run' exists (its stub exits 2 with "'run' is not built yet").
-if ! "$BIN" run --help >/dev/null 2>&1; then
-    echo "SKIP: cli_traces: 'switchsim run' is not built yet"
-    exit 0
-fi
-
 P=topologies/tpuv3-2x2.xml
 TINY="--models tests/data/trace_tiny_model.csv --model switch-tiny --plan data=8,model=1"
 
