@@ -12,6 +12,38 @@
 #define PATH_MAX 4096
 #endif
 
+static atomic_batch *batch;   /* the open batch, or NULL */
+
+void atomic_batch_begin(atomic_batch *b)
+{
+    b->n = 0;
+    batch = b;
+}
+
+void atomic_batch_abort(atomic_batch *b)
+{
+    for (int i = 0; i < b->n; i++)
+        unlink(b->tmp[i]);
+    b->n = 0;
+    if (batch == b)
+        batch = NULL;
+}
+
+int atomic_batch_commit(atomic_batch *b, errbuf *err)
+{
+    int rc = 0;
+    for (int i = 0; i < b->n; i++) {
+        if (rc == 0 && rename(b->tmp[i], b->path[i]) != 0)
+            rc = errbuf_set(err, "%s: cannot rename temp file: %s", b->path[i], strerror(errno));
+        if (rc != 0)
+            unlink(b->tmp[i]);
+    }
+    b->n = 0;
+    if (batch == b)
+        batch = NULL;
+    return rc;
+}
+
 int atomic_file_write(const char *path, atomic_writer write, const void *arg, errbuf *err)
 {
     char tmp[PATH_MAX];
@@ -33,6 +65,18 @@ int atomic_file_write(const char *path, atomic_writer write, const void *arg, er
         rc = errbuf_set(err, "%s: write failed", path);
     if (fclose(fp) != 0 && rc == 0)
         rc = errbuf_set(err, "%s: write failed: %s", path, strerror(errno));
+    if (rc == 0 && batch != NULL) {      /* renamed at atomic_batch_commit */
+        if (batch->n == ATOMIC_BATCH_MAX)
+            rc = errbuf_set(err, "%s: more than %d files in one atomic batch", path, ATOMIC_BATCH_MAX);
+        else if (strlen(tmp) >= sizeof batch->tmp[0] || strlen(path) >= sizeof batch->path[0])
+            rc = errbuf_set(err, "%s: path too long", path);
+        else {
+            strcpy(batch->tmp[batch->n], tmp);
+            strcpy(batch->path[batch->n], path);
+            batch->n++;
+            return 0;
+        }
+    }
     if (rc == 0 && rename(tmp, path) != 0)
         rc = errbuf_set(err, "%s: cannot rename temp file: %s", path, strerror(errno));
     if (rc != 0)

@@ -14,4 +14,19 @@ typedef int (*atomic_writer)(FILE *fp, const void *arg, errbuf *err);
  * On any failure the temp file is removed, 'path' is untouched, and -1 is returned with 'err' set. */
 int atomic_file_write(const char *path, atomic_writer write, const void *arg, errbuf *err);
 
+/* Several files that must appear together (a run's CSV, timeline and routing dump): between
+ * atomic_batch_begin and atomic_batch_commit, atomic_file_write leaves each file as its temp file and the
+ * batch renames them all at commit; atomic_batch_abort removes them all.  One batch at a time (the CLI is
+ * single-threaded); STYLE.md 4: "write all the temp files first, then rename them all". */
+#define ATOMIC_BATCH_MAX 8
+typedef struct {
+    int n;
+    char tmp[ATOMIC_BATCH_MAX][4096];
+    char path[ATOMIC_BATCH_MAX][4096];
+} atomic_batch;
+
+void atomic_batch_begin(atomic_batch *b);
+int atomic_batch_commit(atomic_batch *b, errbuf *err);   /* -1 if a rename failed (the rest are removed) */
+void atomic_batch_abort(atomic_batch *b);
+
 #endif

@@ -289,15 +289,25 @@ int cmd_run(int argc, char **argv)
     cfg.seed = (unsigned long)seed;
     cfg.jitter = jitter;
 
+    /* the CSV, timeline and routing dump appear together or not at all */
+    atomic_batch outputs;
+    atomic_batch_begin(&outputs);
     engine_result res;
-    if (engine_run(&res, &cfg, &err) != 0)
+    if (engine_run(&res, &cfg, &err) != 0) {
+        atomic_batch_abort(&outputs);
         goto bad;
+    }
     if (csv != NULL) {
         run_csv_arg a = { &res };
         if (atomic_file_write(csv, run_write_csv, &a, &err) != 0) {
             engine_result_fini(&res);
+            atomic_batch_abort(&outputs);
             goto bad;
         }
+    }
+    if (atomic_batch_commit(&outputs, &err) != 0) {
+        engine_result_fini(&res);
+        goto bad;
     }
     run_print_summary(stdout, &res);
     engine_result_fini(&res);
