@@ -35,6 +35,8 @@ static void run_usage(FILE *fp)
         "                           kept tokens only)\n"
         "  --a2a ALGO               phased (neighbour ring steps per dimension, default) or direct (one flow per\n"
         "                           chip pair: accurate, slow beyond ~128 chips)\n"
+        "  --network-model M        lv08 (SimGrid's default: TCP-calibrated factors, latency x13 per flow) or\n"
+        "                           cm02 (max-min bandwidth sharing only; closer to a dedicated interconnect)\n"
         "  --act-dtype T            bf16 (default, Switch) or fp32 (GShard's main runs) on the wire\n"
         "  --remat MODE             auto (default: only when activations would not fit in HBM), on, off:\n"
         "                           recompute each layer's forward in backward\n"
@@ -123,7 +125,7 @@ static int run_check_output(const char *opt, const char *path, errbuf *err)
 int cmd_run(int argc, char **argv)
 {
     enum { O_PLATFORM = 256, O_MODEL, O_MODELS, O_PLAN, O_TOPK, O_CF, O_CAPROUND, O_ROUTING, O_SEED, O_JITTER,
-           O_DISPATCH, O_A2A, O_ACT, O_REMAT, O_NOREUSE, O_CSV, O_PERLAYER, O_TRACE, O_TRACECORES, O_DUMP,
+           O_DISPATCH, O_A2A, O_NETMODEL, O_ACT, O_REMAT, O_NOREUSE, O_CSV, O_PERLAYER, O_TRACE, O_TRACECORES, O_DUMP,
            O_QUIET, O_HELP };
     static const struct option LONG[] = {
         { "platform", required_argument, NULL, O_PLATFORM }, { "model", required_argument, NULL, O_MODEL },
@@ -132,7 +134,7 @@ int cmd_run(int argc, char **argv)
         { "capacity-round", required_argument, NULL, O_CAPROUND },
         { "routing", required_argument, NULL, O_ROUTING },   { "seed", required_argument, NULL, O_SEED },
         { "jitter", required_argument, NULL, O_JITTER },     { "dispatch", required_argument, NULL, O_DISPATCH },
-        { "a2a", required_argument, NULL, O_A2A },           { "act-dtype", required_argument, NULL, O_ACT },
+        { "a2a", required_argument, NULL, O_A2A },           { "network-model", required_argument, NULL, O_NETMODEL },           { "act-dtype", required_argument, NULL, O_ACT },
         { "remat", required_argument, NULL, O_REMAT },             { "no-reuse", no_argument, NULL, O_NOREUSE },
         { "csv", required_argument, NULL, O_CSV },           { "per-layer", no_argument, NULL, O_PERLAYER },
         { "trace", required_argument, NULL, O_TRACE },       { "trace-cores", required_argument, NULL, O_TRACECORES },
@@ -216,6 +218,16 @@ int cmd_run(int argc, char **argv)
                 cfg.a2a = COLL_A2A_DIRECT;
             else {
                 errbuf_set(&err, "--a2a must be phased or direct, got '%s'", optarg);
+                goto bad;
+            }
+            break;
+        case O_NETMODEL:
+            if (strcmp(optarg, "lv08") == 0)
+                cfg.network_cm02 = 0;
+            else if (strcmp(optarg, "cm02") == 0)
+                cfg.network_cm02 = 1;
+            else {
+                errbuf_set(&err, "--network-model must be lv08 or cm02, got '%s'", optarg);
                 goto bad;
             }
             break;

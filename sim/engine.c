@@ -615,8 +615,10 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
         return -1;
     char arg0[] = "switchsim";
     char arg1[] = "--log=root.thres:critical";
-    char *argv[] = { arg0, arg1, NULL };
-    int argc = 2;
+    char arg2[64];
+    snprintf(arg2, sizeof arg2, "--cfg=network/model:%s", cfg->network_cm02 ? "CM02" : "LV08");
+    char *argv[] = { arg0, arg1, arg2, NULL };
+    int argc = 3;
     simproc_simgrid_init(&argc, argv);
     simgrid_load_platform(cfg->platform);
     if (platform_read(&g.chip, &g.torus, cfg->platform, err) != 0)

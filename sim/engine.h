@@ -25,6 +25,8 @@ typedef struct {
     double jitter;               /* router input jitter eps, 0 = none */
     int padded;                  /* 1: TPU einsum dispatch, capacity buffers sent whole; 0: gather, kept tokens only */
     coll_a2a_algo a2a;
+    int network_cm02;            /* SimGrid network model: 0 LV08 (SimGrid's default, TCP-calibrated bandwidth
+                                  * and latency factors), 1 CM02 (max-min sharing, no protocol factors) */
     int act_bytes;               /* bytes per activation element on the wire: 2 bf16 (Switch), 4 fp32 (GShard) */
     int remat;                   /* 1 recompute the forward in backward, 0 never, -1 only if needed to fit in HBM */
     int reuse;                   /* reuse the simulation of an identical all-to-all byte matrix */
