@@ -73,11 +73,18 @@ static void run_print_summary(FILE *fp, const engine_result *res)
     const runrow *r = &res->step;
     const plan *p = &res->plan;
     double t = r->step_time_s > 0 ? r->step_time_s : 1.0;
-    fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d, %g experts/core, top-%d, cf %g, "
-                "capacity %d (enc) %d (dec) tokens/expert/group, %d groups/core\n",
-            r->model, r->platform, r->cores, p->nchips, r->data, r->model_par, r->experts_per_core, r->top_k,
-            r->capacity_factor, p->capacity_enc, p->capacity_dec, p->groups);
-    fprintf(fp, "routing: %s; dispatch %s, all-to-all %s", res->routing_desc, r->dispatch, r->a2a);
+    if (p->experts > 1)
+        fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d, %g experts/core, top-%d, cf %g, "
+                    "capacity %d (enc) %d (dec) tokens/expert/group, %d groups/core\n",
+                r->model, r->platform, r->cores, p->nchips, r->data, r->model_par, r->experts_per_core, r->top_k,
+                r->capacity_factor, p->capacity_enc, p->capacity_dec, p->groups);
+    else
+        fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d, dense (no Switch layers)\n",
+                r->model, r->platform, r->cores, p->nchips, r->data, r->model_par);
+    if (p->experts > 1)
+        fprintf(fp, "routing: %s; dispatch %s, all-to-all %s", res->routing_desc, r->dispatch, r->a2a);
+    else
+        fprintf(fp, "no routing");
     if (res->a2a_reused > 0)
         fprintf(fp, " (%ld of %ld all-to-alls replayed from an identical byte matrix simulated earlier)",
                 res->a2a_reused, res->a2a_count);

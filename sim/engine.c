@@ -577,10 +577,11 @@ static void eng_fill_config(runrow *r, const engine_config *cfg, const plan *p)
     r->cores = p->cores;
     r->data = p->data;
     r->model_par = p->model_par;
-    r->experts_per_core = p->cores_per_expert > 1 ? 1.0 / p->cores_per_expert : (double)p->experts_per_core;
+    r->experts_per_core = p->experts <= 1 ? 0.0   /* dense: no experts */
+                          : p->cores_per_expert > 1 ? 1.0 / p->cores_per_expert : (double)p->experts_per_core;
     r->top_k = p->top_k;
     r->capacity_factor = cfg->capacity_factor;
-    r->expert_capacity = p->capacity_enc;
+    r->expert_capacity = p->experts > 1 ? p->capacity_enc : 0;
     eng_copy(r->routing, sizeof r->routing, cfg->routing.text);
     snprintf(r->dispatch, sizeof r->dispatch, "%s", cfg->padded ? "padded" : "exact");
     snprintf(r->a2a, sizeof r->a2a, "%s", cfg->a2a == COLL_A2A_DIRECT ? "direct" : "phased");
