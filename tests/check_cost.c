@@ -1,6 +1,7 @@
 /* check_cost: the TPU core cost model (sim/cost.c) against closed forms and hand-counted FLOPs, on the
  * TPUv3 test chip of REFERENCE 5.1 (cost_chip_tpuv3) and variants of it. */
 #include "sim/cost.h"
+#include "tests/fixtures.h"
 
 #include <check.h>
 #include <math.h>
@@ -15,30 +16,6 @@ static void assert_rel(double got, double want, double rel)
     ck_assert_msg(fabs(got - want) <= rel * fabs(want), "got %.17g, want %.17g", got, want);
 }
 
-/* Switch-Base-like dimensions with high-entropy token counts in the tests below. */
-static model_cfg base_model(void)
-{
-    model_cfg m;
-    memset(&m, 0, sizeof m);
-    strcpy(m.name, "switch-base");
-    m.d_model = 768;
-    m.d_ff = 3072;
-    m.act = MODEL_ACT_RELU;
-    m.heads = 12;
-    m.d_kv = 64;
-    m.enc_layers = 12;
-    m.dec_layers = 12;
-    m.expert_every = 2;
-    m.experts = 128;
-    m.vocab = 32128;
-    m.enc_seq = 512;
-    m.dec_seq = 114;
-    m.capacity_factor = 1.25;
-    m.group_size = 8192;
-    m.min_capacity = 4;
-    m.top_k = 1;
-    return m;
-}
 
 /* ---- chip ---- */
 START_TEST(test_tpuv3_numbers)
@@ -184,7 +161,7 @@ START_TEST(test_attention_flops)
 {
     cost_chip c;
     cost_chip_tpuv3(&c);
-    model_cfg m = base_model();
+    model_cfg m = fixture_switch_base();
     double T = ATTN[_i].tokens, seq = ATTN[_i].seq, kv = ATTN[_i].kv_seq, mp = ATTN[_i].mp;
     double nseq = T / seq, hl = m.heads / mp, hd = hl * m.d_kv, Tkv = nseq * kv;
     /* Q and O on the queries, K and V on the keys, QK^T and PV per head */
@@ -210,7 +187,7 @@ START_TEST(test_attention_dkv_padding)
 {
     cost_chip c;
     cost_chip_tpuv3(&c);
-    model_cfg m64 = base_model(), m128 = base_model();
+    model_cfg m64 = fixture_switch_base(), m128 = fixture_switch_base();
     m128.d_kv = 128;
     m128.heads = 6;   /* same heads * d_kv = 384 */
     cost_work a, b;
@@ -229,7 +206,7 @@ START_TEST(test_ffn_flops)
 {
     cost_chip c;
     cost_chip_tpuv3(&c);
-    model_cfg m = base_model();
+    model_cfg m = fixture_switch_base();
     double T = 2.385e4;
     for (int geglu = 0; geglu <= 1; geglu++) {
         m.act = geglu ? MODEL_ACT_GEGLU : MODEL_ACT_RELU;
@@ -254,7 +231,7 @@ START_TEST(test_expert_ffn)
 {
     cost_chip c;
     cost_chip_tpuv3(&c);
-    model_cfg m = base_model();
+    model_cfg m = fixture_switch_base();
     double rows[3] = { 1024, 517, 0 };
     cost_work w;
     cost_work_init(&w);
@@ -276,7 +253,7 @@ START_TEST(test_router)
 {
     cost_chip c;
     cost_chip_tpuv3(&c);
-    model_cfg m = base_model();
+    model_cfg m = fixture_switch_base();
     double T = 8192;
     cost_work f, b;
     cost_work_init(&f);
@@ -296,7 +273,7 @@ START_TEST(test_dispatch)
 {
     cost_chip c;
     cost_chip_tpuv3(&c);
-    model_cfg m = base_model();
+    model_cfg m = fixture_switch_base();
     int S = 4096, E = 128, C = 40;
     double G = 3;
     cost_work w;
@@ -324,7 +301,7 @@ START_TEST(test_embed_vocab_norm)
 {
     cost_chip c;
     cost_chip_tpuv3(&c);
-    model_cfg m = base_model();
+    model_cfg m = fixture_switch_base();
     double T = 7296;
     double elems = T * m.d_model;
     assert_rel(cost_embed_s(&c, &m, T, 0), 2.0 * COST_BF16_BYTES * elems / c.hbm_Bps + c.op_overhead_s, REL);
@@ -348,7 +325,7 @@ START_TEST(test_memory_overflow_message)
     cost_chip c;
     cost_chip_tpuv3(&c);
     c.hbm_bytes = 8.0 * GIB;
-    model_cfg m = base_model();
+    model_cfg m = fixture_switch_base();
     m.d_model = 2;   /* optimizer state = 4 B * (1 + 2/2) per parameter: 12 B per parameter in all */
     cost_memory out = { -1, -1, -1, -1 };
     errbuf err = { "" };
@@ -375,7 +352,7 @@ START_TEST(test_memory_bad)
 {
     cost_chip c;
     cost_chip_tpuv3(&c);
-    model_cfg m = base_model();
+    model_cfg m = fixture_switch_base();
     m.enc_seq = BAD_MEM[_i].enc_seq;
     cost_memory out = { -1, -1, -1, -1 };
     errbuf err = { "" };
@@ -390,7 +367,7 @@ START_TEST(test_memory_activations)
 {
     cost_chip c;
     cost_chip_tpuv3(&c);
-    model_cfg m = base_model();
+    model_cfg m = fixture_switch_base();
     /* one dense encoder layer, no decoder: attention + FFN + the kept encoder output, by hand */
     m.enc_layers = 1;
     m.dec_layers = 0;
@@ -406,7 +383,7 @@ START_TEST(test_memory_activations)
     ck_assert_int_eq(cost_memory_check(&out, &c, &m, 0, T, 1, 0, &err), 0);
     assert_rel(out.activations_B, want, REL);
     /* Switch-Base on 32 cores (2^20 tokens / 32): remat keeps less, and the parts add up */
-    m = base_model();
+    m = fixture_switch_base();
     cost_memory full, remat;
     ck_assert_int_eq(cost_memory_check(&remat, &c, &m, 7.4e9 / 32, 32768, 1, 1, &err), 0);
     c.hbm_bytes = 1e15;

@@ -4,32 +4,8 @@
 #include <string.h>
 
 #include "sim/plan.h"
+#include "tests/fixtures.h"
 
-/* switch-base as in models/models.csv (REFERENCE 1.2 switch_base.gin; 2^20 tokens, 512/114, group 8192) */
-static model_cfg base_cfg(void)
-{
-    model_cfg m;
-    memset(&m, 0, sizeof m);
-    strcpy(m.name, "switch-base");
-    m.d_model = 768;
-    m.d_ff = 3072;
-    m.act = MODEL_ACT_RELU;
-    m.heads = 12;
-    m.d_kv = 64;
-    m.enc_layers = 12;
-    m.dec_layers = 12;
-    m.expert_every = 2;
-    m.experts = 128;
-    m.vocab = 32128;
-    m.enc_seq = 512;
-    m.dec_seq = 114;
-    m.tokens_per_batch = 1048576;
-    m.capacity_factor = 1.25;
-    m.group_size = 8192;
-    m.min_capacity = 4;
-    m.top_k = 1;
-    return m;
-}
 
 START_TEST(test_parse)
 {
@@ -64,7 +40,7 @@ END_TEST
 
 START_TEST(test_layout_switch_base)
 {
-    model_cfg m = base_cfg();
+    model_cfg m = fixture_switch_base();
     plan p;
     errbuf err = { "" };
     ck_assert_int_eq(plan_layout(&p, &m, 32, 2, 0, 1, 1, 1.25, 0, &err), 0);
@@ -91,7 +67,7 @@ END_TEST
 
 START_TEST(test_layout_replicated_experts)
 {
-    model_cfg m = base_cfg();
+    model_cfg m = fixture_switch_base();
     m.experts = 8;
     plan p;
     errbuf err = { "" };
@@ -105,7 +81,7 @@ END_TEST
 
 START_TEST(test_layout_model_parallel)
 {
-    model_cfg m = base_cfg();
+    model_cfg m = fixture_switch_base();
     plan p;
     errbuf err = { "" };
     ck_assert_int_eq(plan_layout(&p, &m, 32, 2, 0, 2, 1, 1.25, 0, &err), 0);
@@ -127,7 +103,7 @@ static const struct { int cores, data, model; int experts; const char *msg; } BA
 
 START_TEST(test_layout_bad)
 {
-    model_cfg m = base_cfg();
+    model_cfg m = fixture_switch_base();
     m.experts = BAD_LAYOUT[_i].experts;
     plan p;
     memset(&p, 0x5a, sizeof p);
