@@ -16,7 +16,6 @@ static void assert_rel(double got, double want, double rel)
     ck_assert_msg(fabs(got - want) <= rel * fabs(want), "got %.17g, want %.17g", got, want);
 }
 
-
 /* ---- chip ---- */
 START_TEST(test_tpuv3_numbers)
 {
