@@ -40,6 +40,7 @@ typedef struct {
     int top_k;
     int padded;
     route_kind routing;
+    double cf;               /* 0: the preset's */
 } vrun_arg;
 
 /* Child process: one simulated step; out = step time, a2a bytes per core, dropped fraction. */
@@ -58,7 +59,7 @@ static int vrun(void *argp, double *out, int nout, errbuf *err)
         return errbuf_set(err, "%s: no model '%s'", a->models_path, a->model);
     }
     cfg.top_k = a->top_k ? a->top_k : cfg.model->top_k;
-    cfg.capacity_factor = cfg.model->capacity_factor;
+    cfg.capacity_factor = a->cf > 0 ? a->cf : cfg.model->capacity_factor;
     route_parse(&cfg.routing, a->routing == ROUTE_UNIFORM ? "uniform" : "router", err);
     cfg.seed = 1;
     cfg.padded = a->padded;
@@ -83,7 +84,7 @@ static int validate_gshard(vreport *r, int quick, errbuf *err)
     for (int i = 0; i < N_GSHARD; i++) {
         if (quick && strstr(GSHARD[i].platform, "32x32") != NULL)
             continue;
-        vrun_arg a = { VALIDATE_GSHARD_MODELS, GSHARD[i].model, GSHARD[i].platform, 0, 1, ROUTE_ROUTER };
+        vrun_arg a = { VALIDATE_GSHARD_MODELS, GSHARD[i].model, GSHARD[i].platform, 0, 1, ROUTE_ROUTER, 0.0 };
         double out[3];
         if (simproc_run(vrun, &a, out, 3, err) != 0)
             return -1;
@@ -102,7 +103,7 @@ static int validate_gshard(vreport *r, int quick, errbuf *err)
 static int validate_topk(vreport *r, errbuf *err)
 {
     double o1[3], o2[3];
-    vrun_arg a = { "models/models.csv", "switch-base", "topologies/tpuv3-4x4.xml", 1, 1, ROUTE_UNIFORM };
+    vrun_arg a = { "models/models.csv", "switch-base", "topologies/tpuv3-4x4.xml", 1, 1, ROUTE_UNIFORM, 0.0 };
     if (simproc_run(vrun, &a, o1, 3, err) != 0)
         return -1;
     a.top_k = 2;
@@ -110,6 +111,20 @@ static int validate_topk(vreport *r, errbuf *err)
         return -1;
     if (vreport_add(r, "padded a2a bytes/core, top-2 / top-1 (switch-base 4x4)", "x", o2[1] / o1[1], 1.0,
                     1.0 - 1e-12, 1.0 + 1e-12, "MTF capacity, issue 5") != 0)
+        return errbuf_set(err, "out of memory");
+    /* exact dispatch with capacity for every choice (cf 4 x uniform routing drops nothing in practice) */
+    a.padded = 0;
+    a.cf = 4.0;
+    a.top_k = 1;
+    if (simproc_run(vrun, &a, o1, 3, err) != 0)
+        return -1;
+    a.top_k = 2;
+    if (simproc_run(vrun, &a, o2, 3, err) != 0)
+        return -1;
+    if (vreport_add(r, "exact a2a bytes/core, top-2 / top-1, cf 4 (switch-base 4x4)", "x", o2[1] / o1[1], 2.0,
+                    1.9, 2.1, "issue 5: about twice") != 0 ||
+        vreport_add(r, "exact dispatch dropped fraction, top-2, cf 4", "", o2[2], 0.0, 0.0, 1e-3,
+                    "no drops at cf 4") != 0)
         return errbuf_set(err, "out of memory");
     return 0;
 }
