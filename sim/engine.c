@@ -650,8 +650,8 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
                     found = 1;
                     g.remat = remat;
                 } else {
-                    errbuf_set(&e, "plan data=%d,model=%d%s: %.400s", g.p.data, mp, remat ? " with remat" : "",
-                               me.msg);
+                    const char *why = strncmp(me.msg, "plan ", 5) == 0 ? me.msg + 5 : me.msg;
+                    errbuf_set(&e, "plan data=%d,model=%d%s %.400s", g.p.data, mp, remat ? " with remat" : "", why);
                 }
             }
             if (!found && first.msg[0] == '\0')

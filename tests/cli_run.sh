@@ -28,7 +28,7 @@ expect_fail 1 "switchsim: error: --remat must be auto, on or off, got 'yes'" $OU
 expect_fail 1 "switchsim: error: --network-model must be lv08 or cm02, got 'ns3'" $OUT -- $RUN --network-model ns3 --csv $OUT
 expect_fail 1 "switchsim: error: --a2a direct: 1024 chips is 1047552 flows per all-to-all, beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts, SIMGRID.md); use --a2a phased, or direct on at most 128 chips" $OUT -- \
     $BIN run --platform topologies/tpuv3-32x32.xml --model switch-c --a2a direct --quiet --csv $OUT
-expect_fail 1 "switchsim: error: plan data=32,model=1: plan needs 411.39 GiB per core, HBM has 16.00 GiB (395.39 GiB over)" $OUT -- \
+expect_fail 1 "switchsim: error: plan data=32,model=1 needs 411.39 GiB per core, HBM has 16.00 GiB (395.39 GiB over)" $OUT -- \
     $BIN run --platform topologies/tpuv3-4x4.xml --model switch-xxl --plan data=32,model=1 --quiet --csv $OUT
 
 # golden: a 2x2-chip (8-core) run of the tiny preset; every column but sim_wall_s (wall clock) is exact.
