@@ -214,10 +214,22 @@ int sweep_argv(const char **argv, const sweep_spec *s, long k, const char *bin, 
             argv[c++] = RUN_OPTION[a];
             argv[c++] = s->v[a][idx[a]];
         }
+    for (int i = 0; i < s->nextra; i++)
+        argv[c++] = s->extra[i];
     argv[c++] = "--csv";
     argv[c++] = csv;
     argv[c] = NULL;
     return c;
+}
+
+int sweep_spec_add_extra(sweep_spec *s, const char *arg, errbuf *err)
+{
+    if (strcmp(arg, "--csv") == 0 || strncmp(arg, "--csv=", 6) == 0)
+        return errbuf_set(err, "--run-arg: the sweep sets each run's --csv itself, got '%s'", arg);
+    if (s->nextra == SWEEP_EXTRA_MAX)
+        return errbuf_set(err, "--run-arg: at most %d arguments, got one more: '%s'", SWEEP_EXTRA_MAX, arg);
+    s->extra[s->nextra++] = arg;
+    return 0;
 }
 
 int sweep_row_matches(const sweep_spec *s, long k, const runrow *r)

@@ -17,8 +17,12 @@ typedef enum {
     SWEEP_TOP_K, SWEEP_CF, SWEEP_SEED, SWEEP_MODELS, SWEEP_NAXES
 } sweep_axis;
 
+#define SWEEP_EXTRA_MAX 16
+
 typedef struct {
     int n[SWEEP_NAXES];      /* values on each axis; 0 = not given: run's default, and any row matches */
+    const char *extra[SWEEP_EXTRA_MAX];  /* --run-arg: passed to every run as given (not matched on resume) */
+    int nextra;
     char **v[SWEEP_NAXES];   /* (n) the values as given, pointing into buf */
     char *buf[SWEEP_NAXES];  /* a copy of each list */
 } sweep_spec;
@@ -40,9 +44,13 @@ int sweep_spec_set(sweep_spec *s, sweep_axis a, const char *list, errbuf *err);
 /* Number of combinations: the product of max(n, 1) over the axes. */
 long sweep_count(const sweep_spec *s);
 
-/* argv <- { bin, "run", "--opt", value, ... for every given axis, "--csv", csv, NULL } for
+/* Adds one argument passed to every run (e.g. "--remat", "on" as two calls).  Refuses --csv, which the
+ * sweep sets, and more than SWEEP_EXTRA_MAX: "--run-arg: ...".  The string must outlive the spec. */
+int sweep_spec_add_extra(sweep_spec *s, const char *arg, errbuf *err);
+
+/* argv <- { bin, "run", "--opt", value, ... for every given axis, extra..., "--csv", csv, NULL } for
  * combination k in [0, sweep_count).  'argv' needs SWEEP_ARGV_MAX slots; returns argc. */
-#define SWEEP_ARGV_MAX (2 * SWEEP_NAXES + 5)
+#define SWEEP_ARGV_MAX (2 * SWEEP_NAXES + SWEEP_EXTRA_MAX + 5)
 int sweep_argv(const char **argv, const sweep_spec *s, long k, const char *bin, const char *csv);
 
 /* 1 if 'r' is the step row of combination k: scope "step" and, for every given axis, the column

@@ -39,6 +39,8 @@ static const char SWEEP_HELP[] =
     "  --capacity-factor LIST   capacity factors, numbers > 0 (e.g. 0.5,0.75,1,1.25,1.5,2,3,4)\n"
     "  --seeds LIST             seeds, integers >= 0 (one run each)\n"
     "  --models FILE            preset CSV passed to every run (default: run's models/models.csv)\n"
+    "  --run-arg ARG            one more argument for every run, repeatable, e.g. --run-arg=--remat\n"
+    "                           --run-arg=on --run-arg=--network-model --run-arg=cm02 (not matched by --resume)\n"
     "  --csv FILE               the sweep CSV (run --csv columns); must not exist unless --resume\n"
     "  --jobs N                 runs at once (default 1; each run is one process)\n"
     "  --resume                 skip combinations whose step row is already in --csv\n"
@@ -127,7 +129,7 @@ static void on_progress(void *ctx, const sweep_event *ev)
 int cmd_sweep(int argc, char **argv)
 {
     enum { O_PLATFORM = 256, O_MODEL, O_PLAN, O_ROUTING, O_DISPATCH, O_A2A, O_TOPK, O_CF, O_SEEDS,
-           O_MODELS, O_CSV, O_JOBS, O_RESUME, O_EMIT, O_HELP };
+           O_MODELS, O_RUNARG, O_CSV, O_JOBS, O_RESUME, O_EMIT, O_HELP };
     static const struct option LONG[] = {
         { "platform", required_argument, NULL, O_PLATFORM },
         { "model", required_argument, NULL, O_MODEL },
@@ -139,6 +141,7 @@ int cmd_sweep(int argc, char **argv)
         { "capacity-factor", required_argument, NULL, O_CF },
         { "seeds", required_argument, NULL, O_SEEDS },
         { "models", required_argument, NULL, O_MODELS },
+        { "run-arg", required_argument, NULL, O_RUNARG },
         { "csv", required_argument, NULL, O_CSV },
         { "jobs", required_argument, NULL, O_JOBS },
         { "resume", no_argument, NULL, O_RESUME },
@@ -166,6 +169,12 @@ int cmd_sweep(int argc, char **argv)
             continue;
         }
         switch (c) {
+        case O_RUNARG:
+            if (sweep_spec_add_extra(&spec, optarg, &err) != 0) {
+                fprintf(stderr, "switchsim: error: %s\n", err.msg);
+                goto out;
+            }
+            break;
         case O_CSV: csv = optarg; break;
         case O_EMIT: emit = optarg; break;
         case O_RESUME: resume = 1; break;

@@ -94,4 +94,13 @@ expect_fail 1 "switchsim: error: tests/data/csv_short_header.csv:1: header has 2
 expect_fail 2 "switchsim: error: merge: no input files (see switchsim merge --help)" - -- "$BIN" merge --csv "$TMPD/m.csv"
 "$BIN" merge tests/data/csv_good.csv tests/data/csv_header_only.csv tests/data/csv_good.csv --csv "$TMPD/m.csv" 2>/dev/null
 [ "$(wc -l < "$TMPD/m.csv")" = 5 ] || { echo "merge of 2+0+2 rows"; exit 1; }
+# --run-arg reaches every run (the real binary): cm02 and lv08 give different step times; --csv is refused
+expect_fail 1 "switchsim: error: --run-arg: the sweep sets each run's --csv itself, got '--csv'" "$TMPD/ra.csv" -- \
+    "$BIN" sweep --platform topologies/tpuv3-2x2.xml --model tiny-switch --run-arg=--csv --csv "$TMPD/ra.csv"
+for nm in lv08 cm02; do
+    env -u SWITCHSIM_RUN_BIN "$BIN" sweep --platform topologies/tpuv3-2x2.xml --models tests/data/models_tiny.csv \
+        --model tiny-switch --run-arg=--network-model --run-arg=$nm --csv "$TMPD/ra-$nm.csv" 2>/dev/null
+done
+a=$(cut -d, -f21 "$TMPD/ra-lv08.csv" | tail -1); b=$(cut -d, -f21 "$TMPD/ra-cm02.csv" | tail -1)
+[ -n "$a" ] && [ "$a" != "$b" ] || { echo "--run-arg --network-model did not reach the runs ($a vs $b)"; exit 1; }
 echo "cli_sweep: ok"
