@@ -79,6 +79,7 @@ typedef struct {
     double t_end;
     double wall0, wall_last;
     int remat;                     /* recompute each layer's forward before its backward */
+    double *pending;               /* (cores) seconds of ops deferred into one execution (no timeline) */
     long *seq;                     /* (cores) collectives each core has entered: equal on all cores */
     int *chip_ids;                 /* (nchips) 0, 1, 2, ...: consecutive chip groups are slices of it */
     ar_memo armemo[ENGINE_AR_MEMO];
@@ -124,15 +125,35 @@ static void eng_exec(engine *g, int core, int cat, double t_s, const char *name,
 {
     if (t_s <= 0.0)
         return;
+    if (g->tl == NULL) {
+        /* Without a timeline, back-to-back ops of a core become one SimGrid execution (flushed before any
+         * barrier, communication or layer boundary).  A core's ops never share its core with another actor,
+         * so the booked times and the step are the same; SimGrid just has fewer activities to schedule. */
+        g->pending[core] += t_s;
+        g->acct[(size_t)core * N_CAT + cat] += t_s;
+        if (layer >= 0)
+            g->lacct[((size_t)layer * N_PH + ph) * N_CAT + cat] += t_s;
+        return;
+    }
     double t0 = simgrid_get_clock();
     sg_actor_execute(t_s * g->chip.bf16_flops);   /* host speed = bf16 peak per core (topologies/README.md) */
     double t1 = simgrid_get_clock();
     eng_record(g, core, cat, TL_COMPUTE, name, layer, ph, t0, t1);
 }
 
+/* Runs the core's deferred ops (see eng_exec) now. */
+static void eng_flush(engine *g, int core)
+{
+    if (g->pending[core] > 0.0) {
+        sg_actor_execute(g->pending[core] * g->chip.bf16_flops);
+        g->pending[core] = 0.0;
+    }
+}
+
 /* Global barrier: the wait is idle time. */
 static void eng_sync(engine *g, int core, int layer, int ph)
 {
+    eng_flush(g, core);
     double t0 = simgrid_get_clock();
     sg_barrier_wait(g->all);
     double w = simgrid_get_clock() - t0;
@@ -421,6 +442,7 @@ static void eng_layer(engine *g, int core, int layer, int ph)
     int bwd = ph == PH_BWD;
     int mp = p->model_par;
     double T = enc ? (double)p->tokens_enc : (double)p->tokens_dec;
+    eng_flush(g, core);
     double t0 = simgrid_get_clock();
     size_t li = (size_t)layer * N_PH + ph;
     if (t0 < g->lt0[li])
@@ -442,6 +464,7 @@ static void eng_layer(engine *g, int core, int layer, int ph)
     if (g->sparse_index[layer] >= 0)
         eng_switch_layer(g, core, layer, ph, T);
     eng_model_allreduce(g, core, T, layer, ph);                 /* FFN output */
+    eng_flush(g, core);
     double t1 = simgrid_get_clock();
     if (t1 > g->lt1[li])
         g->lt1[li] = t1;
@@ -537,6 +560,7 @@ static void eng_free(engine *g)
     free(g->rows);
     free(g->args);
     free(g->seq);
+    free(g->pending);
     free(g->chip_ids);
     for (int i = 0; i < g->n_armemo; i++)
         free(g->armemo[i].dur);
@@ -702,6 +726,7 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     g.recv = calloc((size_t)(g.nsparse > 0 ? g.nsparse : 1) * p->cores * p->experts_per_core, sizeof *g.recv);
     g.rows = calloc((size_t)p->experts_per_core, sizeof *g.rows);
     g.seq = calloc((size_t)cores, sizeof *g.seq);
+    g.pending = calloc((size_t)cores, sizeof *g.pending);
     g.chip_ids = malloc((size_t)p->nchips * sizeof *g.chip_ids);
     g.acct = calloc((size_t)cores * N_CAT, sizeof *g.acct);
     g.lacct = calloc((size_t)g.nlayers * N_PH * N_CAT, sizeof *g.lacct);
@@ -717,7 +742,7 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     g.group_start = malloc((size_t)(p->nchips + 1) * sizeof(int));
     g.group_size = malloc((size_t)(p->nchips + 1) * sizeof(int));
     long *key = malloc((size_t)p->nchips * sizeof *key);
-    if (!g.m1 || !g.m2 || !g.recv || !g.rows || !g.seq || !g.chip_ids || !g.acct || !g.lacct || !g.lt0 || !g.lt1 || !g.lbytes || !g.ldropped || !g.lchoices || !g.llb || !g.llb_n || !g.grad_group ||
+    if (!g.m1 || !g.m2 || !g.recv || !g.rows || !g.seq || !g.pending || !g.chip_ids || !g.acct || !g.lacct || !g.lt0 || !g.lt1 || !g.lbytes || !g.ldropped || !g.lchoices || !g.llb || !g.llb_n || !g.grad_group ||
         !g.group_members || !g.group_start || !g.group_size || !key) {
         free(key);
         goto oom;
