@@ -96,7 +96,9 @@ START_TEST(test_shares_sum_to_step)
     erun_do(&a, o);
     double sum = o[O_COMPUTE] + o[O_ROUTER] + o[O_DISPATCH] + o[O_A2A] + o[O_ALLREDUCE] + o[O_IDLE];
     ck_assert_double_gt(o[O_STEP], 0.0);
-    ck_assert_double_eq_tol(sum, o[O_STEP], 1e-9 * o[O_STEP]);
+    /* up to SimGrid's time precision (surf/precision 1e-9 s per activity, sim/simproc.c): compute time is
+     * booked as the cost model gives it, while the step is SimGrid's clock */
+    ck_assert_double_eq_tol(sum, o[O_STEP], 1e-6 * o[O_STEP]);
     ck_assert_double_gt(o[O_A2A], 0.0);
     ck_assert_double_eq_tol(o[O_LAYER_BYTES], o[O_BYTES], 1e-9 * o[O_BYTES]);
 }
