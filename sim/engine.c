@@ -662,7 +662,8 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     errbuf first = { "" };
     int found = 0;
     for (int mp = mp_lo; mp <= mp_hi && !found; mp *= 2) {
-        for (int remat = cfg->remat == 1; remat <= (cfg->remat != 0) && !found; remat++) {
+        int remat_lo = cfg->remat == 1 ? 1 : 0, remat_hi = cfg->remat == 0 ? 0 : 1;   /* -1 auto: try off, on */
+        for (int remat = remat_lo; remat <= remat_hi && !found; remat++) {
             errbuf e = { "" };
             if (plan_layout(&g.p, m, cores, g.chip.cores_per_chip, cfg->model_par > 0 ? cfg->data : 0, mp,
                             cfg->top_k, cfg->capacity_factor, cfg->cap_round, &e) == 0) {
