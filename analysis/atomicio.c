@@ -29,6 +29,8 @@ void atomic_batch_abort(atomic_batch *b)
         batch = NULL;
 }
 
+/* Renames in order; a failed rename removes the temp files not yet renamed, but files renamed before it stay
+ * (rename cannot be undone atomically): a batch is all-or-nothing up to its first failed rename. */
 int atomic_batch_commit(atomic_batch *b, errbuf *err)
 {
     int rc = 0;
@@ -63,6 +65,8 @@ int atomic_file_write(const char *path, atomic_writer write, const void *arg, er
     int rc = write(fp, arg, err);
     if (rc == 0 && ferror(fp))
         rc = errbuf_set(err, "%s: write failed", path);
+    if (rc == 0 && (fflush(fp) != 0 || fsync(fileno(fp)) != 0))   /* on disk before the rename makes it visible */
+        rc = errbuf_set(err, "%s: write failed: %s", path, strerror(errno));
     if (fclose(fp) != 0 && rc == 0)
         rc = errbuf_set(err, "%s: write failed: %s", path, strerror(errno));
     if (rc == 0 && batch != NULL) {      /* renamed at atomic_batch_commit */

@@ -1,6 +1,8 @@
 /* cmd_run: 'switchsim run', one simulated training step: parse and validate every option, simulate,
  * then print the summary and write the outputs (CSV, timeline, routing dump) atomically. */
+#define _XOPEN_SOURCE 700   /* realpath */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +112,7 @@ static void run_print_summary(FILE *fp, const engine_result *res)
             r->sim_wall_s - res->wall_setup_s - res->wall_route_s);
 }
 
-/* Refuses to overwrite one input with an output, and checks output directories exist up front. */
+/* Checks up front that an output's directory exists and is writable, so no simulation runs for nothing. */
 static int run_check_output(const char *opt, const char *path, errbuf *err)
 {
     if (path == NULL)
@@ -126,6 +128,48 @@ static int run_check_output(const char *opt, const char *path, errbuf *err)
         *slash = '\0';
     if (access(dir, W_OK) != 0)
         return errbuf_set(err, "%s: cannot write '%s': directory '%s' is missing or not writable", opt, path, dir);
+    return 0;
+}
+
+/* path as an absolute name with its directory resolved (the file itself need not exist); "" if it can't be. */
+static void run_canonical(char *out, size_t n, const char *path)
+{
+    char dir[4096], real[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *base = path;
+    if (slash == NULL) {
+        snprintf(dir, sizeof dir, ".");
+    } else {
+        base = path + (slash - dir) + 1;
+        if (slash == dir)
+            dir[1] = '\0';
+        else
+            *slash = '\0';
+    }
+    if (realpath(dir, real) == NULL) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, n, "%.4000s/%.4000s", strcmp(real, "/") == 0 ? "" : real, base);
+}
+
+/* Refuses an output that is also an input or another output ("--csv 'a.csv' is also --models"). */
+static int run_check_collisions(const char *const *opt, const char *const *path, int n_in, int n, errbuf *err)
+{
+    char ci[8192], cj[8192];
+    for (int i = n_in; i < n; i++) {
+        if (path[i] == NULL)
+            continue;
+        run_canonical(ci, sizeof ci, path[i]);
+        for (int j = 0; j < i; j++) {
+            if (path[j] == NULL)
+                continue;
+            run_canonical(cj, sizeof cj, path[j]);
+            if (ci[0] != '\0' && strcmp(ci, cj) == 0)
+                return errbuf_set(err, "%s '%s' is the same file as %s '%s'", opt[i], path[i], opt[j], path[j]);
+        }
+    }
     return 0;
 }
 
@@ -181,7 +225,7 @@ int cmd_run(int argc, char **argv)
             break;
         case O_CF:
             if (errbuf_parse_double(optarg, &cf) != 0 || !(cf > 0) || cf > 1e6) {
-                errbuf_set(&err, "--capacity-factor must be a number > 0, got '%s'", optarg);
+                errbuf_set(&err, "--capacity-factor must be a number in (0, 1e6], got '%s'", optarg);
                 goto bad;
             }
             break;
@@ -298,6 +342,13 @@ int cmd_run(int argc, char **argv)
     if (run_check_output("--csv", csv, &err) != 0 || run_check_output("--trace", cfg.timeline, &err) != 0 ||
         run_check_output("--dump-routing", cfg.dump_routing, &err) != 0)
         goto bad;
+    {
+        const char *opt[] = { "--platform", "--models", "--routing trace:", "--csv", "--trace", "--dump-routing" };
+        const char *path[] = { platform, models_path, cfg.routing.kind == ROUTE_TRACE ? cfg.routing.path : NULL,
+                               csv, cfg.timeline, cfg.dump_routing };
+        if (run_check_collisions(opt, path, 3, 6, &err) != 0)
+            goto bad;
+    }
     if (cfg.trace_cores != NULL && cfg.timeline == NULL) {
         errbuf_set(&err, "--trace-cores needs --trace FILE");
         goto bad;

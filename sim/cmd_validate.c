@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis/atomicio.h"
 
@@ -90,7 +91,9 @@ static int validate_gshard(vreport *r, int quick, errbuf *err)
             return -1;
         double ref = 1.0 / GSHARD[i].steps_per_s;
         char name[128];
-        snprintf(name, sizeof name, "GShard Table 3 step time %s on %s", GSHARD[i].model, GSHARD[i].platform + 11);
+        const char *plat = strrchr(GSHARD[i].platform, '/');
+        snprintf(name, sizeof name, "GShard Table 3 step time %s on %s", GSHARD[i].model,
+                 plat != NULL ? plat + 1 : GSHARD[i].platform);
         if (vreport_add(r, name, "s", out[0], ref, ref / VALIDATE_GSHARD_FACTOR, ref * VALIDATE_GSHARD_FACTOR,
                         "REFERENCE 6.1 Table 3") != 0)
             return errbuf_set(err, "out of memory");
@@ -181,6 +184,18 @@ int cmd_validate(int argc, char **argv)
     if (optind < argc) {
         fprintf(stderr, "switchsim: error: validate: unexpected argument '%s'\n", argv[optind]);
         return 2;
+    }
+    if (csv != NULL) {   /* fail before a minute of simulations, not after */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", csv);
+        char *slash = strrchr(dir, '/');
+        if (slash != NULL)
+            *slash = '\0';
+        if (access(slash != NULL ? (dir[0] ? dir : "/") : ".", W_OK) != 0) {
+            fprintf(stderr, "switchsim: error: --csv: cannot write '%s': its directory is missing or not writable\n",
+                    csv);
+            return 1;
+        }
     }
     vreport r;
     vreport_init(&r);

@@ -58,7 +58,7 @@ typedef struct {
     double *m1, *m2;
     int nmat;
     double *recv;                  /* (nsparse, cores, experts_per_core) tokens received per local expert (exact) */
-    double *rows;                  /* (experts_per_core) scratch: rows of each local expert */
+    double *rows;                  /* (cores, experts_per_core) scratch: rows of each local expert */
     void *args;                    /* (cores) core_arg of each actor */
     int *grad_group;               /* (nchips) group id of chips holding the same dense-parameter slices */
     int *expert_group;             /* (nchips) group id of chips holding the same experts (replicas), or NULL */
@@ -319,7 +319,7 @@ static void eng_route_layer(engine *g, int core, int layer, int sl, int enc)
     for (int grp = 0; grp < p->groups; grp++) {
         errbuf e;
         double lb;
-        int dropped = route_group(g->route, sl, shard, grp, kept, &lb, &e);
+        int dropped = route_group(g->route, sl, shard, grp, slice == 0, kept, &lb, &e);
         if (dropped < 0) {
             eng_fail(g, &e);
             break;
@@ -396,7 +396,7 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     int bwd = ph == PH_BWD;
     cost_dispatch dmode = g->cfg->padded ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
     size_t mat_off = eng_mat(g, sl, enc);
-    double *rows = g->rows;
+    double *rows = g->rows + (size_t)core * p->experts_per_core;   /* per core: execs below may yield */
     int epc = p->experts_per_core;
 
     if (!bwd) {
@@ -725,7 +725,7 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     g.m1 = calloc((size_t)g.nmat * nn, sizeof *g.m1);
     g.m2 = calloc((size_t)g.nmat * nn, sizeof *g.m2);
     g.recv = calloc((size_t)(g.nsparse > 0 ? g.nsparse : 1) * p->cores * p->experts_per_core, sizeof *g.recv);
-    g.rows = calloc((size_t)p->experts_per_core, sizeof *g.rows);
+    g.rows = calloc((size_t)cores * p->experts_per_core, sizeof *g.rows);
     g.seq = calloc((size_t)cores, sizeof *g.seq);
     g.pending = calloc((size_t)cores, sizeof *g.pending);
     g.chip_ids = malloc((size_t)p->nchips * sizeof *g.chip_ids);
@@ -770,10 +770,15 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
             free(key);
             goto oom;
         }
-        /* expert replicas: the first core of a chip names the expert and slice it holds */
+        /* expert replicas: chips whose cores hold the same (expert, slice) pairs, core by core */
+        long base = (long)p->experts * p->model_par;
         for (int c = 0; c < p->nchips; c++) {
-            int core = c * p->cores_per_chip;
-            key[c] = (long)((core / p->model_par) % p->experts) * p->model_par + core % p->model_par;
+            key[c] = 0;
+            for (int i = 0; i < p->cores_per_chip; i++) {
+                int core = c * p->cores_per_chip + i;
+                key[c] = key[c] * base + (long)((core / p->model_par) % p->experts) * p->model_par +
+                         core % p->model_par;
+            }
         }
         g.n_expert_groups = eng_make_groups(g.expert_group, g.egroup_members, g.egroup_start, g.egroup_size, key,
                                             p->nchips);

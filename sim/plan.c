@@ -6,9 +6,11 @@
 
 #include "models/switch.h"
 
+#define PLAN_WAYS_MAX 1000000   /* far beyond any torus; keeps products of ways inside int */
+
 int plan_parse(int *data, int *model, const char *spec, errbuf *err)
 {
-    int d = 0, m = 1;
+    int d = 0, m = 1, seen_d = 0, seen_m = 0;
     char buf[128];
     if (snprintf(buf, sizeof buf, "%s", spec) >= (int)sizeof buf)
         return errbuf_set(err, "--plan must be data=N,model=M, got '%s'", spec);
@@ -17,15 +19,21 @@ int plan_parse(int *data, int *model, const char *spec, errbuf *err)
     for (char *item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
         long v;
-        if (eq == NULL || errbuf_parse_long(eq + 1, &v) != 0 || v < 1 || v > 1000000)
-            return errbuf_set(err, "--plan must be data=N,model=M with integers >= 1, got '%s'", spec);
+        if (eq == NULL || errbuf_parse_long(eq + 1, &v) != 0 || v < 1 || v > PLAN_WAYS_MAX)
+            return errbuf_set(err, "--plan must be data=N,model=M with integers in [1,%d], got '%s'", PLAN_WAYS_MAX,
+                              spec);
         *eq = '\0';
-        if (strcmp(item, "data") == 0)
+        if (strcmp(item, "data") == 0 && !seen_d) {
             d = (int)v;
-        else if (strcmp(item, "model") == 0)
+            seen_d = 1;
+        } else if (strcmp(item, "model") == 0 && !seen_m) {
             m = (int)v;
-        else
+            seen_m = 1;
+        } else if (strcmp(item, "data") == 0 || strcmp(item, "model") == 0) {
+            return errbuf_set(err, "--plan gives '%s' twice in '%s'", item, spec);
+        } else {
             return errbuf_set(err, "--plan keys are data and model, got '%s' in '%s'", item, spec);
+        }
         any = 1;
     }
     if (!any)
@@ -48,6 +56,9 @@ int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int 
     if ((long)data * model_par != cores)
         return errbuf_set(err, "plan data=%d,model=%d needs %ld cores, the platform has %d",
                           data, model_par, (long)data * model_par, cores);
+    if (cores_per_chip % model_par != 0 && model_par % cores_per_chip != 0)
+        return errbuf_set(err, "plan model=%d must divide, or be a multiple of, the %d cores per chip (model-parallel "
+                          "groups are whole chips or parts of one)", model_par, cores_per_chip);
     if (m->d_ff % model_par != 0 || m->heads % model_par != 0 || m->d_model % model_par != 0)
         return errbuf_set(err, "plan model=%d must divide d_ff %d, heads %d and d_model %d of %s",
                           model_par, m->d_ff, m->heads, m->d_model, m->name);

@@ -11,7 +11,8 @@ typedef struct {
     int cores_per_chip;
     int nchips;
     int data;               /* n: data-parallel ways; each data shard holds tokens_enc tokens */
-    int model_par;          /* m: model-parallel ways; d_ff, heads and d_model slices of the a2a split over m */
+    int model_par;          /* m: model-parallel ways; d_ff and heads split over m (each slice runs its own
+                             * all-to-all with full d_model rows: sim/README.md) */
     int experts;            /* E per Switch layer (1 for a dense model) */
     int experts_per_core;   /* E/n when E >= n, else 1 */
     int cores_per_expert;   /* n/E when E < n (replica groups of E data shards), else 1 */

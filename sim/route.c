@@ -79,7 +79,7 @@ int route_parse(route_spec *spec, const char *s, errbuf *err)
     route_spec r;
     memset(&r, 0, sizeof r);
     if (snprintf(r.text, sizeof r.text, "%s", s) >= (int)sizeof r.text)
-        return errbuf_set(err, "--routing is too long");
+        return errbuf_set(err, "--routing must be at most %d characters, got %zu", ROUTE_SPEC_MAX - 1, strlen(s));
     if (strcmp(s, "router") == 0) {
         r.kind = ROUTE_ROUTER;
     } else if (strcmp(s, "uniform") == 0) {
@@ -126,10 +126,12 @@ static void route_draw_hidden(float *x, gsl_rng *rng, long n)
 }
 
 /* Fills q (E) for a synthetic spec of Switch layer 'layer': a popularity order permuted per layer. */
-static void route_synthetic_q(double *q, const route_ctx *r, int layer)
+static int route_synthetic_q(double *q, const route_ctx *r, int layer)
 {
     int E = r->E;
     int *perm = malloc((size_t)E * sizeof *perm);
+    if (perm == NULL)
+        return -1;
     for (int e = 0; e < E; e++)
         perm[e] = e;
     route_reseed(r->rng, r->seed, 2, layer, 0, 0);
@@ -147,6 +149,7 @@ static void route_synthetic_q(double *q, const route_ctx *r, int layer)
     for (int e = 0; e < E; e++)
         q[e] /= sum;
     free(perm);
+    return 0;
 }
 
 /* Routes 'sample' tokens of layer 'layer' for real and estimates q1, q2, pbar. */
@@ -276,6 +279,11 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
     if (r->rng == NULL)
         goto oom;
     if (L == 0) {
+        if (spec->kind == ROUTE_TRACE || dump) {
+            errbuf_set(err, "%s: %s has no Switch layers, so there is no routing to %s",
+                       dump ? "--dump-routing" : "--routing trace:", m->name, dump ? "dump" : "replay");
+            goto fail;
+        }
         snprintf(r->desc, sizeof r->desc, "none (dense model)");
         return r;
     }
@@ -304,8 +312,13 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
     }
     int Lenc = model_sparse_layers_enc(m);
     double exact_flops = 2.0 * D * E * ((double)p->tokens_enc * Lenc + (double)p->tokens_dec * (L - Lenc)) * p->data;
-    r->exact = spec->kind == ROUTE_ROUTER && exact_flops <= ROUTE_EXACT_FLOPS_MAX;
+    /* exact whenever it costs no more than sampling every layer would */
+    double exact_max = ROUTE_EXACT_FLOPS_MAX > L * ROUTE_SAMPLE_FLOPS ? ROUTE_EXACT_FLOPS_MAX : L * ROUTE_SAMPLE_FLOPS;
+    r->exact = spec->kind == ROUTE_ROUTER && exact_flops <= exact_max;
     long want = (long)(ROUTE_SAMPLE_FLOPS / (2.0 * D * E));
+    long layer_tokens = (long)p->data * p->tokens_dec;   /* the smaller stack: no more than a layer routes */
+    if (want > layer_tokens)
+        want = layer_tokens;
     r->sample = want < 64 ? 64 : want;
     long rows = r->exact ? smax : (spec->kind == ROUTE_ROUTER ? r->sample : 0);
     if (rows < smax)
@@ -350,7 +363,8 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
         }
     } else if (spec->kind != ROUTE_TRACE) {
         for (int l = 0; l < L; l++) {
-            route_synthetic_q(r->q1 + (size_t)l * E, r, l);
+            if (route_synthetic_q(r->q1 + (size_t)l * E, r, l) != 0)
+                goto oom;
             memcpy(r->q2 + (size_t)l * E, r->q1 + (size_t)l * E, (size_t)E * sizeof *r->q2);
             memcpy(r->pbar + (size_t)l * E, r->q1 + (size_t)l * E, (size_t)E * sizeof *r->pbar);
         }
@@ -437,7 +451,7 @@ static int route_apply_capacity(int *kept, const int *first, const int *second, 
     return dropped;
 }
 
-int route_group(route_ctx *r, int layer, int shard, int group, int *kept, double *lb, errbuf *err)
+int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int *kept, double *lb, errbuf *err)
 {
     const model_cfg *m = r->m;
     int E = r->E, k = r->k, D = m->d_model;
@@ -463,7 +477,7 @@ int route_group(route_ctx *r, int layer, int shard, int group, int *kept, double
         }
         dropped = switch_assign_forward(r->slot, kept, r->expert, S, E, k, C);
         *lb = switch_lb_loss(r->probs, r->expert, S, E, k, ROUTE_ALPHA);
-        if (r->numerics && route_numerics_group(r, layer, S, C, kept, err) != 0)
+        if (numerics && r->numerics && route_numerics_group(r, layer, S, C, kept, err) != 0)
             return -1;
     } else {
         if (r->trace != NULL) {

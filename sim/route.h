@@ -43,9 +43,10 @@ void route_ctx_free(route_ctx *r);
  * 'shard', group 'group' of that shard.  Fills kept (E) with the tokens kept per expert after capacity (first
  * and second choices together, each <= C), and returns the dropped choices; *lb gets the group's
  * load-balancing loss alpha*E*sum f_e P_e (alpha = 0.01, REFERENCE 3).  Deterministic in (seed, layer,
- * shard, group), whatever order the groups are asked in.  Checks its invariants (kept + dropped = S*k,
+ * shard, group), whatever order the groups are asked in.  numerics != 0 also runs the rest of the Switch
+ * layer on the group when the context does numerics (once per group: model-parallel slices share it).  Checks its invariants (kept + dropped = S*k,
  * kept_e <= C); returns -1 with err on a violation (a bug, never input). */
-int route_group(route_ctx *r, int layer, int shard, int group, int *kept, double *lb, errbuf *err);
+int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int *kept, double *lb, errbuf *err);
 
 /* Groups that also ran the rest of the Switch layer (dispatch, expert FFN, combine) for real: only exact
  * routing of small models.  *mean_abs (may be NULL) gets the mean over groups of sum |y|. */

@@ -21,8 +21,9 @@ START_TEST(test_parse)
 END_TEST
 
 static const struct { const char *spec, *msg; } BAD_PLAN[] = {
-    { "data=x", "--plan must be data=N,model=M with integers >= 1, got 'data=x'" },
-    { "data=0,model=1", "--plan must be data=N,model=M with integers >= 1, got 'data=0,model=1'" },
+    { "data=x", "--plan must be data=N,model=M with integers in [1,1000000], got 'data=x'" },
+    { "data=0,model=1", "--plan must be data=N,model=M with integers in [1,1000000], got 'data=0,model=1'" },
+    { "data=4,data=8", "--plan gives 'data' twice in 'data=4,data=8'" },
     { "pipe=2", "--plan keys are data and model, got 'pipe' in 'pipe=2'" },
     { "", "--plan must be data=N,model=M, got ''" },
 };
@@ -97,6 +98,8 @@ END_TEST
 static const struct { int cores, data, model; int experts; const char *msg; } BAD_LAYOUT[] = {
     { 32, 6, 1, 128, "plan data=6,model=1 needs 6 cores, the platform has 32" },
     { 32, 0, 3, 128, "plan model=3 does not divide the platform's 32 cores" },
+    { 48, 16, 3, 128, "plan model=3 must divide, or be a multiple of, the 2 cores per chip (model-parallel groups are "
+                      "whole chips or parts of one)" },
     { 48, 48, 1, 128, "plan data=48 must divide the 128 experts of switch-base (or be a multiple of it)" },
     { 32, 32, 1, 12, "plan data=32 must be a multiple of the 12 experts of switch-base (or divide them)" },
 };

@@ -93,7 +93,7 @@ START_TEST(test_exact_invariants_and_order)
     int kept[8], again[8];
     double lb;
     errbuf err = { "" };
-    int first_dropped = route_group(r, 3, 5, 1, kept, &lb, &err);
+    int first_dropped = route_group(r, 3, 5, 1, 1, kept, &lb, &err);
     ck_assert_int_ge(first_dropped, 0);
     long total_dropped = 0;
     for (int l = 0; l < 4; l++)
@@ -101,7 +101,7 @@ START_TEST(test_exact_invariants_and_order)
             for (int g = 0; g < p.groups; g++) {
                 int S = l < 2 ? p.group_enc : p.group_dec;
                 int C = l < 2 ? p.capacity_enc : p.capacity_dec;
-                int d = route_group(r, l, s, g, again, &lb, &err);
+                int d = route_group(r, l, s, g, 1, again, &lb, &err);
                 ck_assert_int_ge(d, 0);
                 int sum = 0;
                 for (int e = 0; e < 8; e++) {
@@ -113,7 +113,7 @@ START_TEST(test_exact_invariants_and_order)
                 total_dropped += d;
             }
     ck_assert_int_gt(total_dropped, 0);   /* cf 1 with random routing must drop some tokens */
-    ck_assert_int_eq(route_group(r, 3, 5, 1, again, &lb, &err), first_dropped);
+    ck_assert_int_eq(route_group(r, 3, 5, 1, 1, again, &lb, &err), first_dropped);
     ck_assert_int_eq(memcmp(kept, again, sizeof kept), 0);
     /* every group also ran dispatch, expert FFN and combine, with dropped tokens passing through */
     double mean_abs = 0.0;
@@ -132,7 +132,7 @@ START_TEST(test_hot_all)
     int kept[8];
     double lb;
     errbuf err = { "" };
-    int d = route_group(r, 0, 0, 0, kept, &lb, &err);
+    int d = route_group(r, 0, 0, 0, 1, kept, &lb, &err);
     ck_assert_int_eq(d, p.group_enc - p.capacity_enc);
     int nonzero = 0;
     for (int e = 0; e < 8; e++)
@@ -157,7 +157,7 @@ START_TEST(test_hot_top2)
     double lb;
     errbuf err = { "" };
     int S = p.group_enc, C = p.capacity_enc;
-    int d = route_group(r, 0, 0, 0, kept, &lb, &err);
+    int d = route_group(r, 0, 0, 0, 1, kept, &lb, &err);
     ck_assert_int_eq(d, 2 * (S - C));
     int full = 0;
     for (int e = 0; e < 8; e++)
@@ -178,7 +178,7 @@ START_TEST(test_no_drops_at_full_capacity)
     double lb;
     errbuf err = { "" };
     for (int g = 0; g < p.groups; g++)
-        ck_assert_int_eq(route_group(r, 1, 2, g, kept, &lb, &err), 0);
+        ck_assert_int_eq(route_group(r, 1, 2, g, 1, kept, &lb, &err), 0);
     route_ctx_free(r);
 }
 END_TEST
@@ -201,7 +201,7 @@ START_TEST(test_sampled_router)
     ck_assert_int_eq(route_numerics(r, NULL), 0);   /* sampled routing has no per-token hidden states */
     int *kept = malloc(64 * sizeof *kept);
     double lb;
-    int d = route_group(r, 0, 7, 0, kept, &lb, &err);
+    int d = route_group(r, 0, 7, 0, 1, kept, &lb, &err);
     ck_assert_int_ge(d, 0);
     long sum = 0;
     for (int e = 0; e < 64; e++)
@@ -226,7 +226,7 @@ START_TEST(test_dump_replay)
     for (int l = 0; l < 4; l++)
         for (int s = 0; s < p.data; s++)
             for (int g = 0; g < p.groups; g++) {
-                int d = route_group(r, l, s, g, again, &lb, &err);
+                int d = route_group(r, l, s, g, 1, again, &lb, &err);
                 if (s == 3 && g == 1) {
                     memcpy(kept[l], again, sizeof again);
                     drops[l] = d;
@@ -242,7 +242,7 @@ START_TEST(test_dump_replay)
     snprintf(spec, sizeof spec, "trace:%s", path);
     r = ctx_for(spec, &m, &p, 0);
     for (int l = 0; l < 4; l++) {
-        ck_assert_int_eq(route_group(r, l, 3, 1, again, &lb, &err), drops[l]);
+        ck_assert_int_eq(route_group(r, l, 3, 1, 1, again, &lb, &err), drops[l]);
         ck_assert_int_eq(memcmp(kept[l], again, sizeof again), 0);
     }
     route_ctx_free(r);
@@ -262,7 +262,7 @@ START_TEST(test_trace_mismatch)
     for (int l = 0; l < 4; l++)
         for (int s = 0; s < p1.data; s++)
             for (int g = 0; g < p1.groups; g++)
-                route_group(r, l, s, g, kept, &lb, &err);
+                route_group(r, l, s, g, 1, kept, &lb, &err);
     char path[] = "/tmp/check_route_mmXXXXXX";
     int fd = mkstemp(path);
     close(fd);

@@ -10,8 +10,8 @@ RUN="$BIN run --platform $P --models $M --model tiny-switch --quiet"
 OUT=$TMPD/out.csv
 
 expect_fail 1 "switchsim: error: --top-k must be 1 or 2, got '3'" $OUT -- $RUN --top-k 3 --csv $OUT
-expect_fail 1 "switchsim: error: --capacity-factor must be a number > 0, got '0'" $OUT -- $RUN --capacity-factor 0 --csv $OUT
-expect_fail 1 "switchsim: error: --capacity-factor must be a number > 0, got '1.2x'" $OUT -- $RUN --capacity-factor 1.2x --csv $OUT
+expect_fail 1 "switchsim: error: --capacity-factor must be a number in (0, 1e6], got '0'" $OUT -- $RUN --capacity-factor 0 --csv $OUT
+expect_fail 1 "switchsim: error: --capacity-factor must be a number in (0, 1e6], got '1.2x'" $OUT -- $RUN --capacity-factor 1.2x --csv $OUT
 expect_fail 1 "switchsim: error: --model: no model 'nope' in $M (switchsim models lists them)" $OUT -- \
     $BIN run --platform $P --models $M --model nope --csv $OUT
 expect_fail 1 "switchsim: error: plan data=6,model=1 needs 6 cores, the platform has 8" $OUT -- $RUN --plan data=6 --csv $OUT
@@ -21,6 +21,10 @@ expect_fail 1 "switchsim: error: --dispatch must be padded or exact, got 'fast'"
 expect_fail 1 "switchsim: error: --csv: cannot write '$TMPD/nodir/out.csv': directory '$TMPD/nodir' is missing or not writable" \
     $TMPD/nodir/out.csv -- $RUN --csv $TMPD/nodir/out.csv
 expect_fail 1 "switchsim: error: --trace-cores needs --trace FILE" $OUT -- $RUN --trace-cores 0-3 --csv $OUT
+expect_fail 1 "switchsim: error: --csv 'tests/../$M' is the same file as --models '$M'" - -- $RUN --csv tests/../$M
+expect_fail 1 "switchsim: error: --trace '$OUT' is the same file as --csv '$OUT'" $OUT -- $RUN --csv $OUT --trace $OUT
+expect_fail 1 "switchsim: error: --dump-routing: tiny-dense has no Switch layers, so there is no routing to dump" $OUT -- \
+    $BIN run --platform $P --models $M --model tiny-dense --quiet --dump-routing $OUT
 expect_fail 2 "switchsim: error: run needs --platform FILE and --model NAME" - -- $BIN run --model tiny-switch
 expect_fail 1 "switchsim: error: $TMPD/none.xml: cannot open: No such file or directory" $OUT -- \
     $BIN run --platform $TMPD/none.xml --models $M --model tiny-switch --csv $OUT
