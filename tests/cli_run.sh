@@ -66,6 +66,11 @@ $RUN --top-k 1 --dispatch exact --capacity-factor 8 --csv $TMPD/k1.csv > /dev/nu
 $RUN --top-k 2 --dispatch exact --capacity-factor 8 --csv $TMPD/k2.csv > /dev/null
 r=$(awk -F, 'FNR==2 { v[NR>2] = $20 } END { printf "%.3f", v[1] / v[0] }' $TMPD/k1.csv $TMPD/k2.csv)
 awk -v r=$r 'BEGIN { exit !(r > 1.9 && r < 2.1) }' || { echo "top-2/top-1 exact bytes ratio $r, expected ~2"; exit 1; }
+# a timeline changes nothing in the simulation (exact dispatch + remat once read another core's rows)
+$RUN --dispatch exact --remat on --routing zipf:1.3 --csv $TMPD/nt.csv > /dev/null
+$RUN --dispatch exact --remat on --routing zipf:1.3 --csv $TMPD/wt.csv --trace $TMPD/wt.json > /dev/null
+[ "$(cut -d, -f1-29 $TMPD/nt.csv)" = "$(cut -d, -f1-29 $TMPD/wt.csv)" ] || { echo "--trace changed the results"; exit 1; }
+
 # validate's all-to-all checks all pass, and --csv writes the scaling data the plot reads
 $BIN validate --a2a-only --csv $TMPD/scaling.csv > $TMPD/validate.txt || { cat $TMPD/validate.txt; echo "validate --a2a-only failed"; exit 1; }
 grep -q "0 failed" $TMPD/validate.txt || { cat $TMPD/validate.txt; exit 1; }
