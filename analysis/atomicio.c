@@ -12,6 +12,25 @@
 #define PATH_MAX 4096
 #endif
 
+int atomic_check_writable(const char *opt, const char *path, errbuf *err)
+{
+    if (path == NULL)
+        return 0;
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return errbuf_set(err, "%s: path too long", opt);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    if (access(dir, W_OK) != 0)
+        return errbuf_set(err, "%s: cannot write '%s': directory '%s' is missing or not writable", opt, path, dir);
+    return 0;
+}
+
 static atomic_batch *batch;   /* the open batch, or NULL */
 
 void atomic_batch_begin(atomic_batch *b)

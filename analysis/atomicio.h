@@ -14,6 +14,10 @@ typedef int (*atomic_writer)(FILE *fp, const void *arg, errbuf *err);
  * On any failure the temp file is removed, 'path' is untouched, and -1 is returned with 'err' set. */
 int atomic_file_write(const char *path, atomic_writer write, const void *arg, errbuf *err);
 
+/* Checks before any work that 'path' could be written: its directory exists and is writable.
+ * "OPT: cannot write 'PATH': directory 'DIR' is missing or not writable". */
+int atomic_check_writable(const char *opt, const char *path, errbuf *err);
+
 /* Several files that must appear together (a run's CSV, timeline and routing dump): between
  * atomic_batch_begin and atomic_batch_commit, atomic_file_write leaves each file as its temp file and the
  * batch renames them all at commit; atomic_batch_abort removes them all.  One batch at a time (the CLI is

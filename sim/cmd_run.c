@@ -112,25 +112,6 @@ static void run_print_summary(FILE *fp, const engine_result *res)
             r->sim_wall_s - res->wall_setup_s - res->wall_route_s);
 }
 
-/* Checks up front that an output's directory exists and is writable, so no simulation runs for nothing. */
-static int run_check_output(const char *opt, const char *path, errbuf *err)
-{
-    if (path == NULL)
-        return 0;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    if (access(dir, W_OK) != 0)
-        return errbuf_set(err, "%s: cannot write '%s': directory '%s' is missing or not writable", opt, path, dir);
-    return 0;
-}
-
 /* path as an absolute name with its directory resolved (the file itself need not exist); "" if it can't be. */
 static void run_canonical(char *out, size_t n, const char *path)
 {
@@ -339,8 +320,8 @@ int cmd_run(int argc, char **argv)
         goto bad;
     if (route_parse(&cfg.routing, routing, &err) != 0)
         goto bad;
-    if (run_check_output("--csv", csv, &err) != 0 || run_check_output("--trace", cfg.timeline, &err) != 0 ||
-        run_check_output("--dump-routing", cfg.dump_routing, &err) != 0)
+    if (atomic_check_writable("--csv", csv, &err) != 0 || atomic_check_writable("--trace", cfg.timeline, &err) != 0 ||
+        atomic_check_writable("--dump-routing", cfg.dump_routing, &err) != 0)
         goto bad;
     {
         const char *opt[] = { "--platform", "--models", "--routing trace:", "--csv", "--trace", "--dump-routing" };

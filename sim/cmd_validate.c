@@ -185,17 +185,10 @@ int cmd_validate(int argc, char **argv)
         fprintf(stderr, "switchsim: error: validate: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (csv != NULL) {   /* fail before a minute of simulations, not after */
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", csv);
-        char *slash = strrchr(dir, '/');
-        if (slash != NULL)
-            *slash = '\0';
-        if (access(slash != NULL ? (dir[0] ? dir : "/") : ".", W_OK) != 0) {
-            fprintf(stderr, "switchsim: error: --csv: cannot write '%s': its directory is missing or not writable\n",
-                    csv);
-            return 1;
-        }
+    errbuf cerr = { "" };
+    if (atomic_check_writable("--csv", csv, &cerr) != 0) {   /* fail before a minute of simulations, not after */
+        fprintf(stderr, "switchsim: error: validate: %s\n", cerr.msg);
+        return 1;
     }
     vreport r;
     vreport_init(&r);
