@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "traces/routing.h"
+#include "tests/fixtures.h"
 
 #define GOOD "tests/data/trace_good.csv"
 
@@ -138,21 +139,6 @@ static routing_trace *random_trace(int layers, int groups, int experts, unsigned
     return t;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    ck_assert_ptr_nonnull(fp);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_eq(fread(s, 1, (size_t)n, fp), (size_t)n);
-    s[n] = '\0';
-    fclose(fp);
-    return s;
-}
-
 START_TEST(test_round_trip)
 {
     char dir[] = "/tmp/check_routing_XXXXXX";
@@ -171,7 +157,7 @@ START_TEST(test_round_trip)
         ck_assert_int_eq(routing_trace_group_tokens(u, l), 37 + 11 * l);
     /* writing what was loaded gives the same bytes */
     ck_assert_int_eq(routing_trace_write_csv(b, u, &err), 0);
-    char *sa = slurp(a), *sb = slurp(b);
+    char *sa = fixture_slurp(a, NULL), *sb = fixture_slurp(b, NULL);
     ck_assert_str_eq(sa, sb);
     ck_assert(strncmp(sa, ROUTING_TRACE_HEADER "\n0,0,0,", strlen(ROUTING_TRACE_HEADER) + 7) == 0);
     free(sa);
@@ -180,7 +166,7 @@ START_TEST(test_round_trip)
     routing_trace *g = routing_trace_load_csv(GOOD, 2, 2, 4, &err);
     ck_assert_ptr_nonnull(g);
     ck_assert_int_eq(routing_trace_write_csv(a, g, &err), 0);
-    sa = slurp(a);
+    sa = fixture_slurp(a, NULL);
     ck_assert_str_eq(sa, ROUTING_TRACE_HEADER "\n0,0,0,4,2\n0,0,1,3,2\n0,0,2,2,3\n0,0,3,1,3\n0,1,0,1,3\n0,1,1,2,3\n"
                          "0,1,2,3,2\n0,1,3,4,2\n1,0,0,6,0\n1,0,1,0,0\n1,0,2,0,0\n1,0,3,0,0\n1,1,0,0,0\n"
                          "1,1,1,0,0\n1,1,2,3,0\n1,1,3,3,0\n");

@@ -8,21 +8,12 @@
 
 #include "analysis/csvread.h"
 #include "analysis/runrow.h"
+#include "tests/fixtures.h"
 
 #define HEADER "model,platform,cores,data,model_par,experts_per_core,top_k,capacity_factor,expert_capacity," \
                "routing,dispatch,a2a,seed,tokens_per_batch,scope,layer,phase,dropped_frac,lb_loss," \
                "a2a_bytes_per_core,step_time_s,compute_s,router_s,dispatch_combine_s,a2a_s,allreduce_s," \
                "idle_s,examples_per_s,tflops_per_chip,sim_wall_s"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    ck_assert_ptr_nonnull(fp);
-    char *buf = calloc(1, 1 << 16);
-    *len = fread(buf, 1, (1 << 16) - 1, fp);
-    fclose(fp);
-    return buf;
-}
 
 static runrow sample_row(void)
 {
@@ -97,7 +88,7 @@ START_TEST(test_round_trip)
     for (int i = 0; i < n; i++)
         runrow_write(fp, &rows[i]);
     fclose(fp);
-    char *file = slurp("tests/data/csv_good.csv", &flen);
+    char *file = fixture_slurp("tests/data/csv_good.csv", &flen);
     ck_assert_uint_eq(len, flen);
     ck_assert_str_eq(buf, file);
     free(buf);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "traces/timeline.h"
+#include "tests/fixtures.h"
 
 static char tmpdir[64];
 static char out_json[128];
@@ -24,21 +25,6 @@ static void teardown(void)
 {
     unlink(out_json);
     rmdir(tmpdir);              /* fails, harmlessly, if a test left something behind: tests check that */
-}
-
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    ck_assert_ptr_nonnull(fp);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_eq(fread(s, 1, (size_t)n, fp), (size_t)n);
-    s[n] = '\0';
-    fclose(fp);
-    return s;
 }
 
 /* Runs jq -r FILTER FILE and returns its output (first 4 KiB, trailing newline removed). */
@@ -101,7 +87,7 @@ START_TEST(test_exact_json)
     ck_assert_int_eq(timeline_count(tl), 4);
     errbuf err = { "" };
     ck_assert_int_eq(timeline_write_json(out_json, tl, &err), 0);
-    char *s = slurp(out_json);
+    char *s = fixture_slurp(out_json, NULL);
     ck_assert_str_eq(s,
         "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"switchsim\","
         "\"time_unit\":\"microseconds of simulated time\"},\"traceEvents\":[\n"
@@ -233,7 +219,7 @@ START_TEST(test_deterministic)
     snprintf(other, sizeof other, "%s/u.json", tmpdir);
     ck_assert_int_eq(timeline_write_json(out_json, a, &err), 0);
     ck_assert_int_eq(timeline_write_json(other, b, &err), 0);
-    char *sa = slurp(out_json), *sb = slurp(other);
+    char *sa = fixture_slurp(out_json, NULL), *sb = fixture_slurp(other, NULL);
     ck_assert_str_eq(sa, sb);
     free(sa);
     free(sb);

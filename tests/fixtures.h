@@ -1,10 +1,32 @@
-/* fixtures: presets built in code for the Check suites, so a test does not depend on models/models.csv. */
+/* fixtures: shared helpers of the Check suites: presets built in code (no dependence on models/models.csv)
+ * and reading a whole output file. */
 #ifndef SWITCHSIM_TEST_FIXTURES_H
 #define SWITCHSIM_TEST_FIXTURES_H
 
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "models/model.h"
+
+/* The whole file at 'path', NUL-terminated (the caller frees it); *len (may be NULL) gets its size. */
+static inline char *fixture_slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(fread(s, 1, (size_t)n, fp), (size_t)n);
+    s[n] = '\0';
+    fclose(fp);
+    if (len != NULL)
+        *len = (size_t)n;
+    return s;
+}
 
 /* switch-base as in models/models.csv: REFERENCE 1.2 switch_base.gin (ReLU 3072, 128 experts every other
  * layer, group 8192, min capacity 4), 512/114 tokens, 2^20 tokens per batch. */
