@@ -11,8 +11,14 @@
 
 /* One TPU-like core.  Every field is per core, read from host properties of the same name
  * (see topologies/README.md); sources are in REFERENCE.md section 5. */
+/* Chip family: a TPU-like core (MXU blocks, vector unit, ICI torus) or a GPU (tensor-core tiles in waves
+ * over SMs, kernel launches, NVLink/NVSwitch and NICs).  Property 'family' ("tpu" or "gpu"); a platform
+ * without it is a TPU. */
+typedef enum { COST_FAMILY_TPU = 0, COST_FAMILY_GPU = 1 } cost_family;
+
 typedef struct {
-    char chip[COST_CHIP_NAME_MAX];  /* "tpuv3" */
+    char chip[COST_CHIP_NAME_MAX];  /* "tpuv3", "h200" */
+    cost_family family;             /* property family */
     int cores_per_chip;             /* TensorCores sharing the chip's links */
     int mxus_per_core;              /* property mxus_per_core */
     int mxu_dim;                    /* property mxu_dim: systolic array side, 128 */
@@ -23,7 +29,15 @@ typedef struct {
     double hbm_Bps;                 /* property hbm_Bps_per_core */
     double onchip_bytes;            /* property onchip_bytes_per_core (VMEM) */
     double op_overhead_s;           /* property op_overhead_s: fixed cost per op launch */
-    double fp32_matmul_passes;      /* property fp32_matmul_passes: bf16 passes per fp32 matmul */
+    double fp32_matmul_passes;      /* property fp32_matmul_passes: bf16 passes per fp32 matmul (TPU) */
+    /* GPU only (family gpu; 0 on a TPU).  On a GPU, one 'core' is the whole GPU (cores_per_chip 1),
+     * bf16_flops is the dense bf16 tensor-core peak, fp32_vec_flops the plain FP32 (CUDA core) rate,
+     * onchip_bytes the L2, op_overhead_s the time from one kernel's end to the next one's start. */
+    int sms;                        /* property sms: streaming multiprocessors */
+    int tile_m, tile_n, tile_k;     /* properties tile_m, tile_n, tile_k: one CTA's output tile and K step */
+    double fp32_matmul_flops;       /* property fp32_matmul_flops: rate of an fp32 matmul (TF32 tensor or FP32) */
+    double mm_efficiency;           /* property mm_efficiency: fraction of bf16_flops a full wave of tiles sustains */
+    double hbm_efficiency;          /* property hbm_efficiency: fraction of hbm_Bps a streaming kernel reaches */
 } cost_chip;
 
 /* Numeric precision of a matmul's operands.  BF16: bf16 in, fp32 accumulate, bf16 out (one MXU pass).
@@ -71,6 +85,9 @@ void cost_work_init(cost_work *w);
  * bf16 61.5 TFLOP/s, 16 GiB HBM at 450 GB/s, 16 MiB VMEM.  The fp32 vector rate, the per-op overhead
  * and the fp32 matmul passes are assumptions, named in cost.c.  The engine reads the platform instead. */
 void cost_chip_tpuv3(cost_chip *c);
+/* Default numbers for one H100 SXM / H200 SXM GPU (datasheet, measured or assumed: each marked in cost.c). */
+void cost_chip_h100(cost_chip *c);
+void cost_chip_h200(cost_chip *c);
 
 /* MXU cycles of 'batch' independent (M,K)@(K,N) matmuls: M padded to COST_MXU_FEED_ROWS, K and N to
  * 'mxu_dim'; each MXU takes one (8-row, K tile, N tile) block every 8 cycles, blocks spread evenly over
