@@ -1,4 +1,4 @@
-/* cost: time of every op on one TPU-like core, from the shapes and the chip's numbers (cost_chip).
+/* cost: time of every op on one TPU-like core or one GPU, from the shapes and the chip's numbers (cost_chip).
  * Pure arithmetic: no SimGrid, no I/O; the engine charges what these return.  Not a numerics model:
  * the kernels in models/ compute the values, this file only says how long they take. */
 #include "sim/cost.h"
@@ -26,6 +26,38 @@
  * splits each operand into three bf16 parts and sums 6 bf16 products. */
 #define TPUV3_FP32_MATMUL_PASSES 6.0
 
+/* ---- NVIDIA H100 SXM / H200 SXM default numbers ----
+ * datasheet: NVIDIA H100 Tensor Core GPU datasheet and NVIDIA H200 Tensor Core GPU datasheet, SXM form factor
+ *            (dense rates, i.e. without 2:4 sparsity);
+ * measured:  on our H200 (random data, bf16 in, fp32 accumulate);
+ * assumption: our choice, to be replaced by a measurement where one is named. */
+#define HOPPER_SMS 132                     /* datasheet: 132 SMs (H100 SXM; H200 is the same GH100 die) */
+#define HOPPER_BF16_FLOPS 989.4e12         /* datasheet: BF16 tensor core, dense (1,979 TFLOP/s with sparsity) */
+#define HOPPER_TF32_FLOPS 494.7e12         /* datasheet: TF32 tensor core, dense; the fp32 matmul rate a platform
+                                            * may set instead of HOPPER_FP32_FLOPS (JAX precision DEFAULT/HIGH) */
+#define HOPPER_FP32_FLOPS 66.9e12          /* datasheet: FP32 (CUDA cores, non-tensor) */
+#define HOPPER_L2_BYTES 50e6               /* datasheet: 50 MB L2 cache */
+/* datasheet: max boost clock 1.98 GHz.  Not used by the GPU times: the tensor peak above is the quoted
+ * rate (it equals 132 SMs x 4096 bf16 FLOP/clk x 1.83 GHz, not x 1.98 GHz), so it is taken as is. */
+#define HOPPER_CLOCK_HZ 1.98e9
+#define H100_HBM_BYTES 80e9                /* datasheet: H100 SXM 80 GB HBM3 (decimal GB) */
+#define H100_HBM_BPS 3.35e12               /* datasheet: H100 SXM 3.35 TB/s */
+#define H200_HBM_BYTES 141e9               /* datasheet: H200 SXM 141 GB HBM3e (decimal GB) */
+#define H200_HBM_BPS 4.8e12                /* datasheet: H200 SXM 4.8 TB/s */
+/* measured on our H200: an 8192^3 bf16 matmul runs at 769-798 TFLOP/s; 783 / 989.4 = 0.79.  The same
+ * fraction on the H100 is an assumption. */
+#define HOPPER_MM_EFFICIENCY 0.79
+/* measured on our H200: a device-to-device copy moves ~4.3 TB/s counting read + write; 4.3 / 4.8 = 0.90.
+ * The same fraction on the H100 is an assumption. */
+#define HOPPER_HBM_EFFICIENCY 0.90
+/* assumption: one CTA computes a 128 x 128 output tile, stepping K by 64 (a common Hopper bf16 GEMM
+ * configuration; cuBLAS picks per shape, and also 128x256 or 256x128 tiles). */
+#define HOPPER_TILE_M 128
+#define HOPPER_TILE_N 128
+#define HOPPER_TILE_K 64
+/* assumption, to be replaced by a measurement: 4 us from one kernel's end to the next one's start. */
+#define HOPPER_OP_OVERHEAD_S 4e-6
+
 /* ---- per-element vector work: assumptions (op counts we chose, no measured figure) ---- */
 #define SOFTMAX_FLOPS 5.0        /* max, subtract, exp, sum, divide */
 #define SOFTMAX_BWD_FLOPS 4.0    /* dP*P, row sum, subtract, multiply */
@@ -50,9 +82,12 @@ static const mm_prec PREC_BF16 = { COST_BF16_BYTES, COST_BF16_BYTES, COST_BF16_B
 static const mm_prec PREC_FP32 = { COST_FP32_BYTES, COST_FP32_BYTES, COST_FP32_BYTES, 1 };
 static const mm_prec PREC_BF16_OUT_FP32 = { COST_BF16_BYTES, COST_BF16_BYTES, COST_FP32_BYTES, 0 };
 
-/* One op being built: MXU blocks, bytes and useful FLOPs, summed over its matmuls. */
+/* One op being built: MXU blocks (TPU) or output tiles (GPU), bytes and useful FLOPs, summed over its
+ * matmuls.  The GPU's tensor time needs every matmul's tile contraction, so it is computed from the
+ * matmuls' shapes at the end (gpu_tensor_s), not accumulated here. */
 typedef struct {
-    double blocks;   /* (8-row, K tile, N tile) blocks, each 8 cycles on one MXU */
+    double blocks;   /* TPU: (8-row, K tile, N tile) blocks, each 8 cycles on one MXU */
+    double tiles;    /* GPU: tile_m x tile_n output tiles */
     double bytes;
     double flops;
 } mm_op;
@@ -77,6 +112,57 @@ void cost_chip_tpuv3(cost_chip *c)
     c->onchip_bytes = TPUV3_ONCHIP_BYTES;
     c->op_overhead_s = TPUV3_OP_OVERHEAD_S;
     c->fp32_matmul_passes = TPUV3_FP32_MATMUL_PASSES;
+    c->family = COST_FAMILY_TPU;   /* the GPU fields stay 0: a TPU never reads them */
+}
+
+/* What the H100 and H200 SXM share (everything but the name and the HBM). */
+static void chip_hopper(cost_chip *c)
+{
+    memset(c, 0, sizeof *c);
+    c->family = COST_FAMILY_GPU;
+    c->cores_per_chip = 1;                      /* one simulated core is the whole GPU */
+    c->clock_Hz = HOPPER_CLOCK_HZ;
+    c->bf16_flops = HOPPER_BF16_FLOPS;
+    c->fp32_vec_flops = HOPPER_FP32_FLOPS;
+    c->onchip_bytes = HOPPER_L2_BYTES;
+    c->op_overhead_s = HOPPER_OP_OVERHEAD_S;
+    c->sms = HOPPER_SMS;
+    c->tile_m = HOPPER_TILE_M;
+    c->tile_n = HOPPER_TILE_N;
+    c->tile_k = HOPPER_TILE_K;
+    /* assumption: the router's fp32 dots run at JAX precision HIGHEST, which keeps TF32 off: plain FP32
+     * on the CUDA cores.  HOPPER_TF32_FLOPS is the alternative. */
+    c->fp32_matmul_flops = HOPPER_FP32_FLOPS;
+    c->mm_efficiency = HOPPER_MM_EFFICIENCY;
+    c->hbm_efficiency = HOPPER_HBM_EFFICIENCY;
+    /* mxus_per_core, mxu_dim and fp32_matmul_passes stay 0: a GPU never reads them */
+}
+
+void cost_chip_h100(cost_chip *c)
+{
+    chip_hopper(c);
+    snprintf(c->chip, sizeof c->chip, "%s", "h100");
+    c->hbm_bytes = H100_HBM_BYTES;
+    c->hbm_Bps = H100_HBM_BPS;
+}
+
+void cost_chip_h200(cost_chip *c)
+{
+    chip_hopper(c);
+    snprintf(c->chip, sizeof c->chip, "%s", "h200");
+    c->hbm_bytes = H200_HBM_BYTES;
+    c->hbm_Bps = H200_HBM_BPS;
+}
+
+static int is_gpu(const cost_chip *c)
+{
+    return c->family == COST_FAMILY_GPU;
+}
+
+/* Bandwidth a streaming op reaches: hbm_Bps on a TPU (not derated), hbm_Bps x hbm_efficiency on a GPU. */
+static double hbm_rate(const cost_chip *c)
+{
+    return is_gpu(c) ? c->hbm_Bps * c->hbm_efficiency : c->hbm_Bps;
 }
 
 static double mm_blocks(const cost_chip *c, double batch, double M, double K, double N)
@@ -100,8 +186,35 @@ static double op_cycles(const cost_chip *c, double blocks, int fp32)
 
 /* Which matmul of Y (M,K)@(K,N) an op computes: the forward product, or one of its gradients
  * dA (M,K) = dY (M,N) @ B^T (N,K) and dB (K,N) = A^T (K,M) @ dY (M,N).  All three move the same three
- * tensors (bytes); only the padded shape on the MXU differs. */
+ * tensors (bytes); only the padded shape on the MXU or in tiles differs. */
 typedef enum { MM_FWD, MM_DA, MM_DB } mm_which;
+
+/* The product 'which' computes, as output rows x contraction x output columns:
+ * MM_FWD (M,K)@(K,N), MM_DA (M,N)@(N,K), MM_DB (K,M)@(M,N). */
+typedef struct {
+    double rows, inner, cols;
+} mm_dims;
+
+static mm_dims dims_of(double M, double K, double N, mm_which which)
+{
+    if (which == MM_DA)
+        return (mm_dims){ M, N, K };
+    if (which == MM_DB)
+        return (mm_dims){ K, M, N };
+    return (mm_dims){ M, K, N };
+}
+
+/* GPU: tile_m x tile_n output tiles of 'batch' (rows, cols) outputs; the caller checks every argument > 0. */
+static double gpu_tiles(const cost_chip *c, double batch, double rows, double cols)
+{
+    return batch * ceil(rows / (double)c->tile_m) * ceil(cols / (double)c->tile_n);
+}
+
+/* GPU: the contraction padded to a multiple of tile_k (a CTA steps K a whole tile_k at a time). */
+static double gpu_kpad(const cost_chip *c, double inner)
+{
+    return ceil(inner / (double)c->tile_k) * (double)c->tile_k;
+}
 
 /* Adds (batch x) one matmul of Y = A (M,K) @ B (K,N) to an op under construction. */
 static void op_add(mm_op *op, const cost_chip *c, double batch, double M, double K, double N, const mm_prec *p,
@@ -109,59 +222,96 @@ static void op_add(mm_op *op, const cost_chip *c, double batch, double M, double
 {
     if (batch <= 0.0 || M <= 0.0 || K <= 0.0 || N <= 0.0)
         return;
-    if (which == MM_FWD)
-        op->blocks += mm_blocks(c, batch, M, K, N);
-    else if (which == MM_DA)
-        op->blocks += mm_blocks(c, batch, M, N, K);
+    mm_dims d = dims_of(M, K, N, which);
+    if (is_gpu(c))
+        op->tiles += gpu_tiles(c, batch, d.rows, d.cols);
     else
-        op->blocks += mm_blocks(c, batch, K, M, N);
+        op->blocks += mm_blocks(c, batch, d.rows, d.inner, d.cols);
     op->bytes += batch * (M * K * p->a_B + K * N * p->b_B + M * N * p->y_B);
     op->flops += 2.0 * batch * M * K * N;
 }
 
-/* Charges a finished op: max(MXU time at COST_MXU_EFFICIENCY, HBM time) + overhead.  An empty op is free. */
-static void op_finish(cost_work *w, const cost_chip *c, const mm_op *op, int fp32)
+/* GPU tensor-core time of one op made of n matmuls, batch x (rows[e],K)@(K,N) as 'which' computes them
+ * (n = 1 and rows = &M for a plain matmul).  Matmul e is t_e output tiles, each of padded contraction
+ * k_e; one tile of contraction k keeps one SM busy for 2*tile_m*tile_n*k / (rate/sms) / mm_efficiency
+ * seconds, rate = bf16_flops, or fp32_matmul_flops for fp32 operands (fp32_matmul_passes is a TPU number).
+ * Waves: the SMs take 'sms' tiles at a time, a wave lasts as long as its longest tile, and tiles are
+ * issued longest first.  So the op lasts the sum, over the wave-start positions 0, sms, 2*sms, ... in
+ * the tiles sorted by k descending, of the k found there.  With one k for all tiles (every forward and
+ * dA op, and dB of a single matmul) this is exactly ceil(tiles/sms) x the tile time.  With ragged k (the
+ * experts' dB = A^T dY, whose contraction is each expert's rows) it lies between the work spread evenly
+ * over the SMs and ceil(tiles/sms) x the longest tile, and it never decreases when a tile is added or a k
+ * grows (a mean tile time would: adding small tiles would lower it).  Ties in k keep expert order.
+ * O(n^2) in the experts, which are few per core. */
+static double gpu_tensor_s(const cost_chip *c, double batch, const double *rows, int n, double K, double N,
+                           int fp32, mm_which which)
 {
-    if (op->blocks <= 0.0)
+    if (batch <= 0.0 || K <= 0.0 || N <= 0.0)
+        return 0.0;
+    double sms = (double)c->sms;
+    double wave_k = 0.0;   /* sum of the contraction at each wave start */
+    for (int g = 0; g < n; g++) {
+        if (rows[g] <= 0.0)
+            continue;
+        mm_dims dg = dims_of(rows[g], K, N, which);
+        double kg = gpu_kpad(c, dg.inner), tg = gpu_tiles(c, batch, dg.rows, dg.cols);
+        double pos = 0.0;   /* tiles issued before matmul g's */
+        for (int h = 0; h < n; h++) {
+            if (h == g || rows[h] <= 0.0)
+                continue;
+            mm_dims dh = dims_of(rows[h], K, N, which);
+            double kh = gpu_kpad(c, dh.inner);
+            if (kh > kg || (kh == kg && h < g))
+                pos += gpu_tiles(c, batch, dh.rows, dh.cols);
+        }
+        /* wave starts i*sms in [pos, pos + tg) */
+        wave_k += (ceil((pos + tg) / sms) - ceil(pos / sms)) * kg;
+    }
+    double rate = fp32 ? c->fp32_matmul_flops : c->bf16_flops;
+    return wave_k * 2.0 * c->tile_m * c->tile_n / (rate / sms) / c->mm_efficiency;
+}
+
+/* Charges a finished op: max(tensor time, HBM bytes / hbm_rate) + overhead.  An empty op is free. */
+static void op_finish(cost_work *w, const cost_chip *c, const mm_op *op, double tensor_s)
+{
+    if (op->blocks <= 0.0 && op->tiles <= 0.0)
         return;
-    double mxu_s = op_cycles(c, op->blocks, fp32) / c->clock_Hz / COST_MXU_EFFICIENCY;
-    double hbm_s = op->bytes / c->hbm_Bps;
-    w->t_s += fmax(mxu_s, hbm_s) + c->op_overhead_s;
+    double hbm_s = op->bytes / hbm_rate(c);
+    w->t_s += fmax(tensor_s, hbm_s) + c->op_overhead_s;
     w->mm_flops += op->flops;
     w->hbm_B += op->bytes;
     w->ops += 1.0;
+}
+
+/* One matmul per expert, batch x (rows[e],K)@(K,N), batched into one op (an einsum over experts), or in
+ * backward its two gradient ops dA and dB.  Tensor time: TPU, the op's MXU cycles / clock /
+ * COST_MXU_EFFICIENCY; GPU, gpu_tensor_s. */
+static void mm_rows(cost_work *w, const cost_chip *c, double batch, const double *rows, int n, double K, double N,
+                    const mm_prec *p, int backward)
+{
+    mm_which first = backward ? MM_DA : MM_FWD, last = backward ? MM_DB : MM_FWD;
+    for (mm_which which = first; which <= last; which++) {
+        mm_op op = { 0, 0, 0, 0 };
+        for (int e = 0; e < n; e++)
+            op_add(&op, c, batch, rows[e], K, N, p, which);
+        double tensor_s = is_gpu(c) ? gpu_tensor_s(c, batch, rows, n, K, N, p->fp32, which)
+                                    : op_cycles(c, op.blocks, p->fp32) / c->clock_Hz / COST_MXU_EFFICIENCY;
+        op_finish(w, c, &op, tensor_s);
+    }
 }
 
 /* One matmul op (batch x (M,K)@(K,N)), or in backward its two gradient ops dA and dB. */
 static void mm(cost_work *w, const cost_chip *c, double batch, double M, double K, double N, const mm_prec *p,
                int backward)
 {
-    mm_which first = backward ? MM_DA : MM_FWD, last = backward ? MM_DB : MM_FWD;
-    for (mm_which which = first; which <= last; which++) {
-        mm_op op = { 0, 0, 0 };
-        op_add(&op, c, batch, M, K, N, p, which);
-        op_finish(w, c, &op, p->fp32);
-    }
-}
-
-/* The same for one matmul per expert, (rows[e],K)@(K,N), batched into one op (an einsum over experts). */
-static void mm_rows(cost_work *w, const cost_chip *c, const double *rows, int n, double K, double N,
-                    const mm_prec *p, int backward)
-{
-    mm_which first = backward ? MM_DA : MM_FWD, last = backward ? MM_DB : MM_FWD;
-    for (mm_which which = first; which <= last; which++) {
-        mm_op op = { 0, 0, 0 };
-        for (int e = 0; e < n; e++)
-            op_add(&op, c, 1.0, rows[e], K, N, p, which);
-        op_finish(w, c, &op, p->fp32);
-    }
+    mm_rows(w, c, batch, &M, 1, K, N, p, backward);
 }
 
 static void vec(cost_work *w, const cost_chip *c, double flops, double bytes)
 {
     if (flops <= 0.0 && bytes <= 0.0)
         return;
-    double t = fmax(flops > 0.0 ? flops / c->fp32_vec_flops : 0.0, bytes > 0.0 ? bytes / c->hbm_Bps : 0.0);
+    double t = fmax(flops > 0.0 ? flops / c->fp32_vec_flops : 0.0, bytes > 0.0 ? bytes / hbm_rate(c) : 0.0);
     w->t_s += t + c->op_overhead_s;
     w->vec_flops += fmax(flops, 0.0);
     w->hbm_B += fmax(bytes, 0.0);
@@ -170,7 +320,16 @@ static void vec(cost_work *w, const cost_chip *c, double flops, double bytes)
 
 double cost_matmul_cycles(const cost_chip *c, double batch, double M, double K, double N, cost_prec p)
 {
+    if (is_gpu(c))
+        return 0.0;   /* no MXU */
     return op_cycles(c, mm_blocks(c, batch, M, K, N), p == COST_FP32);
+}
+
+double cost_gpu_waves(const cost_chip *c, double batch, double M, double N)
+{
+    if (!is_gpu(c) || c->sms <= 0 || batch <= 0.0 || M <= 0.0 || N <= 0.0)
+        return 0.0;
+    return ceil(gpu_tiles(c, batch, M, N) / (double)c->sms);
 }
 
 double cost_bmatmul_s(const cost_chip *c, double batch, double M, double K, double N, cost_prec p)
@@ -257,7 +416,7 @@ static void ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const
 
     /* input matmul(s): one batched op per weight (Win, and Wgate for geglu) */
     for (int g = 0; g < (geglu ? 2 : 1); g++)
-        mm_rows(w, c, rows, n, D, Fl, &PREC_BF16, backward);
+        mm_rows(w, c, 1.0, rows, n, D, Fl, &PREC_BF16, backward);
     /* activation.  relu forward is fused into the input matmul's output (XLA output fusion: assumption),
      * so it costs vector FLOPs but no HBM pass; its backward reads H and dA and writes dH.  geglu needs
      * H and G from two matmuls: read both, write A (and in backward read H, G, dA, write dH, dG). */
@@ -267,7 +426,7 @@ static void ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const
         vec(w, c, (GELU_FLOPS + 1.0) * elems, 3.0 * COST_BF16_BYTES * elems);
     else
         vec(w, c, (GELU_BWD_FLOPS + 2.0) * elems, 5.0 * COST_BF16_BYTES * elems);   /* read H, G, dA; write dH, dG */
-    mm_rows(w, c, rows, n, Fl, D, &PREC_BF16, backward);   /* output matmul */
+    mm_rows(w, c, 1.0, rows, n, Fl, D, &PREC_BF16, backward);   /* output matmul */
 }
 
 void cost_dense_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int model_par,

@@ -1,5 +1,5 @@
-/* cost: the TPU-like core cost model.  Pure functions of shapes and chip numbers: no SimGrid here
- * (sim/platform.c fills cost_chip from the platform's host properties). */
+/* cost: the cost model of one TPU-like core or one GPU.  Pure functions of shapes and chip numbers: no
+ * SimGrid here (sim/platform.c fills cost_chip from the platform's host properties). */
 #ifndef SWITCHSIM_COST_H
 #define SWITCHSIM_COST_H
 
@@ -9,13 +9,13 @@
 
 #define COST_CHIP_NAME_MAX 32
 
-/* One TPU-like core.  Every field is per core, read from host properties of the same name
- * (see topologies/README.md); sources are in REFERENCE.md section 5. */
 /* Chip family: a TPU-like core (MXU blocks, vector unit, ICI torus) or a GPU (tensor-core tiles in waves
  * over SMs, kernel launches, NVLink/NVSwitch and NICs).  Property 'family' ("tpu" or "gpu"); a platform
  * without it is a TPU. */
 typedef enum { COST_FAMILY_TPU = 0, COST_FAMILY_GPU = 1 } cost_family;
 
+/* One TPU-like core or one GPU.  Every field is per core, read from host properties of the same name
+ * (see topologies/README.md); TPU sources are in REFERENCE.md section 5, GPU ones in cost.c. */
 typedef struct {
     char chip[COST_CHIP_NAME_MAX];  /* "tpuv3", "h200" */
     cost_family family;             /* property family */
@@ -85,24 +85,38 @@ void cost_work_init(cost_work *w);
  * bf16 61.5 TFLOP/s, 16 GiB HBM at 450 GB/s, 16 MiB VMEM.  The fp32 vector rate, the per-op overhead
  * and the fp32 matmul passes are assumptions, named in cost.c.  The engine reads the platform instead. */
 void cost_chip_tpuv3(cost_chip *c);
-/* Default numbers for one H100 SXM / H200 SXM GPU (datasheet, measured or assumed: each marked in cost.c). */
+/* Default numbers for one H100 SXM / H200 SXM GPU (datasheet, measured or assumed: each marked in cost.c):
+ * 132 SMs, bf16 989.4 TFLOP/s, fp32 matmul and vector 66.9 TFLOP/s, 50 MB L2, 128x128 tiles with K step 64,
+ * mm_efficiency 0.79, hbm_efficiency 0.90, 4 us per kernel; HBM 80 GB at 3.35 TB/s (H100) or 141 GB at
+ * 4.8 TB/s (H200).  The two differ only in 'chip', 'hbm_bytes' and 'hbm_Bps'. */
 void cost_chip_h100(cost_chip *c);
 void cost_chip_h200(cost_chip *c);
 
-/* MXU cycles of 'batch' independent (M,K)@(K,N) matmuls: M padded to COST_MXU_FEED_ROWS, K and N to
+/* TPU: MXU cycles of 'batch' independent (M,K)@(K,N) matmuls: M padded to COST_MXU_FEED_ROWS, K and N to
  * 'mxu_dim'; each MXU takes one (8-row, K tile, N tile) block every 8 cycles, blocks spread evenly over
- * the MXUs (rounded up); FP32 multiplies by 'fp32_matmul_passes'.  0 when any dimension is <= 0. */
+ * the MXUs (rounded up); FP32 multiplies by 'fp32_matmul_passes'.  0 when any dimension is <= 0.
+ * GPU: 0 (there is no MXU; see cost_gpu_waves and cost_bmatmul_s). */
 double cost_matmul_cycles(const cost_chip *c, double batch, double M, double K, double N, cost_prec p);
 
-/* (M,K)@(K,N): time = max(MXU cycles / clock / COST_MXU_EFFICIENCY, HBM bytes / hbm_Bps) + op_overhead_s.
- * HBM bytes = unpadded A, B and output, each moved once (VMEM tiling reuse assumed).  0 when any
- * dimension is <= 0 (no op is launched). */
+/* GPU: the waves of 'batch' independent (M,N)-output matmuls, ceil(batch * ceil(M/tile_m) *
+ * ceil(N/tile_n) / sms): how many rounds of 'sms' output tiles the op takes.  0 on a TPU, or when any
+ * argument is <= 0. */
+double cost_gpu_waves(const cost_chip *c, double batch, double M, double N);
+
+/* (M,K)@(K,N): time = max(tensor time, HBM bytes / HBM rate) + op_overhead_s.  HBM bytes = unpadded A, B
+ * and output, each moved once (on-chip tiling reuse assumed).
+ * TPU: tensor time = MXU cycles / clock / COST_MXU_EFFICIENCY, HBM rate = hbm_Bps.
+ * GPU: the output is cut into tile_m x tile_n tiles per matmul, K padded to a multiple of tile_k; tiles
+ * run in waves of 'sms' (cost_gpu_waves), a tile taking 2*tile_m*tile_n*Kpad / (rate/sms) / mm_efficiency
+ * with rate = bf16_flops, or fp32_matmul_flops for COST_FP32 (fp32_matmul_passes is not used); so
+ * tensor time = waves x tile time.  HBM rate = hbm_Bps * hbm_efficiency.
+ * 0 when any dimension is <= 0 (no op is launched). */
 double cost_matmul_s(const cost_chip *c, double M, double K, double N, cost_prec p);
 /* 'batch' independent matmuls in one op (a batched einsum such as the per-head QK^T). */
 double cost_bmatmul_s(const cost_chip *c, double batch, double M, double K, double N, cost_prec p);
 
-/* Elementwise / reduction work: max(flops / fp32_vec_flops, bytes / hbm_Bps) + op_overhead_s; 0 when
- * both are <= 0. */
+/* Elementwise / reduction work: max(flops / fp32_vec_flops, bytes / HBM rate) + op_overhead_s (HBM rate
+ * as for matmuls: hbm_Bps, times hbm_efficiency on a GPU); 0 when both are <= 0. */
 double cost_vector_s(const cost_chip *c, double flops, double bytes);
 
 /* Whole-sublayer helpers for ONE core.  'tokens' = query tokens this core holds (its data shard);
@@ -142,7 +156,10 @@ void cost_dispatch_work(cost_work *w, const cost_chip *c, const model_cfg *m, co
                         int S, int E, int C, int backward);
 
 /* Expert FFN of this core's experts: rows[e] tokens for e in [0, experts_local), d_ff split over
- * model_par, relu or geglu per m->act.  All experts form one batched einsum per matmul (one overhead). */
+ * model_par, relu or geglu per m->act.  All experts form one batched einsum per matmul (one overhead).
+ * On a GPU the experts' tiles share the op's waves; in the weight gradient dW = A^T dY each expert's tiles
+ * have its own contraction (its rows): a wave lasts as long as its longest tile, longest tiles first
+ * (see gpu_tensor_s in cost.c). */
 double cost_expert_ffn_s(const cost_chip *c, const model_cfg *m, const double *rows, int experts_local,
                          int model_par, int backward);
 void cost_expert_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const double *rows,
