@@ -34,7 +34,7 @@
 #define HOPPER_SMS 132                     /* datasheet: 132 SMs (H100 SXM; H200 is the same GH100 die) */
 #define HOPPER_BF16_FLOPS 989.4e12         /* datasheet: BF16 tensor core, dense (1,979 TFLOP/s with sparsity) */
 #define HOPPER_TF32_FLOPS 494.7e12         /* datasheet: TF32 tensor core, dense; the fp32 matmul rate a platform
-                                            * may set instead of HOPPER_FP32_FLOPS (JAX precision DEFAULT/HIGH) */
+                                            * may set instead of HOPPER_FP32_FLOPS when TF32 is allowed */
 #define HOPPER_FP32_FLOPS 66.9e12          /* datasheet: FP32 (CUDA cores, non-tensor) */
 #define HOPPER_L2_BYTES 50e6               /* datasheet: 50 MB L2 cache */
 /* datasheet: max boost clock 1.98 GHz.  Not used by the GPU times: the tensor peak above is the quoted
