@@ -19,7 +19,7 @@ static void run_usage(FILE *fp)
         "usage: switchsim run --platform FILE --model NAME [options]\n"
         "\n"
         "Simulates one training step (forward, backward, gradient all-reduce, optimizer) of a Switch\n"
-        "Transformer or T5 model on a torus of TPU-like cores, and reports where the time goes.\n"
+        "Transformer or T5 model on a torus of TPU-like cores or on GPU nodes, and reports where the time goes.\n"
         "\n"
         "  --platform FILE          SimGrid platform XML (topologies/*.xml, or 'switchsim topology')\n"
         "  --model NAME             preset name (switchsim models lists them)\n"
@@ -34,8 +34,9 @@ static void run_usage(FILE *fp)
         "  --jitter EPS             router input jitter U(1-EPS,1+EPS) (default 0, as the T5X Switch configs)\n"
         "  --dispatch MODE          padded (TPU einsum: capacity buffers sent whole, default) or exact (gather:\n"
         "                           kept tokens only)\n"
-        "  --a2a ALGO               phased (neighbour ring steps per dimension, default) or direct (one flow per\n"
-        "                           chip pair: accurate, slow beyond ~128 chips)\n"
+        "  --a2a ALGO               phased (neighbour ring steps per dimension, the default on a torus) or direct\n"
+        "                           (one flow per chip pair: accurate, slow beyond ~128 chips; the default and the\n"
+        "                           only one on a GPU platform)\n"
         "  --network-model M        lv08 (SimGrid's default: TCP-calibrated factors, latency x13 per flow) or\n"
         "                           cm02 (max-min bandwidth sharing only; closer to a dedicated interconnect)\n"
         "  --act-dtype T            bf16 (default, Switch) or fp32 (GShard's main runs) on the wire\n"
@@ -179,7 +180,7 @@ int cmd_run(int argc, char **argv)
     engine_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.padded = 1;
-    cfg.a2a = COLL_A2A_PHASED;
+    cfg.a2a = COLL_A2A_AUTO;   /* phased on a torus, direct on GPUs: the engine decides from the platform */
     cfg.act_bytes = 2;
     cfg.reuse = 1;
     cfg.progress = 1;

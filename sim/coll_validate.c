@@ -279,6 +279,10 @@ int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err)
     coll_world *w = coll_world_alloc(cfg->ndims, cfg->dims, cfg->wrap, err);
     if (w == NULL)
         return -1;
+    if (cfg->gpus_per_node > 0 && coll_world_set_switched(w, cfg->gpus_per_node, err) != 0) {
+        coll_world_free(w);
+        return -1;
+    }
     int n = coll_world_nchips(w);
     coll_world_set_reuse(w, cfg->reuse);
     sg_host_t *hosts = calloc((size_t)n, sizeof *hosts);

@@ -44,6 +44,7 @@ typedef struct {
 
 struct coll_world {
     int n, ndims;
+    int node_size;                /* 0: a torus; > 0: switched (GPU nodes of node_size consecutive ranks) */
     int dims[COLL_DIMS_MAX], wrap[COLL_DIMS_MAX], stride[COLL_DIMS_MAX];
     int maxl;                     /* longest dimension */
     sg_host_t *hosts;             /* (n) */
@@ -183,6 +184,22 @@ void coll_world_free(coll_world *w)
 int coll_world_nchips(const coll_world *w)
 {
     return w->n;
+}
+
+int coll_world_set_switched(coll_world *w, int gpus_per_node, errbuf *err)
+{
+    if (w->ndims != 1)
+        return errbuf_set(err, "collectives: a switched network is a line of chips (ndims 1), got ndims %d",
+                          w->ndims);
+    if (gpus_per_node < 1 || w->n % gpus_per_node != 0)
+        return errbuf_set(err, "collectives: %d chips do not split into nodes of %d", w->n, gpus_per_node);
+    w->node_size = gpus_per_node;
+    return 0;
+}
+
+int coll_world_switched(const coll_world *w)
+{
+    return w->node_size;
 }
 
 void coll_world_set_reuse(coll_world *w, int on)
@@ -527,10 +544,12 @@ int coll_alltoall(coll_world *w, int chip, const double *bytes, coll_a2a_algo al
         rc = coll_a2a_direct(w, chip, bytes, err);
         break;
     case COLL_A2A_PHASED:
-        rc = coll_a2a_phased(w, chip, bytes, w->ndims, err);
-        break;
     case COLL_A2A_PHASED_XY:
-        rc = coll_a2a_phased(w, chip, bytes, 1, err);
+        if (w->node_size > 0)
+            return errbuf_set(err, "collectives: the phased all-to-all is for tori (neighbour ring steps); a "
+                              "switched network runs the direct one");
+        rc = coll_a2a_phased(w, chip, bytes, algo == COLL_A2A_PHASED ? w->ndims : 1, err);
+        break;
         break;
     default:
         return errbuf_set(err, "collectives: unknown all-to-all algorithm %d", (int)algo);
@@ -582,10 +601,104 @@ static int coll_ring_index(int L, int wrap, int q)
     return -1;
 }
 
+/* The member at position 'at' of channel c's ring: group's node segments (seg_start, nseg + 1 offsets) in
+ * order, each rotated by c: position q of segment j holds group[seg_start[j] + (q + c) % len_j]. */
+static int coll_channel_member(const int *group, const int *seg_start, int nseg, int c, int at)
+{
+    int j = 0;
+    while (j + 1 < nseg && seg_start[j + 1] <= at)
+        j++;
+    int len = seg_start[j + 1] - seg_start[j];
+    return group[seg_start[j] + (at - seg_start[j] + c) % len];
+}
+
+/* Ring all-reduce over a switched network (group NULL: all chips in rank order).  The group is cut into node
+ * segments (runs of members in one node).  In one node a single bidirectional ring is enough: every GPU's
+ * flows cross the crossbar on its own NVLink pair whatever the order.  Across nodes, one ring would leave the
+ * node through one GPU's NIC each way while the others idle, so C rings (channels, C = the longest segment,
+ * as NCCL's rings per NIC) run at once, each with 1/C of the data and each segment rotated by its channel
+ * number: channel c leaves a node from a different GPU, so all C NICs of a node carry ring traffic.
+ * 2(n-1) steps; each step every member sends bytes/(2nC) to its next and previous member in every channel. */
+static int coll_allreduce_switched(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err)
+{
+    int *ids = NULL, *seg_start = malloc(((size_t)n + 1) * sizeof *seg_start);
+    if (group == NULL) {
+        ids = malloc((size_t)n * sizeof *ids);
+        if (ids != NULL)
+            for (int i = 0; i < n; i++)
+                ids[i] = i;
+        group = ids;
+    }
+    if (seg_start == NULL || group == NULL) {
+        free(seg_start);
+        free(ids);
+        return errbuf_set(err, "collectives: out of memory for a %d-member all-reduce", n);
+    }
+    int me = -1, nseg = 0, C = 1;
+    for (int i = 0; i < n; i++) {
+        if (group[i] == chip)
+            me = i;
+        if (i == 0 || group[i] / w->node_size != group[i - 1] / w->node_size)
+            seg_start[nseg++] = i;
+    }
+    seg_start[nseg] = n;
+    if (nseg > 1)
+        for (int j = 0; j < nseg; j++)
+            if (seg_start[j + 1] - seg_start[j] > C)
+                C = seg_start[j + 1] - seg_start[j];
+    int rc = 0;
+    sg_mailbox_t *mb = malloc((size_t)C * 4 * sizeof *mb);     /* per channel: to next, to prev, from prev, from next */
+    sg_comm_t *comms = malloc((size_t)C * 4 * sizeof *comms);
+    void **got = malloc((size_t)C * 2 * sizeof *got);
+    if (mb == NULL || comms == NULL || got == NULL) {
+        rc = errbuf_set(err, "collectives: out of memory for a %d-member all-reduce", n);
+        goto done;
+    }
+    int j = 0;
+    while (seg_start[j + 1] <= me)
+        j++;
+    int len = seg_start[j + 1] - seg_start[j], i_in = me - seg_start[j];
+    for (int c = 0; c < C; c++) {
+        int at = seg_start[j] + ((i_in - c) % len + len) % len;     /* my position in channel c's ring */
+        int next = coll_channel_member(group, seg_start, nseg, c, (at + 1) % n);
+        int prev = coll_channel_member(group, seg_start, nseg, c, (at + n - 1) % n);
+        const int pair[4][2] = { { chip, next }, { chip, prev }, { prev, chip }, { next, chip } };
+        for (int k = 0; k < 4; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "coll-s%d.%d.%d", pair[k][0], pair[k][1], c);
+            mb[4 * c + k] = sg_mailbox_by_name(name);
+        }
+    }
+    static double dummy = 0.0;   /* SimGrid refuses a NULL payload */
+    long size = coll_size(bytes / n / 2.0 / C);
+    for (int t = 0; t < 2 * (n - 1); t++) {
+        int nc = 0;
+        for (int c = 0; c < C; c++) {
+            got[2 * c] = got[2 * c + 1] = NULL;
+            comms[nc++] = sg_mailbox_get_async(mb[4 * c + 2], &got[2 * c]);
+            comms[nc++] = sg_mailbox_get_async(mb[4 * c + 3], &got[2 * c + 1]);
+        }
+        for (int c = 0; c < C; c++) {
+            comms[nc++] = sg_mailbox_put_async(mb[4 * c], &dummy, size);
+            comms[nc++] = sg_mailbox_put_async(mb[4 * c + 1], &dummy, size);
+        }
+        sg_comm_wait_all(comms, (size_t)nc);
+    }
+done:
+    free(mb);
+    free(comms);
+    free(got);
+    free(seg_start);
+    free(ids);
+    return rc;
+}
+
 int coll_allreduce_all(coll_world *w, int chip, double bytes, errbuf *err)
 {
     if (chip < 0 || chip >= w->n)
         return errbuf_set(err, "collectives: chip %d is not a chip (0..%d)", chip, w->n - 1);
+    if (w->node_size > 0)
+        return w->n == 1 ? 0 : coll_allreduce_switched(w, chip, NULL, w->n, bytes, err);
     int c[COLL_DIMS_MAX];
     coll_coords(w, chip, c);
     int nb[COLL_DIMS_MAX][2];   /* ring next (0) and prev (1) chips per dimension */
@@ -628,6 +741,8 @@ int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, doubl
         return errbuf_set(err, "collectives: chip %d is not in the all-reduce group", chip);
     if (n == 1)
         return 0;
+    if (w->node_size > 0)
+        return coll_allreduce_switched(w, chip, group, n, bytes, err);
     int next = group[(me + 1) % n], prev = group[(me + n - 1) % n];
     char name[64];
     snprintf(name, sizeof name, "coll-g%d.%d", chip, next);

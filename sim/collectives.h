@@ -1,5 +1,6 @@
-/* collectives: all-to-all (direct and dimension-phased) and ring all-reduces between the chips of a torus,
- * as SimGrid communications over the platform's links, so that flows contend.  Chips are hosts named
+/* collectives: all-to-all (direct and dimension-phased) and ring all-reduces between the chips of a torus, or
+ * of GPU nodes (a switched world: coll_world_set_switched), as SimGrid communications over the platform's
+ * links, so that flows contend.  Chips are hosts named
  * "chip<r>", r = x + X*(y + Y*z).  A dimension may wrap (ring) or not (line); every algorithm takes the
  * per-dimension wrap flags.  Flows go between chips, never cores: the cores of a chip share its links, and
  * traffic inside a chip never touches a link.
@@ -21,7 +22,9 @@ typedef enum {
     COLL_A2A_PHASED,      /* neighbour ring steps, one dimension after the other; the bytes are split into
                            * ndims equal shares that take the dimensions in rotated orders (x-then-y and
                            * y-then-x in 2D) at the same time, so every dimension's links work in every phase */
-    COLL_A2A_PHASED_XY    /* the same ring steps, all bytes x then y (then z): one dimension busy at a time */
+    COLL_A2A_PHASED_XY,   /* the same ring steps, all bytes x then y (then z): one dimension busy at a time */
+    COLL_A2A_AUTO         /* engine_config only, never a collective's argument: the platform's own algorithm
+                           * (PHASED on a torus, DIRECT on a GPU platform) */
 } coll_a2a_algo;
 
 typedef struct coll_world coll_world;
@@ -33,6 +36,15 @@ typedef struct coll_world coll_world;
 coll_world *coll_world_alloc(int ndims, const int *dims, const int *wrap, errbuf *err);
 void coll_world_free(coll_world *w);
 int coll_world_nchips(const coll_world *w);
+
+/* Makes w (ndims 1: chips in rank order) a switched network, as on GPU platforms: nodes of gpus_per_node
+ * consecutive ranks behind a crossbar (NVSwitch), nodes joined by a non-blocking fabric (a NIC per GPU), every
+ * flow on SimGrid's routes.  Afterwards the phased all-to-alls fail ("collectives: the phased all-to-all is for
+ * tori ..."), DIRECT is unchanged, and both all-reduces run node-aware rings (coll_allreduce_group).  Call
+ * before any collective.  Errors: "collectives: 12 chips do not split into nodes of 8". */
+int coll_world_set_switched(coll_world *w, int gpus_per_node, errbuf *err);
+/* GPUs per node of a switched world, 0 for a torus. */
+int coll_world_switched(const coll_world *w);
 
 /* All-to-all among all chips.  bytes (nchips, nchips) row-major, row = source chip; the diagonal stays on chip.
  * DIRECT: one flow per pair with bytes > 0.  PHASED / PHASED_XY: per dimension, bidirectional ring steps
@@ -53,6 +65,11 @@ int coll_allreduce_all(coll_world *w, int chip, double bytes, errbuf *err);
 
 /* Ring all-reduce of 'bytes' per member over 'group' (n distinct chips, in ring order), bidirectional,
  * reduce-scatter then all-gather: 2(n-1) steps of two flows of bytes/(2n).  n == 1 returns at once.
+ * Switched world: the group is cut into node segments (consecutive members in one node); within one node it is
+ * the ring above; across nodes C rings (C = the longest segment) run at once on 1/C of the data each, channel c
+ * rotating every segment by c so that each ring enters and leaves a node through different GPUs' NICs (as NCCL
+ * runs a ring per NIC): 2(n-1) steps of 2C flows of bytes/(2nC).  coll_allreduce_all is this over all chips
+ * in rank order (node by node), so consecutive ranks, which share a node, are ring neighbours.
  * Errors: "collectives: chip 3 is not in the all-reduce group", "collectives: all-reduce group member 7 is
  * not a chip (0..15)". */
 int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err);
@@ -86,6 +103,7 @@ typedef struct {
     double ar_bytes;             /* all-reduce bytes per chip */
     const int *group;            /* all-reduce group, ring order */
     int ngroup;
+    int gpus_per_node;           /* > 0: a GPU platform (ndims 1): coll_world_set_switched; 0: a torus */
 } coll_a2a_sim;
 
 enum {

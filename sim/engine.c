@@ -176,7 +176,7 @@ static int is_leader(const engine *g, int core)
     return core % g->p.cores_per_chip == 0;
 }
 
-/* One all-to-all over the torus with chip byte matrix 'mat'. */
+/* One all-to-all over the platform (torus or GPU nodes) with chip byte matrix 'mat'. */
 static void eng_alltoall(engine *g, int core, const double *mat, int layer, int ph)
 {
     eng_sync(g, core, layer, ph);
@@ -219,6 +219,11 @@ static void eng_allreduce(engine *g, int core, double bytes, int ngroups, const 
             eng_fail(g, &e);
     }
     eng_comm_end(g, core, CAT_ALLREDUCE, t0, name, layer, ph);
+    /* A GPU alone in its group has nothing to add (a single GPU: no all-reduce at all).  A TPU keeps the
+     * additions it always charged (unchanged behaviour; the chip's cores still combine their slices). */
+    int group_n = ngroups == 1 ? g->p.nchips : size[gid[plan_chip(&g->p, core)]];
+    if (g->torus.family == COST_FAMILY_GPU && group_n == 1)
+        return;
     eng_reduce_math(g, core, bytes / g->p.cores_per_chip / ENGINE_GRAD_BYTES, ENGINE_GRAD_BYTES, layer, ph);
 }
 
@@ -627,8 +632,10 @@ static void eng_fill_times(runrow *r, const double *cat, double span, double seq
     r->tflops_per_chip = span > 0 ? flops / span / nchips / 1e12 : 0.0;
 }
 
-int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
+int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
 {
+    engine_config rcfg = *cfg_in;          /* cfg_in with the all-to-all algorithm resolved for the platform */
+    const engine_config *cfg = &rcfg;
     engine g;
     memset(&g, 0, sizeof g);
     memset(res, 0, sizeof *res);
@@ -649,7 +656,24 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     simgrid_load_platform(cfg->platform);
     if (platform_read(&g.chip, &g.torus, cfg->platform, err) != 0)
         return -1;
-    if (cfg->a2a == COLL_A2A_DIRECT && g.torus.nchips > ENGINE_DIRECT_CHIPS_MAX)
+    int gpu = g.torus.family == COST_FAMILY_GPU;
+    if (gpu) {
+        /* The phased algorithm forwards data along torus rings; through a crossbar and a non-blocking fat tree
+         * every GPU pair has its own route, so the all-to-all is direct (as NCCL's send/recv all-to-all). */
+        if (cfg->a2a == COLL_A2A_PHASED || cfg->a2a == COLL_A2A_PHASED_XY)
+            return errbuf_set(err, "--a2a phased is the torus algorithm (neighbour ring steps per dimension); %s is "
+                              "a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is direct: "
+                              "leave --a2a out or give --a2a direct", cfg->platform);
+        rcfg.a2a = COLL_A2A_DIRECT;
+        if (m->experts > 1 && g.torus.nchips > ENGINE_DIRECT_CHIPS_MAX)
+            return errbuf_set(err, "%s: %d GPUs is %ld flows per all-to-all, beyond what SimGrid simulates in "
+                              "reasonable time (its cost grows about as chips^4.5, SIMGRID.md), and a GPU platform "
+                              "has only the direct all-to-all: run Switch models on at most %d GPUs", cfg->platform,
+                              g.torus.nchips, (long)g.torus.nchips * (g.torus.nchips - 1), ENGINE_DIRECT_CHIPS_MAX);
+    } else if (cfg->a2a == COLL_A2A_AUTO) {
+        rcfg.a2a = COLL_A2A_PHASED;
+    }
+    if (cfg->a2a == COLL_A2A_DIRECT && g.torus.nchips > ENGINE_DIRECT_CHIPS_MAX && !gpu)
         return errbuf_set(err, "--a2a direct: %d chips is %ld flows per all-to-all, beyond what SimGrid simulates in "
                           "reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts, "
                           "SIMGRID.md); use --a2a phased, or direct on at most %d chips", g.torus.nchips,
@@ -789,6 +813,8 @@ int engine_run(engine_result *res, const engine_config *cfg, errbuf *err)
     res->wall_setup_s = wall_now() - g.wall0;
     g.world = coll_world_alloc(g.torus.ndims, g.torus.dims, g.torus.wrap, err);
     if (g.world == NULL)
+        goto fail;
+    if (gpu && coll_world_set_switched(g.world, g.torus.gpus_per_node, err) != 0)
         goto fail;
     coll_world_set_reuse(g.world, cfg->reuse);
     g.all = sg_barrier_init((unsigned)cores);

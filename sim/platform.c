@@ -3,6 +3,7 @@
 #include "sim/platform.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 #define PLATFORM_FILE_MAX (1L << 30)
 #define REL_TOL 1e-9               /* numbers read back through SimGrid's unit parser may differ in the last bit */
 
-typedef enum { P_NAME, P_INT, P_POS, P_NONNEG, P_PASSES, P_DIMS, P_WRAP } prop_kind;
+typedef enum { P_NAME, P_INT, P_POS, P_NONNEG, P_PASSES, P_DIMS, P_WRAP, P_FAMILY, P_FRAC } prop_kind;
 
 static const char *const PROP_RULES[] = {
     [P_NAME] = "must be a chip name of 1 to 31 letters, digits, '-' or '_'",
@@ -27,33 +28,62 @@ static const char *const PROP_RULES[] = {
     [P_PASSES] = "must be a number >= 1",
     [P_DIMS] = "must be 2 or 3 comma-separated integers in [1, 1024] such as '4,4'",
     [P_WRAP] = "must be comma-separated 0 or 1 flags, one per torus dimension, such as '1,1'",
+    [P_FAMILY] = "must be tpu or gpu",
+    [P_FRAC] = "must be a number in (0, 1]",
 };
 
-/* The required host properties (topologies/README.md), in cost_chip order. */
+/* Which chip family requires a property: both, TPU platforms only, GPU platforms only, or none ('family'
+ * itself: absent means tpu, so platform files written before GPUs existed still load). */
+typedef enum { F_BOTH, F_TPU, F_GPU, F_OPTIONAL } prop_family;
+
+/* The host properties (topologies/README.md): TPU ones in cost_chip order, then the GPU-only ones. */
 enum {
     PR_CHIP, PR_MXUS, PR_MXU_DIM, PR_CLOCK, PR_BF16, PR_FP32VEC, PR_HBM_BYTES, PR_HBM_BPS, PR_ONCHIP,
-    PR_OVERHEAD, PR_PASSES, PR_TORUS, PR_WRAP, PR_LINK_BPS, PR_LINK_LAT, N_PROPS
+    PR_OVERHEAD, PR_PASSES, PR_TORUS, PR_WRAP, PR_LINK_BPS, PR_LINK_LAT,
+    PR_FAMILY, PR_SMS, PR_TILE_M, PR_TILE_N, PR_TILE_K, PR_FP32MM, PR_MM_EFF, PR_HBM_EFF, PR_GPN, PR_NODES,
+    PR_NVLINK_BPS, PR_NVLINK_LAT, PR_NIC_BPS, PR_NIC_LAT, N_PROPS
 };
 static const struct {
     const char *id;
     prop_kind kind;
+    prop_family fam;
 } PROPS[N_PROPS] = {
-    [PR_CHIP] = { "chip", P_NAME },
-    [PR_MXUS] = { "mxus_per_core", P_INT },
-    [PR_MXU_DIM] = { "mxu_dim", P_INT },
-    [PR_CLOCK] = { "clock_Hz", P_POS },
-    [PR_BF16] = { "bf16_flops_per_core", P_POS },
-    [PR_FP32VEC] = { "fp32_vec_flops_per_core", P_POS },
-    [PR_HBM_BYTES] = { "hbm_bytes_per_core", P_POS },
-    [PR_HBM_BPS] = { "hbm_Bps_per_core", P_POS },
-    [PR_ONCHIP] = { "onchip_bytes_per_core", P_POS },
-    [PR_OVERHEAD] = { "op_overhead_s", P_NONNEG },
-    [PR_PASSES] = { "fp32_matmul_passes", P_PASSES },
-    [PR_TORUS] = { "torus", P_DIMS },
-    [PR_WRAP] = { "wrap", P_WRAP },
-    [PR_LINK_BPS] = { "link_Bps", P_POS },
-    [PR_LINK_LAT] = { "link_lat_s", P_NONNEG },
+    [PR_CHIP] = { "chip", P_NAME, F_BOTH },
+    [PR_MXUS] = { "mxus_per_core", P_INT, F_TPU },
+    [PR_MXU_DIM] = { "mxu_dim", P_INT, F_TPU },
+    [PR_CLOCK] = { "clock_Hz", P_POS, F_BOTH },
+    [PR_BF16] = { "bf16_flops_per_core", P_POS, F_BOTH },
+    [PR_FP32VEC] = { "fp32_vec_flops_per_core", P_POS, F_BOTH },
+    [PR_HBM_BYTES] = { "hbm_bytes_per_core", P_POS, F_BOTH },
+    [PR_HBM_BPS] = { "hbm_Bps_per_core", P_POS, F_BOTH },
+    [PR_ONCHIP] = { "onchip_bytes_per_core", P_POS, F_BOTH },
+    [PR_OVERHEAD] = { "op_overhead_s", P_NONNEG, F_BOTH },
+    [PR_PASSES] = { "fp32_matmul_passes", P_PASSES, F_TPU },
+    [PR_TORUS] = { "torus", P_DIMS, F_TPU },
+    [PR_WRAP] = { "wrap", P_WRAP, F_TPU },
+    [PR_LINK_BPS] = { "link_Bps", P_POS, F_TPU },
+    [PR_LINK_LAT] = { "link_lat_s", P_NONNEG, F_TPU },
+    [PR_FAMILY] = { "family", P_FAMILY, F_OPTIONAL },
+    [PR_SMS] = { "sms", P_INT, F_GPU },
+    [PR_TILE_M] = { "tile_m", P_INT, F_GPU },
+    [PR_TILE_N] = { "tile_n", P_INT, F_GPU },
+    [PR_TILE_K] = { "tile_k", P_INT, F_GPU },
+    [PR_FP32MM] = { "fp32_matmul_flops", P_POS, F_GPU },
+    [PR_MM_EFF] = { "mm_efficiency", P_FRAC, F_GPU },
+    [PR_HBM_EFF] = { "hbm_efficiency", P_FRAC, F_GPU },
+    [PR_GPN] = { "gpus_per_node", P_INT, F_GPU },
+    [PR_NODES] = { "nodes", P_INT, F_GPU },
+    [PR_NVLINK_BPS] = { "nvlink_Bps", P_POS, F_GPU },
+    [PR_NVLINK_LAT] = { "nvlink_lat_s", P_NONNEG, F_GPU },
+    [PR_NIC_BPS] = { "nic_Bps", P_POS, F_GPU },
+    [PR_NIC_LAT] = { "nic_lat_s", P_NONNEG, F_GPU },
 };
+
+/* 1 when a platform of family 'gpu' (0 tpu, 1 gpu) must have property k. */
+static int prop_required(int k, int gpu)
+{
+    return PROPS[k].fam == F_BOTH || PROPS[k].fam == (gpu ? F_GPU : F_TPU);
+}
 
 /* Parses "a,b[,c]" of integers in [lo, hi] into v (room for 3).  Returns the count (2 or 3 for dims,
  * 1..3 for flags), or -1. */
@@ -112,6 +142,18 @@ static int prop_parse(prop_kind kind, const char *value, double *num, int *list,
         break;
     case P_PASSES:
         if (errbuf_parse_double(value, &x) != 0 || !(x >= 1))
+            return -1;
+        break;
+    case P_FRAC:
+        if (errbuf_parse_double(value, &x) != 0 || !(x > 0) || x > 1)
+            return -1;
+        break;
+    case P_FAMILY:
+        if (strcmp(value, "tpu") == 0)
+            x = 0;
+        else if (strcmp(value, "gpu") == 0)
+            x = 1;
+        else
             return -1;
         break;
     case P_DIMS:
@@ -267,9 +309,11 @@ static int skip_past(const char **pp, int *line, const char *end)
 
 #define ATTR_VALUE_MAX 256
 
-/* Scans the text; fills seen[] for the required properties it finds, checks every number it knows. */
-static int scan_platform(const char *path, const char *text, int *seen, errbuf *err)
+/* Scans the text; fills seen[] for the properties it knows, checks every number it knows.  *gpu <- 1 when
+ * property 'family' says gpu (every 'family' must say the same), 0 when it says tpu or is absent. */
+static int scan_platform(const char *path, const char *text, int *seen, int *gpu, errbuf *err)
 {
+    char family[ATTR_VALUE_MAX] = "";
     const char *p = text;
     int line = 1, have_platform = 0;
     while (*p != '\0') {
@@ -355,12 +399,18 @@ static int scan_platform(const char *path, const char *text, int *seen, errbuf *
                 if (!has_value || prop_parse(PROPS[k].kind, prop_value, NULL, NULL, NULL) != 0)
                     return errbuf_set(err, "%s:%d: property '%s' %s, got '%s'", path, tag_line, prop_id,
                                       PROP_RULES[PROPS[k].kind], prop_value);
+                if (k == PR_FAMILY && seen[k] && strcmp(family, prop_value) != 0)
+                    return errbuf_set(err, "%s:%d: property 'family' is '%s', but an earlier host has '%s' (all "
+                                      "chips must agree)", path, tag_line, prop_value, family);
+                if (k == PR_FAMILY)
+                    strcpy(family, prop_value);
                 seen[k] = 1;
             }
         }
     }
     if (!have_platform)
         return errbuf_set(err, "%s: not a SimGrid platform file (no <platform> element)", path);
+    *gpu = strcmp(family, "gpu") == 0;
     return 0;
 }
 
@@ -395,12 +445,13 @@ int platform_precheck(const char *path, errbuf *err)
         errbuf_set(err, "%s: not a text file (contains a NUL byte)", path);
         goto done;
     }
-    int seen[N_PROPS] = { 0 };
-    if (scan_platform(path, text, seen, err) != 0)
+    int seen[N_PROPS] = { 0 }, gpu = 0;
+    if (scan_platform(path, text, seen, &gpu, err) != 0)
         goto done;
     for (int k = 0; k < N_PROPS; k++)
-        if (!seen[k]) {
-            errbuf_set(err, "%s: missing required property '%s'", path, PROPS[k].id);
+        if (prop_required(k, gpu) && !seen[k]) {
+            errbuf_set(err, "%s: missing required property '%s'%s", path, PROPS[k].id,
+                       gpu ? " (family gpu)" : "");
             goto done;
         }
     rc = 0;
@@ -417,48 +468,17 @@ static int differs(double a, double b)
     return fabs(a - b) > REL_TOL * fmax(fabs(a), fabs(b));
 }
 
-int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errbuf *err)
+/* Every host chip1..chip<n-1> has chip0's core count, speed and values of the properties the family needs. */
+static int check_hosts_agree(const char *path, int nchips, int cores, double speed, const char *const *val,
+                             int gpu, errbuf *err)
 {
-    sg_host_t h0 = sg_host_by_name("chip0");
-    if (h0 == NULL)
-        return errbuf_set(err, "%s: no host 'chip0' (hosts must be named chip0, chip1, ... by rank)", path);
-    const char *val[N_PROPS];
-    double num[N_PROPS];
-    int dims[3] = { 1, 1, 1 }, wrap[3] = { 0, 0, 0 }, ndims = 0, nwrap = 0;
-    for (int k = 0; k < N_PROPS; k++) {
-        val[k] = sg_host_get_property_value(h0, PROPS[k].id);
-        if (val[k] == NULL)
-            return errbuf_set(err, "%s: missing required property '%s'", path, PROPS[k].id);
-        int *list = k == PR_TORUS ? dims : k == PR_WRAP ? wrap : NULL;
-        int *nlist = k == PR_TORUS ? &ndims : &nwrap;
-        if (prop_parse(PROPS[k].kind, val[k], &num[k], list, nlist) != 0)
-            return errbuf_set(err, "%s: property '%s' %s, got '%s'", path, PROPS[k].id, PROP_RULES[PROPS[k].kind],
-                              val[k]);
-    }
-    if (nwrap != ndims)
-        return errbuf_set(err, "%s: property 'wrap' must have one flag per torus dimension (%d), got '%s'", path,
-                          ndims, val[PR_WRAP]);
-    for (int d = 0; d < ndims; d++)
-        if (wrap[d] && dims[d] == 1)
-            return errbuf_set(err, "%s: property 'wrap' wraps a dimension of size 1, got '%s'", path, val[PR_WRAP]);
-    int nchips = dims[0] * dims[1] * dims[2];
-    size_t nhosts = sg_host_count();
-    if (nhosts != (size_t)nchips)
-        return errbuf_set(err, "%s: property 'torus' is '%s' (%d chips), but the platform has %zu hosts", path,
-                          val[PR_TORUS], nchips, nhosts);
-
-    int cores = sg_host_core_count(h0);
-    double speed = sg_host_get_speed(h0);
-    if (differs(speed, num[PR_BF16]))
-        return errbuf_set(err, "%s: host 'chip0' speed is %g flop/s, but property 'bf16_flops_per_core' is '%s'",
-                          path, speed, val[PR_BF16]);
     for (int r = 1; r < nchips; r++) {
         char name[32];
         snprintf(name, sizeof name, "chip%d", r);
         sg_host_t h = sg_host_by_name(name);
         if (h == NULL)
-            return errbuf_set(err, "%s: property 'torus' is '%s', but there is no host '%s'", path, val[PR_TORUS],
-                              name);
+            return errbuf_set(err, "%s: property '%s' is '%s', but there is no host '%s'", path,
+                              gpu ? "nodes" : "torus", gpu ? val[PR_NODES] : val[PR_TORUS], name);
         if (sg_host_core_count(h) != cores)
             return errbuf_set(err, "%s: host '%s' has %d cores, chip0 has %d (all chips must agree)", path, name,
                               sg_host_core_count(h), cores);
@@ -466,49 +486,159 @@ int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errb
             return errbuf_set(err, "%s: host '%s' speed is %g flop/s, chip0's is %g (all chips must agree)", path,
                               name, sg_host_get_speed(h), speed);
         for (int k = 0; k < N_PROPS; k++) {
+            if (!prop_required(k, gpu) && k != PR_FAMILY)
+                continue;
             const char *v = sg_host_get_property_value(h, PROPS[k].id);
-            if (v == NULL || strcmp(v, val[k]) != 0)
+            if (k == PR_FAMILY && v == NULL && val[k] == NULL)
+                continue;                       /* TPU files without 'family' */
+            if (v == NULL || val[k] == NULL || strcmp(v, val[k]) != 0)
                 return errbuf_set(err, "%s: host '%s' property '%s' is '%s', chip0 has '%s' (all chips must agree)",
-                                  path, name, PROPS[k].id, v == NULL ? "(missing)" : v, val[k]);
+                                  path, name, PROPS[k].id, v == NULL ? "(missing)" : v,
+                                  val[k] == NULL ? "(missing)" : val[k]);
         }
     }
+    return 0;
+}
 
-    /* The first torus link: chip0 to its + neighbour along the first dimension longer than 1. */
-    int stride = 1;
-    for (int d = 0; d < ndims; d++) {
-        if (dims[d] > 1) {
-            char name[32];
-            snprintf(name, sizeof name, "chip%d", stride);
-            xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
-            sg_host_get_route(h0, sg_host_by_name(name), links);
-            unsigned long nlinks = xbt_dynar_length(links);
-            double bw = 0, lat = 0;
-            if (nlinks == 1) {
-                sg_link_t l = xbt_dynar_get_as(links, 0, sg_link_t);
-                bw = sg_link_get_bandwidth(l);
-                lat = sg_link_get_latency(l);
+/* The route from host 'from' to host 'to' must be 'want' links, each of bandwidth bw_k's value and latency
+ * lat_k's ('what' names the route in messages). */
+static int check_route(const char *path, int from, int to, unsigned long want, const char *what, int bw_k,
+                       int lat_k, const char *const *val, const double *num, errbuf *err)
+{
+    char a[32], b[32];
+    snprintf(a, sizeof a, "chip%d", from);
+    snprintf(b, sizeof b, "chip%d", to);
+    xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
+    sg_host_get_route(sg_host_by_name(a), sg_host_by_name(b), links);
+    unsigned long nlinks = xbt_dynar_length(links);
+    int rc = 0;
+    if (nlinks != want)
+        rc = errbuf_set(err, "%s: the route from %s to %s %s has %lu links, not %lu", path, a, b, what, nlinks, want);
+    for (unsigned long i = 0; rc == 0 && i < nlinks; i++) {
+        sg_link_t l = xbt_dynar_get_as(links, i, sg_link_t);
+        if (differs(sg_link_get_bandwidth(l), num[bw_k]))
+            rc = errbuf_set(err, "%s: link '%s' from %s to %s has %g B/s, but property '%s' is '%s'", path,
+                            sg_link_get_name(l), a, b, sg_link_get_bandwidth(l), PROPS[bw_k].id, val[bw_k]);
+        else if (differs(sg_link_get_latency(l), num[lat_k]))
+            rc = errbuf_set(err, "%s: link '%s' from %s to %s has latency %g s, but property '%s' is '%s'", path,
+                            sg_link_get_name(l), a, b, sg_link_get_latency(l), PROPS[lat_k].id, val[lat_k]);
+    }
+    xbt_dynar_free(&links);
+    return rc;
+}
+
+int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errbuf *err)
+{
+    sg_host_t h0 = sg_host_by_name("chip0");
+    if (h0 == NULL)
+        return errbuf_set(err, "%s: no host 'chip0' (hosts must be named chip0, chip1, ... by rank)", path);
+    const char *val[N_PROPS] = { NULL };
+    double num[N_PROPS] = { 0 };
+    int gpu = 0;
+    val[PR_FAMILY] = sg_host_get_property_value(h0, PROPS[PR_FAMILY].id);
+    if (val[PR_FAMILY] != NULL) {
+        if (prop_parse(P_FAMILY, val[PR_FAMILY], &num[PR_FAMILY], NULL, NULL) != 0)
+            return errbuf_set(err, "%s: property 'family' %s, got '%s'", path, PROP_RULES[P_FAMILY], val[PR_FAMILY]);
+        gpu = num[PR_FAMILY] == 1;
+    }
+    int dims[3] = { 1, 1, 1 }, wrap[3] = { 0, 0, 0 }, ndims = 0, nwrap = 0;
+    for (int k = 0; k < N_PROPS; k++) {
+        if (!prop_required(k, gpu))
+            continue;
+        val[k] = sg_host_get_property_value(h0, PROPS[k].id);
+        if (val[k] == NULL)
+            return errbuf_set(err, "%s: missing required property '%s'%s", path, PROPS[k].id,
+                              gpu ? " (family gpu)" : "");
+        int *list = k == PR_TORUS ? dims : k == PR_WRAP ? wrap : NULL;
+        int *nlist = k == PR_TORUS ? &ndims : &nwrap;
+        if (prop_parse(PROPS[k].kind, val[k], &num[k], list, nlist) != 0)
+            return errbuf_set(err, "%s: property '%s' %s, got '%s'", path, PROPS[k].id, PROP_RULES[PROPS[k].kind],
+                              val[k]);
+    }
+    int nchips;
+    if (gpu) {
+        long n = (long)num[PR_GPN] * (long)num[PR_NODES];
+        if (n > INT_MAX)
+            return errbuf_set(err, "%s: properties 'gpus_per_node' x 'nodes' are %s x %s, too many GPUs", path,
+                              val[PR_GPN], val[PR_NODES]);
+        nchips = (int)n;
+    } else {
+        if (nwrap != ndims)
+            return errbuf_set(err, "%s: property 'wrap' must have one flag per torus dimension (%d), got '%s'", path,
+                              ndims, val[PR_WRAP]);
+        for (int d = 0; d < ndims; d++)
+            if (wrap[d] && dims[d] == 1)
+                return errbuf_set(err, "%s: property 'wrap' wraps a dimension of size 1, got '%s'", path,
+                                  val[PR_WRAP]);
+        nchips = dims[0] * dims[1] * dims[2];
+    }
+    size_t nhosts = sg_host_count();
+    if (nhosts != (size_t)nchips) {
+        if (gpu)
+            return errbuf_set(err, "%s: properties 'gpus_per_node' x 'nodes' are %s x %s (%d GPUs), but the "
+                              "platform has %zu hosts", path, val[PR_GPN], val[PR_NODES], nchips, nhosts);
+        return errbuf_set(err, "%s: property 'torus' is '%s' (%d chips), but the platform has %zu hosts", path,
+                          val[PR_TORUS], nchips, nhosts);
+    }
+
+    int cores = sg_host_core_count(h0);
+    double speed = sg_host_get_speed(h0);
+    if (gpu && cores != 1)
+        return errbuf_set(err, "%s: host 'chip0' has %d cores, but a GPU is one core (property 'family' is 'gpu')",
+                          path, cores);
+    if (differs(speed, num[PR_BF16]))
+        return errbuf_set(err, "%s: host 'chip0' speed is %g flop/s, but property 'bf16_flops_per_core' is '%s'",
+                          path, speed, val[PR_BF16]);
+    if (check_hosts_agree(path, nchips, cores, speed, val, gpu, err) != 0)
+        return -1;
+
+    if (gpu) {
+        /* In a node: chip0's NVLink up and chip1's NVLink down.  Across nodes: chip0's NIC up and the first GPU
+         * of node 1's NIC down. */
+        int gpn = (int)num[PR_GPN];
+        if (gpn > 1 && check_route(path, 0, 1, 2, "(same node: NVLink up, NVLink down)", PR_NVLINK_BPS,
+                                   PR_NVLINK_LAT, val, num, err) != 0)
+            return -1;
+        if (num[PR_NODES] > 1 && check_route(path, 0, gpn, 2, "(next node: NIC up, NIC down)", PR_NIC_BPS,
+                                              PR_NIC_LAT, val, num, err) != 0)
+            return -1;
+    } else {
+        /* The first torus link: chip0 to its + neighbour along the first dimension longer than 1. */
+        int stride = 1;
+        for (int d = 0; d < ndims; d++) {
+            if (dims[d] > 1) {
+                char name[32];
+                snprintf(name, sizeof name, "chip%d", stride);
+                xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
+                sg_host_get_route(h0, sg_host_by_name(name), links);
+                unsigned long nlinks = xbt_dynar_length(links);
+                double bw = 0, lat = 0;
+                if (nlinks == 1) {
+                    sg_link_t l = xbt_dynar_get_as(links, 0, sg_link_t);
+                    bw = sg_link_get_bandwidth(l);
+                    lat = sg_link_get_latency(l);
+                }
+                xbt_dynar_free(&links);
+                if (nlinks != 1)
+                    return errbuf_set(err, "%s: the route from chip0 to its torus neighbour %s has %lu links, not 1",
+                                      path, name, nlinks);
+                if (differs(bw, num[PR_LINK_BPS]))
+                    return errbuf_set(err, "%s: the link from chip0 to %s has %g B/s, but property 'link_Bps' is "
+                                      "'%s'", path, name, bw, val[PR_LINK_BPS]);
+                if (differs(lat, num[PR_LINK_LAT]))
+                    return errbuf_set(err, "%s: the link from chip0 to %s has latency %g s, but property "
+                                      "'link_lat_s' is '%s'", path, name, lat, val[PR_LINK_LAT]);
+                break;
             }
-            xbt_dynar_free(&links);
-            if (nlinks != 1)
-                return errbuf_set(err, "%s: the route from chip0 to its torus neighbour %s has %lu links, not 1",
-                                  path, name, nlinks);
-            if (differs(bw, num[PR_LINK_BPS]))
-                return errbuf_set(err, "%s: the link from chip0 to %s has %g B/s, but property 'link_Bps' is '%s'",
-                                  path, name, bw, val[PR_LINK_BPS]);
-            if (differs(lat, num[PR_LINK_LAT]))
-                return errbuf_set(err, "%s: the link from chip0 to %s has latency %g s, but property 'link_lat_s' "
-                                  "is '%s'", path, name, lat, val[PR_LINK_LAT]);
-            break;
+            stride *= dims[d];
         }
-        stride *= dims[d];
     }
 
     cost_chip c;
     memset(&c, 0, sizeof c);
     snprintf(c.chip, sizeof c.chip, "%s", val[PR_CHIP]);
+    c.family = gpu ? COST_FAMILY_GPU : COST_FAMILY_TPU;
     c.cores_per_chip = cores;
-    c.mxus_per_core = (int)num[PR_MXUS];
-    c.mxu_dim = (int)num[PR_MXU_DIM];
     c.clock_Hz = num[PR_CLOCK];
     c.bf16_flops = num[PR_BF16];
     c.fp32_vec_flops = num[PR_FP32VEC];
@@ -516,18 +646,42 @@ int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errb
     c.hbm_Bps = num[PR_HBM_BPS];
     c.onchip_bytes = num[PR_ONCHIP];
     c.op_overhead_s = num[PR_OVERHEAD];
+    /* family-only fields stay 0 on the other family (cost.h) */
+    c.mxus_per_core = (int)num[PR_MXUS];
+    c.mxu_dim = (int)num[PR_MXU_DIM];
     c.fp32_matmul_passes = num[PR_PASSES];
+    c.sms = (int)num[PR_SMS];
+    c.tile_m = (int)num[PR_TILE_M];
+    c.tile_n = (int)num[PR_TILE_N];
+    c.tile_k = (int)num[PR_TILE_K];
+    c.fp32_matmul_flops = num[PR_FP32MM];
+    c.mm_efficiency = num[PR_MM_EFF];
+    c.hbm_efficiency = num[PR_HBM_EFF];
 
     platform_torus t;
     memset(&t, 0, sizeof t);
-    t.ndims = ndims;
-    for (int d = 0; d < 3; d++) {
-        t.dims[d] = dims[d];
-        t.wrap[d] = wrap[d];
-    }
     t.nchips = nchips;
-    t.link_Bps = num[PR_LINK_BPS];
-    t.link_lat_s = num[PR_LINK_LAT];
+    if (gpu) {
+        t.family = COST_FAMILY_GPU;
+        t.ndims = 1;                      /* the engine and collectives see a line of GPUs, in rank order */
+        t.dims[0] = nchips;
+        t.dims[1] = t.dims[2] = 1;
+        t.link_Bps = num[PR_NVLINK_BPS];
+        t.link_lat_s = num[PR_NVLINK_LAT];
+        t.gpus_per_node = (int)num[PR_GPN];
+        t.nodes = (int)num[PR_NODES];
+        t.nic_Bps = num[PR_NIC_BPS];
+        t.nic_lat_s = num[PR_NIC_LAT];
+    } else {
+        t.family = COST_FAMILY_TPU;
+        t.ndims = ndims;
+        for (int d = 0; d < 3; d++) {
+            t.dims[d] = dims[d];
+            t.wrap[d] = wrap[d];
+        }
+        t.link_Bps = num[PR_LINK_BPS];
+        t.link_lat_s = num[PR_LINK_LAT];
+    }
     *chip = c;
     *torus = t;
     return 0;

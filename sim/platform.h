@@ -6,29 +6,43 @@
 #include "sim/cost.h"
 #include "sim/errbuf.h"
 
+/* The network as the engine and the collectives use it.  A TPU platform is a torus.  A GPU platform
+ * (family gpu) presents itself as a line of nchips GPUs in rank order (ndims 1, no wrap) for addressing, plus
+ * its node structure: ranks [k*gpus_per_node, (k+1)*gpus_per_node) share node k's NVSwitch, link_Bps /
+ * link_lat_s are the NVLink numbers, and the collectives run direct all-to-alls and node-aware rings over
+ * SimGrid's routes (sim/collectives.h). */
 typedef struct {
-    int ndims;           /* 2 or 3 */
+    int family;          /* COST_FAMILY_TPU or COST_FAMILY_GPU */
+    int ndims;           /* TPU: 2 or 3; GPU: 1 */
     int dims[3];         /* chips per dimension; 1 past ndims */
-    int wrap[3];         /* 1 where the dimension has wraparound links */
+    int wrap[3];         /* 1 where the dimension has wraparound links (GPU: 0) */
     int nchips;          /* product of dims = number of hosts "chip0".."chip<n-1>" */
-    double link_Bps;     /* per link per direction */
-    double link_lat_s;   /* per hop */
+    double link_Bps;     /* TPU: per torus link per direction; GPU: NVLink per GPU per direction */
+    double link_lat_s;   /* TPU: per hop; GPU: per NVLink hop (GPU to NVSwitch, or back) */
+    int gpus_per_node;   /* GPU: GPUs per NVSwitch node; TPU: 0 */
+    int nodes;           /* GPU: nodes; TPU: 0 */
+    double nic_Bps;      /* GPU: per NIC (one per GPU) per direction; TPU: 0 */
+    double nic_lat_s;    /* GPU: per NIC link, fabric included; TPU: 0 */
 } platform_torus;
 
 /* Before simgrid_load_platform(path): SimGrid aborts the process on a bad platform, so this checks what can
  * be checked as text: the file is readable and is a <platform>; every bandwidth, latency, speed and core
- * count attribute is a number > 0 (latency >= 0) with a SimGrid unit; every required host property
- * (topologies/README.md) is present and well formed.  Messages name the file, the line and the field, e.g.
- * "FILE:12: <link> attribute 'bandwidth' must be a bandwidth > 0 such as '100GBps', got '-1GBps'" or
+ * count attribute is a number > 0 (latency >= 0) with a SimGrid unit; every host property this reader knows
+ * is well formed, and every one the platform's family requires is present (property 'family': tpu or gpu,
+ * absent = tpu; topologies/README.md lists each family's).  Messages name the file, the line and the field,
+ * e.g. "FILE:12: <link> attribute 'bandwidth' must be a bandwidth > 0 such as '100GBps', got '-1GBps'",
+ * "FILE:30: property 'mm_efficiency' must be a number in (0, 1], got '1.3'" or
  * "FILE: missing required property 'hbm_Bps_per_core'".  Returns 0, or -1 with err. */
 int platform_precheck(const char *path, errbuf *err);
 
 /* After simgrid_load_platform(path): reads chip0's properties into *chip and *torus, and checks that the
  * platform matches them: hosts chip0..chip<n-1> exist and are all there is, every host has the same
- * properties and core count, host speed = bf16_flops_per_core, and the first torus link has link_Bps and
- * link_lat_s.  Messages name the file and the property, e.g.
- * "FILE: property 'hbm_Bps_per_core' must be a number > 0, got 'abc'".
- * Returns 0, or -1 with err leaving *chip and *torus untouched. */
+ * properties and core count, host speed = bf16_flops_per_core.  TPU: the first torus link has link_Bps and
+ * link_lat_s.  GPU: one core per host, n = gpus_per_node x nodes, the route chip0 -> chip1 is two links of
+ * nvlink_Bps / nvlink_lat_s (when a node has 2+ GPUs) and chip0 -> chip<gpus_per_node> two of nic_Bps /
+ * nic_lat_s (when there are 2+ nodes).  Fills every cost_chip field (the other family's stay 0).
+ * Messages name the file and the property, e.g. "FILE: property 'hbm_Bps_per_core' must be a number > 0,
+ * got 'abc'".  Returns 0, or -1 with err leaving *chip and *torus untouched. */
 int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errbuf *err);
 
 #endif

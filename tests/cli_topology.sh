@@ -1,7 +1,7 @@
 #!/bin/sh
 # CLI contract of 'topology' ($1 = the switchsim binary): --help, the generated XML (stdout and --out),
 # the shipped platforms are what 'make platforms' writes, bad values exit 1 with exact messages and no file,
-# bad usage exits 2.
+# bad usage (and TPU options with a GPU chip, or the reverse) exits 2.  Both forms: TPU tori and GPU nodes.
 set -e
 BIN=$1
 . tests/lib_cli.sh
@@ -9,7 +9,8 @@ OUT=$TMPD/p.xml
 
 # --help documents every option and its unit, exit 0
 "$BIN" topology --help > "$TMPD/help" || { echo "topology --help failed"; exit 1; }
-for o in --chip --torus --link-GBps --link-lat-us --wrap --out --help GB/s microseconds; do
+for o in --chip --torus --link-GBps --link-lat-us --wrap --out --help GB/s microseconds \
+         --gpus-per-node --nodes --nvlink-GBps --nic-GBps h100 h200; do
     grep -q -- "$o" "$TMPD/help" || { echo "topology --help lacks $o"; exit 1; }
 done
 
@@ -35,8 +36,69 @@ for spec in tpuv3:2x2 tpuv3:4x4 tpuv3:8x8 tpuv3:16x16 tpuv3:32x32 tpuv2:16x16 tp
     cmp -s "$OUT" "topologies/$chip-$size.xml" || { echo "topologies/$chip-$size.xml is stale: run make platforms"; exit 1; }
 done
 
+# GPU nodes: stdout and --out agree; n hosts of one core, n^2 routes (loopbacks included); an NVLink pair per
+# GPU only when a node has peers, a NIC pair per GPU only when there are other nodes
+"$BIN" topology --chip h200 --gpus-per-node 8 --nodes 2 > "$TMPD/stdout.xml" || { echo "topology h200 to stdout failed"; exit 1; }
+"$BIN" topology --chip h200 --gpus-per-node 8 --nodes 2 --out "$OUT" || { echo "topology h200 --out failed"; exit 1; }
+cmp -s "$OUT" "$TMPD/stdout.xml" || { echo "topology h200: --out and stdout differ"; exit 1; }
+[ "$(grep -c '<host id="chip[0-9]*" speed="9.894e+14f" core="1">' "$OUT")" -eq 16 ] || { echo "topology h200 2x8: expected 16 one-core hosts"; exit 1; }
+[ "$(grep -c '<route ' "$OUT")" -eq 256 ] || { echo "topology h200 2x8: expected 256 routes"; exit 1; }
+[ "$(grep -c '<link id="chip[0-9]*_nvlink_up"' "$OUT")" -eq 16 ] && [ "$(grep -c '<link id="chip[0-9]*_nic_down"' "$OUT")" -eq 16 ] ||
+    { echo "topology h200 2x8: expected an NVLink and a NIC pair per GPU"; exit 1; }
+grep -q '<route src="chip0" dst="chip8" symmetrical="NO"><link_ctn id="chip0_nic_up"/><link_ctn id="chip8_nic_down"/></route>' "$OUT" ||
+    { echo "topology h200 2x8: chip0 -> chip8 is not NIC up, NIC down"; exit 1; }
+"$BIN" topology --chip h100 --gpus-per-node 4 --out "$OUT"
+[ "$(grep -c '_nic_' "$OUT")" -eq 0 ] || { echo "topology h100 1 node: NIC links written"; exit 1; }
+grep -q '<prop id="hbm_bytes_per_core" value="8e+10"/>' "$OUT" || { echo "topology h100: HBM is not 80 GB"; exit 1; }
+"$BIN" topology --chip h200 --gpus-per-node 1 --nodes 3 --out "$OUT"
+[ "$(grep -c '_nvlink_' "$OUT")" -eq 0 ] || { echo "topology h200 1 GPU per node: NVLink links written"; exit 1; }
+# the options reach the file: bandwidths in GB/s, as properties and as link bandwidths
+"$BIN" topology --chip h200 --gpus-per-node 2 --nodes 2 --nvlink-GBps 300 --nic-GBps 25 --out "$OUT"
+grep -q '<prop id="nvlink_Bps" value="3e+11"/>' "$OUT" && grep -q '<prop id="nic_Bps" value="2.5e+10"/>' "$OUT" &&
+    grep -q '<link id="chip0_nvlink_up" bandwidth="3e+11Bps"' "$OUT" && grep -q '<link id="chip3_nic_down" bandwidth="2.5e+10Bps"' "$OUT" ||
+    { echo "topology: --nvlink-GBps/--nic-GBps not applied"; exit 1; }
+for spec in 1:1gpu 8:8gpu; do
+    "$BIN" topology --chip h200 --gpus-per-node "${spec%%:*}" --out "$OUT"
+    cmp -s "$OUT" "topologies/h200-${spec#*:}.xml" || { echo "topologies/h200-${spec#*:}.xml is stale: run make platforms"; exit 1; }
+done
+"$BIN" topology --chip h200 --gpus-per-node 8 --nodes 4 --out "$OUT"
+cmp -s "$OUT" topologies/h200-32gpu.xml || { echo "topologies/h200-32gpu.xml is stale: run make platforms"; exit 1; }
+
+# GPU bad values: exit 1, exact message, no output file
+for bad in 0 9 -1 2.5 eight ''; do
+    expect_fail 1 "switchsim: error: --gpus-per-node must be an integer in [1, 8] (GPUs on one NVSwitch), got '$bad'" "$OUT.new" -- \
+        "$BIN" topology --chip h200 --gpus-per-node "$bad" --out "$OUT.new"
+done
+for bad in 0 -2 1.5 many 257; do
+    expect_fail 1 "switchsim: error: --nodes must be an integer in [1, 256], got '$bad'" "$OUT.new" -- \
+        "$BIN" topology --chip h200 --gpus-per-node 8 --nodes "$bad" --out "$OUT.new"
+done
+expect_fail 1 "switchsim: error: 33 nodes x 8 GPUs = 264 GPUs, but a GPU platform (explicit routes) may have at most 256" "$OUT.new" -- \
+    "$BIN" topology --chip h200 --gpus-per-node 8 --nodes 33 --out "$OUT.new"
+expect_fail 1 "switchsim: error: --nvlink-GBps must be a number in (0, 1e9], got '-450'" "$OUT.new" -- \
+    "$BIN" topology --chip h200 --gpus-per-node 8 --nvlink-GBps -450 --out "$OUT.new"
+expect_fail 1 "switchsim: error: --nic-GBps must be a number in (0, 1e9], got '0'" "$OUT.new" -- \
+    "$BIN" topology --chip h100 --gpus-per-node 8 --nodes 2 --nic-GBps 0 --out "$OUT.new"
+expect_fail 1 "switchsim: error: --nic-GBps must be a number in (0, 1e9], got '50GB'" "$OUT.new" -- \
+    "$BIN" topology --chip h100 --gpus-per-node 8 --nodes 2 --nic-GBps 50GB --out "$OUT.new"
+# mixing the forms is a usage error: exit 2, no output file
+expect_fail 2 "switchsim: error: --torus is for TPU chips (tpuv2, tpuv3 or tpuv4); h200 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
+    "$BIN" topology --chip h200 --torus 4x4 --out "$OUT.new"
+expect_fail 2 "switchsim: error: --wrap is for TPU chips (tpuv2, tpuv3 or tpuv4); h100 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
+    "$BIN" topology --chip h100 --gpus-per-node 8 --wrap all --out "$OUT.new"
+expect_fail 2 "switchsim: error: --link-GBps is for TPU chips (tpuv2, tpuv3 or tpuv4); h200 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
+    "$BIN" topology --chip h200 --gpus-per-node 8 --link-GBps 450 --out "$OUT.new"
+expect_fail 2 "switchsim: error: --gpus-per-node is for GPU chips (h100 or h200); tpuv3 is a TPU chip: use --torus XxY[xZ] [--link-GBps B] [--link-lat-us L] [--wrap MODE]" "$OUT.new" -- \
+    "$BIN" topology --chip tpuv3 --gpus-per-node 8 --out "$OUT.new"
+expect_fail 2 "switchsim: error: --nodes is for GPU chips (h100 or h200); tpuv3 is a TPU chip: use --torus XxY[xZ] [--link-GBps B] [--link-lat-us L] [--wrap MODE]" "$OUT.new" -- \
+    "$BIN" topology --torus 4x4 --nodes 2 --out "$OUT.new"
+expect_fail 2 "switchsim: error: --nic-GBps is for GPU chips (h100 or h200); tpuv4 is a TPU chip: use --torus XxY[xZ] [--link-GBps B] [--link-lat-us L] [--wrap MODE]" "$OUT.new" -- \
+    "$BIN" topology --chip tpuv4 --torus 4x4x4 --nic-GBps 50 --out "$OUT.new"
+expect_fail 2 "switchsim: error: --gpus-per-node is required for GPU chip h200" "$OUT.new" -- \
+    "$BIN" topology --chip h200 --nodes 4 --out "$OUT.new"
+
 # bad values: exit 1, exact message, no output file
-expect_fail 1 "switchsim: error: --chip must be tpuv2, tpuv3 or tpuv4, got 'tpuv9'" "$OUT.new" -- \
+expect_fail 1 "switchsim: error: --chip must be tpuv2, tpuv3, tpuv4, h100 or h200, got 'tpuv9'" "$OUT.new" -- \
     "$BIN" topology --chip tpuv9 --torus 4x4 --out "$OUT.new"
 for bad in 4 4x 0x4 4x-4 4x4x4x4 4x4.5 abc 2000x2 256x257 ' 4x4'; do
     expect_fail 1 "switchsim: error: --torus must be XxY or XxYxZ with each size an integer in [1, 1024] and at most 65536 chips, got '$bad'" "$OUT.new" -- \
@@ -58,13 +120,17 @@ expect_fail 1 "switchsim: error: $TMPD/nodir/p.xml: cannot create temp file: No 
 
 # a failed run leaves an existing file untouched
 cp topologies/tpuv3-2x2.xml "$OUT"
-expect_fail 1 "switchsim: error: --chip must be tpuv2, tpuv3 or tpuv4, got 'v3'" - -- \
+expect_fail 1 "switchsim: error: --chip must be tpuv2, tpuv3, tpuv4, h100 or h200, got 'v3'" - -- \
     "$BIN" topology --chip v3 --torus 4x4 --out "$OUT"
 cmp -s "$OUT" topologies/tpuv3-2x2.xml || { echo "topology: a failed run changed the existing file"; exit 1; }
+expect_fail 1 "switchsim: error: --gpus-per-node must be an integer in [1, 8] (GPUs on one NVSwitch), got '16'" - -- \
+    "$BIN" topology --chip h200 --gpus-per-node 16 --out "$OUT"
+cmp -s "$OUT" topologies/tpuv3-2x2.xml || { echo "topology: a failed GPU run changed the existing file"; exit 1; }
 
 # bad usage: exit 2
 expect_fail 2 "switchsim: error: --torus is required" - -- "$BIN" topology --chip tpuv3
 expect_fail 2 "switchsim: error: unknown option '--bogus'" - -- "$BIN" topology --torus 4x4 --bogus
 expect_fail 2 "switchsim: error: option '--torus' needs a value" - -- "$BIN" topology --torus
+expect_fail 2 "switchsim: error: option '--gpus-per-node' needs a value" - -- "$BIN" topology --chip h200 --gpus-per-node
 expect_fail 2 "switchsim: error: unexpected argument 'extra'" - -- "$BIN" topology --torus 4x4 extra
 echo "cli_topology: ok"
