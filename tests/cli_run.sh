@@ -76,4 +76,17 @@ $BIN validate --a2a-only --csv $TMPD/scaling.csv > $TMPD/validate.txt || { cat $
 grep -q "0 failed" $TMPD/validate.txt || { cat $TMPD/validate.txt; exit 1; }
 [ "$(head -1 $TMPD/scaling.csv)" = "cores,algorithm,a2a_s,bisection_s" ] && [ "$(wc -l < $TMPD/scaling.csv)" = 7 ] ||
     { echo "validate --csv: unexpected scaling data"; cat $TMPD/scaling.csv; exit 1; }
+# GPU platforms: every shipped one runs, with the direct all-to-all by default; one GPU communicates nothing;
+# --a2a phased is refused there with a message and no output file
+for g in 1gpu 8gpu 32gpu; do
+    $BIN run --platform topologies/h200-$g.xml --models $M --model tiny-switch --quiet --per-layer \
+        --csv $TMPD/g.csv --trace $TMPD/g.json > $TMPD/g.txt || { cat $TMPD/g.txt; echo "run on h200-$g failed"; exit 1; }
+    grep -q "all-to-all direct" $TMPD/g.txt || { echo "h200-$g: the all-to-all is not direct"; exit 1; }
+    [ "$(awk -F, 'NR == 2 { print $12 }' $TMPD/g.csv)" = direct ] || { echo "h200-$g: CSV a2a is not direct"; exit 1; }
+done
+$BIN run --platform topologies/h200-1gpu.xml --models $M --model tiny-switch --quiet --csv $TMPD/g1.csv > /dev/null
+awk -F, 'NR == 2 { exit !($20 == 0 && $25 == 0 && $26 == 0 && $27 == 0) }' $TMPD/g1.csv ||
+    { echo "h200-1gpu: a single GPU must not communicate or wait"; head -2 $TMPD/g1.csv; exit 1; }
+expect_fail 1 "switchsim: error: --a2a phased is the torus algorithm (neighbour ring steps per dimension); topologies/h200-8gpu.xml is a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is direct: leave --a2a out or give --a2a direct" $TMPD/ph.csv -- \
+    $BIN run --platform topologies/h200-8gpu.xml --models $M --model tiny-switch --quiet --a2a phased --csv $TMPD/ph.csv
 echo "cli_run: ok"

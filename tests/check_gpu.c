@@ -1,0 +1,572 @@
+/* check_gpu: GPU platforms end to end.  topologies/gpu (presets, routes, the generator's checks), the generated
+ * XML through SimGrid (every route link by link: one node = the two GPUs' NVLink links, across nodes = the two
+ * GPUs' NIC links and never NVLink), sim/platform on family gpu (read-back equals the preset, bad files with
+ * exact messages), the collectives on a switched world (closed-form times) and whole engine steps on 1, 8 and
+ * 2x4 GPUs.  Check forks each test: one SimGrid engine per test. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <simgrid/link.h>
+#include <xbt/dynar.h>
+
+#include "sim/collectives.h"
+#include "sim/engine.h"
+#include "sim/platform.h"
+#include "sim/simproc.h"
+#include "topologies/gpu.h"
+
+#define D "tests/data/"
+#define RTOL 1e-6          /* surf/precision is 1e-6 */
+
+static char tmpdir[64];
+static char tmpxml[128];
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/check_gpu.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    snprintf(tmpxml, sizeof tmpxml, "%s/p.xml", tmpdir);
+}
+
+static void teardown(void)
+{
+    unlink(tmpxml);
+    rmdir(tmpdir);
+}
+
+/* Writes p to tmpxml and checks the text. */
+static void write_platform(const gpu_platform *p)
+{
+    FILE *fp = fopen(tmpxml, "w");
+    ck_assert_ptr_nonnull(fp);
+    errbuf err = { "" };
+    ck_assert_msg(gpu_write_xml(fp, p, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(fclose(fp), 0);
+    ck_assert_msg(platform_precheck(tmpxml, &err) == 0, "%s", err.msg);
+}
+
+static sg_host_t chip_host(int r)
+{
+    char name[32];
+    snprintf(name, sizeof name, "chip%d", r);
+    sg_host_t h = sg_host_by_name(name);
+    ck_assert_ptr_nonnull(h);
+    return h;
+}
+
+/* ---- presets and the pure routes ---- */
+
+START_TEST(test_presets)
+{
+    const gpu_chip *h100 = gpu_chip_find("h100"), *h200 = gpu_chip_find("h200");
+    ck_assert_ptr_nonnull(h100);
+    ck_assert_ptr_nonnull(h200);
+    ck_assert_ptr_null(gpu_chip_find("tpuv3"));
+    ck_assert_ptr_null(gpu_chip_find(NULL));
+    ck_assert_str_eq(gpu_chip_names(), "h100 or h200");
+    for (int i = 0; i < 2; i++) {            /* datasheet numbers shared by both SXM parts */
+        const gpu_chip *c = i ? h200 : h100;
+        ck_assert_int_eq(c->sms, 132);
+        ck_assert_double_eq(c->bf16_flops, 989.4e12);
+        ck_assert_double_eq(c->tf32_flops, 494.7e12);
+        ck_assert_double_eq(c->fp32_flops, 66.9e12);
+        ck_assert_double_eq(c->fp32_matmul_flops, 66.9e12);
+        ck_assert_double_eq(c->nvlink_Bps, 450e9);
+        ck_assert_int_eq(c->nvlink_links, 18);
+        ck_assert_double_eq(c->nic_Bps, 50e9);
+        ck_assert_int_eq(c->tile_m, 128);
+        ck_assert_int_eq(c->tile_n, 128);
+        ck_assert_int_eq(c->tile_k, 64);
+        ck_assert_double_eq(c->op_overhead_s, 4e-6);
+        ck_assert_double_eq(c->mm_efficiency, 0.79);
+        ck_assert_double_eq(c->hbm_efficiency, 0.90);
+    }
+    ck_assert_double_eq(h100->hbm_bytes, 80e9);
+    ck_assert_double_eq(h100->hbm_Bps, 3.35e12);
+    ck_assert_double_eq(h200->hbm_bytes, 141e9);
+    ck_assert_double_eq(h200->hbm_Bps, 4.8e12);
+}
+END_TEST
+
+START_TEST(test_route_pure)
+{
+    gpu_platform p;
+    gpu_platform_init(&p, gpu_chip_find("h200"), 8, 4);
+    ck_assert_int_eq(gpu_nchips(&p), 32);
+    gpu_link l[2];
+    char a[48], b[48];
+    ck_assert_int_eq(gpu_route(l, &p, 5, 5), 0);
+    ck_assert_int_eq(gpu_route(l, &p, 3, 6), 2);          /* node 0 */
+    gpu_link_name(a, sizeof a, l[0]);
+    gpu_link_name(b, sizeof b, l[1]);
+    ck_assert_str_eq(a, "chip3_nvlink_up");
+    ck_assert_str_eq(b, "chip6_nvlink_down");
+    ck_assert_int_eq(gpu_route(l, &p, 7, 8), 2);          /* node 0 -> node 1 */
+    gpu_link_name(a, sizeof a, l[0]);
+    gpu_link_name(b, sizeof b, l[1]);
+    ck_assert_str_eq(a, "chip7_nic_up");
+    ck_assert_str_eq(b, "chip8_nic_down");
+}
+END_TEST
+
+static const struct {
+    int gpn, nodes;
+    double nvlink_Bps, nic_Bps, nvlink_lat_s, nic_lat_s;
+    const char *msg;
+} CHECK_BAD[] = {
+    { 0, 1, 1, 1, 0, 0, "gpu platform: GPUs per node must be in [1, 8], got 0" },
+    { 9, 1, 1, 1, 0, 0, "gpu platform: GPUs per node must be in [1, 8], got 9" },
+    { 8, 0, 1, 1, 0, 0, "gpu platform: nodes must be in [1, 256], got 0" },
+    { 8, 33, 1, 1, 0, 0, "33 nodes x 8 GPUs = 264 GPUs, but a GPU platform (explicit routes) may have at most 256" },
+    { 8, 2, -4.5e11, 1, 0, 0, "gpu platform: NVLink bandwidth must be > 0 B/s, got -4.5e+11" },
+    { 8, 2, 1, NAN, 0, 0, "gpu platform: NIC bandwidth must be > 0 B/s, got nan" },
+    { 8, 2, 1, 1, -1e-6, 0, "gpu platform: NVLink latency must be >= 0 s, got -1e-06" },
+    { 8, 2, 1, 1, 0, INFINITY, "gpu platform: NIC latency must be >= 0 s, got inf" },
+};
+
+START_TEST(test_check_bad)
+{
+    gpu_platform p = { .chip = gpu_chip_find("h100"), .gpus_per_node = CHECK_BAD[_i].gpn,
+                       .nodes = CHECK_BAD[_i].nodes, .nvlink_Bps = CHECK_BAD[_i].nvlink_Bps,
+                       .nic_Bps = CHECK_BAD[_i].nic_Bps, .nvlink_lat_s = CHECK_BAD[_i].nvlink_lat_s,
+                       .nic_lat_s = CHECK_BAD[_i].nic_lat_s };
+    errbuf err = { "" };
+    ck_assert_int_eq(gpu_platform_check(&p, &err), -1);
+    ck_assert_str_eq(err.msg, CHECK_BAD[_i].msg);
+    FILE *fp = fopen("/dev/null", "w");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(gpu_write_xml(fp, &p, &err), -1);    /* the writer checks first and writes nothing */
+    fclose(fp);
+    p.chip = NULL;
+    ck_assert_int_eq(gpu_platform_check(&p, &err), -1);
+    ck_assert_str_eq(err.msg, "gpu platform: no chip preset");
+}
+END_TEST
+
+/* ---- generated platforms through SimGrid ---- */
+
+static const struct {
+    const char *chip;
+    int gpn, nodes;
+} SHAPES[] = {
+    { "h200", 1, 1 }, { "h200", 8, 1 }, { "h100", 4, 3 }, { "h200", 8, 4 }, { "h100", 1, 5 }, { "h200", 3, 2 },
+};
+
+/* Every ordered pair: SimGrid's route is exactly gpu_route's two links (the loopback for a GPU to itself); in
+ * one node the two NVLink links (the NVSwitch crossed once), across nodes the two NICs and never NVLink; and
+ * each link has the bandwidth and latency of its kind. */
+START_TEST(test_routes_simgrid)
+{
+    gpu_platform p;
+    gpu_platform_init(&p, gpu_chip_find(SHAPES[_i].chip), SHAPES[_i].gpn, SHAPES[_i].nodes);
+    p.nvlink_Bps = 3.85e11;                  /* not the defaults: the options must reach the links */
+    p.nic_lat_s = 2.385e-6;
+    write_platform(&p);
+    simproc_simgrid_init(NULL, NULL);
+    simgrid_load_platform(tmpxml);
+    int n = gpu_nchips(&p);
+    ck_assert_uint_eq(sg_host_count(), (size_t)n);
+    gpu_link want[2];
+    char name[48], self[48];
+    for (int s = 0; s < n; s++)
+        for (int d = 0; d < n; d++) {
+            xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
+            sg_host_get_route(chip_host(s), chip_host(d), links);
+            int nl = gpu_route(want, &p, s, d);
+            if (s == d) {
+                ck_assert_uint_eq(xbt_dynar_length(links), 1);
+                snprintf(self, sizeof self, "chip%d_loopback", s);
+                ck_assert_str_eq(sg_link_get_name(xbt_dynar_get_as(links, 0, sg_link_t)), self);
+                xbt_dynar_free(&links);
+                continue;
+            }
+            ck_assert_uint_eq(xbt_dynar_length(links), (unsigned long)nl);
+            int same_node = s / p.gpus_per_node == d / p.gpus_per_node;
+            for (int i = 0; i < nl; i++) {
+                sg_link_t l = xbt_dynar_get_as(links, i, sg_link_t);
+                gpu_link_name(name, sizeof name, want[i]);
+                ck_assert_str_eq(sg_link_get_name(l), name);
+                ck_assert_int_eq(strstr(sg_link_get_name(l), "nvlink") != NULL, same_node);
+                ck_assert_int_eq(strstr(sg_link_get_name(l), "_nic_") != NULL, !same_node);
+                ck_assert_int_eq(atoi(sg_link_get_name(l) + 4), i == 0 ? s : d);   /* src's up, dst's down */
+                ck_assert_double_eq_tol(sg_link_get_bandwidth(l), same_node ? p.nvlink_Bps : p.nic_Bps,
+                                        1e-9 * p.nvlink_Bps);
+                ck_assert_double_eq_tol(sg_link_get_latency(l), same_node ? p.nvlink_lat_s : p.nic_lat_s, 1e-15);
+            }
+            xbt_dynar_free(&links);
+        }
+}
+END_TEST
+
+/* Every property read back equals the preset; the platform presents itself as a line of n GPUs. */
+START_TEST(test_read_back)
+{
+    const gpu_chip *k = gpu_chip_find(SHAPES[_i].chip);
+    gpu_platform p;
+    gpu_platform_init(&p, k, SHAPES[_i].gpn, SHAPES[_i].nodes);
+    p.nic_Bps = 2.385e10;
+    write_platform(&p);
+    simproc_simgrid_init(NULL, NULL);
+    simgrid_load_platform(tmpxml);
+    cost_chip c;
+    platform_torus t;
+    errbuf err = { "" };
+    ck_assert_msg(platform_read(&c, &t, tmpxml, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(c.chip, k->name);
+    ck_assert_int_eq(c.family, COST_FAMILY_GPU);
+    ck_assert_int_eq(c.cores_per_chip, 1);
+    ck_assert_int_eq(c.sms, k->sms);
+    ck_assert_int_eq(c.tile_m, k->tile_m);
+    ck_assert_int_eq(c.tile_n, k->tile_n);
+    ck_assert_int_eq(c.tile_k, k->tile_k);
+    ck_assert_double_eq(c.clock_Hz, k->clock_Hz);
+    ck_assert_double_eq(c.bf16_flops, k->bf16_flops);
+    ck_assert_double_eq(c.fp32_vec_flops, k->fp32_flops);
+    ck_assert_double_eq(c.fp32_matmul_flops, k->fp32_matmul_flops);
+    ck_assert_double_eq(c.mm_efficiency, k->mm_efficiency);
+    ck_assert_double_eq(c.hbm_efficiency, k->hbm_efficiency);
+    ck_assert_double_eq(c.hbm_bytes, k->hbm_bytes);
+    ck_assert_double_eq(c.hbm_Bps, k->hbm_Bps);
+    ck_assert_double_eq(c.onchip_bytes, k->l2_bytes);
+    ck_assert_double_eq(c.op_overhead_s, k->op_overhead_s);
+    ck_assert_int_eq(c.mxus_per_core, 0);            /* TPU-only fields stay 0 */
+    ck_assert_int_eq(c.mxu_dim, 0);
+    ck_assert_double_eq(c.fp32_matmul_passes, 0);
+    ck_assert_int_eq(t.family, COST_FAMILY_GPU);
+    ck_assert_int_eq(t.ndims, 1);
+    ck_assert_int_eq(t.dims[0], gpu_nchips(&p));
+    ck_assert_int_eq(t.dims[1], 1);
+    ck_assert_int_eq(t.wrap[0], 0);
+    ck_assert_int_eq(t.nchips, gpu_nchips(&p));
+    ck_assert_int_eq(t.gpus_per_node, p.gpus_per_node);
+    ck_assert_int_eq(t.nodes, p.nodes);
+    ck_assert_double_eq(t.link_Bps, k->nvlink_Bps);
+    ck_assert_double_eq(t.link_lat_s, k->nvlink_lat_s);
+    ck_assert_double_eq(t.nic_Bps, 2.385e10);
+    ck_assert_double_eq(t.nic_lat_s, k->nic_lat_s);
+    ck_assert_double_eq(sg_host_get_speed(chip_host(t.nchips - 1)), k->bf16_flops);
+}
+END_TEST
+
+static const struct {
+    const char *file;
+    int n;
+} SHIPPED[] = {
+    { "topologies/h200-1gpu.xml", 1 }, { "topologies/h200-8gpu.xml", 8 }, { "topologies/h200-32gpu.xml", 32 },
+};
+
+START_TEST(test_shipped)
+{
+    errbuf err = { "" };
+    ck_assert_msg(platform_precheck(SHIPPED[_i].file, &err) == 0, "%s", err.msg);
+    simproc_simgrid_init(NULL, NULL);
+    simgrid_load_platform(SHIPPED[_i].file);
+    cost_chip c;
+    platform_torus t;
+    ck_assert_msg(platform_read(&c, &t, SHIPPED[_i].file, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(c.chip, "h200");
+    ck_assert_int_eq(t.nchips, SHIPPED[_i].n);
+    ck_assert_int_eq(t.gpus_per_node * t.nodes, SHIPPED[_i].n);
+    ck_assert_double_eq(c.hbm_bytes, 141e9);
+}
+END_TEST
+
+/* A TPU platform that says family tpu loads as one that does not say it. */
+START_TEST(test_family_tpu)
+{
+    errbuf err = { "" };
+    ck_assert_msg(platform_precheck(D "platform_family_tpu.xml", &err) == 0, "%s", err.msg);
+    simproc_simgrid_init(NULL, NULL);
+    simgrid_load_platform(D "platform_family_tpu.xml");
+    cost_chip c;
+    platform_torus t;
+    ck_assert_msg(platform_read(&c, &t, D "platform_family_tpu.xml", &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(c.family, COST_FAMILY_TPU);
+    ck_assert_int_eq(t.family, COST_FAMILY_TPU);
+    ck_assert_int_eq(c.mxu_dim, 128);
+    ck_assert_int_eq(c.sms, 0);
+    ck_assert_int_eq(t.ndims, 2);
+}
+END_TEST
+
+/* ---- bad GPU files ---- */
+
+static const struct {
+    const char *file, *msg;
+} PRECHECK_BAD[] = {
+    { D "platform_gpu_bad_eff.xml", D "platform_gpu_bad_eff.xml:44: property 'mm_efficiency' must be a number in "
+                                    "(0, 1], got '1.3'" },
+    { D "platform_gpu_bad_family.xml", D "platform_gpu_bad_family.xml:10: property 'family' must be tpu or gpu, got "
+                                       "'cuda'" },
+    { D "platform_gpu_mixed_family.xml", D "platform_gpu_mixed_family.xml:58: property 'family' is 'tpu', but an "
+                                         "earlier host has 'gpu' (all chips must agree)" },
+    { D "platform_gpu_bad_tile.xml", D "platform_gpu_bad_tile.xml:15: property 'tile_k' must be an integer > 0, "
+                                     "got '0'" },
+    { D "platform_gpu_missing_prop.xml", D "platform_gpu_missing_prop.xml: missing required property 'nic_lat_s' "
+                                         "(family gpu)" },
+    /* without 'family' a file is a TPU platform, and a GPU file is then missing the TPU properties */
+    { D "platform_gpu_no_family.xml", D "platform_gpu_no_family.xml: missing required property 'mxus_per_core'" },
+};
+
+START_TEST(test_precheck_bad)
+{
+    errbuf err = { "" };
+    ck_assert_int_eq(platform_precheck(PRECHECK_BAD[_i].file, &err), -1);
+    ck_assert_str_eq(err.msg, PRECHECK_BAD[_i].msg);
+}
+END_TEST
+
+/* Files the precheck passes and SimGrid loads, that platform_read must reject. */
+static const struct {
+    const char *file, *msg;
+} READ_BAD[] = {
+    { D "platform_gpu_nodes_mismatch.xml", D "platform_gpu_nodes_mismatch.xml: properties 'gpus_per_node' x "
+                                           "'nodes' are 2 x 3 (6 GPUs), but the platform has 4 hosts" },
+    { D "platform_gpu_two_cores.xml", D "platform_gpu_two_cores.xml: host 'chip0' has 2 cores, but a GPU is one "
+                                      "core (property 'family' is 'gpu')" },
+    { D "platform_gpu_nvlink_mismatch.xml", D "platform_gpu_nvlink_mismatch.xml: link 'chip0_nvlink_up' from chip0 "
+                                            "to chip1 has 4.5e+11 B/s, but property 'nvlink_Bps' is '4e+11'" },
+    { D "platform_gpu_nic_lat_mismatch.xml", D "platform_gpu_nic_lat_mismatch.xml: link 'chip0_nic_up' from chip0 "
+                                             "to chip2 has latency 1e-06 s, but property 'nic_lat_s' is '2e-06'" },
+    { D "platform_gpu_disagree.xml", D "platform_gpu_disagree.xml: host 'chip3' property 'hbm_bytes_per_core' is "
+                                     "'8e+10', chip0 has '1.41e+11' (all chips must agree)" },
+};
+
+START_TEST(test_read_bad)
+{
+    errbuf err = { "" };
+    ck_assert_msg(platform_precheck(READ_BAD[_i].file, &err) == 0, "%s", err.msg);
+    simproc_simgrid_init(NULL, NULL);
+    simgrid_load_platform(READ_BAD[_i].file);
+    cost_chip c;
+    memset(&c, 0x5a, sizeof c);
+    platform_torus t = { .ndims = 77 };
+    ck_assert_int_eq(platform_read(&c, &t, READ_BAD[_i].file, &err), -1);
+    ck_assert_str_eq(err.msg, READ_BAD[_i].msg);
+    ck_assert_int_eq(t.ndims, 77);                 /* outputs untouched on failure */
+    ck_assert_int_eq(c.sms, 0x5a5a5a5a);
+}
+END_TEST
+
+/* ---- collectives on a switched world ----
+ * Times under CM02 (no protocol factors, SWITCHSIM_SIMGRID_CFG): a step of flows on disjoint bottlenecks takes
+ * the route latency plus bytes over the bottleneck's share; SimGrid's default cross-traffic adds up to 5% where
+ * reverse links are busy (check_collectives.c), so bounds get that margin. */
+#define CROSS 1.05
+#define SLACK 1.001        /* the cross-traffic share is 5% within SimGrid's precision, not exactly */
+
+static void use_cm02(void)
+{
+    char cfg[512];
+    const char *old = getenv("SWITCHSIM_SIMGRID_CFG");
+    snprintf(cfg, sizeof cfg, "%s network/model:CM02", old != NULL ? old : "");
+    ck_assert_int_eq(setenv("SWITCHSIM_SIMGRID_CFG", cfg, 1), 0);
+}
+
+static double coll_time(const gpu_platform *p, coll_sim_op op, const double *bytes, double ar_bytes,
+                        coll_a2a_algo algo, errbuf *err, int *rc)
+{
+    int n = gpu_nchips(p);
+    coll_a2a_sim c = { .platform = tmpxml, .ndims = 1, .dims = { n, 1, 1 }, .bytes = bytes, .algo = algo,
+                       .reps = 1, .op = op, .ar_bytes = ar_bytes, .gpus_per_node = p->gpus_per_node };
+    double out[COLL_SIM_NOUT(1)];
+    *rc = simproc_run(coll_sim_alltoall, &c, out, COLL_SIM_NOUT(1), err);
+    return out[COLL_SIM_T0];
+}
+
+/* All-reduce of S bytes per GPU.  One node (C = 1 ring): 2(n-1) steps, each GPU's NVLink up carrying two flows
+ * of S/(2n).  Four nodes of 8: 8 rings, each node's traffic leaving through all 8 NICs, each NIC up carrying
+ * two flows of S/(2nC) per step: 4x faster than one ring through the NICs, which is the bound it must beat. */
+START_TEST(test_allreduce_closed_form)
+{
+    use_cm02();
+    const double S = 1.0e9;
+    errbuf err = { "" };
+    int rc;
+    gpu_platform p;
+    gpu_platform_init(&p, gpu_chip_find("h200"), 8, 1);
+    write_platform(&p);
+    double t1 = coll_time(&p, COLL_SIM_ALLREDUCE_ALL, NULL, S, COLL_A2A_DIRECT, &err, &rc);
+    ck_assert_msg(rc == 0, "%s", err.msg);
+    int n = 8;
+    double lat = 2 * (n - 1) * 2 * p.nvlink_lat_s;
+    double bw = 2.0 * (n - 1) / n * S / p.nvlink_Bps;
+    ck_assert_msg(t1 >= bw + lat - RTOL * t1 && t1 <= SLACK * (CROSS * bw + lat), "1 node: %g s, bound %g", t1,
+                  bw + lat);
+
+    gpu_platform_init(&p, gpu_chip_find("h200"), 8, 4);
+    write_platform(&p);
+    double t4 = coll_time(&p, COLL_SIM_ALLREDUCE_ALL, NULL, S, COLL_A2A_DIRECT, &err, &rc);
+    ck_assert_msg(rc == 0, "%s", err.msg);
+    n = 32;
+    int C = 8;
+    lat = 2 * (n - 1) * 2 * p.nic_lat_s;
+    bw = 2.0 * (n - 1) / n * S / (C * p.nic_Bps);
+    ck_assert_msg(t4 >= bw + lat - RTOL * t4 && t4 <= SLACK * (CROSS * bw + lat), "4 nodes: %g s, bound %g", t4,
+                  bw + lat);
+    double one_ring = 2.0 * (n - 1) / n * S / (2 * p.nic_Bps);
+    ck_assert_msg(t4 < 0.3 * one_ring, "4 nodes: %g s, one ring through the NICs would take %g", t4, one_ring);
+}
+END_TEST
+
+/* Direct all-to-all of S bytes per pair: every GPU's busiest link is its NVLink up (one node: n-1 flows) or its
+ * NIC up (n - gpus_per_node flows to other nodes), and the phased algorithm is refused. */
+START_TEST(test_alltoall_direct)
+{
+    use_cm02();
+    const double S = 2.385e7;
+    errbuf err = { "" };
+    int rc;
+    for (int nodes = 1; nodes <= 4; nodes += 3) {
+        gpu_platform p;
+        gpu_platform_init(&p, gpu_chip_find("h100"), 8, nodes);
+        write_platform(&p);
+        int n = gpu_nchips(&p);
+        double *b = malloc((size_t)n * n * sizeof *b);
+        ck_assert_ptr_nonnull(b);
+        for (int i = 0; i < n * n; i++)
+            b[i] = i % (n + 1) == 0 ? 0.0 : S;
+        double t = coll_time(&p, COLL_SIM_A2A, b, 0, COLL_A2A_DIRECT, &err, &rc);
+        ck_assert_msg(rc == 0, "%s", err.msg);
+        double bound = nodes == 1 ? (n - 1) * S / p.nvlink_Bps + 2 * p.nvlink_lat_s
+                                  : (n - 8) * S / p.nic_Bps + 2 * p.nic_lat_s;
+        ck_assert_msg(t >= bound * (1 - RTOL) && t <= SLACK * CROSS * bound, "%d nodes: %g s, bound %g", nodes, t,
+                      bound);
+        coll_time(&p, COLL_SIM_A2A, b, 0, COLL_A2A_PHASED, &err, &rc);
+        ck_assert_int_eq(rc, -1);
+        ck_assert_str_eq(err.msg, "collectives: the phased all-to-all is for tori (neighbour ring steps); a switched "
+                                  "network runs the direct one");
+        free(b);
+    }
+}
+END_TEST
+
+/* ---- whole steps ---- */
+
+enum { O_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DIRECT, N_OUT };
+
+typedef struct {
+    const char *platform, *model;
+    coll_a2a_algo a2a;
+    int model_par, padded;
+} grun;
+
+static int grun_child(void *argp, double *out, int nout, errbuf *err)
+{
+    const grun *a = argp;
+    model_set *ms = model_set_load_csv(D "models_tiny.csv", err);
+    if (ms == NULL)
+        return -1;
+    engine_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.platform = a->platform;
+    cfg.model = model_set_find(ms, a->model);
+    cfg.model_par = a->model_par;
+    cfg.data = 0;
+    cfg.top_k = 1;
+    cfg.capacity_factor = 1.25;
+    route_parse(&cfg.routing, "router", err);
+    cfg.seed = 3;
+    cfg.padded = a->padded;
+    cfg.a2a = a->a2a;
+    cfg.act_bytes = 2;
+    cfg.remat = -1;
+    cfg.reuse = 1;
+    engine_result res;
+    int rc = engine_run(&res, &cfg, err);
+    if (rc == 0 && nout >= N_OUT) {
+        const runrow *s = &res.step;
+        out[O_STEP] = s->step_time_s;
+        out[O_COMPUTE] = s->compute_s;
+        out[O_ROUTER] = s->router_s;
+        out[O_DISPATCH] = s->dispatch_combine_s;
+        out[O_A2A] = s->a2a_s;
+        out[O_ALLREDUCE] = s->allreduce_s;
+        out[O_IDLE] = s->idle_s;
+        out[O_BYTES] = s->a2a_bytes_per_core;
+        out[O_DIRECT] = strcmp(s->a2a, "direct") == 0;
+    }
+    engine_result_fini(&res);
+    model_set_free(ms);
+    return rc;
+}
+
+/* One GPU: no communication at all, the step is its compute; 8 GPUs and 2 nodes x 4: the all-to-all defaults
+ * to direct and takes time, shares add up to the step. */
+START_TEST(test_engine_steps)
+{
+    errbuf err = { "" };
+    double out[N_OUT];
+    grun one = { "topologies/h200-1gpu.xml", "tiny-switch", COLL_A2A_AUTO, 0, 1 };
+    ck_assert_msg(simproc_run(grun_child, &one, out, N_OUT, &err) == 0, "%s", err.msg);
+    ck_assert_double_eq(out[O_A2A], 0.0);
+    ck_assert_double_eq(out[O_ALLREDUCE], 0.0);
+    ck_assert_double_eq(out[O_IDLE], 0.0);
+    ck_assert_double_eq(out[O_BYTES], 0.0);
+    ck_assert_double_eq_tol(out[O_COMPUTE] + out[O_ROUTER] + out[O_DISPATCH], out[O_STEP], 1e-9);
+    ck_assert(out[O_STEP] > 0);
+
+    gpu_platform p;
+    gpu_platform_init(&p, gpu_chip_find("h100"), 4, 2);
+    write_platform(&p);
+    const char *plats[] = { "topologies/h200-8gpu.xml", tmpxml };
+    for (int i = 0; i < 2; i++)
+        for (int mp = 1; mp <= 2; mp++) {
+            grun g = { plats[i], "tiny-switch", COLL_A2A_AUTO, mp, i };
+            ck_assert_msg(simproc_run(grun_child, &g, out, N_OUT, &err) == 0, "%s", err.msg);
+            ck_assert_double_eq(out[O_DIRECT], 1.0);
+            ck_assert(out[O_A2A] > 0 && out[O_ALLREDUCE] > 0 && out[O_BYTES] > 0);
+            double sum = out[O_COMPUTE] + out[O_ROUTER] + out[O_DISPATCH] + out[O_A2A] + out[O_ALLREDUCE] +
+                         out[O_IDLE];
+            ck_assert_double_eq_tol(sum, out[O_STEP], 1e-8);
+        }
+    grun ph = { "topologies/h200-8gpu.xml", "tiny-switch", COLL_A2A_PHASED, 0, 1 };
+    ck_assert_int_eq(simproc_run(grun_child, &ph, out, N_OUT, &err), -1);
+    ck_assert_str_eq(err.msg, "--a2a phased is the torus algorithm (neighbour ring steps per dimension); "
+                              "topologies/h200-8gpu.xml is a GPU platform (NVSwitch nodes, a NIC per GPU), where the "
+                              "all-to-all is direct: leave --a2a out or give --a2a direct");
+}
+END_TEST
+
+static Suite *gpu_suite(void)
+{
+    Suite *s = suite_create("gpu");
+    TCase *tc = tcase_create("pure");
+    tcase_add_test(tc, test_presets);
+    tcase_add_test(tc, test_route_pure);
+    tcase_add_loop_test(tc, test_check_bad, 0, (int)(sizeof CHECK_BAD / sizeof CHECK_BAD[0]));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("platform");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_routes_simgrid, 0, (int)(sizeof SHAPES / sizeof SHAPES[0]));
+    tcase_add_loop_test(tc, test_read_back, 0, (int)(sizeof SHAPES / sizeof SHAPES[0]));
+    tcase_add_loop_test(tc, test_shipped, 0, (int)(sizeof SHIPPED / sizeof SHIPPED[0]));
+    tcase_add_test(tc, test_family_tpu);
+    tcase_add_loop_test(tc, test_precheck_bad, 0, (int)(sizeof PRECHECK_BAD / sizeof PRECHECK_BAD[0]));
+    tcase_add_loop_test(tc, test_read_bad, 0, (int)(sizeof READ_BAD / sizeof READ_BAD[0]));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("sim");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_allreduce_closed_form);
+    tcase_add_test(tc, test_alltoall_direct);
+    tcase_add_test(tc, test_engine_steps);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(gpu_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
