@@ -1,7 +1,7 @@
 /* engine: one simulated training step.  Every core of the platform is a SimGrid actor that runs the routing
  * kernels on its shard, charges time from the cost model, and exchanges the real all-to-all traffic over the
- * torus through sim/collectives.  One engine per process (SimGrid initialises once): cmd_run calls it directly,
- * validate and sweep call it in child processes. */
+ * torus (or between GPUs) through sim/collectives.  One engine per process (SimGrid initialises once):
+ * cmd_run calls it directly, validate and sweep call it in child processes. */
 #ifndef SWITCHSIM_ENGINE_H
 #define SWITCHSIM_ENGINE_H
 
@@ -24,7 +24,7 @@ typedef struct {
     unsigned long seed;
     double jitter;               /* router input jitter eps, 0 = none */
     int padded;                  /* 1: TPU einsum dispatch, capacity buffers sent whole; 0: gather, kept tokens only */
-    coll_a2a_algo a2a;
+    coll_a2a_algo a2a;           /* COLL_A2A_AUTO: phased on a torus, direct on GPUs (which refuse phased) */
     int network_cm02;            /* SimGrid network model: 0 LV08 (SimGrid's default, TCP-calibrated bandwidth
                                   * and latency factors), 1 CM02 (max-min sharing, no protocol factors) */
     int act_bytes;               /* bytes per activation element on the wire: 2 bf16 (Switch), 4 fp32 (GShard) */

@@ -1,5 +1,6 @@
 /* platform: the text precheck of a platform XML (SimGrid aborts on bad input, so we look first) and the
- * read-back of the chip's numbers from the host properties of a loaded platform.  Not the generator. */
+ * read-back of the chip's numbers from the host properties of a loaded platform, a TPU torus or GPU nodes
+ * (property 'family').  Not the generator (topologies/torus.c, topologies/gpu.c). */
 #include "sim/platform.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
-/* platform: checks a platform XML before SimGrid sees it, and reads the chip's numbers and the torus shape
- * back from the host properties once SimGrid has loaded it.  Not a generator (topologies/torus.h is). */
+/* platform: checks a platform XML before SimGrid sees it, and reads the chip's numbers and the network shape
+ * (a TPU torus, or GPU nodes) back from the host properties once SimGrid has loaded it.  Not a generator
+ * (topologies/torus.h and topologies/gpu.h are). */
 #ifndef SWITCHSIM_PLATFORM_H
 #define SWITCHSIM_PLATFORM_H
 
