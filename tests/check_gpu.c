@@ -204,6 +204,31 @@ START_TEST(test_routes_simgrid)
 }
 END_TEST
 
+/* c, read from a platform, equals the cost model's own defaults for its chip (sim/cost.c): the generator and
+ * the cost model describe the same GPU. */
+static void assert_cost_defaults(const cost_chip *c)
+{
+    cost_chip d;
+    if (strcmp(c->chip, "h100") == 0)
+        cost_chip_h100(&d);
+    else
+        cost_chip_h200(&d);
+    ck_assert_str_eq(c->chip, d.chip);
+    ck_assert_int_eq(c->family, d.family);
+    ck_assert_int_eq(c->cores_per_chip, d.cores_per_chip);
+    ck_assert_int_eq(c->sms, d.sms);
+    ck_assert_int_eq(c->tile_m, d.tile_m);
+    ck_assert_int_eq(c->tile_n, d.tile_n);
+    ck_assert_int_eq(c->tile_k, d.tile_k);
+    const double got[] = { c->clock_Hz, c->bf16_flops, c->fp32_vec_flops, c->fp32_matmul_flops, c->mm_efficiency,
+                           c->hbm_efficiency, c->hbm_bytes, c->hbm_Bps, c->onchip_bytes, c->op_overhead_s };
+    const double want[] = { d.clock_Hz, d.bf16_flops, d.fp32_vec_flops, d.fp32_matmul_flops, d.mm_efficiency,
+                            d.hbm_efficiency, d.hbm_bytes, d.hbm_Bps, d.onchip_bytes, d.op_overhead_s };
+    for (size_t i = 0; i < sizeof got / sizeof got[0]; i++)
+        ck_assert_msg(got[i] == want[i], "%s field %zu: platform %.17g, cost defaults %.17g", c->chip, i, got[i],
+                      want[i]);
+}
+
 /* Every property read back equals the preset; the platform presents itself as a line of n GPUs. */
 START_TEST(test_read_back)
 {
@@ -251,6 +276,7 @@ START_TEST(test_read_back)
     ck_assert_double_eq(t.nic_Bps, 2.385e10);
     ck_assert_double_eq(t.nic_lat_s, k->nic_lat_s);
     ck_assert_double_eq(sg_host_get_speed(chip_host(t.nchips - 1)), k->bf16_flops);
+    assert_cost_defaults(&c);
 }
 END_TEST
 
@@ -274,6 +300,7 @@ START_TEST(test_shipped)
     ck_assert_int_eq(t.nchips, SHIPPED[_i].n);
     ck_assert_int_eq(t.gpus_per_node * t.nodes, SHIPPED[_i].n);
     ck_assert_double_eq(c.hbm_bytes, 141e9);
+    assert_cost_defaults(&c);
 }
 END_TEST
 

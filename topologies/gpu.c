@@ -11,7 +11,6 @@
 #include "topologies/torus.h"
 
 #define GB 1e9
-#define MIB 1048576.0
 
 /* [datasheet, REFERENCE 5.2] 132 SMs on H100 SXM5 and on H200 SXM (the same GH100 die). */
 #define GPU_SMS 132
@@ -22,9 +21,9 @@
 #define GPU_BF16_FLOPS 989.4e12
 #define GPU_TF32_FLOPS 494.7e12
 #define GPU_FP32_FLOPS 66.9e12
-/* [datasheet, REFERENCE 5.2] 50 MB of L2 (cache sizes are binary: 50 MiB).  PyTorch reports 60 MB on the
- * device H200 (the die's full L2); the datasheet figure is used. */
-#define GPU_L2_BYTES (50 * MIB)
+/* [datasheet, REFERENCE 5.2] 50 MB of L2, decimal as cost_chip_h200 in sim/cost.c takes it.  PyTorch reports
+ * 60 MB on the device H200 (the die's full L2); the datasheet figure is used. */
+#define GPU_L2_BYTES 50e6
 /* [assumption] One CTA computes a 128x128 output tile with a K step of 64 bf16 elements: the common Hopper
  * cuBLAS/CUTLASS bf16 tile (128x256 and 256x128 tiles exist too; no source says which one XLA picks). */
 #define GPU_TILE_M 128
