@@ -89,4 +89,7 @@ awk -F, 'NR == 2 { exit !($20 == 0 && $25 == 0 && $26 == 0 && $27 == 0) }' $TMPD
     { echo "h200-1gpu: a single GPU must not communicate or wait"; head -2 $TMPD/g1.csv; exit 1; }
 expect_fail 1 "switchsim: error: --a2a phased is the torus algorithm (neighbour ring steps per dimension); topologies/h200-8gpu.xml is a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is direct: leave --a2a out or give --a2a direct" $TMPD/ph.csv -- \
     $BIN run --platform topologies/h200-8gpu.xml --models $M --model tiny-switch --quiet --a2a phased --csv $TMPD/ph.csv
+$BIN topology --chip h100 --gpus-per-node 8 --nodes 17 --out $TMPD/g136.xml
+expect_fail 1 "switchsim: error: $TMPD/g136.xml: 136 GPUs is 18360 flows per all-to-all, beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5, SIMGRID.md), and a GPU platform has only the direct all-to-all: run Switch models on at most 128 GPUs" $TMPD/ph.csv -- \
+    $BIN run --platform $TMPD/g136.xml --models $M --model tiny-switch --quiet --csv $TMPD/ph.csv
 echo "cli_run: ok"
