@@ -58,7 +58,8 @@ typedef struct {
     long row_line;        /* line where the current record began; 0 between records */
     int header_done;
     int ncols;            /* fields in the header */
-    int col_of[N_COLS];   /* header position -> COLS index; only distinct known names get in */
+    int extra_ok;         /* 1: columns of other names are skipped (a measured dataset's extra columns) */
+    int col_of[MODEL_CSV_COLS_MAX];   /* header position -> COLS index, -1 for a skipped column */
     int nfield;           /* fields seen in the current record */
     model_cfg cur;        /* the record being parsed */
     model_set *set;
@@ -108,16 +109,20 @@ static void header_field(load_ctx *c, const char *s)
     for (int i = 0; i < N_COLS; i++)
         if (strcmp(s, COLS[i].name) == 0)
             k = i;
-    if (k < 0) {
+    if (k < 0 && !c->extra_ok) {
         fail_at(c, c->row_line, "unknown column '%s'", s);
         return;
     }
-    for (int j = 0; j < c->ncols; j++)
+    if (c->ncols >= MODEL_CSV_COLS_MAX) {
+        fail_at(c, c->row_line, "more than %d columns", MODEL_CSV_COLS_MAX);
+        return;
+    }
+    for (int j = 0; j < c->ncols && k >= 0; j++)
         if (c->col_of[j] == k) {
             fail_at(c, c->row_line, "column '%s' appears twice", s);
             return;
         }
-    c->col_of[c->ncols++] = k;   /* at most N_COLS distinct known names, so this stays in bounds */
+    c->col_of[c->ncols++] = k;
 }
 
 static void header_end(load_ctx *c)
@@ -139,8 +144,8 @@ static void header_end(load_ctx *c)
 static void data_field(load_ctx *c, const char *s)
 {
     int pos = c->nfield;
-    if (pos >= c->ncols)
-        return;                    /* counted; the record end reports the surplus */
+    if (pos >= c->ncols || c->col_of[pos] < 0)
+        return;                    /* surplus (the record end reports it) or a skipped column */
     const model_col *col = &COLS[c->col_of[pos]];
     char *dst = (char *)&c->cur + col->off;
     char rule[128];
@@ -311,10 +316,11 @@ static const char *csv_why(struct csv_parser *p)
                            : csv_strerror(e);
 }
 
-model_set *model_set_load_csv(const char *path, errbuf *err)
+static model_set *load_csv(const char *path, int extra_ok, errbuf *err)
 {
     load_ctx c;
     memset(&c, 0, sizeof c);
+    c.extra_ok = extra_ok;
     c.path = path;
     c.err = err;
     c.line = 1;
@@ -380,6 +386,16 @@ fail:
     csv_free(&p);
     fclose(fp);
     return NULL;
+}
+
+model_set *model_set_load_csv(const char *path, errbuf *err)
+{
+    return load_csv(path, 0, err);
+}
+
+model_set *model_set_load_csv_extra(const char *path, errbuf *err)
+{
+    return load_csv(path, 1, err);
 }
 
 void model_set_free(model_set *s)

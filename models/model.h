@@ -38,6 +38,10 @@ typedef struct {
 /* Loads a preset CSV (libcsv; header row with the named columns, any order).  Returns NULL and
  * fills 'err' with "FILE:LINE: column 'NAME' must be ..., got 'VALUE'" on the first bad field. */
 model_set *model_set_load_csv(const char *path, errbuf *err);
+/* The same for a file that carries other columns too (a measured dataset: the model columns plus what was
+ * measured): columns of other names are skipped, not refused.  At most MODEL_CSV_COLS_MAX columns. */
+model_set *model_set_load_csv_extra(const char *path, errbuf *err);
+#define MODEL_CSV_COLS_MAX 64
 void model_set_free(model_set *s);                              /* NULL is a no-op */
 const model_cfg *model_set_find(const model_set *s, const char *name);  /* NULL if absent */
 
