@@ -3,6 +3,8 @@
  * the kernels in models/ compute the values, this file only says how long they take. */
 #include "sim/cost.h"
 
+#include "topologies/gpu.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,38 +27,6 @@
 /* fp32 matmul as bf16 passes: assumption (not in REFERENCE.md): XLA's highest fp32 precision on TPU
  * splits each operand into three bf16 parts and sums 6 bf16 products. */
 #define TPUV3_FP32_MATMUL_PASSES 6.0
-
-/* ---- NVIDIA H100 SXM / H200 SXM default numbers ----
- * datasheet: NVIDIA H100 Tensor Core GPU datasheet and NVIDIA H200 Tensor Core GPU datasheet, SXM form factor
- *            (dense rates, i.e. without 2:4 sparsity);
- * measured:  on our H200 (random data, bf16 in, fp32 accumulate);
- * assumption: our choice, to be replaced by a measurement where one is named. */
-#define HOPPER_SMS 132                     /* datasheet: 132 SMs (H100 SXM; H200 is the same GH100 die) */
-#define HOPPER_BF16_FLOPS 989.4e12         /* datasheet: BF16 tensor core, dense (1,979 TFLOP/s with sparsity) */
-#define HOPPER_TF32_FLOPS 494.7e12         /* datasheet: TF32 tensor core, dense; the fp32 matmul rate a platform
-                                            * may set instead of HOPPER_FP32_FLOPS when TF32 is allowed */
-#define HOPPER_FP32_FLOPS 66.9e12          /* datasheet: FP32 (CUDA cores, non-tensor) */
-#define HOPPER_L2_BYTES 50e6               /* datasheet: 50 MB L2 cache */
-/* datasheet: max boost clock 1.98 GHz.  Not used by the GPU times: the tensor peak above is the quoted
- * rate (it equals 132 SMs x 4096 bf16 FLOP/clk x 1.83 GHz, not x 1.98 GHz), so it is taken as is. */
-#define HOPPER_CLOCK_HZ 1.98e9
-#define H100_HBM_BYTES 80e9                /* datasheet: H100 SXM 80 GB HBM3 (decimal GB) */
-#define H100_HBM_BPS 3.35e12               /* datasheet: H100 SXM 3.35 TB/s */
-#define H200_HBM_BYTES 141e9               /* datasheet: H200 SXM 141 GB HBM3e (decimal GB) */
-#define H200_HBM_BPS 4.8e12                /* datasheet: H200 SXM 4.8 TB/s */
-/* measured on our H200: an 8192^3 bf16 matmul runs at 769-798 TFLOP/s; 783 / 989.4 = 0.79.  The same
- * fraction on the H100 is an assumption. */
-#define HOPPER_MM_EFFICIENCY 0.79
-/* measured on our H200: a device-to-device copy moves ~4.3 TB/s counting read + write; 4.3 / 4.8 = 0.90.
- * The same fraction on the H100 is an assumption. */
-#define HOPPER_HBM_EFFICIENCY 0.90
-/* assumption: one CTA computes a 128 x 128 output tile, stepping K by 64 (a common Hopper bf16 GEMM
- * configuration; cuBLAS picks per shape, and also 128x256 or 256x128 tiles). */
-#define HOPPER_TILE_M 128
-#define HOPPER_TILE_N 128
-#define HOPPER_TILE_K 64
-/* assumption, to be replaced by a measurement: 4 us from one kernel's end to the next one's start. */
-#define HOPPER_OP_OVERHEAD_S 4e-6
 
 /* ---- per-element vector work: assumptions (op counts we chose, no measured figure) ---- */
 #define SOFTMAX_FLOPS 5.0        /* max, subtract, exp, sum, divide */
@@ -115,43 +85,43 @@ void cost_chip_tpuv3(cost_chip *c)
     c->family = COST_FAMILY_TPU;   /* the GPU fields stay 0: a TPU never reads them */
 }
 
-/* What the H100 and H200 SXM share (everything but the name and the HBM). */
-static void chip_hopper(cost_chip *c)
+/* The GPU defaults live once, in the topologies/gpu.c presets (each number marked datasheet, measured, fitted
+ * or assumption there); the cost model copies them. */
+static void chip_gpu(cost_chip *c, const char *name)
 {
+    const gpu_chip *g = gpu_chip_find(name);
     memset(c, 0, sizeof *c);
+    if (g == NULL)
+        return;
+    snprintf(c->chip, sizeof c->chip, "%s", g->name);
     c->family = COST_FAMILY_GPU;
     c->cores_per_chip = 1;                      /* one simulated core is the whole GPU */
-    c->clock_Hz = HOPPER_CLOCK_HZ;
-    c->bf16_flops = HOPPER_BF16_FLOPS;
-    c->fp32_vec_flops = HOPPER_FP32_FLOPS;
-    c->onchip_bytes = HOPPER_L2_BYTES;
-    c->op_overhead_s = HOPPER_OP_OVERHEAD_S;
-    c->sms = HOPPER_SMS;
-    c->tile_m = HOPPER_TILE_M;
-    c->tile_n = HOPPER_TILE_N;
-    c->tile_k = HOPPER_TILE_K;
-    /* assumption: the router's fp32 dots run at JAX precision HIGHEST, which keeps TF32 off: plain FP32
-     * on the CUDA cores.  HOPPER_TF32_FLOPS is the alternative. */
-    c->fp32_matmul_flops = HOPPER_FP32_FLOPS;
-    c->mm_efficiency = HOPPER_MM_EFFICIENCY;
-    c->hbm_efficiency = HOPPER_HBM_EFFICIENCY;
+    c->clock_Hz = g->clock_Hz;
+    c->bf16_flops = g->bf16_flops;
+    c->fp32_vec_flops = g->fp32_flops;
+    c->hbm_bytes = g->hbm_bytes;
+    c->hbm_Bps = g->hbm_Bps;
+    c->onchip_bytes = g->l2_bytes;
+    c->op_overhead_s = g->op_overhead_s;
+    c->sms = g->sms;
+    c->tile_m = g->tile_m;
+    c->tile_n = g->tile_n;
+    c->tile_k = g->tile_k;
+    c->fp32_matmul_flops = g->fp32_matmul_flops;
+    c->mm_efficiency = g->mm_efficiency;
+    c->hbm_efficiency = g->hbm_efficiency;
+    c->opt_bytes_per_param = g->opt_bytes_per_param;
     /* mxus_per_core, mxu_dim and fp32_matmul_passes stay 0: a GPU never reads them */
 }
 
 void cost_chip_h100(cost_chip *c)
 {
-    chip_hopper(c);
-    snprintf(c->chip, sizeof c->chip, "%s", "h100");
-    c->hbm_bytes = H100_HBM_BYTES;
-    c->hbm_Bps = H100_HBM_BPS;
+    chip_gpu(c, "h100");
 }
 
 void cost_chip_h200(cost_chip *c)
 {
-    chip_hopper(c);
-    snprintf(c->chip, sizeof c->chip, "%s", "h200");
-    c->hbm_bytes = H200_HBM_BYTES;
-    c->hbm_Bps = H200_HBM_BPS;
+    chip_gpu(c, "h200");
 }
 
 static int is_gpu(const cost_chip *c)
@@ -595,7 +565,8 @@ double cost_vocab_loss_s(const cost_chip *c, const model_cfg *m, double tokens, 
 
 double cost_optimizer_s(const cost_chip *c, double params)
 {
-    return cost_vector_s(c, COST_ADAFACTOR_FLOPS_PER_PARAM * params, COST_ADAFACTOR_BYTES_PER_PARAM * params);
+    double bytes = is_gpu(c) ? c->opt_bytes_per_param : COST_ADAFACTOR_BYTES_PER_PARAM;
+    return cost_vector_s(c, COST_ADAFACTOR_FLOPS_PER_PARAM * params, bytes * params);
 }
 
 /* ---- memory ---- */

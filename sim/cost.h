@@ -38,6 +38,8 @@ typedef struct {
     double fp32_matmul_flops;       /* property fp32_matmul_flops: rate of an fp32 matmul (TF32 tensor or FP32) */
     double mm_efficiency;           /* property mm_efficiency: fraction of bf16_flops a full wave of tiles sustains */
     double hbm_efficiency;          /* property hbm_efficiency: fraction of hbm_Bps a streaming kernel reaches */
+    double opt_bytes_per_param;     /* property optimizer_bytes_per_param: HBM bytes per parameter per step of
+                                     * the update (a TPU uses COST_ADAFACTOR_BYTES_PER_PARAM) */
 } cost_chip;
 
 /* Numeric precision of a matmul's operands.  BF16: bf16 in, fp32 accumulate, bf16 out (one MXU pass).
@@ -176,7 +178,8 @@ void cost_vocab_loss_work(cost_work *w, const cost_chip *c, const model_cfg *m, 
                           int backward);
 
 /* Adafactor-like update of 'params' local parameters (fp32 weights, factored second moments, no
- * momentum): memory-bound, COST_ADAFACTOR_BYTES_PER_PARAM bytes per parameter. */
+ * momentum): memory-bound, COST_ADAFACTOR_BYTES_PER_PARAM bytes per parameter on a TPU, the chip's
+ * opt_bytes_per_param on a GPU. */
 double cost_optimizer_s(const cost_chip *c, double params);
 
 /* Per-core memory.  Parameters are fp32 master weights (4 B each, as the paper's float32 weights);

@@ -656,6 +656,12 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
     simgrid_load_platform(cfg->platform);
     if (platform_read(&g.chip, &g.torus, cfg->platform, err) != 0)
         return -1;
+    if (cfg->chip != NULL) {
+        if (cfg->chip->family != g.chip.family || cfg->chip->cores_per_chip != g.chip.cores_per_chip)
+            return errbuf_set(err, "engine: the chip numbers given (%s) are not of the platform's chip family or "
+                              "core count (%s)", cfg->chip->chip, g.chip.chip);
+        g.chip = *cfg->chip;
+    }
     int gpu = g.torus.family == COST_FAMILY_GPU;
     if (gpu) {
         /* The phased algorithm forwards data along torus rings; through a crossbar and a non-blocking fat tree

@@ -35,6 +35,8 @@ typedef struct {
     const char *trace_cores;     /* "0-3,8" or NULL for all */
     const char *dump_routing;    /* routing trace CSV path or NULL */
     int progress;                /* progress lines on stderr */
+    const cost_chip *chip;       /* NULL: the platform's chip numbers; else these replace them (same family and
+                                  * cores per chip; the network stays the platform's): calibration fits */
 } engine_config;
 
 typedef struct {

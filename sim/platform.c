@@ -41,7 +41,7 @@ typedef enum { F_BOTH, F_TPU, F_GPU, F_OPTIONAL } prop_family;
 enum {
     PR_CHIP, PR_MXUS, PR_MXU_DIM, PR_CLOCK, PR_BF16, PR_FP32VEC, PR_HBM_BYTES, PR_HBM_BPS, PR_ONCHIP,
     PR_OVERHEAD, PR_PASSES, PR_TORUS, PR_WRAP, PR_LINK_BPS, PR_LINK_LAT,
-    PR_FAMILY, PR_SMS, PR_TILE_M, PR_TILE_N, PR_TILE_K, PR_FP32MM, PR_MM_EFF, PR_HBM_EFF, PR_GPN, PR_NODES,
+    PR_FAMILY, PR_SMS, PR_TILE_M, PR_TILE_N, PR_TILE_K, PR_FP32MM, PR_MM_EFF, PR_HBM_EFF, PR_OPT_BYTES, PR_GPN, PR_NODES,
     PR_NVLINK_BPS, PR_NVLINK_LAT, PR_NIC_BPS, PR_NIC_LAT, N_PROPS
 };
 static const struct {
@@ -72,6 +72,7 @@ static const struct {
     [PR_FP32MM] = { "fp32_matmul_flops", P_POS, F_GPU },
     [PR_MM_EFF] = { "mm_efficiency", P_FRAC, F_GPU },
     [PR_HBM_EFF] = { "hbm_efficiency", P_FRAC, F_GPU },
+    [PR_OPT_BYTES] = { "optimizer_bytes_per_param", P_POS, F_GPU },
     [PR_GPN] = { "gpus_per_node", P_INT, F_GPU },
     [PR_NODES] = { "nodes", P_INT, F_GPU },
     [PR_NVLINK_BPS] = { "nvlink_Bps", P_POS, F_GPU },
@@ -658,6 +659,7 @@ int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errb
     c.fp32_matmul_flops = num[PR_FP32MM];
     c.mm_efficiency = num[PR_MM_EFF];
     c.hbm_efficiency = num[PR_HBM_EFF];
+    c.opt_bytes_per_param = num[PR_OPT_BYTES];
 
     platform_torus t;
     memset(&t, 0, sizeof t);

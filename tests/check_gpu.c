@@ -327,11 +327,11 @@ END_TEST
 static const struct {
     const char *file, *msg;
 } PRECHECK_BAD[] = {
-    { D "platform_gpu_bad_eff.xml", D "platform_gpu_bad_eff.xml:44: property 'mm_efficiency' must be a number in "
+    { D "platform_gpu_bad_eff.xml", D "platform_gpu_bad_eff.xml:45: property 'mm_efficiency' must be a number in "
                                     "(0, 1], got '1.3'" },
     { D "platform_gpu_bad_family.xml", D "platform_gpu_bad_family.xml:10: property 'family' must be tpu or gpu, got "
                                        "'cuda'" },
-    { D "platform_gpu_mixed_family.xml", D "platform_gpu_mixed_family.xml:58: property 'family' is 'tpu', but an "
+    { D "platform_gpu_mixed_family.xml", D "platform_gpu_mixed_family.xml:60: property 'family' is 'tpu', but an "
                                          "earlier host has 'gpu' (all chips must agree)" },
     { D "platform_gpu_bad_tile.xml", D "platform_gpu_bad_tile.xml:15: property 'tile_k' must be an integer > 0, "
                                      "got '0'" },

@@ -41,6 +41,10 @@
 /* [measured, REFERENCE 5.2 M] device-to-device copy on the H200: about 4.3 TB/s (bytes read plus written) of
  * 4.8 TB/s, 0.90.  H100 not measured: the same fraction is assumed. */
 #define GPU_HBM_EFFICIENCY 0.90
+/* HBM bytes per parameter per step of the update, beyond the matmuls: Adafactor reads the fp32 gradient for
+ * its factored statistics, for the update and for its RMS clip, reads and writes the fp32 weight (20 B, the
+ * TPU model's COST_ADAFACTOR_BYTES_PER_PARAM).  [assumption] */
+#define GPU_OPT_BYTES_PER_PARAM 20.0
 /* [datasheet, REFERENCE 5.2] NVLink 4: 18 links, 900 GB/s per GPU counting both directions, so 450 GB/s each
  * way through the NVSwitch (non-blocking among the 8 GPUs of an HGX board). */
 #define GPU_NVLINK_LINKS 18
@@ -70,6 +74,7 @@ static const gpu_chip CHIPS[] = {
         .fp32_matmul_flops = GPU_FP32_MATMUL_FLOPS,
         .mm_efficiency = GPU_MM_EFFICIENCY,
         .hbm_efficiency = GPU_HBM_EFFICIENCY,
+        .opt_bytes_per_param = GPU_OPT_BYTES_PER_PARAM,
         .nvlink_links = GPU_NVLINK_LINKS,
         .nvlink_Bps = GPU_NVLINK_BPS,
         .nvlink_lat_s = GPU_NVLINK_LAT_S,
@@ -91,6 +96,7 @@ static const gpu_chip CHIPS[] = {
         .fp32_matmul_flops = GPU_FP32_MATMUL_FLOPS,
         .mm_efficiency = GPU_MM_EFFICIENCY,
         .hbm_efficiency = GPU_HBM_EFFICIENCY,
+        .opt_bytes_per_param = GPU_OPT_BYTES_PER_PARAM,
         .nvlink_links = GPU_NVLINK_LINKS,
         .nvlink_Bps = GPU_NVLINK_BPS,
         .nvlink_lat_s = GPU_NVLINK_LAT_S,
@@ -193,6 +199,7 @@ static void write_props(FILE *fp, const gpu_platform *p)
         { "fp32_matmul_flops", c->fp32_matmul_flops },
         { "mm_efficiency", c->mm_efficiency },
         { "hbm_efficiency", c->hbm_efficiency },
+        { "optimizer_bytes_per_param", c->opt_bytes_per_param },
         { "hbm_bytes_per_core", c->hbm_bytes },
         { "hbm_Bps_per_core", c->hbm_Bps },
         { "onchip_bytes_per_core", c->l2_bytes },

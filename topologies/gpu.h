@@ -31,6 +31,7 @@ typedef struct {
     double fp32_matmul_flops;       /* rate of an fp32 matmul: plain FP32 (JAX precision HIGHEST) */
     double mm_efficiency;           /* fraction of bf16_flops a large matmul sustains (measured) */
     double hbm_efficiency;          /* fraction of hbm_Bps a streaming kernel reaches (measured) */
+    double opt_bytes_per_param;     /* HBM bytes per parameter per step of the optimizer update */
     int nvlink_links;               /* NVLink 4 links per GPU */
     double nvlink_Bps;              /* NVLink bandwidth per GPU per direction (all links together) */
     double nvlink_lat_s;            /* per NVLink hop, GPU to NVSwitch or back (assumption) */
