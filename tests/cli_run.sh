@@ -87,6 +87,18 @@ done
 $BIN run --platform topologies/h200-1gpu.xml --models $M --model tiny-switch --quiet --csv $TMPD/g1.csv > /dev/null
 awk -F, 'NR == 2 { exit !($20 == 0 && $25 == 0 && $26 == 0 && $27 == 0) }' $TMPD/g1.csv ||
     { echo "h200-1gpu: a single GPU must not communicate or wait"; head -2 $TMPD/g1.csv; exit 1; }
+# golden on one H200: the tiny preset and its dense twin, real router, per-layer rows; every column but
+# sim_wall_s is exact.  One GPU sends nothing, so these pin the GPU cost model (tiles, waves, HBM, fp32
+# router, per-kernel overhead): a change of its defaults moves them, and then they are regenerated.
+for m in tiny-switch tiny-dense; do
+    GRUN="$BIN run --platform topologies/h200-1gpu.xml --models $M --model $m --quiet --routing router --seed 1 --per-layer"
+    $GRUN --csv $OUT > $TMPD/stdout
+    cut -d, -f1-29 $OUT > $TMPD/got.csv
+    if ! diff -u tests/golden/run_${m}_h200-1gpu.csv $TMPD/got.csv; then
+        echo "golden CSV differs (regenerate with: $GRUN --csv X;"
+        echo "  cut -d, -f1-29 X > tests/golden/run_${m}_h200-1gpu.csv, after checking why)"; exit 1
+    fi
+done
 expect_fail 1 "switchsim: error: --a2a phased is the torus algorithm (neighbour ring steps per dimension); topologies/h200-8gpu.xml is a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is direct: leave --a2a out or give --a2a direct" $TMPD/ph.csv -- \
     $BIN run --platform topologies/h200-8gpu.xml --models $M --model tiny-switch --quiet --a2a phased --csv $TMPD/ph.csv
 $BIN topology --chip h100 --gpus-per-node 8 --nodes 17 --out $TMPD/g136.xml
