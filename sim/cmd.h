@@ -9,6 +9,7 @@ int cmd_sweep(int argc, char **argv);      /* sim/cmd_sweep.c: every combination
 int cmd_merge(int argc, char **argv);      /* sim/cmd_sweep.c: merge part CSVs with equal headers */
 int cmd_summarize(int argc, char **argv);  /* sim/cmd_sweep.c: mean/stddev/min/max over seeds */
 int cmd_validate(int argc, char **argv);   /* sim/cmd_validate.c: built-in checks vs bounds and papers */
+int cmd_calibrate(int argc, char **argv);  /* sim/cmd_calibrate.c: fit GPU cost parameters to measured rows */
 int cmd_models(int argc, char **argv);     /* sim/cmd_models.c: list the model presets */
 int cmd_topology(int argc, char **argv);   /* sim/cmd_topology.c: write a torus platform XML */
 

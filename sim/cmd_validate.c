@@ -12,10 +12,14 @@
 #include "sim/collectives.h"
 #include "sim/cost.h"
 #include "sim/engine.h"
+#include "sim/measured.h"
 #include "sim/simproc.h"
 #include "sim/validate.h"
 
 #define VALIDATE_GSHARD_MODELS "models/gshard.csv"
+/* The measured GPU dataset and the platform its rows are predicted on. */
+#define VALIDATE_GPU_DATASET "analysis/measure/h200-switch-steps.csv"
+#define VALIDATE_GPU_PLATFORM "topologies/h200-1gpu.xml"
 
 /* GShard Table 3 [REFERENCE 6.1]: steps/s on TPUv3 cores; step time = 1 / steps/s. */
 static const struct {
@@ -149,10 +153,11 @@ int cmd_validate(int argc, char **argv)
 {
     static const struct option LONG[] = {
         { "quick", no_argument, NULL, 'q' }, { "a2a-only", no_argument, NULL, 'a' },
+        { "gpu-only", no_argument, NULL, 'g' }, { "gpu-csv", required_argument, NULL, 'G' },
         { "csv", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    int quick = 0, a2a_only = 0, c;
-    const char *csv = NULL;
+    int quick = 0, a2a_only = 0, gpu_only = 0, c;
+    const char *csv = NULL, *gpu_csv = NULL;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
@@ -160,20 +165,31 @@ int cmd_validate(int argc, char **argv)
             quick = 1;
         } else if (c == 'a') {
             a2a_only = 1;
+        } else if (c == 'g') {
+            gpu_only = 1;
+        } else if (c == 'G') {
+            gpu_csv = optarg;
         } else if (c == 'o') {
             csv = optarg;
         } else if (c == 'h') {
-            printf("usage: switchsim validate [--quick] [--a2a-only] [--csv FILE]\n\n"
+            printf("usage: switchsim validate [--quick] [--a2a-only | --gpu-only] [--csv FILE] [--gpu-csv FILE]\n\n"
                    "Runs the built-in checks and prints, for each, the model value, the reference, the error\n"
                    "and PASS/FAIL: closed-form matmul costs and GShard per-op efficiencies (Fig. 8); all-to-all\n"
                    "times against the bisection and busiest-link bounds at 4x4 and 8x8 chips, phased vs direct,\n"
                    "and the all-to-all scaling exponent from 32 to 2048 cores (GShard Fig. 9); top-1 vs top-2\n"
-                   "bytes; GShard Table 3 step times.  Each simulation runs in its own process.\n"
+                   "bytes; GShard Table 3 step times; the measured H200 dataset (%s): every row\n"
+                   "predicted on %s, the error on the held-out rows (the calibration rows are\n"
+                   "shown, not scored), and the ordering of rows that differ in one setting.  Each simulation\n"
+                   "runs in its own process.\n"
                    "  --quick      skip the 2048-core GShard runs (the slowest)\n"
                    "  --a2a-only   only the all-to-all checks\n"
+                   "  --gpu-only   only the measured GPU dataset\n"
+                   "  --gpu-csv FILE  write the GPU rows (name,split,measured_s,measured_min_s,measured_max_s,\n"
+                   "               predicted_s,error) for analysis/parity.gp\n"
                    "  --csv FILE   write the all-to-all scaling data (cores,algorithm,a2a_s,bisection_s; seconds)\n"
                    "               for analysis/a2a_scaling.gp\n"
-                   "Exit codes: 0 all PASS, 1 a check failed or could not run, 2 usage.\n");
+                   "Exit codes: 0 all PASS, 1 a check failed or could not run, 2 usage.\n",
+                   VALIDATE_GPU_DATASET, VALIDATE_GPU_PLATFORM);
             return 0;
         } else {
             fprintf(stderr, "switchsim: error: validate: unknown option or missing value '%s'\n", argv[optind - 1]);
@@ -185,7 +201,11 @@ int cmd_validate(int argc, char **argv)
         return 2;
     }
     errbuf cerr = { "" };
-    if (atomic_check_writable("--csv", csv, &cerr) != 0) {   /* fail before a minute of simulations, not after */
+    if (a2a_only && gpu_only) {
+        fprintf(stderr, "switchsim: error: validate: --a2a-only and --gpu-only exclude each other\n");
+        return 2;
+    }
+    if (atomic_check_writable("--csv", csv, &cerr) != 0 || atomic_check_writable("--gpu-csv", gpu_csv, &cerr) != 0) {   /* fail before a minute of simulations, not after */
         fprintf(stderr, "switchsim: error: validate: %s\n", cerr.msg);
         return 1;
     }
@@ -195,9 +215,11 @@ int cmd_validate(int argc, char **argv)
     coll_scaling sc;
     memset(&sc, 0, sizeof sc);
     int rc = 0;
-    if ((!a2a_only && cost_validate(&r, &err) != 0) || coll_validate_scaling(&r, &sc, &err) != 0 ||
-        (!a2a_only && (validate_topk(&r, &err) != 0 || validate_gshard(&r, quick, &err) != 0)) ||
-        (csv != NULL && atomic_file_write(csv, validate_write_scaling, &sc, &err) != 0)) {
+    int all = !a2a_only && !gpu_only;
+    if ((all && cost_validate(&r, &err) != 0) || (!gpu_only && coll_validate_scaling(&r, &sc, &err) != 0) ||
+        (all && (validate_topk(&r, &err) != 0 || validate_gshard(&r, quick, &err) != 0)) ||
+        (!a2a_only && measured_validate(&r, VALIDATE_GPU_DATASET, VALIDATE_GPU_PLATFORM, stdout, gpu_csv, &err) != 0) ||
+        (csv != NULL && !gpu_only && atomic_file_write(csv, validate_write_scaling, &sc, &err) != 0)) {
         vreport_print(&r, stdout);
         fprintf(stderr, "switchsim: error: validate: %s\n", err.msg);
         vreport_fini(&r);

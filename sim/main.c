@@ -16,8 +16,9 @@ static const struct {
     { "merge",     cmd_merge,     "merge CSV files written by separate runs (headers must match)" },
     { "summarize", cmd_summarize, "mean, stddev, min, max over seeds per configuration of a CSV" },
     { "validate",  cmd_validate,  "run the built-in checks against analytical bounds and published figures" },
+    { "calibrate", cmd_calibrate, "fit the GPU cost model's named parameters to a measured dataset's calibration rows" },
     { "models",    cmd_models,    "list the model presets with parameter counts and FLOPs" },
-    { "topology",  cmd_topology,  "write a torus platform XML for a chip (tpuv2, tpuv3, tpuv4)" },
+    { "topology",  cmd_topology,  "write a platform XML: a TPU torus or GPU nodes (NVSwitch, NICs)" },
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

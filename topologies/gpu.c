@@ -29,22 +29,31 @@
 #define GPU_TILE_M 128
 #define GPU_TILE_N 128
 #define GPU_TILE_K 64
-/* [assumption] Time from one kernel's end to the next one's start on one stream: launch latency and the tail of
- * the previous kernel, about 4 us (CUDA graphs, as XLA uses, bring it nearer 2 us; not measured here). */
-#define GPU_OP_OVERHEAD_S 4e-6
+/* [fitted, see GPU_MM_EFFICIENCY] Time from one kernel's end to the next one's start, launch and tail. */
+#define GPU_OP_OVERHEAD_S 9.088e-6
 /* fp32 matmuls (the router's logits) on the plain FP32 units: what JAX precision HIGHEST asks for.  With
  * TF32 allowed (precision DEFAULT on GPU) it would be GPU_TF32_FLOPS: edit the property to model that. */
 #define GPU_FP32_MATMUL_FLOPS GPU_FP32_FLOPS
-/* [measured, REFERENCE 5.2 M] 8192^3 bf16 matmul on the device H200: 769-798 TFLOP/s on random data, i.e.
- * 0.78-0.81 of 989.4; 0.79 taken.  H100 not measured: the same fraction is assumed. */
-#define GPU_MM_EFFICIENCY 0.79
-/* [measured, REFERENCE 5.2 M] device-to-device copy on the H200: about 4.3 TB/s (bytes read plus written) of
- * 4.8 TB/s, 0.90.  H100 not measured: the same fraction is assumed. */
-#define GPU_HBM_EFFICIENCY 0.90
-/* HBM bytes per parameter per step of the update, beyond the matmuls: Adafactor reads the fp32 gradient for
- * its factored statistics, for the update and for its RMS clip, reads and writes the fp32 weight (20 B, the
- * TPU model's COST_ADAFACTOR_BYTES_PER_PARAM).  [assumption] */
-#define GPU_OPT_BYTES_PER_PARAM 20.0
+/* [fitted] mm_efficiency, hbm_efficiency, op_overhead_s and optimizer_bytes_per_param are fitted by
+ * 'switchsim calibrate' to the 8 calibration rows of analysis/measure/h200-switch-steps.csv (JAX 0.11.2 / XLA
+ * with cuBLAS gemms on the project's H200; the 27 held-out rows are never fitted on).  What each absorbs:
+ *  - mm_efficiency: fraction of the 989.4 TFLOP/s bf16 peak a full wave of 128x128 tiles sustains in that
+ *    program.  For scale: an 8192^3 matmul ran at 769-798 TFLOP/s (0.79) through PyTorch, and cuBLAS under
+ *    XLA ran 16384x768x3072 at about 490 TFLOP/s (0.50) once the ~90 us dispatch is taken off
+ *    (analysis/measure/h200-micro.csv).
+ *  - hbm_efficiency: fraction of 4.8 TB/s the model's memory-bound ops reach.  A streaming copy reaches about
+ *    0.77-0.90 (3.7-4.3 TB/s), so the fitted value, about half of that, says the measured program moves about
+ *    twice the bytes the model counts for its element-wise ops (fp32 attention logits and softmax, fp32 to
+ *    bf16 weight casts, unfused reductions): a known gap of the model, not a property of HBM.
+ *  - op_overhead_s: per kernel; a chain of dependent tiny kernels measured 3.8 us each.
+ *  - optimizer_bytes_per_param: Adafactor's HBM traffic per parameter.
+ * H100: not measured; the H200's fitted values are assumed. */
+#define GPU_MM_EFFICIENCY 0.5851
+#define GPU_HBM_EFFICIENCY 0.3858
+/* [fitted, see GPU_MM_EFFICIENCY] HBM bytes per parameter per step of the update, beyond the matmuls.  The
+ * TPU model's pass count gives 20 B (COST_ADAFACTOR_BYTES_PER_PARAM: the fp32 gradient read three times, the
+ * fp32 weight read and written); the fit lands next to it. */
+#define GPU_OPT_BYTES_PER_PARAM 19.68
 /* [datasheet, REFERENCE 5.2] NVLink 4: 18 links, 900 GB/s per GPU counting both directions, so 450 GB/s each
  * way through the NVSwitch (non-blocking among the 8 GPUs of an HGX board). */
 #define GPU_NVLINK_LINKS 18

@@ -1,0 +1,455 @@
+/* measured: predictions of a measured step-time dataset, the calibration fit, and its validate section. */
+#include "sim/measured.h"
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_multimin.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <simgrid/engine.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/atomicio.h"
+#include "analysis/csvread.h"
+#include "sim/engine.h"
+#include "sim/platform.h"
+#include "sim/simproc.h"
+
+/* A held-out row's |error| over the mean absolute error target of the GPU validation (issue's target). */
+#define MEASURED_MAE_TARGET 0.10
+/* Calibration rows allowed: at most a third of the dataset. */
+#define MEASURED_CAL_FRACTION_MAX (1.0 / 3.0)
+/* Nelder-Mead: simplex steps in the fitted coordinates (logit of an efficiency, ln of a time or a byte count),
+ * the simplex size that ends the fit, and the most iterations. */
+#define FIT_STEP 0.4
+#define FIT_SIZE_TOL 2e-3
+#define FIT_ITER_MAX 250
+
+static int col_index(const csvtab *t, const char *name)
+{
+    for (int j = 0; j < t->ncols; j++)
+        if (strcmp(csvtab_get(t, -1, j), name) == 0)
+            return j;
+    return -1;
+}
+
+static int parse_pos(double *v, const csvtab *t, int row, int col, const char *path, errbuf *err)
+{
+    const char *s = csvtab_get(t, row, col);
+    if (errbuf_parse_double(s, v) != 0 || !(*v > 0.0))
+        return errbuf_set(err, "%s:%ld: column '%s' must be a number > 0, got '%s'", path, t->line[row + 1],
+                          csvtab_get(t, -1, col), s);
+    return 0;
+}
+
+void measured_free(measured_set *s)
+{
+    if (s == NULL)
+        return;
+    model_set_free(s->models);
+    free(s->calibration);
+    free(s->step_s);
+    free(s->min_s);
+    free(s->max_s);
+    free(s);
+}
+
+measured_set *measured_load(const char *path, errbuf *err)
+{
+    csvtab *t = csvtab_read(path, err);
+    if (t == NULL)
+        return NULL;
+    measured_set *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        errbuf_set(err, "%s: out of memory", path);
+        goto fail;
+    }
+    static const char *const NEED[] = { "split", "step_ms", "step_min_ms", "step_max_ms", "device" };
+    int col[5];
+    for (int k = 0; k < 5; k++)
+        if ((col[k] = col_index(t, NEED[k])) < 0) {
+            errbuf_set(err, "%s:%ld: missing column '%s'", path, t->line[0], NEED[k]);
+            goto fail;
+        }
+    if ((s->models = model_set_load_csv_extra(path, err)) == NULL)
+        goto fail;
+    if (s->models->n != t->nrows || t->nrows == 0) {
+        errbuf_set(err, "%s: %d data rows, expected at least one model per row", path, t->nrows);
+        goto fail;
+    }
+    s->n = t->nrows;
+    s->calibration = calloc((size_t)s->n, sizeof *s->calibration);
+    s->step_s = calloc((size_t)s->n, sizeof *s->step_s);
+    s->min_s = calloc((size_t)s->n, sizeof *s->min_s);
+    s->max_s = calloc((size_t)s->n, sizeof *s->max_s);
+    if (!s->calibration || !s->step_s || !s->min_s || !s->max_s) {
+        errbuf_set(err, "%s: out of memory", path);
+        goto fail;
+    }
+    int ncal = 0;
+    for (int i = 0; i < s->n; i++) {
+        const char *split = csvtab_get(t, i, col[0]);
+        if (strcmp(split, "calibration") == 0) {
+            s->calibration[i] = 1;
+            ncal++;
+        } else if (strcmp(split, "holdout") != 0) {
+            errbuf_set(err, "%s:%ld: column 'split' must be 'calibration' or 'holdout', got '%s'", path,
+                       t->line[i + 1], split);
+            goto fail;
+        }
+        double ms, lo, hi;
+        if (parse_pos(&ms, t, i, col[1], path, err) != 0 || parse_pos(&lo, t, i, col[2], path, err) != 0 ||
+            parse_pos(&hi, t, i, col[3], path, err) != 0)
+            goto fail;
+        if (lo > ms || ms > hi) {
+            errbuf_set(err, "%s:%ld: column 'step_ms' must lie between step_min_ms and step_max_ms (%s..%s), got "
+                       "'%s'", path, t->line[i + 1], csvtab_get(t, i, col[2]), csvtab_get(t, i, col[3]),
+                       csvtab_get(t, i, col[1]));
+            goto fail;
+        }
+        s->step_s[i] = ms * 1e-3;
+        s->min_s[i] = lo * 1e-3;
+        s->max_s[i] = hi * 1e-3;
+    }
+    if (ncal > MEASURED_CAL_FRACTION_MAX * s->n) {
+        errbuf_set(err, "%s: %d of %d rows are calibration rows; at most a third may be", path, ncal, s->n);
+        goto fail;
+    }
+    snprintf(s->device, sizeof s->device, "%s", csvtab_get(t, 0, col[4]));
+    csvtab_free(t);
+    return s;
+fail:
+    measured_free(s);
+    csvtab_free(t);
+    return NULL;
+}
+
+/* ---- one prediction, in a child process (one SimGrid engine per process) ---- */
+
+typedef struct {
+    const measured_set *s;
+    int i;
+    const char *platform;
+    const cost_chip *chip;
+    int uniform;
+} predict_arg;
+
+static int predict_child(void *argp, double *out, int nout, errbuf *err)
+{
+    const predict_arg *a = argp;
+    const model_cfg *m = &a->s->models->rows[a->i];
+    engine_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.platform = a->platform;
+    cfg.model = m;
+    cfg.top_k = m->top_k;
+    cfg.capacity_factor = m->capacity_factor;
+    if (route_parse(&cfg.routing, a->uniform ? "uniform" : "router", err) != 0)
+        return -1;
+    cfg.seed = 1;
+    cfg.padded = 1;                 /* the measured program dispatches with padded one-hot einsums */
+    cfg.a2a = COLL_A2A_AUTO;
+    cfg.act_bytes = 2;
+    cfg.reuse = 1;
+    cfg.remat = 0;                  /* the measured program keeps every activation */
+    cfg.chip = a->chip;
+    engine_result res;
+    int rc = engine_run(&res, &cfg, err);
+    if (rc == 0 && nout >= 2) {
+        out[0] = res.step.step_time_s;
+        out[1] = res.step.dropped_frac;
+    }
+    engine_result_fini(&res);
+    return rc;
+}
+
+int measured_predict(double *step_s, const measured_set *s, int i, const char *platform, const cost_chip *chip,
+                     int uniform, errbuf *err)
+{
+    predict_arg a = { s, i, platform, chip, uniform };
+    double out[2];
+    if (simproc_run(predict_child, &a, out, 2, err) != 0)
+        return errbuf_set(err, "row '%s': %s", s->models->rows[i].name, err->msg);
+    *step_s = out[0];
+    return 0;
+}
+
+/* ---- calibration ---- */
+
+#define CHIP_DOUBLES ((sizeof(cost_chip) + sizeof(double) - 1) / sizeof(double))
+
+/* Child: the platform's chip numbers, bytes of a cost_chip passed back as doubles. */
+static int chip_child(void *argp, double *out, int nout, errbuf *err)
+{
+    const char *platform = *(const char *const *)argp;
+    char arg0[] = "switchsim", arg1[] = "--log=root.thres:critical";
+    char *argv[] = { arg0, arg1, NULL };
+    int argc = 2;
+    if (platform_precheck(platform, err) != 0)
+        return -1;
+    simproc_simgrid_init(&argc, argv);
+    simgrid_load_platform(platform);
+    cost_chip c;
+    platform_torus t;
+    if (platform_read(&c, &t, platform, err) != 0)
+        return -1;
+    memset(out, 0, (size_t)nout * sizeof *out);
+    memcpy(out, &c, sizeof c);
+    return 0;
+}
+
+static double logit(double p)
+{
+    return log(p / (1.0 - p));
+}
+
+static double logistic(double x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}
+
+typedef struct {
+    const measured_set *s;
+    const char *platform;
+    cost_chip base;
+    int evals;
+    int failed;
+    errbuf *err;
+} fit_ctx;
+
+static void fit_apply(cost_chip *c, const fit_ctx *f, const gsl_vector *x)
+{
+    *c = f->base;
+    c->mm_efficiency = logistic(gsl_vector_get(x, 0));
+    c->hbm_efficiency = logistic(gsl_vector_get(x, 1));
+    c->op_overhead_s = exp(gsl_vector_get(x, 2));
+    c->opt_bytes_per_param = exp(gsl_vector_get(x, 3));
+}
+
+/* Sum over calibration rows of ln(predicted / measured)^2. */
+static double fit_objective(const gsl_vector *x, void *params)
+{
+    fit_ctx *f = params;
+    if (f->failed)
+        return GSL_POSINF;
+    cost_chip c;
+    fit_apply(&c, f, x);
+    double sum = 0.0;
+    for (int i = 0; i < f->s->n; i++) {
+        if (!f->s->calibration[i])
+            continue;
+        double pred;
+        if (measured_predict(&pred, f->s, i, f->platform, &c, 1, f->err) != 0) {
+            f->failed = 1;
+            return GSL_POSINF;
+        }
+        double e = log(pred / f->s->step_s[i]);
+        sum += e * e;
+    }
+    f->evals++;
+    return sum;
+}
+
+int measured_calibrate(measured_fit *fit, const measured_set *s, const char *platform, int progress, errbuf *err)
+{
+    double raw[CHIP_DOUBLES];
+    if (simproc_run(chip_child, &platform, raw, (int)CHIP_DOUBLES, err) != 0)
+        return -1;
+    fit_ctx f;
+    memset(&f, 0, sizeof f);
+    f.s = s;
+    f.platform = platform;
+    memcpy(&f.base, raw, sizeof f.base);
+    f.err = err;
+    if (f.base.family != COST_FAMILY_GPU)
+        return errbuf_set(err, "%s: calibration fits the GPU cost model's parameters; this is a %s platform", platform,
+                          f.base.chip);
+    int ncal = 0;
+    for (int i = 0; i < s->n; i++)
+        ncal += s->calibration[i];
+    if (ncal < 4)
+        return errbuf_set(err, "calibration needs at least 4 calibration rows (4 parameters), the dataset has %d",
+                          ncal);
+
+    gsl_vector *x = gsl_vector_alloc(4), *step = gsl_vector_alloc(4);
+    gsl_multimin_fminimizer *mz = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, 4);
+    if (x == NULL || step == NULL || mz == NULL) {
+        gsl_vector_free(x);
+        gsl_vector_free(step);
+        if (mz != NULL)
+            gsl_multimin_fminimizer_free(mz);
+        return errbuf_set(err, "out of memory");
+    }
+    gsl_vector_set(x, 0, logit(fmin(f.base.mm_efficiency, 0.99)));
+    gsl_vector_set(x, 1, logit(fmin(f.base.hbm_efficiency, 0.99)));
+    gsl_vector_set(x, 2, log(fmax(f.base.op_overhead_s, 1e-7)));
+    gsl_vector_set(x, 3, log(fmax(f.base.opt_bytes_per_param, 1.0)));
+    gsl_vector_set_all(step, FIT_STEP);
+    gsl_multimin_function fn = { fit_objective, 4, &f };
+    gsl_multimin_fminimizer_set(mz, &fn, x, step);
+    int it = 0, status = GSL_CONTINUE;
+    while (status == GSL_CONTINUE && it < FIT_ITER_MAX && !f.failed) {
+        it++;
+        if (gsl_multimin_fminimizer_iterate(mz) != GSL_SUCCESS)
+            break;
+        double size = gsl_multimin_fminimizer_size(mz);
+        status = gsl_multimin_test_size(size, FIT_SIZE_TOL);
+        if (progress) {
+            cost_chip c;
+            fit_apply(&c, &f, mz->x);
+            fprintf(stderr, "calibrate: iteration %d: rms ln error %.4f (mm_efficiency %.4f, hbm_efficiency %.4f, "
+                    "op_overhead_s %.3g, optimizer_bytes_per_param %.2f)\n", it,
+                    sqrt(mz->fval / ncal), c.mm_efficiency, c.hbm_efficiency, c.op_overhead_s,
+                    c.opt_bytes_per_param);
+        }
+    }
+    int rc = 0;
+    if (f.failed) {
+        rc = -1;
+    } else {
+        cost_chip c;
+        fit_apply(&c, &f, mz->x);
+        fit->mm_efficiency = c.mm_efficiency;
+        fit->hbm_efficiency = c.hbm_efficiency;
+        fit->op_overhead_s = c.op_overhead_s;
+        fit->opt_bytes_per_param = c.opt_bytes_per_param;
+        fit->rms_log_err = sqrt(mz->fval / ncal);
+        fit->evals = f.evals;
+    }
+    gsl_multimin_fminimizer_free(mz);
+    gsl_vector_free(x);
+    gsl_vector_free(step);
+    return rc;
+}
+
+/* ---- validate ---- */
+
+typedef struct {
+    const measured_set *s;
+    const double *pred_s;
+} table_arg;
+
+static int write_table(FILE *fp, const void *argp, errbuf *err)
+{
+    const table_arg *a = argp;
+    (void)err;
+    fprintf(fp, "name,split,measured_s,measured_min_s,measured_max_s,predicted_s,error\n");
+    for (int i = 0; i < a->s->n; i++)
+        fprintf(fp, "%s,%s,%.6g,%.6g,%.6g,%.6g,%.4f\n", a->s->models->rows[i].name,
+                a->s->calibration[i] ? "calibration" : "holdout", a->s->step_s[i], a->s->min_s[i], a->s->max_s[i],
+                a->pred_s[i], a->pred_s[i] / a->s->step_s[i] - 1.0);
+    return 0;
+}
+
+/* Which single setting rows a and b differ in (every other model column equal), or NULL. */
+static const char *differ_in_one(const model_cfg *a, const model_cfg *b)
+{
+    if (a->d_model != b->d_model || a->d_ff != b->d_ff || a->act != b->act || a->heads != b->heads ||
+        a->d_kv != b->d_kv || a->enc_layers != b->enc_layers || a->dec_layers != b->dec_layers ||
+        a->expert_every != b->expert_every || a->vocab != b->vocab || a->enc_seq != b->enc_seq ||
+        a->dec_seq != b->dec_seq || a->min_capacity != b->min_capacity)
+        return NULL;
+    const char *what = NULL;
+    int n = 0;
+    if (a->capacity_factor != b->capacity_factor) { what = "capacity factor"; n++; }
+    if (a->top_k != b->top_k) { what = "top-k"; n++; }
+    if (a->experts != b->experts) { what = "experts"; n++; }
+    if (a->group_size != b->group_size) { what = "group size"; n++; }
+    if (a->tokens_per_batch != b->tokens_per_batch) { what = "batch"; n++; }
+    return n == 1 ? what : NULL;
+}
+
+int measured_validate(vreport *r, const char *dataset, const char *platform, FILE *table, const char *csv,
+                      errbuf *err)
+{
+    measured_set *s = measured_load(dataset, err);
+    if (s == NULL)
+        return -1;
+    double *pred = calloc((size_t)s->n, sizeof *pred);
+    double *hp = calloc((size_t)s->n, sizeof *hp), *hm = calloc((size_t)s->n, sizeof *hm);
+    double *work = calloc(2 * (size_t)s->n, sizeof *work);
+    int rc = -1;
+    if (pred == NULL || hp == NULL || hm == NULL || work == NULL) {
+        errbuf_set(err, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < s->n; i++)
+        if (measured_predict(&pred[i], s, i, platform, NULL, 0, err) != 0)
+            goto done;
+    /* the calibration fit runs with uniform routing for speed: a padded step must not depend on it */
+    double uni;
+    if (measured_predict(&uni, s, 0, platform, NULL, 1, err) != 0)
+        goto done;
+
+    fprintf(table, "GPU step time: %s measured (%s) vs switchsim on %s\n", dataset, s->device, platform);
+    fprintf(table, "  %-22s %-11s %12s %12s %8s\n", "row", "split", "measured_ms", "predicted_ms", "error");
+    int nh = 0;
+    double sum_abs = 0.0, max_abs = 0.0;
+    const char *worst = "";
+    for (int i = 0; i < s->n; i++) {
+        double e = pred[i] / s->step_s[i] - 1.0;
+        fprintf(table, "  %-22s %-11s %12.3f %12.3f %+7.1f%%%s\n", s->models->rows[i].name,
+                s->calibration[i] ? "calibration" : "holdout", s->step_s[i] * 1e3, pred[i] * 1e3, 100.0 * e,
+                s->calibration[i] ? "  (fitted on: not scored)" : "");
+        if (s->calibration[i])
+            continue;
+        hp[nh] = pred[i];
+        hm[nh] = s->step_s[i];
+        nh++;
+        sum_abs += fabs(e);
+        if (fabs(e) > max_abs) {
+            max_abs = fabs(e);
+            worst = s->models->rows[i].name;
+        }
+    }
+    /* Pairs of rows that differ in one setting: does the prediction order them as the measurement does?
+     * Pairs whose measured steps overlap (the faster one's slowest step above the slower one's fastest) are
+     * ties and not counted. */
+    int pairs = 0, right = 0;
+    for (int a = 0; a < s->n; a++)
+        for (int b = a + 1; b < s->n; b++) {
+            const char *what = differ_in_one(&s->models->rows[a], &s->models->rows[b]);
+            if (what == NULL)
+                continue;
+            int lo = s->step_s[a] < s->step_s[b] ? a : b, hi = lo == a ? b : a;
+            if (s->max_s[lo] >= s->min_s[hi])
+                continue;
+            pairs++;
+            if (pred[lo] < pred[hi]) {
+                right++;
+            } else {
+                fprintf(table, "  ordering missed (%s): %s %.3f ms < %s %.3f ms measured, predicted %.3f >= %.3f\n",
+                        what, s->models->rows[lo].name, s->step_s[lo] * 1e3, s->models->rows[hi].name,
+                        s->step_s[hi] * 1e3, pred[lo] * 1e3, pred[hi] * 1e3);
+            }
+        }
+    double rho = nh > 2 ? gsl_stats_spearman(hp, 1, hm, 1, (size_t)nh, work) : (double)NAN;
+    char name[128];
+    snprintf(name, sizeof name, "H200 held-out mean |error| of step time (%d rows)", nh);
+    int bad = vreport_add(r, name, "", nh ? sum_abs / nh : (double)NAN, 0.0, 0.0, MEASURED_MAE_TARGET,
+                          "analysis/measure (holdout)");
+    snprintf(name, sizeof name, "H200 held-out max |error| (%s)", worst);
+    bad |= vreport_add(r, name, "", max_abs, 0.0, 0.0, 2.0 * MEASURED_MAE_TARGET, "analysis/measure (holdout)");
+    bad |= vreport_add(r, "H200 held-out rank correlation, predicted vs measured", "", rho, 1.0, 0.95, 1.0 + 1e-12,
+                       "analysis/measure (holdout)");
+    snprintf(name, sizeof name, "H200 pairs differing in one setting, ordered right (%d of %d)", right, pairs);
+    bad |= vreport_add(r, name, "", pairs ? (double)right / pairs : (double)NAN, 1.0, 0.9, 1.0,
+                       "analysis/measure (all rows)");
+    bad |= vreport_add(r, "H200 padded step, uniform / router routing (calibration uses uniform)", "x",
+                       uni / pred[0], 1.0, 1.0 - 1e-9, 1.0 + 1e-9, "padded buffers are routing-free");
+    if (bad) {
+        errbuf_set(err, "out of memory");
+        goto done;
+    }
+    table_arg ta = { s, pred };
+    if (csv != NULL && atomic_file_write(csv, write_table, &ta, err) != 0)
+        goto done;
+    rc = 0;
+done:
+    free(pred);
+    free(hp);
+    free(hm);
+    free(work);
+    measured_free(s);
+    return rc;
+}

@@ -1,0 +1,58 @@
+/* measured: a measured step-time dataset (analysis/measure/h200-switch-steps.csv: the model columns of
+ * models/models.csv plus what was measured), switchsim's prediction of each row, the calibration fit of the
+ * GPU cost model's named parameters on the rows marked 'calibration', and the 'switchsim validate' section
+ * that scores the other rows. */
+#ifndef SWITCHSIM_MEASURED_H
+#define SWITCHSIM_MEASURED_H
+
+#include <stdio.h>
+
+#include "models/model.h"
+#include "sim/cost.h"
+#include "sim/errbuf.h"
+#include "sim/validate.h"
+
+typedef struct {
+    model_set *models;      /* row i's model columns: models->rows[i] */
+    int n;                  /* rows */
+    int *calibration;       /* (n) 1: the row may be fitted on; 0: held out, scored */
+    double *step_s;         /* (n) measured median step time, seconds */
+    double *min_s, *max_s;  /* (n) fastest and slowest timed step */
+    char device[64];        /* the 'device' column of the first row */
+} measured_set;
+
+/* Loads a dataset: the model columns (as models/models.csv, checked the same way), and the columns 'split'
+ * (calibration or holdout), 'step_ms', 'step_min_ms', 'step_max_ms' (numbers > 0, min <= median <= max) and
+ * 'device'.  At most a third of the rows may be calibration rows.  Returns NULL with
+ * "FILE:LINE: column 'step_ms' must be a number > 0, got 'x'" and the like. */
+measured_set *measured_load(const char *path, errbuf *err);
+void measured_free(measured_set *s);   /* NULL is a no-op */
+
+/* switchsim's step time for row i on 'platform' (one engine run in a child process): the row's top_k and
+ * capacity factor, padded dispatch, the real router ('uniform' != 0: uniform routing, which gives a padded
+ * step the same time, faster).  'chip' NULL uses the platform's numbers, else replaces them.  Returns 0 or -1. */
+int measured_predict(double *step_s, const measured_set *s, int i, const char *platform, const cost_chip *chip,
+                     int uniform, errbuf *err);
+
+/* The parameters a calibration fits (GPU chip numbers, each a platform property of the same name). */
+typedef struct {
+    double mm_efficiency, hbm_efficiency, op_overhead_s, opt_bytes_per_param;
+    double rms_log_err;     /* sqrt(mean over calibration rows of ln(predicted / measured)^2) */
+    int evals;              /* objective evaluations (each runs every calibration row) */
+} measured_fit;
+
+/* Fits mm_efficiency, hbm_efficiency (both in (0, 1]), op_overhead_s and opt_bytes_per_param (> 0) to the
+ * calibration rows only, minimising the sum of ln(predicted / measured)^2 (GSL Nelder-Mead simplex, started
+ * from the platform's values).  'progress' != 0 prints one line per iteration on stderr.  Returns 0 or -1. */
+int measured_calibrate(measured_fit *fit, const measured_set *s, const char *platform, int progress,
+                       errbuf *err);
+
+/* The validate section: every row predicted on 'platform' with its own numbers (no fitting here), a table
+ * (row, split, measured, predicted, error) on 'table', and checks added to 'r': the mean and max absolute
+ * error over the held-out rows, the rank correlation, and the ordering of pairs that differ in one setting
+ * (capacity factor, top-k, experts, group size, batch).  'csv' (or NULL) receives the table for the parity
+ * plot.  Returns 0, or -1 with err when a row cannot be run. */
+int measured_validate(vreport *r, const char *dataset, const char *platform, FILE *table, const char *csv,
+                      errbuf *err);
+
+#endif
