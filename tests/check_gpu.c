@@ -83,9 +83,11 @@ START_TEST(test_presets)
         ck_assert_int_eq(c->tile_m, 128);
         ck_assert_int_eq(c->tile_n, 128);
         ck_assert_int_eq(c->tile_k, 64);
-        ck_assert_double_eq(c->op_overhead_s, 4e-6);
-        ck_assert_double_eq(c->mm_efficiency, 0.79);
-        ck_assert_double_eq(c->hbm_efficiency, 0.90);
+        /* fitted to the measured dataset (switchsim calibrate): physical ranges, not values */
+        ck_assert(c->op_overhead_s > 1e-7 && c->op_overhead_s < 1e-4);
+        ck_assert(c->mm_efficiency > 0.0 && c->mm_efficiency <= 1.0);
+        ck_assert(c->hbm_efficiency > 0.0 && c->hbm_efficiency <= 1.0);
+        ck_assert(c->opt_bytes_per_param > 0.0);
     }
     ck_assert_double_eq(h100->hbm_bytes, 80e9);
     ck_assert_double_eq(h100->hbm_Bps, 3.35e12);
