@@ -2,7 +2,8 @@
 # plots.sh: the standard plots as PNG (gnuplot).  Runs a small default sweep unless given a CSV.
 # usage: sh analysis/plots.sh [BIN [OUTDIR [SWEEP_CSV]]]     (defaults: build/switchsim build/plots)
 # Environment: PLOTS_PLATFORM (topologies/tpuv3-4x4.xml), PLOTS_MODEL (switch-base), PLOTS_T5 (t5-base),
-# PLOTS_CFS (0.5,0.75,1,1.25,1.5,2,3,4), PLOTS_JOBS (2), PLOTS_A2A_CSV (all-to-all scaling data).
+# PLOTS_CFS (0.5,0.75,1,1.25,1.5,2,3,4), PLOTS_JOBS (2), PLOTS_A2A_CSV (all-to-all scaling data),
+# PLOTS_GPU_CSV (GPU validation rows for the parity plot).
 # Anything missing (gnuplot, the binary, 'run', the platform, scaling data) is said and skipped: exit 0.
 set -u
 BIN=${1:-build/switchsim}
@@ -86,5 +87,16 @@ elif ! head -1 "$A2A" | tr -d '\r' | tr ',' '\n' | grep -qx cores \
     echo "plots: skipped a2a_scaling.png: $A2A lacks one of the columns cores,algorithm,a2a_s,bisection_s" >&2
 else
     gnuplot -e "csv='$A2A'; out='$OUT/a2a_scaling.png'; term='$PNG'" "$GP/a2a_scaling.gp" || exit 1
+fi
+# GPU parity: predicted vs measured step time of the measured H200 dataset ('validate --gpu-only --gpu-csv').
+GPU=${PLOTS_GPU_CSV:-$OUT/gpu_parity.csv}
+if [ ! -f "$GPU" ] && [ -x "$BIN" ]; then
+    echo "plots: GPU parity: $BIN validate --gpu-only --gpu-csv $GPU" >&2
+    "$BIN" validate --gpu-only --gpu-csv "$GPU" >/dev/null 2>&1 || [ -f "$GPU" ] || rm -f "$GPU"
+fi
+if [ -f "$GPU" ]; then
+    gnuplot -e "csv='$GPU'; out='$OUT/gpu_parity.png'; term='$PNG'" "$GP/parity.gp" || exit 1
+else
+    echo "plots: skipped gpu_parity.png: no GPU validation data ($GPU)" >&2
 fi
 ls "$OUT"/*.png | sed 's/^/plots: wrote /' >&2
