@@ -67,50 +67,29 @@
 #define GPU_NVLINK_LAT_S 0.5e-6
 #define GPU_NIC_LAT_S 1e-6
 
+/* What the H100 and H200 SXM share: everything but the name and the HBM. */
+#define HOPPER_COMMON                                                                                    \
+    .sms = GPU_SMS, .clock_Hz = GPU_CLOCK_HZ, .bf16_flops = GPU_BF16_FLOPS, .tf32_flops = GPU_TF32_FLOPS,   \
+    .fp32_flops = GPU_FP32_FLOPS, .l2_bytes = GPU_L2_BYTES,                                               \
+    .tile_m = GPU_TILE_M, .tile_n = GPU_TILE_N, .tile_k = GPU_TILE_K,                                     \
+    .op_overhead_s = GPU_OP_OVERHEAD_S, .fp32_matmul_flops = GPU_FP32_MATMUL_FLOPS,                       \
+    .mm_efficiency = GPU_MM_EFFICIENCY, .hbm_efficiency = GPU_HBM_EFFICIENCY,                             \
+    .opt_bytes_per_param = GPU_OPT_BYTES_PER_PARAM,                                                       \
+    .nvlink_links = GPU_NVLINK_LINKS, .nvlink_Bps = GPU_NVLINK_BPS, .nvlink_lat_s = GPU_NVLINK_LAT_S,     \
+    .nic_Bps = GPU_NIC_BPS, .nic_lat_s = GPU_NIC_LAT_S
+
 static const gpu_chip CHIPS[] = {
     {
         .name = "h100",
-        .sms = GPU_SMS,
-        .clock_Hz = GPU_CLOCK_HZ,
-        .bf16_flops = GPU_BF16_FLOPS,
-        .tf32_flops = GPU_TF32_FLOPS,
-        .fp32_flops = GPU_FP32_FLOPS,
-        .l2_bytes = GPU_L2_BYTES,
         .hbm_bytes = 80 * GB,                  /* [datasheet, REFERENCE 5.2] H100 SXM5 80 GB HBM3 */
         .hbm_Bps = 3.35e12,                    /* [datasheet, REFERENCE 5.2] 3.35 TB/s */
-        .tile_m = GPU_TILE_M, .tile_n = GPU_TILE_N, .tile_k = GPU_TILE_K,
-        .op_overhead_s = GPU_OP_OVERHEAD_S,
-        .fp32_matmul_flops = GPU_FP32_MATMUL_FLOPS,
-        .mm_efficiency = GPU_MM_EFFICIENCY,
-        .hbm_efficiency = GPU_HBM_EFFICIENCY,
-        .opt_bytes_per_param = GPU_OPT_BYTES_PER_PARAM,
-        .nvlink_links = GPU_NVLINK_LINKS,
-        .nvlink_Bps = GPU_NVLINK_BPS,
-        .nvlink_lat_s = GPU_NVLINK_LAT_S,
-        .nic_Bps = GPU_NIC_BPS,
-        .nic_lat_s = GPU_NIC_LAT_S,
+        HOPPER_COMMON,
     },
     {
         .name = "h200",
-        .sms = GPU_SMS,
-        .clock_Hz = GPU_CLOCK_HZ,
-        .bf16_flops = GPU_BF16_FLOPS,
-        .tf32_flops = GPU_TF32_FLOPS,
-        .fp32_flops = GPU_FP32_FLOPS,
-        .l2_bytes = GPU_L2_BYTES,
         .hbm_bytes = 141 * GB,                 /* [datasheet, REFERENCE 5.2] H200 SXM 141 GB HBM3e */
         .hbm_Bps = 4.8e12,                     /* [datasheet, REFERENCE 5.2] 4.8 TB/s */
-        .tile_m = GPU_TILE_M, .tile_n = GPU_TILE_N, .tile_k = GPU_TILE_K,
-        .op_overhead_s = GPU_OP_OVERHEAD_S,
-        .fp32_matmul_flops = GPU_FP32_MATMUL_FLOPS,
-        .mm_efficiency = GPU_MM_EFFICIENCY,
-        .hbm_efficiency = GPU_HBM_EFFICIENCY,
-        .opt_bytes_per_param = GPU_OPT_BYTES_PER_PARAM,
-        .nvlink_links = GPU_NVLINK_LINKS,
-        .nvlink_Bps = GPU_NVLINK_BPS,
-        .nvlink_lat_s = GPU_NVLINK_LAT_S,
-        .nic_Bps = GPU_NIC_BPS,
-        .nic_lat_s = GPU_NIC_LAT_S,
+        HOPPER_COMMON,
     },
 };
 #define N_CHIPS (sizeof CHIPS / sizeof CHIPS[0])
