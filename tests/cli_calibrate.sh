@@ -1,0 +1,78 @@
+#!/bin/sh
+# CLI contract of 'calibrate' and 'validate --gpu-only' ($1 = the switchsim binary): --help, bad usage (exit 2),
+# bad measured datasets (exit 1, measured_load's exact message naming file, line, column and value), a fit on
+# a 12-row tiny dataset (a few seconds), and the GPU parity CSV of the shipped H200 dataset (~20 s).
+set -e
+BIN=$1
+. tests/lib_cli.sh
+D=tests/data/measured_
+P=topologies/h200-1gpu.xml
+E="switchsim: error: calibrate:"
+
+# --help documents every option, exit 0; bad usage exits 2
+"$BIN" calibrate --help > "$TMPD/help" || { echo "calibrate --help failed"; exit 1; }
+for o in "usage: switchsim calibrate" --dataset --platform --quiet mm_efficiency hbm_efficiency op_overhead_s \
+    optimizer_bytes_per_param "Exit codes"; do
+    grep -q -- "$o" "$TMPD/help" || { echo "calibrate --help lacks $o"; exit 1; }
+done
+expect_fail 2 "$E unknown option or missing value '--bogus'" - -- "$BIN" calibrate --bogus
+expect_fail 2 "$E unknown option or missing value '--dataset'" - -- "$BIN" calibrate --dataset
+expect_fail 2 "$E unexpected argument 'extra'" - -- "$BIN" calibrate extra
+expect_fail 2 "switchsim: error: validate: --a2a-only and --gpu-only exclude each other" - -- \
+    "$BIN" validate --a2a-only --gpu-only
+
+# bad datasets (three rows, one calibration, one fault each; the fault is on the 2nd or 3rd data row)
+expect_fail 1 "$E ${D}bad_split.csv:4: column 'split' must be 'calibration' or 'holdout', got 'train'" - -- \
+    "$BIN" calibrate --dataset ${D}bad_split.csv --quiet
+expect_fail 1 "$E ${D}bad_step.csv:3: column 'step_ms' must be a number > 0, got '4.2ms'" - -- \
+    "$BIN" calibrate --dataset ${D}bad_step.csv --quiet
+expect_fail 1 "$E ${D}step_range.csv:4: column 'step_ms' must lie between step_min_ms and step_max_ms (4.1..4.3), got '4.4'" - -- \
+    "$BIN" calibrate --dataset ${D}step_range.csv --quiet
+expect_fail 1 "$E ${D}too_many_cal.csv: 2 of 3 rows are calibration rows; at most a third may be" - -- \
+    "$BIN" calibrate --dataset ${D}too_many_cal.csv --quiet
+expect_fail 1 "$E ${D}missing_split.csv:1: missing column 'split'" - -- \
+    "$BIN" calibrate --dataset ${D}missing_split.csv --quiet
+expect_fail 1 "$E ${D}bad_topk.csv:3: column 'top_k' must be 1 (Switch) or 2 (MoE top-2), got '3'" - -- \
+    "$BIN" calibrate --dataset ${D}bad_topk.csv --quiet
+expect_fail 1 "$E $TMPD/none.csv: cannot open: No such file or directory" - -- \
+    "$BIN" calibrate --dataset $TMPD/none.csv --quiet
+# a good dataset on a bad platform: missing, or not a GPU
+expect_fail 1 "$E $TMPD/none.xml: cannot open: No such file or directory" - -- \
+    "$BIN" calibrate --dataset ${D}good_tiny.csv --platform $TMPD/none.xml --quiet
+expect_fail 1 "$E topologies/tpuv3-2x2.xml: calibration fits the GPU cost model's parameters; this is a tpuv3 platform" - -- \
+    "$BIN" calibrate --dataset ${D}good_tiny.csv --platform topologies/tpuv3-2x2.xml --quiet
+# 3 calibration rows of 9 (a third, allowed) are too few for 4 parameters
+expect_fail 1 "$E calibration needs at least 4 calibration rows (4 parameters), the dataset has 3" - -- \
+    "$BIN" calibrate --dataset ${D}three_cal.csv --platform $P --quiet
+
+# a fit: 12 tiny models, 4 calibration rows (exactly a third).  Their step_ms are switchsim's own predictions
+# with the shipped h200-1gpu numbers ('run --routing uniform --remat off', rounded to 1 us), so the fit reaches
+# an rms ln error near 0 in ~110 evaluations.  --quiet: nothing on stderr; four parameter lines on stdout.
+"$BIN" calibrate --dataset ${D}good_tiny.csv --platform $P --quiet > "$TMPD/fit" 2> "$TMPD/fit.err" ||
+    { cat "$TMPD/fit" "$TMPD/fit.err"; echo "calibrate on ${D}good_tiny.csv failed"; exit 1; }
+[ ! -s "$TMPD/fit.err" ] || { cat "$TMPD/fit.err"; echo "calibrate --quiet wrote on stderr"; exit 1; }
+grep -qE "^fitted on the calibration rows of ${D}good_tiny.csv \([0-9]+ evaluations\), rms ln error 0\.00[0-9]{2}$" \
+    "$TMPD/fit" || { cat "$TMPD/fit"; echo "calibrate: no summary line, or rms ln error >= 0.01"; exit 1; }
+for p in mm_efficiency hbm_efficiency op_overhead_s optimizer_bytes_per_param; do
+    grep -qE "^$p [0-9][0-9.e+-]*$" "$TMPD/fit" || { cat "$TMPD/fit"; echo "calibrate: no '$p VALUE' line"; exit 1; }
+done
+# the efficiencies stay in (0, 1], the time and byte count > 0
+awk '$1 ~ /efficiency$/ && !($2 > 0 && $2 <= 1) { print "out of range: " $0; bad = 1 }
+    ($1 == "op_overhead_s" || $1 == "optimizer_bytes_per_param") && !($2 > 0) { print "out of range: " $0; bad = 1 }
+    END { exit bad }' "$TMPD/fit"
+[ "$(wc -l < "$TMPD/fit")" = 5 ] || { cat "$TMPD/fit"; echo "calibrate: expected 5 lines"; exit 1; }
+
+# validate --gpu-only: an unwritable --gpu-csv fails before any simulation (nothing on stdout) and leaves no file
+expect_fail 1 "switchsim: error: validate: --gpu-csv: cannot write '$TMPD/nodir/x.csv': directory '$TMPD/nodir' is missing or not writable" \
+    $TMPD/nodir/x.csv -- "$BIN" validate --gpu-only --gpu-csv $TMPD/nodir/x.csv
+[ ! -s "$TMPD/stdout" ] || { cat "$TMPD/stdout"; echo "validate simulated before refusing --gpu-csv"; exit 1; }
+# the parity CSV of the shipped dataset: its header, then one row per dataset row, names and splits in order
+DS=analysis/measure/h200-switch-steps.csv
+"$BIN" validate --gpu-only --gpu-csv $TMPD/gpu.csv > $TMPD/gpu.txt || { cat $TMPD/gpu.txt; echo "validate --gpu-only failed"; exit 1; }
+[ "$(head -1 $TMPD/gpu.csv)" = "name,split,measured_s,measured_min_s,measured_max_s,predicted_s,error" ] ||
+    { head -1 $TMPD/gpu.csv; echo "validate --gpu-csv: wrong header"; exit 1; }
+[ "$(tail -n +2 $TMPD/gpu.csv | wc -l)" = 35 ] || { echo "validate --gpu-csv: expected 35 data rows"; exit 1; }
+awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; next } { print $1 "," $c["split"] }' $DS > $TMPD/want.txt
+cut -d, -f1,2 $TMPD/gpu.csv | tail -n +2 > $TMPD/got.txt
+diff -u $TMPD/want.txt $TMPD/got.txt || { echo "validate --gpu-csv: names or splits differ from $DS"; exit 1; }
+echo "cli_calibrate: ok"
