@@ -168,8 +168,11 @@ int measured_predict(double *step_s, const measured_set *s, int i, const char *p
 {
     predict_arg a = { s, i, platform, chip, uniform };
     double out[2];
-    if (simproc_run(predict_child, &a, out, 2, err) != 0)
-        return errbuf_set(err, "row '%s': %s", s->models->rows[i].name, err->msg);
+    if (simproc_run(predict_child, &a, out, 2, err) != 0) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);   /* err->msg is not both source and destination */
+        return errbuf_set(err, "row '%s': %s", s->models->rows[i].name, why);
+    }
     *step_s = out[0];
     return 0;
 }
@@ -238,7 +241,7 @@ static double fit_objective(const gsl_vector *x, void *params)
     for (int i = 0; i < f->s->n; i++) {
         if (!f->s->calibration[i])
             continue;
-        double pred;
+        double pred = 0.0;
         if (measured_predict(&pred, f->s, i, f->platform, &c, 1, f->err) != 0) {
             f->failed = 1;
             return GSL_POSINF;
@@ -286,8 +289,14 @@ int measured_calibrate(measured_fit *fit, const measured_set *s, const char *pla
     gsl_vector_set(x, 3, log(fmax(f.base.opt_bytes_per_param, 1.0)));
     gsl_vector_set_all(step, FIT_STEP);
     gsl_multimin_function fn = { fit_objective, 4, &f };
-    gsl_multimin_fminimizer_set(mz, &fn, x, step);
-    int it = 0, status = GSL_CONTINUE;
+    /* GSL's default handler aborts on a non-finite objective (a row that cannot run): report it instead */
+    gsl_error_handler_t *old_handler = gsl_set_error_handler_off();
+    int status = gsl_multimin_fminimizer_set(mz, &fn, x, step) == GSL_SUCCESS ? GSL_CONTINUE : GSL_FAILURE;
+    if (status != GSL_CONTINUE && !f.failed) {
+        f.failed = 1;
+        errbuf_set(err, "calibrate: the fit could not start from the platform's values");
+    }
+    int it = 0;
     while (status == GSL_CONTINUE && it < FIT_ITER_MAX && !f.failed) {
         it++;
         if (gsl_multimin_fminimizer_iterate(mz) != GSL_SUCCESS)
@@ -316,6 +325,7 @@ int measured_calibrate(measured_fit *fit, const measured_set *s, const char *pla
         fit->rms_log_err = sqrt(mz->fval / ncal);
         fit->evals = f.evals;
     }
+    gsl_set_error_handler(old_handler);
     gsl_multimin_fminimizer_free(mz);
     gsl_vector_free(x);
     gsl_vector_free(step);
@@ -377,7 +387,7 @@ int measured_validate(vreport *r, const char *dataset, const char *platform, FIL
         if (measured_predict(&pred[i], s, i, platform, NULL, 0, err) != 0)
             goto done;
     /* the calibration fit runs with uniform routing for speed: a padded step must not depend on it */
-    double uni;
+    double uni = 0.0;
     if (measured_predict(&uni, s, 0, platform, NULL, 1, err) != 0)
         goto done;
 

@@ -103,7 +103,7 @@ START_TEST(test_predict)
     measured_set *s = measured_load(DATASET, &err);
     ck_assert_msg(s != NULL, "%s", err.msg);
     int i = 2;   /* gs-e8: a Switch row */
-    double a, b, u, slow;
+    double a = 0.0, b = 0.0, u = 0.0, slow = 0.0;
     ck_assert_msg(measured_predict(&a, s, i, GPU1, NULL, 0, &err) == 0, "%s", err.msg);
     ck_assert_msg(measured_predict(&b, s, i, GPU1, NULL, 0, &err) == 0, "%s", err.msg);
     ck_assert_msg(measured_predict(&u, s, i, GPU1, NULL, 1, &err) == 0, "%s", err.msg);
@@ -174,7 +174,7 @@ START_TEST(test_calibrate_recovers)
     truth.opt_bytes_per_param = 32.0;
     double ms[NSYN];
     for (int i = 0; i < NSYN; i++) {
-        double t;
+        double t = 0.0;
         ck_assert_msg(measured_predict(&t, s, i, GPU1, &truth, 1, &err) == 0, "%s", err.msg);
         ms[i] = t * 1e3;
     }
@@ -192,7 +192,7 @@ START_TEST(test_calibrate_recovers)
     c.op_overhead_s = fit.op_overhead_s;
     c.opt_bytes_per_param = fit.opt_bytes_per_param;
     for (int i = 0; i < NSYN; i++) {
-        double t;
+        double t = 0.0;
         ck_assert_msg(measured_predict(&t, s, i, GPU1, &c, 1, &err) == 0, "%s", err.msg);
         ck_assert_msg(fabs(t / s->step_s[i] - 1.0) < 0.01, "row %s: fitted %g s, truth %g s", SYN[i], t,
                       s->step_s[i]);
@@ -220,6 +220,29 @@ START_TEST(test_calibrate_needs_rows)
 }
 END_TEST
 
+/* A calibration row that cannot run (it does not fit in HBM) ends the fit with the engine's reason. */
+START_TEST(test_calibrate_bad_row)
+{
+    errbuf err = { "" };
+    char text[4096] = HEADER "\n"
+        "huge,4096,16384,relu,64,64,24,24,1,2048,32128,64,16,4096,1.25,256,4,1,calibration,1,1,1,x\n";
+    const char *names[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k" };
+    for (int i = 0; i < 11; i++) {
+        char line[256];
+        snprintf(line, sizeof line, "%s,64,128,relu,2,32,2,2,1,8,1000,64,16,4096,1.25,256,4,1,%s,1,1,1,x\n",
+                 names[i], i < 3 ? "calibration" : "holdout");
+        strncat(text, line, sizeof text - strlen(text) - 1);
+    }
+    measured_set *s = measured_load(write_tmp("huge.csv", text), &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    measured_fit fit;
+    ck_assert_int_eq(measured_calibrate(&fit, s, GPU1, 0, &err), -1);
+    ck_assert_msg(strncmp(err.msg, "row 'huge': plan ", 17) == 0, "%s", err.msg);
+    ck_assert_ptr_nonnull(strstr(err.msg, "GiB"));
+    measured_free(s);
+}
+END_TEST
+
 static Suite *measured_suite(void)
 {
     Suite *s = suite_create("measured");
@@ -231,6 +254,7 @@ static Suite *measured_suite(void)
     tcase_add_test(tc, test_predict);
     tcase_add_test(tc, test_calibrate_recovers);
     tcase_add_test(tc, test_calibrate_needs_rows);
+    tcase_add_test(tc, test_calibrate_bad_row);
     suite_add_tcase(s, tc);
     return s;
 }
