@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 CC      ?= cc
 OPT     ?= -O2
 
-# Each flag has a reason: STYLE.md section 7.  -Wdouble-promotion catches float kernels that compute in double.
+# Each flag has a reason.  -Wdouble-promotion catches float kernels that compute in double.
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wold-style-definition -Wwrite-strings -Wcast-qual -Wundef -Wformat=2 \
         -Wdouble-promotion -Wvla -Wnull-dereference -fno-common
@@ -89,7 +89,7 @@ test: $(TESTS) $(BIN)
 	@sh tests/cli.sh $(BIN)
 
 # Same tests in a separate tree under ASan+UBSan; any report fails.  SimGrid's default context
-# switcher confuses ASan, so simulations use thread contexts there (SIMGRID.md).
+# switcher confuses ASan, so simulations use thread contexts there (SOURCES.md 8.1).
 sanitize:
 	SWITCHSIM_SIMGRID_CFG="contexts/factory:thread" ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build-san OPT=-O1 \
 	  CFLAGS="$(CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \

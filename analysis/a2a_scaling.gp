@@ -1,5 +1,5 @@
 # All-to-all scaling: time of one all-to-all against cores, direct vs phased, with the bisection
-# bound S*k/(8*B) of a k x k torus (issue 5), log-log.  'csv' has the columns
+# bound S*k/(8*B) of a k x k torus, log-log.  'csv' has the columns
 # cores,algorithm,a2a_s,bisection_s (one row per size and algorithm; see analysis/README.md).
 # Variables (gnuplot -e): csv, out, title_extra, term.
 if (!exists("term")) term = "pngcairo"

@@ -1,5 +1,5 @@
 /* atomicio: write a file through a temp file and rename, so a failed or interrupted write leaves
- * nothing behind and never a half-written file (Redis rdbSave; STYLE.md section 4). */
+ * nothing behind and never a half-written file (as Redis rdbSave). */
 #ifndef SWITCHSIM_ATOMICIO_H
 #define SWITCHSIM_ATOMICIO_H
 
@@ -21,7 +21,7 @@ int atomic_check_writable(const char *opt, const char *path, errbuf *err);
 /* Several files that must appear together (a run's CSV, timeline and routing dump): between
  * atomic_batch_begin and atomic_batch_commit, atomic_file_write leaves each file as its temp file and the
  * batch renames them all at commit; atomic_batch_abort removes them all.  One batch at a time (the CLI is
- * single-threaded); STYLE.md 4: "write all the temp files first, then rename them all". */
+ * single-threaded); the rule: "write all the temp files first, then rename them all". */
 #define ATOMIC_BATCH_MAX 8
 typedef struct {
     int n;

@@ -1,4 +1,4 @@
-/* bf16: the bfloat16 storage type and its conversions (STYLE.md section 3).  bf16 is a storage format only:
+/* bf16: the bfloat16 storage type and its conversions.  bf16 is a storage format only:
  * arithmetic is done in fp32.  Header only, libc only; not a numeric type (no bf16 + int). */
 #ifndef SWITCHSIM_BF16_H
 #define SWITCHSIM_BF16_H

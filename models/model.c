@@ -417,7 +417,7 @@ const model_cfg *model_set_find(const model_set *s, const char *name)
 }
 
 /* ---- structure, parameters, FLOPs ---------------------------------------------------------------
- * Parameter convention (one for every row; it reproduces all of Table 9 [REFERENCE 1.1], see
+ * Parameter convention (one for every row; it reproduces all of Table 9 [SOURCES 1.1], see
  * tests/check_model.c):
  *   - attention block: Q, K, V, O projections, 4*D*(heads*d_kv), no biases (T5);
  *   - FFN / one expert: 2*D*F (relu: W_in, W_out) or 3*D*F (geglu: W_in, W_gate, W_out), no biases;
@@ -426,7 +426,7 @@ const model_cfg *model_set_find(const model_set *s, const char *name)
  *     3 per decoder layer, plus one final norm per stack;
  *   - embeddings: ONE vocab x D matrix, shared by the encoder input, the decoder input and the output
  *     softmax (T5 ties them).  Untied embeddings would put T5-Base at 248M, 11% over the 223M of
- *     [REFERENCE 1.1 SW-J 4.1], so tying is the reading consistent with every row;
+ *     [SOURCES 1.1 SW-J 4.1], so tying is the reading consistent with every row;
  *   - left out: T5's relative position biases (buckets x heads per stack, < 0.001% of any row). */
 
 static double ffn_params(const model_cfg *m)
@@ -497,7 +497,7 @@ static double active_per_token(const model_cfg *m, int layers, int attn_blocks)
     return layers * (attn_blocks * attn_params(m)) + (layers - sparse) * ffn_params(m) + sparse * per_sparse;
 }
 
-/* Forward FLOPs per sequence, Kaplan et al. (2020) style as Table 9 says [REFERENCE 1.1 footnote 7]:
+/* Forward FLOPs per sequence, Kaplan et al. (2020) style as Table 9 says [SOURCES 1.1 footnote 7]:
  *   2 * (active matmul weights per token) * tokens, for the encoder at enc_seq tokens and the decoder
  *   at dec_seq tokens (the decoder's cross-attention K/V projections are charged per decoder token,
  *   as in Kaplan's 2N), plus the attention score and value products per layer, with A = heads*d_kv:
@@ -506,7 +506,7 @@ static double active_per_token(const model_cfg *m, int layers, int attn_blocks)
  * Left out, as Kaplan leaves out embeddings: the output softmax (2*D*vocab per decoder token, 5.6 GFLOP
  * per sequence for T5-Base); layer norms, activations, softmaxes and dispatch/combine einsums.
  * With enc_seq 512, dec_seq 114 this gives T5-Base 124.9 GFLOP (Table 9: 124B; the derivation is
- * [REFERENCE 2.3]). */
+ * [SOURCES 2.3]). */
 double model_flops_per_seq(const model_cfg *m)
 {
     double es = m->enc_seq, ds = m->dec_seq;

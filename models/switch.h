@@ -4,7 +4,7 @@
  *
  * Shapes: N tokens in a routing group, D d_model, F expert hidden width (d_ff), E experts, C expert capacity,
  * k choices per token (1 Switch, 2 MoE/GShard).  Row-major throughout; (N,k) arrays hold choice j of token n
- * at [n*k + j].  Semantics follow Mesh TensorFlow moe.py [REFERENCE 4.2] unless a comment says otherwise. */
+ * at [n*k + j].  Semantics follow Mesh TensorFlow moe.py [SOURCES 4.2] unless a comment says otherwise. */
 #ifndef SWITCHSIM_SWITCH_H
 #define SWITCHSIM_SWITCH_H
 
@@ -13,18 +13,18 @@
 
 #include "models/bf16.h"
 
-/* Capacity rounding: Mesh TF floors, int(S*cf/E); Flaxformer rounds, round(cf*S/E) [REFERENCE 3, 7]. */
+/* Capacity rounding: Mesh TF floors, int(S*cf/E); Flaxformer rounds, round(cf*S/E) [SOURCES 3, 7]. */
 enum { SWITCH_CAP_FLOOR = 0, SWITCH_CAP_ROUND = 1 };
 
-/* Load-balancing loss coefficient alpha [REFERENCE 3: "alpha = 10^-2"]. */
+/* Load-balancing loss coefficient alpha [SOURCES 3: "alpha = 10^-2"]. */
 #define SWITCH_LB_ALPHA 0.01
-/* Added to g1 + g2 when top-2 gates are renormalised, as MTF does [REFERENCE 4.2 _top_2_gating step 3]. */
+/* Added to g1 + g2 when top-2 gates are renormalised, as MTF does [SOURCES 4.2 _top_2_gating step 3]. */
 #define SWITCH_TOP2_EPS 1e-9f
 /* Most choices per token the kernels accept (top-1 Switch, top-2 MoE). */
 #define SWITCH_K_MAX 2
 
 /* Expert FFN activation: relu (W_in (D,F), W_out (F,D)) or geglu (gelu(x W_in) * (x W_gate), then W_out)
- * [REFERENCE 1.1, 1.2]. */
+ * [SOURCES 1.1, 1.2]. */
 typedef enum { SWITCH_ACT_RELU = 0, SWITCH_ACT_GEGLU = 1 } switch_act;
 
 /* ---- capacity ------------------------------------------------------------------------------------- */
@@ -43,41 +43,41 @@ int switch_capacity(double cf, int N, int E, int min_capacity, int round_mode);
  * probs may alias logits. */
 void switch_softmax_forward(float *probs, const float *logits, int N, int E);
 
-/* logits (N,E) <- x (N,D) @ w (D,E), fp32 in and fp32 accumulate (selective precision [REFERENCE 3]), by
+/* logits (N,E) <- x (N,D) @ w (D,E), fp32 in and fp32 accumulate (selective precision [SOURCES 3]), by
  * cblas_sgemm; probs (N,E) <- softmax rows. */
 void switch_router_forward(float *logits, float *probs, const float *x, const float *w, int N, int D, int E);
 /* The same with plain loops (fp32 accumulation in d order): the reference for switch_router_forward. */
 void switch_router_forward_ref(float *logits, float *probs, const float *x, const float *w, int N, int D, int E);
 /* The same from bf16 x (N,D): converted exactly to fp32 into the scratch xf (N,D) first, then as
- * switch_router_forward (MTF casts the router input to float32 [REFERENCE 3]).  For jitter on a bf16 input,
+ * switch_router_forward (MTF casts the router input to float32 [SOURCES 3]).  For jitter on a bf16 input,
  * convert with bf16_array_to_f32, call switch_jitter_forward, then switch_router_forward. */
 void switch_router_forward_bf16(float *logits, float *probs, float *xf, const bf16 *x, const float *w,
                                 int N, int D, int E);
 
 /* x (N,D) *= U(1-eps, 1+eps) elementwise, drawn from r in row-major order, one gsl_rng_uniform per element:
- * MTF's multiplicative jitter on the fp32 router input [REFERENCE 3 Jitter, switch_jitter = 1e-2].
+ * MTF's multiplicative jitter on the fp32 router input [SOURCES 3 Jitter, switch_jitter = 1e-2].
  * eps == 0 leaves x untouched and draws nothing. */
 void switch_jitter_forward(float *x, const gsl_rng *r, double eps, int N, int D);
 
 /* expert (N,k), gate (N,k) <- the k largest probs (N,E) per token, k = 1 or 2 (k <= E).  Ties go to the lower
  * expert index; the second choice is the best expert other than the first (MTF: top_1(gates*(1-mask_1))),
  * so the two never coincide.  k = 1: gate = the raw probability (Switch).  k = 2: gates renormalised
- * g_j/(g1+g2+1e-9) (MTF _top_2_gating; Flaxformer would keep raw probs [REFERENCE 4.3]). */
+ * g_j/(g1+g2+1e-9) (MTF _top_2_gating; Flaxformer would keep raw probs [SOURCES 4.3]). */
 void switch_topk_forward(int *expert, float *gate, const float *probs, int N, int E, int k);
 
 /* slot (N,k) <- each choice's position in its expert's buffer, or -1 if dropped; counts (E) <- choices kept
  * per expert (each <= C).  Position = exclusive running count per expert within the group, in token order;
  * all first choices of the group are placed before any second choice (MTF pos_2 = cumsum(mask_2) +
- * mask_1_count [REFERENCE 4.2]), so a second choice never displaces a first choice; a choice at position
+ * mask_1_count [SOURCES 4.2]), so a second choice never displaces a first choice; a choice at position
  * >= C is dropped.  expert values must lie in [0,E).  Returns the number of dropped choices
  * (kept + dropped = N*k). */
 int switch_assign_forward(int *slot, int *counts, const int *expert, int N, int E, int k, int C);
 
-/* Load-balancing loss alpha*E*sum_e f_e*P_e [REFERENCE 3]: f_e = fraction of tokens whose first choice
+/* Load-balancing loss alpha*E*sum_e f_e*P_e [SOURCES 3]: f_e = fraction of tokens whose first choice
  * (expert[n*k], before capacity, as MTF) is e; P_e = mean over tokens of probs[n][e].  1*alpha at uniform
  * routing.  probs (N,E), expert (N,k).  Summed in double. */
 double switch_lb_loss(const float *probs, const int *expert, int N, int E, int k, double alpha);
-/* Router z-loss mean_n (logsumexp_e logits[n][e])^2 [REFERENCE 3, ST-MoE], in double.  logits (N,E). */
+/* Router z-loss mean_n (logsumexp_e logits[n][e])^2 [SOURCES 3, ST-MoE], in double.  logits (N,E). */
 double switch_z_loss(const float *logits, int N, int E);
 
 /* ---- dispatch, expert FFN, combine ---------------------------------------------------------------- */
@@ -94,7 +94,7 @@ size_t switch_ffn_scratch_len(switch_act act, int C, int D, int F);
 
 /* out (E,C,D) fp32 <- per expert e, rows c < counts[e]:  relu(buf[e] (C,D) @ w_in[e] (D,F)) @ w_out[e] (F,D).
  * buf, w_in (E,D,F), w_out (E,F,D) are bf16; products are accumulated in fp32, and the hidden activation h is
- * rounded to bf16 before the second matmul, as the MXU takes bf16 operands [REFERENCE 5.1 MXU].  Rows
+ * rounded to bf16 before the second matmul, as the MXU takes bf16 operands [SOURCES 5.1 MXU].  Rows
  * c >= counts[e] (empty slots) are set to 0 without being computed; counts == NULL means all C rows.
  * scratch: switch_ffn_scratch_len(SWITCH_ACT_RELU, C, D, F) floats.  The _ref version is plain loops; the
  * fast one widens the expert's tokens to fp32 once, then walks F in tiles of 256: it widens W_in's columns
@@ -109,8 +109,8 @@ void switch_ffn_relu_forward(float *out, float *scratch, const bf16 *buf, const 
                              const bf16 *w_in, const bf16 *w_out, int E, int C, int D, int F);
 
 /* As the relu version with h = gelu(buf[e] @ w_in[e]) * (buf[e] @ w_gate[e]) (GEGLU, "gelu,linear" in the
- * T5X gins [REFERENCE 1.2]); w_gate (E,D,F) bf16.  gelu is the tanh approximation (assumption: the variant
- * is not in REFERENCE.md; it is the one Mesh TF and T5 use).  scratch: switch_ffn_scratch_len(
+ * T5X gins [SOURCES 1.2]); w_gate (E,D,F) bf16.  gelu is the tanh approximation (assumption: the variant
+ * is not in SOURCES.md; it is the one Mesh TF and T5 use).  scratch: switch_ffn_scratch_len(
  * SWITCH_ACT_GEGLU, C, D, F) floats. */
 void switch_ffn_geglu_forward_ref(float *out, float *scratch, const bf16 *buf, const int *counts,
                                   const bf16 *w_in, const bf16 *w_gate, const bf16 *w_out,
@@ -121,7 +121,7 @@ void switch_ffn_geglu_forward(float *out, float *scratch, const bf16 *buf, const
 
 /* y (N,D) fp32 <- for each token n, sum over its kept choices j (slot[n*k+j] >= 0) of
  * gate[n*k+j] * eout[expert[n*k+j]][slot[n*k+j]] (eout (E,C,D), fp32 from the FFN); a token with no kept
- * choice passes through unchanged: y[n] = x[n] (x (N,D) bf16, the residual [REFERENCE 3 Dropped tokens]).
+ * choice passes through unchanged: y[n] = x[n] (x (N,D) bf16, the residual [SOURCES 3 Dropped tokens]).
  * A kept second choice does not re-normalise the gates when the first was dropped (as MTF). */
 void switch_combine_forward(float *y, const float *eout, const bf16 *x, const float *gate, const int *expert,
                             const int *slot, int N, int D, int E, int k, int C);

@@ -1,6 +1,6 @@
 /* cmd_validate: 'switchsim validate', the built-in checks against closed forms, bounds and published
  * measurements: the cost model's (sim/cost_validate.c), the collectives' (sim/coll_validate.c) and whole
- * simulated steps against GShard Table 3 (REFERENCE.md 6.1).  Each simulation runs in its own process. */
+ * simulated steps against GShard Table 3 (SOURCES.md 6.1).  Each simulation runs in its own process. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +21,7 @@
 #define VALIDATE_GPU_DATASET "analysis/measure/h200-switch-steps.csv"
 #define VALIDATE_GPU_PLATFORM "topologies/h200-1gpu.xml"
 
-/* GShard Table 3 [REFERENCE 6.1]: steps/s on TPUv3 cores; step time = 1 / steps/s. */
+/* GShard Table 3 [SOURCES 6.1]: steps/s on TPUv3 cores; step time = 1 / steps/s. */
 static const struct {
     const char *model, *platform;
     double steps_per_s;
@@ -98,13 +98,13 @@ static int validate_gshard(vreport *r, int quick, errbuf *err)
         snprintf(name, sizeof name, "GShard Table 3 step time %s on %s", GSHARD[i].model,
                  plat != NULL ? plat + 1 : GSHARD[i].platform);
         if (vreport_add(r, name, "s", out[0], ref, ref / VALIDATE_GSHARD_FACTOR, ref * VALIDATE_GSHARD_FACTOR,
-                        "REFERENCE 6.1 Table 3") != 0)
+                        "SOURCES 6.1 Table 3") != 0)
             return errbuf_set(err, "out of memory");
     }
     return 0;
 }
 
-/* k=1 vs k=2 on the same plan and seed (issue 5): padded dispatch sends equal bytes whatever k (capacity
+/* k=1 vs k=2 on the same plan and seed: padded dispatch sends equal bytes whatever k (capacity
  * does not grow with k, Mesh TF); exact dispatch with capacity for every choice sends about twice the bytes. */
 static int validate_topk(vreport *r, errbuf *err)
 {
@@ -116,7 +116,7 @@ static int validate_topk(vreport *r, errbuf *err)
     if (simproc_run(vrun, &a, o2, 3, err) != 0)
         return -1;
     if (vreport_add(r, "padded a2a bytes/core, top-2 / top-1 (switch-base 4x4)", "x", o2[1] / o1[1], 1.0,
-                    1.0 - 1e-12, 1.0 + 1e-12, "MTF capacity, issue 5") != 0)
+                    1.0 - 1e-12, 1.0 + 1e-12, "MTF capacity, SOURCES 4.2") != 0)
         return errbuf_set(err, "out of memory");
     /* exact dispatch with capacity for every choice (cf 4 x uniform routing drops nothing in practice) */
     a.padded = 0;
@@ -128,7 +128,7 @@ static int validate_topk(vreport *r, errbuf *err)
     if (simproc_run(vrun, &a, o2, 3, err) != 0)
         return -1;
     if (vreport_add(r, "exact a2a bytes/core, top-2 / top-1, cf 4 (switch-base 4x4)", "x", o2[1] / o1[1], 2.0,
-                    1.9, 2.1, "issue 5: about twice") != 0 ||
+                    1.9, 2.1, "k choices per token") != 0 ||
         vreport_add(r, "exact dispatch dropped fraction, top-2, cf 4", "", o2[2], 0.0, 0.0, 1e-3,
                     "no drops at cf 4") != 0)
         return errbuf_set(err, "out of memory");

@@ -20,13 +20,13 @@
 #include <simgrid/link.h>
 #include <xbt/dynar.h>
 
-/* TPUv3 numbers for the checks: one link direction 100 GB/s [REFERENCE 5.1 TPUv3 ICI: SB 1e11 B/s one-way,
- * matching the 6.4 TB/s pod bisection]; per-hop latency 1 us (assumption: REFERENCE 5.1 ICI latency gives
- * ~0.5-1 us/hop as an assumption); 61.5 TFLOP/s bf16 per core [REFERENCE 5.1 TPUv3 bf16 peak / core]. */
+/* TPUv3 numbers for the checks: one link direction 100 GB/s [SOURCES 5.1 TPUv3 ICI: SB 1e11 B/s one-way,
+ * matching the 6.4 TB/s pod bisection]; per-hop latency 1 us (assumption: SOURCES 5.1 ICI latency gives
+ * ~0.5-1 us/hop as an assumption); 61.5 TFLOP/s bf16 per core [SOURCES 5.1 TPUv3 bf16 peak / core]. */
 #define COLL_V_LINK_BPS 1.0e11
 #define COLL_V_LAT_S 1.0e-6
 #define COLL_V_CORES_PER_CHIP 2
-/* Bytes each core sends in one all-to-all: GShard Fig. 9 used 8 MB or 32 MB per partition [REFERENCE 6.1]. */
+/* Bytes each core sends in one all-to-all: GShard Fig. 9 used 8 MB or 32 MB per partition [SOURCES 6.1]. */
 #define COLL_V_BYTES_PER_CORE (8.0 * 1024 * 1024)
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -447,7 +447,7 @@ int coll_validate_scaling(vreport *r, coll_scaling *sc, errbuf *err)
         if (coll_v_add(r, err, name, "x", t_d / bis, 1.0, 1.0, HUGE_VAL, "closed form (lower bound)") != 0)
             goto done;
         snprintf(name, sizeof name, "a2a %dx%d direct / busiest-link bound of its routes", k, k);
-        if (coll_v_add(r, err, name, "x", t_d / route, 1.0, 1.0, 1.25, "SimGrid routes; issue 5: 1.19-1.20x") != 0)
+        if (coll_v_add(r, err, name, "x", t_d / route, 1.0, 1.0, 1.25, "SimGrid routes; SOURCES 8.3") != 0)
             goto done;
         snprintf(name, sizeof name, "a2a %dx%d phased / direct (printed)", k, k);
         if (coll_v_add(r, err, name, "x", t_p / t_d, 1.0, 0.0, HUGE_VAL, "informative") != 0)
@@ -457,11 +457,11 @@ int coll_validate_scaling(vreport *r, coll_scaling *sc, errbuf *err)
             goto done;
     }
     /* GShard Fig. 9: "While D grows by 128 times, the execution time of AllToAll only increases by 9 times"
-     * [REFERENCE 6.1]: exponent log 9 / log 128 = 0.45; O(sqrt D) in theory. */
+     * [SOURCES 6.1]: exponent log 9 / log 128 = 0.45; O(sqrt D) in theory. */
     double c0, c1, cov00, cov01, cov11, sumsq;
     gsl_fit_linear(lx, 1, ly, 1, NK, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
     if (coll_v_add(r, err, "a2a phased time vs cores 32..2048, fitted exponent", "", c1, log(9.0) / log(128.0), 0.3,
-                   0.7, "REFERENCE 6.1 GShard Fig. 9") != 0)
+                   0.7, "SOURCES 6.1 GShard Fig. 9") != 0)
         goto done;
     rc = 0;
 done:

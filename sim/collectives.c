@@ -12,8 +12,8 @@
  * only after its next message on that channel was received, i.e. after the receiver read the slot.
  *
  * Network model: SimGrid's default LV08 (bandwidth factor 0.97, latency factor 13.01 on its defaults), kept
- * because the issue's measured DIRECT/bound ratios (1.19x at 4x4, 1.20x at 8x8) were taken with it; CM02
- * gives 3-12% lower all-to-all times (SIMGRID.md). */
+ * because SimGrid's measured DIRECT/bound ratios (1.08-1.20x, SOURCES 8.3) were taken with it; CM02
+ * gives 3-12% lower all-to-all times (SOURCES 8.3). */
 #include "sim/collectives.h"
 
 #include <math.h>

@@ -122,7 +122,7 @@ enum {
 int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err);
 
 /* Writes a small platform for the collectives' own checks (until topologies/ ships its generator, and for
- * lines): when every dimension wraps, the SIMGRID.md cluster form (TORUS, SPLITDUPLEX); otherwise a Full zone
+ * lines): when every dimension wraps, the cluster form of SOURCES 8 (TORUS, SPLITDUPLEX); otherwise a Full zone
  * with one link per direction per neighbour pair and explicit dimension-ordered routes (short way on rings,
  * ties the + way, as SimGrid's torus does).  core = 2 per chip.  Written via temp file + rename. */
 int coll_platform_write(const char *path, int ndims, const int *dims, const int *wrap, double bw_Bps,

@@ -9,22 +9,22 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- TPUv3 test/default numbers [REFERENCE 5.1] ---- */
-#define TPUV3_MXUS_PER_CORE 2              /* [REFERENCE 5.1 TPUv3 MXUs per TensorCore, GCP] */
-#define TPUV3_MXU_DIM 128                  /* [REFERENCE 5.1 MXU 128x128, GCP] */
-#define TPUV3_CLOCK_HZ 940e6               /* [REFERENCE 5.1 TPUv3 clock, CACM20/ISCA23] */
-#define TPUV3_BF16_FLOPS 61.5e12           /* [REFERENCE 5.1 TPUv3 bf16 peak/core: 123 TFLOP/s per chip / 2] */
-#define TPUV3_HBM_BYTES (16.0 * 1073741824.0) /* [REFERENCE 5.1 TPUv3 HBM 32 GiB/chip, 16 GiB per core] */
-#define TPUV3_HBM_BPS 450e9                /* [REFERENCE 5.1 TPUv3 HBM BW 900 GB/s per chip, 450 per core] */
-#define TPUV3_ONCHIP_BYTES (16.0 * 1048576.0) /* [REFERENCE 5.1 TPUv3 32 MiB VMEM per chip / 2 cores] */
-/* fp32 vector rate: assumption.  REFERENCE 5.1 (CACM20) gives the TPUv2 vector unit as 128x8 32-bit
+/* ---- TPUv3 test/default numbers [SOURCES 5.1] ---- */
+#define TPUV3_MXUS_PER_CORE 2              /* [SOURCES 5.1 TPUv3 MXUs per TensorCore, GCP] */
+#define TPUV3_MXU_DIM 128                  /* [SOURCES 5.1 MXU 128x128, GCP] */
+#define TPUV3_CLOCK_HZ 940e6               /* [SOURCES 5.1 TPUv3 clock, CACM20/ISCA23] */
+#define TPUV3_BF16_FLOPS 61.5e12           /* [SOURCES 5.1 TPUv3 bf16 peak/core: 123 TFLOP/s per chip / 2] */
+#define TPUV3_HBM_BYTES (16.0 * 1073741824.0) /* [SOURCES 5.1 TPUv3 HBM 32 GiB/chip, 16 GiB per core] */
+#define TPUV3_HBM_BPS 450e9                /* [SOURCES 5.1 TPUv3 HBM BW 900 GB/s per chip, 450 per core] */
+#define TPUV3_ONCHIP_BYTES (16.0 * 1048576.0) /* [SOURCES 5.1 TPUv3 32 MiB VMEM per chip / 2 cores] */
+/* fp32 vector rate: assumption.  SOURCES 5.1 (CACM20) gives the TPUv2 vector unit as 128x8 32-bit
  * registers with 2 vector ALU slots per VLIW bundle; we assume TPUv3's core is the same unit at 940 MHz:
  * 2 x 128 x 8 x 940e6 = 1.925e12 fp32 op/s. */
 #define TPUV3_VEC_LANES (128.0 * 8.0)
 #define TPUV3_VEC_ALUS 2.0
-/* Per-op launch overhead: assumption (no measured figure in REFERENCE.md): 1 us per op. */
+/* Per-op launch overhead: assumption (no measured figure in SOURCES.md): 1 us per op. */
 #define TPUV3_OP_OVERHEAD_S 1e-6
-/* fp32 matmul as bf16 passes: assumption (not in REFERENCE.md): XLA's highest fp32 precision on TPU
+/* fp32 matmul as bf16 passes: assumption (not in SOURCES.md): XLA's highest fp32 precision on TPU
  * splits each operand into three bf16 parts and sums 6 bf16 products. */
 #define TPUV3_FP32_MATMUL_PASSES 6.0
 
@@ -71,7 +71,7 @@ void cost_chip_tpuv3(cost_chip *c)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->chip, sizeof c->chip, "%s", "tpuv3");
-    c->cores_per_chip = 2;                          /* [REFERENCE 5.1 TPUv3 TensorCores/chip, GCP] */
+    c->cores_per_chip = 2;                          /* [SOURCES 5.1 TPUv3 TensorCores/chip, GCP] */
     c->mxus_per_core = TPUV3_MXUS_PER_CORE;
     c->mxu_dim = TPUV3_MXU_DIM;
     c->clock_Hz = TPUV3_CLOCK_HZ;
@@ -454,7 +454,7 @@ double cost_layernorm_residual_s(const cost_chip *c, const model_cfg *m, double 
     return w.t_s;
 }
 
-/* ---- router (fp32 throughout: selective precision [REFERENCE 3]) ----
+/* ---- router (fp32 throughout: selective precision [SOURCES 3]) ----
  * logits (N,E) = X (N,D) @ Wr (D,E) in fp32; probs = softmax; k top-1 passes, each writing a one-hot mask;
  * per choice an exclusive cumsum over the group for the positions, compared with the capacity; the aux
  * loss reads probs and mask once.  Backward: aux-loss and gate gradients into the probs, softmax
@@ -489,7 +489,7 @@ double cost_router_s(const cost_chip *c, const model_cfg *m, double tokens, int 
 
 /* ---- dispatch / combine ----
  * EINSUM (GShard Alg. 2 "GSEC,GSM->EGCM"): per group the one-hot (E*C,S) @ X (S,D) at bf16,
- * 2*S*E*C*D FLOPs [REFERENCE 7]; the mask is read from HBM as a bf16 operand.
+ * 2*S*E*C*D FLOPs [SOURCES 7]; the mask is read from HBM as a bf16 operand.
  * GATHER: E*C buffer rows of D bf16 read and written; backward a scatter-add (read dbuf, read + write dx). */
 void cost_dispatch_work(cost_work *w, const cost_chip *c, const model_cfg *m, cost_dispatch mode, double groups,
                         int S, int E, int C, int backward)

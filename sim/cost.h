@@ -15,7 +15,7 @@
 typedef enum { COST_FAMILY_TPU = 0, COST_FAMILY_GPU = 1 } cost_family;
 
 /* One TPU-like core or one GPU.  Every field is per core, read from host properties of the same name
- * (see topologies/README.md); TPU sources are in REFERENCE.md section 5, GPU ones in cost.c. */
+ * (see topologies/README.md); TPU sources are in SOURCES.md section 5, GPU ones in cost.c. */
 typedef struct {
     char chip[COST_CHIP_NAME_MAX];  /* "tpuv3", "h200" */
     cost_family family;             /* property family */
@@ -49,17 +49,17 @@ typedef enum { COST_BF16, COST_FP32 } cost_prec;
 /* How tokens reach the expert buffers: TPU one-hot einsums (GShard Alg. 2) or a gather (memory-bound copy). */
 typedef enum { COST_DISPATCH_EINSUM, COST_DISPATCH_GATHER } cost_dispatch;
 
-/* Rows fed into the MXU per pass: one bf16[8,128] @ bf16[128,128] every 8 cycles [REFERENCE 5.1 SB],
+/* Rows fed into the MXU per pass: one bf16[8,128] @ bf16[128,128] every 8 cycles [SOURCES 5.1 SB],
  * so M is padded to a multiple of 8 while K and N are padded to 'mxu_dim'. */
 #define COST_MXU_FEED_ROWS 8
 
 /* Fraction of the MXU's peak a long matmul sustains (pipeline fill/drain, weight loads between tiles).
- * Assumption, calibrated only against GShard Fig. 8 [REFERENCE 6.1]: "dense matmuls >85% of peak FLOPs";
+ * Assumption, calibrated only against GShard Fig. 8 [SOURCES 6.1]: "dense matmuls >85% of peak FLOPs";
  * 0.90 sits inside that bound and leaves room for padding and the per-op overhead. */
 #define COST_MXU_EFFICIENCY 0.90
 
 /* Bytes per element.  Activations, weights fed to the MXU and all-to-all payloads are bf16 (Switch
- * selective precision [REFERENCE 3]); the router and the loss work in fp32. */
+ * selective precision [SOURCES 3]); the router and the loss work in fp32. */
 #define COST_BF16_BYTES 2.0
 #define COST_FP32_BYTES 4.0
 
@@ -67,7 +67,7 @@ typedef enum { COST_DISPATCH_EINSUM, COST_DISPATCH_GATHER } cost_dispatch;
  * T5's Adafactor): the gradient is read three times (row/column mean squares, the update's RMS clip,
  * the update itself) and the weight read and written once: 5 x 4 B.  FLOPs: square, two reductions,
  * rsqrt-scale, clip, scale, add, about 10 per parameter.  Assumption (the pass count is ours; no
- * measured figure in REFERENCE.md). */
+ * measured figure in SOURCES.md). */
 #define COST_ADAFACTOR_BYTES_PER_PARAM 20.0
 #define COST_ADAFACTOR_FLOPS_PER_PARAM 10.0
 
@@ -83,7 +83,7 @@ typedef struct {
 
 void cost_work_init(cost_work *w);
 
-/* Test/default numbers for one TPUv3 TensorCore, from REFERENCE 5.1: 2 MXUs of 128x128, 940 MHz,
+/* Test/default numbers for one TPUv3 TensorCore, from SOURCES 5.1: 2 MXUs of 128x128, 940 MHz,
  * bf16 61.5 TFLOP/s, 16 GiB HBM at 450 GB/s, 16 MiB VMEM.  The fp32 vector rate, the per-op overhead
  * and the fp32 matmul passes are assumptions, named in cost.c.  The engine reads the platform instead. */
 void cost_chip_tpuv3(cost_chip *c);
@@ -148,7 +148,7 @@ void cost_router_work(cost_work *w, const cost_chip *c, const model_cfg *m, doub
                       int backward);
 
 /* ONE dispatch (or combine: the same cost) for 'groups' groups of S tokens into (E,C,D).  EINSUM: the
- * one-hot matmul (E*C,S)@(S,D) per group, 2*S*E*C*D FLOPs at bf16 [REFERENCE 7, GShard Alg. 2]; its
+ * one-hot matmul (E*C,S)@(S,D) per group, 2*S*E*C*D FLOPs at bf16 [SOURCES 7, GShard Alg. 2]; its
  * backward is two matmuls (dX, and the combine weights' gradient; dispatch needs only the first, so
  * dispatch backward is charged as an upper bound).  GATHER: a memory-bound copy of the E*C buffer rows
  * (read + write); backward the matching scatter-add. */
@@ -195,7 +195,7 @@ typedef struct {
 int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, double params_local,
                       double tokens, int model_par, int remat, errbuf *err);
 
-/* Adds the closed-form matmul checks and the GShard per-op efficiency checks [REFERENCE 6.1 Fig. 8] to
+/* Adds the closed-form matmul checks and the GShard per-op efficiency checks [SOURCES 6.1 Fig. 8] to
  * the 'switchsim validate' report.  Returns 0, or -1 with 'err' if memory runs out. */
 int cost_validate(vreport *r, errbuf *err);
 

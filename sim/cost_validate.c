@@ -1,16 +1,16 @@
 /* cost_validate: the cost model's checks for 'switchsim validate': closed-form matmul cases on the
- * TPUv3 test chip, and the per-op efficiencies GShard reports [REFERENCE 6.1 Fig. 8].  Step times
+ * TPUv3 test chip, and the per-op efficiencies GShard reports [SOURCES 6.1 Fig. 8].  Step times
  * (GShard Table 3) are checked by the engine's validate, not here. */
 #include "sim/cost.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define SRC_MXU "REFERENCE 5.1 SB MXU, GCP"
-#define SRC_ROOF "closed form, REFERENCE 5.1"
-#define SRC_FIG8 "REFERENCE 6.1 GShard Fig. 8"
+#define SRC_MXU "SOURCES 5.1 SB MXU, GCP"
+#define SRC_ROOF "closed form, SOURCES 5.1"
+#define SRC_FIG8 "SOURCES 6.1 GShard Fig. 8"
 
-/* GShard's model (App. A.2) [REFERENCE 6.1]: d_model 1024, hidden 8192, 16 heads of d_kv 128, on 128
+/* GShard's model (App. A.2) [SOURCES 6.1]: d_model 1024, hidden 8192, 16 heads of d_kv 128, on 128
  * cores with 1M-token batches: 8192 tokens per core.  Sequence length 512 as the check asks. */
 #define GS_D 1024
 #define GS_F 8192
@@ -18,7 +18,7 @@
 #define GS_DKV 128
 #define GS_TOKENS 8192.0
 #define GS_SEQ 512
-/* "Dense matmuls >85% of peak FLOPs", "attention >30%" [REFERENCE 6.1 Fig. 8] */
+/* "Dense matmuls >85% of peak FLOPs", "attention >30%" [SOURCES 6.1 Fig. 8] */
 #define GS_DENSE_MIN 0.85
 #define GS_ATTN_MIN 0.30
 

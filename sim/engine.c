@@ -26,9 +26,9 @@ enum { CAT_COMPUTE, CAT_ROUTER, CAT_DISPATCH, CAT_A2A, CAT_ALLREDUCE, CAT_IDLE, 
 enum { PH_FWD, PH_BWD, N_PH };
 static const char *const PHASE_NAME[N_PH] = { "fwd", "bwd" };
 
-#define ENGINE_GRAD_BYTES 4.0      /* gradients all-reduced in fp32 (the paper keeps float32 weights, REFERENCE 3) */
+#define ENGINE_GRAD_BYTES 4.0      /* gradients all-reduced in fp32 (the paper keeps float32 weights, SOURCES 3) */
 #define ENGINE_PROGRESS_S 2.0      /* wall seconds between progress lines */
-#define ENGINE_DIRECT_CHIPS_MAX 128 /* direct all-to-all: 0.9-4 s wall per all-to-all at 128 hosts (SIMGRID.md) */
+#define ENGINE_DIRECT_CHIPS_MAX 128 /* direct all-to-all: 0.9-4 s wall per all-to-all at 128 hosts (SOURCES 8.3) */
 
 /* A model-parallel all-reduce already simulated in this run: with the same bytes, the same groups and a
  * common start (a global barrier), it takes the same time again, so later ones are replayed per chip. */
@@ -673,7 +673,7 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
         rcfg.a2a = COLL_A2A_DIRECT;
         if (m->experts > 1 && g.torus.nchips > ENGINE_DIRECT_CHIPS_MAX)
             return errbuf_set(err, "%s: %d GPUs is %ld flows per all-to-all, beyond what SimGrid simulates in "
-                              "reasonable time (its cost grows about as chips^4.5, SIMGRID.md), and a GPU platform "
+                              "reasonable time (its cost grows about as chips^4.5), and a GPU platform "
                               "has only the direct all-to-all: run Switch models on at most %d GPUs", cfg->platform,
                               g.torus.nchips, (long)g.torus.nchips * (g.torus.nchips - 1), ENGINE_DIRECT_CHIPS_MAX);
     } else if (cfg->a2a == COLL_A2A_AUTO) {
@@ -681,8 +681,8 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
     }
     if (cfg->a2a == COLL_A2A_DIRECT && g.torus.nchips > ENGINE_DIRECT_CHIPS_MAX && !gpu)
         return errbuf_set(err, "--a2a direct: %d chips is %ld flows per all-to-all, beyond what SimGrid simulates in "
-                          "reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts, "
-                          "SIMGRID.md); use --a2a phased, or direct on at most %d chips", g.torus.nchips,
+                          "reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts"
+                          "); use --a2a phased, or direct on at most %d chips", g.torus.nchips,
                           (long)g.torus.nchips * (g.torus.nchips - 1), ENGINE_DIRECT_CHIPS_MAX);
     int cores = g.torus.nchips * g.chip.cores_per_chip;
     /* model_par 0: the smallest power of two that lays out and fits in HBM (Switch paper section 5:

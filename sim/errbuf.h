@@ -1,5 +1,5 @@
 /* errbuf: the caller-owned error message buffer that library code fills instead of printing or exiting.
- * A libc-only leaf: any module in any folder may include it (STYLE.md section 4). */
+ * A libc-only leaf: any module in any folder may include it. */
 #ifndef SWITCHSIM_ERRBUF_H
 #define SWITCHSIM_ERRBUF_H
 

@@ -96,7 +96,7 @@ int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int 
                           data, q.sequences * m->dec_seq, m->name);
     q.tokens_dec = q.sequences * m->dec_seq / data;
     /* Groups: the fewest groups of at most group_size encoder tokens that split the shard evenly
-     * (Flaxformer _num_groups, REFERENCE 4.3); decoder layers use as many groups, of fewer tokens,
+     * (Flaxformer _num_groups, SOURCES 4.3); decoder layers use as many groups, of fewer tokens,
      * so that every Switch layer has the same groups (one routing-trace shape for the whole model). */
     long g = (q.tokens_enc + m->group_size - 1) / m->group_size;
     while (g < q.tokens_enc && (q.tokens_enc % g != 0 || q.tokens_dec % g != 0))

@@ -20,8 +20,8 @@
 #include "models/switch.h"
 #include "traces/routing.h"
 
-#define ROUTE_ALPHA 0.01          /* load-balancing loss coefficient alpha [REFERENCE 3] */
-#define ROUTE_INIT_SCALE 0.1      /* init scale s: sigma = sqrt(s / fan_in), truncated at 2 sigma [REFERENCE 3 Init] */
+#define ROUTE_ALPHA 0.01          /* load-balancing loss coefficient alpha [SOURCES 3] */
+#define ROUTE_INIT_SCALE 0.1      /* init scale s: sigma = sqrt(s / fan_in), truncated at 2 sigma [SOURCES 3 Init] */
 #define ROUTE_SECOND_TRIES 64     /* rejection draws for a second choice different from the first */
 #define ROUTE_DUMP_MAX 50000000L  /* counts kept for --dump-routing, about 400 MB */
 #define ROUTE_NUMERICS_WEIGHTS_MAX 16000000.0   /* expert weights (all Switch layers) kept for the layer numerics */
@@ -102,7 +102,7 @@ int route_parse(route_spec *spec, const char *s, errbuf *err)
     return 0;
 }
 
-/* Truncated normal N(0, sigma), resampled beyond 2 sigma [REFERENCE 3 Init]. */
+/* Truncated normal N(0, sigma), resampled beyond 2 sigma [SOURCES 3 Init]. */
 static float route_trunc_normal(gsl_rng *rng, double sigma)
 {
     for (;;) {
@@ -184,7 +184,7 @@ static void route_sample_layer(route_ctx *r, int layer, const float *w)
 }
 
 /* Expert weights per Switch layer: F matrices per expert (2 relu, 3 geglu), paper init (truncated normal,
- * s = 0.1 over the fan-in, REFERENCE 3 Init), stored bf16 as the experts keep them.  Only for models small
+ * s = 0.1 over the fan-in, SOURCES 3 Init), stored bf16 as the experts keep them.  Only for models small
  * enough (ROUTE_NUMERICS_WEIGHTS_MAX); larger ones keep numerics off and say nothing about them. */
 static int route_numerics_alloc(route_ctx *r, int smax)
 {
@@ -436,7 +436,7 @@ void route_ctx_free(route_ctx *r)
 }
 
 /* Capacity on counts: all first choices of the group before any second choice (MTF pos_2 starts at the
- * first-choice count, REFERENCE 4.2 step 7).  Returns dropped choices. */
+ * first-choice count, SOURCES 4.2 step 7).  Returns dropped choices. */
 static int route_apply_capacity(int *kept, const int *first, const int *second, int E, int k, int C)
 {
     int dropped = 0;

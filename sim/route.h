@@ -31,7 +31,7 @@ int route_parse(route_spec *spec, const char *s, errbuf *err);
 
 typedef struct route_ctx route_ctx;
 
-/* Prepares routing for a run: draws the router weights (truncated normal, s = 0.1, REFERENCE 3 Init) per
+/* Prepares routing for a run: draws the router weights (truncated normal, s = 0.1, SOURCES 3 Init) per
  * Switch layer, decides exact or sampled routing, routes the per-layer samples, loads a trace (checked against
  * the plan: layers, groups, experts, tokens per group).  jitter_eps: multiplicative input jitter (0 = none).
  * dump != 0 keeps every group's counts for route_dump_csv. */
@@ -42,7 +42,7 @@ void route_ctx_free(route_ctx *r);
 /* One routing group: sparse layer 'layer' (0-based among Switch layers, encoder then decoder), data shard
  * 'shard', group 'group' of that shard.  Fills kept (E) with the tokens kept per expert after capacity (first
  * and second choices together, each <= C), and returns the dropped choices; *lb gets the group's
- * load-balancing loss alpha*E*sum f_e P_e (alpha = 0.01, REFERENCE 3).  Deterministic in (seed, layer,
+ * load-balancing loss alpha*E*sum f_e P_e (alpha = 0.01, SOURCES 3).  Deterministic in (seed, layer,
  * shard, group), whatever order the groups are asked in.  numerics != 0 also runs the rest of the Switch
  * layer on the group when the context does numerics (once per group: model-parallel slices share it).  Checks its invariants (kept + dropped = S*k,
  * kept_e <= C); returns -1 with err on a violation (a bug, never input). */

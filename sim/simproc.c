@@ -24,9 +24,9 @@ static char *simproc_argv[SIMPROC_ARGS_MAX + 1];
 void simproc_simgrid_init(int *argc, char **argv)
 {
     static const char *fast[] = {
-        "--cfg=network/optim:Lazy",     /* the default, stated: ~3.7x faster than Full (SIMGRID.md) */
+        "--cfg=network/optim:Lazy",     /* the default, stated: ~3.7x faster than Full (SOURCES 8.3) */
         /* Below the 0.5-1 us link latencies (1e-6 would round them, and SimGrid warns); Switch-C and the
-         * 8x8 checks ran as fast and within 0.1% of the 1e-6 times (SIMGRID.md measured 1e-6 as faster). */
+         * 8x8 checks ran as fast and within 0.1% of the 1e-6 times (SOURCES 8 measured 1e-6 as faster). */
         "--cfg=surf/precision:1e-9",
         "--log=xbt_cfg.thresh:warning", /* no "Configuration change" line per simulation on stderr */
     };

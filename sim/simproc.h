@@ -6,7 +6,7 @@
 
 #include "sim/errbuf.h"
 
-/* The only place that calls simgrid_init.  Adds the fast settings (SIMGRID.md: network/optim:Lazy, which is
+/* The only place that calls simgrid_init.  Adds the fast settings (SOURCES 8: network/optim:Lazy, which is
  * the default and ~3.7x faster than Full; surf/precision:1e-6, same simulated times, ~30% less wall time),
  * then one --cfg=ITEM per space-separated "key:value" item of the environment variable SWITCHSIM_SIMGRID_CFG
  * (e.g. "contexts/factory:thread", set by 'make sanitize'), then the caller's own arguments (argv[1..]), so a

@@ -12,7 +12,7 @@ typedef struct {
     double model;      /* the value switchsim computes */
     double ref;        /* the reference (closed form, bound or published figure) */
     double lo, hi;     /* PASS when lo <= model <= hi */
-    char source[64];   /* where ref comes from, e.g. "REFERENCE.md 6.1 Table 3" */
+    char source[64];   /* where ref comes from, e.g. "SOURCES.md 6.1 Table 3" */
 } vcheck;
 
 typedef struct {

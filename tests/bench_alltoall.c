@@ -1,5 +1,5 @@
 /* bench_alltoall: wall time per all-to-all and simulated time / bisection bound, uniform traffic of 8 MiB per
- * core on TPUv3-like tori (100 GB/s per link direction [REFERENCE 5.1 TPUv3 ICI], 1 us per hop: assumption):
+ * core on TPUv3-like tori (100 GB/s per link direction [SOURCES 5.1 TPUv3 ICI], 1 us per hop: assumption):
  * PHASED (and PHASED_XY) at 16x16 and 32x32 chips, DIRECT at 4x4 and 8x8.  Each simulation runs in its own
  * child (simproc_run); wall is simgrid_run's time divided by the all-to-alls simulated.  Keep it under ~60 s. */
 #include "sim/collectives.h"

@@ -1,4 +1,4 @@
-/* bench_engine: wall time and peak RSS of whole simulated steps (issue 5 scale targets), measured by running
+/* bench_engine: wall time and peak RSS of whole simulated steps (the scale targets of the design: Switch-C on 2048 cores in seconds), measured by running
  * build/switchsim in a child and reading its rusage: Switch-Base on 32 cores (target <= 2 s) and Switch-C on
  * 2048 cores (target <= 60 s and < 4 GiB).  Ratios to the targets are printed; never part of 'make test'. */
 #define _DEFAULT_SOURCE   /* wait4 */

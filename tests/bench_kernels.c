@@ -220,13 +220,13 @@ int main(void)
            openblas_get_config(), BENCH_MIN_REPS, BENCH_MIN_S);
     double t0 = now_s();
     int rc = 0;
-    /* expert shapes as released: Switch-Base relu 768x3072, Switch-C relu 2080x6144 [REFERENCE 1.2] */
+    /* expert shapes as released: Switch-Base relu 768x3072, Switch-C relu 2080x6144 [SOURCES 1.2] */
     static const int CS[] = { 128, 256, 512 }, CS_GEGLU[] = { 256 };
     rc |= bench_ffn("switch-base", SWITCH_ACT_RELU, 768, 3072, CS, 3, r);
     rc |= bench_ffn("switch-c", SWITCH_ACT_RELU, 2080, 6144, CS, 3, r);
-    /* Table 9's GEGLU reading of Switch-Base (d_ff 2048) [REFERENCE 1.1], one capacity: a check of that path */
+    /* Table 9's GEGLU reading of Switch-Base (d_ff 2048) [SOURCES 1.1], one capacity: a check of that path */
     rc |= bench_ffn("switch-base", SWITCH_ACT_GEGLU, 768, 2048, CS_GEGLU, 1, r);
-    /* router: Switch-Base 128 experts, Switch-C 2048 experts; group 2048 tokens [REFERENCE 1.2 switch_c.gin] */
+    /* router: Switch-Base 128 experts, Switch-C 2048 experts; group 2048 tokens [SOURCES 1.2 switch_c.gin] */
     bench_router(2048, 768, 128, r);
     bench_router(2048, 2080, 2048, r);
     double load = load_avg();

@@ -178,8 +178,8 @@ START_TEST(test_bounds_uneven)
 }
 END_TEST
 
-/* Uniform 4x4 torus, direct: within 25% above the busiest-link bound of SimGrid's own routes (the issue
- * measured 1.19x), and the route bound is (K+2)/K = 1.5 times the bisection bound (SIMGRID.md). */
+/* Uniform 4x4 torus, direct: within 25% above the busiest-link bound of SimGrid's own routes (SOURCES 8.3
+ * measured 1.19x), and the route bound is (K+2)/K = 1.5 times the bisection bound (SOURCES 8.2). */
 START_TEST(test_direct_4x4_bound)
 {
     const int dims[] = { 4, 4 }, wrap[] = { 1, 1 };

@@ -1,5 +1,5 @@
 /* check_cost: the cost model (sim/cost.c) against closed forms and hand-counted FLOPs, on the TPUv3 test
- * chip of REFERENCE 5.1 (cost_chip_tpuv3) and variants of it, and on the H100/H200 GPU defaults. */
+ * chip of SOURCES 5.1 (cost_chip_tpuv3) and variants of it, and on the H100/H200 GPU defaults. */
 #include "sim/cost.h"
 #include "topologies/gpu.h"
 #include "tests/fixtures.h"
@@ -27,7 +27,7 @@ START_TEST(test_tpuv3_numbers)
     ck_assert_int_eq(c.mxu_dim, 128);
     ck_assert_double_eq(c.hbm_bytes, 16.0 * GIB);
     ck_assert_double_eq(c.hbm_Bps, 450e9);
-    /* the quoted bf16 peak agrees with MXUs x 128^2 MACs x 2 x clock within 0.2 % [REFERENCE 5.1] */
+    /* the quoted bf16 peak agrees with MXUs x 128^2 MACs x 2 x clock within 0.2 % [SOURCES 5.1] */
     double derived = c.mxus_per_core * (double)c.mxu_dim * c.mxu_dim * 2.0 * c.clock_Hz;
     ck_assert_double_eq_tol(derived / c.bf16_flops, 1.0, 2e-3);
     ck_assert(c.fp32_matmul_passes > 1.0);
@@ -628,7 +628,7 @@ START_TEST(test_dispatch)
     cost_work w;
     cost_work_init(&w);
     cost_dispatch_work(&w, &c, &m, COST_DISPATCH_EINSUM, G, S, E, C, 0);
-    assert_rel(w.mm_flops, G * 2.0 * S * E * C * m.d_model, REL);   /* [REFERENCE 7] */
+    assert_rel(w.mm_flops, G * 2.0 * S * E * C * m.d_model, REL);   /* [SOURCES 7] */
     /* with C = cf*S/E the einsum grows with S^2: twice the group, four times the FLOPs */
     cost_work w2;
     cost_work_init(&w2);

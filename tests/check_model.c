@@ -203,7 +203,7 @@ END_TEST
 
 /* ---- parameters --------------------------------------------------------------------------------- */
 
-/* Table 9 totals [REFERENCE 1.1]; T5-Base and T5-Large use the more precise 223M / 739M of SW-J 4.1. */
+/* Table 9 totals [SOURCES 1.1]; T5-Base and T5-Large use the more precise 223M / 739M of SW-J 4.1. */
 static const struct { const char *name; double params; } TABLE9[] = {
     { "t5-base", 223e6 },       { "t5-large", 739e6 },    { "t5-xxl", 11e9 },        { "switch-base", 7.4e9 },
     { "switch-large", 26e9 },   { "switch-xxl", 395e9 },  { "switch-c", 1571e9 },
@@ -238,7 +238,7 @@ START_TEST(test_params_exact)
     ck_assert_double_eq(model_params_expert(sb), 7247757312.0);
     ck_assert_double_eq(model_params_dense(sb), 167459328.0);
 
-    /* Switch-C experts: 30 layers x 2048 x (2*2080*6144 = 25559040) = 1570347417600 [REFERENCE 1.1: 1.570T]. */
+    /* Switch-C experts: 30 layers x 2048 x (2*2080*6144 = 25559040) = 1570347417600 [SOURCES 1.1: 1.570T]. */
     ck_assert_double_eq(model_params_expert(preset(s, "switch-c")), 1570347417600.0);
 
     /* top-2 changes FLOPs, not parameters */
@@ -266,7 +266,7 @@ START_TEST(test_flops_t5_base_exact)
 }
 END_TEST
 
-/* Table 9 FLOPs/seq [REFERENCE 1.1] where this convention reproduces them; the tolerance is the
+/* Table 9 FLOPs/seq [SOURCES 1.1] where this convention reproduces them; the tolerance is the
  * measured error rounded up (T5-Base +0.68%, T5-XXL -0.11%, Switch-XXL +0.02%, Switch-Base +1.3%
  * (its routers), T5-Large +1.9%).  Not asserted: Switch-Large (435.2B vs 425B, +2.4%) and
  * Switch-C (952B vs 890B, +7%: 30 routers of 2080x2048 alone are 80 GFLOP/seq). */

@@ -269,8 +269,8 @@ static const struct { double cf; int N, E, min_cap, mode, want; const char *why;
     { 1.25, 12, 4, 0, SWITCH_CAP_FLOOR, 3, "3.75 floors to 3" },
     { 1.25, 12, 4, 0, SWITCH_CAP_ROUND, 4, "3.75 rounds to 4" },
     { 0.29, 100, 1, 0, SWITCH_CAP_FLOOR, 28, "100*0.29 = 28.999999999999996 in double: 28, as MTF's int()" },
-    { 1.25, 8192, 128, 4, SWITCH_CAP_FLOOR, 80, "Switch-Base group 8192, 128 experts [REFERENCE 1.2]" },
-    { 1.0, 2048, 2048, 2, SWITCH_CAP_FLOOR, 2, "Switch-C: 1 token per expert, min_capacity 2 [REFERENCE 1.2]" },
+    { 1.25, 8192, 128, 4, SWITCH_CAP_FLOOR, 80, "Switch-Base group 8192, 128 experts [SOURCES 1.2]" },
+    { 1.0, 2048, 2048, 2, SWITCH_CAP_FLOOR, 2, "Switch-C: 1 token per expert, min_capacity 2 [SOURCES 1.2]" },
     { 0.5, 1024, 2048, 4, SWITCH_CAP_FLOOR, 4, "0 raised to min_capacity" },
     { 4.0, 8, 1, 0, SWITCH_CAP_FLOOR, 8, "32 capped at N" },
     { 1.0, 8, 4, 10, SWITCH_CAP_FLOOR, 8, "min_capacity above N: still capped at N" },
@@ -425,7 +425,7 @@ START_TEST(test_jitter)
     memcpy(x2, x0, sizeof x);
     gsl_rng_set(r, 99);
     gsl_rng_set(r2, 99);
-    const double eps = 1e-2;                              /* MTF switch_jitter [REFERENCE 3] */
+    const double eps = 1e-2;                              /* MTF switch_jitter [SOURCES 3] */
     switch_jitter_forward(x, r, eps, N, D);
     int changed = 0;
     for (int i = 0; i < N * D; i++) {

@@ -18,7 +18,7 @@ START_TEST(test_chip_presets)
     ck_assert_ptr_null(torus_chip_find("tpuv9"));
     ck_assert_ptr_null(torus_chip_find("TPUV3"));
     ck_assert_ptr_null(torus_chip_find(NULL));
-    /* bf16 peak per core = mxus * 128^2 * 2 * clock, REFERENCE 5.1 [D] rows: 22.9, 61.6, 137.6 TFLOP/s. */
+    /* bf16 peak per core = mxus * 128^2 * 2 * clock, SOURCES 5.1 [D] rows: 22.9, 61.6, 137.6 TFLOP/s. */
     ck_assert_double_eq(torus_chip_bf16_flops(v2), 22937600000000.0);
     ck_assert_double_eq(torus_chip_bf16_flops(v3), 61603840000000.0);
     ck_assert_double_eq(torus_chip_bf16_flops(v4), 137625600000000.0);

@@ -30,7 +30,7 @@ expect_fail 1 "switchsim: error: $TMPD/none.xml: cannot open: No such file or di
     $BIN run --platform $TMPD/none.xml --models $M --model tiny-switch --csv $OUT
 expect_fail 1 "switchsim: error: --remat must be auto, on or off, got 'yes'" $OUT -- $RUN --remat yes --csv $OUT
 expect_fail 1 "switchsim: error: --network-model must be lv08 or cm02, got 'ns3'" $OUT -- $RUN --network-model ns3 --csv $OUT
-expect_fail 1 "switchsim: error: --a2a direct: 1024 chips is 1047552 flows per all-to-all, beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts, SIMGRID.md); use --a2a phased, or direct on at most 128 chips" $OUT -- \
+expect_fail 1 "switchsim: error: --a2a direct: 1024 chips is 1047552 flows per all-to-all, beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts); use --a2a phased, or direct on at most 128 chips" $OUT -- \
     $BIN run --platform topologies/tpuv3-32x32.xml --model switch-c --a2a direct --quiet --csv $OUT
 expect_fail 1 "switchsim: error: plan data=32,model=1 needs 411.39 GiB per core, HBM has 16.00 GiB (395.39 GiB over)" $OUT -- \
     $BIN run --platform topologies/tpuv3-4x4.xml --model switch-xxl --plan data=32,model=1 --quiet --csv $OUT
@@ -102,6 +102,6 @@ done
 expect_fail 1 "switchsim: error: --a2a phased is the torus algorithm (neighbour ring steps per dimension); topologies/h200-8gpu.xml is a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is direct: leave --a2a out or give --a2a direct" $TMPD/ph.csv -- \
     $BIN run --platform topologies/h200-8gpu.xml --models $M --model tiny-switch --quiet --a2a phased --csv $TMPD/ph.csv
 $BIN topology --chip h100 --gpus-per-node 8 --nodes 17 --out $TMPD/g136.xml
-expect_fail 1 "switchsim: error: $TMPD/g136.xml: 136 GPUs is 18360 flows per all-to-all, beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5, SIMGRID.md), and a GPU platform has only the direct all-to-all: run Switch models on at most 128 GPUs" $TMPD/ph.csv -- \
+expect_fail 1 "switchsim: error: $TMPD/g136.xml: 136 GPUs is 18360 flows per all-to-all, beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5), and a GPU platform has only the direct all-to-all: run Switch models on at most 128 GPUs" $TMPD/ph.csv -- \
     $BIN run --platform $TMPD/g136.xml --models $M --model tiny-switch --quiet --csv $TMPD/ph.csv
 echo "cli_run: ok"

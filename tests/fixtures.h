@@ -28,7 +28,7 @@ static inline char *fixture_slurp(const char *path, size_t *len)
     return s;
 }
 
-/* switch-base as in models/models.csv: REFERENCE 1.2 switch_base.gin (ReLU 3072, 128 experts every other
+/* switch-base as in models/models.csv: SOURCES 1.2 switch_base.gin (ReLU 3072, 128 experts every other
  * layer, group 8192, min capacity 4), 512/114 tokens, 2^20 tokens per batch. */
 static inline model_cfg fixture_switch_base(void)
 {

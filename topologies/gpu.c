@@ -1,6 +1,6 @@
 /* gpu: H100 / H200 SXM presets, HGX node routes (NVSwitch inside a node, one NIC per GPU between nodes) and
  * the platform XML generator.  Pure C: the generated XML is read back by SimGrid in sim/platform.c, never here.
- * Each number below is marked [datasheet], [measured] (on the project's H200, SOURCES GPU-M1) or
+ * Each number below is marked [datasheet], [measured] (on the project's H200, SOURCES 5.2 [M]) or
  * [assumption]; topologies/README.md has the same table. */
 #include "topologies/gpu.h"
 
@@ -12,16 +12,16 @@
 
 #define GB 1e9
 
-/* [datasheet, SOURCES GPU-DS] 132 SMs on H100 SXM5 and on H200 SXM (the same GH100 die). */
+/* [datasheet, SOURCES 5.2] 132 SMs on H100 SXM5 and on H200 SXM (the same GH100 die). */
 #define GPU_SMS 132
-/* [datasheet, SOURCES GPU-DS] boost clock 1.98 GHz.  The dense bf16 peak below works out to 1.83 GHz x 132 SMs
+/* [datasheet, SOURCES 5.2] boost clock 1.98 GHz.  The dense bf16 peak below works out to 1.83 GHz x 132 SMs
  * x 4096 flop per SM per cycle (the whitepaper's tensor-core clock); the cost model uses the peaks, not this. */
 #define GPU_CLOCK_HZ 1.98e9
-/* [datasheet, SOURCES GPU-DS] dense (no sparsity) tensor-core peaks, and plain FP32 on the CUDA cores. */
+/* [datasheet, SOURCES 5.2] dense (no sparsity) tensor-core peaks, and plain FP32 on the CUDA cores. */
 #define GPU_BF16_FLOPS 989.4e12
 #define GPU_TF32_FLOPS 494.7e12
 #define GPU_FP32_FLOPS 66.9e12
-/* [datasheet, SOURCES GPU-DS] 50 MB of L2, decimal as cost_chip_h200 in sim/cost.c takes it.  PyTorch reports
+/* [datasheet, SOURCES 5.2] 50 MB of L2, decimal as cost_chip_h200 in sim/cost.c takes it.  PyTorch reports
  * 60 MB on the device H200 (the die's full L2); the datasheet figure is used. */
 #define GPU_L2_BYTES 50e6
 /* [assumption] One CTA computes a 128x128 output tile with a K step of 64 bf16 elements: the common Hopper
@@ -54,16 +54,16 @@
  * TPU model's pass count gives 20 B (COST_ADAFACTOR_BYTES_PER_PARAM: the fp32 gradient read three times, the
  * fp32 weight read and written); the fit lands next to it. */
 #define GPU_OPT_BYTES_PER_PARAM 19.68
-/* [datasheet, SOURCES GPU-NVL] NVLink 4: 18 links, 900 GB/s per GPU counting both directions, so 450 GB/s each
+/* [datasheet, SOURCES 5.2] NVLink 4: 18 links, 900 GB/s per GPU counting both directions, so 450 GB/s each
  * way through the NVSwitch (non-blocking among the 8 GPUs of an HGX board). */
 #define GPU_NVLINK_LINKS 18
 #define GPU_NVLINK_BPS (450 * GB)
-/* [datasheet, SOURCES GPU-NIC] one ConnectX-7 NDR InfiniBand NIC per GPU at 400 Gb/s = 50 GB/s each way. */
+/* [datasheet, SOURCES 5.2] one ConnectX-7 NDR InfiniBand NIC per GPU at 400 Gb/s = 50 GB/s each way. */
 #define GPU_NIC_BPS (400e9 / 8)
 /* [assumption] Latencies are not in the datasheets.  NVLink: 0.5 us per hop (GPU to NVSwitch, NVSwitch to
  * GPU), so about 1 us GPU to GPU.  NIC: 1 us per NIC link, fabric switches included, so about 2 us GPU to GPU
  * across nodes (InfiniBand RDMA writes take 1-2 us end to end).  SimGrid's LV08 model multiplies route
- * latency by its own factor (SIMGRID.md). */
+ * latency by its own factor (SOURCES 8.3). */
 #define GPU_NVLINK_LAT_S 0.5e-6
 #define GPU_NIC_LAT_S 1e-6
 
@@ -81,14 +81,14 @@
 static const gpu_chip CHIPS[] = {
     {
         .name = "h100",
-        .hbm_bytes = 80 * GB,                  /* [datasheet, SOURCES GPU-DS] H100 SXM5 80 GB HBM3 */
-        .hbm_Bps = 3.35e12,                    /* [datasheet, SOURCES GPU-DS] 3.35 TB/s */
+        .hbm_bytes = 80 * GB,                  /* [datasheet, SOURCES 5.2] H100 SXM5 80 GB HBM3 */
+        .hbm_Bps = 3.35e12,                    /* [datasheet, SOURCES 5.2] 3.35 TB/s */
         HOPPER_COMMON,
     },
     {
         .name = "h200",
-        .hbm_bytes = 141 * GB,                 /* [datasheet, SOURCES GPU-DS] H200 SXM 141 GB HBM3e */
-        .hbm_Bps = 4.8e12,                     /* [datasheet, SOURCES GPU-DS] 4.8 TB/s */
+        .hbm_bytes = 141 * GB,                 /* [datasheet, SOURCES 5.2] H200 SXM 141 GB HBM3e */
+        .hbm_Bps = 4.8e12,                     /* [datasheet, SOURCES 5.2] 4.8 TB/s */
         HOPPER_COMMON,
     },
 };

@@ -8,7 +8,7 @@
 
 #include "sim/errbuf.h"
 
-/* An HGX H100/H200 board: 8 GPUs on one NVSwitch fabric [SOURCES GPU-NVL]. */
+/* An HGX H100/H200 board: 8 GPUs on one NVSwitch fabric [SOURCES 5.2]. */
 #define GPU_NODE_GPUS_MAX 8
 /* The platform has an explicit <route> per ordered GPU pair: N*(N-1) routes (256 GPUs: 65280 routes, about
  * 10 MB of XML; the direct all-to-all the engine runs on GPUs is limited to fewer GPUs anyway). */

@@ -7,25 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The ICI latency per hop is not published: REFERENCE 5.1 "ICI latency" gives ~0.5-1 us per hop as an
+/* The ICI latency per hop is not published: SOURCES 5.1 "ICI latency" gives ~0.5-1 us per hop as an
  * assumption [M/S].  Default: the upper end, 1 us (assumption). */
 #define LINK_LAT_DEFAULT_S 1e-6
 
-/* Per-op fixed cost.  Not in REFERENCE.md (assumption).  Reasoning: a TPU core runs a precompiled VLIW
+/* Per-op fixed cost.  Not in SOURCES.md (assumption).  Reasoning: a TPU core runs a precompiled VLIW
  * stream, so there is no GPU-style kernel launch; what an op pays regardless of size is filling and draining
  * the systolic array (about 2 x 128 cycles = 0.27 us at 940 MHz) plus starting its HBM->VMEM DMAs, whose
  * latency is unpublished.  Rounded up to 1 us; the cost model calibrates its efficiencies on GShard
- * (REFERENCE 6.1) with this value fixed. */
+ * (SOURCES 6.1) with this value fixed. */
 #define OP_OVERHEAD_S 1e-6
 
-/* bf16 MXU passes per fp32 matmul.  Not in REFERENCE.md (assumption).  Reasoning [D]: an fp32 significand
+/* bf16 MXU passes per fp32 matmul.  Not in SOURCES.md (assumption).  Reasoning [D]: an fp32 significand
  * has 24 bits, three bf16 pieces of 8 bits (hi, mid, lo); a product accurate to about 2^-24 keeps the six
  * cross terms whose orders add up to at most 2 (hi*hi, hi*mid, mid*hi, mid*mid, hi*lo, lo*hi), so an fp32
- * router matmul (REFERENCE 3 "Selective precision") costs 6 bf16 passes.  Use 3 for a bf16x3 reading. */
+ * router matmul (SOURCES 3 "Selective precision") costs 6 bf16 passes.  Use 3 for a bf16x3 reading. */
 #define FP32_MATMUL_PASSES 6.0
 
-/* fp32 vector rate per core.  Not in REFERENCE.md as a rate (assumption, derived from CACM20 notes in
- * REFERENCE 5.1 "Vector unit"): vector registers are 128 lanes x 8 sublanes of 32-bit elements and a VLIW
+/* fp32 vector rate per core.  Not in SOURCES.md as a rate (assumption, derived from CACM20 notes in
+ * SOURCES 5.1 "Vector unit"): vector registers are 128 lanes x 8 sublanes of 32-bit elements and a VLIW
  * bundle issues 2 vector ALU ops, so 128 * 8 * 2 = 2048 fp32 ops per cycle (an FMA counted as one op).
  * TPUv4 (ISCA23 notes: 128 lanes, 16 ALUs per lane per core) gives the same 2048 per cycle. */
 #define VPU_OPS_PER_CYCLE 2048.0
@@ -36,53 +36,53 @@
 static const torus_chip CHIPS[] = {
     {
         .name = "tpuv2",
-        .cores_per_chip = 2,                       /* [REFERENCE 5.1 TPUv2 TensorCores/chip] */
-        .mxus_per_core = 1,                        /* [REFERENCE 5.1 TPUv2 MXUs per TensorCore] */
-        .mxu_dim = 128,                            /* [REFERENCE 5.1 MXU 128x128] */
-        .clock_Hz = 700e6,                         /* [REFERENCE 5.1 TPUv2 clock, S CACM20] */
+        .cores_per_chip = 2,                       /* [SOURCES 5.1 TPUv2 TensorCores/chip] */
+        .mxus_per_core = 1,                        /* [SOURCES 5.1 TPUv2 MXUs per TensorCore] */
+        .mxu_dim = 128,                            /* [SOURCES 5.1 MXU 128x128] */
+        .clock_Hz = 700e6,                         /* [SOURCES 5.1 TPUv2 clock, S CACM20] */
         .fp32_vec_flops_per_core = VPU_OPS_PER_CYCLE * 700e6,
-        .hbm_bytes_per_core = 8 * GIB,             /* [REFERENCE 5.1 TPUv2 HBM 16 GiB/chip, 8 GiB/core D] */
-        .hbm_Bps_per_core = 700e9 / 2,             /* [REFERENCE 5.1 TPUv2 HBM BW 700 GB/s per chip, S CACM20] */
-        .onchip_bytes_per_core = 16 * MIB,         /* [REFERENCE 5.1 TPUv2 16 MiB Vmem per core] */
+        .hbm_bytes_per_core = 8 * GIB,             /* [SOURCES 5.1 TPUv2 HBM 16 GiB/chip, 8 GiB/core D] */
+        .hbm_Bps_per_core = 700e9 / 2,             /* [SOURCES 5.1 TPUv2 HBM BW 700 GB/s per chip, S CACM20] */
+        .onchip_bytes_per_core = 16 * MIB,         /* [SOURCES 5.1 TPUv2 16 MiB Vmem per core] */
         .op_overhead_s = OP_OVERHEAD_S,
         .fp32_matmul_passes = FP32_MATMUL_PASSES,
-        .link_Bps = 62e9,                          /* [REFERENCE 5.1 TPUv2 ICI 496 Gbit/s = 62 GB/s per link] */
+        .link_Bps = 62e9,                          /* [SOURCES 5.1 TPUv2 ICI 496 Gbit/s = 62 GB/s per link] */
         .link_lat_s = LINK_LAT_DEFAULT_S,
-        .wrap_unit = 16,                           /* [REFERENCE 5.1 TPUv2 pod 16x16] */
+        .wrap_unit = 16,                           /* [SOURCES 5.1 TPUv2 pod 16x16] */
     },
     {
         .name = "tpuv3",
-        .cores_per_chip = 2,                       /* [REFERENCE 5.1 TPUv3 TensorCores/chip, V GCP] */
-        .mxus_per_core = 2,                        /* [REFERENCE 5.1 TPUv3 MXUs per TensorCore, V GCP] */
+        .cores_per_chip = 2,                       /* [SOURCES 5.1 TPUv3 TensorCores/chip, V GCP] */
+        .mxus_per_core = 2,                        /* [SOURCES 5.1 TPUv3 MXUs per TensorCore, V GCP] */
         .mxu_dim = 128,
-        .clock_Hz = 940e6,                         /* [REFERENCE 5.1 TPUv3 clock] */
+        .clock_Hz = 940e6,                         /* [SOURCES 5.1 TPUv3 clock] */
         .fp32_vec_flops_per_core = VPU_OPS_PER_CYCLE * 940e6,
-        .hbm_bytes_per_core = 16 * GIB,            /* [REFERENCE 5.1 TPUv3 HBM 32 GiB/chip, separate per core] */
-        .hbm_Bps_per_core = 900e9 / 2,             /* [REFERENCE 5.1 TPUv3 HBM BW 900 GB/s per chip, V GCP] */
-        .onchip_bytes_per_core = 32 * MIB / 2,     /* [REFERENCE 5.1 TPUv3 32 MiB VMEM/chip]; spMEM left out */
+        .hbm_bytes_per_core = 16 * GIB,            /* [SOURCES 5.1 TPUv3 HBM 32 GiB/chip, separate per core] */
+        .hbm_Bps_per_core = 900e9 / 2,             /* [SOURCES 5.1 TPUv3 HBM BW 900 GB/s per chip, V GCP] */
+        .onchip_bytes_per_core = 32 * MIB / 2,     /* [SOURCES 5.1 TPUv3 32 MiB VMEM/chip]; spMEM left out */
         .op_overhead_s = OP_OVERHEAD_S,
         .fp32_matmul_passes = FP32_MATMUL_PASSES,
-        .link_Bps = 100e9,                         /* [REFERENCE 5.1 ICI conflict: recommended 100 GB/s one-way
+        .link_Bps = 100e9,                         /* [SOURCES 5.1 ICI conflict: recommended 100 GB/s one-way
                                                     * (SB, GCP bisection); ISCA23 70 and CACM ~84 are options] */
         .link_lat_s = LINK_LAT_DEFAULT_S,
-        .wrap_unit = 32,                           /* [REFERENCE 5.1 TPUv3 pod 32x32] */
+        .wrap_unit = 32,                           /* [SOURCES 5.1 TPUv3 pod 32x32] */
     },
     {
         .name = "tpuv4",
-        .cores_per_chip = 2,                       /* [REFERENCE 5.1 TPUv4 TensorCores/chip, V GCP] */
-        .mxus_per_core = 4,                        /* [REFERENCE 5.1 TPUv4 MXUs per TensorCore, V GCP] */
+        .cores_per_chip = 2,                       /* [SOURCES 5.1 TPUv4 TensorCores/chip, V GCP] */
+        .mxus_per_core = 4,                        /* [SOURCES 5.1 TPUv4 MXUs per TensorCore, V GCP] */
         .mxu_dim = 128,
-        .clock_Hz = 1050e6,                        /* [REFERENCE 5.1 TPUv4 clock, S ISCA23] */
+        .clock_Hz = 1050e6,                        /* [SOURCES 5.1 TPUv4 clock, S ISCA23] */
         .fp32_vec_flops_per_core = VPU_OPS_PER_CYCLE * 1050e6,
-        .hbm_bytes_per_core = 32 * GIB / 2,        /* [REFERENCE 5.1 TPUv4 HBM 32 GiB/chip]; shared by the
+        .hbm_bytes_per_core = 32 * GIB / 2,        /* [SOURCES 5.1 TPUv4 HBM 32 GiB/chip]; shared by the
                                                     * megacore, split evenly here (assumption) */
-        .hbm_Bps_per_core = 1200e9 / 2,            /* [REFERENCE 5.1 TPUv4 HBM BW 1200 GB/s per chip, V GCP] */
-        .onchip_bytes_per_core = 16 * MIB,         /* [REFERENCE 5.1 TPUv4 VMEM 16 MiB per TC]; CMEM left out */
+        .hbm_Bps_per_core = 1200e9 / 2,            /* [SOURCES 5.1 TPUv4 HBM BW 1200 GB/s per chip, V GCP] */
+        .onchip_bytes_per_core = 16 * MIB,         /* [SOURCES 5.1 TPUv4 VMEM 16 MiB per TC]; CMEM left out */
         .op_overhead_s = OP_OVERHEAD_S,
         .fp32_matmul_passes = FP32_MATMUL_PASSES,
-        .link_Bps = 45e9,                          /* [REFERENCE 5.1 TPUv4 ICI: SB 4.5e10 B/s one-way; ISCA23 50] */
+        .link_Bps = 45e9,                          /* [SOURCES 5.1 TPUv4 ICI: SB 4.5e10 B/s one-way; ISCA23 50] */
         .link_lat_s = LINK_LAT_DEFAULT_S,
-        .wrap_unit = 4,                            /* [REFERENCE 5.1 TPUv4: wraparound for dims multiple of 4] */
+        .wrap_unit = 4,                            /* [SOURCES 5.1 TPUv4: wraparound for dims multiple of 4] */
     },
 };
 #define N_CHIPS (sizeof CHIPS / sizeof CHIPS[0])

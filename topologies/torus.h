@@ -10,13 +10,13 @@
 
 #define TORUS_MAX_DIMS 3
 #define TORUS_DIM_MAX 1024          /* largest size of one dimension '--torus' accepts */
-#define TORUS_CHIPS_MAX 65536       /* largest chip count (TPUv4 pod: 16x16x16 = 4096 chips, REFERENCE 5.1) */
+#define TORUS_CHIPS_MAX 65536       /* largest chip count (TPUv4 pod: 16x16x16 = 4096 chips, SOURCES 5.1) */
 /* A torus that is not wrapped in every dimension is written with one explicit <route> per ordered chip pair
  * (SimGrid has no mesh cluster).  That is N*(N-1) routes: 256 chips give 65280 routes, about 20 MB of XML. */
 #define TORUS_EXPLICIT_CHIPS_MAX 256
 
 /* One chip preset.  Every number is per TensorCore unless its name says otherwise; sources are in
- * topologies/README.md and next to each preset in torus.c (REFERENCE.md section 5.1). */
+ * topologies/README.md and next to each preset in torus.c (SOURCES.md section 5.1). */
 typedef struct {
     const char *name;                /* "tpuv3" */
     int cores_per_chip;              /* TensorCores per chip, each a SimGrid core of the chip's host */
@@ -38,7 +38,7 @@ typedef struct {
 const torus_chip *torus_chip_find(const char *name);
 /* "tpuv2, tpuv3 or tpuv4": the preset names, for messages. */
 const char *torus_chip_names(void);
-/* bf16 peak per core in flop/s: mxus * dim^2 multiply-adds * 2 flops * clock (REFERENCE 5.1 [D] rows). */
+/* bf16 peak per core in flop/s: mxus * dim^2 multiply-adds * 2 flops * clock (SOURCES 5.1 [D] rows). */
 double torus_chip_bf16_flops(const torus_chip *c);
 /* The whole chip's HBM bandwidth, used as the loopback (core-to-core on one chip) bandwidth. */
 double torus_chip_loopback_Bps(const torus_chip *c);
@@ -56,7 +56,7 @@ typedef enum { TORUS_WRAP_AUTO, TORUS_WRAP_ALL, TORUS_WRAP_NONE } torus_wrap_mod
  * untouched (the caller words the message, since it knows where the text came from). */
 int torus_parse(torus_shape *t, const char *s, char sep);
 /* Sets t->wrap: AUTO wraps a dimension whose size is a multiple of c->wrap_unit (a complete ring, as on
- * the real machines: REFERENCE 5.1 wraparound caveat), ALL wraps every dimension, NONE none.  A dimension
+ * the real machines: SOURCES 5.1 wraparound caveat), ALL wraps every dimension, NONE none.  A dimension
  * of size 1 never wraps (a ring of one chip has no link). */
 void torus_set_wrap(torus_shape *t, torus_wrap_mode mode, const torus_chip *c);
 int torus_nchips(const torus_shape *t);
