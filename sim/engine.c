@@ -219,10 +219,10 @@ static void eng_allreduce(engine *g, int core, double bytes, int ngroups, const 
             eng_fail(g, &e);
     }
     eng_comm_end(g, core, CAT_ALLREDUCE, t0, name, layer, ph);
-    /* A GPU alone in its group has nothing to add (a single GPU: no all-reduce at all).  A TPU keeps the
-     * additions it always charged (unchanged behaviour; the chip's cores still combine their slices). */
+    /* A group of one single-core chip (one GPU) has nothing to add; a chip of several cores still combines
+     * its cores' slices, alone or not. */
     int group_n = ngroups == 1 ? g->p.nchips : size[gid[plan_chip(&g->p, core)]];
-    if (g->torus.family == COST_FAMILY_GPU && group_n == 1)
+    if (group_n == 1 && g->p.cores_per_chip == 1)
         return;
     eng_reduce_math(g, core, bytes / g->p.cores_per_chip / ENGINE_GRAD_BYTES, ENGINE_GRAD_BYTES, layer, ph);
 }
