@@ -71,29 +71,26 @@ CONFIGS = [
 ]
 
 
-def main():
-    out = sys.argv[1]
-    first = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    last = int(sys.argv[3]) if len(sys.argv) > 3 else len(CONFIGS)
-    budget = float(sys.argv[4]) if len(sys.argv) > 4 else 1e9
-    parallel = int(os.environ.get('SWEEP_PARALLEL', '3'))
-    path = os.path.join(out, 'h200-switch-steps.csv')
+def run_configs(configs, script, path, header, out, budget=1e9, parallel=3):
+    """Runs 'script' once per configuration (a dict of its options), at most 'parallel' processes at once,
+    appending each process's last stdout line to the CSV 'path' (header written first if the file is new);
+    stderr and exit status go to OUT/sweep.log.  No new process starts once 'budget' seconds have passed."""
     log = open(os.path.join(out, 'sweep.log'), 'a')
     lock = os.path.join(out, '.gpu.lock')
     new = not os.path.exists(path)
     t_start = time.time()
     f = open(path, 'a')
     if new:
-        f.write(','.join(HEADER) + '\n')
+        f.write(','.join(header) + '\n')
         f.flush()
-    todo = list(CONFIGS[first:last])
+    todo = list(configs)
     running = []
     # Up to 'parallel' processes at once: they compile at the same time (CPU only: autotuning is off, see
     # README), but only the one holding the lock file touches the GPU, so timings do not overlap.
     while todo or running:
         while todo and len(running) < parallel and time.time() - t_start < budget:
             c = todo.pop(0)
-            args = [sys.executable, os.path.join(HERE, 'switch_step.py'), '--lock', lock]
+            args = [sys.executable, script, '--lock', lock]
             for k, v in c.items():
                 args += ['--' + k, str(v)]
             p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -114,6 +111,15 @@ def main():
             print(c['name'], p.returncode, '%.1fs' % (time.time() - t0), flush=True)
         time.sleep(0.2)
     f.close()
+
+
+def main():
+    out = sys.argv[1]
+    first = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    last = int(sys.argv[3]) if len(sys.argv) > 3 else len(CONFIGS)
+    budget = float(sys.argv[4]) if len(sys.argv) > 4 else 1e9
+    run_configs(CONFIGS[first:last], os.path.join(HERE, 'switch_step.py'), os.path.join(out, 'h200-switch-steps.csv'),
+                HEADER, out, budget, int(os.environ.get('SWEEP_PARALLEL', '3')))
 
 
 if __name__ == '__main__':

@@ -70,11 +70,10 @@ def dense_ffn(p, x):
     return jnp.einsum('btf,fd->btd', h, p['wo'].astype(BF16))
 
 
-def switch_ffn(p, x, groups, E, C, k):
-    B, T, D = x.shape
-    S = B * T // groups
-    xg = x.reshape(groups, S, D)
-    logits = jnp.einsum('gsd,de->gse', xg.astype(F32), p['router'],
+def route(router, xg, E, C, k):
+    """The router of one Switch layer over groups xg [G,S,D]: the bf16 dispatch and combine tensors
+    [G,S,E,C] and the load-balancing loss."""
+    logits = jnp.einsum('gsd,de->gse', xg.astype(F32), router,
                         precision=jax.lax.Precision.HIGHEST)
     probs = jax.nn.softmax(logits, axis=-1)
     idx1 = jnp.argmax(probs, axis=-1)
@@ -105,12 +104,22 @@ def switch_ffn(p, x, groups, E, C, k):
         denom = gate1 + gate2 + 1e-9
         comb = disp * (gate1 / denom)[..., None, None] + disp2 * (gate2 / denom)[..., None, None]
         disp = disp + disp2
-    disp = disp.astype(BF16)
-    comb = comb.astype(BF16)
-    xin = jnp.einsum('gsec,gsd->egcd', disp, xg)                  # dispatch
-    xin = xin.reshape(E, groups * C, D)
+    return disp.astype(BF16), comb.astype(BF16), aux
+
+
+def experts(p, xin):
+    """The expert FFNs as batched einsums over the leading expert axis: xin [E,N,D] -> [E,N,D]."""
     h = jax.nn.relu(jnp.einsum('end,edf->enf', xin, p['wi'].astype(BF16)))
-    out = jnp.einsum('enf,efd->end', h, p['wo'].astype(BF16)).reshape(E, groups, C, D)
+    return jnp.einsum('enf,efd->end', h, p['wo'].astype(BF16))
+
+
+def switch_ffn(p, x, groups, E, C, k):
+    B, T, D = x.shape
+    S = B * T // groups
+    xg = x.reshape(groups, S, D)
+    disp, comb, aux = route(p['router'], xg, E, C, k)
+    xin = jnp.einsum('gsec,gsd->egcd', disp, xg)                  # dispatch
+    out = experts(p, xin.reshape(E, groups * C, D)).reshape(E, groups, C, D)
     y = jnp.einsum('gsec,egcd->gsd', comb, out)                   # combine
     return y.reshape(B, T, D), aux
 
@@ -152,7 +161,8 @@ def init_params(cfg, key):
             'enc_ln': jnp.ones((D,), F32), 'dec_ln': jnp.ones((D,), F32)}
 
 
-def make_step(cfg, groups, C_enc, C_dec):
+def make_loss(cfg, groups, C_enc, C_dec, sparse_ffn=switch_ffn):
+    """The training loss of one batch; sparse_ffn(p, x, groups, E, C, k) -> (y, aux) is the Switch layer."""
     per = cfg.expert_every if cfg.expert_every > 0 else 1
     sparse = cfg.expert_every > 0
     k = cfg.top_k
@@ -170,7 +180,7 @@ def make_step(cfg, groups, C_enc, C_dec):
                 x = x + attention(ca, rms_norm(x, lnw[li]), enc_out, causal=False); li += 1
             h = rms_norm(x, lnw[li]); li += 1
             if sparse and j == per - 1:
-                y, a = switch_ffn(blk['switch'], h, groups, cfg.experts, C, k)
+                y, a = sparse_ffn(blk['switch'], h, groups, cfg.experts, C, k)
                 aux = aux + a
             else:
                 y = dense_ffn(jax.tree.map(lambda a: a[di], blk['dense']), h); di += 1
@@ -198,6 +208,11 @@ def make_step(cfg, groups, C_enc, C_dec):
         tl = jnp.take_along_axis(logits, tgt[..., None], axis=-1)[..., 0]
         return jnp.mean(lse - tl) + jnp.sum(aux_e) + jnp.sum(aux_d)
 
+    return loss_fn
+
+
+def make_step(cfg, groups, C_enc, C_dec):
+    loss_fn = make_loss(cfg, groups, C_enc, C_dec)
     opt = optax.adafactor(learning_rate=1e-3)
 
     def step(params, state, enc_tok, dec_tok, tgt):
