@@ -104,6 +104,24 @@ int runrow_write(FILE *fp, const runrow *r)
     return fputc('\n', fp) == EOF ? -1 : 0;
 }
 
+int runrow_col_format(char *buf, size_t cap, const runrow *r, const char *name)
+{
+    for (int c = 0; c < N_COLS; c++) {
+        if (strcmp(COLS[c].name, name) != 0)
+            continue;
+        const void *f = (const char *)r + COLS[c].off;
+        int len = 0;
+        switch (COLS[c].type) {
+        case COL_STR: len = snprintf(buf, cap, "%s", (const char *)f); break;
+        case COL_INT: len = snprintf(buf, cap, "%d", *(const int *)f); break;
+        case COL_LONG: len = snprintf(buf, cap, "%ld", *(const long *)f); break;
+        case COL_DBL: len = snprintf(buf, cap, "%.9g", *(const double *)f); break;
+        }
+        return (len < 0 || (size_t)len >= cap) ? -1 : 0;
+    }
+    return -1;
+}
+
 int runrow_check_header(const char *path, const char *const *names, int n, errbuf *err)
 {
     for (int c = 0; c < n && c < N_COLS; c++)

@@ -53,6 +53,10 @@ int runrow_write(FILE *fp, const runrow *r);
 /* Name of column 'c' (0-based), NULL when out of range. */
 const char *runrow_col_name(int c);
 
+/* buf <- the value of column 'name' of r as runrow_write prints it (unquoted).  Returns 0, or -1 when there is
+ * no such column or buf is too small. */
+int runrow_col_format(char *buf, size_t cap, const runrow *r, const char *name);
+
 /* Checks that names[0..n) are exactly the columns of runrow_header().  Returns 0, or -1 with
  * "PATH:1: column C is 'X', expected 'Y' (the header of run --csv)" for the first differing column, or
  * "PATH:1: header has N columns, expected M (the header of run --csv)". */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "analysis/atomicio.h"
+#include "sim/runopt.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096
@@ -24,16 +25,6 @@
 /* What the shell may see unquoted in an emitted job line. */
 #define SHELL_SAFE "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./:=,+@%"
 
-static const char *const OPTION[SWEEP_NAXES] = {
-    "--platform", "--model", "--plan", "--routing", "--dispatch", "--a2a", "--top-k",
-    "--capacity-factor", "--seeds", "--models",
-};
-/* The run option each axis becomes ('--seeds' lists, '--seed' runs). */
-static const char *const RUN_OPTION[SWEEP_NAXES] = {
-    "--platform", "--model", "--plan", "--routing", "--dispatch", "--a2a", "--top-k",
-    "--capacity-factor", "--seed", "--models",
-};
-
 void sweep_spec_init(sweep_spec *s)
 {
     memset(s, 0, sizeof *s);
@@ -41,114 +32,47 @@ void sweep_spec_init(sweep_spec *s)
 
 void sweep_spec_fini(sweep_spec *s)
 {
-    for (int a = 0; a < SWEEP_NAXES; a++) {
+    for (int a = 0; a < RUNOPT_MAX; a++) {
         free(s->v[a]);
         free(s->buf[a]);
     }
     memset(s, 0, sizeof *s);
 }
 
-const char *sweep_axis_option(sweep_axis a)
+int sweep_axis_index(const char *option)
 {
-    return (a >= 0 && a < SWEEP_NAXES) ? OPTION[a] : "?";
-}
-
-/* "data=N,model=M" (either part may be left out, in any order) -> *data, *model (0 = not given). */
-static int parse_plan(const char *s, long *data, long *model)
-{
-    long d = 0, m = 0;
-    const char *p = s;
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char item[64];
-        if (len == 0 || len >= sizeof item)
-            return -1;
-        memcpy(item, p, len);
-        item[len] = '\0';
-        char *eq = strchr(item, '=');
-        if (eq == NULL)
-            return -1;
-        *eq = '\0';
-        long v;
-        if (errbuf_parse_long(eq + 1, &v) != 0 || v <= 0 || v > INT_MAX)
-            return -1;
-        if (strcmp(item, "data") == 0 && d == 0)
-            d = v;
-        else if (strcmp(item, "model") == 0 && m == 0)
-            m = v;
-        else
-            return -1;
-        p += len;
-        if (*p == ',' && *++p == '\0')
-            return -1;              /* trailing comma */
+    for (int i = 0; i < runopt_count(); i++) {
+        const runopt *o = runopt_at(i);
+        if (o->axis > 0 && strcmp(runopt_sweep_name(o), option) == 0)
+            return i;
     }
-    if (d == 0 && m == 0)
-        return -1;
-    *data = d;
-    *model = m;
-    return 0;
+    return -1;
 }
 
-/* NULL if 'v' is a good value of axis a, else the rule it breaks (for the message). */
-static const char *check_value(sweep_axis a, const char *v)
+int sweep_axes(int *order)
 {
-    long l, l2;
-    double d;
-    switch (a) {
-    case SWEEP_TOP_K:
-        return (errbuf_parse_long(v, &l) == 0 && (l == 1 || l == 2)) ? NULL : "must be 1 or 2";
-    case SWEEP_CF:
-        return (errbuf_parse_double(v, &d) == 0 && d > 0) ? NULL : "must be a number > 0";
-    case SWEEP_SEED:
-        return (errbuf_parse_long(v, &l) == 0 && l >= 0) ? NULL : "must be an integer >= 0";
-    case SWEEP_DISPATCH:
-        return (strcmp(v, "padded") == 0 || strcmp(v, "exact") == 0) ? NULL : "must be padded or exact";
-    case SWEEP_A2A:
-        return (strcmp(v, "direct") == 0 || strcmp(v, "phased") == 0) ? NULL : "must be direct or phased";
-    case SWEEP_PLAN:
-        return parse_plan(v, &l, &l2) == 0 ? NULL : "must be data=N,model=M with integers > 0";
-    default:
-        return NULL;
-    }
+    int n = 0;
+    for (int rank = 1; rank <= runopt_count(); rank++)
+        for (int i = 0; i < runopt_count(); i++)
+            if (runopt_at(i)->axis == rank)
+                order[n++] = i;
+    return n;
 }
 
-/* Two values of one axis that mean the same run ("1" and "1.0", "data=2,model=1" and "model=1,data=2"). */
-static int same_value(sweep_axis a, const char *x, const char *y)
+int sweep_spec_set(sweep_spec *s, const char *option, const char *list, errbuf *err)
 {
-    double dx, dy;
-    long lx, ly, mx, my;
-    switch (a) {
-    case SWEEP_CF:
-        errbuf_parse_double(x, &dx);
-        errbuf_parse_double(y, &dy);
-        return runrow_dbl_eq(dx, dy);
-    case SWEEP_TOP_K:
-    case SWEEP_SEED:
-        errbuf_parse_long(x, &lx);
-        errbuf_parse_long(y, &ly);
-        return lx == ly;
-    case SWEEP_PLAN:
-        parse_plan(x, &lx, &mx);
-        parse_plan(y, &ly, &my);
-        return lx == ly && mx == my;
-    default:
-        return strcmp(x, y) == 0;
-    }
-}
-
-int sweep_spec_set(sweep_spec *s, sweep_axis a, const char *list, errbuf *err)
-{
-    if (a < 0 || a >= SWEEP_NAXES)
-        return errbuf_set(err, "unknown sweep axis %d", (int)a);
-    const char sep = a == SWEEP_PLAN ? ';' : ',';
+    int a = sweep_axis_index(option);
+    if (a < 0)
+        return errbuf_set(err, "%s is not a sweep option", option);
+    const runopt *o = runopt_at(a);
+    const char sep = o->type == RUNOPT_PLAN ? ';' : ',';
     char *buf = strdup(list);
     size_t n = 1;
     for (const char *p = list; *p; p++)
         n += *p == sep;
     char **v = malloc(n * sizeof *v);
     if (buf == NULL || v == NULL) {
-        errbuf_set(err, "%s: out of memory", OPTION[a]);
+        errbuf_set(err, "%s: out of memory", option);
         goto fail;
     }
     char *p = buf;
@@ -158,17 +82,16 @@ int sweep_spec_set(sweep_spec *s, sweep_axis a, const char *list, errbuf *err)
             *end = '\0';
         v[i] = p;
         if (*p == '\0') {
-            errbuf_set(err, "%s: empty value in list '%s'", OPTION[a], list);
+            errbuf_set(err, "%s: empty value in list '%s'", option, list);
             goto fail;
         }
-        const char *why = check_value(a, p);
-        if (why != NULL) {
-            errbuf_set(err, "%s: value %s, got '%s'", OPTION[a], why, p);
+        runopt_args scratch;
+        memset(&scratch, 0, sizeof scratch);
+        if (runopt_set(&scratch, o, option, p, err) != 0)
             goto fail;
-        }
         for (size_t j = 0; j < i; j++)
-            if (same_value(a, v[j], p)) {
-                errbuf_set(err, "%s: value '%s' is listed twice", OPTION[a], p);
+            if (runopt_same(o, v[j], p)) {
+                errbuf_set(err, "%s: value '%s' is listed twice", option, p);
                 goto fail;
             }
         p = end ? end + 1 : p + strlen(p);
@@ -188,7 +111,7 @@ fail:
 long sweep_count(const sweep_spec *s)
 {
     long c = 1;
-    for (int a = 0; a < SWEEP_NAXES; a++)
+    for (int a = 0; a < RUNOPT_MAX; a++)
         c *= s->n[a] > 0 ? s->n[a] : 1;
     return c;
 }
@@ -196,7 +119,9 @@ long sweep_count(const sweep_spec *s)
 /* idx[a] <- the value of axis a in combination k (mixed radix, the last axis fastest; 0 if not given). */
 static void combo(int *idx, const sweep_spec *s, long k)
 {
-    for (int a = SWEEP_NAXES - 1; a >= 0; a--) {
+    int order[RUNOPT_MAX], naxes = sweep_axes(order);
+    for (int j = naxes - 1; j >= 0; j--) {
+        int a = order[j];
         long n = s->n[a] > 0 ? s->n[a] : 1;
         idx[a] = (int)(k % n);
         k /= n;
@@ -205,14 +130,14 @@ static void combo(int *idx, const sweep_spec *s, long k)
 
 int sweep_argv(const char **argv, const sweep_spec *s, long k, const char *bin, const char *csv)
 {
-    int idx[SWEEP_NAXES], c = 0;
+    int idx[RUNOPT_MAX], order[RUNOPT_MAX], naxes = sweep_axes(order), c = 0;
     combo(idx, s, k);
     argv[c++] = bin;
     argv[c++] = "run";
-    for (int a = 0; a < SWEEP_NAXES; a++)
-        if (s->n[a] > 0) {
-            argv[c++] = RUN_OPTION[a];
-            argv[c++] = s->v[a][idx[a]];
+    for (int j = 0; j < naxes; j++)
+        if (s->n[order[j]] > 0) {
+            argv[c++] = runopt_at(order[j])->name;
+            argv[c++] = s->v[order[j]][idx[order[j]]];
         }
     for (int i = 0; i < s->nextra; i++)
         argv[c++] = s->extra[i];
@@ -234,45 +159,13 @@ int sweep_spec_add_extra(sweep_spec *s, const char *arg, errbuf *err)
 
 int sweep_row_matches(const sweep_spec *s, long k, const runrow *r)
 {
-    int idx[SWEEP_NAXES];
+    int idx[RUNOPT_MAX];
     combo(idx, s, k);
     if (strcmp(r->scope, "step") != 0)
         return 0;
-    for (int a = 0; a < SWEEP_NAXES; a++) {
-        if (s->n[a] == 0)
-            continue;
-        const char *v = s->v[a][idx[a]];
-        char num[32];
-        long data, model;
-        int eq = 1;
-        switch ((sweep_axis)a) {
-        case SWEEP_PLATFORM: eq = strcmp(r->platform, v) == 0; break;
-        case SWEEP_MODEL: eq = strcmp(r->model, v) == 0; break;
-        case SWEEP_ROUTING: eq = strcmp(r->routing, v) == 0; break;
-        case SWEEP_DISPATCH: eq = strcmp(r->dispatch, v) == 0; break;
-        case SWEEP_A2A: eq = strcmp(r->a2a, v) == 0; break;
-        case SWEEP_TOP_K:
-            snprintf(num, sizeof num, "%d", r->top_k);
-            eq = same_value(SWEEP_TOP_K, num, v);
-            break;
-        case SWEEP_SEED:
-            snprintf(num, sizeof num, "%ld", r->seed);
-            eq = same_value(SWEEP_SEED, num, v);
-            break;
-        case SWEEP_CF:
-            snprintf(num, sizeof num, "%.9g", r->capacity_factor);
-            eq = same_value(SWEEP_CF, num, v);
-            break;
-        case SWEEP_PLAN:
-            parse_plan(v, &data, &model);
-            eq = (data == 0 || data == r->data) && (model == 0 || model == r->model_par);
-            break;
-        case SWEEP_MODELS: break;   /* the preset file is not a CSV column: the model name is */
-        case SWEEP_NAXES: break;
-        }
-        if (!eq)
+    for (int a = 0; a < RUNOPT_MAX; a++)
+        if (s->n[a] > 0 && !runopt_row_matches(runopt_at(a), s->v[a][idx[a]], r))
             return 0;
-    }
     return 1;
 }
 

@@ -10,36 +10,35 @@
 
 #include "analysis/runrow.h"
 #include "sim/errbuf.h"
-
-/* The axes, outermost first: the last (seed) changes fastest between consecutive combinations. */
-typedef enum {
-    SWEEP_PLATFORM, SWEEP_MODEL, SWEEP_PLAN, SWEEP_ROUTING, SWEEP_DISPATCH, SWEEP_A2A,
-    SWEEP_TOP_K, SWEEP_CF, SWEEP_SEED, SWEEP_MODELS, SWEEP_NAXES
-} sweep_axis;
+#include "sim/runopt.h"
 
 #define SWEEP_EXTRA_MAX 16
 
+/* The axes are the entries of run's option table (sim/runopt.h) with an axis rank, indexed as in that table.
+ * Outermost first by rank: the last (seed, then the preset file) changes fastest between combinations. */
 typedef struct {
-    int n[SWEEP_NAXES];      /* values on each axis; 0 = not given: run's default, and any row matches */
+    int n[RUNOPT_MAX];       /* values on each axis; 0 = not given: run's default, and any row matches */
     const char *extra[SWEEP_EXTRA_MAX];  /* --run-arg: passed to every run as given (not matched on resume) */
     int nextra;
-    char **v[SWEEP_NAXES];   /* (n) the values as given, pointing into buf */
-    char *buf[SWEEP_NAXES];  /* a copy of each list */
+    char **v[RUNOPT_MAX];    /* (n) the values as given, pointing into buf */
+    char *buf[RUNOPT_MAX];   /* a copy of each list */
 } sweep_spec;
 
 void sweep_spec_init(sweep_spec *s);
 void sweep_spec_fini(sweep_spec *s);   /* frees the lists; the struct may be reused after init */
 
-/* The sweep option of an axis ("--platform", ..., "--capacity-factor", "--seeds"). */
-const char *sweep_axis_option(sweep_axis a);
+/* The index of sweep option 'option' ("--platform", ..., "--capacity-factor", "--seeds") in run's option
+ * table, or -1 when it is not an axis. */
+int sweep_axis_index(const char *option);
+/* order <- the indices of the axes, outermost first (RUNOPT_MAX slots); returns how many. */
+int sweep_axes(int *order);
 
-/* Parses one option's list into axis 'a' (replacing an earlier one).  Lists are comma-separated,
- * except --plan, whose plans (data=N,model=M) are separated by ';'.  Rules: no empty value, no value
- * twice; --top-k 1 or 2; --capacity-factor numbers > 0; --seeds integers >= 0; --dispatch padded|exact;
- * --a2a direct|phased; --plan data=N and/or model=M, integers > 0.  On failure returns -1, leaves
- * the axis as it was, and fills 'err', e.g. "--capacity-factor: empty value in list '1,,2'",
- * "--capacity-factor: value must be a number > 0, got 'abc'", "--top-k: value '1' is listed twice". */
-int sweep_spec_set(sweep_spec *s, sweep_axis a, const char *list, errbuf *err);
+/* Parses one sweep option's list (replacing an earlier one).  Lists are comma-separated, except --plan,
+ * whose plans (data=N,model=M) are separated by ';'.  Rules: no empty value, no value twice, and each value
+ * as run takes it.  On failure returns -1, leaves the axis as it was, and fills 'err', e.g.
+ * "--capacity-factor: empty value in list '1,,2'", "--capacity-factor must be a number in (0, 1e6], got
+ * 'abc'" (run's message), "--top-k: value '1' is listed twice". */
+int sweep_spec_set(sweep_spec *s, const char *option, const char *list, errbuf *err);
 
 /* Number of combinations: the product of max(n, 1) over the axes. */
 long sweep_count(const sweep_spec *s);
@@ -50,11 +49,11 @@ int sweep_spec_add_extra(sweep_spec *s, const char *arg, errbuf *err);
 
 /* argv <- { bin, "run", "--opt", value, ... for every given axis, extra..., "--csv", csv, NULL } for
  * combination k in [0, sweep_count).  'argv' needs SWEEP_ARGV_MAX slots; returns argc. */
-#define SWEEP_ARGV_MAX (2 * SWEEP_NAXES + SWEEP_EXTRA_MAX + 5)
+#define SWEEP_ARGV_MAX (2 * RUNOPT_MAX + SWEEP_EXTRA_MAX + 5)
 int sweep_argv(const char **argv, const sweep_spec *s, long k, const char *bin, const char *csv);
 
 /* 1 if 'r' is the step row of combination k: scope "step" and, for every given axis, the column
- * equals the value (capacity_factor as %.9g prints it, plan as data and model_par).  Else 0. */
+ * holds the same value (runopt_row_matches).  Else 0. */
 int sweep_row_matches(const sweep_spec *s, long k, const runrow *r);
 
 /* done[k] <- 1 for each combination some row matches, else 0 (done has sweep_count slots).

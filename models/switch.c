@@ -26,7 +26,7 @@
 #define SWITCH_GELU_SQRT_2_OVER_PI 0.7978845608028654f
 #define SWITCH_GELU_CUBIC 0.044715f
 
-int switch_capacity(double cf, int N, int E, int min_capacity, int round_mode)
+int switch_capacity(double cf, int N, int E, int min_capacity, switch_cap_mode round_mode)
 {
     if (!(cf > 0.0) || !isfinite(cf) || N < 1 || E < 1 || min_capacity < 0)
         return -1;

@@ -14,7 +14,7 @@
 #include "models/bf16.h"
 
 /* Capacity rounding: Mesh TF floors, int(S*cf/E); Flaxformer rounds, round(cf*S/E) [SOURCES 3, 7]. */
-enum { SWITCH_CAP_FLOOR = 0, SWITCH_CAP_ROUND = 1 };
+typedef enum { SWITCH_CAP_FLOOR = 0, SWITCH_CAP_ROUND = 1 } switch_cap_mode;
 
 /* Load-balancing loss coefficient alpha [SOURCES 3: "alpha = 10^-2"]. */
 #define SWITCH_LB_ALPHA 0.01
@@ -34,7 +34,7 @@ typedef enum { SWITCH_ACT_RELU = 0, SWITCH_ACT_GEGLU = 1 } switch_act;
  * to even like Python's round() in Flaxformer.  Note MTF caps at N *before* applying min_capacity; here the
  * cap is last, so C <= N always.  Returns -1 if cf <= 0 or not finite, N < 1, E < 1, min_capacity < 0,
  * round_mode unknown, or the value does not fit an int. */
-int switch_capacity(double cf, int N, int E, int min_capacity, int round_mode);
+int switch_capacity(double cf, int N, int E, int min_capacity, switch_cap_mode round_mode);
 
 /* ---- router ---------------------------------------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include "analysis/runrow.h"
 #include "sim/cmd.h"
 #include "sim/engine.h"
+#include "sim/runopt.h"
 
 
 static void run_usage(FILE *fp)
@@ -20,39 +21,13 @@ static void run_usage(FILE *fp)
         "\n"
         "Simulates one training step (forward, backward, gradient all-reduce, optimizer) of a Switch\n"
         "Transformer or T5 model on a torus of TPU-like cores or on GPU nodes, and reports where the time goes.\n"
-        "\n"
-        "  --platform FILE          SimGrid platform XML (topologies/*.xml, or 'switchsim topology')\n"
-        "  --model NAME             preset name (switchsim models lists them)\n"
-        "  --models FILE            preset CSV (default %s)\n"
-        "  --plan data=N,model=M    data-parallel x model-parallel ways, N*M = cores (default: data = cores,\n"
-        "                           model = the smallest power of two that fits in HBM)\n"
-        "  --top-k K                1 (Switch) or 2 (MoE/GShard) (default: the preset's)\n"
-        "  --capacity-factor CF     expert capacity factor > 0 (default: the preset's)\n"
-        "  --capacity-round MODE    floor (Mesh TensorFlow, default) or round (Flaxformer)\n"
-        "  --routing SPEC           router (default: the real fp32 router), uniform, zipf:S, hot:FRAC, trace:FILE\n"
-        "  --seed N                 seed of hidden states, router weights and draws (default 1)\n"
-        "  --jitter EPS             router input jitter U(1-EPS,1+EPS) (default 0, as the T5X Switch configs)\n"
-        "  --dispatch MODE          padded (TPU einsum: capacity buffers sent whole, default) or exact (gather:\n"
-        "                           kept tokens only)\n"
-        "  --a2a ALGO               phased (neighbour ring steps per dimension, the default on a torus) or direct\n"
-        "                           (one flow per chip pair: accurate, slow beyond ~128 chips; the default and the\n"
-        "                           only one on a GPU platform)\n"
-        "  --network-model M        lv08 (SimGrid's default: TCP-calibrated factors, latency x13 per flow) or\n"
-        "                           cm02 (max-min bandwidth sharing only; closer to a dedicated interconnect)\n"
-        "  --act-dtype T            bf16 (default, Switch) or fp32 (GShard's main runs) on the wire\n"
-        "  --remat MODE             auto (default: only when activations would not fit in HBM), on, off:\n"
-        "                           recompute each layer's forward in backward\n"
-        "  --no-reuse               simulate every all-to-all, even one identical to an earlier one\n"
-        "  --csv FILE               write the step row (and --per-layer rows) as CSV\n"
-        "  --per-layer              add one CSV row per layer and phase (fwd, bwd)\n"
-        "  --trace FILE             write a Chrome/Perfetto trace-event JSON timeline (times in us)\n"
-        "  --trace-cores LIST       cores in the timeline, e.g. 0-3,8 (default all)\n"
-        "  --dump-routing FILE      write the per-layer, per-group expert counts (replay with trace:FILE)\n"
-        "  --quiet                  no progress lines on stderr\n"
+        "\n");
+    runopt_print_help(fp, 0);
+    fprintf(fp,
         "  --help                   this text\n"
         "\n"
         "Output: one summary line (seconds, examples/s, tokens/s, TFLOP/s per chip, shares of step time).\n"
-        "Exit codes: 0 success, 1 bad input or I/O failure, 2 usage.\n", cmd_models_default_path());
+        "Exit codes: 0 success, 1 bad input or I/O failure, 2 usage.\n");
 }
 
 typedef struct {
@@ -154,146 +129,32 @@ static int run_check_collisions(const char *const *opt, const char *const *path,
     return 0;
 }
 
-int cmd_run(int argc, char **argv)
+/* Parses run's command line into 'a' (runopt_args_default() first).  Returns 0, -1 with 'err' on a bad value
+ * (exit 1), 2 after a usage message (exit 2), or 3 after the help (exit 0). */
+static int run_parse(runopt_args *a, int argc, char **argv, errbuf *err)
 {
-    enum { O_PLATFORM = 256, O_MODEL, O_MODELS, O_PLAN, O_TOPK, O_CF, O_CAPROUND, O_ROUTING, O_SEED, O_JITTER,
-           O_DISPATCH, O_A2A, O_NETMODEL, O_ACT, O_REMAT, O_NOREUSE, O_CSV, O_PERLAYER, O_TRACE, O_TRACECORES, O_DUMP,
-           O_QUIET, O_HELP };
-    static const struct option LONG[] = {
-        { "platform", required_argument, NULL, O_PLATFORM }, { "model", required_argument, NULL, O_MODEL },
-        { "models", required_argument, NULL, O_MODELS },     { "plan", required_argument, NULL, O_PLAN },
-        { "top-k", required_argument, NULL, O_TOPK },        { "capacity-factor", required_argument, NULL, O_CF },
-        { "capacity-round", required_argument, NULL, O_CAPROUND },
-        { "routing", required_argument, NULL, O_ROUTING },   { "seed", required_argument, NULL, O_SEED },
-        { "jitter", required_argument, NULL, O_JITTER },     { "dispatch", required_argument, NULL, O_DISPATCH },
-        { "a2a", required_argument, NULL, O_A2A },           { "network-model", required_argument, NULL, O_NETMODEL },           { "act-dtype", required_argument, NULL, O_ACT },
-        { "remat", required_argument, NULL, O_REMAT },             { "no-reuse", no_argument, NULL, O_NOREUSE },
-        { "csv", required_argument, NULL, O_CSV },           { "per-layer", no_argument, NULL, O_PERLAYER },
-        { "trace", required_argument, NULL, O_TRACE },       { "trace-cores", required_argument, NULL, O_TRACECORES },
-        { "dump-routing", required_argument, NULL, O_DUMP }, { "quiet", no_argument, NULL, O_QUIET },
-        { "help", no_argument, NULL, O_HELP },               { NULL, 0, NULL, 0 },
-    };
-    const char *platform = NULL, *model_name = NULL, *models_path = cmd_models_default_path(), *plan_spec = NULL;
-    const char *csv = NULL, *routing = "router";
-    long top_k = 0, seed = 1;
-    double cf = 0.0, jitter = 0.0;
-    engine_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.padded = 1;
-    cfg.a2a = COLL_A2A_AUTO;   /* phased on a torus, direct on GPUs: the engine decides from the platform */
-    cfg.act_bytes = 2;
-    cfg.reuse = 1;
-    cfg.progress = 1;
-    cfg.remat = -1;
-    errbuf err = { "" };
-    int rc = 1;
-    model_set *models = NULL;
-
+    enum { O_HELP = 1, O_FIRST = 256 };
+    struct option longopts[RUNOPT_MAX + 2];
+    int n = runopt_count();
+    for (int i = 0; i < n; i++) {
+        const runopt *o = runopt_at(i);
+        longopts[i] = (struct option){ o->name + 2, o->type == RUNOPT_FLAG ? no_argument : required_argument,
+                                       NULL, O_FIRST + i };
+    }
+    longopts[n] = (struct option){ "help", no_argument, NULL, O_HELP };
+    longopts[n + 1] = (struct option){ NULL, 0, NULL, 0 };
+    *a = runopt_args_default();
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-        switch (c) {
-        case O_PLATFORM: platform = optarg; break;
-        case O_MODEL: model_name = optarg; break;
-        case O_MODELS: models_path = optarg; break;
-        case O_PLAN: plan_spec = optarg; break;
-        case O_TOPK:
-            if (errbuf_parse_long(optarg, &top_k) != 0 || (top_k != 1 && top_k != 2)) {
-                errbuf_set(&err, "--top-k must be 1 or 2, got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_CF:
-            if (errbuf_parse_double(optarg, &cf) != 0 || !(cf > 0) || cf > 1e6) {
-                errbuf_set(&err, "--capacity-factor must be a number in (0, 1e6], got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_CAPROUND:
-            if (strcmp(optarg, "floor") == 0)
-                cfg.cap_round = 0;
-            else if (strcmp(optarg, "round") == 0)
-                cfg.cap_round = 1;
-            else {
-                errbuf_set(&err, "--capacity-round must be floor or round, got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_ROUTING: routing = optarg; break;
-        case O_SEED:
-            if (errbuf_parse_long(optarg, &seed) != 0 || seed < 0) {
-                errbuf_set(&err, "--seed must be an integer >= 0, got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_JITTER:
-            if (errbuf_parse_double(optarg, &jitter) != 0 || jitter < 0 || jitter >= 1) {
-                errbuf_set(&err, "--jitter must be a number in [0,1), got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_DISPATCH:
-            if (strcmp(optarg, "padded") == 0)
-                cfg.padded = 1;
-            else if (strcmp(optarg, "exact") == 0)
-                cfg.padded = 0;
-            else {
-                errbuf_set(&err, "--dispatch must be padded or exact, got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_A2A:
-            if (strcmp(optarg, "phased") == 0)
-                cfg.a2a = COLL_A2A_PHASED;
-            else if (strcmp(optarg, "direct") == 0)
-                cfg.a2a = COLL_A2A_DIRECT;
-            else {
-                errbuf_set(&err, "--a2a must be phased or direct, got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_NETMODEL:
-            if (strcmp(optarg, "lv08") == 0)
-                cfg.network_cm02 = 0;
-            else if (strcmp(optarg, "cm02") == 0)
-                cfg.network_cm02 = 1;
-            else {
-                errbuf_set(&err, "--network-model must be lv08 or cm02, got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_ACT:
-            if (strcmp(optarg, "bf16") == 0)
-                cfg.act_bytes = 2;
-            else if (strcmp(optarg, "fp32") == 0)
-                cfg.act_bytes = 4;
-            else {
-                errbuf_set(&err, "--act-dtype must be bf16 or fp32, got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_REMAT:
-            if (strcmp(optarg, "auto") == 0)
-                cfg.remat = -1;
-            else if (strcmp(optarg, "on") == 0)
-                cfg.remat = 1;
-            else if (strcmp(optarg, "off") == 0)
-                cfg.remat = 0;
-            else {
-                errbuf_set(&err, "--remat must be auto, on or off, got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_NOREUSE: cfg.reuse = 0; break;
-        case O_CSV: csv = optarg; break;
-        case O_PERLAYER: cfg.per_layer = 1; break;
-        case O_TRACE: cfg.timeline = optarg; break;
-        case O_TRACECORES: cfg.trace_cores = optarg; break;
-        case O_DUMP: cfg.dump_routing = optarg; break;
-        case O_QUIET: cfg.progress = 0; break;
-        case O_HELP: run_usage(stdout); return 0;
-        default:
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c >= O_FIRST && c < O_FIRST + n) {
+            if (runopt_set(a, runopt_at(c - O_FIRST), NULL, optarg, err) != 0)
+                return -1;
+        } else if (c == O_HELP) {
+            run_usage(stdout);
+            return 3;
+        } else {
             fprintf(stderr, "switchsim: error: run: unknown option or missing value '%s'\n", argv[optind - 1]);
             run_usage(stderr);
             return 2;
@@ -303,71 +164,76 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "switchsim: error: run: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (platform == NULL || model_name == NULL) {
+    if (a->cfg.platform == NULL || a->model == NULL) {
         fprintf(stderr, "switchsim: error: run needs --platform FILE and --model NAME\n");
         run_usage(stderr);
         return 2;
     }
-    models = model_set_load_csv(models_path, &err);
-    if (models == NULL)
-        goto bad;
-    cfg.model = model_set_find(models, model_name);
-    if (cfg.model == NULL) {
-        errbuf_set(&err, "--model: no model '%s' in %s (switchsim models lists them)", model_name, models_path);
-        goto bad;
-    }
-    if (plan_spec != NULL && plan_parse(&cfg.data, &cfg.model_par, plan_spec, &err) != 0)
-        goto bad;
-    if (route_parse(&cfg.routing, routing, &err) != 0)
-        goto bad;
-    if (atomic_check_writable("--csv", csv, &err) != 0 || atomic_check_writable("--trace", cfg.timeline, &err) != 0 ||
-        atomic_check_writable("--dump-routing", cfg.dump_routing, &err) != 0)
-        goto bad;
-    {
-        const char *opt[] = { "--platform", "--models", "--routing trace:", "--csv", "--trace", "--dump-routing" };
-        const char *path[] = { platform, models_path, cfg.routing.kind == ROUTE_TRACE ? cfg.routing.path : NULL,
-                               csv, cfg.timeline, cfg.dump_routing };
-        if (run_check_collisions(opt, path, 3, 6, &err) != 0)
-            goto bad;
-    }
-    if (cfg.trace_cores != NULL && cfg.timeline == NULL) {
-        errbuf_set(&err, "--trace-cores needs --trace FILE");
-        goto bad;
-    }
-    cfg.platform = platform;
-    cfg.top_k = top_k ? (int)top_k : cfg.model->top_k;
-    cfg.capacity_factor = cf > 0 ? cf : cfg.model->capacity_factor;
-    cfg.seed = (unsigned long)seed;
-    cfg.jitter = jitter;
+    return 0;
+}
 
-    /* the CSV, timeline and routing dump appear together or not at all */
+/* Checks what the options name before anything runs: outputs writable, no output that is also an input. */
+static int run_check_files(const runopt_args *a, errbuf *err)
+{
+    const engine_config *cfg = &a->cfg;
+    if (atomic_check_writable("--csv", a->csv, err) != 0 || atomic_check_writable("--trace", cfg->timeline, err) != 0 ||
+        atomic_check_writable("--dump-routing", cfg->dump_routing, err) != 0)
+        return -1;
+    const char *opt[] = { "--platform", "--models", "--routing trace:", "--csv", "--trace", "--dump-routing" };
+    const char *path[] = { cfg->platform, a->models, cfg->routing.kind == ROUTE_TRACE ? cfg->routing.path : NULL,
+                           a->csv, cfg->timeline, cfg->dump_routing };
+    if (run_check_collisions(opt, path, 3, 6, err) != 0)
+        return -1;
+    if (cfg->trace_cores != NULL && cfg->timeline == NULL)
+        return errbuf_set(err, "--trace-cores needs --trace FILE");
+    return 0;
+}
+
+/* Simulates the step; the CSV, timeline and routing dump appear together or not at all. */
+static int run_execute(const runopt_args *a, errbuf *err)
+{
     atomic_batch outputs;
     atomic_batch_begin(&outputs);
     engine_result res;
-    if (engine_run(&res, &cfg, &err) != 0) {
+    if (engine_run(&res, &a->cfg, err) != 0) {
         atomic_batch_abort(&outputs);
-        goto bad;
+        return -1;
     }
-    if (csv != NULL) {
-        run_csv_arg a = { &res };
-        if (atomic_file_write(csv, run_write_csv, &a, &err) != 0) {
-            engine_result_fini(&res);
-            atomic_batch_abort(&outputs);
-            goto bad;
-        }
-    }
-    if (atomic_batch_commit(&outputs, &err) != 0) {
+    run_csv_arg arg = { &res };
+    if (a->csv != NULL && atomic_file_write(a->csv, run_write_csv, &arg, err) != 0) {
         engine_result_fini(&res);
-        goto bad;
+        atomic_batch_abort(&outputs);
+        return -1;
+    }
+    if (atomic_batch_commit(&outputs, err) != 0) {
+        engine_result_fini(&res);
+        return -1;
     }
     run_print_summary(stdout, &res);
     engine_result_fini(&res);
-    rc = 0;
-    goto out;
-bad:
-    fprintf(stderr, "switchsim: error: %s\n", err.msg);
-    rc = 1;
-out:
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    runopt_args a;
+    errbuf err = { "" };
+    model_set *models = NULL;
+    int rc = run_parse(&a, argc, argv, &err);
+    if (rc == 2 || rc == 3)
+        return rc == 2 ? 2 : 0;
+    if (rc == 0) {
+        models = model_set_load_csv(a.models, &err);
+        rc = models == NULL ? -1 : 0;
+    }
+    if (rc == 0 && (a.cfg.model = model_set_find(models, a.model)) == NULL)
+        rc = errbuf_set(&err, "--model: no model '%s' in %s (switchsim models lists them)", a.model, a.models);
+    if (rc == 0)
+        rc = run_check_files(&a, &err);
+    if (rc == 0)
+        rc = run_execute(&a, &err);
+    if (rc != 0)
+        fprintf(stderr, "switchsim: error: %s\n", err.msg);
     model_set_free(models);
-    return rc;
+    return rc == 0 ? 0 : 1;
 }

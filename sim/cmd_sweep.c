@@ -16,6 +16,7 @@
 #include "analysis/stats.h"
 #include "analysis/sweep.h"
 #include "sim/errbuf.h"
+#include "sim/runopt.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096
@@ -24,34 +25,27 @@
 /* Most runs one sweep starts at once: each is a whole simulation process. */
 #define SWEEP_JOBS_MAX 1024
 
-static const char SWEEP_HELP[] =
-    "usage: switchsim sweep --platform P[,P2] --model M[,M2] [OPTIONS] (--csv FILE | --emit-jobs FILE)\n"
-    "Runs 'switchsim run' once per combination of the listed values (child processes) and appends each\n"
-    "run's row to one CSV as it finishes.  Lists are comma-separated; a value may appear once.\n"
-    "Options left out are left to run's defaults.\n\n"
-    "  --platform LIST          platform XML files (topologies/)\n"
-    "  --model LIST             model presets (models/models.csv)\n"
-    "  --plan 'data=N,model=M[;data=N2,model=M2]'  plans, separated by ';' (quote it for the shell)\n"
-    "  --routing LIST           router | uniform | zipf:S | hot:FRAC | trace:FILE\n"
-    "  --dispatch LIST          padded | exact\n"
-    "  --a2a LIST               phased | direct\n"
-    "  --top-k LIST             1 and/or 2 (routing choices per token)\n"
-    "  --capacity-factor LIST   capacity factors, numbers > 0 (e.g. 0.5,0.75,1,1.25,1.5,2,3,4)\n"
-    "  --seeds LIST             seeds, integers >= 0 (one run each)\n"
-    "  --models FILE            preset CSV passed to every run (default: run's models/models.csv)\n"
-    "  --run-arg ARG            one more argument for every run, repeatable, e.g. --run-arg=--remat\n"
-    "                           --run-arg=on --run-arg=--network-model --run-arg=cm02 (not matched by --resume)\n"
-    "  --csv FILE               the sweep CSV (run --csv columns); must not exist unless --resume\n"
-    "  --jobs N                 runs at once (default 1; each run is one process)\n"
-    "  --resume                 skip combinations whose step row is already in --csv\n"
-    "  --emit-jobs FILE         write one 'switchsim run ... --csv part-K.csv' command per line instead of\n"
-    "                           running (for GNU parallel or a Slurm array; see analysis/README.md);\n"
-    "                           with --resume and --csv, combinations already there are left out\n"
-    "  --help                   this text\n\n"
-    "Progress (done/total, elapsed and estimated remaining seconds) goes to stderr.  Ctrl-C stops the\n"
-    "sweep: finished rows stay in the CSV, and --resume continues it.  SWITCHSIM_RUN_BIN, if set, is the\n"
-    "program run instead of this switchsim.\n"
-    "exit: 0 every run succeeded, 1 bad input, a failed run or stopped, 2 usage\n";
+static void sweep_usage(FILE *fp)
+{
+    fputs("usage: switchsim sweep --platform P[,P2] --model M[,M2] [OPTIONS] (--csv FILE | --emit-jobs FILE)\n"
+          "Runs 'switchsim run' once per combination of the listed values (child processes) and appends each\n"
+          "run's row to one CSV as it finishes.  Lists are comma-separated; a value may appear once.\n"
+          "Options left out are left to run's defaults.\n\n", fp);
+    runopt_print_help(fp, 1);
+    fputs("  --run-arg ARG            one more argument for every run, repeatable, e.g. --run-arg=--remat\n"
+          "                           --run-arg=on --run-arg=--network-model --run-arg=cm02 (not matched by --resume)\n"
+          "  --csv FILE               the sweep CSV (run --csv columns); must not exist unless --resume\n"
+          "  --jobs N                 runs at once (default 1; each run is one process)\n"
+          "  --resume                 skip combinations whose step row is already in --csv\n"
+          "  --emit-jobs FILE         write one 'switchsim run ... --csv part-K.csv' command per line instead of\n"
+          "                           running (for GNU parallel or a Slurm array; see analysis/README.md);\n"
+          "                           with --resume and --csv, combinations already there are left out\n"
+          "  --help                   this text\n\n"
+          "Progress (done/total, elapsed and estimated remaining seconds) goes to stderr.  Ctrl-C stops the\n"
+          "sweep: finished rows stay in the CSV, and --resume continues it.  SWITCHSIM_RUN_BIN, if set, is the\n"
+          "program run instead of this switchsim.\n"
+          "exit: 0 every run succeeded, 1 bad input, a failed run or stopped, 2 usage\n", fp);
+}
 
 static const char MERGE_HELP[] =
     "usage: switchsim merge FILE... --csv OUT\n"
@@ -126,131 +120,125 @@ static void on_progress(void *ctx, const sweep_event *ev)
     fprintf(stderr, ", %.1f s elapsed, ~%.1f s remaining\n", ev->elapsed_s, left);
 }
 
-int cmd_sweep(int argc, char **argv)
-{
-    enum { O_PLATFORM = 256, O_MODEL, O_PLAN, O_ROUTING, O_DISPATCH, O_A2A, O_TOPK, O_CF, O_SEEDS,
-           O_MODELS, O_RUNARG, O_CSV, O_JOBS, O_RESUME, O_EMIT, O_HELP };
-    static const struct option LONG[] = {
-        { "platform", required_argument, NULL, O_PLATFORM },
-        { "model", required_argument, NULL, O_MODEL },
-        { "plan", required_argument, NULL, O_PLAN },
-        { "routing", required_argument, NULL, O_ROUTING },
-        { "dispatch", required_argument, NULL, O_DISPATCH },
-        { "a2a", required_argument, NULL, O_A2A },
-        { "top-k", required_argument, NULL, O_TOPK },
-        { "capacity-factor", required_argument, NULL, O_CF },
-        { "seeds", required_argument, NULL, O_SEEDS },
-        { "models", required_argument, NULL, O_MODELS },
-        { "run-arg", required_argument, NULL, O_RUNARG },
-        { "csv", required_argument, NULL, O_CSV },
-        { "jobs", required_argument, NULL, O_JOBS },
-        { "resume", no_argument, NULL, O_RESUME },
-        { "emit-jobs", required_argument, NULL, O_EMIT },
-        { "help", no_argument, NULL, O_HELP },
-        { NULL, 0, NULL, 0 },
-    };
+/* What sweep's command line asks for. */
+typedef struct {
     sweep_spec spec;
-    sweep_spec_init(&spec);
-    const char *csv = NULL, *emit = NULL;
-    long jobs = 1;
-    int resume = 0, c, rc = 1;
+    const char *csv, *emit;
+    long jobs;
+    int resume;
+} sweep_args;
+
+/* Parses sweep's command line into 'a' (spec initialised by the caller).  Returns 0, 1 after an error message
+ * (exit 1), 2 after a usage message (exit 2), or 3 after the help (exit 0). */
+static int sweep_parse(sweep_args *a, int argc, char **argv)
+{
+    enum { O_RUNARG = 1, O_CSV, O_JOBS, O_RESUME, O_EMIT, O_HELP, O_AXIS = 256 };
+    struct option longopts[RUNOPT_MAX + 7];
+    int order[RUNOPT_MAX], naxes = sweep_axes(order), n = 0;
+    for (int j = 0; j < naxes; j++)
+        longopts[n++] = (struct option){ runopt_sweep_name(runopt_at(order[j])) + 2, required_argument, NULL,
+                                         O_AXIS + order[j] };
+    longopts[n++] = (struct option){ "run-arg", required_argument, NULL, O_RUNARG };
+    longopts[n++] = (struct option){ "csv", required_argument, NULL, O_CSV };
+    longopts[n++] = (struct option){ "jobs", required_argument, NULL, O_JOBS };
+    longopts[n++] = (struct option){ "resume", no_argument, NULL, O_RESUME };
+    longopts[n++] = (struct option){ "emit-jobs", required_argument, NULL, O_EMIT };
+    longopts[n++] = (struct option){ "help", no_argument, NULL, O_HELP };
+    longopts[n] = (struct option){ NULL, 0, NULL, 0 };
+    errbuf err = { "" };
+    int c;
+    a->jobs = 1;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        int bad = 0;
+        if (c >= O_AXIS)
+            bad = sweep_spec_set(&a->spec, runopt_sweep_name(runopt_at(c - O_AXIS)), optarg, &err) != 0;
+        else if (c == O_RUNARG)
+            bad = sweep_spec_add_extra(&a->spec, optarg, &err) != 0;
+        else if (c == O_CSV)
+            a->csv = optarg;
+        else if (c == O_EMIT)
+            a->emit = optarg;
+        else if (c == O_RESUME)
+            a->resume = 1;
+        else if (c == O_JOBS) {
+            if (errbuf_parse_long(optarg, &a->jobs) != 0 || a->jobs < 1 || a->jobs > SWEEP_JOBS_MAX)
+                bad = errbuf_set(&err, "--jobs must be an integer in [1,%d], got '%s'", SWEEP_JOBS_MAX, optarg);
+        } else if (c == O_HELP) {
+            sweep_usage(stdout);
+            return 3;
+        } else {
+            return bad_option("sweep", c, argv);
+        }
+        if (bad) {
+            fprintf(stderr, "switchsim: error: %s\n", err.msg);
+            return 1;
+        }
+    }
+    if (optind < argc)
+        return usage_error("sweep", "unexpected argument '%s'", argv[optind]);
+    int plat = sweep_axis_index("--platform"), model = sweep_axis_index("--model");
+    if (a->spec.n[plat] == 0 || a->spec.n[model] == 0)
+        return usage_error("sweep", "%s is required", a->spec.n[plat] == 0 ? "--platform" : "--model");
+    if (a->csv == NULL && a->emit == NULL)
+        return usage_error("sweep", "%s", "--csv FILE or --emit-jobs FILE is required");
+    return 0;
+}
+
+/* --emit-jobs: the run commands, less those already in the CSV with --resume. */
+static int sweep_emit(const sweep_args *a, const char *env_bin)
+{
+    char self[PATH_MAX];
+    const char *bin = env_bin;
     unsigned char *done = NULL;
     runrow *rows = NULL;
     errbuf err = { "" };
-
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", LONG, NULL)) != -1) {
-        if (c >= O_PLATFORM && c <= O_MODELS) {
-            if (sweep_spec_set(&spec, (sweep_axis)(c - O_PLATFORM), optarg, &err) != 0) {
-                fprintf(stderr, "switchsim: error: %s\n", err.msg);
-                goto out;
-            }
-            continue;
+    int rc = 1;
+    if (bin == NULL) {                 /* an absolute path, so the jobs run from any folder */
+        ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (len > 0) {
+            self[len] = '\0';
+            bin = self;
+        } else {
+            bin = "switchsim";
         }
-        switch (c) {
-        case O_RUNARG:
-            if (sweep_spec_add_extra(&spec, optarg, &err) != 0) {
-                fprintf(stderr, "switchsim: error: %s\n", err.msg);
-                goto out;
-            }
-            break;
-        case O_CSV: csv = optarg; break;
-        case O_EMIT: emit = optarg; break;
-        case O_RESUME: resume = 1; break;
-        case O_JOBS:
-            if (errbuf_parse_long(optarg, &jobs) != 0 || jobs < 1 || jobs > SWEEP_JOBS_MAX) {
-                fprintf(stderr, "switchsim: error: --jobs: value must be an integer in [1,%d], got '%s'\n",
-                        SWEEP_JOBS_MAX, optarg);
-                goto out;
-            }
-            break;
-        case O_HELP:
-            fputs(SWEEP_HELP, stdout);
-            rc = 0;
-            goto out;
-        default:
-            rc = bad_option("sweep", c, argv);
+    }
+    long ncomb = sweep_count(&a->spec);
+    if (a->resume && a->csv != NULL && access(a->csv, F_OK) == 0) {
+        int nrows = 0;
+        if ((done = calloc((size_t)ncomb, 1)) == NULL) {
+            errbuf_set(&err, "out of memory");
             goto out;
         }
-    }
-    if (optind < argc) {
-        rc = usage_error("sweep", "unexpected argument '%s'", argv[optind]);
-        goto out;
-    }
-    if (spec.n[SWEEP_PLATFORM] == 0 || spec.n[SWEEP_MODEL] == 0) {
-        rc = usage_error("sweep", "%s is required", spec.n[SWEEP_PLATFORM] == 0 ? "--platform" : "--model");
-        goto out;
-    }
-    if (csv == NULL && emit == NULL) {
-        rc = usage_error("sweep", "%s", "--csv FILE or --emit-jobs FILE is required");
-        goto out;
-    }
-
-    const char *env_bin = getenv("SWITCHSIM_RUN_BIN");
-    if (emit != NULL) {
-        char self[PATH_MAX];
-        const char *bin = env_bin;
-        if (bin == NULL) {                 /* an absolute path, so the jobs run from any folder */
-            ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-            if (len > 0) {
-                self[len] = '\0';
-                bin = self;
-            } else {
-                bin = "switchsim";
-            }
-        }
-        long ncomb = sweep_count(&spec);
-        if (resume && csv != NULL && access(csv, F_OK) == 0) {
-            int nrows = 0;
-            if ((done = calloc((size_t)ncomb, 1)) == NULL) {
-                fprintf(stderr, "switchsim: error: out of memory\n");
-                goto out;
-            }
-            if (runrow_read(csv, &rows, &nrows, &err) != 0) {
-                fprintf(stderr, "switchsim: error: %s\n", err.msg);
-                goto out;
-            }
-            sweep_mark_done(done, &spec, rows, nrows);
-        }
-        if (sweep_write_jobs(emit, &spec, bin, done, &err) != 0) {
-            fprintf(stderr, "switchsim: error: %s\n", err.msg);
+        if (runrow_read(a->csv, &rows, &nrows, &err) != 0)
             goto out;
-        }
-        long n = ncomb;
-        for (long k = 0; done != NULL && k < ncomb; k++)
-            n -= done[k];
-        fprintf(stderr, "switchsim: sweep: wrote %ld run commands to %s\n", n, emit);
-        rc = 0;
-        goto out;
+        sweep_mark_done(done, &a->spec, rows, nrows);
     }
+    if (sweep_write_jobs(a->emit, &a->spec, bin, done, &err) != 0)
+        goto out;
+    long n = ncomb;
+    for (long k = 0; done != NULL && k < ncomb; k++)
+        n -= done[k];
+    fprintf(stderr, "switchsim: sweep: wrote %ld run commands to %s\n", n, a->emit);
+    rc = 0;
+out:
+    if (rc != 0)
+        fprintf(stderr, "switchsim: error: %s\n", err.msg);
+    free(rows);
+    free(done);
+    return rc;
+}
 
-    for (int i = 0; i < spec.n[SWEEP_PLATFORM]; i++)      /* validate before starting anything */
-        if (access(spec.v[SWEEP_PLATFORM][i], R_OK) != 0) {
-            fprintf(stderr, "switchsim: error: --platform: cannot read '%s'\n", spec.v[SWEEP_PLATFORM][i]);
-            goto out;
+/* Runs the combinations with Ctrl-C and SIGTERM stopping the sweep (not this process). */
+static int sweep_execute(const sweep_args *a, const char *env_bin)
+{
+    int plat = sweep_axis_index("--platform");
+    for (int i = 0; i < a->spec.n[plat]; i++)      /* validate before starting anything */
+        if (access(a->spec.v[plat][i], R_OK) != 0) {
+            fprintf(stderr, "switchsim: error: --platform: cannot read '%s'\n", a->spec.v[plat][i]);
+            return 1;
         }
-
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;       /* no SA_RESTART: waitpid returns so the runs can be stopped */
@@ -258,23 +246,35 @@ int cmd_sweep(int argc, char **argv)
     sweep_stop = 0;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    progress_ctx pc = { csv };
+    progress_ctx pc = { a->csv };
     sweep_opts o = {
-        .bin = env_bin != NULL ? env_bin : "/proc/self/exe", .csv = csv, .jobs = (int)jobs,
-        .resume = resume, .stop = &sweep_stop, .progress = on_progress, .ctx = &pc,
+        .bin = env_bin != NULL ? env_bin : "/proc/self/exe", .csv = a->csv, .jobs = (int)a->jobs,
+        .resume = a->resume, .stop = &sweep_stop, .progress = on_progress, .ctx = &pc,
     };
-    int r = sweep_run(NULL, &spec, &o, &err);
+    errbuf err = { "" };
+    int r = sweep_run(NULL, &a->spec, &o, &err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (r != 0) {
         fprintf(stderr, "switchsim: error: %s\n", err.msg);
-        goto out;
+        return 1;
     }
-    rc = 0;
-out:
-    free(rows);
-    free(done);
-    sweep_spec_fini(&spec);
+    return 0;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    sweep_args a;
+    memset(&a, 0, sizeof a);
+    sweep_spec_init(&a.spec);
+    int rc = sweep_parse(&a, argc, argv);
+    if (rc == 0) {
+        const char *env_bin = getenv("SWITCHSIM_RUN_BIN");
+        rc = a.emit != NULL ? sweep_emit(&a, env_bin) : sweep_execute(&a, env_bin);
+    } else if (rc == 3) {
+        rc = 0;
+    }
+    sweep_spec_fini(&a.spec);
     return rc;
 }
 

@@ -41,8 +41,8 @@ static const struct {
 
 typedef struct {
     const char *models_path, *model, *platform;
-    int top_k;
-    int padded;
+    int top_k;               /* 0: the preset's */
+    cost_dispatch dispatch;
     route_kind routing;
     double cf;               /* 0: the preset's */
 } vrun_arg;
@@ -54,23 +54,19 @@ static int vrun(void *argp, double *out, int nout, errbuf *err)
     model_set *ms = model_set_load_csv(a->models_path, err);
     if (ms == NULL)
         return -1;
-    engine_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    engine_config cfg = engine_config_default();
     cfg.platform = a->platform;
     cfg.model = model_set_find(ms, a->model);
     if (cfg.model == NULL) {
         model_set_free(ms);
         return errbuf_set(err, "%s: no model '%s'", a->models_path, a->model);
     }
-    cfg.top_k = a->top_k ? a->top_k : cfg.model->top_k;
-    cfg.capacity_factor = a->cf > 0 ? a->cf : cfg.model->capacity_factor;
+    cfg.top_k = a->top_k;
+    cfg.capacity_factor = a->cf;
     route_parse(&cfg.routing, a->routing == ROUTE_UNIFORM ? "uniform" : "router", err);
-    cfg.seed = 1;
-    cfg.padded = a->padded;
+    cfg.dispatch = a->dispatch;
     cfg.a2a = COLL_A2A_PHASED;
     cfg.act_bytes = strncmp(a->model, "gshard", 6) == 0 ? 4 : 2;   /* GShard's main runs: fp32 activations */
-    cfg.reuse = 1;
-    cfg.remat = -1;
     engine_result res;
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= 3) {
@@ -88,7 +84,8 @@ static int validate_gshard(vreport *r, int quick, errbuf *err)
     for (int i = 0; i < N_GSHARD; i++) {
         if (quick && strstr(GSHARD[i].platform, "32x32") != NULL)
             continue;
-        vrun_arg a = { VALIDATE_GSHARD_MODELS, GSHARD[i].model, GSHARD[i].platform, 0, 1, ROUTE_ROUTER, 0.0 };
+        vrun_arg a = { VALIDATE_GSHARD_MODELS, GSHARD[i].model, GSHARD[i].platform, 0, COST_DISPATCH_EINSUM,
+                      ROUTE_ROUTER, 0.0 };
         double out[3];
         if (simproc_run(vrun, &a, out, 3, err) != 0)
             return -1;
@@ -109,7 +106,8 @@ static int validate_gshard(vreport *r, int quick, errbuf *err)
 static int validate_topk(vreport *r, errbuf *err)
 {
     double o1[3], o2[3];
-    vrun_arg a = { "models/models.csv", "switch-base", "topologies/tpuv3-4x4.xml", 1, 1, ROUTE_UNIFORM, 0.0 };
+    vrun_arg a = { "models/models.csv", "switch-base", "topologies/tpuv3-4x4.xml", 1, COST_DISPATCH_EINSUM,
+                  ROUTE_UNIFORM, 0.0 };
     if (simproc_run(vrun, &a, o1, 3, err) != 0)
         return -1;
     a.top_k = 2;
@@ -119,7 +117,7 @@ static int validate_topk(vreport *r, errbuf *err)
                     1.0 - 1e-12, 1.0 + 1e-12, "MTF capacity, SOURCES 4.2") != 0)
         return errbuf_set(err, "out of memory");
     /* exact dispatch with capacity for every choice (cf 4 x uniform routing drops nothing in practice) */
-    a.padded = 0;
+    a.dispatch = COST_DISPATCH_GATHER;
     a.cf = 4.0;
     a.top_k = 1;
     if (simproc_run(vrun, &a, o1, 3, err) != 0)

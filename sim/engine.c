@@ -293,11 +293,17 @@ static void eng_progress(engine *g, int core, int done, int total)
             simgrid_get_clock(), now - g->wall0);
 }
 
+/* Padded (einsum) dispatch: whole capacity buffers on the wire. */
+static int eng_padded(const engine_config *cfg)
+{
+    return cfg->dispatch == COST_DISPATCH_EINSUM;
+}
+
 /* Offset of the byte matrix of Switch layer 'sl'. */
 static size_t eng_mat(const engine *g, int sl, int enc)
 {
     size_t nn = (size_t)g->p.nchips * g->p.nchips;
-    return (g->cfg->padded ? (enc ? 0 : 1) : (size_t)sl) * nn;
+    return (eng_padded(g->cfg) ? (enc ? 0 : 1) : (size_t)sl) * nn;
 }
 
 /* Routes this core's groups of Switch layer 'sl'.  Exact dispatch: adds the kept tokens to the layer's
@@ -342,10 +348,10 @@ static void eng_route_layer(engine *g, int core, int layer, int sl, int enc)
     double sent = 0.0;
     for (int e = 0; e < E; e++) {
         int dst = plan_core(p, plan_expert_owner(p, shard, e), slice);
-        double slots = g->cfg->padded ? (double)p->groups * C : sum[e];
+        double slots = eng_padded(g->cfg) ? (double)p->groups * C : sum[e];
         if (dst != core)
             sent += slots * tok_bytes;
-        if (!g->cfg->padded) {
+        if (!eng_padded(g->cfg)) {
             mat[(size_t)src_chip * p->nchips + plan_chip(p, dst)] += slots * tok_bytes;
             g->recv[((size_t)sl * p->cores + dst) * p->experts_per_core + e % p->experts_per_core] += sum[e];
             g->kept_sent += (long)sum[e];
@@ -387,7 +393,7 @@ static void eng_expert_rows(const engine *g, double *rows, int core, int sl, int
     int C = enc ? p->capacity_enc : p->capacity_dec;
     int senders = p->cores_per_expert > 1 ? p->experts : p->data;
     for (int e = 0; e < p->experts_per_core; e++)
-        rows[e] = g->cfg->padded ? (double)senders * p->groups * C
+        rows[e] = eng_padded(g->cfg) ? (double)senders * p->groups * C
                                  : g->recv[((size_t)sl * p->cores + core) * p->experts_per_core + e];
 }
 
@@ -400,7 +406,7 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     int S = enc ? p->group_enc : p->group_dec;
     int C = enc ? p->capacity_enc : p->capacity_dec;
     int bwd = ph == PH_BWD;
-    cost_dispatch dmode = g->cfg->padded ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
+    cost_dispatch dmode = eng_padded(g->cfg) ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
     size_t mat_off = eng_mat(g, sl, enc);
     double *rows = g->rows + (size_t)core * p->experts_per_core;   /* per core: execs below may yield */
     int epc = p->experts_per_core;
@@ -413,7 +419,7 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
         eng_alltoall(g, core, g->m1 + mat_off, layer, ph);
         /* every core wrote its row before the all-to-all's barrier, and a2a #2 starts with another one that
          * core 0 reaches only after this: the combine matrix is ready in time */
-        if (core == 0 && !g->cfg->padded)
+        if (core == 0 && !eng_padded(g->cfg))
             eng_transpose(g->m2 + mat_off, g->m1 + mat_off, p->nchips);
         eng_expert_rows(g, rows, core, sl, enc);
         eng_exec(g, core, CAT_COMPUTE, cost_expert_ffn_s(&g->chip, m, rows, epc, p->model_par, 0),
@@ -599,6 +605,22 @@ static void eng_copy(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
+engine_config engine_config_default(void)
+{
+    engine_config c;
+    memset(&c, 0, sizeof c);
+    route_parse(&c.routing, "router", NULL);
+    c.seed = 1;
+    c.cap_round = SWITCH_CAP_FLOOR;
+    c.dispatch = COST_DISPATCH_EINSUM;
+    c.a2a = COLL_A2A_AUTO;
+    c.network = ENGINE_NET_LV08;
+    c.act_bytes = 2;
+    c.remat = ENGINE_REMAT_AUTO;
+    c.reuse = 1;
+    return c;
+}
+
 static void eng_fill_config(runrow *r, const engine_config *cfg, const plan *p)
 {
     memset(r, 0, sizeof *r);
@@ -613,7 +635,7 @@ static void eng_fill_config(runrow *r, const engine_config *cfg, const plan *p)
     r->capacity_factor = cfg->capacity_factor;
     r->expert_capacity = p->experts > 1 ? p->capacity_enc : 0;
     eng_copy(r->routing, sizeof r->routing, cfg->routing.text);
-    snprintf(r->dispatch, sizeof r->dispatch, "%s", cfg->padded ? "padded" : "exact");
+    snprintf(r->dispatch, sizeof r->dispatch, "%s", eng_padded(cfg) ? "padded" : "exact");
     snprintf(r->a2a, sizeof r->a2a, "%s", cfg->a2a == COLL_A2A_DIRECT ? "direct" : "phased");
     r->seed = (long)cfg->seed;
     r->tokens_per_batch = cfg->model->tokens_per_batch;
@@ -634,8 +656,13 @@ static void eng_fill_times(runrow *r, const double *cat, double span, double seq
 
 int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
 {
-    engine_config rcfg = *cfg_in;          /* cfg_in with the all-to-all algorithm resolved for the platform */
+    engine_config rcfg = *cfg_in;   /* cfg_in with the preset's top-k and capacity factor, and the all-to-all
+                                     * algorithm resolved for the platform */
     const engine_config *cfg = &rcfg;
+    if (rcfg.top_k == 0)
+        rcfg.top_k = cfg_in->model->top_k;
+    if (rcfg.capacity_factor == 0)
+        rcfg.capacity_factor = cfg_in->model->capacity_factor;
     engine g;
     memset(&g, 0, sizeof g);
     memset(res, 0, sizeof *res);
@@ -649,7 +676,7 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
     char arg0[] = "switchsim";
     char arg1[] = "--log=root.thres:critical";
     char arg2[64];
-    snprintf(arg2, sizeof arg2, "--cfg=network/model:%s", cfg->network_cm02 ? "CM02" : "LV08");
+    snprintf(arg2, sizeof arg2, "--cfg=network/model:%s", cfg->network == ENGINE_NET_CM02 ? "CM02" : "LV08");
     char *argv[] = { arg0, arg1, arg2, NULL };
     int argc = 3;
     simproc_simgrid_init(&argc, argv);
@@ -693,7 +720,7 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
     errbuf first = { "" };
     int found = 0;
     for (int mp = mp_lo; mp <= mp_hi && !found; mp *= 2) {
-        int remat_lo = cfg->remat == 1 ? 1 : 0, remat_hi = cfg->remat == 0 ? 0 : 1;   /* -1 auto: try off, on */
+        int remat_lo = cfg->remat == ENGINE_REMAT_ON, remat_hi = cfg->remat != ENGINE_REMAT_OFF;   /* auto: off, on */
         for (int remat = remat_lo; remat <= remat_hi && !found; remat++) {
             errbuf e = { "" };
             if (plan_layout(&g.p, m, cores, g.chip.cores_per_chip, cfg->model_par > 0 ? cfg->data : 0, mp,
@@ -752,7 +779,7 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
     }
 
     size_t nn = (size_t)p->nchips * p->nchips;
-    g.nmat = cfg->padded ? 2 : (g.nsparse > 0 ? g.nsparse : 1);
+    g.nmat = eng_padded(cfg) ? 2 : (g.nsparse > 0 ? g.nsparse : 1);
     g.m1 = calloc((size_t)g.nmat * nn, sizeof *g.m1);
     g.m2 = calloc((size_t)g.nmat * nn, sizeof *g.m2);
     g.recv = calloc((size_t)(g.nsparse > 0 ? g.nsparse : 1) * p->cores * p->experts_per_core, sizeof *g.recv);
@@ -783,7 +810,7 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
         g.lt0[i] = INFINITY;
     for (int c = 0; c < p->nchips; c++)
         g.chip_ids[c] = c;
-    if (cfg->padded) {
+    if (eng_padded(cfg)) {
         eng_padded_matrices(&g);
         for (int i = 0; i < g.nmat; i++)
             eng_transpose(g.m2 + (size_t)i * nn, g.m1 + (size_t)i * nn, p->nchips);
@@ -848,7 +875,7 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
         *err = g.err;
         goto fail;
     }
-    if (!cfg->padded && g.nsparse > 0) {
+    if (!eng_padded(cfg) && g.nsparse > 0) {
         double recv = 0.0;
         for (size_t i = 0; i < (size_t)g.nsparse * p->cores * p->experts_per_core; i++)
             recv += g.recv[i];

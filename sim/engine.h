@@ -13,22 +13,29 @@
 #include "sim/plan.h"
 #include "sim/route.h"
 
+/* Rematerialisation: recompute each layer's forward before its backward (less activation memory, more
+ * compute), never, or only when the activations would not fit in HBM otherwise. */
+typedef enum { ENGINE_REMAT_AUTO = -1, ENGINE_REMAT_OFF = 0, ENGINE_REMAT_ON = 1 } engine_remat;
+
+/* SimGrid's network model: LV08 (SimGrid's default, TCP-calibrated bandwidth and latency factors) or CM02
+ * (max-min sharing, no protocol factors). */
+typedef enum { ENGINE_NET_LV08 = 0, ENGINE_NET_CM02 = 1 } engine_network;
+
 typedef struct {
     const char *platform;        /* platform XML path */
     const model_cfg *model;
-    int data, model_par;         /* plan; data 0 = cores / model_par */
-    int top_k;                   /* 1 or 2 */
-    double capacity_factor;      /* > 0 */
-    int cap_round;               /* 0 floor (Mesh TF), 1 round (Flaxformer) */
+    int data, model_par;         /* plan; data 0 = cores / model_par, model_par 0 = smallest that fits */
+    int top_k;                   /* 1 or 2; 0 = the preset's */
+    double capacity_factor;      /* > 0; 0 = the preset's */
+    switch_cap_mode cap_round;   /* SWITCH_CAP_FLOOR (Mesh TF) or SWITCH_CAP_ROUND (Flaxformer) */
     route_spec routing;
     unsigned long seed;
     double jitter;               /* router input jitter eps, 0 = none */
-    int padded;                  /* 1: TPU einsum dispatch, capacity buffers sent whole; 0: gather, kept tokens only */
+    cost_dispatch dispatch;      /* EINSUM: TPU padded dispatch, capacity buffers sent whole; GATHER: kept tokens */
     coll_a2a_algo a2a;           /* COLL_A2A_AUTO: phased on a torus, direct on GPUs (which refuse phased) */
-    int network_cm02;            /* SimGrid network model: 0 LV08 (SimGrid's default, TCP-calibrated bandwidth
-                                  * and latency factors), 1 CM02 (max-min sharing, no protocol factors) */
+    engine_network network;
     int act_bytes;               /* bytes per activation element on the wire: 2 bf16 (Switch), 4 fp32 (GShard) */
-    int remat;                   /* 1 recompute the forward in backward, 0 never, -1 only if needed to fit in HBM */
+    engine_remat remat;
     int reuse;                   /* reuse the simulation of an identical all-to-all byte matrix */
     int per_layer;               /* also fill per-layer rows */
     const char *timeline;        /* Chrome trace JSON path or NULL */
@@ -56,8 +63,13 @@ typedef struct {
     double wall_setup_s;         /* wall seconds before the actors start (platform, router samples, matrices) */
     double wall_route_s;         /* wall seconds in the routing kernels while the actors ran */
     char routing_desc[512];
-    int remat;                   /* rematerialisation used (chosen when the config says -1) */
+    int remat;                   /* 1 if the step recomputed the forward in backward (AUTO: as chosen) */
 } engine_result;
+
+/* The defaults of 'switchsim run': the preset's top-k and capacity factor, the fp32 router, seed 1, floor
+ * capacity, padded dispatch, the platform's all-to-all, LV08, bf16 activations, remat only if needed, reuse of
+ * identical all-to-alls; no platform, model, per-layer rows, outputs or progress lines. */
+engine_config engine_config_default(void);
 
 /* Runs one step.  Validates everything first (platform, plan, memory, routing spec/trace) and returns -1 with
  * 'err' on bad input before simulating; writes the timeline / routing dump only after a successful run.

@@ -138,20 +138,13 @@ static int predict_child(void *argp, double *out, int nout, errbuf *err)
 {
     const predict_arg *a = argp;
     const model_cfg *m = &a->s->models->rows[a->i];
-    engine_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    engine_config cfg = engine_config_default();
     cfg.platform = a->platform;
     cfg.model = m;
-    cfg.top_k = m->top_k;
-    cfg.capacity_factor = m->capacity_factor;
     if (route_parse(&cfg.routing, a->uniform ? "uniform" : "router", err) != 0)
         return -1;
-    cfg.seed = 1;
-    cfg.padded = 1;                 /* the measured program dispatches with padded one-hot einsums */
-    cfg.a2a = COLL_A2A_AUTO;
-    cfg.act_bytes = 2;
-    cfg.reuse = 1;
-    cfg.remat = 0;                  /* the measured program keeps every activation */
+    cfg.dispatch = COST_DISPATCH_EINSUM;   /* the measured program dispatches with padded one-hot einsums */
+    cfg.remat = ENGINE_REMAT_OFF;          /* the measured program keeps every activation */
     cfg.chip = a->chip;
     engine_result res;
     int rc = engine_run(&res, &cfg, err);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "models/switch.h"
 
 #define PLAN_WAYS_MAX 1000000   /* far beyond any torus; keeps products of ways inside int */
 
@@ -44,7 +43,7 @@ int plan_parse(int *data, int *model, const char *spec, errbuf *err)
 }
 
 int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int data, int model_par,
-                int top_k, double capacity_factor, int cap_round, errbuf *err)
+                int top_k, double capacity_factor, switch_cap_mode cap_round, errbuf *err)
 {
     plan q;
     memset(&q, 0, sizeof q);
@@ -107,9 +106,8 @@ int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int 
     q.groups = (int)g;
     q.group_enc = (int)(q.tokens_enc / g);
     q.group_dec = (int)(q.tokens_dec / g);
-    int mode = cap_round ? SWITCH_CAP_ROUND : SWITCH_CAP_FLOOR;
-    q.capacity_enc = switch_capacity(capacity_factor, q.group_enc, q.experts, m->min_capacity, mode);
-    q.capacity_dec = switch_capacity(capacity_factor, q.group_dec, q.experts, m->min_capacity, mode);
+    q.capacity_enc = switch_capacity(capacity_factor, q.group_enc, q.experts, m->min_capacity, cap_round);
+    q.capacity_dec = switch_capacity(capacity_factor, q.group_dec, q.experts, m->min_capacity, cap_round);
     *p = q;
     return 0;
 }

@@ -4,6 +4,7 @@
 #define SWITCHSIM_PLAN_H
 
 #include "models/model.h"
+#include "models/switch.h"
 #include "sim/errbuf.h"
 
 typedef struct {
@@ -33,9 +34,10 @@ typedef struct {
 int plan_parse(int *data, int *model, const char *spec, errbuf *err);
 
 /* Lays the model out; rejects with the numbers a plan that does not divide:
- * "plan data=6,model=1 needs 6 cores, the platform has 32".  cap_round: 0 floor (Mesh TF), 1 round (Flaxformer). */
+ * "plan data=6,model=1 needs 6 cores, the platform has 32".  cap_round: SWITCH_CAP_FLOOR (Mesh TF) or
+ * SWITCH_CAP_ROUND (Flaxformer). */
 int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int data, int model_par,
-                int top_k, double capacity_factor, int cap_round, errbuf *err);
+                int top_k, double capacity_factor, switch_cap_mode cap_round, errbuf *err);
 
 /* The data-parallel core that holds expert 'e' for the tokens of data shard 'src' (its replica group). */
 int plan_expert_owner(const plan *p, int src, int e);

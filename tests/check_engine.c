@@ -33,8 +33,7 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
     model_set *ms = model_set_load_csv("tests/data/models_tiny.csv", err);
     if (ms == NULL)
         return -1;
-    engine_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    engine_config cfg = engine_config_default();
     cfg.platform = a->platform;
     cfg.model = model_set_find(ms, a->model);
     cfg.model_par = a->model_par;
@@ -45,11 +44,8 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
         return -1;
     }
     cfg.seed = a->seed;
-    cfg.padded = a->padded;
+    cfg.dispatch = a->padded ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
     cfg.a2a = a->a2a;
-    cfg.act_bytes = 2;
-    cfg.remat = -1;
-    cfg.reuse = 1;
     cfg.per_layer = 1;
     engine_result res;
     int rc = engine_run(&res, &cfg, err);

@@ -492,21 +492,15 @@ static int grun_child(void *argp, double *out, int nout, errbuf *err)
     model_set *ms = model_set_load_csv(D "models_tiny.csv", err);
     if (ms == NULL)
         return -1;
-    engine_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    engine_config cfg = engine_config_default();
     cfg.platform = a->platform;
     cfg.model = model_set_find(ms, a->model);
     cfg.model_par = a->model_par;
-    cfg.data = 0;
     cfg.top_k = 1;
     cfg.capacity_factor = 1.25;
-    route_parse(&cfg.routing, "router", err);
     cfg.seed = 3;
-    cfg.padded = a->padded;
+    cfg.dispatch = a->padded ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
     cfg.a2a = a->a2a;
-    cfg.act_bytes = 2;
-    cfg.remat = -1;
-    cfg.reuse = 1;
     engine_result res;
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= N_OUT) {

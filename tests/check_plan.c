@@ -44,7 +44,7 @@ START_TEST(test_layout_switch_base)
     model_cfg m = fixture_switch_base();
     plan p;
     errbuf err = { "" };
-    ck_assert_int_eq(plan_layout(&p, &m, 32, 2, 0, 1, 1, 1.25, 0, &err), 0);
+    ck_assert_int_eq(plan_layout(&p, &m, 32, 2, 0, 1, 1, 1.25, SWITCH_CAP_FLOOR, &err), 0);
     ck_assert_int_eq(p.data, 32);
     ck_assert_int_eq(p.nchips, 16);
     ck_assert_int_eq(p.experts_per_core, 4);
@@ -61,7 +61,7 @@ START_TEST(test_layout_switch_base)
     ck_assert_int_eq(plan_expert_owner(&p, 5, 127), 31);
     ck_assert_int_eq(plan_expert_owner(&p, 5, 9), 2);
     /* round instead of floor: round(17.8) = 18 */
-    ck_assert_int_eq(plan_layout(&p, &m, 32, 2, 0, 1, 1, 1.25, 1, &err), 0);
+    ck_assert_int_eq(plan_layout(&p, &m, 32, 2, 0, 1, 1, 1.25, SWITCH_CAP_ROUND, &err), 0);
     ck_assert_int_eq(p.capacity_dec, 18);
 }
 END_TEST
@@ -72,7 +72,7 @@ START_TEST(test_layout_replicated_experts)
     m.experts = 8;
     plan p;
     errbuf err = { "" };
-    ck_assert_int_eq(plan_layout(&p, &m, 32, 2, 32, 1, 2, 2.0, 0, &err), 0);
+    ck_assert_int_eq(plan_layout(&p, &m, 32, 2, 32, 1, 2, 2.0, SWITCH_CAP_FLOOR, &err), 0);
     ck_assert_int_eq(p.experts_per_core, 1);
     ck_assert_int_eq(p.cores_per_expert, 4);
     ck_assert_int_eq(plan_expert_owner(&p, 9, 3), 11);   /* replica group 1 = shards 8..15 */
@@ -85,7 +85,7 @@ START_TEST(test_layout_model_parallel)
     model_cfg m = fixture_switch_base();
     plan p;
     errbuf err = { "" };
-    ck_assert_int_eq(plan_layout(&p, &m, 32, 2, 0, 2, 1, 1.25, 0, &err), 0);
+    ck_assert_int_eq(plan_layout(&p, &m, 32, 2, 0, 2, 1, 1.25, SWITCH_CAP_FLOOR, &err), 0);
     ck_assert_int_eq(p.data, 16);
     ck_assert_int_eq(p.model_par, 2);
     ck_assert_int_eq(p.experts_per_core, 8);
@@ -113,7 +113,7 @@ START_TEST(test_layout_bad)
     plan before = p;
     errbuf err = { "" };
     ck_assert_int_eq(plan_layout(&p, &m, BAD_LAYOUT[_i].cores, 2, BAD_LAYOUT[_i].data, BAD_LAYOUT[_i].model, 1,
-                                 1.25, 0, &err), -1);
+                                 1.25, SWITCH_CAP_FLOOR, &err), -1);
     ck_assert_str_eq(err.msg, BAD_LAYOUT[_i].msg);
     ck_assert_int_eq(memcmp(&p, &before, sizeof p), 0);
 }

@@ -37,7 +37,7 @@ static plan tiny_plan(const model_cfg *m, int k, double cf)
 {
     plan p;
     errbuf err = { "" };
-    ck_assert_msg(plan_layout(&p, m, 8, 2, 0, 1, k, cf, 0, &err) == 0, "%s", err.msg);
+    ck_assert_msg(plan_layout(&p, m, 8, 2, 0, 1, k, cf, SWITCH_CAP_FLOOR, &err) == 0, "%s", err.msg);
     return p;
 }
 
@@ -195,7 +195,7 @@ START_TEST(test_sampled_router)
     m.group_size = 4096;
     plan p;
     errbuf err = { "" };
-    ck_assert_msg(plan_layout(&p, &m, 64, 2, 0, 1, 1, 1.25, 0, &err) == 0, "%s", err.msg);
+    ck_assert_msg(plan_layout(&p, &m, 64, 2, 0, 1, 1, 1.25, SWITCH_CAP_FLOOR, &err) == 0, "%s", err.msg);
     route_ctx *r = ctx_for("router", &m, &p, 0);
     ck_assert_ptr_nonnull(strstr(route_describe(r), "sampled"));
     ck_assert_int_eq(route_numerics(r, NULL), 0);   /* sampled routing has no per-token hidden states */

@@ -11,34 +11,38 @@
 
 #define FAKE_RUN "tests/data/csv_fake_run.sh"
 
-static const struct { sweep_axis a; const char *list, *msg; } BAD[] = {
-    { SWEEP_CF, "1,,2", "--capacity-factor: empty value in list '1,,2'" },
-    { SWEEP_CF, "1,abc", "--capacity-factor: value must be a number > 0, got 'abc'" },
-    { SWEEP_CF, "1,", "--capacity-factor: empty value in list '1,'" },
-    { SWEEP_CF, "", "--capacity-factor: empty value in list ''" },
-    { SWEEP_CF, "0", "--capacity-factor: value must be a number > 0, got '0'" },
-    { SWEEP_CF, "-1.5", "--capacity-factor: value must be a number > 0, got '-1.5'" },
-    { SWEEP_CF, "1.0,1", "--capacity-factor: value '1' is listed twice" },
-    { SWEEP_CF, "1 ,2", "--capacity-factor: value must be a number > 0, got '1 '" },
-    { SWEEP_TOP_K, "1,3", "--top-k: value must be 1 or 2, got '3'" },
-    { SWEEP_TOP_K, "1,1", "--top-k: value '1' is listed twice" },
-    { SWEEP_SEED, "1,-2", "--seeds: value must be an integer >= 0, got '-2'" },
-    { SWEEP_SEED, "1.5", "--seeds: value must be an integer >= 0, got '1.5'" },
-    { SWEEP_DISPATCH, "padded,gather", "--dispatch: value must be padded or exact, got 'gather'" },
-    { SWEEP_A2A, "ring", "--a2a: value must be direct or phased, got 'ring'" },
-    { SWEEP_PLAN, "data=32,model=1;data=x", "--plan: value must be data=N,model=M with integers > 0, got 'data=x'" },
-    { SWEEP_PLAN, "data=32,", "--plan: value must be data=N,model=M with integers > 0, got 'data=32,'" },
-    { SWEEP_PLAN, "experts=4", "--plan: value must be data=N,model=M with integers > 0, got 'experts=4'" },
-    { SWEEP_PLAN, "data=0", "--plan: value must be data=N,model=M with integers > 0, got 'data=0'" },
-    { SWEEP_PLAN, "data=2,model=1;model=1,data=2", "--plan: value 'model=1,data=2' is listed twice" },
-    { SWEEP_MODEL, "switch-base,,t5-base", "--model: empty value in list 'switch-base,,t5-base'" },
-    { SWEEP_ROUTING, "uniform,uniform", "--routing: value 'uniform' is listed twice" },
+/* Each value as run takes it, with run's message (sim/runopt.c); lists add empty and repeated values. */
+static const struct { const char *opt, *list, *msg; } BAD[] = {
+    { "--capacity-factor", "1,,2", "--capacity-factor: empty value in list '1,,2'" },
+    { "--capacity-factor", "1,abc", "--capacity-factor must be a number in (0, 1e6], got 'abc'" },
+    { "--capacity-factor", "1,", "--capacity-factor: empty value in list '1,'" },
+    { "--capacity-factor", "", "--capacity-factor: empty value in list ''" },
+    { "--capacity-factor", "0", "--capacity-factor must be a number in (0, 1e6], got '0'" },
+    { "--capacity-factor", "-1.5", "--capacity-factor must be a number in (0, 1e6], got '-1.5'" },
+    { "--capacity-factor", "2e6", "--capacity-factor must be a number in (0, 1e6], got '2e6'" },
+    { "--capacity-factor", "1.0,1", "--capacity-factor: value '1' is listed twice" },
+    { "--capacity-factor", "1 ,2", "--capacity-factor must be a number in (0, 1e6], got '1 '" },
+    { "--top-k", "1,3", "--top-k must be 1 or 2, got '3'" },
+    { "--top-k", "1,1", "--top-k: value '1' is listed twice" },
+    { "--seeds", "1,-2", "--seeds must be an integer >= 0, got '-2'" },
+    { "--seeds", "1.5", "--seeds must be an integer >= 0, got '1.5'" },
+    { "--dispatch", "padded,gather", "--dispatch must be padded or exact, got 'gather'" },
+    { "--a2a", "ring", "--a2a must be phased or direct, got 'ring'" },
+    { "--plan", "data=32,model=1;data=x", "--plan must be data=N,model=M with integers in [1,1000000], got 'data=x'" },
+    { "--plan", "experts=4", "--plan keys are data and model, got 'experts' in 'experts=4'" },
+    { "--plan", "data=0", "--plan must be data=N,model=M with integers in [1,1000000], got 'data=0'" },
+    { "--plan", "data=2,model=1;model=1,data=2", "--plan: value 'model=1,data=2' is listed twice" },
+    { "--plan", "data=2;data=2,model=1", "--plan: value 'data=2,model=1' is listed twice" },
+    { "--model", "switch-base,,t5-base", "--model: empty value in list 'switch-base,,t5-base'" },
+    { "--routing", "uniform,uniform", "--routing: value 'uniform' is listed twice" },
+    { "--routing", "uniform,zipf:x", "--routing zipf:S needs an exponent S >= 0, got 'x'" },
 };
 
 /* A good value of each axis, set first so a failed set can be seen to keep it. */
-static const char *good_value(sweep_axis a)
+static const char *good_value(const char *opt)
 {
-    return a == SWEEP_PLAN ? "data=2" : a == SWEEP_DISPATCH ? "exact" : a == SWEEP_A2A ? "direct" : "1";
+    return strcmp(opt, "--plan") == 0 ? "data=4" : strcmp(opt, "--dispatch") == 0 ? "exact"
+           : strcmp(opt, "--a2a") == 0 ? "direct" : strcmp(opt, "--routing") == 0 ? "router" : "1";
 }
 
 START_TEST(test_set_bad)
@@ -46,12 +50,14 @@ START_TEST(test_set_bad)
     sweep_spec s;
     sweep_spec_init(&s);
     errbuf err = { "" };
-    ck_assert_int_eq(sweep_spec_set(&s, BAD[_i].a, good_value(BAD[_i].a), &err), 0);
-    const char *before = s.v[BAD[_i].a][0];
-    ck_assert_int_eq(sweep_spec_set(&s, BAD[_i].a, BAD[_i].list, &err), -1);
+    int a = sweep_axis_index(BAD[_i].opt);
+    ck_assert_int_ge(a, 0);
+    ck_assert_int_eq(sweep_spec_set(&s, BAD[_i].opt, good_value(BAD[_i].opt), &err), 0);
+    const char *before = s.v[a][0];
+    ck_assert_int_eq(sweep_spec_set(&s, BAD[_i].opt, BAD[_i].list, &err), -1);
     ck_assert_str_eq(err.msg, BAD[_i].msg);
-    ck_assert_int_eq(s.n[BAD[_i].a], 1);           /* the axis is as it was */
-    ck_assert_ptr_eq(s.v[BAD[_i].a][0], before);
+    ck_assert_int_eq(s.n[a], 1);           /* the axis is as it was */
+    ck_assert_ptr_eq(s.v[a][0], before);
     sweep_spec_fini(&s);
 }
 END_TEST
@@ -60,12 +66,12 @@ static void make_spec(sweep_spec *s, const char *cf, const char *seeds)
 {
     errbuf err = { "" };
     sweep_spec_init(s);
-    ck_assert_int_eq(sweep_spec_set(s, SWEEP_PLATFORM, "tests/data/csv_platform.xml", &err), 0);
-    ck_assert_int_eq(sweep_spec_set(s, SWEEP_MODEL, "switch-base", &err), 0);
-    ck_assert_int_eq(sweep_spec_set(s, SWEEP_TOP_K, "1,2", &err), 0);
-    ck_assert_int_eq(sweep_spec_set(s, SWEEP_CF, cf, &err), 0);
+    ck_assert_int_eq(sweep_spec_set(s, "--platform", "tests/data/csv_platform.xml", &err), 0);
+    ck_assert_int_eq(sweep_spec_set(s, "--model", "switch-base", &err), 0);
+    ck_assert_int_eq(sweep_spec_set(s, "--top-k", "1,2", &err), 0);
+    ck_assert_int_eq(sweep_spec_set(s, "--capacity-factor", cf, &err), 0);
     if (seeds != NULL)
-        ck_assert_int_eq(sweep_spec_set(s, SWEEP_SEED, seeds, &err), 0);
+        ck_assert_int_eq(sweep_spec_set(s, "--seeds", seeds, &err), 0);
 }
 
 START_TEST(test_argv_order)
@@ -73,8 +79,8 @@ START_TEST(test_argv_order)
     sweep_spec s;
     make_spec(&s, "0.5,1.25,4", "7,8");
     errbuf err = { "" };
-    ck_assert_int_eq(sweep_spec_set(&s, SWEEP_PLAN, "data=32,model=1;data=16,model=2", &err), 0);
-    ck_assert_int_eq(s.n[SWEEP_PLAN], 2);
+    ck_assert_int_eq(sweep_spec_set(&s, "--plan", "data=32,model=1;data=16,model=2", &err), 0);
+    ck_assert_int_eq(s.n[sweep_axis_index("--plan")], 2);
     ck_assert_int_eq(sweep_count(&s), 2 * 2 * 3 * 2);
     const char *argv[SWEEP_ARGV_MAX];
     /* k = 13: plan 1, top-k 0, cf 0, seed 1 (seed fastest, then cf, then k, then plan) */
@@ -101,7 +107,7 @@ START_TEST(test_matches)
     sweep_spec s;
     make_spec(&s, "0.5,1.25", NULL);
     errbuf err = { "" };
-    ck_assert_int_eq(sweep_spec_set(&s, SWEEP_PLAN, "model=1,data=32", &err), 0);
+    ck_assert_int_eq(sweep_spec_set(&s, "--plan", "model=1,data=32", &err), 0);
     runrow r = { .model = "switch-base", .platform = "tests/data/csv_platform.xml", .data = 32, .model_par = 1,
                  .top_k = 2, .capacity_factor = 1.25, .seed = 99, .scope = "step" };
     unsigned char done[4];
@@ -118,7 +124,12 @@ START_TEST(test_matches)
     other = r;
     snprintf(other.platform, sizeof other.platform, "./tests/data/csv_platform.xml");   /* as given, exactly */
     ck_assert_int_eq(sweep_row_matches(&s, 3, &other), 0);
-    ck_assert_int_eq(sweep_spec_set(&s, SWEEP_SEED, "98,99", &err), 0);
+    ck_assert_int_eq(sweep_spec_set(&s, "--plan", "data=32", &err), 0);   /* run's plan: model=1 */
+    ck_assert_int_eq(sweep_row_matches(&s, 3, &r), 1);
+    other = r;
+    other.model_par = 2;
+    ck_assert_int_eq(sweep_row_matches(&s, 3, &other), 0);
+    ck_assert_int_eq(sweep_spec_set(&s, "--seeds", "98,99", &err), 0);
     ck_assert_int_eq(sweep_row_matches(&s, 7, &r), 1);
     ck_assert_int_eq(sweep_row_matches(&s, 6, &r), 0);
     sweep_spec_fini(&s);
@@ -130,11 +141,11 @@ START_TEST(test_emit_jobs)
     sweep_spec s;
     errbuf err = { "" };
     sweep_spec_init(&s);
-    ck_assert_int_eq(sweep_spec_set(&s, SWEEP_PLATFORM, "topologies/tpuv3-4x4.xml", &err), 0);
-    ck_assert_int_eq(sweep_spec_set(&s, SWEEP_MODEL, "switch-base", &err), 0);
-    ck_assert_int_eq(sweep_spec_set(&s, SWEEP_ROUTING, "trace:my runs/it's.csv", &err), 0);
-    ck_assert_int_eq(sweep_spec_set(&s, SWEEP_TOP_K, "1,2", &err), 0);
-    ck_assert_int_eq(sweep_spec_set(&s, SWEEP_CF, "1.25", &err), 0);
+    ck_assert_int_eq(sweep_spec_set(&s, "--platform", "topologies/tpuv3-4x4.xml", &err), 0);
+    ck_assert_int_eq(sweep_spec_set(&s, "--model", "switch-base", &err), 0);
+    ck_assert_int_eq(sweep_spec_set(&s, "--routing", "trace:my runs/it's.csv", &err), 0);
+    ck_assert_int_eq(sweep_spec_set(&s, "--top-k", "1,2", &err), 0);
+    ck_assert_int_eq(sweep_spec_set(&s, "--capacity-factor", "1.25", &err), 0);
     char dir[] = "/tmp/check_sweep_XXXXXX", path[64];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/jobs.txt", dir);

@@ -20,12 +20,17 @@ done
 # bad lists and options: exit 1 (bad input) or 2 (usage), exact message, no CSV
 expect_fail 1 "switchsim: error: --capacity-factor: empty value in list '1,,2'" "$O" -- \
     "$BIN" sweep --platform $P --model switch-base --capacity-factor 1,,2 --csv "$O"
-expect_fail 1 "switchsim: error: --capacity-factor: value must be a number > 0, got 'abc'" "$O" -- \
+expect_fail 1 "switchsim: error: --capacity-factor must be a number in (0, 1e6], got 'abc'" "$O" -- \
     "$BIN" sweep --platform $P --model switch-base --capacity-factor 1,abc --csv "$O"
-expect_fail 1 "switchsim: error: --top-k: value must be 1 or 2, got '4'" "$O" -- \
+expect_fail 1 "switchsim: error: --top-k must be 1 or 2, got '4'" "$O" -- \
     "$BIN" sweep --platform $P --model switch-base --top-k 1,4 --csv "$O"
-expect_fail 1 "switchsim: error: --jobs: value must be an integer in [1,1024], got '0'" "$O" -- \
+expect_fail 1 "switchsim: error: --jobs must be an integer in [1,1024], got '0'" "$O" -- \
     "$BIN" sweep --platform $P --model switch-base --jobs 0 --csv "$O"
+# each value is checked as run checks it, with run's message
+expect_fail 1 "switchsim: error: --dispatch must be padded or exact, got 'fast'" "$O" -- \
+    "$BIN" sweep --platform $P --model switch-base --dispatch padded,fast --csv "$O"
+expect_fail 1 "switchsim: error: --routing must be router, uniform, zipf:S, hot:FRAC or trace:FILE, got 'magic'" "$O" -- \
+    "$BIN" sweep --platform $P --model switch-base --routing uniform,magic --csv "$O"
 expect_fail 1 "switchsim: error: --platform: cannot read 'no/such.xml'" "$O" -- \
     "$BIN" sweep --platform no/such.xml --model switch-base --csv "$O"
 expect_fail 2 "switchsim: error: sweep: --model is required (see switchsim sweep --help)" "$O" -- \

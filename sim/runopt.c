@@ -1,0 +1,243 @@
+/* runopt: run's option table, its parser and its help.  No simulation here. */
+#include "sim/runopt.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "sim/cmd.h"
+
+#define FIELD(f) offsetof(runopt_args, f), sizeof(((runopt_args *)0)->f)
+
+/* Run's help order.  axis: the sweep's order of axes, outermost first (the seed changes fastest). */
+static const runopt OPTS[] = {
+    { .name = "--platform", .arg = "FILE", .type = RUNOPT_TEXT, FIELD(cfg.platform),
+      .help = "SimGrid platform XML (topologies/*.xml, or 'switchsim topology')",
+      .axis = 1, .sweep_help = "platform XML files (topologies/)", .column = "platform" },
+    { .name = "--model", .arg = "NAME", .type = RUNOPT_TEXT, FIELD(model),
+      .help = "preset name (switchsim models lists them)",
+      .axis = 2, .sweep_help = "model presets (models/models.csv)", .column = "model" },
+    { .name = "--models", .arg = "FILE", .type = RUNOPT_TEXT, FIELD(models), .help = "preset CSV",
+      .axis = 10, .sweep_help = "preset CSV passed to every run (default: run's models/models.csv)" },
+    { .name = "--plan", .arg = "data=N,model=M", .type = RUNOPT_PLAN, FIELD(cfg.data),
+      .help = "data-parallel x model-parallel ways, N*M = cores (default: data = cores,\n"
+              "model = the smallest power of two that fits in HBM)",
+      .axis = 3, .sweep_help = "plans, separated by ';' (quote it for the shell)" },
+    { .name = "--top-k", .arg = "K", .type = RUNOPT_INT, FIELD(cfg.top_k), .lo = 1, .hi = 2, .rule = "1 or 2",
+      .help = "1 (Switch) or 2 (MoE/GShard) (default: the preset's)",
+      .axis = 7, .sweep_help = "1 and/or 2 (routing choices per token)", .column = "top_k" },
+    { .name = "--capacity-factor", .arg = "CF", .type = RUNOPT_REAL, FIELD(cfg.capacity_factor), .lo = 0,
+      .lo_open = 1, .hi = 1e6, .rule = "a number in (0, 1e6]",
+      .help = "expert capacity factor > 0 (default: the preset's)",
+      .axis = 8, .sweep_help = "capacity factors, numbers > 0 (e.g. 0.5,0.75,1,1.25,1.5,2,3,4)",
+      .column = "capacity_factor" },
+    { .name = "--capacity-round", .arg = "MODE", .type = RUNOPT_ENUM, FIELD(cfg.cap_round),
+      .words = { "floor", "round" }, .values = { SWITCH_CAP_FLOOR, SWITCH_CAP_ROUND },
+      .help = "floor (Mesh TensorFlow, default) or round (Flaxformer)" },
+    { .name = "--routing", .arg = "SPEC", .type = RUNOPT_ROUTING, FIELD(cfg.routing),
+      .help = "router (default: the real fp32 router), uniform, zipf:S, hot:FRAC, trace:FILE",
+      .axis = 4, .sweep_help = "router | uniform | zipf:S | hot:FRAC | trace:FILE", .column = "routing" },
+    { .name = "--seed", .arg = "N", .type = RUNOPT_INT, FIELD(cfg.seed), .lo = 0, .hi = (double)LONG_MAX,
+      .rule = "an integer >= 0", .help = "seed of hidden states, router weights and draws (default 1)",
+      .axis = 9, .sweep_name = "--seeds", .sweep_help = "seeds, integers >= 0 (one run each)", .column = "seed" },
+    { .name = "--jitter", .arg = "EPS", .type = RUNOPT_REAL, FIELD(cfg.jitter), .lo = 0, .hi = 1, .hi_open = 1,
+      .rule = "a number in [0,1)", .help = "router input jitter U(1-EPS,1+EPS) (default 0, as the T5X Switch configs)" },
+    { .name = "--dispatch", .arg = "MODE", .type = RUNOPT_ENUM, FIELD(cfg.dispatch),
+      .words = { "padded", "exact" }, .values = { COST_DISPATCH_EINSUM, COST_DISPATCH_GATHER },
+      .help = "padded (TPU einsum: capacity buffers sent whole, default) or exact (gather:\nkept tokens only)",
+      .axis = 5, .sweep_help = "padded | exact", .column = "dispatch" },
+    { .name = "--a2a", .arg = "ALGO", .type = RUNOPT_ENUM, FIELD(cfg.a2a),
+      .words = { "phased", "direct" }, .values = { COLL_A2A_PHASED, COLL_A2A_DIRECT },
+      .help = "phased (neighbour ring steps per dimension, the default on a torus) or direct\n"
+              "(one flow per chip pair: accurate, slow beyond ~128 chips; the default and the\n"
+              "only one on a GPU platform)",
+      .axis = 6, .sweep_help = "phased | direct", .column = "a2a" },
+    { .name = "--network-model", .arg = "M", .type = RUNOPT_ENUM, FIELD(cfg.network),
+      .words = { "lv08", "cm02" }, .values = { ENGINE_NET_LV08, ENGINE_NET_CM02 },
+      .help = "lv08 (SimGrid's default: TCP-calibrated factors, latency x13 per flow) or\n"
+              "cm02 (max-min bandwidth sharing only; closer to a dedicated interconnect)" },
+    { .name = "--act-dtype", .arg = "T", .type = RUNOPT_ENUM, FIELD(cfg.act_bytes),
+      .words = { "bf16", "fp32" }, .values = { 2, 4 },
+      .help = "bf16 (default, Switch) or fp32 (GShard's main runs) on the wire" },
+    { .name = "--remat", .arg = "MODE", .type = RUNOPT_ENUM, FIELD(cfg.remat),
+      .words = { "auto", "on", "off" }, .values = { ENGINE_REMAT_AUTO, ENGINE_REMAT_ON, ENGINE_REMAT_OFF },
+      .help = "auto (default: only when activations would not fit in HBM), on, off:\n"
+              "recompute each layer's forward in backward" },
+    { .name = "--no-reuse", .type = RUNOPT_FLAG, FIELD(cfg.reuse), .values = { 0 },
+      .help = "simulate every all-to-all, even one identical to an earlier one" },
+    { .name = "--csv", .arg = "FILE", .type = RUNOPT_TEXT, FIELD(csv),
+      .help = "write the step row (and --per-layer rows) as CSV" },
+    { .name = "--per-layer", .type = RUNOPT_FLAG, FIELD(cfg.per_layer), .values = { 1 },
+      .help = "add one CSV row per layer and phase (fwd, bwd)" },
+    { .name = "--trace", .arg = "FILE", .type = RUNOPT_TEXT, FIELD(cfg.timeline),
+      .help = "write a Chrome/Perfetto trace-event JSON timeline (times in us)" },
+    { .name = "--trace-cores", .arg = "LIST", .type = RUNOPT_TEXT, FIELD(cfg.trace_cores),
+      .help = "cores in the timeline, e.g. 0-3,8 (default all)" },
+    { .name = "--dump-routing", .arg = "FILE", .type = RUNOPT_TEXT, FIELD(cfg.dump_routing),
+      .help = "write the per-layer, per-group expert counts (replay with trace:FILE)" },
+    { .name = "--quiet", .type = RUNOPT_FLAG, FIELD(cfg.progress), .values = { 0 },
+      .help = "no progress lines on stderr" },
+};
+#define N_OPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
+_Static_assert(N_OPTS <= RUNOPT_MAX, "RUNOPT_MAX is smaller than the option table");
+/* ENUM and FLAG fields are int or an enum of int's size. */
+_Static_assert(sizeof(switch_cap_mode) == sizeof(int) && sizeof(cost_dispatch) == sizeof(int) &&
+               sizeof(coll_a2a_algo) == sizeof(int) && sizeof(engine_network) == sizeof(int) &&
+               sizeof(engine_remat) == sizeof(int), "enum fields must have int's size");
+
+int runopt_count(void)
+{
+    return N_OPTS;
+}
+
+const runopt *runopt_at(int i)
+{
+    return (i >= 0 && i < N_OPTS) ? &OPTS[i] : NULL;
+}
+
+const runopt *runopt_find(const char *name)
+{
+    for (int i = 0; i < N_OPTS; i++)
+        if (strcmp(OPTS[i].name, name) == 0)
+            return &OPTS[i];
+    return NULL;
+}
+
+const char *runopt_sweep_name(const runopt *o)
+{
+    return o->sweep_name != NULL ? o->sweep_name : o->name;
+}
+
+runopt_args runopt_args_default(void)
+{
+    runopt_args a;
+    memset(&a, 0, sizeof a);
+    a.cfg = engine_config_default();
+    a.cfg.progress = 1;
+    a.models = cmd_models_default_path();
+    return a;
+}
+
+/* "a, b or c" of an ENUM's words. */
+static void runopt_words(char *buf, size_t cap, const runopt *o)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; o->words[i] != NULL && len < cap; i++) {
+        const char *sep = i == 0 ? "" : o->words[i + 1] == NULL ? " or " : ", ";
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", sep, o->words[i]);
+    }
+}
+
+static int runopt_in_range(const runopt *o, double v)
+{
+    return (o->lo_open ? v > o->lo : v >= o->lo) && (o->hi_open ? v < o->hi : v <= o->hi);
+}
+
+int runopt_set(runopt_args *a, const runopt *o, const char *shown, const char *value, errbuf *err)
+{
+    char *f = (char *)a + o->off;
+    const char *name = shown != NULL ? shown : o->name;
+    long l;
+    double d;
+    switch (o->type) {
+    case RUNOPT_FLAG:
+        *(int *)(void *)f = o->values[0];
+        return 0;
+    case RUNOPT_TEXT:
+        memcpy(f, &value, sizeof value);
+        return 0;
+    case RUNOPT_ENUM:
+        for (int i = 0; o->words[i] != NULL; i++)
+            if (strcmp(value, o->words[i]) == 0) {
+                *(int *)(void *)f = o->values[i];
+                return 0;
+            }
+        char words[128];
+        runopt_words(words, sizeof words, o);
+        return errbuf_set(err, "%s must be %s, got '%s'", name, words, value);
+    case RUNOPT_INT:
+        if (errbuf_parse_long(value, &l) != 0 || !runopt_in_range(o, (double)l))
+            return errbuf_set(err, "%s must be %s, got '%s'", name, o->rule, value);
+        if (o->size == sizeof(int))
+            *(int *)(void *)f = (int)l;
+        else
+            *(long *)(void *)f = l;
+        return 0;
+    case RUNOPT_REAL:
+        if (errbuf_parse_double(value, &d) != 0 || !runopt_in_range(o, d))
+            return errbuf_set(err, "%s must be %s, got '%s'", name, o->rule, value);
+        *(double *)(void *)f = d;
+        return 0;
+    case RUNOPT_PLAN:
+        return plan_parse(&a->cfg.data, &a->cfg.model_par, value, err);
+    case RUNOPT_ROUTING:
+        return route_parse(&a->cfg.routing, value, err);
+    }
+    return errbuf_set(err, "%s: unknown option type", name);
+}
+
+int runopt_same(const runopt *o, const char *x, const char *y)
+{
+    if (o->type == RUNOPT_TEXT || o->type == RUNOPT_ROUTING || o->type == RUNOPT_FLAG)
+        return strcmp(x, y) == 0;
+    runopt_args ax, ay;
+    memset(&ax, 0, sizeof ax);
+    memset(&ay, 0, sizeof ay);
+    if (runopt_set(&ax, o, NULL, x, NULL) != 0 || runopt_set(&ay, o, NULL, y, NULL) != 0)
+        return strcmp(x, y) == 0;
+    if (o->type == RUNOPT_REAL)
+        return runrow_dbl_eq(*(const double *)(const void *)((const char *)&ax + o->off),
+                             *(const double *)(const void *)((const char *)&ay + o->off));
+    if (o->type == RUNOPT_PLAN)
+        return ax.cfg.data == ay.cfg.data && ax.cfg.model_par == ay.cfg.model_par;
+    return memcmp((const char *)&ax + o->off, (const char *)&ay + o->off, o->size) == 0;
+}
+
+int runopt_row_matches(const runopt *o, const char *value, const runrow *r)
+{
+    if (o->type == RUNOPT_PLAN) {
+        runopt_args a;
+        memset(&a, 0, sizeof a);
+        if (runopt_set(&a, o, NULL, value, NULL) != 0)
+            return 0;
+        return (a.cfg.data == 0 || a.cfg.data == r->data) && a.cfg.model_par == r->model_par;
+    }
+    if (o->column == NULL)
+        return 1;
+    char col[512];
+    return runrow_col_format(col, sizeof col, r, o->column) == 0 && runopt_same(o, col, value);
+}
+
+/* "  --name ARG   help" with help's lines aligned after the name column. */
+static void runopt_print_line(FILE *fp, const char *name, const char *arg, const char *help, const char *tail)
+{
+    char head[64];
+    snprintf(head, sizeof head, "%s%s%s", name, arg != NULL ? " " : "", arg != NULL ? arg : "");
+    fprintf(fp, strlen(head) < 25 ? "  %-24s " : "  %s  ", head);
+    for (const char *p = help; *p; p++) {
+        fputc(*p, fp);
+        if (*p == '\n')
+            fprintf(fp, "%27s", "");
+    }
+    fprintf(fp, "%s\n", tail);
+}
+
+void runopt_print_help(FILE *fp, int sweep)
+{
+    if (!sweep) {
+        for (int i = 0; i < N_OPTS; i++) {
+            char tail[512] = "";
+            if (OPTS[i].off == offsetof(runopt_args, models))
+                snprintf(tail, sizeof tail, " (default %s)", cmd_models_default_path());
+            runopt_print_line(fp, OPTS[i].name, OPTS[i].arg, OPTS[i].help, tail);
+        }
+        return;
+    }
+    for (int rank = 1; rank <= N_OPTS; rank++)
+        for (int i = 0; i < N_OPTS; i++)
+            if (OPTS[i].axis == rank)
+                runopt_print_line(fp, runopt_sweep_name(&OPTS[i]),
+                                  OPTS[i].type == RUNOPT_PLAN ? "'data=N,model=M[;data=N2,model=M2]'"
+                                  : OPTS[i].off == offsetof(runopt_args, models) ? "FILE" : "LIST",
+                                  OPTS[i].sweep_help, "");
+}
