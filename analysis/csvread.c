@@ -110,8 +110,15 @@ csvtab *csvtab_read(const char *path, errbuf *err)
         goto fail;
     }
     parser_ok = 1;
-    ssize_t n;
-    while ((n = getline(&buf, &bufcap, fp)) > 0) {     /* line by line, so errors know their line */
+    long n;
+    size_t total = 0;
+    while ((n = errbuf_read_line(&buf, &bufcap, CSVREAD_LINE_MAX, fp)) > 0) {   /* line by line, so errors know their line */
+        total += (size_t)n;
+        if (total > CSVREAD_BYTES_MAX) {
+            errbuf_set(err, "%s:%ld: file is longer than %ld bytes (the most a CSV here may have)", path, r.cur_line,
+                       (long)CSVREAD_BYTES_MAX);
+            goto fail;
+        }
         if (csv_parse(&p, buf, (size_t)n, on_field, on_row, &r) != (size_t)n) {
             errbuf_set(err, "%s:%ld: malformed CSV (%s)", path, r.cur_line, csv_strerror(csv_error(&p)));
             goto fail;
@@ -121,7 +128,12 @@ csvtab *csvtab_read(const char *path, errbuf *err)
         if (buf[n - 1] == '\n')
             r.cur_line++;
     }
-    if (ferror(fp)) {
+    if (n == ERRBUF_LINE_TOO_LONG) {
+        errbuf_set(err, "%s:%ld: line longer than %ld bytes (not a CSV file?)", path, r.cur_line,
+                   (long)CSVREAD_LINE_MAX);
+        goto fail;
+    }
+    if (n < 0 || ferror(fp)) {
         errbuf_set(err, "%s: read failed: %s", path, strerror(errno));
         goto fail;
     }

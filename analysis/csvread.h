@@ -16,8 +16,15 @@ typedef struct {
     char *text;    /* one buffer holding every field (the cells point into it) */
 } csvtab;
 
+/* Input caps, so an endless or binary file (/dev/zero) is refused instead of taking all memory: a line
+ * (quoted line breaks split a field into several lines) and the whole file. */
+#define CSVREAD_LINE_MAX ERRBUF_LINE_MAX     /* 1 MiB */
+#define CSVREAD_BYTES_MAX (1L << 30)         /* 1 GiB: millions of rows */
+
 /* Reads 'path'.  Blank lines are skipped (libcsv).  Returns NULL with 'err' set to one of
  *   "PATH: cannot open: REASON", "PATH: empty file, expected a header line",
+ *   "PATH:LINE: line longer than 1048576 bytes (not a CSV file?)",
+ *   "PATH:LINE: file is longer than 1073741824 bytes (the most a CSV here may have)",
  *   "PATH:LINE: malformed CSV (REASON)", "PATH:LINE: expected N fields, got M",
  *   "PATH: out of memory". */
 csvtab *csvtab_read(const char *path, errbuf *err);

@@ -40,7 +40,10 @@ int sweep_axes(int *order);
  * 'abc'" (run's message), "--top-k: value '1' is listed twice". */
 int sweep_spec_set(sweep_spec *s, const char *option, const char *list, errbuf *err);
 
-/* Number of combinations: the product of max(n, 1) over the axes. */
+/* Number of combinations: the product of max(n, 1) over the axes, at most SWEEP_COMBOS_MAX (each is a
+ * whole simulation process; sweep_spec_set refuses a list that would pass it:
+ * "--seeds: 2000 values make the sweep more than 1000000 combinations"). */
+#define SWEEP_COMBOS_MAX 1000000L
 long sweep_count(const sweep_spec *s);
 
 /* Adds one argument passed to every run (e.g. "--remat", "on" as two calls).  Refuses --csv, which the

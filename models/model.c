@@ -23,28 +23,39 @@ typedef struct {
     int required;       /* 0 only for the free-text 'notes' column */
 } model_col;
 
-/* Upper bounds are the int range the struct stores (INT_MAX), not a modelling limit; widths that big are
- * accepted here and left to the engine's memory checks.  Lower bounds: a width or count of 0 means no model. */
+/* Upper bounds are what a real model can be, with room to spare: each is far above every published model
+ * (the largest Switch and GShard rows have d_model 4096, d_ff 10240, 2048 experts, 2^22 tokens per batch) and
+ * low enough that every product the layout and cost model form (sequences x dec_seq, layers x experts x
+ * D x F in doubles) stays far inside a long, and that walking the layers is instant.  Lower bounds: a width
+ * or count of 0 means no model. */
+#define MODEL_WIDTH_MAX   65536L        /* d_model, d_kv */
+#define MODEL_FF_MAX      1048576L      /* d_ff: 2^20 */
+#define MODEL_HEADS_MAX   4096L
+#define MODEL_LAYERS_MAX  1024L         /* per stack */
+#define MODEL_EXPERTS_MAX 65536L        /* 32x Switch-C's 2048 */
+#define MODEL_VOCAB_MAX   16777216L     /* 2^24 */
+#define MODEL_SEQ_MAX     1048576L      /* enc_seq, dec_seq, group_size, min_capacity: 2^20 tokens */
+#define MODEL_TOKENS_MAX  1099511627776L   /* tokens_per_batch: 2^40 (the Switch paper uses 2^20) */
 static const model_col COLS[] = {
-    { "name",             COL_NAME,   offsetof(model_cfg, name),             0, 0,        1 },
-    { "d_model",          COL_INT,    offsetof(model_cfg, d_model),          1, INT_MAX,  1 },
-    { "d_ff",             COL_INT,    offsetof(model_cfg, d_ff),             1, INT_MAX,  1 },
-    { "ffn_act",          COL_ACT,    offsetof(model_cfg, act),              0, 0,        1 },
-    { "heads",            COL_INT,    offsetof(model_cfg, heads),            1, INT_MAX,  1 },
-    { "d_kv",             COL_INT,    offsetof(model_cfg, d_kv),             1, INT_MAX,  1 },
-    { "enc_layers",       COL_INT,    offsetof(model_cfg, enc_layers),       1, INT_MAX,  1 },
-    { "dec_layers",       COL_INT,    offsetof(model_cfg, dec_layers),       1, INT_MAX,  1 },
-    { "expert_every",     COL_EVERY,  offsetof(model_cfg, expert_every),     0, 0,        1 },
-    { "experts",          COL_INT,    offsetof(model_cfg, experts),          1, INT_MAX,  1 },
-    { "vocab",            COL_INT,    offsetof(model_cfg, vocab),            1, INT_MAX,  1 },
-    { "enc_seq",          COL_INT,    offsetof(model_cfg, enc_seq),          1, INT_MAX,  1 },
-    { "dec_seq",          COL_INT,    offsetof(model_cfg, dec_seq),          1, INT_MAX,  1 },
-    { "tokens_per_batch", COL_LONG,   offsetof(model_cfg, tokens_per_batch), 1, LONG_MAX, 1 },
-    { "capacity_factor",  COL_DOUBLE, offsetof(model_cfg, capacity_factor),  0, 0,        1 },
-    { "group_size",       COL_INT,    offsetof(model_cfg, group_size),       1, INT_MAX,  1 },
-    { "min_capacity",     COL_INT,    offsetof(model_cfg, min_capacity),     0, INT_MAX,  1 },
-    { "top_k",            COL_TOPK,   offsetof(model_cfg, top_k),            0, 0,        1 },
-    { "notes",            COL_NOTES,  0,                                     0, 0,        0 },
+    { "name",             COL_NAME,   offsetof(model_cfg, name),             0, 0,                 1 },
+    { "d_model",          COL_INT,    offsetof(model_cfg, d_model),          1, MODEL_WIDTH_MAX,   1 },
+    { "d_ff",             COL_INT,    offsetof(model_cfg, d_ff),             1, MODEL_FF_MAX,      1 },
+    { "ffn_act",          COL_ACT,    offsetof(model_cfg, act),              0, 0,                 1 },
+    { "heads",            COL_INT,    offsetof(model_cfg, heads),            1, MODEL_HEADS_MAX,   1 },
+    { "d_kv",             COL_INT,    offsetof(model_cfg, d_kv),             1, MODEL_WIDTH_MAX,   1 },
+    { "enc_layers",       COL_INT,    offsetof(model_cfg, enc_layers),       1, MODEL_LAYERS_MAX,  1 },
+    { "dec_layers",       COL_INT,    offsetof(model_cfg, dec_layers),       1, MODEL_LAYERS_MAX,  1 },
+    { "expert_every",     COL_EVERY,  offsetof(model_cfg, expert_every),     0, 0,                 1 },
+    { "experts",          COL_INT,    offsetof(model_cfg, experts),          1, MODEL_EXPERTS_MAX, 1 },
+    { "vocab",            COL_INT,    offsetof(model_cfg, vocab),            1, MODEL_VOCAB_MAX,   1 },
+    { "enc_seq",          COL_INT,    offsetof(model_cfg, enc_seq),          1, MODEL_SEQ_MAX,     1 },
+    { "dec_seq",          COL_INT,    offsetof(model_cfg, dec_seq),          1, MODEL_SEQ_MAX,     1 },
+    { "tokens_per_batch", COL_LONG,   offsetof(model_cfg, tokens_per_batch), 1, MODEL_TOKENS_MAX,  1 },
+    { "capacity_factor",  COL_DOUBLE, offsetof(model_cfg, capacity_factor),  0, 0,                 1 },
+    { "group_size",       COL_INT,    offsetof(model_cfg, group_size),       1, MODEL_SEQ_MAX,     1 },
+    { "min_capacity",     COL_INT,    offsetof(model_cfg, min_capacity),     0, MODEL_SEQ_MAX,     1 },
+    { "top_k",            COL_TOPK,   offsetof(model_cfg, top_k),            0, 0,                 1 },
+    { "notes",            COL_NOTES,  0,                                     0, 0,                 0 },
 };
 #define N_COLS ((int)(sizeof COLS / sizeof COLS[0]))
 
@@ -164,12 +175,7 @@ static void data_field(load_ctx *c, const char *s)
     case COL_INT:
     case COL_LONG:
         if (errbuf_parse_long(s, &v) != 0 || v < col->lo || v > col->hi) {
-            if (col->hi == INT_MAX || col->hi == LONG_MAX)
-                snprintf(rule, sizeof rule, "an integer >= %ld", col->lo);
-            else
-                snprintf(rule, sizeof rule, "an integer in [%ld, %ld]", col->lo, col->hi);
-            if (col->hi == INT_MAX)
-                strncat(rule, " that fits in an int", sizeof rule - strlen(rule) - 1);
+            snprintf(rule, sizeof rule, "an integer in [%ld, %ld]", col->lo, col->hi);
             bad_field(c, col->name, rule, s);
             return;
         }
@@ -345,8 +351,19 @@ static model_set *load_csv(const char *path, int extra_ok, errbuf *err)
     /* Fed one byte at a time so each record knows the file line it starts on (a quoted field may
      * span lines, and libcsv skips blank lines); preset files are a few KiB, so the cost is nil. */
     int ch;
+    long total = 0, line_len = 0;
     while ((ch = getc(fp)) != EOF) {
         unsigned char b = (unsigned char)ch;
+        if (++total > MODEL_CSV_BYTES_MAX) {      /* an endless input (/dev/zero) must not take all memory */
+            errbuf_set(err, "%s:%ld: file is longer than %ld bytes (a preset file is a few KiB)", path, c.line,
+                       MODEL_CSV_BYTES_MAX);
+            goto fail;
+        }
+        line_len = b == '\n' ? 0 : line_len + 1;
+        if (line_len > MODEL_CSV_LINE_MAX) {
+            errbuf_set(err, "%s:%ld: line longer than %ld bytes (not a CSV file?)", path, c.line, MODEL_CSV_LINE_MAX);
+            goto fail;
+        }
         if (c.row_line == 0 && b != '\n' && b != '\r')
             c.row_line = c.line;
         if (csv_parse(&p, &b, 1, on_field, on_row, &c) != 1) {

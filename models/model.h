@@ -42,6 +42,10 @@ model_set *model_set_load_csv(const char *path, errbuf *err);
  * measured): columns of other names are skipped, not refused.  At most MODEL_CSV_COLS_MAX columns. */
 model_set *model_set_load_csv_extra(const char *path, errbuf *err);
 #define MODEL_CSV_COLS_MAX 64
+/* Input caps: "FILE:LINE: line longer than 65536 bytes (not a CSV file?)",
+ * "FILE:LINE: file is longer than 16777216 bytes (a preset file is a few KiB)". */
+#define MODEL_CSV_LINE_MAX 65536L
+#define MODEL_CSV_BYTES_MAX (16L << 20)
 void model_set_free(model_set *s);                              /* NULL is a no-op */
 const model_cfg *model_set_find(const model_set *s, const char *name);  /* NULL if absent */
 

@@ -1,11 +1,13 @@
 /* plan: data x model x expert layout of a model over the cores, groups and capacity. */
 #include "sim/plan.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 
 #define PLAN_WAYS_MAX 1000000   /* far beyond any torus; keeps products of ways inside int */
+#define PLAN_GROUPS_MAX 1000000 /* routing groups per core: the routing arrays are groups x experts */
 
 int plan_parse(int *data, int *model, const char *spec, errbuf *err)
 {
@@ -13,6 +15,9 @@ int plan_parse(int *data, int *model, const char *spec, errbuf *err)
     char buf[128];
     if (snprintf(buf, sizeof buf, "%s", spec) >= (int)sizeof buf)
         return errbuf_set(err, "--plan must be data=N,model=M, got '%s'", spec);
+    size_t len = strlen(buf);
+    if (len > 0 && (buf[0] == ',' || buf[len - 1] == ',' || strstr(buf, ",,") != NULL))   /* strtok would skip it */
+        return errbuf_set(err, "--plan has an empty item in '%s'", spec);
     char *save = NULL;
     int any = 0;
     for (char *item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
@@ -40,6 +45,35 @@ int plan_parse(int *data, int *model, const char *spec, errbuf *err)
     *data = d;
     *model = m;
     return 0;
+}
+
+static long gcd(long a, long b)
+{
+    while (b != 0) {
+        long r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* The fewest groups g >= ceil(enc / group_size) that split both 'enc' and 'dec' evenly: the smallest divisor
+ * of gcd(enc, dec) not below that bound, found over the divisor pairs (i, G/i) with i <= sqrt(G), so
+ * sqrt(G) steps even when G is a large prime (counting g up one by one took minutes there).  -1 if none. */
+static long plan_groups(long enc, long dec, long group_size)
+{
+    long lo = enc / group_size + (enc % group_size != 0);
+    long G = gcd(enc, dec), best = -1;
+    for (long i = 1; i <= G / i; i++) {
+        if (G % i != 0)
+            continue;
+        if (i >= lo && (best < 0 || i < best))
+            best = i;
+        long j = G / i;
+        if (j >= lo && (best < 0 || j < best))
+            best = j;
+    }
+    return best;
 }
 
 int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int data, int model_par,
@@ -86,6 +120,9 @@ int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int 
         return errbuf_set(err, "%s: tokens_per_batch %ld is not a multiple of enc_seq %d",
                           m->name, m->tokens_per_batch, m->enc_seq);
     q.sequences = m->tokens_per_batch / m->enc_seq;
+    if (q.sequences > LONG_MAX / m->dec_seq)    /* the loader's bounds keep it far below; a caller's struct may not */
+        return errbuf_set(err, "%s: %ld sequences of %d decoder tokens overflow a long", m->name, q.sequences,
+                          m->dec_seq);
     if (m->tokens_per_batch % data != 0)
         return errbuf_set(err, "plan data=%d does not divide the %ld tokens per batch of %s",
                           data, m->tokens_per_batch, m->name);
@@ -97,12 +134,15 @@ int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int 
     /* Groups: the fewest groups of at most group_size encoder tokens that split the shard evenly
      * (Flaxformer _num_groups, SOURCES 4.3); decoder layers use as many groups, of fewer tokens,
      * so that every Switch layer has the same groups (one routing-trace shape for the whole model). */
-    long g = (q.tokens_enc + m->group_size - 1) / m->group_size;
-    while (g < q.tokens_enc && (q.tokens_enc % g != 0 || q.tokens_dec % g != 0))
-        g++;
-    if (q.tokens_enc % g != 0 || q.tokens_dec % g != 0)
+    long g = plan_groups(q.tokens_enc, q.tokens_dec, m->group_size);
+    if (g < 0)
         return errbuf_set(err, "%s: cannot split %ld encoder and %ld decoder tokens per core into equal groups",
                           m->name, q.tokens_enc, q.tokens_dec);
+    if (g > PLAN_GROUPS_MAX)
+        return errbuf_set(err, "%s: %ld encoder and %ld decoder tokens per core split into %ld equal groups, "
+                          "more than %d", m->name, q.tokens_enc, q.tokens_dec, g, PLAN_GROUPS_MAX);
+    if (q.tokens_dec / g > INT_MAX)
+        return errbuf_set(err, "%s: decoder groups of %ld tokens, more than %d", m->name, q.tokens_dec / g, INT_MAX);
     q.groups = (int)g;
     q.group_enc = (int)(q.tokens_enc / g);
     q.group_dec = (int)(q.tokens_dec / g);

@@ -26,6 +26,9 @@ static const struct { const char *spec, *msg; } BAD_PLAN[] = {
     { "data=4,data=8", "--plan gives 'data' twice in 'data=4,data=8'" },
     { "pipe=2", "--plan keys are data and model, got 'pipe' in 'pipe=2'" },
     { "", "--plan must be data=N,model=M, got ''" },
+    { "data=8,,model=1", "--plan has an empty item in 'data=8,,model=1'" },
+    { "data=8,", "--plan has an empty item in 'data=8,'" },
+    { ",model=2", "--plan has an empty item in ',model=2'" },
 };
 
 START_TEST(test_parse_bad)
@@ -104,6 +107,36 @@ static const struct { int cores, data, model; int experts; const char *msg; } BA
     { 32, 32, 1, 12, "plan data=32 must be a multiple of the 12 experts of switch-base (or divide them)" },
 };
 
+/* 8 x a prime near 2^37 tokens, one token per sequence: the group search used to count up one by one
+ * from 2^31 towards the prime (minutes); it must answer at once, within Check's 4 s timeout. */
+START_TEST(test_layout_prime_tokens)
+{
+    model_cfg m = fixture_switch_base();
+    m.tokens_per_batch = 8L * 137438953447L;
+    m.enc_seq = 1;
+    m.dec_seq = 1;
+    m.experts = 8;
+    plan p;
+    errbuf err = { "" };
+    ck_assert_int_eq(plan_layout(&p, &m, 8, 2, 8, 1, 1, 1.25, 0, &err), -1);
+    ck_assert_str_eq(err.msg, "switch-base: 137438953447 encoder and 137438953447 decoder tokens per core split "
+                              "into 137438953447 equal groups, more than 1000000");
+}
+END_TEST
+
+/* tokens_per_batch near LONG_MAX: sequences x dec_seq overflowed (undefined behaviour) before it was checked. */
+START_TEST(test_layout_overflow)
+{
+    model_cfg m = fixture_switch_base();
+    m.tokens_per_batch = 9223372036854775800L;
+    m.enc_seq = 8;
+    plan p;
+    errbuf err = { "" };
+    ck_assert_int_eq(plan_layout(&p, &m, 32, 2, 32, 1, 1, 1.25, 0, &err), -1);
+    ck_assert_str_eq(err.msg, "switch-base: 1152921504606846975 sequences of 114 decoder tokens overflow a long");
+}
+END_TEST
+
 START_TEST(test_layout_bad)
 {
     model_cfg m = fixture_switch_base();
@@ -130,6 +163,8 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_layout_switch_base);
     tcase_add_test(tc, test_layout_replicated_experts);
     tcase_add_test(tc, test_layout_model_parallel);
+    tcase_add_test(tc, test_layout_prime_tokens);
+    tcase_add_test(tc, test_layout_overflow);
     tcase_add_loop_test(tc, test_layout_bad, 0, (int)(sizeof BAD_LAYOUT / sizeof BAD_LAYOUT[0]));
     suite_add_tcase(s, tc);
     return s;

@@ -92,6 +92,11 @@ static const struct { const char *file; int layers, groups, experts; const char 
     { D "trace_sum.csv", 2, 2, 4,
       D "trace_sum.csv: layer 0 group 1 routes 11 tokens (sum of tokens_first), group 0 routes 10" },
     { D "trace_second.csv", 2, 2, 4, D "trace_second.csv: layer 1 group 1 has 7 second choices, more than its 6 tokens" },
+    /* endless or binary input: refused at the caps, not read into memory */
+    { "/dev/zero", 2, 2, 4, "/dev/zero:1: line longer than 256 bytes (not a routing trace?)" },
+    { D "trace_blank_lines.csv", 1, 1, 1,
+      D "trace_blank_lines.csv:468: file is longer than 512 bytes, more than a trace of 1 layers x 1 groups x 1 "
+        "experts can need" },
     /* a good file against the wrong expected shape */
     { GOOD, 2, 2, 3, GOOD ":2: column 'expert' must be an integer in [0,3), got '3'" },
     { GOOD, 2, 2, 5, GOOD ": layer 0 group 0 has no row for expert 4" },

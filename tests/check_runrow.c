@@ -128,6 +128,7 @@ static const struct { const char *file, *msg; } BAD[] = {
     { "tests/data/csv_long_model.csv",
       "tests/data/csv_long_model.csv:2: column 'model' must be shorter than 64 bytes, got "
       "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'" },
+    { "/dev/zero", "/dev/zero:1: line longer than 1048576 bytes (not a CSV file?)" },   /* endless input */
 };
 
 START_TEST(test_read_bad)

@@ -36,7 +36,55 @@ static const struct { const char *opt, *list, *msg; } BAD[] = {
     { "--model", "switch-base,,t5-base", "--model: empty value in list 'switch-base,,t5-base'" },
     { "--routing", "uniform,uniform", "--routing: value 'uniform' is listed twice" },
     { "--routing", "uniform,zipf:x", "--routing zipf:S needs an exponent S >= 0, got 'x'" },
+    { "--capacity-factor", "0x1p0", "--capacity-factor must be a number in (0, 1e6], got '0x1p0'" },   /* hex float */
 };
+
+/* The duplicate check must not compare every pair: 15,000 capacity factors took over a minute, and must
+ * take well under Check's 4 s timeout; a duplicate at the end is still found. */
+START_TEST(test_set_long_list)
+{
+    enum { N = 15000 };
+    char *list = malloc((size_t)N * 16);
+    size_t len = 0;
+    for (int i = 1; i <= N; i++)
+        len += (size_t)sprintf(list + len, "%s%d.5", i > 1 ? "," : "", i);
+    sweep_spec s;
+    sweep_spec_init(&s);
+    errbuf err = { "" };
+    ck_assert_int_eq(sweep_spec_set(&s, "--capacity-factor", list, &err), 0);
+    ck_assert_int_eq(sweep_count(&s), N);
+    sprintf(list + len, ",7.50");
+    ck_assert_int_eq(sweep_spec_set(&s, "--capacity-factor", list, &err), -1);
+    ck_assert_str_eq(err.msg, "--capacity-factor: value '7.50' is listed twice");
+    sweep_spec_fini(&s);
+    free(list);
+}
+END_TEST
+
+/* The number of combinations is bounded (it used to overflow a long): the list that passes the bound is
+ * refused and the axis kept. */
+START_TEST(test_set_too_many)
+{
+    char *seeds = malloc(8 * 1001), *cfs = malloc(8 * 999);
+    size_t ls = 0, lc = 0;
+    for (int i = 0; i < 1001; i++)
+        ls += (size_t)sprintf(seeds + ls, "%s%d", i > 0 ? "," : "", i);
+    for (int i = 1; i <= 999; i++)
+        lc += (size_t)sprintf(cfs + lc, "%s%d", i > 1 ? "," : "", i);
+    sweep_spec s;
+    sweep_spec_init(&s);
+    errbuf err = { "" };
+    ck_assert_int_eq(sweep_spec_set(&s, "--seeds", seeds, &err), 0);
+    ck_assert_int_eq(sweep_spec_set(&s, "--capacity-factor", cfs, &err), 0);
+    ck_assert_int_eq(sweep_count(&s), 1001L * 999L);
+    ck_assert_int_eq(sweep_spec_set(&s, "--top-k", "1,2", &err), -1);
+    ck_assert_str_eq(err.msg, "--top-k: 2 values make the sweep more than 1000000 combinations");
+    ck_assert_int_eq(s.n[sweep_axis_index("--top-k")], 0);
+    sweep_spec_fini(&s);
+    free(seeds);
+    free(cfs);
+}
+END_TEST
 
 /* A good value of each axis, set first so a failed set can be seen to keep it. */
 static const char *good_value(const char *opt)
@@ -340,6 +388,8 @@ static Suite *sweep_suite(void)
     Suite *s = suite_create("sweep");
     TCase *tc = tcase_create("spec");
     tcase_add_loop_test(tc, test_set_bad, 0, (int)(sizeof BAD / sizeof BAD[0]));
+    tcase_add_test(tc, test_set_long_list);
+    tcase_add_test(tc, test_set_too_many);
     tcase_add_test(tc, test_argv_order);
     tcase_add_test(tc, test_matches);
     suite_add_tcase(s, tc);

@@ -37,7 +37,7 @@ grep -q '^top2 ' "$TMPD/user" || { echo "models --models good_user: no 'top2' li
 expect_fail 1 "switchsim: error: ${D}nope.csv: cannot open: No such file or directory" - -- \
     "$BIN" models --models ${D}nope.csv
 [ ! -s "$TMPD/stdout" ] || { echo "models: output on stdout after a failure"; exit 1; }
-expect_fail 1 "switchsim: error: ${D}bad_int.csv:3: column 'd_model' must be an integer >= 1 that fits in an int, got 'abc'" - -- \
+expect_fail 1 "switchsim: error: ${D}bad_int.csv:3: column 'd_model' must be an integer in [1, 65536], got 'abc'" - -- \
     "$BIN" models --models ${D}bad_int.csv
 [ ! -s "$TMPD/stdout" ] || { echo "models: output on stdout after a failure"; exit 1; }
 expect_fail 1 "switchsim: error: ${D}missing_col.csv:1: missing column 'top_k'" - -- \

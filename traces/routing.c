@@ -13,6 +13,7 @@
 #include "analysis/atomicio.h"
 
 #define ROUTING_NCOLS 5
+#define ROUTING_ROW_BYTES 256   /* a row is five integers: 60 bytes at most, with spaces and CRLF well under this */
 
 static const char *const COLS[ROUTING_NCOLS] = { "layer", "group", "expert", "tokens_first", "tokens_second" };
 
@@ -230,8 +231,17 @@ routing_trace *routing_trace_load_csv(const char *path, int layers, int groups, 
     for (size_t i = 0; i < n_cells; i++)
         L.t->first[i] = -1;                                  /* no row yet */
 
-    ssize_t n;
-    while ((n = getline(&buf, &bufcap, fp)) > 0) {          /* line by line, so errors know their line */
+    /* Caps, so an endless or binary file cannot take all memory: a line, and the bytes a trace of this shape
+     * can need (a row per cell, each at most ROUTING_ROW_BYTES, blank lines and all). */
+    size_t max_bytes = (n_cells + 1) * ROUTING_ROW_BYTES, total = 0;
+    long n;
+    while ((n = errbuf_read_line(&buf, &bufcap, ROUTING_ROW_BYTES, fp)) > 0) {   /* by line: errors know their line */
+        total += (size_t)n;
+        if (total > max_bytes) {
+            errbuf_set(err, "%s:%ld: file is longer than %zu bytes, more than a trace of %d layers x %d groups x %d "
+                       "experts can need", path, L.cur_line, max_bytes, layers, groups, experts);
+            goto fail;
+        }
         if (csv_parse(&p, buf, (size_t)n, on_field, on_row, &L) != (size_t)n) {
             errbuf_set(err, "%s:%ld: malformed CSV (%s)", path, L.cur_line, csv_strerror(csv_error(&p)));
             goto fail;
@@ -241,7 +251,12 @@ routing_trace *routing_trace_load_csv(const char *path, int layers, int groups, 
         if (buf[n - 1] == '\n')
             L.cur_line++;
     }
-    if (ferror(fp)) {
+    if (n == ERRBUF_LINE_TOO_LONG) {
+        errbuf_set(err, "%s:%ld: line longer than %d bytes (not a routing trace?)", path, L.cur_line,
+                   ROUTING_ROW_BYTES);
+        goto fail;
+    }
+    if (n < 0 || ferror(fp)) {
         errbuf_set(err, "%s: read failed: %s", path, strerror(errno));
         goto fail;
     }
