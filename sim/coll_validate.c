@@ -20,26 +20,20 @@
 #include <simgrid/link.h>
 #include <xbt/dynar.h>
 
-/* TPUv3 numbers for the checks: one link direction 100 GB/s [SOURCES 5.1 TPUv3 ICI: SB 1e11 B/s one-way,
- * matching the 6.4 TB/s pod bisection]; per-hop latency 1 us (assumption: SOURCES 5.1 ICI latency gives
- * ~0.5-1 us/hop as an assumption); 61.5 TFLOP/s bf16 per core [SOURCES 5.1 TPUv3 bf16 peak / core]. */
-#define COLL_V_LINK_BPS 1.0e11
-#define COLL_V_LAT_S 1.0e-6
-#define COLL_V_CORES_PER_CHIP 2
+#include "analysis/atomicio.h"
+#include "topologies/torus.h"
+
+/* The chip of the checks' platforms: its preset's link bandwidth and per-hop latency (topologies/torus.c). */
+#define COLL_V_CHIP "tpuv3"
 /* Bytes each core sends in one all-to-all: GShard Fig. 9 used 8 MB or 32 MB per partition [SOURCES 6.1]. */
 #define COLL_V_BYTES_PER_CORE (8.0 * 1024 * 1024)
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* platform writer */
 
-static int coll_pw_link_exists(const int *dims, const int *wrap, int d, int q, int dir)
+static int coll_pw_write(FILE *fp, const void *arg, errbuf *err)
 {
-    int L = dims[d];
-    if (L < 2)
-        return 0;
-    if (wrap[d])
-        return !(L == 2 && dir == 1);   /* a ring of two has one link each way */
-    return dir == 0 ? q + 1 < L : q > 0;
+    return torus_write_xml(fp, arg, err);
 }
 
 int coll_platform_write(const char *path, int ndims, const int *dims, const int *wrap, double bw_Bps,
@@ -47,88 +41,15 @@ int coll_platform_write(const char *path, int ndims, const int *dims, const int 
 {
     if (ndims < 1 || ndims > COLL_DIMS_MAX)
         return errbuf_set(err, "collectives: ndims must be 1..%d, got %d", COLL_DIMS_MAX, ndims);
-    int n = 1, allwrap = 1, dd[COLL_DIMS_MAX] = { 1, 1, 1 }, ww[COLL_DIMS_MAX] = { 0, 0, 0 };
-    int stride[COLL_DIMS_MAX];
-    for (int d = 0; d < ndims; d++) {
-        if (dims[d] < 1)
+    torus_platform p = { .chip = torus_chip_find(COLL_V_CHIP), .link_Bps = bw_Bps, .link_lat_s = lat_s };
+    p.shape.ndims = ndims > 1 ? ndims : 2;   /* a line or ring of L chips is the torus L x 1 */
+    for (int d = 0; d < TORUS_MAX_DIMS; d++) {
+        p.shape.dims[d] = d < ndims ? dims[d] : 1;
+        if (p.shape.dims[d] < 1)
             return errbuf_set(err, "collectives: dims[%d] must be >= 1, got %d", d, dims[d]);
-        dd[d] = dims[d];
-        ww[d] = wrap[d] != 0;
-        allwrap &= ww[d];
+        p.shape.wrap[d] = d < ndims && dims[d] > 1 && wrap[d] != 0;
     }
-    for (int d = 0; d < COLL_DIMS_MAX; d++) {
-        stride[d] = n;
-        n *= dd[d];
-    }
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return errbuf_set(err, "%s: path too long", path);
-    FILE *fp = fopen(tmp, "w");
-    if (fp == NULL)
-        return errbuf_set(err, "%s: cannot write: %s", path, strerror(errno));
-    fprintf(fp, "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
-                "<platform version=\"4.1\">\n");
-    if (allwrap) {
-        fprintf(fp, "  <cluster id=\"torus\" prefix=\"chip\" radical=\"0-%d\" suffix=\"\" speed=\"61.5Tf\" "
-                    "core=\"%d\" bw=\"%.17gBps\" lat=\"%.17gs\" sharing_policy=\"SPLITDUPLEX\" topology=\"TORUS\" "
-                    "topo_parameters=\"",
-                n - 1, COLL_V_CORES_PER_CHIP, bw_Bps, lat_s);
-        for (int d = 0; d < ndims; d++)
-            fprintf(fp, d ? ",%d" : "%d", dims[d]);
-        fprintf(fp, "\" loopback_bw=\"1000GBps\" loopback_lat=\"0us\"/>\n");
-    } else {
-        fprintf(fp, "  <zone id=\"torus\" routing=\"Full\">\n");
-        for (int r = 0; r < n; r++)
-            fprintf(fp, "    <host id=\"chip%d\" speed=\"61.5Tf\" core=\"%d\"/>\n", r, COLL_V_CORES_PER_CHIP);
-        for (int r = 0; r < n; r++)
-            for (int d = 0; d < ndims; d++)
-                for (int dir = 0; dir < 2; dir++) {
-                    int q = (r / stride[d]) % dd[d];
-                    if (!coll_pw_link_exists(dd, ww, d, q, dir))
-                        continue;
-                    int qn = (q + (dir == 0 ? 1 : dd[d] - 1)) % dd[d];
-                    fprintf(fp, "    <link id=\"l%d_%d\" bandwidth=\"%.17gBps\" latency=\"%.17gs\"/>\n", r,
-                            r + (qn - q) * stride[d], bw_Bps, lat_s);
-                }
-        for (int s = 0; s < n; s++)
-            for (int t = 0; t < n; t++) {
-                if (s == t)
-                    continue;
-                fprintf(fp, "    <route src=\"chip%d\" dst=\"chip%d\" symmetrical=\"NO\">", s, t);
-                int cur = s;
-                for (int d = 0; d < ndims; d++) {
-                    int L = dd[d], q = (cur / stride[d]) % L, goal = (t / stride[d]) % L;
-                    int dir = goal > q ? 0 : 1, hops = abs(goal - q);
-                    if (ww[d]) {
-                        int fwd = (goal - q + L) % L;
-                        dir = 2 * fwd <= L ? 0 : 1;   /* short way; a tie goes + (as SimGrid's torus) */
-                        hops = dir == 0 ? fwd : L - fwd;
-                    }
-                    for (int h = 0; h < hops; h++) {
-                        int qn = (q + (dir == 0 ? 1 : L - 1)) % L;
-                        int nxt = cur + (qn - q) * stride[d];
-                        int a = cur, b = nxt;
-                        fprintf(fp, "<link_ctn id=\"l%d_%d\"/>", a, b);
-                        cur = nxt;
-                        q = qn;
-                    }
-                }
-                fprintf(fp, "</route>\n");
-            }
-        fprintf(fp, "  </zone>\n");
-    }
-    fprintf(fp, "</platform>\n");
-    int bad = ferror(fp);
-    if (fclose(fp) != 0 || bad) {
-        remove(tmp);
-        return errbuf_set(err, "%s: write failed", path);
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return errbuf_set(err, "%s: cannot rename into place: %s", path, strerror(e));
-    }
-    return 0;
+    return atomic_file_write(path, coll_pw_write, &p, err);
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -354,6 +275,11 @@ done:
 /* ---------------------------------------------------------------------------------------------------------- */
 /* validate */
 
+static const torus_chip *coll_v_chip(void)
+{
+    return torus_chip_find(COLL_V_CHIP);
+}
+
 /* Uniform chip byte matrix for S bytes per core sent evenly to every core (itself included): a chip pair
  * carries cores^2 * S / P (P = all cores), the diagonal stays on chip. */
 static double *coll_v_uniform(int nchips, double S)
@@ -361,8 +287,8 @@ static double *coll_v_uniform(int nchips, double S)
     double *b = malloc((size_t)nchips * (size_t)nchips * sizeof *b);
     if (b == NULL)
         return NULL;
-    double P = (double)nchips * COLL_V_CORES_PER_CHIP;
-    double pair = (double)COLL_V_CORES_PER_CHIP * COLL_V_CORES_PER_CHIP * S / P;
+    double P = (double)nchips * coll_v_chip()->cores_per_chip;
+    double pair = (double)coll_v_chip()->cores_per_chip * coll_v_chip()->cores_per_chip * S / P;
     for (size_t i = 0; i < (size_t)nchips * (size_t)nchips; i++)
         b[i] = pair;
     return b;
@@ -374,7 +300,8 @@ static int coll_v_run(const char *dir, int k, coll_a2a_algo algo, int route_boun
     char path[512];
     snprintf(path, sizeof path, "%s/torus%dx%d.xml", dir, k, k);
     const int dims[2] = { k, k }, wrap[2] = { 1, 1 };
-    if (access(path, R_OK) != 0 && coll_platform_write(path, 2, dims, wrap, COLL_V_LINK_BPS, COLL_V_LAT_S, err) != 0)
+    if (access(path, R_OK) != 0 && coll_platform_write(path, 2, dims, wrap, coll_v_chip()->link_Bps,
+                                                    coll_v_chip()->link_lat_s, err) != 0)
         return -1;
     double *b = coll_v_uniform(k * k, COLL_V_BYTES_PER_CORE);
     if (b == NULL)
@@ -418,11 +345,11 @@ int coll_validate_scaling(vreport *r, coll_scaling *sc, errbuf *err)
         double B = pout[COLL_SIM_LINK_BPS];
         double t_p = pout[COLL_SIM_T0];
         /* bisection bound of a k x k torus, S_chip = cores per chip x S bytes sent per chip: S_chip k / (8 B) */
-        double bis = COLL_V_CORES_PER_CHIP * S * k / (8.0 * B);
-        lx[i] = log((double)k * k * COLL_V_CORES_PER_CHIP);
+        double bis = coll_v_chip()->cores_per_chip * S * k / (8.0 * B);
+        lx[i] = log((double)k * k * coll_v_chip()->cores_per_chip);
         ly[i] = log(t_p);
         if (sc != NULL && i < COLL_SCALING_MAX) {
-            sc->cores[i] = k * k * COLL_V_CORES_PER_CHIP;
+            sc->cores[i] = k * k * coll_v_chip()->cores_per_chip;
             sc->phased_s[i] = t_p;
             sc->direct_s[i] = NAN;
             sc->bisection_s[i] = bis;

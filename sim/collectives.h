@@ -121,10 +121,9 @@ enum {
 /* simproc_run-compatible: arg is a const coll_a2a_sim *, nout must be COLL_SIM_NOUT(reps). */
 int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err);
 
-/* Writes a small platform for the collectives' own checks (until topologies/ ships its generator, and for
- * lines): when every dimension wraps, the cluster form of SOURCES 8 (TORUS, SPLITDUPLEX); otherwise a Full zone
- * with one link per direction per neighbour pair and explicit dimension-ordered routes (short way on rings,
- * ties the + way, as SimGrid's torus does).  core = 2 per chip.  Written via temp file + rename. */
+/* Writes the TPUv3 torus platform of the collectives' own checks (topologies/torus.c's generator, so its routes
+ * are the shipped platforms'): ndims 1 is a line (or ring) of dims[0] chips, written as the torus dims[0] x 1.
+ * Written atomically (temp file + rename). */
 int coll_platform_write(const char *path, int ndims, const int *dims, const int *wrap, double bw_Bps,
                         double lat_s, errbuf *err);
 

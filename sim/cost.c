@@ -4,29 +4,11 @@
 #include "sim/cost.h"
 
 #include "topologies/gpu.h"
+#include "topologies/torus.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-/* ---- TPUv3 test/default numbers [SOURCES 5.1] ---- */
-#define TPUV3_MXUS_PER_CORE 2              /* [SOURCES 5.1 TPUv3 MXUs per TensorCore, GCP] */
-#define TPUV3_MXU_DIM 128                  /* [SOURCES 5.1 MXU 128x128, GCP] */
-#define TPUV3_CLOCK_HZ 940e6               /* [SOURCES 5.1 TPUv3 clock, CACM20/ISCA23] */
-#define TPUV3_BF16_FLOPS 61.5e12           /* [SOURCES 5.1 TPUv3 bf16 peak/core: 123 TFLOP/s per chip / 2] */
-#define TPUV3_HBM_BYTES (16.0 * 1073741824.0) /* [SOURCES 5.1 TPUv3 HBM 32 GiB/chip, 16 GiB per core] */
-#define TPUV3_HBM_BPS 450e9                /* [SOURCES 5.1 TPUv3 HBM BW 900 GB/s per chip, 450 per core] */
-#define TPUV3_ONCHIP_BYTES (16.0 * 1048576.0) /* [SOURCES 5.1 TPUv3 32 MiB VMEM per chip / 2 cores] */
-/* fp32 vector rate: assumption.  SOURCES 5.1 (CACM20) gives the TPUv2 vector unit as 128x8 32-bit
- * registers with 2 vector ALU slots per VLIW bundle; we assume TPUv3's core is the same unit at 940 MHz:
- * 2 x 128 x 8 x 940e6 = 1.925e12 fp32 op/s. */
-#define TPUV3_VEC_LANES (128.0 * 8.0)
-#define TPUV3_VEC_ALUS 2.0
-/* Per-op launch overhead: assumption (no measured figure in SOURCES.md): 1 us per op. */
-#define TPUV3_OP_OVERHEAD_S 1e-6
-/* fp32 matmul as bf16 passes: assumption (not in SOURCES.md): XLA's highest fp32 precision on TPU
- * splits each operand into three bf16 parts and sums 6 bf16 products. */
-#define TPUV3_FP32_MATMUL_PASSES 6.0
 
 /* ---- per-element vector work: assumptions (op counts we chose, no measured figure) ---- */
 #define SOFTMAX_FLOPS 5.0        /* max, subtract, exp, sum, divide */
@@ -67,22 +49,32 @@ void cost_work_init(cost_work *w)
     memset(w, 0, sizeof *w);
 }
 
+/* The TPU defaults live once, in the topologies/torus.c presets (the numbers the shipped platforms carry, each
+ * with its source there); the cost model copies them, as sim/platform.c reads them back from a platform. */
+static void chip_tpu(cost_chip *c, const char *name)
+{
+    const torus_chip *t = torus_chip_find(name);
+    memset(c, 0, sizeof *c);
+    if (t == NULL)
+        return;
+    snprintf(c->chip, sizeof c->chip, "%s", t->name);
+    c->family = COST_FAMILY_TPU;   /* the GPU fields stay 0: a TPU never reads them */
+    c->cores_per_chip = t->cores_per_chip;
+    c->mxus_per_core = t->mxus_per_core;
+    c->mxu_dim = t->mxu_dim;
+    c->clock_Hz = t->clock_Hz;
+    c->bf16_flops = torus_chip_bf16_flops(t);
+    c->fp32_vec_flops = t->fp32_vec_flops_per_core;
+    c->hbm_bytes = t->hbm_bytes_per_core;
+    c->hbm_Bps = t->hbm_Bps_per_core;
+    c->onchip_bytes = t->onchip_bytes_per_core;
+    c->op_overhead_s = t->op_overhead_s;
+    c->fp32_matmul_passes = t->fp32_matmul_passes;
+}
+
 void cost_chip_tpuv3(cost_chip *c)
 {
-    memset(c, 0, sizeof *c);
-    snprintf(c->chip, sizeof c->chip, "%s", "tpuv3");
-    c->cores_per_chip = 2;                          /* [SOURCES 5.1 TPUv3 TensorCores/chip, GCP] */
-    c->mxus_per_core = TPUV3_MXUS_PER_CORE;
-    c->mxu_dim = TPUV3_MXU_DIM;
-    c->clock_Hz = TPUV3_CLOCK_HZ;
-    c->bf16_flops = TPUV3_BF16_FLOPS;
-    c->fp32_vec_flops = TPUV3_VEC_ALUS * TPUV3_VEC_LANES * TPUV3_CLOCK_HZ;
-    c->hbm_bytes = TPUV3_HBM_BYTES;
-    c->hbm_Bps = TPUV3_HBM_BPS;
-    c->onchip_bytes = TPUV3_ONCHIP_BYTES;
-    c->op_overhead_s = TPUV3_OP_OVERHEAD_S;
-    c->fp32_matmul_passes = TPUV3_FP32_MATMUL_PASSES;
-    c->family = COST_FAMILY_TPU;   /* the GPU fields stay 0: a TPU never reads them */
+    chip_tpu(c, "tpuv3");
 }
 
 /* The GPU defaults live once, in the topologies/gpu.c presets (each number marked datasheet, measured, fitted

@@ -83,11 +83,13 @@ typedef struct {
 
 void cost_work_init(cost_work *w);
 
-/* Test/default numbers for one TPUv3 TensorCore, from SOURCES 5.1: 2 MXUs of 128x128, 940 MHz,
- * bf16 61.5 TFLOP/s, 16 GiB HBM at 450 GB/s, 16 MiB VMEM.  The fp32 vector rate, the per-op overhead
- * and the fp32 matmul passes are assumptions, named in cost.c.  The engine reads the platform instead. */
+/* Default numbers for one TPUv3 TensorCore: the topologies/torus.c preset, as the shipped platforms carry it
+ * (2 MXUs of 128x128 at 940 MHz, so bf16 61.6 TFLOP/s; 16 GiB HBM at 450 GB/s, 16 MiB VMEM; the fp32 vector
+ * rate, the per-op overhead and the fp32 matmul passes are assumptions named there).  The engine reads the
+ * platform instead. */
 void cost_chip_tpuv3(cost_chip *c);
-/* Default numbers for one H100 SXM / H200 SXM GPU (datasheet, measured or assumed: each marked in cost.c):
+/* Default numbers for one H100 SXM / H200 SXM GPU (datasheet, measured or assumed: each marked in
+ * topologies/gpu.c):
  * 132 SMs, bf16 989.4 TFLOP/s, fp32 matmul and vector 66.9 TFLOP/s, 50 MB L2, 128x128 tiles with K step 64,
  * mm_efficiency 0.79, hbm_efficiency 0.90, 4 us per kernel; HBM 80 GB at 3.35 TB/s (H100) or 141 GB at
  * 4.8 TB/s (H200).  The two differ only in 'chip', 'hbm_bytes' and 'hbm_Bps'. */

@@ -402,8 +402,37 @@ START_TEST(test_platform_write_fail)
     const int dims[] = { 2, 2 }, wrap[] = { 0, 0 };
     errbuf err = { "" };
     ck_assert_int_eq(coll_platform_write("/nonexistent/dir/p.xml", 2, dims, wrap, BW, LAT, &err), -1);
-    ck_assert_str_eq(err.msg, "/nonexistent/dir/p.xml: cannot write: No such file or directory");
+    ck_assert_str_eq(err.msg, "/nonexistent/dir/p.xml: cannot create temp file: No such file or directory");
     ck_assert_int_eq(access("/nonexistent/dir/p.xml", F_OK), -1);
+}
+END_TEST
+
+/* The checks' platforms are the generator's: a tie on an even ring with an explicit route goes the way SimGrid's
+ * TORUS cluster routes it (+ except from n/2 to 0, topologies/torus.c), the chip is the TPUv3 preset's, and a
+ * line of L chips is the torus L x 1. */
+START_TEST(test_platform_write_generator)
+{
+    const int dims[] = { 4, 3 }, wrap[] = { 1, 0 };
+    const char *p = platform(2, dims, wrap);
+    char buf[1 << 16];
+    FILE *fp = fopen(p, "r");
+    ck_assert_ptr_nonnull(fp);
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    ck_assert_ptr_nonnull(strstr(buf, "<route src=\"chip2\" dst=\"chip0\" symmetrical=\"NO\"><link_ctn id=\"chip2_x-\"/>"
+                                      "<link_ctn id=\"chip1_x-\"/></route>"));
+    ck_assert_ptr_nonnull(strstr(buf, "<route src=\"chip0\" dst=\"chip2\" symmetrical=\"NO\"><link_ctn id=\"chip0_x+\"/>"
+                                      "<link_ctn id=\"chip1_x+\"/></route>"));
+    ck_assert_ptr_nonnull(strstr(buf, "<prop id=\"bf16_flops_per_core\" value=\"6.160384e+13\"/>"));
+    const int line[] = { 5 }, nowrap[] = { 0 };
+    p = platform(1, line, nowrap);
+    fp = fopen(p, "r");
+    ck_assert_ptr_nonnull(fp);
+    n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    ck_assert_ptr_nonnull(strstr(buf, "<prop id=\"torus\" value=\"5,1\"/>"));
 }
 END_TEST
 
@@ -425,6 +454,7 @@ static Suite *collectives_suite(void)
     tcase_add_test(tc, test_simproc);
     tcase_add_test(tc, test_simgrid_cfg_env);
     tcase_add_test(tc, test_platform_write_fail);
+    tcase_add_test(tc, test_platform_write_generator);
     suite_add_tcase(s, tc);
     return s;
 }
