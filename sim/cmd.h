@@ -12,6 +12,7 @@ int cmd_validate(int argc, char **argv);   /* sim/cmd_validate.c: built-in check
 int cmd_calibrate(int argc, char **argv);  /* sim/cmd_calibrate.c: fit GPU cost parameters to measured rows */
 int cmd_models(int argc, char **argv);     /* sim/cmd_models.c: list the model presets */
 int cmd_topology(int argc, char **argv);   /* sim/cmd_topology.c: write a torus platform XML */
+int cmd_collective(int argc, char **argv); /* sim/cmd_collective.c: one collective over a range of sizes */
 
 /* models/models.csv if the current directory has it, else the installed copy (sim/cmd_models.c). */
 const char *cmd_models_default_path(void);

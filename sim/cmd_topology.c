@@ -18,7 +18,7 @@
 static void topology_usage(FILE *fp)
 {
     fprintf(fp,
-        "usage: switchsim topology --chip NAME --torus XxY[xZ] [OPTIONS]                    (TPU chips)\n"
+        "usage: switchsim topology --chip NAME --torus N|XxY[xZ] [OPTIONS]                  (TPU chips)\n"
         "       switchsim topology --chip NAME --gpus-per-node N [--nodes M] [OPTIONS]       (GPU chips)\n"
         "Writes a SimGrid platform XML: one host 'chip<r>' per chip, its cores as the host's cores, the chip's\n"
         "numbers as host properties.  TPU: r = x + X*(y + Y*z), dimension-ordered routes over the torus links.\n"
@@ -28,7 +28,8 @@ static void topology_usage(FILE *fp)
         "  --out FILE           output file (default: standard output)\n"
         "  --help               this text\n"
         "TPU chips:\n"
-        "  --torus XxY[xZ]      torus size in chips per dimension, each in [1, %d] (required)\n"
+        "  --torus XxY[xZ]      torus size in chips per dimension, each in [1, %d] (required);\n"
+        "                       a single size N is a ring of N chips (N x 1; --wrap all makes it a ring)\n"
         "  --link-GBps B        link bandwidth per direction, GB/s (1e9 bytes/s); default per chip:\n"
         "                       tpuv2 62, tpuv3 100, tpuv4 45\n"
         "  --link-lat-us L      link latency per hop, microseconds (default 1, an assumption)\n"
@@ -195,7 +196,7 @@ int cmd_topology(int argc, char **argv)
     if (wrap_s == NULL)
         wrap_s = "auto";
     if (torus_parse(&p.shape, torus_s, 'x') != 0) {
-        snprintf(msg, sizeof msg, "--torus must be XxY or XxYxZ with each size an integer in [1, %d] and at most "
+        snprintf(msg, sizeof msg, "--torus must be N, XxY or XxYxZ with each size an integer in [1, %d] and at most "
                  "%d chips, got '%s'", TORUS_DIM_MAX, TORUS_CHIPS_MAX, torus_s);
         return fail(msg);
     }

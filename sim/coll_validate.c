@@ -60,6 +60,8 @@ typedef struct {
     coll_world *w;
     sg_bar_t bar;
     double *start_s, *tmax_s;     /* (reps) */
+    double *scaled;               /* (n, n) rep_scale[rep] x bytes for an all-to-all with rep_scale, else NULL */
+    int scaled_rep;               /* the rep 'scaled' holds, -1 none yet */
     int failed;
     errbuf err;
 } coll_sim_ctx;
@@ -85,12 +87,29 @@ static void coll_sim_actor(int argc, char **argv)
         ctx->start_s[rep] = t0;
         errbuf e = { "" };
         int rc = 0;
+        double scale = cfg->rep_scale != NULL ? cfg->rep_scale[rep] : 1.0;
+        const double *bytes = cfg->bytes;
+        if (ctx->scaled != NULL) {
+            /* the first chip past the barrier scales the matrix; every chip has finished the previous rep */
+            int n = coll_world_nchips(ctx->w);
+            if (ctx->scaled_rep != rep) {
+                for (size_t i = 0; i < (size_t)n * (size_t)n; i++)
+                    ctx->scaled[i] = scale * cfg->bytes[i];
+                ctx->scaled_rep = rep;
+            }
+            bytes = ctx->scaled;
+        }
+        double ar = scale * cfg->ar_bytes;
         if (cfg->op == COLL_SIM_A2A)
-            rc = coll_alltoall(ctx->w, a->chip, cfg->bytes, cfg->algo, &e);
+            rc = coll_alltoall(ctx->w, a->chip, bytes, cfg->algo, &e);
         else if (cfg->op == COLL_SIM_ALLREDUCE_ALL)
-            rc = coll_allreduce_all(ctx->w, a->chip, cfg->ar_bytes, &e);
+            rc = coll_allreduce_all(ctx->w, a->chip, ar, &e);
+        else if (cfg->op == COLL_SIM_REDUCESCATTER_ALL)
+            rc = coll_reducescatter_all(ctx->w, a->chip, ar, &e);
+        else if (cfg->op == COLL_SIM_ALLGATHER_ALL)
+            rc = coll_allgather_all(ctx->w, a->chip, ar, &e);
         else if (member)
-            rc = coll_allreduce_group(ctx->w, a->chip, cfg->group, cfg->ngroup, cfg->ar_bytes, &e);
+            rc = coll_allreduce_group(ctx->w, a->chip, cfg->group, cfg->ngroup, ar, &e);
         if (rc != 0) {
             if (!ctx->failed)
                 ctx->err = e;
@@ -193,10 +212,20 @@ int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err)
     if (access(cfg->platform, R_OK) != 0)
         return errbuf_set(err, "%s: cannot read platform: %s", cfg->platform, strerror(errno));
     static char prog[] = "switchsim-collectives";
-    char *argv[] = { prog, NULL };
-    int argc = 1;
+    char model[64];
+    snprintf(model, sizeof model, "--cfg=network/model:%s", cfg->network_model ? cfg->network_model : "");
+    char *argv[] = { prog, cfg->network_model ? model : NULL, NULL };
+    int argc = cfg->network_model ? 2 : 1;
     simproc_simgrid_init(&argc, argv);
     simgrid_load_platform(cfg->platform);
+    return coll_sim_loaded(cfg, out, nout, err);
+}
+
+int coll_sim_loaded(const coll_a2a_sim *cfg, double *out, int nout, errbuf *err)
+{
+    if (cfg->reps < 1 || nout != COLL_SIM_NOUT(cfg->reps))
+        return errbuf_set(err, "collectives: reps must be >= 1 and nout %d, got reps %d nout %d",
+                          COLL_SIM_NOUT(cfg->reps), cfg->reps, nout);
     coll_world *w = coll_world_alloc(cfg->ndims, cfg->dims, cfg->wrap, err);
     if (w == NULL)
         return -1;
@@ -207,12 +236,15 @@ int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err)
     int n = coll_world_nchips(w);
     coll_world_set_reuse(w, cfg->reuse);
     sg_host_t *hosts = calloc((size_t)n, sizeof *hosts);
-    coll_sim_ctx ctx = { .cfg = cfg, .w = w };
+    coll_sim_ctx ctx = { .cfg = cfg, .w = w, .scaled_rep = -1 };
     ctx.start_s = calloc((size_t)cfg->reps, sizeof *ctx.start_s);
     ctx.tmax_s = calloc((size_t)cfg->reps, sizeof *ctx.tmax_s);
+    int want_scaled = cfg->rep_scale != NULL && cfg->op == COLL_SIM_A2A;
+    if (want_scaled)
+        ctx.scaled = malloc((size_t)n * (size_t)n * sizeof *ctx.scaled);
     coll_sim_actor_arg *args = calloc((size_t)n, sizeof *args);
     int rc = -1;
-    if (hosts == NULL || ctx.start_s == NULL || ctx.tmax_s == NULL || args == NULL) {
+    if (hosts == NULL || ctx.start_s == NULL || ctx.tmax_s == NULL || args == NULL || (want_scaled && !ctx.scaled)) {
         errbuf_set(err, "collectives: out of memory for %d chips", n);
         goto done;
     }
@@ -265,6 +297,7 @@ int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err)
     rc = 0;
 done:
     free(hosts);
+    free(ctx.scaled);
     free(ctx.start_s);
     free(ctx.tmax_s);
     free(args);

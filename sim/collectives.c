@@ -32,6 +32,10 @@
 
 XBT_LOG_NEW_DEFAULT_CATEGORY(coll, "switchsim collectives");
 
+/* The halves of a ring all-reduce: its reduce-scatter and its all-gather. */
+#define COLL_PASS_RS 1
+#define COLL_PASS_AG 2
+
 /* Relative tolerance of the byte conservation checks (sums of up to N^2 doubles). */
 #define COLL_CONS_RTOL 1e-9
 
@@ -618,8 +622,10 @@ static int coll_channel_member(const int *group, const int *seg_start, int nseg,
  * node through one GPU's NIC each way while the others idle, so C rings (channels, C = the longest segment,
  * as NCCL's rings per NIC) run at once, each with 1/C of the data and each segment rotated by its channel
  * number: channel c leaves a node from a different GPU, so all C NICs of a node carry ring traffic.
- * 2(n-1) steps; each step every member sends bytes/(2nC) to its next and previous member in every channel. */
-static int coll_allreduce_switched(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err)
+ * 2(n-1) steps (n-1 for the reduce-scatter or the all-gather alone, 'passes'); each step every member sends
+ * bytes/(2nC) to its next and previous member in every channel. */
+static int coll_allreduce_switched(coll_world *w, int chip, const int *group, int n, double bytes, int passes,
+                                   errbuf *err)
 {
     int *ids = NULL, *seg_start = malloc(((size_t)n + 1) * sizeof *seg_start);
     if (group == NULL) {
@@ -671,7 +677,8 @@ static int coll_allreduce_switched(coll_world *w, int chip, const int *group, in
     }
     static double dummy = 0.0;   /* SimGrid refuses a NULL payload */
     long size = coll_size(bytes / n / 2.0 / C);
-    for (int t = 0; t < 2 * (n - 1); t++) {
+    int steps = (n - 1) * ((passes & COLL_PASS_RS ? 1 : 0) + (passes & COLL_PASS_AG ? 1 : 0));
+    for (int t = 0; t < steps; t++) {
         int nc = 0;
         for (int c = 0; c < C; c++) {
             got[2 * c] = got[2 * c + 1] = NULL;
@@ -693,12 +700,15 @@ done:
     return rc;
 }
 
-int coll_allreduce_all(coll_world *w, int chip, double bytes, errbuf *err)
+/* The dimension rings over all chips: the reduce-scatter pass (x, y, z on the shrinking shard) and/or the
+ * all-gather pass (z, y, x on the growing one).  'bytes' is the whole buffer per chip: the reduce-scatter's
+ * input, the all-gather's output. */
+static int coll_ring_all(coll_world *w, int chip, double bytes, int passes, errbuf *err)
 {
     if (chip < 0 || chip >= w->n)
         return errbuf_set(err, "collectives: chip %d is not a chip (0..%d)", chip, w->n - 1);
     if (w->node_size > 0)
-        return w->n == 1 ? 0 : coll_allreduce_switched(w, chip, NULL, w->n, bytes, err);
+        return w->n == 1 ? 0 : coll_allreduce_switched(w, chip, NULL, w->n, bytes, passes, err);
     int c[COLL_DIMS_MAX];
     coll_coords(w, chip, c);
     int nb[COLL_DIMS_MAX][2];   /* ring next (0) and prev (1) chips per dimension */
@@ -708,8 +718,10 @@ int coll_allreduce_all(coll_world *w, int chip, double bytes, errbuf *err)
         nb[d][0] = chip + (qn - c[d]) * w->stride[d];
         nb[d][1] = chip + (qp - c[d]) * w->stride[d];
     }
-    double shard = bytes;
+    double shard = passes & COLL_PASS_RS ? bytes : bytes / w->n;
     for (int pass = 0; pass < 2; pass++) {          /* 0: reduce-scatter x, y, z; 1: all-gather z, y, x */
+        if (!(passes & (pass == 0 ? COLL_PASS_RS : COLL_PASS_AG)))
+            continue;
         for (int j = 0; j < w->ndims; j++) {
             int d = pass == 0 ? j : w->ndims - 1 - j, L = w->dims[d];
             if (L < 2)
@@ -727,6 +739,21 @@ int coll_allreduce_all(coll_world *w, int chip, double bytes, errbuf *err)
     return 0;
 }
 
+int coll_allreduce_all(coll_world *w, int chip, double bytes, errbuf *err)
+{
+    return coll_ring_all(w, chip, bytes, COLL_PASS_RS | COLL_PASS_AG, err);
+}
+
+int coll_reducescatter_all(coll_world *w, int chip, double bytes, errbuf *err)
+{
+    return coll_ring_all(w, chip, bytes, COLL_PASS_RS, err);
+}
+
+int coll_allgather_all(coll_world *w, int chip, double bytes, errbuf *err)
+{
+    return coll_ring_all(w, chip, bytes, COLL_PASS_AG, err);
+}
+
 int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err)
 {
     int me = -1;
@@ -742,7 +769,7 @@ int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, doubl
     if (n == 1)
         return 0;
     if (w->node_size > 0)
-        return coll_allreduce_switched(w, chip, group, n, bytes, err);
+        return coll_allreduce_switched(w, chip, group, n, bytes, COLL_PASS_RS | COLL_PASS_AG, err);
     int next = group[(me + 1) % n], prev = group[(me + n - 1) % n];
     char name[64];
     snprintf(name, sizeof name, "coll-g%d.%d", chip, next);

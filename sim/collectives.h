@@ -63,6 +63,13 @@ int coll_alltoall(coll_world *w, int chip, const double *bytes, coll_a2a_algo al
  * link direction used twice).  The reduction arithmetic itself is not timed here (the engine charges it). */
 int coll_allreduce_all(coll_world *w, int chip, double bytes, errbuf *err);
 
+/* The two halves of coll_allreduce_all on their own, nccl-style: the reduce-scatter of a 'bytes' input buffer per
+ * chip (each chip ends with its reduced 1/n shard; the reduction arithmetic is not timed) and the all-gather into
+ * a 'bytes' output buffer per chip (each chip starts with its 1/n shard).  Same rings, same switched channels:
+ * n-1 steps each where the all-reduce takes 2(n-1). */
+int coll_reducescatter_all(coll_world *w, int chip, double bytes, errbuf *err);
+int coll_allgather_all(coll_world *w, int chip, double bytes, errbuf *err);
+
 /* Ring all-reduce of 'bytes' per member over 'group' (n distinct chips, in ring order), bidirectional,
  * reduce-scatter then all-gather: 2(n-1) steps of two flows of bytes/(2n).  n == 1 returns at once.
  * Switched world: the group is cut into node segments (consecutive members in one node); within one node it is
@@ -88,7 +95,9 @@ void coll_world_reset_stats(coll_world *w);
 typedef enum {
     COLL_SIM_A2A,                /* every chip: coll_alltoall(bytes, algo) */
     COLL_SIM_ALLREDUCE_ALL,      /* every chip: coll_allreduce_all(ar_bytes) */
-    COLL_SIM_ALLREDUCE_GROUP     /* every member of group: coll_allreduce_group(group, ngroup, ar_bytes) */
+    COLL_SIM_ALLREDUCE_GROUP,    /* every member of group: coll_allreduce_group(group, ngroup, ar_bytes) */
+    COLL_SIM_REDUCESCATTER_ALL,  /* every chip: coll_reducescatter_all(ar_bytes) */
+    COLL_SIM_ALLGATHER_ALL       /* every chip: coll_allgather_all(ar_bytes) */
 } coll_sim_op;
 
 typedef struct {
@@ -100,10 +109,13 @@ typedef struct {
     int reuse;                   /* coll_world_set_reuse */
     int route_bound;             /* compute out[COLL_SIM_ROUTE_BYTES] from sg_host_get_route (N^2 routes) */
     coll_sim_op op;              /* default (0): all-to-all */
-    double ar_bytes;             /* all-reduce bytes per chip */
+    double ar_bytes;             /* all-reduce (reduce-scatter input, all-gather output) bytes per chip */
     const int *group;            /* all-reduce group, ring order */
     int ngroup;
     int gpus_per_node;           /* > 0: a GPU platform (ndims 1): coll_world_set_switched; 0: a torus */
+    const double *rep_scale;     /* (reps) or NULL: rep i moves rep_scale[i] x bytes (or x ar_bytes), so that one
+                                  * simulation times a whole range of sizes, a barrier between them */
+    const char *network_model;   /* SimGrid network/model ("LV08", "CM02", ...), NULL: SimGrid's default */
 } coll_a2a_sim;
 
 enum {
@@ -120,6 +132,9 @@ enum {
 
 /* simproc_run-compatible: arg is a const coll_a2a_sim *, nout must be COLL_SIM_NOUT(reps). */
 int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err);
+/* The same once SimGrid is initialised and cfg->platform loaded (cfg->network_model is then ignored): for a
+ * caller that reads the platform first.  One call per process, as simgrid_run. */
+int coll_sim_loaded(const coll_a2a_sim *cfg, double *out, int nout, errbuf *err);
 
 /* Writes the TPUv3 torus platform of the collectives' own checks (topologies/torus.c's generator, so its routes
  * are the shipped platforms'): ndims 1 is a line (or ring) of dims[0] chips, written as the torus dims[0] x 1.

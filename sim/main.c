@@ -19,6 +19,7 @@ static const struct {
     { "calibrate", cmd_calibrate, "fit the GPU cost model's named parameters to a measured dataset's calibration rows" },
     { "models",    cmd_models,    "list the model presets with parameter counts and FLOPs" },
     { "topology",  cmd_topology,  "write a platform XML: a TPU torus or GPU nodes (NVSwitch, NICs)" },
+    { "collective", cmd_collective, "time one collective over a range of sizes (nccl-tests columns) against its bound" },
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -100,8 +100,8 @@ expect_fail 2 "switchsim: error: --gpus-per-node is required for GPU chip h200" 
 # bad values: exit 1, exact message, no output file
 expect_fail 1 "switchsim: error: --chip must be tpuv2, tpuv3, tpuv4, h100 or h200, got 'tpuv9'" "$OUT.new" -- \
     "$BIN" topology --chip tpuv9 --torus 4x4 --out "$OUT.new"
-for bad in 4 4x 0x4 4x-4 4x4x4x4 4x4.5 abc 2000x2 256x257 ' 4x4'; do
-    expect_fail 1 "switchsim: error: --torus must be XxY or XxYxZ with each size an integer in [1, 1024] and at most 65536 chips, got '$bad'" "$OUT.new" -- \
+for bad in 4x 0x4 4x-4 4x4x4x4 4x4.5 abc 2000x2 256x257 ' 4x4'; do
+    expect_fail 1 "switchsim: error: --torus must be N, XxY or XxYxZ with each size an integer in [1, 1024] and at most 65536 chips, got '$bad'" "$OUT.new" -- \
         "$BIN" topology --chip tpuv3 --torus "$bad" --out "$OUT.new"
 done
 expect_fail 1 "switchsim: error: --link-GBps must be a number > 0, got '-100'" "$OUT.new" -- \

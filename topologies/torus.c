@@ -142,8 +142,8 @@ int torus_parse(torus_shape *t, const char *s, char sep)
             return -1;
         p++;
     }
-    if (r.ndims < 2)
-        return -1;
+    if (r.ndims == 1)      /* a ring (or line) of N chips is the torus N x 1 */
+        r.ndims = 2;
     *t = r;
     return 0;
 }

@@ -52,7 +52,7 @@ typedef struct {
 typedef enum { TORUS_WRAP_AUTO, TORUS_WRAP_ALL, TORUS_WRAP_NONE } torus_wrap_mode;
 
 /* Parses "XxY" or "XxYxZ" (sep 'x'), or "X,Y" / "X,Y,Z" (sep ','): every size an integer in
- * [1, TORUS_DIM_MAX] and at most TORUS_CHIPS_MAX chips.  Sets wrap to 0.  Returns 0, or -1 leaving *t
+ * [1, TORUS_DIM_MAX] and at most TORUS_CHIPS_MAX chips.  A single size "N" is the ring (or line) N x 1.  Sets wrap to 0.  Returns 0, or -1 leaving *t
  * untouched (the caller words the message, since it knows where the text came from). */
 int torus_parse(torus_shape *t, const char *s, char sep);
 /* Sets t->wrap: AUTO wraps a dimension whose size is a multiple of c->wrap_unit (a complete ring, as on

@@ -1,0 +1,256 @@
+/* 'switchsim collective': one collective alone over a range of message sizes, nccl-tests style (size, time,
+ * algorithm and bus bandwidth), with the op's lower bound on the platform.  The simulation is sim/collbench.c
+ * in a child process; this file parses, checks and prints. */
+#include "sim/cmd.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis/atomicio.h"
+#include "sim/collbench.h"
+#include "sim/simproc.h"
+
+/* Sizes from 1 byte to 1 TiB by a factor of at least 2: at most 41 rows. */
+#define COLLECTIVE_SIZES_MAX 41
+#define COLLECTIVE_BYTES_MAX 1099511627776.0   /* 1 TiB per rank: far beyond any HBM, still exact in a double */
+#define GIGA 1e9
+
+static void collective_usage(FILE *fp)
+{
+    fprintf(fp,
+        "usage: switchsim collective --platform FILE --op OP [OPTIONS]\n"
+        "Times one collective of the engine alone over a range of sizes, one row per size, with nccl-tests'\n"
+        "columns and the op's lower bound on the platform's network.\n\n"
+        "  --platform FILE     platform XML (topologies/, or one 'switchsim topology' wrote)\n"
+        "  --op OP             all-to-all, all-reduce, all-gather or reduce-scatter\n"
+        "  --algo A            all-to-all: phased (neighbour ring steps per dimension, half the bytes x-then-y and\n"
+        "                      half y-then-x; default on a torus), phased-xy (all bytes x then y), direct (a flow\n"
+        "                      per chip pair; default and only one on GPU platforms; at most %d chips);\n"
+        "                      the others: ring (bidirectional rings per torus dimension; node-aware rings on GPUs)\n"
+        "  --min-bytes N       smallest size, bytes per rank; suffix K, M, G = 1024, 1024^2, 1024^3 (default 1K)\n"
+        "  --max-bytes N       largest size, bytes per rank (default 1G)\n"
+        "  --factor F          size multiplier from one row to the next, an integer >= 2 (default 2)\n"
+        "  --ranks R           chips (a rank per chip, default) or cores (a rank per core; traffic between the\n"
+        "                      cores of one chip is free)\n"
+        "  --network-model M   lv08 (SimGrid's default) or cm02, as for 'run'\n"
+        "  --csv FILE          also write the rows as CSV\n"
+        "  --help              this text\n\n"
+        "Size per rank as nccl-tests counts it: all-reduce the buffer, all-gather the output, reduce-scatter the\n"
+        "input, all-to-all the send buffer (1/n of it to each rank).  algbw = size / time (GB/s, 1e9 B/s);\n"
+        "busbw = algbw x 2(n-1)/n (all-reduce) or (n-1)/n (the others); bound = the larger of the injection\n"
+        "bound (bytes a chip must send or receive over its links) and the cut bound (mid cut of each torus\n"
+        "dimension; one GPU node against the rest), true for any algorithm.\n",
+        COLLBENCH_DIRECT_CHIPS_MAX);
+}
+
+/* Parses a byte count "N" or "N" followed by K, M or G (binary multiples): an integer in [1, 1 TiB]. */
+static int collective_parse_bytes(double *out, const char *s)
+{
+    char num[64];
+    size_t len = strlen(s);
+    if (len == 0 || len >= sizeof num)
+        return -1;
+    double mult = 1.0;
+    memcpy(num, s, len + 1);
+    char last = num[len - 1];
+    if (last == 'K' || last == 'M' || last == 'G') {
+        mult = last == 'K' ? 1024.0 : last == 'M' ? 1048576.0 : 1073741824.0;
+        num[len - 1] = '\0';
+    }
+    long v;
+    if (num[0] < '0' || num[0] > '9' || errbuf_parse_long(num, &v) != 0 || v < 1)
+        return -1;
+    double b = (double)v * mult;
+    if (b > COLLECTIVE_BYTES_MAX)
+        return -1;
+    *out = b;
+    return 0;
+}
+
+typedef struct {
+    const collbench_cfg *cfg;
+    const double *out;
+    const char *algo;
+    const char *ranks;
+} collective_rows;
+
+static void collective_row_values(const collective_rows *r, int i, double *t_us, double *algbw, double *busbw,
+                                  double *bound_us, double *ratio, const char **kind)
+{
+    const double *v = r->out + COLLBENCH_HEAD + (size_t)COLLBENCH_PER_SIZE * i;
+    double t = v[COLLBENCH_TIME_S], size = r->cfg->sizes[i];
+    *t_us = t * 1e6;
+    *algbw = t > 0 ? size / t / GIGA : 0.0;
+    *busbw = *algbw * collbench_bus_factor(r->cfg->op, (int)r->out[COLLBENCH_NRANKS]);
+    *bound_us = v[COLLBENCH_BOUND_S] * 1e6;
+    *ratio = v[COLLBENCH_BOUND_S] > 0 ? t / v[COLLBENCH_BOUND_S] : 0.0;
+    *kind = collbench_bound_name((collbench_bound_kind)v[COLLBENCH_BOUND_KIND]);
+}
+
+static int collective_write_csv(FILE *fp, const void *arg, errbuf *err)
+{
+    (void)err;
+    const collective_rows *r = arg;
+    fprintf(fp, "platform,op,algo,ranks,nranks,size_bytes,time_us,algbw_GBps,busbw_GBps,bound_us,bound,"
+                "time_over_bound\n");
+    for (int i = 0; i < r->cfg->nsizes; i++) {
+        double t_us, algbw, busbw, bound_us, ratio;
+        const char *kind;
+        collective_row_values(r, i, &t_us, &algbw, &busbw, &bound_us, &ratio, &kind);
+        fprintf(fp, "%s,%s,%s,%s,%d,%.0f,%.6g,%.6g,%.6g,%.6g,%s,%.6g\n", r->cfg->platform,
+                collbench_op_name(r->cfg->op), r->algo, r->ranks, (int)r->out[COLLBENCH_NRANKS], r->cfg->sizes[i],
+                t_us, algbw, busbw, bound_us, kind, ratio);
+    }
+    return ferror(fp) ? errbuf_set(err, "write failed") : 0;
+}
+
+static const char *collective_algo_name(collbench_op op, coll_a2a_algo a)
+{
+    if (op != COLLBENCH_A2A)
+        return "ring";
+    return a == COLL_A2A_DIRECT ? "direct" : a == COLL_A2A_PHASED_XY ? "phased-xy" : "phased";
+}
+
+int cmd_collective(int argc, char **argv)
+{
+    enum { O_PLATFORM = 256, O_OP, O_ALGO, O_MIN, O_MAX, O_FACTOR, O_RANKS, O_NETMODEL, O_CSV, O_HELP };
+    static const struct option LONG[] = {
+        { "platform", required_argument, NULL, O_PLATFORM }, { "op", required_argument, NULL, O_OP },
+        { "algo", required_argument, NULL, O_ALGO },         { "min-bytes", required_argument, NULL, O_MIN },
+        { "max-bytes", required_argument, NULL, O_MAX },     { "factor", required_argument, NULL, O_FACTOR },
+        { "ranks", required_argument, NULL, O_RANKS },       { "network-model", required_argument, NULL, O_NETMODEL },
+        { "csv", required_argument, NULL, O_CSV },           { "help", no_argument, NULL, O_HELP },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *platform = NULL, *op_s = NULL, *algo_s = NULL, *csv = NULL;
+    double min_b = 1024.0, max_b = 1073741824.0;
+    long factor = 2;
+    collbench_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.algo = COLL_A2A_AUTO;
+    errbuf err = { "" };
+
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+        switch (c) {
+        case O_PLATFORM: platform = optarg; break;
+        case O_OP: op_s = optarg; break;
+        case O_ALGO: algo_s = optarg; break;
+        case O_MIN:
+        case O_MAX:
+            if (collective_parse_bytes(c == O_MIN ? &min_b : &max_b, optarg) != 0) {
+                errbuf_set(&err, "%s must be a byte count in [1, 1T] such as 4096, 1K, 64M or 1G, got '%s'",
+                           c == O_MIN ? "--min-bytes" : "--max-bytes", optarg);
+                goto bad;
+            }
+            break;
+        case O_FACTOR:
+            if (errbuf_parse_long(optarg, &factor) != 0 || factor < 2 || factor > 1024) {
+                errbuf_set(&err, "--factor must be an integer in [2, 1024], got '%s'", optarg);
+                goto bad;
+            }
+            break;
+        case O_RANKS:
+            if (strcmp(optarg, "chips") == 0)
+                cfg.ranks_per_core = 0;
+            else if (strcmp(optarg, "cores") == 0)
+                cfg.ranks_per_core = 1;
+            else {
+                errbuf_set(&err, "--ranks must be chips or cores, got '%s'", optarg);
+                goto bad;
+            }
+            break;
+        case O_NETMODEL:
+            if (strcmp(optarg, "lv08") == 0)
+                cfg.network_model = "LV08";
+            else if (strcmp(optarg, "cm02") == 0)
+                cfg.network_model = "CM02";
+            else {
+                errbuf_set(&err, "--network-model must be lv08 or cm02, got '%s'", optarg);
+                goto bad;
+            }
+            break;
+        case O_CSV: csv = optarg; break;
+        case O_HELP: collective_usage(stdout); return 0;
+        default:
+            fprintf(stderr, "switchsim: error: collective: unknown option or missing value '%s'\n", argv[optind - 1]);
+            collective_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "switchsim: error: collective: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (platform == NULL || op_s == NULL) {
+        fprintf(stderr, "switchsim: error: collective needs --platform FILE and --op OP\n");
+        collective_usage(stderr);
+        return 2;
+    }
+    if (collbench_op_parse(&cfg.op, op_s) != 0) {
+        errbuf_set(&err, "--op must be all-to-all, all-reduce, all-gather or reduce-scatter, got '%s'", op_s);
+        goto bad;
+    }
+    if (algo_s != NULL) {
+        if (cfg.op == COLLBENCH_A2A) {
+            if (strcmp(algo_s, "direct") == 0)
+                cfg.algo = COLL_A2A_DIRECT;
+            else if (strcmp(algo_s, "phased") == 0)
+                cfg.algo = COLL_A2A_PHASED;
+            else if (strcmp(algo_s, "phased-xy") == 0)
+                cfg.algo = COLL_A2A_PHASED_XY;
+            else {
+                errbuf_set(&err, "--algo for all-to-all must be direct, phased or phased-xy, got '%s'", algo_s);
+                goto bad;
+            }
+        } else if (strcmp(algo_s, "ring") != 0) {
+            errbuf_set(&err, "--algo for %s must be ring, got '%s'", op_s, algo_s);
+            goto bad;
+        }
+    }
+    if (min_b > max_b) {
+        errbuf_set(&err, "--min-bytes (%.0f) must not exceed --max-bytes (%.0f)", min_b, max_b);
+        goto bad;
+    }
+    double sizes[COLLECTIVE_SIZES_MAX];
+    int nsizes = 0;
+    for (double s = min_b; s <= max_b && nsizes < COLLECTIVE_SIZES_MAX; s *= (double)factor)
+        sizes[nsizes++] = s;
+    if (atomic_check_writable("--csv", csv, &err) != 0)
+        goto bad;
+    if (csv != NULL && strcmp(csv, platform) == 0) {
+        errbuf_set(&err, "--csv '%s' is the same file as --platform '%s'", csv, platform);
+        goto bad;
+    }
+    cfg.platform = platform;
+    cfg.sizes = sizes;
+    cfg.nsizes = nsizes;
+    double out[COLLBENCH_NOUT(COLLECTIVE_SIZES_MAX)];
+    if (simproc_run(collbench_run, &cfg, out, COLLBENCH_NOUT(nsizes), &err) != 0)
+        goto bad;
+    collective_rows rows = { &cfg, out, collective_algo_name(cfg.op, (coll_a2a_algo)out[COLLBENCH_ALGO]),
+                             cfg.ranks_per_core ? "cores" : "chips" };
+    if (csv != NULL && atomic_file_write(csv, collective_write_csv, &rows, &err) != 0)
+        goto bad;
+    printf("# %s, %s, %d ranks (%s, %d chips) on %s; network model %s\n", op_s, rows.algo,
+           (int)out[COLLBENCH_NRANKS], rows.ranks, (int)out[COLLBENCH_NCHIPS], platform,
+           cfg.network_model ? cfg.network_model : "LV08");
+    printf("# %12s %12s %11s %11s %12s %-11s %10s\n", "size_B", "time_us", "algbw_GB/s", "busbw_GB/s", "bound_us",
+           "bound", "time/bound");
+    for (int i = 0; i < nsizes; i++) {
+        double t_us, algbw, busbw, bound_us, ratio;
+        const char *kind;
+        collective_row_values(&rows, i, &t_us, &algbw, &busbw, &bound_us, &ratio, &kind);
+        printf("  %12.0f %12.3f %11.3f %11.3f %12.3f %-11s %10.3f\n", sizes[i], t_us, algbw, busbw, bound_us, kind,
+               ratio);
+    }
+    printf("# wall %.2f s in SimGrid\n", out[COLLBENCH_WALL_S]);
+    return 0;
+bad:
+    fprintf(stderr, "switchsim: error: %s\n", err.msg);
+    return 1;
+}
