@@ -19,6 +19,7 @@
 #define VALIDATE_GSHARD_MODELS "models/gshard.csv"
 /* The measured GPU dataset and the platform its rows are predicted on. */
 #define VALIDATE_GPU_DATASET "analysis/measure/h200-switch-steps.csv"
+#define VALIDATE_GPU_EP_DATASET "analysis/measure/h200-ep-steps.csv"
 #define VALIDATE_GPU_PLATFORM "topologies/h200-1gpu.xml"
 
 /* GShard Table 3 [SOURCES 6.1]: steps/s on TPUv3 cores; step time = 1 / steps/s. */
@@ -147,6 +148,13 @@ static int validate_write_scaling(FILE *fp, const void *arg, errbuf *err)
     return 0;
 }
 
+/* The measured GPU datasets: one-GPU steps (with the calibration rows), and expert-parallel steps on 1 to 8
+ * GPUs (none fitted on; rows on more GPUs than were lent are predictions until measured). */
+static const measured_source GPU_SOURCES[] = {
+    { VALIDATE_GPU_DATASET, "H200" },
+    { VALIDATE_GPU_EP_DATASET, "H200 expert-parallel" },
+};
+
 int cmd_validate(int argc, char **argv)
 {
     static const struct option LONG[] = {
@@ -175,19 +183,21 @@ int cmd_validate(int argc, char **argv)
                    "and PASS/FAIL: closed-form matmul costs and GShard per-op efficiencies (Fig. 8); all-to-all\n"
                    "times against the bisection and busiest-link bounds at 4x4 and 8x8 chips, phased vs direct,\n"
                    "and the all-to-all scaling exponent from 32 to 2048 cores (GShard Fig. 9); top-1 vs top-2\n"
-                   "bytes; GShard Table 3 step times; the measured H200 dataset (%s): every row\n"
-                   "predicted on %s, the error on the held-out rows (the calibration rows are\n"
+                   "bytes; GShard Table 3 step times; the measured H200 datasets (%s and\n"
+                   "%s): every row predicted on %s (rows of n GPUs on its\n"
+                   "n-GPU twin), the error on the held-out rows (calibration rows and rows not yet measured are\n"
                    "shown, not scored), and the ordering of rows that differ in one setting.  Each simulation\n"
                    "runs in its own process.\n"
                    "  --quick      skip the 2048-core GShard runs (the slowest)\n"
                    "  --a2a-only   only the all-to-all checks\n"
-                   "  --gpu-only   only the measured GPU dataset\n"
+                   "  --gpu-only   only the measured GPU datasets\n"
                    "  --gpu-csv FILE  write the GPU rows (name,split,measured_s,measured_min_s,measured_max_s,\n"
-                   "               predicted_s,error) for analysis/parity.gp\n"
+                   "               predicted_s,error,gpus,dataset; split 'unmeasured' has no measured columns)\n"
+                   "               for analysis/parity.gp\n"
                    "  --csv FILE   write the all-to-all scaling data (cores,algorithm,a2a_s,bisection_s; seconds)\n"
                    "               for analysis/a2a_scaling.gp\n"
                    "Exit codes: 0 all PASS, 1 a check failed or could not run, 2 usage.\n",
-                   VALIDATE_GPU_DATASET, VALIDATE_GPU_PLATFORM);
+                   VALIDATE_GPU_DATASET, VALIDATE_GPU_EP_DATASET, VALIDATE_GPU_PLATFORM);
             return 0;
         } else {
             fprintf(stderr, "switchsim: error: validate: unknown option or missing value '%s'\n", argv[optind - 1]);
@@ -216,7 +226,7 @@ int cmd_validate(int argc, char **argv)
     int all = !a2a_only && !gpu_only;
     if ((all && cost_validate(&r, &err) != 0) || (!gpu_only && coll_validate_scaling(&r, &sc, &err) != 0) ||
         (all && (validate_topk(&r, &err) != 0 || validate_gshard(&r, quick, &err) != 0)) ||
-        (!a2a_only && measured_validate(&r, VALIDATE_GPU_DATASET, VALIDATE_GPU_PLATFORM, stdout, gpu_csv, &err) != 0) ||
+        (!a2a_only && measured_validate(&r, GPU_SOURCES, 2, VALIDATE_GPU_PLATFORM, stdout, gpu_csv, &err) != 0) ||
         (csv != NULL && !gpu_only && atomic_file_write(csv, validate_write_scaling, &sc, &err) != 0)) {
         vreport_print(&r, stdout);
         fprintf(stderr, "switchsim: error: validate: %s\n", err.msg);

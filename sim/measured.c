@@ -48,6 +48,8 @@ void measured_free(measured_set *s)
         return;
     model_set_free(s->models);
     free(s->calibration);
+    free(s->gpus);
+    free(s->measured);
     free(s->step_s);
     free(s->min_s);
     free(s->max_s);
@@ -79,15 +81,28 @@ measured_set *measured_load(const char *path, errbuf *err)
     }
     s->n = t->nrows;
     s->calibration = calloc((size_t)s->n, sizeof *s->calibration);
+    s->gpus = calloc((size_t)s->n, sizeof *s->gpus);
+    s->measured = calloc((size_t)s->n, sizeof *s->measured);
     s->step_s = calloc((size_t)s->n, sizeof *s->step_s);
     s->min_s = calloc((size_t)s->n, sizeof *s->min_s);
     s->max_s = calloc((size_t)s->n, sizeof *s->max_s);
-    if (!s->calibration || !s->step_s || !s->min_s || !s->max_s) {
+    if (!s->calibration || !s->gpus || !s->measured || !s->step_s || !s->min_s || !s->max_s) {
         errbuf_set(err, "%s: out of memory", path);
         goto fail;
     }
-    int ncal = 0;
+    int ncal = 0, col_gpus = col_index(t, "gpus");
     for (int i = 0; i < s->n; i++) {
+        s->gpus[i] = 1;
+        if (col_gpus >= 0) {
+            const char *g = csvtab_get(t, i, col_gpus);
+            long v;
+            if (errbuf_parse_long(g, &v) != 0 || v < 1 || v > MEASURED_GPUS_MAX) {
+                errbuf_set(err, "%s:%ld: column 'gpus' must be an integer in [1,%d], got '%s'", path,
+                           t->line[i + 1], MEASURED_GPUS_MAX, g);
+                goto fail;
+            }
+            s->gpus[i] = (int)v;
+        }
         const char *split = csvtab_get(t, i, col[0]);
         if (strcmp(split, "calibration") == 0) {
             s->calibration[i] = 1;
@@ -97,6 +112,12 @@ measured_set *measured_load(const char *path, errbuf *err)
                        t->line[i + 1], split);
             goto fail;
         }
+        if (!s->calibration[i] && csvtab_get(t, i, col[1])[0] == '\0' && csvtab_get(t, i, col[2])[0] == '\0' &&
+            csvtab_get(t, i, col[3])[0] == '\0') {
+            s->step_s[i] = s->min_s[i] = s->max_s[i] = (double)NAN;   /* planned, not measured */
+            continue;
+        }
+        s->measured[i] = 1;
         double ms, lo, hi;
         if (parse_pos(&ms, t, i, col[1], path, err) != 0 || parse_pos(&lo, t, i, col[2], path, err) != 0 ||
             parse_pos(&hi, t, i, col[3], path, err) != 0)
@@ -132,6 +153,7 @@ typedef struct {
     const char *platform;
     const cost_chip *chip;
     int uniform;
+    int data;                       /* plan data ways (0: the engine's default) */
 } predict_arg;
 
 static int predict_child(void *argp, double *out, int nout, errbuf *err)
@@ -141,6 +163,8 @@ static int predict_child(void *argp, double *out, int nout, errbuf *err)
     engine_config cfg = engine_config_default();
     cfg.platform = a->platform;
     cfg.model = m;
+    cfg.data = a->data;
+    cfg.model_par = a->data > 0 ? 1 : 0;   /* 0: the engine chooses, as run does */
     if (route_parse(&cfg.routing, a->uniform ? "uniform" : "router", err) != 0)
         return -1;
     cfg.dispatch = COST_DISPATCH_EINSUM;   /* the measured program dispatches with padded one-hot einsums */
@@ -156,12 +180,48 @@ static int predict_child(void *argp, double *out, int nout, errbuf *err)
     return rc;
 }
 
+static int predict(double *step_s, predict_arg *a, errbuf *err);
+
 int measured_predict(double *step_s, const measured_set *s, int i, const char *platform, const cost_chip *chip,
                      int uniform, errbuf *err)
 {
-    predict_arg a = { s, i, platform, chip, uniform };
+    predict_arg a = { s, i, platform, chip, uniform, 0 };
+    return predict(step_s, &a, err);
+}
+
+int measured_platform(char *buf, size_t n, const char *platform1, int gpus, errbuf *err)
+{
+    const char *base = strrchr(platform1, '/');
+    base = base != NULL ? base + 1 : platform1;
+    const char *at = strstr(base, "1gpu");
+    if (gpus == 1)
+        at = NULL;
+    else if (at == NULL || (at > base && at[-1] >= '0' && at[-1] <= '9'))
+        return errbuf_set(err, "rows on %d GPUs need a platform named like '*-1gpu.xml' to find '*-%dgpu.xml' "
+                          "beside it, got '%s'", gpus, gpus, platform1);
+    int len = at == NULL ? snprintf(buf, n, "%s", platform1)
+                         : snprintf(buf, n, "%.*s%dgpu%s", (int)(at - platform1), platform1, gpus, at + 4);
+    if (len < 0 || (size_t)len >= n)
+        return errbuf_set(err, "platform path too long: '%s'", platform1);
+    return 0;
+}
+
+int measured_predict_row(double *step_s, const measured_set *s, int i, const char *platform1,
+                         const cost_chip *chip, int uniform, errbuf *err)
+{
+    char path[4096];
+    if (measured_platform(path, sizeof path, platform1, s->gpus[i], err) != 0)
+        return -1;
+    predict_arg a = { s, i, path, chip, uniform, s->gpus[i] };
+    return predict(step_s, &a, err);
+}
+
+static int predict(double *step_s, predict_arg *a, errbuf *err)
+{
+    const measured_set *s = a->s;
+    int i = a->i;
     double out[2];
-    if (simproc_run(predict_child, &a, out, 2, err) != 0) {
+    if (simproc_run(predict_child, a, out, 2, err) != 0) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);   /* err->msg is not both source and destination */
         return errbuf_set(err, "row '%s': %s", s->models->rows[i].name, why);
@@ -235,7 +295,7 @@ static double fit_objective(const gsl_vector *x, void *params)
         if (!f->s->calibration[i])
             continue;
         double pred = 0.0;
-        if (measured_predict(&pred, f->s, i, f->platform, &c, 1, f->err) != 0) {
+        if (measured_predict_row(&pred, f->s, i, f->platform, &c, 1, f->err) != 0) {
             f->failed = 1;
             return GSL_POSINF;
         }
@@ -328,25 +388,34 @@ int measured_calibrate(measured_fit *fit, const measured_set *s, const char *pla
 /* ---- validate ---- */
 
 typedef struct {
-    const measured_set *s;
-    const double *pred_s;
-} table_arg;
+    const measured_source *src;
+    measured_set *s;
+    double *pred_s;
+} vdata;
 
 static int write_table(FILE *fp, const void *argp, errbuf *err)
 {
-    const table_arg *a = argp;
+    const vdata *d = argp;
     (void)err;
-    fprintf(fp, "name,split,measured_s,measured_min_s,measured_max_s,predicted_s,error\n");
-    for (int i = 0; i < a->s->n; i++)
-        fprintf(fp, "%s,%s,%.6g,%.6g,%.6g,%.6g,%.4f\n", a->s->models->rows[i].name,
-                a->s->calibration[i] ? "calibration" : "holdout", a->s->step_s[i], a->s->min_s[i], a->s->max_s[i],
-                a->pred_s[i], a->pred_s[i] / a->s->step_s[i] - 1.0);
+    fprintf(fp, "name,split,measured_s,measured_min_s,measured_max_s,predicted_s,error,gpus,dataset\n");
+    for (; d->s != NULL; d++)
+        for (int i = 0; i < d->s->n; i++) {
+            const char *split = d->s->calibration[i] ? "calibration" : d->s->measured[i] ? "holdout" : "unmeasured";
+            fprintf(fp, "%s,%s,", d->s->models->rows[i].name, split);
+            if (d->s->measured[i])
+                fprintf(fp, "%.6g,%.6g,%.6g,%.6g,%.4f", d->s->step_s[i], d->s->min_s[i], d->s->max_s[i],
+                        d->pred_s[i], d->pred_s[i] / d->s->step_s[i] - 1.0);
+            else
+                fprintf(fp, ",,,%.6g,", d->pred_s[i]);
+            fprintf(fp, ",%d,%s\n", d->s->gpus[i], d->src->label);
+        }
     return 0;
 }
 
-/* Which single setting rows a and b differ in (every other model column equal), or NULL. */
-static const char *differ_in_one(const model_cfg *a, const model_cfg *b)
+/* Which single setting rows a and b differ in (every other model column, and the GPU count, equal), or NULL. */
+static const char *differ_in_one(const measured_set *s, int ia, int ib)
 {
+    const model_cfg *a = &s->models->rows[ia], *b = &s->models->rows[ib];
     if (a->d_model != b->d_model || a->d_ff != b->d_ff || a->act != b->act || a->heads != b->heads ||
         a->d_kv != b->d_kv || a->enc_layers != b->enc_layers || a->dec_layers != b->dec_layers ||
         a->expert_every != b->expert_every || a->vocab != b->vocab || a->enc_seq != b->enc_seq ||
@@ -359,103 +428,146 @@ static const char *differ_in_one(const model_cfg *a, const model_cfg *b)
     if (a->experts != b->experts) { what = "experts"; n++; }
     if (a->group_size != b->group_size) { what = "group size"; n++; }
     if (a->tokens_per_batch != b->tokens_per_batch) { what = "batch"; n++; }
+    if (s->gpus[ia] != s->gpus[ib]) { what = "GPUs"; n++; }
     return n == 1 ? what : NULL;
 }
 
-int measured_validate(vreport *r, const char *dataset, const char *platform, FILE *table, const char *csv,
-                      errbuf *err)
+/* The table and the checks of one dataset whose rows are predicted (d->pred_s). */
+static int validate_dataset(vreport *r, const vdata *d, const char *platform1, FILE *table, errbuf *err)
 {
-    measured_set *s = measured_load(dataset, err);
-    if (s == NULL)
-        return -1;
-    double *pred = calloc((size_t)s->n, sizeof *pred);
-    double *hp = calloc((size_t)s->n, sizeof *hp), *hm = calloc((size_t)s->n, sizeof *hm);
-    double *work = calloc(2 * (size_t)s->n, sizeof *work);
-    int rc = -1;
-    if (pred == NULL || hp == NULL || hm == NULL || work == NULL) {
+    const measured_set *s = d->s;
+    const char *label = d->src->label;
+    int n = s->n, rc = -1;
+    double *hp = calloc((size_t)n, sizeof *hp), *hm = calloc((size_t)n, sizeof *hm);
+    double *work = calloc(2 * (size_t)n, sizeof *work);
+    if (hp == NULL || hm == NULL || work == NULL) {
         errbuf_set(err, "out of memory");
         goto done;
     }
-    for (int i = 0; i < s->n; i++)
-        if (measured_predict(&pred[i], s, i, platform, NULL, 0, err) != 0)
-            goto done;
-    /* the calibration fit runs with uniform routing for speed: a padded Switch step must not depend on it */
-    int sw = 0;
-    while (sw < s->n - 1 && s->models->rows[sw].expert_every == 0)
-        sw++;
-    double uni = 0.0;
-    if (measured_predict(&uni, s, sw, platform, NULL, 1, err) != 0)
-        goto done;
-
-    fprintf(table, "GPU step time: %s measured (%s) vs switchsim on %s\n", dataset, s->device, platform);
-    fprintf(table, "  %-22s %-11s %12s %12s %8s\n", "row", "split", "measured_ms", "predicted_ms", "error");
-    int nh = 0;
+    fprintf(table, "GPU step time: %s measured (%s) vs switchsim on %s (rows of n GPUs: the platform's "
+            "n-GPU twin, plan data=n)\n", d->src->path, s->device, platform1);
+    fprintf(table, "  %-22s %4s %-11s %12s %12s %8s\n", "row", "gpus", "split", "measured_ms", "predicted_ms",
+            "error");
+    int nh = 0, nplanned = 0;
     double sum_abs = 0.0, max_abs = 0.0;
     const char *worst = "";
-    for (int i = 0; i < s->n; i++) {
-        double e = pred[i] / s->step_s[i] - 1.0;
-        fprintf(table, "  %-22s %-11s %12.3f %12.3f %+7.1f%%%s\n", s->models->rows[i].name,
-                s->calibration[i] ? "calibration" : "holdout", s->step_s[i] * 1e3, pred[i] * 1e3, 100.0 * e,
+    for (int i = 0; i < n; i++) {
+        const char *name = s->models->rows[i].name;
+        if (!s->measured[i]) {
+            fprintf(table, "  %-22s %4d %-11s %12s %12.3f %8s  (not measured: predicted only)\n", name, s->gpus[i],
+                    "holdout", "-", d->pred_s[i] * 1e3, "-");
+            nplanned++;
+            continue;
+        }
+        double e = d->pred_s[i] / s->step_s[i] - 1.0;
+        fprintf(table, "  %-22s %4d %-11s %12.3f %12.3f %+7.1f%%%s\n", name, s->gpus[i],
+                s->calibration[i] ? "calibration" : "holdout", s->step_s[i] * 1e3, d->pred_s[i] * 1e3, 100.0 * e,
                 s->calibration[i] ? "  (fitted on: not scored)" : "");
         if (s->calibration[i])
             continue;
-        hp[nh] = pred[i];
+        hp[nh] = d->pred_s[i];
         hm[nh] = s->step_s[i];
         nh++;
         sum_abs += fabs(e);
         if (fabs(e) > max_abs) {
             max_abs = fabs(e);
-            worst = s->models->rows[i].name;
+            worst = name;
         }
     }
-    /* Pairs of rows that differ in one setting: does the prediction order them as the measurement does?
-     * Pairs whose measured steps overlap (the faster one's slowest step above the slower one's fastest) are
-     * ties and not counted. */
+    if (nplanned > 0)
+        fprintf(table, "  %d rows not measured yet (predictions only, not scored)\n", nplanned);
+    /* Pairs of measured rows that differ in one setting: does the prediction order them as the measurement
+     * does?  Pairs whose measured steps overlap (the faster one's slowest step above the slower one's fastest)
+     * are ties and not counted. */
     int pairs = 0, right = 0;
-    for (int a = 0; a < s->n; a++)
-        for (int b = a + 1; b < s->n; b++) {
-            const char *what = differ_in_one(&s->models->rows[a], &s->models->rows[b]);
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++) {
+            const char *what = s->measured[a] && s->measured[b] ? differ_in_one(s, a, b) : NULL;
             if (what == NULL)
                 continue;
             int lo = s->step_s[a] < s->step_s[b] ? a : b, hi = lo == a ? b : a;
             if (s->max_s[lo] >= s->min_s[hi])
                 continue;
             pairs++;
-            if (pred[lo] < pred[hi]) {
+            if (d->pred_s[lo] < d->pred_s[hi]) {
                 right++;
             } else {
                 fprintf(table, "  ordering missed (%s): %s %.3f ms < %s %.3f ms measured, predicted %.3f >= %.3f\n",
                         what, s->models->rows[lo].name, s->step_s[lo] * 1e3, s->models->rows[hi].name,
-                        s->step_s[hi] * 1e3, pred[lo] * 1e3, pred[hi] * 1e3);
+                        s->step_s[hi] * 1e3, d->pred_s[lo] * 1e3, d->pred_s[hi] * 1e3);
             }
         }
     double rho = nh > 2 ? gsl_stats_spearman(hp, 1, hm, 1, (size_t)nh, work) : (double)NAN;
-    char name[128];
-    snprintf(name, sizeof name, "H200 held-out mean |error| of step time (%d rows)", nh);
-    int bad = vreport_add(r, name, "", nh ? sum_abs / nh : (double)NAN, 0.0, 0.0, MEASURED_MAE_TARGET,
-                          "analysis/measure (holdout)");
-    snprintf(name, sizeof name, "H200 held-out max |error| (%s)", worst);
-    bad |= vreport_add(r, name, "", max_abs, 0.0, 0.0, 2.0 * MEASURED_MAE_TARGET, "analysis/measure (holdout)");
-    bad |= vreport_add(r, "H200 held-out rank correlation, predicted vs measured", "", rho, 1.0, 0.95, 1.0 + 1e-12,
-                       "analysis/measure (holdout)");
-    snprintf(name, sizeof name, "H200 pairs differing in one setting, ordered right (%d of %d)", right, pairs);
-    bad |= vreport_add(r, name, "", pairs ? (double)right / pairs : (double)NAN, 1.0, 0.9, 1.0,
-                       "analysis/measure (all rows)");
-    bad |= vreport_add(r, "H200 padded step, uniform / router routing (calibration uses uniform)", "x",
-                       uni / pred[sw], 1.0, 1.0 - 1e-9, 1.0 + 1e-9, "padded buffers are routing-free");
+    char name[160], ref[160];
+    snprintf(ref, sizeof ref, "analysis/measure (%s, holdout)", label);
+    snprintf(name, sizeof name, "%s held-out mean |error| of step time (%d rows)", label, nh);
+    int bad = vreport_add(r, name, "", nh ? sum_abs / nh : (double)NAN, 0.0, 0.0, MEASURED_MAE_TARGET, ref);
+    snprintf(name, sizeof name, "%s held-out max |error| (%s)", label, worst);
+    bad |= vreport_add(r, name, "", max_abs, 0.0, 0.0, 2.0 * MEASURED_MAE_TARGET, ref);
+    if (nh > 2) {
+        snprintf(name, sizeof name, "%s held-out rank correlation, predicted vs measured", label);
+        bad |= vreport_add(r, name, "", rho, 1.0, 0.95, 1.0 + 1e-12, ref);
+    }
+    if (pairs > 0) {
+        snprintf(name, sizeof name, "%s pairs differing in one setting, ordered right (%d of %d)", label, right,
+                 pairs);
+        snprintf(ref, sizeof ref, "analysis/measure (%s, all measured rows)", label);
+        bad |= vreport_add(r, name, "", (double)right / pairs, 1.0, 0.9, 1.0, ref);
+    }
     if (bad) {
         errbuf_set(err, "out of memory");
         goto done;
     }
-    table_arg ta = { s, pred };
-    if (csv != NULL && atomic_file_write(csv, write_table, &ta, err) != 0)
-        goto done;
     rc = 0;
 done:
-    free(pred);
     free(hp);
     free(hm);
     free(work);
-    measured_free(s);
+    return rc;
+}
+
+int measured_validate(vreport *r, const measured_source *src, int ndata, const char *platform1, FILE *table,
+                      const char *csv, errbuf *err)
+{
+    vdata *d = calloc((size_t)ndata + 1, sizeof *d);   /* ends with s == NULL */
+    int rc = -1;
+    if (d == NULL)
+        return errbuf_set(err, "out of memory");
+    for (int k = 0; k < ndata; k++) {
+        d[k].src = &src[k];
+        if ((d[k].s = measured_load(src[k].path, err)) == NULL)
+            goto done;
+        if ((d[k].pred_s = calloc((size_t)d[k].s->n, sizeof *d[k].pred_s)) == NULL) {
+            errbuf_set(err, "out of memory");
+            goto done;
+        }
+        for (int i = 0; i < d[k].s->n; i++)
+            if (measured_predict_row(&d[k].pred_s[i], d[k].s, i, platform1, NULL, 0, err) != 0)
+                goto done;
+        if (validate_dataset(r, &d[k], platform1, table, err) != 0)
+            goto done;
+    }
+    /* the calibration fit runs with uniform routing for speed: a padded Switch step must not depend on it */
+    const measured_set *s0 = d[0].s;
+    int sw = 0;
+    while (sw < s0->n - 1 && s0->models->rows[sw].expert_every == 0)
+        sw++;
+    double uni = 0.0;
+    if (measured_predict_row(&uni, s0, sw, platform1, NULL, 1, err) != 0)
+        goto done;
+    if (vreport_add(r, "H200 padded step, uniform / router routing (calibration uses uniform)", "x",
+                    uni / d[0].pred_s[sw], 1.0, 1.0 - 1e-9, 1.0 + 1e-9, "padded buffers are routing-free") != 0) {
+        errbuf_set(err, "out of memory");
+        goto done;
+    }
+    if (csv != NULL && atomic_file_write(csv, write_table, d, err) != 0)
+        goto done;
+    rc = 0;
+done:
+    for (int k = 0; k < ndata; k++) {
+        measured_free(d[k].s);
+        free(d[k].pred_s);
+    }
+    free(d);
     return rc;
 }

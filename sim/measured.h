@@ -16,23 +16,40 @@ typedef struct {
     model_set *models;      /* row i's model columns: models->rows[i] */
     int n;                  /* rows */
     int *calibration;       /* (n) 1: the row may be fitted on; 0: held out, scored */
-    double *step_s;         /* (n) measured median step time, seconds */
+    int *gpus;              /* (n) GPUs the row ran on (column 'gpus'; 1 when the file has none) */
+    int *measured;          /* (n) 0: a planned row with empty step columns: predicted, not scored */
+    double *step_s;         /* (n) measured median step time, seconds (NAN when not measured) */
     double *min_s, *max_s;  /* (n) fastest and slowest timed step */
     char device[64];        /* the 'device' column of the first row */
 } measured_set;
 
 /* Loads a dataset: the model columns (as models/models.csv, checked the same way), and the columns 'split'
  * (calibration or holdout), 'step_ms', 'step_min_ms', 'step_max_ms' (numbers > 0, min <= median <= max) and
- * 'device'.  At most a third of the rows may be calibration rows.  Returns NULL with
+ * 'device'; an optional column 'gpus' (1 to MEASURED_GPUS_MAX; 1 when absent).  A holdout row whose three
+ * step columns are all empty is a planned row, not yet measured (it needs more GPUs than were lent, say): it is
+ * predicted and shown, never scored.  At most a third of the rows may be calibration rows.  Returns NULL with
  * "FILE:LINE: column 'step_ms' must be a number > 0, got 'x'" and the like. */
 measured_set *measured_load(const char *path, errbuf *err);
 void measured_free(measured_set *s);   /* NULL is a no-op */
+
+/* The largest GPU count a dataset row may give. */
+#define MEASURED_GPUS_MAX 4096
+
+/* The platform of a row run on 'gpus' GPUs: 'platform1' itself for one GPU, else the file of the same folder
+ * whose name has "<gpus>gpu" where platform1's has "1gpu" (topologies/h200-1gpu.xml -> h200-8gpu.xml, written
+ * by 'switchsim topology --chip h200 --gpus-per-node 8').  Returns 0, or -1 when platform1's name has no
+ * "1gpu" or the result does not fit in 'n' bytes. */
+int measured_platform(char *buf, size_t n, const char *platform1, int gpus, errbuf *err);
 
 /* switchsim's step time for row i on 'platform' (one engine run in a child process): the row's top_k and
  * capacity factor, padded dispatch, the real router ('uniform' != 0: uniform routing, which gives a padded
  * step the same time, faster).  'chip' NULL uses the platform's numbers, else replaces them.  Returns 0 or -1. */
 int measured_predict(double *step_s, const measured_set *s, int i, const char *platform, const cost_chip *chip,
                      int uniform, errbuf *err);
+/* The same for a row on its own GPU count: the platform is measured_platform(platform1, gpus[i]) and the plan
+ * data = gpus[i], model = 1 (experts split over the GPUs, as the measured expert-parallel program runs). */
+int measured_predict_row(double *step_s, const measured_set *s, int i, const char *platform1,
+                         const cost_chip *chip, int uniform, errbuf *err);
 
 /* The parameters a calibration fits (GPU chip numbers, each a platform property of the same name). */
 typedef struct {
@@ -47,12 +64,17 @@ typedef struct {
 int measured_calibrate(measured_fit *fit, const measured_set *s, const char *platform, int progress,
                        errbuf *err);
 
-/* The validate section: every row predicted on 'platform' with its own numbers (no fitting here), a table
- * (row, split, measured, predicted, error) on 'table', and checks added to 'r': the mean and max absolute
- * error over the held-out rows, the rank correlation, and the ordering of pairs that differ in one setting
- * (capacity factor, top-k, experts, group size, batch).  'csv' (or NULL) receives the table for the parity
- * plot.  Returns 0, or -1 with err when a row cannot be run. */
-int measured_validate(vreport *r, const char *dataset, const char *platform, FILE *table, const char *csv,
-                      errbuf *err);
+/* The validate section for 'ndata' >= 1 datasets: every row predicted on its platform (measured_predict_row from
+ * 'platform1') with the platform's own numbers (no fitting here), one table per dataset (row, GPUs, split,
+ * measured, predicted, error) on 'table', and per dataset the checks added to 'r': the mean and max absolute
+ * error over the measured held-out rows, the rank correlation, and the ordering of pairs that differ in one
+ * setting (capacity factor, top-k, experts, group size, batch, GPUs).  'csv' (or NULL) receives every row of
+ * every dataset for the parity plot.  Returns 0, or -1 with err when a row cannot be run. */
+typedef struct {
+    const char *path;       /* the dataset's CSV */
+    const char *label;      /* what the checks and the CSV's 'dataset' column call it, e.g. "H200 1-GPU" */
+} measured_source;
+int measured_validate(vreport *r, const measured_source *src, int ndata, const char *platform1, FILE *table,
+                      const char *csv, errbuf *err);
 
 #endif

@@ -243,6 +243,69 @@ START_TEST(test_calibrate_bad_row)
 }
 END_TEST
 
+/* The platform of a row on n GPUs: the 1-GPU platform's "1gpu" becomes "<n>gpu", in the same folder. */
+START_TEST(test_platform_name)
+{
+    errbuf err = { "" };
+    char buf[64];
+    ck_assert_int_eq(measured_platform(buf, sizeof buf, GPU1, 8, &err), 0);
+    ck_assert_str_eq(buf, "topologies/h200-8gpu.xml");
+    ck_assert_int_eq(measured_platform(buf, sizeof buf, "a/1gpu.d/h200-1gpu.xml", 16, &err), 0);
+    ck_assert_str_eq(buf, "a/1gpu.d/h200-16gpu.xml");   /* the file name's "1gpu", not a folder's */
+    ck_assert_int_eq(measured_platform(buf, sizeof buf, "x/tpuv3-2x2.xml", 1, &err), 0);
+    ck_assert_str_eq(buf, "x/tpuv3-2x2.xml");
+    ck_assert_int_eq(measured_platform(buf, sizeof buf, "x/tpuv3-2x2.xml", 2, &err), -1);
+    ck_assert_str_eq(err.msg, "rows on 2 GPUs need a platform named like '*-1gpu.xml' to find '*-2gpu.xml' beside "
+                     "it, got 'x/tpuv3-2x2.xml'");
+    ck_assert_int_eq(measured_platform(buf, sizeof buf, "h200-11gpu.xml", 2, &err), -1);
+    ck_assert_int_eq(measured_platform(buf, 12, GPU1, 8, &err), -1);
+    ck_assert_str_eq(err.msg, "platform path too long: 'topologies/h200-1gpu.xml'");
+}
+END_TEST
+
+/* A 'gpus' column and planned rows (empty step columns): loaded, predicted on the n-GPU twin. */
+START_TEST(test_gpus_and_planned)
+{
+    errbuf err = { "" };
+    const char *text = MODEL_COLS ",gpus,split,step_ms,step_min_ms,step_max_ms,device\n"
+        "d1,64,128,relu,2,32,2,2,0,1,1000,64,16,4096,1.25,256,4,1,1,holdout,2.5,2.4,2.6,H200\n"
+        "d2,64,128,relu,2,32,2,2,0,1,1000,64,16,8192,1.25,256,4,1,2,holdout,,,,H200\n"
+        "e2,64,128,relu,2,32,2,2,1,8,1000,64,16,8192,1.25,256,4,1,2,holdout,,,,H200\n";
+    measured_set *s = measured_load(write_tmp("gpus.csv", text), &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    ck_assert_int_eq(s->n, 3);
+    ck_assert_int_eq(s->gpus[0], 1);
+    ck_assert_int_eq(s->gpus[2], 2);
+    ck_assert_int_eq(s->measured[0], 1);
+    ck_assert_int_eq(s->measured[1], 0);
+    ck_assert(isnan(s->step_s[1]));
+    double one, two, sw;
+    ck_assert_msg(measured_predict_row(&one, s, 0, GPU1, NULL, 1, &err) == 0, "%s", err.msg);
+    ck_assert_msg(measured_predict_row(&two, s, 1, GPU1, NULL, 1, &err) == 0, "%s", err.msg);
+    ck_assert_msg(measured_predict_row(&sw, s, 2, GPU1, NULL, 1, &err) == 0, "%s", err.msg);
+    /* the same tokens per GPU: 2 GPUs compute as much as 1 and add the gradient all-reduce over NVLink */
+    ck_assert_msg(two > one, "2 GPUs %g s, 1 GPU %g s", two, one);
+    ck_assert(sw > 0.0);
+    ck_assert_int_eq(measured_predict_row(&two, s, 1, "x/tpuv3-2x2.xml", NULL, 1, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "need a platform named like '*-1gpu.xml'"));
+    measured_free(s);
+    /* bad GPU counts, and a calibration row must be measured */
+    const char *bad = MODEL_COLS ",gpus,split,step_ms,step_min_ms,step_max_ms,device\n"
+        "d1,64,128,relu,2,32,2,2,0,1,1000,64,16,4096,1.25,256,4,1,1,holdout,2.5,2.4,2.6,H200\n"
+        "d2,64,128,relu,2,32,2,2,0,1,1000,64,16,8192,1.25,256,4,1,0,holdout,2.5,2.4,2.6,H200\n";
+    ck_assert_ptr_null(measured_load(write_tmp("g0.csv", bad), &err));
+    ck_assert_msg(strstr(err.msg, "g0.csv:3: column 'gpus' must be an integer in [1,4096], got '0'") != NULL, "%s",
+                  err.msg);
+    const char *cal = MODEL_COLS ",split,step_ms,step_min_ms,step_max_ms,device\n"
+        "d1,64,128,relu,2,32,2,2,0,1,1000,64,16,4096,1.25,256,4,1,calibration,,,,H200\n"
+        "d2,64,128,relu,2,32,2,2,0,1,1000,64,16,8192,1.25,256,4,1,holdout,2.5,2.4,2.6,H200\n"
+        "d3,64,128,relu,2,32,2,2,0,1,1000,64,16,8192,1.25,256,4,1,holdout,2.5,2.4,2.6,H200\n";
+    ck_assert_ptr_null(measured_load(write_tmp("cal.csv", cal), &err));
+    ck_assert_msg(strstr(err.msg, "cal.csv:2: column 'step_ms' must be a number > 0, got ''") != NULL, "%s",
+                  err.msg);
+}
+END_TEST
+
 static Suite *measured_suite(void)
 {
     Suite *s = suite_create("measured");
@@ -255,6 +318,8 @@ static Suite *measured_suite(void)
     tcase_add_test(tc, test_calibrate_recovers);
     tcase_add_test(tc, test_calibrate_needs_rows);
     tcase_add_test(tc, test_calibrate_bad_row);
+    tcase_add_test(tc, test_platform_name);
+    tcase_add_test(tc, test_gpus_and_planned);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -66,13 +66,23 @@ awk '$1 ~ /efficiency$/ && !($2 > 0 && $2 <= 1) { print "out of range: " $0; bad
 expect_fail 1 "switchsim: error: validate: --gpu-csv: cannot write '$TMPD/nodir/x.csv': directory '$TMPD/nodir' is missing or not writable" \
     $TMPD/nodir/x.csv -- "$BIN" validate --gpu-only --gpu-csv $TMPD/nodir/x.csv
 [ ! -s "$TMPD/stdout" ] || { cat "$TMPD/stdout"; echo "validate simulated before refusing --gpu-csv"; exit 1; }
-# the parity CSV of the shipped dataset: its header, then one row per dataset row, names and splits in order
-DS=analysis/measure/h200-switch-steps.csv
+# the parity CSV of the shipped datasets: its header, then one row per dataset row, names and splits in order
+# (a row with empty step columns is 'unmeasured': predicted only), the dataset's label and GPU count last
 "$BIN" validate --gpu-only --gpu-csv $TMPD/gpu.csv > $TMPD/gpu.txt || { cat $TMPD/gpu.txt; echo "validate --gpu-only failed"; exit 1; }
-[ "$(head -1 $TMPD/gpu.csv)" = "name,split,measured_s,measured_min_s,measured_max_s,predicted_s,error" ] ||
+[ "$(head -1 $TMPD/gpu.csv)" = "name,split,measured_s,measured_min_s,measured_max_s,predicted_s,error,gpus,dataset" ] ||
     { head -1 $TMPD/gpu.csv; echo "validate --gpu-csv: wrong header"; exit 1; }
-[ "$(tail -n +2 $TMPD/gpu.csv | wc -l)" = 35 ] || { echo "validate --gpu-csv: expected 35 data rows"; exit 1; }
-awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; next } { print $1 "," $c["split"] }' $DS > $TMPD/want.txt
-cut -d, -f1,2 $TMPD/gpu.csv | tail -n +2 > $TMPD/got.txt
-diff -u $TMPD/want.txt $TMPD/got.txt || { echo "validate --gpu-csv: names or splits differ from $DS"; exit 1; }
+for ds in "h200-switch-steps.csv H200" "h200-ep-steps.csv H200 expert-parallel"; do
+    DS=analysis/measure/${ds%% *}
+    awk -F, -v label="${ds#* }" 'NR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; next }
+        { g = ("gpus" in c) ? $c["gpus"] : 1
+          print $1 "," ($c["step_ms"] == "" ? "unmeasured" : $c["split"]) "," g "," label }' $DS > $TMPD/want.txt
+    awk -F, -v label="${ds#* }" 'NR > 1 && $9 == label { print $1 "," $2 "," $8 "," $9 }' $TMPD/gpu.csv > $TMPD/got.txt
+    [ -s $TMPD/want.txt ] && diff -u $TMPD/want.txt $TMPD/got.txt ||
+        { echo "validate --gpu-csv: names, splits or GPUs differ from $DS"; exit 1; }
+done
+[ "$(tail -n +2 $TMPD/gpu.csv | wc -l)" = "$(( $(wc -l < analysis/measure/h200-switch-steps.csv) + $(wc -l < analysis/measure/h200-ep-steps.csv) - 2 ))" ] ||
+    { echo "validate --gpu-csv: row count differs from the datasets"; exit 1; }
+# an unmeasured row has no measured columns and no error, but a prediction > 0
+awk -F, '$2 == "unmeasured" && !($3 == "" && $7 == "" && $6 > 0) { print; bad = 1 } END { exit bad }' $TMPD/gpu.csv ||
+    { echo "validate --gpu-csv: a malformed unmeasured row"; exit 1; }
 echo "cli_calibrate: ok"

@@ -1,6 +1,6 @@
 """Runs ep_step.py once per configuration and GPU count (one process each) and appends each row to
 OUT/h200-ep-steps.csv as it finishes.  Usage: python3 ep_sweep.py OUT GPU_COUNTS [budget_s]
-(GPU_COUNTS a comma list, e.g. 1 or 2,4,8).  Weak scaling: every GPU holds 16 sequences of 512 tokens
+(GPU_COUNTS a comma list, e.g. 1 or 2,4,8).  A row's name ends in -xN, N its GPUs.  Weak scaling: every GPU holds 16 sequences of 512 tokens
 (8192 encoder tokens), so a configuration on n GPUs has a batch of 8192 n tokens."""
 import os
 import sys
@@ -48,7 +48,7 @@ def main():
     for n in counts:
         for c in CONFIGS:
             r = dict(c)
-            r.update(gpus=n, tokens_per_batch=TOKENS_PER_GPU * n)
+            r.update(name='%s-x%d' % (c['name'], n), gpus=n, tokens_per_batch=TOKENS_PER_GPU * n)
             runs.append(r)
     run_configs(runs, os.path.join(HERE, 'ep_step.py'), os.path.join(out, 'h200-ep-steps.csv'), HEADER, out,
                 budget, int(os.environ.get('SWEEP_PARALLEL', '3')))
