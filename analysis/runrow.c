@@ -181,6 +181,66 @@ static int parse_field(runrow *r, int c, const char *s, const char *path, long l
     return errbuf_set(err, "%s:%ld: column '%s' has an unknown type", path, line, COLS[c].name);
 }
 
+static int col_index(const char *name)
+{
+    for (int c = 0; c < N_COLS; c++)
+        if (strcmp(COLS[c].name, name) == 0)
+            return c;
+    return -1;
+}
+
+/* "PATH:LINE: column 'NAME' must be RULE, got 'CELL'" for data row i of 't'. */
+static int bad_cell(const csvtab *t, int i, const char *path, const char *name, const char *rule, errbuf *err)
+{
+    return errbuf_set(err, "%s:%ld: column '%s' must be %s, got '%.40s'", path, t->line[i + 1], name, rule,
+                      csvtab_get(t, i, col_index(name)));
+}
+
+/* The values run can write: a row that breaks one was not written by run (or was edited), and would count
+ * as done on --resume or reach a summary. */
+static int check_row(const runrow *r, const csvtab *t, int i, const char *path, errbuf *err)
+{
+    static const char *const RESULTS[] = { "lb_loss", "a2a_bytes_per_core", "step_time_s", "compute_s",
+        "router_s", "dispatch_combine_s", "a2a_s", "allreduce_s", "idle_s", "examples_per_s", "tflops_per_chip",
+        "sim_wall_s", "experts_per_core" };
+    if (r->cores < 1)
+        return bad_cell(t, i, path, "cores", "an integer >= 1", err);
+    if (r->data < 1 || r->data > r->cores)
+        return bad_cell(t, i, path, "data", "an integer in [1, cores]", err);
+    if (r->model_par < 1 || (long)r->data * r->model_par != r->cores)
+        return bad_cell(t, i, path, "model_par", "cores / data", err);
+    if (r->top_k != 1 && r->top_k != 2)
+        return bad_cell(t, i, path, "top_k", "1 or 2", err);
+    if (!(r->capacity_factor > 0) || !isfinite(r->capacity_factor))
+        return bad_cell(t, i, path, "capacity_factor", "a finite number > 0", err);
+    if (r->expert_capacity < 0)
+        return bad_cell(t, i, path, "expert_capacity", "an integer >= 0", err);
+    if (strcmp(r->dispatch, "padded") != 0 && strcmp(r->dispatch, "exact") != 0)
+        return bad_cell(t, i, path, "dispatch", "padded or exact", err);
+    if (strcmp(r->a2a, "phased") != 0 && strcmp(r->a2a, "direct") != 0)
+        return bad_cell(t, i, path, "a2a", "phased or direct", err);
+    if (r->seed < 0)
+        return bad_cell(t, i, path, "seed", "an integer >= 0", err);
+    if (r->tokens_per_batch < 1)
+        return bad_cell(t, i, path, "tokens_per_batch", "an integer >= 1", err);
+    int step = strcmp(r->scope, "step") == 0;
+    if (!step && strcmp(r->scope, "layer") != 0)
+        return bad_cell(t, i, path, "scope", "step or layer", err);
+    if (step ? r->layer != -1 : r->layer < 0)
+        return bad_cell(t, i, path, "layer", step ? "-1 in a step row" : "an integer >= 0 in a layer row", err);
+    if (step ? strcmp(r->phase, "all") != 0 : strcmp(r->phase, "fwd") != 0 && strcmp(r->phase, "bwd") != 0)
+        return bad_cell(t, i, path, "phase", step ? "all in a step row" : "fwd or bwd in a layer row", err);
+    if (!(r->dropped_frac >= 0 && r->dropped_frac <= 1))
+        return bad_cell(t, i, path, "dropped_frac", "a fraction in [0, 1]", err);
+    for (size_t k = 0; k < sizeof RESULTS / sizeof RESULTS[0]; k++) {
+        double v;
+        memcpy(&v, (const char *)r + COLS[col_index(RESULTS[k])].off, sizeof v);
+        if (!(v >= 0) || !isfinite(v))
+            return bad_cell(t, i, path, RESULTS[k], "a finite number >= 0", err);
+    }
+    return 0;
+}
+
 int runrow_read(const char *path, runrow **rows, int *nrows, errbuf *err)
 {
     runrow *out = NULL;
@@ -194,10 +254,13 @@ int runrow_read(const char *path, runrow **rows, int *nrows, errbuf *err)
         errbuf_set(err, "%s: out of memory", path);
         goto fail;
     }
-    for (int i = 0; i < t->nrows; i++)
+    for (int i = 0; i < t->nrows; i++) {
         for (int c = 0; c < N_COLS; c++)
             if (parse_field(&out[i], c, csvtab_get(t, i, c), path, t->line[i + 1], err) != 0)
                 goto fail;
+        if (check_row(&out[i], t, i, path, err) != 0)
+            goto fail;
+    }
     *rows = out;
     *nrows = t->nrows;
     csvtab_free(t);

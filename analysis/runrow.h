@@ -65,7 +65,10 @@ int runrow_check_header(const char *path, const char *const *names, int n, errbu
 /* Reads a CSV of runrow_header() and rows (libcsv).  On success returns 0 with *rows (free() it) and
  * *nrows (0 allowed).  On failure returns -1, leaves *rows and *nrows untouched, and fills 'err' with
  * the header message above, a csvtab_read message (analysis/csvread.h), or
- * "PATH:LINE: column 'NAME' must be an integer|a number, got 'VALUE'". */
+ * "PATH:LINE: column 'NAME' must be an integer|a number, got 'VALUE'", or, for a value run never writes,
+ * "PATH:LINE: column 'NAME' must be RULE, got 'VALUE'": cores, data, model_par >= 1 with data x model_par =
+ * cores; top_k 1 or 2; capacity_factor finite > 0; dispatch, a2a, scope, layer and phase as run writes them;
+ * seed, expert_capacity >= 0; dropped_frac in [0, 1]; every other result finite and >= 0. */
 int runrow_read(const char *path, runrow **rows, int *nrows, errbuf *err);
 
 /* 1 if a and b describe the same configuration and scope: every column from model to phase is equal

@@ -485,7 +485,7 @@ int sweep_run(sweep_event *evout, const sweep_spec *s, const sweep_opts *o, errb
     unsigned char *done = calloc((size_t)ncomb, 1);
     slot *slots = calloc((size_t)(o->jobs > 0 ? o->jobs : 1), sizeof *slots);
     char dir[PATH_MAX] = "";
-    int out_fd = -1, rc = -1, running = 0, fatal = 0, forwarded = 0;
+    int out_fd = -1, rc = -1, running = 0, fatal = 0, forwarded = 0, created = 0;
     sweep_event ev = { 0 };
     runrow *rows = NULL;
     int nrows = 0;
@@ -512,6 +512,8 @@ int sweep_run(sweep_event *evout, const sweep_spec *s, const sweep_opts *o, errb
         ev.skipped = sweep_mark_done(done, s, rows, nrows);
     } else if (atomic_file_write(o->csv, write_header, NULL, err) != 0) {
         goto out;
+    } else {
+        created = 1;
     }
     out_fd = open(o->csv, O_WRONLY | O_APPEND);
     if (out_fd < 0) {
@@ -619,7 +621,10 @@ int sweep_run(sweep_event *evout, const sweep_spec *s, const sweep_opts *o, errb
     ev.failed_cmd = ev.failed_why = NULL;
     if (fatal)
         goto out;                                    /* err already set */
-    if (ev.failed > 0)
+    if (created && ev.total > 0 && ev.failed == ev.total) {   /* a header alone would make a rerun need --resume */
+        unlink(o->csv);
+        errbuf_set(err, "all %ld runs failed; %s was not kept", ev.total, o->csv);
+    } else if (ev.failed > 0)
         errbuf_set(err, "%ld of %ld runs failed; the rows of the others are in %s", ev.failed, ev.total,
                    o->csv);
     else if (ev.done < ev.total)

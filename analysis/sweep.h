@@ -100,7 +100,8 @@ typedef struct {
  * each, and its part is removed.  A new o->csv gets the header first (atomically).  Returns 0 when
  * every run succeeded.  Returns -1 with 'err' set when the CSV cannot be used ("PATH: exists; ...",
  * a runrow_read message, "PATH: last line is incomplete ..."), when bin cannot be executed, after
- * failed runs ("N of M runs failed; ...") or when stopped ("stopped after N of M runs; ...").
+ * failed runs ("N of M runs failed; ...", or "all M runs failed; CSV was not kept": a CSV this sweep
+ * created and no run wrote to is removed, so a rerun needs no --resume) or when stopped ("stopped after N of M runs; ...").
  * Rows of finished runs are in o->csv in every case.  *ev (may be NULL) gets the final counts. */
 int sweep_run(sweep_event *ev, const sweep_spec *s, const sweep_opts *o, errbuf *err);
 

@@ -15,7 +15,9 @@
 #include "analysis/runrow.h"
 #include "analysis/stats.h"
 #include "analysis/sweep.h"
+#include "models/model.h"
 #include "sim/errbuf.h"
+#include "sim/platform.h"
 #include "sim/runopt.h"
 
 #ifndef PATH_MAX
@@ -230,15 +232,73 @@ out:
     return rc;
 }
 
+/* What every run would check first, checked once before any starts, so a mistake shared by all runs is one
+ * message instead of a failed run per combination: each --run-arg as run parses it, each platform file,
+ * each model in each preset file, and the CSV as an output. */
+static int sweep_check_runs(const sweep_args *a, errbuf *err)
+{
+    const sweep_spec *s = &a->spec;
+    for (int i = 0; i < s->nextra; i++) {
+        const char *arg = s->extra[i], *eq = strchr(arg, '=');
+        char name[64];
+        size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), arg);
+        const runopt *o = runopt_find(name);
+        if (o == NULL)
+            return errbuf_set(err, "--run-arg: run has no option '%s'", arg);
+        const char *value = NULL;
+        if (o->arg != NULL) {                      /* takes a value: "--opt=V" or the next --run-arg */
+            if (eq != NULL)
+                value = eq + 1;
+            else if (i + 1 < s->nextra)
+                value = s->extra[++i];
+            else
+                return errbuf_set(err, "--run-arg: '%s' needs a value (one more --run-arg)", arg);
+        }
+        runopt_args scratch = runopt_args_default();
+        errbuf e = { "" };
+        if (runopt_set(&scratch, o, NULL, value, &e) != 0)
+            return errbuf_set(err, "--run-arg: %s", e.msg);
+    }
+    int plat = sweep_axis_index("--platform"), model = sweep_axis_index("--model");
+    int models = sweep_axis_index("--models");
+    for (int i = 0; i < s->n[plat]; i++) {
+        if (access(s->v[plat][i], R_OK) != 0)
+            return errbuf_set(err, "--platform: cannot read '%s'", s->v[plat][i]);
+        if (platform_precheck(s->v[plat][i], err) != 0)
+            return -1;
+    }
+    int nfiles = models >= 0 && s->n[models] > 0 ? s->n[models] : 1;
+    for (int f = 0; f < nfiles; f++) {
+        const char *path = models >= 0 && s->n[models] > 0 ? s->v[models][f] : cmd_models_default_path();
+        model_set *set = model_set_load_csv(path, err);
+        if (set == NULL)
+            return -1;
+        for (int i = 0; i < s->n[model]; i++)
+            if (model_set_find(set, s->v[model][i]) == NULL) {
+                errbuf_set(err, "--model: no model '%s' in %s (switchsim models lists them)", s->v[model][i], path);
+                model_set_free(set);
+                return -1;
+            }
+        model_set_free(set);
+    }
+    return a->resume ? 0 : atomic_check_writable("--csv", a->csv, err);
+}
+
 /* Runs the combinations with Ctrl-C and SIGTERM stopping the sweep (not this process). */
 static int sweep_execute(const sweep_args *a, const char *env_bin)
 {
+    errbuf cerr = { "" };
     int plat = sweep_axis_index("--platform");
-    for (int i = 0; i < a->spec.n[plat]; i++)      /* validate before starting anything */
+    for (int i = 0; i < a->spec.n[plat] && env_bin != NULL; i++)   /* a stand-in run: its own checks */
         if (access(a->spec.v[plat][i], R_OK) != 0) {
             fprintf(stderr, "switchsim: error: --platform: cannot read '%s'\n", a->spec.v[plat][i]);
             return 1;
         }
+    if (env_bin == NULL && sweep_check_runs(a, &cerr) != 0) {      /* validate before starting anything */
+        fprintf(stderr, "switchsim: error: %s\n", cerr.msg);
+        return 1;
+    }
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;       /* no SA_RESTART: waitpid returns so the runs can be stopped */

@@ -341,6 +341,29 @@ START_TEST(test_run_failure)
 }
 END_TEST
 
+/* Every run fails: no header-only CSV is left, so the same sweep runs again without --resume. */
+START_TEST(test_run_all_failed)
+{
+    setup_dir();
+    sweep_spec s;
+    make_spec(&s, "3", NULL);
+    setenv("FAKE_RUN_FAIL_CF", "3", 1);
+    sweep_opts o = { .bin = FAKE_RUN, .csv = out, .jobs = 1 };
+    sweep_event ev;
+    errbuf err = { "" };
+    ck_assert_int_eq(sweep_run(&ev, &s, &o, &err), -1);
+    char want[256];
+    snprintf(want, sizeof want, "all 2 runs failed; %s was not kept", out);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(access(out, F_OK), -1);
+    unsetenv("FAKE_RUN_FAIL_CF");
+    ck_assert_msg(sweep_run(&ev, &s, &o, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(count_lines(out), 1 + 2);
+    sweep_spec_fini(&s);
+    cleanup_dir();
+}
+END_TEST
+
 START_TEST(test_run_stopped)
 {
     setup_dir();
@@ -401,6 +424,7 @@ static Suite *sweep_suite(void)
     tcase_add_test(tc, test_run_and_resume);
     tcase_add_test(tc, test_run_failure);
     tcase_add_test(tc, test_run_stopped);
+    tcase_add_test(tc, test_run_all_failed);
     tcase_add_test(tc, test_run_bad_bin_and_csv);
     suite_add_tcase(s, tc);
     return s;
