@@ -10,6 +10,7 @@
 
 #include "sim/cmd.h"
 #include "sim/collectives.h"
+#include "sim/collmeas.h"
 #include "sim/cost.h"
 #include "sim/engine.h"
 #include "sim/measured.h"
@@ -20,6 +21,7 @@
 /* The measured GPU dataset and the platform its rows are predicted on. */
 #define VALIDATE_GPU_DATASET "analysis/measure/h200-switch-steps.csv"
 #define VALIDATE_GPU_EP_DATASET "analysis/measure/h200-ep-steps.csv"
+#define VALIDATE_GPU_COLL_DATASET "analysis/measure/h200-collectives.csv"
 #define VALIDATE_GPU_PLATFORM "topologies/h200-1gpu.xml"
 
 /* GShard Table 3 [SOURCES 6.1]: steps/s on TPUv3 cores; step time = 1 / steps/s. */
@@ -227,6 +229,7 @@ int cmd_validate(int argc, char **argv)
     if ((all && cost_validate(&r, &err) != 0) || (!gpu_only && coll_validate_scaling(&r, &sc, &err) != 0) ||
         (all && (validate_topk(&r, &err) != 0 || validate_gshard(&r, quick, &err) != 0)) ||
         (!a2a_only && measured_validate(&r, GPU_SOURCES, 2, VALIDATE_GPU_PLATFORM, stdout, gpu_csv, &err) != 0) ||
+        (!a2a_only && collmeas_validate(&r, VALIDATE_GPU_COLL_DATASET, VALIDATE_GPU_PLATFORM, stdout, &err) != 0) ||
         (csv != NULL && !gpu_only && atomic_file_write(csv, validate_write_scaling, &sc, &err) != 0)) {
         vreport_print(&r, stdout);
         fprintf(stderr, "switchsim: error: validate: %s\n", err.msg);
