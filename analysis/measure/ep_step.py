@@ -1,8 +1,10 @@
 """Times one expert-parallel training step of the switch_step.py model on the GPUs of one node.
 
-Runs on a GPU machine only (JAX); never built or run by make.  One process drives n GPUs (JAX SPMD, one
-program per GPU under shard_map); it prints one CSV row (no header).  ep_sweep.py runs one process per
-configuration.  The layout is switchsim's plan data=n, model=1 (sim/plan.c):
+Runs on a GPU machine only (JAX); never built or run by make.  It prints one CSV row (no header); ep_sweep.py
+runs it once per configuration.  --launch per-gpu (the default) starts one process per GPU, joined by
+jax.distributed (process 0 prints the row), as NCCL programs run; --launch single drives every GPU from this
+one process.  Either way JAX runs one SPMD program per GPU under shard_map, and XLA's collectives go through
+NCCL.  The layout is switchsim's plan data=n, model=1 (sim/plan.c):
   - the batch is split over the n GPUs (data parallel); each GPU routes its own tokens in groups of at most
     group_size encoder tokens, the fewest that split its shard evenly (switch_step.num_groups on the shard);
   - the E experts of every Switch layer are split over the same n GPUs, E/n each (E >= n);
@@ -17,6 +19,9 @@ With n = 1 the program is switch_step.py's step (the all-to-alls vanish): a chec
 """
 import argparse
 import fcntl
+import os
+import subprocess
+import sys
 import time
 
 import jax
@@ -63,8 +68,19 @@ def main():
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--steps', type=int, default=10)
     ap.add_argument('--lock', default='')
+    ap.add_argument('--launch', choices=('per-gpu', 'single'), default='per-gpu')
+    ap.add_argument('--rank', type=int, default=-1, help=argparse.SUPPRESS)   # set by the per-gpu launcher
+    ap.add_argument('--port', type=int, default=0, help=argparse.SUPPRESS)
     cfg = ap.parse_args()
     n = cfg.gpus
+    if cfg.launch == 'per-gpu' and cfg.rank < 0:
+        return launch(cfg, n)
+    if cfg.rank >= 0:
+        if os.environ.get('JAX_PLATFORMS', '') == 'cpu':
+            jax.config.update('jax_cpu_collectives_implementation', 'gloo')
+        jax.distributed.initialize('127.0.0.1:%d' % cfg.port, num_processes=n, process_id=cfg.rank,
+                                   local_device_ids=None if os.environ.get('JAX_PLATFORMS', '') == 'cpu'
+                                   else [cfg.rank])
     devs = jax.devices()
     if len(devs) < n:
         raise SystemExit('ep_step.py: %d GPUs asked, %d present' % (n, len(devs)))
@@ -127,20 +143,24 @@ def main():
     compiled = step.lower(p_shape, s_shape, tok, dtok, dtok).compile()
     compile_s = time.perf_counter() - t0
 
-    lock = open(cfg.lock, 'w') if cfg.lock else None
+    lock = open(cfg.lock, 'w') if cfg.lock and cfg.rank < 0 else None   # per-gpu: the launcher holds it
     if lock is not None:
         fcntl.flock(lock, fcntl.LOCK_EX)
     params = init(key)
     state = opt_init(params)
     k1, k2 = jax.random.split(jax.random.PRNGKey(1))
-    enc_tok = jax.device_put(jax.random.randint(k1, (B, cfg.enc_seq), 0, cfg.vocab, dtype=jnp.int32), sh)
-    dec_tok = jax.device_put(jax.random.randint(k2, (B, cfg.dec_seq), 0, cfg.vocab, dtype=jnp.int32), sh)
-    tgt = jax.device_put(jnp.roll(dec_tok, -1, axis=1), sh)
+    # made by jitted programs with sharded outputs, so that each process holds only its GPU's part
+    enc_tok = jax.jit(lambda k: jax.random.randint(k, (B, cfg.enc_seq), 0, cfg.vocab, dtype=jnp.int32),
+                      out_shardings=sh)(k1)
+    dec_tok = jax.jit(lambda k: jax.random.randint(k, (B, cfg.dec_seq), 0, cfg.vocab, dtype=jnp.int32),
+                      out_shardings=sh)(k2)
+    tgt = jax.jit(lambda d: jnp.roll(d, -1, axis=1), out_shardings=sh)(dec_tok)
+    local = lambda a: float(np.asarray(a.addressable_shards[0].data)[0])   # noqa: E731 (the pmean'd loss)
     first_loss = None
     for i in range(cfg.warmup):
         params, state, loss = compiled(params, state, enc_tok, dec_tok, tgt)
         if i == 0:
-            first_loss = float(loss[0])
+            first_loss = local(loss)
     jax.block_until_ready((params, state, loss))
     times = []
     for _ in range(cfg.steps):
@@ -150,14 +170,46 @@ def main():
         times.append(time.perf_counter() - t0)
     if lock is not None:
         fcntl.flock(lock, fcntl.LOCK_UN)
+    if cfg.rank > 0:
+        return 0
     times.sort()
     med = float(np.median(times))
     vals = [getattr(cfg, f) for f in ss.FIELDS]
     row = vals + [n, cfg.split, '%.4f' % (med * 1e3), '%.4f' % (times[0] * 1e3), '%.4f' % (times[-1] * 1e3),
                   cfg.steps, groups, C_enc, C_dec, '%.1f' % compile_s, '%.5f' % first_loss,
-                  '%.4f' % float(loss[0]), jax.devices()[0].device_kind.replace(',', ' '), jax.__version__,
+                  '%.4f' % local(loss), jax.devices()[0].device_kind.replace(',', ' '), jax.__version__,
                   time.strftime('%Y-%m-%d')]
     print(','.join(str(v) for v in row), flush=True)
+    return 0
+
+
+def launch(cfg, n):
+    """--launch per-gpu: this same program once per GPU (rank r on GPU r), joined through a coordinator on a
+    free local port; process 0's row is this process's output."""
+    import socket
+    with socket.socket() as so:
+        so.bind(('127.0.0.1', 0))
+        port = so.getsockname()[1]
+    lock = open(cfg.lock, 'w') if cfg.lock else None
+    if lock is not None:                  # the ranks compile and run under it: no other run shares the GPUs
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    procs = []
+    for r in range(n):
+        args = [sys.executable, os.path.abspath(__file__)] + sys.argv[1:] + ['--rank', str(r), '--port', str(port)]
+        procs.append(subprocess.Popen(args, stdout=subprocess.PIPE if r == 0 else subprocess.DEVNULL, text=True))
+    out, _ = procs[0].communicate()
+    rc = 0
+    for p in procs:
+        try:
+            rc = max(rc, abs(p.wait(timeout=120)))
+        except subprocess.TimeoutExpired:   # a rank left waiting for one that failed
+            p.kill()
+            rc = max(rc, 1)
+    if lock is not None:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    return rc
 
 
 HEADER = ss.FIELDS + ['gpus', 'split', 'step_ms', 'step_min_ms', 'step_max_ms', 'timed_steps', 'groups',
@@ -165,4 +217,4 @@ HEADER = ss.FIELDS + ['gpus', 'split', 'step_ms', 'step_min_ms', 'step_max_ms', 
                       'date']
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
