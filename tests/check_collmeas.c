@@ -4,6 +4,7 @@
  * dataset whose times are switchsim's own scaled by a known factor. */
 #include "sim/collmeas.h"
 #include "sim/measured.h"
+#include "tests/fixtures.h"
 #include "topologies/gpu.h"
 
 #include <check.h>
@@ -21,26 +22,17 @@ static char tmpdir[64];
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/check_collmeas.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    fixture_tmpdir(tmpdir, sizeof tmpdir, "check_collmeas");
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
+    fixture_tmpdir_remove(tmpdir);
 }
 
 static const char *write_tmp(const char *name, const char *text)
 {
-    static char path[128];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *fp = fopen(path, "w");
-    ck_assert_ptr_nonnull(fp);
-    fputs(text, fp);
-    ck_assert_int_eq(fclose(fp), 0);
-    return path;
+    return fixture_write(tmpdir, name, text);
 }
 
 /* The committed file: 2 ops x 21 sizes (1 KiB .. 1 GiB) on 2, 4 and 8 GPUs, every row planned until measured

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "sim/measured.h"
+#include "tests/fixtures.h"
 #include "topologies/gpu.h"
 
 #define DATASET "analysis/measure/h200-switch-steps.csv"
@@ -21,27 +22,17 @@ static char tmpdir[64];
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/check_measured.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    fixture_tmpdir(tmpdir, sizeof tmpdir, "check_measured");
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
+    fixture_tmpdir_remove(tmpdir);
 }
 
-/* Writes 'text' to tmpdir/name and returns the path (static buffer). */
 static const char *write_tmp(const char *name, const char *text)
 {
-    static char path[128];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *fp = fopen(path, "w");
-    ck_assert_ptr_nonnull(fp);
-    fputs(text, fp);
-    ck_assert_int_eq(fclose(fp), 0);
-    return path;
+    return fixture_write(tmpdir, name, text);
 }
 
 START_TEST(test_load_committed)

@@ -1,5 +1,5 @@
-/* fixtures: shared helpers of the Check suites: presets built in code (no dependence on models/models.csv)
- * and reading a whole output file. */
+/* fixtures: shared helpers of the Check suites: presets built in code (no dependence on models/models.csv),
+ * reading a whole output file, and a temporary folder with small input files written into it. */
 #ifndef SWITCHSIM_TEST_FIXTURES_H
 #define SWITCHSIM_TEST_FIXTURES_H
 
@@ -26,6 +26,33 @@ static inline char *fixture_slurp(const char *path, size_t *len)
     if (len != NULL)
         *len = (size_t)n;
     return s;
+}
+
+/* A fresh folder /tmp/TAG.XXXXXX into dir (at least 64 bytes). */
+static inline void fixture_tmpdir(char *dir, size_t n, const char *tag)
+{
+    snprintf(dir, n, "/tmp/%s.XXXXXX", tag);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+/* Removes the folder and everything in it. */
+static inline void fixture_tmpdir_remove(const char *dir)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Writes 'text' to dir/name and returns the path (a static buffer, valid until the next call). */
+static inline const char *fixture_write(const char *dir, const char *name, const char *text)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs(text, fp);
+    ck_assert_int_eq(fclose(fp), 0);
+    return path;
 }
 
 /* switch-base as in models/models.csv: SOURCES 1.2 switch_base.gin (ReLU 3072, 128 experts every other

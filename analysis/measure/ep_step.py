@@ -156,23 +156,13 @@ def main():
                       out_shardings=sh)(k2)
     tgt = jax.jit(lambda d: jnp.roll(d, -1, axis=1), out_shardings=sh)(dec_tok)
     local = lambda a: float(np.asarray(a.addressable_shards[0].data)[0])   # noqa: E731 (the pmean'd loss)
-    first_loss = None
-    for i in range(cfg.warmup):
-        params, state, loss = compiled(params, state, enc_tok, dec_tok, tgt)
-        if i == 0:
-            first_loss = local(loss)
-    jax.block_until_ready((params, state, loss))
-    times = []
-    for _ in range(cfg.steps):
-        t0 = time.perf_counter()
-        params, state, loss = compiled(params, state, enc_tok, dec_tok, tgt)
-        jax.block_until_ready((params, state, loss))
-        times.append(time.perf_counter() - t0)
+    params, state, first, loss, times = ss.run_timed(compiled, params, state, (enc_tok, dec_tok, tgt),
+                                                     cfg.warmup, cfg.steps)
+    first_loss = local(first)
     if lock is not None:
         fcntl.flock(lock, fcntl.LOCK_UN)
     if cfg.rank > 0:
         return 0
-    times.sort()
     med = float(np.median(times))
     vals = [getattr(cfg, f) for f in ss.FIELDS]
     row = vals + [n, cfg.split, '%.4f' % (med * 1e3), '%.4f' % (times[0] * 1e3), '%.4f' % (times[-1] * 1e3),

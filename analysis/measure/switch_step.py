@@ -224,6 +224,23 @@ def make_step(cfg, groups, C_enc, C_dec):
     return opt, jax.jit(step, donate_argnums=(0, 1))
 
 
+def run_timed(compiled, params, state, batch, warmup, steps):
+    """'warmup' untimed steps (warmup >= 1), then 'steps' steps each timed to block_until_ready.  Returns the
+    parameters, the state, the first step's loss, the last one's, and the step times sorted (seconds)."""
+    for i in range(warmup):
+        params, state, loss = compiled(params, state, *batch)
+        if i == 0:
+            first = loss
+    jax.block_until_ready((params, state, loss))
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        params, state, loss = compiled(params, state, *batch)
+        jax.block_until_ready((params, state, loss))
+        times.append(time.perf_counter() - t0)
+    return params, state, first, loss, sorted(times)
+
+
 FIELDS = ['name', 'd_model', 'd_ff', 'ffn_act', 'heads', 'd_kv', 'enc_layers', 'dec_layers', 'expert_every',
           'experts', 'vocab', 'enc_seq', 'dec_seq', 'tokens_per_batch', 'capacity_factor', 'group_size',
           'min_capacity', 'top_k']
@@ -272,18 +289,10 @@ def main():
     kernels = sum(1 for line in hlo.splitlines()
                   if line.lstrip().startswith(('%fusion', 'fusion', '%custom-call', 'custom-call'))
                   or ' fusion(' in line or ' custom-call(' in line)
-    for _ in range(cfg.warmup):
-        params, state, loss = compiled(params, state, enc_tok, dec_tok, tgt)
-    jax.block_until_ready((params, state, loss))
-    times = []
-    for _ in range(cfg.steps):
-        t0 = time.perf_counter()
-        params, state, loss = compiled(params, state, enc_tok, dec_tok, tgt)
-        jax.block_until_ready((params, state, loss))
-        times.append(time.perf_counter() - t0)
+    params, state, _, loss, times = run_timed(compiled, params, state, (enc_tok, dec_tok, tgt), cfg.warmup,
+                                              cfg.steps)
     if lock is not None:
         fcntl.flock(lock, fcntl.LOCK_UN)
-    times.sort()
     med = float(np.median(times))
     vals = [getattr(cfg, f) for f in FIELDS]
     row = vals + [cfg.split, '%.4f' % (med * 1e3), '%.4f' % (times[0] * 1e3), '%.4f' % (times[-1] * 1e3),
