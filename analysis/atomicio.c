@@ -82,12 +82,9 @@ int atomic_check_writable(const char *opt, const char *path, errbuf *err)
     return 0;
 }
 
-static atomic_batch *batch;   /* the open batch, or NULL */
-
 void atomic_batch_begin(atomic_batch *b)
 {
     b->n = 0;
-    batch = b;
 }
 
 void atomic_batch_abort(atomic_batch *b)
@@ -95,8 +92,6 @@ void atomic_batch_abort(atomic_batch *b)
     for (int i = 0; i < b->n; i++)
         unlink(b->tmp[i]);
     b->n = 0;
-    if (batch == b)
-        batch = NULL;
 }
 
 /* All or nothing: each target that exists keeps a hard link (PATH.bakPID) until every rename succeeded; a
@@ -133,12 +128,15 @@ int atomic_batch_commit(atomic_batch *b, errbuf *err)
             unlink(bak[i]);
     }
     b->n = 0;
-    if (batch == b)
-        batch = NULL;
     return rc;
 }
 
 int atomic_file_write(const char *path, atomic_writer write, const void *arg, errbuf *err)
+{
+    return atomic_batch_write(NULL, path, write, arg, err);
+}
+
+int atomic_batch_write(atomic_batch *batch, const char *path, atomic_writer write, const void *arg, errbuf *err)
 {
     char tmp[PATH_MAX], dest[PATH_MAX], why[256];
     if (resolve_target(dest, sizeof dest, path, why, sizeof why) != 0)

@@ -23,10 +23,9 @@ int atomic_file_write(const char *path, atomic_writer write, const void *arg, er
  * exists and is writable: "OPT: cannot write 'PATH': directory 'DIR' is missing or not writable". */
 int atomic_check_writable(const char *opt, const char *path, errbuf *err);
 
-/* Several files that must appear together (a run's CSV, timeline and routing dump): between
- * atomic_batch_begin and atomic_batch_commit, atomic_file_write leaves each file as its temp file and the
- * batch renames them all at commit; atomic_batch_abort removes them all.  One batch at a time (the CLI is
- * single-threaded); the rule: "write all the temp files first, then rename them all". */
+/* Several files that must appear together (a run's CSV, timeline and routing dump): atomic_batch_write
+ * leaves each file as its temp file in the batch, atomic_batch_commit renames them all, atomic_batch_abort
+ * removes them all.  The rule: "write all the temp files first, then rename them all". */
 #define ATOMIC_BATCH_MAX 8
 typedef struct {
     int n;
@@ -35,6 +34,9 @@ typedef struct {
 } atomic_batch;
 
 void atomic_batch_begin(atomic_batch *b);
+/* As atomic_file_write, but the file appears only at atomic_batch_commit(b).  b NULL: at once, as
+ * atomic_file_write. */
+int atomic_batch_write(atomic_batch *b, const char *path, atomic_writer write, const void *arg, errbuf *err);
 /* -1 if a rename failed: then every target is as before the commit (replaced files put back from a hard
  * link, new ones removed) and the temp files are removed. */
 int atomic_batch_commit(atomic_batch *b, errbuf *err);

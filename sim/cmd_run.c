@@ -12,6 +12,7 @@
 #include "sim/cmd.h"
 #include "sim/engine.h"
 #include "sim/runopt.h"
+#include "traces/timeline.h"
 
 
 static void run_usage(FILE *fp)
@@ -30,24 +31,80 @@ static void run_usage(FILE *fp)
         "Exit codes: 0 success, 1 bad input or I/O failure, 2 usage.\n");
 }
 
+/* Bounded copy that always terminates (the CSV columns have fixed widths). */
+static void run_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* The CSV row of the step (layer -1) or of one layer's phase: the configuration as run, then the times. */
+static void run_fill_row(runrow *r, const engine_config *cfg, const engine_result *res, const engine_times *t,
+                         int layer, int ph)
+{
+    const plan *p = &res->plan;
+    memset(r, 0, sizeof *r);
+    run_copy(r->model, sizeof r->model, cfg->model->name);
+    run_copy(r->platform, sizeof r->platform, cfg->platform);
+    r->cores = p->cores;
+    r->data = p->data;
+    r->model_par = p->model_par;
+    r->experts_per_core = p->experts <= 1 ? 0.0   /* dense: no experts */
+                          : p->cores_per_expert > 1 ? 1.0 / p->cores_per_expert : (double)p->experts_per_core;
+    r->top_k = p->top_k;
+    r->capacity_factor = p->capacity_factor;
+    r->expert_capacity = p->experts > 1 ? p->capacity_enc : 0;
+    run_copy(r->routing, sizeof r->routing, cfg->routing.text);
+    snprintf(r->dispatch, sizeof r->dispatch, "%s", cfg->dispatch == COST_DISPATCH_EINSUM ? "padded" : "exact");
+    snprintf(r->a2a, sizeof r->a2a, "%s", res->a2a == COLL_A2A_DIRECT ? "direct" : "phased");
+    r->seed = (long)cfg->seed;
+    r->tokens_per_batch = cfg->model->tokens_per_batch;
+    snprintf(r->scope, sizeof r->scope, "%s", layer < 0 ? "step" : "layer");
+    r->layer = layer;
+    snprintf(r->phase, sizeof r->phase, "%s", layer < 0 ? "all" : ph == 0 ? "fwd" : "bwd");
+    r->dropped_frac = t->dropped_frac;
+    r->lb_loss = t->lb_loss;
+    r->a2a_bytes_per_core = t->a2a_bytes_per_core;
+    r->step_time_s = t->step_time_s;
+    r->compute_s = t->compute_s;
+    r->router_s = t->router_s;
+    r->dispatch_combine_s = t->dispatch_combine_s;
+    r->a2a_s = t->a2a_s;
+    r->allreduce_s = t->allreduce_s;
+    r->idle_s = t->idle_s;
+    r->examples_per_s = t->examples_per_s;
+    r->tflops_per_chip = t->tflops_per_chip;
+    r->sim_wall_s = layer < 0 ? res->wall_s : 0.0;
+}
+
 typedef struct {
+    const engine_config *cfg;
     const engine_result *res;
 } run_csv_arg;
 
 static int run_write_csv(FILE *fp, const void *arg, errbuf *err)
 {
-    const engine_result *res = ((const run_csv_arg *)arg)->res;
-    if (runrow_write_header(fp) != 0 || runrow_write(fp, &res->step) != 0)
+    const run_csv_arg *a = arg;
+    runrow r;
+    run_fill_row(&r, a->cfg, a->res, &a->res->step, -1, 0);
+    if (runrow_write_header(fp) != 0 || runrow_write(fp, &r) != 0)
         return errbuf_set(err, "write failed");
-    for (int i = 0; i < res->nlayers; i++)
-        if (runrow_write(fp, &res->layers[i]) != 0)
+    for (int i = 0; i < a->res->nlayers; i++) {
+        run_fill_row(&r, a->cfg, a->res, &a->res->layers[i], i / 2, i % 2);
+        if (runrow_write(fp, &r) != 0)
             return errbuf_set(err, "write failed");
+    }
     return 0;
 }
 
-static void run_print_summary(FILE *fp, const engine_result *res)
+static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_result *res)
 {
-    const runrow *r = &res->step;
+    runrow row;
+    run_fill_row(&row, cfg, res, &res->step, -1, 0);
+    const runrow *r = &row;
     const plan *p = &res->plan;
     double t = r->step_time_s > 0 ? r->step_time_s : 1.0;
     if (p->experts > 1)
@@ -189,29 +246,37 @@ static int run_check_files(const runopt_args *a, errbuf *err)
     return 0;
 }
 
-/* Simulates the step; the CSV, timeline and routing dump appear together or not at all. */
+/* Writes the run's files into 'outputs': the CSV, the timeline and the routing dump. */
+static int run_write_outputs(atomic_batch *outputs, const runopt_args *a, const engine_result *res, errbuf *err)
+{
+    const engine_config *cfg = &a->cfg;
+    run_csv_arg arg = { cfg, res };
+    if (a->csv != NULL && atomic_batch_write(outputs, a->csv, run_write_csv, &arg, err) != 0)
+        return -1;
+    if (cfg->timeline != NULL && timeline_write_json(outputs, cfg->timeline, res->timeline, err) != 0)
+        return -1;
+    if (cfg->dump_routing != NULL && route_dump_csv(outputs, res->route, cfg->dump_routing, err) != 0)
+        return -1;
+    return 0;
+}
+
+/* Simulates the step, then writes its files: they appear together or not at all. */
 static int run_execute(const runopt_args *a, errbuf *err)
 {
+    engine_result res;
+    if (engine_run(&res, &a->cfg, err) != 0)
+        return -1;
     atomic_batch outputs;
     atomic_batch_begin(&outputs);
-    engine_result res;
-    if (engine_run(&res, &a->cfg, err) != 0) {
+    int rc = run_write_outputs(&outputs, a, &res, err);
+    if (rc != 0)
         atomic_batch_abort(&outputs);
-        return -1;
-    }
-    run_csv_arg arg = { &res };
-    if (a->csv != NULL && atomic_file_write(a->csv, run_write_csv, &arg, err) != 0) {
-        engine_result_fini(&res);
-        atomic_batch_abort(&outputs);
-        return -1;
-    }
-    if (atomic_batch_commit(&outputs, err) != 0) {
-        engine_result_fini(&res);
-        return -1;
-    }
-    run_print_summary(stdout, &res);
+    else
+        rc = atomic_batch_commit(&outputs, err);
+    if (rc == 0)
+        run_print_summary(stdout, &a->cfg, &res);
     engine_result_fini(&res);
-    return 0;
+    return rc;
 }
 
 int cmd_run(int argc, char **argv)

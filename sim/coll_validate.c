@@ -2,6 +2,7 @@
  * the bench, run in a child through simproc_run), and the all-to-all checks of 'switchsim validate'. */
 #include "sim/collectives.h"
 #include "sim/simproc.h"
+#include "sim/validate.h"
 
 #include <errno.h>
 #include <math.h>

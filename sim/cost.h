@@ -5,7 +5,8 @@
 
 #include "models/model.h"
 #include "sim/errbuf.h"
-#include "sim/validate.h"
+
+typedef struct vreport vreport;   /* sim/validate.h: the checks below add to it */
 
 #define COST_CHIP_NAME_MAX 32
 

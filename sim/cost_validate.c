@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/validate.h"
+
 #define SRC_MXU "SOURCES 5.1 SB MXU, GCP"
 #define SRC_ROOF "closed form, SOURCES 5.1"
 #define SRC_FIG8 "SOURCES 6.1 GShard Fig. 8"

@@ -39,6 +39,14 @@ typedef struct {
     double *dur;                   /* (nchips) seconds each chip's leader took */
 } ar_memo;
 
+/* All-reduce groups of chips: a ring per group. */
+typedef struct {
+    int n;                         /* groups */
+    int *gid;                      /* (nchips) group of each chip */
+    int *members;                  /* (nchips) members of each group in ring order */
+    int *start, *size;             /* (nchips + 1) offsets into members, and sizes */
+} eng_groups;
+
 typedef struct {
     const engine_config *cfg;
     const model_cfg *m;
@@ -60,12 +68,9 @@ typedef struct {
     double *recv;                  /* (nsparse, cores, experts_per_core) tokens received per local expert (exact) */
     double *rows;                  /* (cores, experts_per_core) scratch: rows of each local expert */
     void *args;                    /* (cores) core_arg of each actor */
-    int *grad_group;               /* (nchips) group id of chips holding the same dense-parameter slices */
-    int *expert_group;             /* (nchips) group id of chips holding the same experts (replicas), or NULL */
-    int n_grad_groups, n_expert_groups;
-    int *group_members;            /* scratch: members of each group in ring order, (nchips) */
-    int *group_start, *group_size; /* (nchips + 1) offsets into group_members */
-    int *egroup_members, *egroup_start, *egroup_size;
+    eng_groups grad;               /* chips holding the same dense-parameter slices */
+    eng_groups expert;             /* chips holding the same experts (replicas), when has_expert_groups */
+    int has_expert_groups;
     /* accounting */
     double *acct;                  /* (cores, N_CAT) seconds */
     double *lacct;                 /* (nlayers, N_PH, N_CAT) seconds summed over cores */
@@ -202,8 +207,8 @@ static void eng_reduce_math(engine *g, int core, double elements, double elem_by
 }
 
 /* All-reduce of 'bytes' per chip among the chips of the caller's group (group ids per chip). */
-static void eng_allreduce(engine *g, int core, double bytes, int ngroups, const int *gid, const int *members,
-                          const int *start, const int *size, const char *name, int layer, int ph)
+static void eng_allreduce(engine *g, int core, double bytes, const eng_groups *gr, const char *name, int layer,
+                          int ph)
 {
     eng_sync(g, core, layer, ph);
     double t0 = simgrid_get_clock();
@@ -211,17 +216,18 @@ static void eng_allreduce(engine *g, int core, double bytes, int ngroups, const 
         errbuf e;
         int chip = plan_chip(&g->p, core);
         int rc;
-        if (ngroups == 1)
+        if (gr->n == 1)
             rc = coll_allreduce_all(g->world, chip, bytes, &e);
         else
-            rc = coll_allreduce_group(g->world, chip, members + start[gid[chip]], size[gid[chip]], bytes, &e);
+            rc = coll_allreduce_group(g->world, chip, gr->members + gr->start[gr->gid[chip]], gr->size[gr->gid[chip]],
+                                      bytes, &e);
         if (rc != 0)
             eng_fail(g, &e);
     }
     eng_comm_end(g, core, CAT_ALLREDUCE, t0, name, layer, ph);
     /* A group of one single-core chip (one GPU) has nothing to add; a chip of several cores still combines
      * its cores' slices, alone or not. */
-    int group_n = ngroups == 1 ? g->p.nchips : size[gid[plan_chip(&g->p, core)]];
+    int group_n = gr->n == 1 ? g->p.nchips : gr->size[gr->gid[plan_chip(&g->p, core)]];
     if (group_n == 1 && g->p.cores_per_chip == 1)
         return;
     eng_reduce_math(g, core, bytes / g->p.cores_per_chip / ENGINE_GRAD_BYTES, ENGINE_GRAD_BYTES, layer, ph);
@@ -517,11 +523,10 @@ static void core_actor(int argc, char **argv)
     double dense_local = model_params_dense(m) / p->model_par;
     double expert_local = p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / p->model_par : 0;
     double slices_per_chip = p->model_par < p->cores_per_chip ? p->model_par : p->cores_per_chip;
-    eng_allreduce(g, core, dense_local * ENGINE_GRAD_BYTES * slices_per_chip, g->n_grad_groups, g->grad_group,
-                  g->group_members, g->group_start, g->group_size, "allreduce", -1, PH_BWD);
-    if (g->expert_group != NULL)
-        eng_allreduce(g, core, expert_local * ENGINE_GRAD_BYTES * p->cores_per_chip, g->n_expert_groups,
-                      g->expert_group, g->egroup_members, g->egroup_start, g->egroup_size, "allreduce", -1, PH_BWD);
+    eng_allreduce(g, core, dense_local * ENGINE_GRAD_BYTES * slices_per_chip, &g->grad, "allreduce", -1, PH_BWD);
+    if (g->has_expert_groups)
+        eng_allreduce(g, core, expert_local * ENGINE_GRAD_BYTES * p->cores_per_chip, &g->expert, "allreduce", -1,
+                      PH_BWD);
     eng_exec(g, core, CAT_COMPUTE, cost_optimizer_s(&g->chip, dense_local + expert_local), "optimizer", -1, PH_BWD);
     eng_sync(g, core, -1, PH_BWD);
     if (core == 0)
@@ -576,14 +581,13 @@ static void eng_free(engine *g)
     free(g->chip_ids);
     for (int i = 0; i < g->n_armemo; i++)
         free(g->armemo[i].dur);
-    free(g->grad_group);
-    free(g->expert_group);
-    free(g->group_members);
-    free(g->group_start);
-    free(g->group_size);
-    free(g->egroup_members);
-    free(g->egroup_start);
-    free(g->egroup_size);
+    eng_groups *sets[] = { &g->grad, &g->expert };
+    for (int i = 0; i < 2; i++) {
+        free(sets[i]->gid);
+        free(sets[i]->members);
+        free(sets[i]->start);
+        free(sets[i]->size);
+    }
     free(g->acct);
     free(g->lacct);
     free(g->lt0);
@@ -616,32 +620,228 @@ engine_config engine_config_default(void)
     c.a2a = COLL_A2A_AUTO;
     c.network = ENGINE_NET_LV08;
     c.act_bytes = 2;
-    c.remat = ENGINE_REMAT_AUTO;
+    c.remat = PLAN_REMAT_AUTO;
     c.reuse = 1;
     return c;
 }
 
-static void eng_fill_config(runrow *r, const engine_config *cfg, const plan *p)
+/* ---- one step, top to bottom: start SimGrid, choose the plan, allocate, group, run, collect ---- */
+
+/* The all-to-all algorithm for the platform: phased on a torus unless the config says direct; direct on GPUs,
+ * which refuse phased.  Refuses a direct all-to-all SimGrid cannot simulate in reasonable time. */
+static int eng_resolve_a2a(engine_config *cfg, const platform_torus *t, const model_cfg *m, errbuf *err)
 {
-    memset(r, 0, sizeof *r);
-    eng_copy(r->model, sizeof r->model, cfg->model->name);
-    eng_copy(r->platform, sizeof r->platform, cfg->platform);
-    r->cores = p->cores;
-    r->data = p->data;
-    r->model_par = p->model_par;
-    r->experts_per_core = p->experts <= 1 ? 0.0   /* dense: no experts */
-                          : p->cores_per_expert > 1 ? 1.0 / p->cores_per_expert : (double)p->experts_per_core;
-    r->top_k = p->top_k;
-    r->capacity_factor = cfg->capacity_factor;
-    r->expert_capacity = p->experts > 1 ? p->capacity_enc : 0;
-    eng_copy(r->routing, sizeof r->routing, cfg->routing.text);
-    snprintf(r->dispatch, sizeof r->dispatch, "%s", eng_padded(cfg) ? "padded" : "exact");
-    snprintf(r->a2a, sizeof r->a2a, "%s", cfg->a2a == COLL_A2A_DIRECT ? "direct" : "phased");
-    r->seed = (long)cfg->seed;
-    r->tokens_per_batch = cfg->model->tokens_per_batch;
+    long flows = (long)t->nchips * (t->nchips - 1);
+    if (t->family == COST_FAMILY_GPU) {
+        /* The phased algorithm forwards data along torus rings; through a crossbar and a non-blocking fat tree
+         * every GPU pair has its own route, so the all-to-all is direct (as NCCL's send/recv all-to-all). */
+        if (cfg->a2a == COLL_A2A_PHASED || cfg->a2a == COLL_A2A_PHASED_XY)
+            return errbuf_set(err, "--a2a phased is the torus algorithm (neighbour ring steps per dimension); %s is "
+                              "a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is direct: "
+                              "leave --a2a out or give --a2a direct", cfg->platform);
+        cfg->a2a = COLL_A2A_DIRECT;
+        if (m->experts > 1 && t->nchips > ENGINE_DIRECT_CHIPS_MAX)
+            return errbuf_set(err, "%s: %d GPUs is %ld flows per all-to-all, beyond what SimGrid simulates in "
+                              "reasonable time (its cost grows about as chips^4.5), and a GPU platform "
+                              "has only the direct all-to-all: run Switch models on at most %d GPUs", cfg->platform,
+                              t->nchips, flows, ENGINE_DIRECT_CHIPS_MAX);
+        return 0;
+    }
+    if (cfg->a2a == COLL_A2A_AUTO)
+        cfg->a2a = COLL_A2A_PHASED;
+    if (cfg->a2a == COLL_A2A_DIRECT && t->nchips > ENGINE_DIRECT_CHIPS_MAX)
+        return errbuf_set(err, "--a2a direct: %d chips is %ld flows per all-to-all, beyond what SimGrid simulates in "
+                          "reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts"
+                          "); use --a2a phased, or direct on at most %d chips", t->nchips, flows,
+                          ENGINE_DIRECT_CHIPS_MAX);
+    return 0;
 }
 
-static void eng_fill_times(runrow *r, const double *cat, double span, double sequences, double flops, int nchips)
+/* SimGrid on the platform with the config's network model; the chip's numbers (the platform's, or the
+ * config's in their place); the all-to-all algorithm resolved into *cfg. */
+static int eng_start(engine *g, engine_config *cfg, errbuf *err)
+{
+    if (platform_precheck(cfg->platform, err) != 0)
+        return -1;
+    char arg0[] = "switchsim";
+    char arg1[] = "--log=root.thres:critical";
+    char arg2[64];
+    snprintf(arg2, sizeof arg2, "--cfg=network/model:%s", cfg->network == ENGINE_NET_CM02 ? "CM02" : "LV08");
+    char *argv[] = { arg0, arg1, arg2, NULL };
+    int argc = 3;
+    simproc_simgrid_init(&argc, argv);
+    simgrid_load_platform(cfg->platform);
+    if (platform_read(&g->chip, &g->torus, cfg->platform, err) != 0)
+        return -1;
+    if (cfg->chip != NULL) {
+        if (cfg->chip->family != g->chip.family || cfg->chip->cores_per_chip != g->chip.cores_per_chip)
+            return errbuf_set(err, "engine: the chip numbers given (%s) are not of the platform's chip family or "
+                              "core count (%s)", cfg->chip->chip, g->chip.chip);
+        g->chip = *cfg->chip;
+    }
+    return eng_resolve_a2a(cfg, &g->torus, g->m, err);
+}
+
+/* The routing of every Switch layer (router samples, a distribution or a trace) and the timeline. */
+static int eng_alloc_routing(engine *g, errbuf *err)
+{
+    const engine_config *cfg = g->cfg;
+    const model_cfg *m = g->m;
+    g->nlayers = m->enc_layers + m->dec_layers;
+    g->sparse_index = malloc((size_t)g->nlayers * sizeof *g->sparse_index);
+    if (g->sparse_index == NULL)
+        return errbuf_set(err, "out of memory setting up the simulation");
+    for (int l = 0; l < g->nlayers; l++) {
+        int in_stack = l < m->enc_layers ? l : l - m->enc_layers;
+        g->sparse_index[l] = model_layer_is_sparse(m, in_stack) ? g->nsparse++ : -1;
+    }
+    g->route = route_ctx_alloc(&cfg->routing, m, &g->p, cfg->seed, cfg->jitter, cfg->dump_routing != NULL, err);
+    if (g->route == NULL)
+        return -1;
+    if (cfg->timeline == NULL)
+        return 0;
+    int *mask = NULL;
+    if (cfg->trace_cores != NULL) {
+        mask = calloc((size_t)g->p.cores, sizeof *mask);
+        if (mask == NULL)
+            return errbuf_set(err, "out of memory setting up the simulation");
+        if (timeline_parse_cores(mask, g->p.cores, cfg->trace_cores, err) != 0) {
+            free(mask);
+            return -1;
+        }
+    }
+    g->tl = timeline_alloc(g->p.nchips, g->p.cores_per_chip, mask);
+    free(mask);
+    return g->tl == NULL ? errbuf_set(err, "out of memory setting up the simulation") : 0;
+}
+
+/* The byte matrices, the accounting and the per-core scratch the actors share; the padded matrices, known
+ * before the run, are built here. */
+static int eng_alloc(engine *g, errbuf *err)
+{
+    if (eng_alloc_routing(g, err) != 0)
+        return -1;
+    const plan *p = &g->p;
+    size_t nn = (size_t)p->nchips * p->nchips, nl = (size_t)g->nlayers, cores = (size_t)p->cores;
+    g->nmat = eng_padded(g->cfg) ? 2 : (g->nsparse > 0 ? g->nsparse : 1);
+    g->m1 = calloc((size_t)g->nmat * nn, sizeof *g->m1);
+    g->m2 = calloc((size_t)g->nmat * nn, sizeof *g->m2);
+    g->recv = calloc((size_t)(g->nsparse > 0 ? g->nsparse : 1) * cores * p->experts_per_core, sizeof *g->recv);
+    g->rows = calloc(cores * p->experts_per_core, sizeof *g->rows);
+    g->seq = calloc(cores, sizeof *g->seq);
+    g->pending = calloc(cores, sizeof *g->pending);
+    g->chip_ids = malloc((size_t)p->nchips * sizeof *g->chip_ids);
+    g->acct = calloc(cores * N_CAT, sizeof *g->acct);
+    g->lacct = calloc(nl * N_PH * N_CAT, sizeof *g->lacct);
+    g->lt0 = malloc(nl * N_PH * sizeof *g->lt0);
+    g->lt1 = calloc(nl * N_PH, sizeof *g->lt1);
+    g->lbytes = calloc(nl, sizeof *g->lbytes);
+    g->ldropped = calloc(nl, sizeof *g->ldropped);
+    g->lchoices = calloc(nl, sizeof *g->lchoices);
+    g->llb = calloc(nl, sizeof *g->llb);
+    g->llb_n = calloc(nl, sizeof *g->llb_n);
+    if (!g->m1 || !g->m2 || !g->recv || !g->rows || !g->seq || !g->pending || !g->chip_ids || !g->acct ||
+        !g->lacct || !g->lt0 || !g->lt1 || !g->lbytes || !g->ldropped || !g->lchoices || !g->llb || !g->llb_n)
+        return errbuf_set(err, "out of memory setting up the simulation");
+    for (size_t i = 0; i < nl * N_PH; i++)
+        g->lt0[i] = INFINITY;
+    for (int c = 0; c < p->nchips; c++)
+        g->chip_ids[c] = c;
+    if (eng_padded(g->cfg)) {
+        eng_padded_matrices(g);
+        for (int i = 0; i < g->nmat; i++)
+            eng_transpose(g->m2 + (size_t)i * nn, g->m1 + (size_t)i * nn, p->nchips);
+    }
+    return 0;
+}
+
+/* One set of all-reduce groups: chips with equal keys form one ring, in chip order. */
+static int eng_groups_alloc(eng_groups *gr, const long *key, int nchips)
+{
+    gr->gid = malloc((size_t)nchips * sizeof(int));
+    gr->members = malloc((size_t)nchips * sizeof(int));
+    gr->start = malloc((size_t)(nchips + 1) * sizeof(int));
+    gr->size = malloc((size_t)(nchips + 1) * sizeof(int));
+    if (!gr->gid || !gr->members || !gr->start || !gr->size)
+        return -1;
+    gr->n = eng_make_groups(gr->gid, gr->members, gr->start, gr->size, key, nchips);
+    return 0;
+}
+
+/* The gradient all-reduce groups: dense parameters among the chips whose cores hold the same model slices,
+ * expert parameters among the chips whose cores hold the same (expert, slice) pairs (replicas). */
+static int eng_build_groups(engine *g, errbuf *err)
+{
+    const plan *p = &g->p;
+    long *key = malloc((size_t)p->nchips * sizeof *key);
+    int rc = key == NULL ? -1 : 0;
+    for (int c = 0; rc == 0 && c < p->nchips; c++)
+        key[c] = (c * p->cores_per_chip) % p->model_par;
+    if (rc == 0)
+        rc = eng_groups_alloc(&g->grad, key, p->nchips);
+    if (rc == 0 && p->cores_per_expert > 1 && g->nsparse > 0) {
+        long base = (long)p->experts * p->model_par;
+        for (int c = 0; c < p->nchips; c++) {
+            key[c] = 0;
+            for (int i = 0; i < p->cores_per_chip; i++) {
+                int core = c * p->cores_per_chip + i;
+                key[c] = key[c] * base + (long)((core / p->model_par) % p->experts) * p->model_par +
+                         core % p->model_par;
+            }
+        }
+        g->has_expert_groups = 1;
+        rc = eng_groups_alloc(&g->expert, key, p->nchips);
+    }
+    free(key);
+    return rc == 0 ? 0 : errbuf_set(err, "out of memory setting up the simulation");
+}
+
+/* The collectives' world, the barriers and one actor per core; then SimGrid runs the step.  Checks after the
+ * run that exact dispatch delivered every token it sent. */
+static int eng_run_actors(engine *g, errbuf *err)
+{
+    const plan *p = &g->p;
+    g->world = coll_world_alloc(g->torus.ndims, g->torus.dims, g->torus.wrap, err);
+    if (g->world == NULL)
+        return -1;
+    if (g->torus.family == COST_FAMILY_GPU && coll_world_set_switched(g->world, g->torus.gpus_per_node, err) != 0)
+        return -1;
+    coll_world_set_reuse(g->world, g->cfg->reuse);
+    g->all = sg_barrier_init((unsigned)p->cores);
+    g->chipbar = calloc((size_t)p->nchips, sizeof *g->chipbar);
+    core_arg *args = calloc((size_t)p->cores, sizeof *args);
+    g->args = args;
+    if (g->chipbar == NULL || args == NULL)
+        return errbuf_set(err, "out of memory setting up the simulation");
+    for (int c = 0; c < p->nchips; c++)
+        g->chipbar[c] = sg_barrier_init((unsigned)p->cores_per_chip);
+    for (int core = 0; core < p->cores; core++) {
+        char host[32], name[32];
+        args[core].g = g;
+        args[core].core = core;
+        snprintf(host, sizeof host, "chip%d", plan_chip(p, core));
+        snprintf(name, sizeof name, "core%d", core);
+        sg_actor_t a = sg_actor_init(name, sg_host_by_name(host));
+        sg_actor_set_data(a, &args[core]);
+        sg_actor_start(a, core_actor, 0, NULL);
+    }
+    simgrid_run();
+    if (g->failed) {
+        *err = g->err;
+        return -1;
+    }
+    if (eng_padded(g->cfg) || g->nsparse == 0)
+        return 0;
+    double recv = 0.0;
+    for (size_t i = 0; i < (size_t)g->nsparse * p->cores * p->experts_per_core; i++)
+        recv += g->recv[i];
+    if ((long)recv != g->kept_sent)
+        return errbuf_set(err, "bug: experts received %.0f tokens, cores sent %ld", recv, g->kept_sent);
+    return 0;
+}
+
+static void eng_fill_times(engine_times *r, const double *cat, double span, double sequences, double flops,
+                           int nchips)
 {
     r->step_time_s = span;
     r->compute_s = cat[CAT_COMPUTE];
@@ -654,318 +854,122 @@ static void eng_fill_times(runrow *r, const double *cat, double span, double seq
     r->tflops_per_chip = span > 0 ? flops / span / nchips / 1e12 : 0.0;
 }
 
-int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
+/* The per-layer, per-phase rows: each layer's span, its time shares, drops, balance loss and bytes. */
+static int eng_collect_layers(engine_result *res, const engine *g)
 {
-    engine_config rcfg = *cfg_in;   /* cfg_in with the preset's top-k and capacity factor, and the all-to-all
-                                     * algorithm resolved for the platform */
-    const engine_config *cfg = &rcfg;
-    if (rcfg.top_k == 0)
-        rcfg.top_k = cfg_in->model->top_k;
-    if (rcfg.capacity_factor == 0)
-        rcfg.capacity_factor = cfg_in->model->capacity_factor;
-    engine g;
-    memset(&g, 0, sizeof g);
-    memset(res, 0, sizeof *res);
-    g.cfg = cfg;
-    g.m = cfg->model;
-    g.wall0 = g.wall_last = wall_now();
-    const model_cfg *m = cfg->model;
-
-    if (platform_precheck(cfg->platform, err) != 0)
+    int cores = g->p.cores;
+    res->nlayers = g->nlayers * N_PH;
+    res->layers = calloc((size_t)res->nlayers, sizeof *res->layers);
+    if (res->layers == NULL)
         return -1;
-    char arg0[] = "switchsim";
-    char arg1[] = "--log=root.thres:critical";
-    char arg2[64];
-    snprintf(arg2, sizeof arg2, "--cfg=network/model:%s", cfg->network == ENGINE_NET_CM02 ? "CM02" : "LV08");
-    char *argv[] = { arg0, arg1, arg2, NULL };
-    int argc = 3;
-    simproc_simgrid_init(&argc, argv);
-    simgrid_load_platform(cfg->platform);
-    if (platform_read(&g.chip, &g.torus, cfg->platform, err) != 0)
-        return -1;
-    if (cfg->chip != NULL) {
-        if (cfg->chip->family != g.chip.family || cfg->chip->cores_per_chip != g.chip.cores_per_chip)
-            return errbuf_set(err, "engine: the chip numbers given (%s) are not of the platform's chip family or "
-                              "core count (%s)", cfg->chip->chip, g.chip.chip);
-        g.chip = *cfg->chip;
-    }
-    int gpu = g.torus.family == COST_FAMILY_GPU;
-    if (gpu) {
-        /* The phased algorithm forwards data along torus rings; through a crossbar and a non-blocking fat tree
-         * every GPU pair has its own route, so the all-to-all is direct (as NCCL's send/recv all-to-all). */
-        if (cfg->a2a == COLL_A2A_PHASED || cfg->a2a == COLL_A2A_PHASED_XY)
-            return errbuf_set(err, "--a2a phased is the torus algorithm (neighbour ring steps per dimension); %s is "
-                              "a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is direct: "
-                              "leave --a2a out or give --a2a direct", cfg->platform);
-        rcfg.a2a = COLL_A2A_DIRECT;
-        if (m->experts > 1 && g.torus.nchips > ENGINE_DIRECT_CHIPS_MAX)
-            return errbuf_set(err, "%s: %d GPUs is %ld flows per all-to-all, beyond what SimGrid simulates in "
-                              "reasonable time (its cost grows about as chips^4.5), and a GPU platform "
-                              "has only the direct all-to-all: run Switch models on at most %d GPUs", cfg->platform,
-                              g.torus.nchips, (long)g.torus.nchips * (g.torus.nchips - 1), ENGINE_DIRECT_CHIPS_MAX);
-    } else if (cfg->a2a == COLL_A2A_AUTO) {
-        rcfg.a2a = COLL_A2A_PHASED;
-    }
-    if (cfg->a2a == COLL_A2A_DIRECT && g.torus.nchips > ENGINE_DIRECT_CHIPS_MAX && !gpu)
-        return errbuf_set(err, "--a2a direct: %d chips is %ld flows per all-to-all, beyond what SimGrid simulates in "
-                          "reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts"
-                          "); use --a2a phased, or direct on at most %d chips", g.torus.nchips,
-                          (long)g.torus.nchips * (g.torus.nchips - 1), ENGINE_DIRECT_CHIPS_MAX);
-    int cores = g.torus.nchips * g.chip.cores_per_chip;
-    /* model_par 0: the smallest power of two that lays out and fits in HBM (Switch paper section 5:
-     * raise m only as far as memory needs) */
-    cost_memory mem;
-    int mp_lo = cfg->model_par > 0 ? cfg->model_par : 1;
-    int mp_hi = cfg->model_par > 0 ? cfg->model_par : cores;
-    errbuf first = { "" };
-    int found = 0;
-    for (int mp = mp_lo; mp <= mp_hi && !found; mp *= 2) {
-        int remat_lo = cfg->remat == ENGINE_REMAT_ON, remat_hi = cfg->remat != ENGINE_REMAT_OFF;   /* auto: off, on */
-        for (int remat = remat_lo; remat <= remat_hi && !found; remat++) {
-            errbuf e = { "" };
-            if (plan_layout(&g.p, m, cores, g.chip.cores_per_chip, cfg->model_par > 0 ? cfg->data : 0, mp,
-                            cfg->top_k, cfg->capacity_factor, cfg->cap_round, &e) == 0) {
-                double params_local = model_params_dense(m) / mp +
-                    (g.p.experts > 1 ? model_params_expert(m) / g.p.experts * g.p.experts_per_core / mp : 0);
-                errbuf me = { "" };
-                if (cost_memory_check(&mem, &g.chip, m, params_local, (double)(g.p.tokens_enc + g.p.tokens_dec),
-                                      mp, remat, &me) == 0) {
-                    found = 1;
-                    g.remat = remat;
-                } else {
-                    const char *why = strncmp(me.msg, "plan ", 5) == 0 ? me.msg + 5 : me.msg;
-                    errbuf_set(&e, "plan data=%d,model=%d%s %.400s", g.p.data, mp, remat ? " with remat" : "", why);
-                }
-            }
-            if (!found && first.msg[0] == '\0')
-                first = e;
+    for (int l = 0; l < g->nlayers; l++)
+        for (int ph = 0; ph < N_PH; ph++) {
+            engine_times *r = &res->layers[l * N_PH + ph];
+            size_t li = (size_t)l * N_PH + ph;
+            double lc[N_CAT];
+            for (int k = 0; k < N_CAT; k++)
+                lc[k] = g->lacct[li * N_CAT + k] / cores;
+            r->dropped_frac = g->lchoices[l] > 0 ? (double)g->ldropped[l] / (double)g->lchoices[l] : 0.0;
+            r->lb_loss = g->llb_n[l] > 0 ? g->llb[l] / (double)g->llb_n[l] : 0.0;
+            r->a2a_bytes_per_core = g->lbytes[l] / cores;
+            eng_fill_times(r, lc, g->lt1[li] - g->lt0[li], 0.0, 0.0, g->p.nchips);
         }
-    }
-    if (!found) {
-        if (cfg->model_par == 0)
-            errbuf_set(err, "%.400s (with model=1; no power-of-two model-parallel plan fits either)", first.msg);
-        else
-            *err = first;
-        return -1;
-    }
-    const plan *p = &g.p;
+    return 0;
+}
 
-    g.nlayers = m->enc_layers + m->dec_layers;
-    g.sparse_index = malloc((size_t)g.nlayers * sizeof *g.sparse_index);
-    if (g.sparse_index == NULL)
-        goto oom;
-    for (int l = 0; l < g.nlayers; l++) {
-        int in_stack = l < m->enc_layers ? l : l - m->enc_layers;
-        g.sparse_index[l] = model_layer_is_sparse(m, in_stack) ? g.nsparse++ : -1;
-    }
-    g.route = route_ctx_alloc(&cfg->routing, m, p, cfg->seed, cfg->jitter, cfg->dump_routing != NULL, err);
-    if (g.route == NULL)
-        goto fail;
-    if (cfg->timeline != NULL) {
-        int *mask = NULL;
-        if (cfg->trace_cores != NULL) {
-            mask = calloc((size_t)cores, sizeof *mask);
-            if (mask == NULL)
-                goto oom;
-            if (timeline_parse_cores(mask, cores, cfg->trace_cores, err) != 0) {
-                free(mask);
-                goto fail;
-            }
-        }
-        g.tl = timeline_alloc(p->nchips, p->cores_per_chip, mask);
-        free(mask);
-        if (g.tl == NULL)
-            goto oom;
-    }
-
-    size_t nn = (size_t)p->nchips * p->nchips;
-    g.nmat = eng_padded(cfg) ? 2 : (g.nsparse > 0 ? g.nsparse : 1);
-    g.m1 = calloc((size_t)g.nmat * nn, sizeof *g.m1);
-    g.m2 = calloc((size_t)g.nmat * nn, sizeof *g.m2);
-    g.recv = calloc((size_t)(g.nsparse > 0 ? g.nsparse : 1) * p->cores * p->experts_per_core, sizeof *g.recv);
-    g.rows = calloc((size_t)cores * p->experts_per_core, sizeof *g.rows);
-    g.seq = calloc((size_t)cores, sizeof *g.seq);
-    g.pending = calloc((size_t)cores, sizeof *g.pending);
-    g.chip_ids = malloc((size_t)p->nchips * sizeof *g.chip_ids);
-    g.acct = calloc((size_t)cores * N_CAT, sizeof *g.acct);
-    g.lacct = calloc((size_t)g.nlayers * N_PH * N_CAT, sizeof *g.lacct);
-    g.lt0 = malloc((size_t)g.nlayers * N_PH * sizeof *g.lt0);
-    g.lt1 = calloc((size_t)g.nlayers * N_PH, sizeof *g.lt1);
-    g.lbytes = calloc((size_t)g.nlayers, sizeof *g.lbytes);
-    g.ldropped = calloc((size_t)g.nlayers, sizeof *g.ldropped);
-    g.lchoices = calloc((size_t)g.nlayers, sizeof *g.lchoices);
-    g.llb = calloc((size_t)g.nlayers, sizeof *g.llb);
-    g.llb_n = calloc((size_t)g.nlayers, sizeof *g.llb_n);
-    g.grad_group = malloc((size_t)p->nchips * sizeof(int));
-    g.group_members = malloc((size_t)p->nchips * sizeof(int));
-    g.group_start = malloc((size_t)(p->nchips + 1) * sizeof(int));
-    g.group_size = malloc((size_t)(p->nchips + 1) * sizeof(int));
-    long *key = malloc((size_t)p->nchips * sizeof *key);
-    if (!g.m1 || !g.m2 || !g.recv || !g.rows || !g.seq || !g.pending || !g.chip_ids || !g.acct || !g.lacct || !g.lt0 || !g.lt1 || !g.lbytes || !g.ldropped || !g.lchoices || !g.llb || !g.llb_n || !g.grad_group ||
-        !g.group_members || !g.group_start || !g.group_size || !key) {
-        free(key);
-        goto oom;
-    }
-    for (size_t i = 0; i < (size_t)g.nlayers * N_PH; i++)
-        g.lt0[i] = INFINITY;
-    for (int c = 0; c < p->nchips; c++)
-        g.chip_ids[c] = c;
-    if (eng_padded(cfg)) {
-        eng_padded_matrices(&g);
-        for (int i = 0; i < g.nmat; i++)
-            eng_transpose(g.m2 + (size_t)i * nn, g.m1 + (size_t)i * nn, p->nchips);
-    }
-    /* dense gradients: chips whose cores hold the same model slices reduce together */
-    for (int c = 0; c < p->nchips; c++)
-        key[c] = (c * p->cores_per_chip) % p->model_par;
-    g.n_grad_groups = eng_make_groups(g.grad_group, g.group_members, g.group_start, g.group_size, key, p->nchips);
-    if (p->cores_per_expert > 1 && g.nsparse > 0) {
-        g.expert_group = malloc((size_t)p->nchips * sizeof(int));
-        g.egroup_members = malloc((size_t)p->nchips * sizeof(int));
-        g.egroup_start = malloc((size_t)(p->nchips + 1) * sizeof(int));
-        g.egroup_size = malloc((size_t)(p->nchips + 1) * sizeof(int));
-        if (!g.expert_group || !g.egroup_members || !g.egroup_start || !g.egroup_size) {
-            free(key);
-            goto oom;
-        }
-        /* expert replicas: chips whose cores hold the same (expert, slice) pairs, core by core */
-        long base = (long)p->experts * p->model_par;
-        for (int c = 0; c < p->nchips; c++) {
-            key[c] = 0;
-            for (int i = 0; i < p->cores_per_chip; i++) {
-                int core = c * p->cores_per_chip + i;
-                key[c] = key[c] * base + (long)((core / p->model_par) % p->experts) * p->model_par +
-                         core % p->model_par;
-            }
-        }
-        g.n_expert_groups = eng_make_groups(g.expert_group, g.egroup_members, g.egroup_start, g.egroup_size, key,
-                                            p->nchips);
-    }
-    free(key);
-
-    res->wall_setup_s = wall_now() - g.wall0;
-    g.world = coll_world_alloc(g.torus.ndims, g.torus.dims, g.torus.wrap, err);
-    if (g.world == NULL)
-        goto fail;
-    if (gpu && coll_world_set_switched(g.world, g.torus.gpus_per_node, err) != 0)
-        goto fail;
-    coll_world_set_reuse(g.world, cfg->reuse);
-    g.all = sg_barrier_init((unsigned)cores);
-    g.chipbar = calloc((size_t)p->nchips, sizeof *g.chipbar);
-    if (g.chipbar == NULL)
-        goto oom;
-    for (int c = 0; c < p->nchips; c++)
-        g.chipbar[c] = sg_barrier_init((unsigned)p->cores_per_chip);
-    core_arg *args = calloc((size_t)cores, sizeof *args);
-    g.args = args;
-    if (args == NULL)
-        goto oom;
-    for (int core = 0; core < cores; core++) {
-        char host[32], name[32];
-        args[core].g = &g;
-        args[core].core = core;
-        snprintf(host, sizeof host, "chip%d", core / p->cores_per_chip);
-        snprintf(name, sizeof name, "core%d", core);
-        sg_actor_t a = sg_actor_init(name, sg_host_by_name(host));
-        sg_actor_set_data(a, &args[core]);
-        sg_actor_start(a, core_actor, 0, NULL);
-    }
-    simgrid_run();
-    if (g.failed) {
-        *err = g.err;
-        goto fail;
-    }
-    if (!eng_padded(cfg) && g.nsparse > 0) {
-        double recv = 0.0;
-        for (size_t i = 0; i < (size_t)g.nsparse * p->cores * p->experts_per_core; i++)
-            recv += g.recv[i];
-        if ((long)recv != g.kept_sent) {
-            errbuf_set(err, "bug: experts received %.0f tokens, cores sent %ld", recv, g.kept_sent);
-            goto fail;
-        }
-    }
-
-    /* results */
-    double flops = 3.0 * model_flops_per_seq(m) * (double)p->sequences;   /* forward + backward ~ 3x forward */
+/* The step's numbers from the accounting; the timeline and the routing counts pass to the result (the caller
+ * writes them). */
+static int eng_collect(engine_result *res, engine *g, const cost_memory *mem, errbuf *err)
+{
+    const plan *p = &g->p;
+    int cores = p->cores;
+    double flops = 3.0 * model_flops_per_seq(g->m) * (double)p->sequences;   /* forward + backward ~ 3x forward */
     double cat[N_CAT] = { 0 };
     for (int c = 0; c < cores; c++)
         for (int k = 0; k < N_CAT; k++)
-            cat[k] += g.acct[(size_t)c * N_CAT + k] / cores;
-    eng_fill_config(&res->step, cfg, p);
-    snprintf(res->step.scope, sizeof res->step.scope, "step");
-    res->step.layer = -1;
-    snprintf(res->step.phase, sizeof res->step.phase, "all");
-    long dropped = 0, choices = 0, lb_n = 0;
+            cat[k] += g->acct[(size_t)c * N_CAT + k] / cores;
+    long lb_n = 0;
     double lb_sum = 0.0, a2a_bytes = 0.0;
-    for (int l = 0; l < g.nlayers; l++) {
-        dropped += g.ldropped[l];
-        choices += g.lchoices[l];
-        lb_sum += g.llb[l];
-        lb_n += g.llb_n[l];
-        a2a_bytes += N_PH * g.lbytes[l];
+    for (int l = 0; l < g->nlayers; l++) {
+        res->dropped += g->ldropped[l];
+        res->choices += g->lchoices[l];
+        lb_sum += g->llb[l];
+        lb_n += g->llb_n[l];
+        a2a_bytes += N_PH * g->lbytes[l];
     }
-    res->step.dropped_frac = choices > 0 ? (double)dropped / (double)choices : 0.0;
+    res->step.dropped_frac = res->choices > 0 ? (double)res->dropped / (double)res->choices : 0.0;
     res->step.lb_loss = lb_n > 0 ? lb_sum / (double)lb_n : 0.0;
     res->step.a2a_bytes_per_core = a2a_bytes / cores;
-    eng_fill_times(&res->step, cat, g.t_end, (double)p->sequences, flops, p->nchips);
-    if (cfg->per_layer) {
-        res->nlayers = g.nlayers * N_PH;
-        res->layers = calloc((size_t)res->nlayers, sizeof *res->layers);
-        if (res->layers == NULL)
-            goto oom;
-        for (int l = 0; l < g.nlayers; l++)
-            for (int ph = 0; ph < N_PH; ph++) {
-                runrow *r = &res->layers[l * N_PH + ph];
-                size_t li = (size_t)l * N_PH + ph;
-                double lc[N_CAT];
-                for (int k = 0; k < N_CAT; k++)
-                    lc[k] = g.lacct[li * N_CAT + k] / cores;
-                eng_fill_config(r, cfg, p);
-                snprintf(r->scope, sizeof r->scope, "layer");
-                r->layer = l;
-                snprintf(r->phase, sizeof r->phase, "%s", PHASE_NAME[ph]);
-                r->dropped_frac = g.lchoices[l] > 0 ? (double)g.ldropped[l] / (double)g.lchoices[l] : 0.0;
-                r->lb_loss = g.llb_n[l] > 0 ? g.llb[l] / (double)g.llb_n[l] : 0.0;
-                r->a2a_bytes_per_core = g.lbytes[l] / cores;
-                eng_fill_times(r, lc, g.lt1[li] - g.lt0[li], 0.0, 0.0, p->nchips);
-            }
+    eng_fill_times(&res->step, cat, g->t_end, (double)p->sequences, flops, p->nchips);
+    if (g->cfg->per_layer && eng_collect_layers(res, g) != 0)
+        return errbuf_set(err, "out of memory setting up the simulation");
+    res->plan = *p;
+    res->a2a = g->cfg->a2a;
+    res->chip = g->chip;
+    res->mem_params_B = mem->params_B;
+    res->mem_optimizer_B = mem->optimizer_B;
+    res->mem_activations_B = mem->activations_B;
+    res->mem_total_B = mem->total_B;
+    res->hbm_B = g->chip.hbm_bytes;
+    res->a2a_count = g->a2a_count;
+    res->a2a_reused = coll_world_reused(g->world);
+    res->ar_count = g->ar_count;
+    res->ar_reused = g->ar_reused;
+    res->wall_route_s = g->wall_route_s;
+    res->numerics_groups = route_numerics(g->route, &res->numerics_mean_abs);
+    res->remat = g->remat;
+    eng_copy(res->routing_desc, sizeof res->routing_desc, route_describe(g->route));
+    res->timeline = g->tl;
+    g->tl = NULL;
+    if (g->cfg->dump_routing != NULL) {
+        res->route = g->route;
+        g->route = NULL;
     }
-    res->plan = g.p;
-    res->chip = g.chip;
-    res->mem_params_B = mem.params_B;
-    res->mem_optimizer_B = mem.optimizer_B;
-    res->mem_activations_B = mem.activations_B;
-    res->mem_total_B = mem.total_B;
-    res->hbm_B = g.chip.hbm_bytes;
-    res->a2a_count = g.a2a_count;
-    res->a2a_reused = coll_world_reused(g.world);
-    res->ar_count = g.ar_count;
-    res->wall_route_s = g.wall_route_s;
-    res->numerics_groups = route_numerics(g.route, &res->numerics_mean_abs);
-    res->ar_reused = g.ar_reused;
-    res->dropped = dropped;
-    res->remat = g.remat;
-    res->choices = choices;
-    eng_copy(res->routing_desc, sizeof res->routing_desc, route_describe(g.route));
-
-    /* outputs that belong to the run, written only now that it succeeded */
-    if (cfg->dump_routing != NULL && route_dump_csv(g.route, cfg->dump_routing, err) != 0)
-        goto fail;
-    if (g.tl != NULL && timeline_write_json(cfg->timeline, g.tl, err) != 0)
-        goto fail;
-    res->step.sim_wall_s = wall_now() - g.wall0;
-    eng_free(&g);
+    res->wall_s = wall_now() - g->wall0;
     return 0;
-oom:
-    errbuf_set(err, "out of memory setting up the simulation");
-fail:
+}
+
+int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
+{
+    engine_config cfg = *cfg_in;   /* with the preset's top-k and capacity factor, and the platform's all-to-all */
+    engine g;
+    cost_memory mem;
+    memset(&g, 0, sizeof g);
+    memset(res, 0, sizeof *res);
+    g.cfg = &cfg;
+    g.m = cfg.model;
+    g.wall0 = g.wall_last = wall_now();
+    if (cfg.top_k == 0)
+        cfg.top_k = cfg.model->top_k;
+    if (cfg.capacity_factor == 0)
+        cfg.capacity_factor = cfg.model->capacity_factor;
+    if (eng_start(&g, &cfg, err) != 0)
+        return -1;
+    plan_request req = { g.torus.nchips * g.chip.cores_per_chip, cfg.data, cfg.model_par, cfg.top_k,
+                         cfg.capacity_factor, cfg.cap_round, cfg.remat };
+    if (plan_choose(&g.p, &mem, &g.remat, &req, g.m, &g.chip, err) != 0)
+        return -1;
+    int rc = eng_alloc(&g, err);
+    if (rc == 0)
+        rc = eng_build_groups(&g, err);
+    if (rc == 0) {
+        res->wall_setup_s = wall_now() - g.wall0;
+        rc = eng_run_actors(&g, err);
+    }
+    if (rc == 0)
+        rc = eng_collect(res, &g, &mem, err);
     eng_free(&g);
-    engine_result_fini(res);
-    return -1;
+    if (rc != 0)
+        engine_result_fini(res);
+    return rc;
 }
 
 void engine_result_fini(engine_result *res)
 {
+    timeline_free(res->timeline);
+    res->timeline = NULL;
+    route_ctx_free(res->route);
+    res->route = NULL;
     free(res->layers);
     res->layers = NULL;
     res->nlayers = 0;

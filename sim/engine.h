@@ -1,21 +1,17 @@
 /* engine: one simulated training step.  Every core of the platform is a SimGrid actor that runs the routing
  * kernels on its shard, charges time from the cost model, and exchanges the real all-to-all traffic over the
  * torus (or between GPUs) through sim/collectives.  One engine per process (SimGrid initialises once):
- * cmd_run calls it directly, validate and sweep call it in child processes. */
+ * cmd_run calls it directly, validate and sweep call it in child processes.  Files are the caller's. */
 #ifndef SWITCHSIM_ENGINE_H
 #define SWITCHSIM_ENGINE_H
 
-#include "analysis/runrow.h"
 #include "models/model.h"
 #include "sim/collectives.h"
 #include "sim/cost.h"
 #include "sim/errbuf.h"
 #include "sim/plan.h"
 #include "sim/route.h"
-
-/* Rematerialisation: recompute each layer's forward before its backward (less activation memory, more
- * compute), never, or only when the activations would not fit in HBM otherwise. */
-typedef enum { ENGINE_REMAT_AUTO = -1, ENGINE_REMAT_OFF = 0, ENGINE_REMAT_ON = 1 } engine_remat;
+#include "traces/timeline.h"
 
 /* SimGrid's network model: LV08 (SimGrid's default, TCP-calibrated bandwidth and latency factors) or CM02
  * (max-min sharing, no protocol factors). */
@@ -35,7 +31,7 @@ typedef struct {
     coll_a2a_algo a2a;           /* COLL_A2A_AUTO: phased on a torus, direct on GPUs (which refuse phased) */
     engine_network network;
     int act_bytes;               /* bytes per activation element on the wire: 2 bf16 (Switch), 4 fp32 (GShard) */
-    engine_remat remat;
+    plan_remat remat;            /* recompute the forward in backward: on, off, or only if needed to fit */
     int reuse;                   /* reuse the simulation of an identical all-to-all byte matrix */
     int per_layer;               /* also fill per-layer rows */
     const char *timeline;        /* Chrome trace JSON path or NULL */
@@ -46,11 +42,23 @@ typedef struct {
                                   * cores per chip; the network stays the platform's): calibration fits */
 } engine_config;
 
+/* Where the time of the step, or of one layer's phase, went and what it moved. */
 typedef struct {
-    runrow step;                 /* the step row (config columns filled from engine_config) */
-    runrow *layers;              /* per_layer: (enc+dec layers) x 2 phases rows, or NULL */
-    int nlayers;
-    plan plan;
+    double step_time_s;          /* simulated span: the last core's finish (a layer phase: last end - first start) */
+    double compute_s, router_s, dispatch_combine_s, a2a_s, allreduce_s, idle_s;   /* mean per core; they sum to it */
+    double dropped_frac;         /* dropped choices / (tokens x k), Switch layers */
+    double lb_loss;              /* mean load-balancing loss */
+    double a2a_bytes_per_core;   /* bytes one core sends in the all-to-alls (mean over cores) */
+    double examples_per_s;       /* sequences per second (0 for a layer) */
+    double tflops_per_chip;      /* model FLOPs per chip per second, 1e12 (0 for a layer) */
+} engine_times;
+
+typedef struct {
+    engine_times step;
+    engine_times *layers;        /* per_layer: layer l, phase ph (0 fwd, 1 bwd) at [2 l + ph], or NULL */
+    int nlayers;                 /* entries in 'layers': (enc + dec layers) x 2 */
+    plan plan;                   /* top_k and capacity factor as run (the preset's when the config says 0) */
+    coll_a2a_algo a2a;           /* the all-to-all algorithm the step used */
     cost_chip chip;
     double mem_params_B, mem_optimizer_B, mem_activations_B, mem_total_B, hbm_B;   /* per core */
     long a2a_count;              /* all-to-alls in the step */
@@ -60,10 +68,13 @@ typedef struct {
     long dropped, choices;       /* over all Switch layers, groups and shards */
     long numerics_groups;        /* groups that ran the whole Switch layer numerically (small models) */
     double numerics_mean_abs;    /* mean over those groups of sum |y| */
+    double wall_s;               /* wall seconds of the whole run */
     double wall_setup_s;         /* wall seconds before the actors start (platform, router samples, matrices) */
     double wall_route_s;         /* wall seconds in the routing kernels while the actors ran */
     char routing_desc[512];
     int remat;                   /* 1 if the step recomputed the forward in backward (AUTO: as chosen) */
+    timeline *timeline;          /* the config asked for a timeline: its events, for timeline_write_json */
+    route_ctx *route;            /* the config asked for a routing dump: the counts, for route_dump_csv */
 } engine_result;
 
 /* The defaults of 'switchsim run': the preset's top-k and capacity factor, the fp32 router, seed 1, floor
@@ -72,8 +83,8 @@ typedef struct {
 engine_config engine_config_default(void);
 
 /* Runs one step.  Validates everything first (platform, plan, memory, routing spec/trace) and returns -1 with
- * 'err' on bad input before simulating; writes the timeline / routing dump only after a successful run.
- * The caller frees res->layers with engine_result_fini. */
+ * 'err' on bad input before simulating.  Writes no file: the caller writes the timeline and routing dump from
+ * res->timeline and res->route, and frees the result with engine_result_fini. */
 int engine_run(engine_result *res, const engine_config *cfg, errbuf *err);
 void engine_result_fini(engine_result *res);
 

@@ -158,3 +158,43 @@ int plan_expert_owner(const plan *p, int src, int e)
         return (src / p->experts) * p->experts + e;
     return e / p->experts_per_core;
 }
+
+/* One candidate: layout with m = mp, then the memory check.  'e' gets why it does not work. */
+static int plan_try(plan *p, cost_memory *mem, const plan_request *req, const model_cfg *m, const cost_chip *chip,
+                    int mp, int remat, errbuf *e)
+{
+    int data = req->model_par > 0 ? req->data : 0;
+    if (plan_layout(p, m, req->cores, chip->cores_per_chip, data, mp, req->top_k, req->capacity_factor,
+                    req->cap_round, e) != 0)
+        return -1;
+    double params_local = model_params_dense(m) / mp +
+        (p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / mp : 0);
+    errbuf me = { "" };
+    if (cost_memory_check(mem, chip, m, params_local, (double)(p->tokens_enc + p->tokens_dec), mp, remat, &me) == 0)
+        return 0;
+    const char *why = strncmp(me.msg, "plan ", 5) == 0 ? me.msg + 5 : me.msg;
+    return errbuf_set(e, "plan data=%d,model=%d%s %.400s", p->data, mp, remat ? " with remat" : "", why);
+}
+
+int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, const model_cfg *m,
+                const cost_chip *chip, errbuf *err)
+{
+    int mp_lo = req->model_par > 0 ? req->model_par : 1;
+    int mp_hi = req->model_par > 0 ? req->model_par : req->cores;
+    int remat_lo = req->remat == PLAN_REMAT_ON, remat_hi = req->remat != PLAN_REMAT_OFF;
+    errbuf first = { "" };
+    for (int mp = mp_lo; mp <= mp_hi; mp *= 2)
+        for (int r = remat_lo; r <= remat_hi; r++) {
+            errbuf e = { "" };
+            if (plan_try(p, mem, req, m, chip, mp, r, &e) == 0) {
+                *remat = r;
+                return 0;
+            }
+            if (first.msg[0] == '\0')
+                first = e;
+        }
+    if (req->model_par == 0)
+        return errbuf_set(err, "%.400s (with model=1; no power-of-two model-parallel plan fits either)", first.msg);
+    *err = first;
+    return -1;
+}

@@ -5,6 +5,7 @@
 
 #include "models/model.h"
 #include "models/switch.h"
+#include "sim/cost.h"
 #include "sim/errbuf.h"
 
 typedef struct {
@@ -38,6 +39,28 @@ int plan_parse(int *data, int *model, const char *spec, errbuf *err);
  * SWITCH_CAP_ROUND (Flaxformer). */
 int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int data, int model_par,
                 int top_k, double capacity_factor, switch_cap_mode cap_round, errbuf *err);
+
+/* Rematerialisation: recompute each layer's forward before its backward (less activation memory, more
+ * compute), never, or only when the activations would not fit in HBM otherwise. */
+typedef enum { PLAN_REMAT_AUTO = -1, PLAN_REMAT_OFF = 0, PLAN_REMAT_ON = 1 } plan_remat;
+
+/* What a run asks of the layout. */
+typedef struct {
+    int cores;                   /* on the platform */
+    int data, model_par;         /* model_par 0: the smallest power of two that fits (data then follows) */
+    int top_k;
+    double capacity_factor;
+    switch_cap_mode cap_round;
+    plan_remat remat;
+} plan_request;
+
+/* Chooses the plan and rematerialisation: with model_par 0, m = 1, 2, 4, ... up to the cores, the first that
+ * lays out and fits in the chip's HBM (Switch paper section 5: raise m only as far as memory needs); with remat
+ * AUTO, off before on.  Fills *p, *mem (per core) and *remat (1 on, 0 off).  On failure returns -1 with the
+ * first reason, e.g. "plan data=32,model=1 with remat needs 17.50 GiB per core, HBM has 16.00 GiB (1.50 GiB
+ * over) (with model=1; no power-of-two model-parallel plan fits either)". */
+int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, const model_cfg *m,
+                const cost_chip *chip, errbuf *err);
 
 /* The data-parallel core that holds expert 'e' for the tokens of data shard 'src' (its replica group). */
 int plan_expert_owner(const plan *p, int src, int e);

@@ -537,9 +537,9 @@ const char *route_describe(const route_ctx *r)
     return r->desc;
 }
 
-int route_dump_csv(const route_ctx *r, const char *path, errbuf *err)
+int route_dump_csv(atomic_batch *batch, const route_ctx *r, const char *path, errbuf *err)
 {
     if (r->dump == NULL)
         return errbuf_set(err, "%s: no routing was recorded", path);
-    return routing_trace_write_csv(path, r->dump, err);
+    return routing_trace_write_csv(batch, path, r->dump, err);
 }

@@ -5,6 +5,7 @@
 #ifndef SWITCHSIM_ROUTE_H
 #define SWITCHSIM_ROUTE_H
 
+#include "analysis/atomicio.h"
 #include "models/model.h"
 #include "sim/errbuf.h"
 #include "sim/plan.h"
@@ -54,7 +55,7 @@ long route_numerics(const route_ctx *r, double *mean_abs);
 
 /* What the output must say about the routing ("router (exact, every token)", "router (sampled: ...)"). */
 const char *route_describe(const route_ctx *r);
-/* Writes the recorded per-group counts as a routing trace CSV (traces/routing.h). */
-int route_dump_csv(const route_ctx *r, const char *path, errbuf *err);
+/* Writes the recorded per-group counts as a routing trace CSV (traces/routing.h), in 'batch' (or NULL). */
+int route_dump_csv(atomic_batch *batch, const route_ctx *r, const char *path, errbuf *err);
 
 #endif

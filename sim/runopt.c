@@ -59,7 +59,7 @@ static const runopt OPTS[] = {
       .words = { "bf16", "fp32" }, .values = { 2, 4 },
       .help = "bf16 (default, Switch) or fp32 (GShard's main runs) on the wire" },
     { .name = "--remat", .arg = "MODE", .type = RUNOPT_ENUM, FIELD(cfg.remat),
-      .words = { "auto", "on", "off" }, .values = { ENGINE_REMAT_AUTO, ENGINE_REMAT_ON, ENGINE_REMAT_OFF },
+      .words = { "auto", "on", "off" }, .values = { PLAN_REMAT_AUTO, PLAN_REMAT_ON, PLAN_REMAT_OFF },
       .help = "auto (default: only when activations would not fit in HBM), on, off:\n"
               "recompute each layer's forward in backward" },
     { .name = "--no-reuse", .type = RUNOPT_FLAG, FIELD(cfg.reuse), .values = { 0 },
@@ -82,7 +82,7 @@ _Static_assert(N_OPTS <= RUNOPT_MAX, "RUNOPT_MAX is smaller than the option tabl
 /* ENUM and FLAG fields are int or an enum of int's size. */
 _Static_assert(sizeof(switch_cap_mode) == sizeof(int) && sizeof(cost_dispatch) == sizeof(int) &&
                sizeof(coll_a2a_algo) == sizeof(int) && sizeof(engine_network) == sizeof(int) &&
-               sizeof(engine_remat) == sizeof(int), "enum fields must have int's size");
+               sizeof(plan_remat) == sizeof(int), "enum fields must have int's size");
 
 int runopt_count(void)
 {

@@ -15,7 +15,7 @@ typedef struct {
     char source[64];   /* where ref comes from, e.g. "SOURCES.md 6.1 Table 3" */
 } vcheck;
 
-typedef struct {
+typedef struct vreport {
     vcheck *v;
     int n, cap;
 } vreport;

@@ -86,8 +86,8 @@ START_TEST(test_batch_commit_and_abort)
     path_of(b, sizeof b, "b.json");
     atomic_batch batch;
     atomic_batch_begin(&batch);
-    ck_assert_int_eq(atomic_file_write(a, write_text, "a\n", &err), 0);
-    ck_assert_int_eq(atomic_file_write(b, write_text, "b\n", &err), 0);
+    ck_assert_int_eq(atomic_batch_write(&batch, a, write_text, "a\n", &err), 0);
+    ck_assert_int_eq(atomic_batch_write(&batch, b, write_text, "b\n", &err), 0);
     ck_assert(!exists(a) && !exists(b));          /* nothing appears before the commit */
     ck_assert_int_eq(atomic_batch_commit(&batch, &err), 0);
     ck_assert(exists(a) && exists(b));
@@ -96,14 +96,19 @@ START_TEST(test_batch_commit_and_abort)
     unlink(a);
     unlink(b);
     atomic_batch_begin(&batch);
-    ck_assert_int_eq(atomic_file_write(a, write_text, "a\n", &err), 0);
-    ck_assert_int_eq(atomic_file_write(b, write_fail, "b", &err), -1);   /* the second file fails */
+    ck_assert_int_eq(atomic_batch_write(&batch, a, write_text, "a\n", &err), 0);
+    ck_assert_int_eq(atomic_batch_write(&batch, b, write_fail, "b", &err), -1);   /* the second file fails */
     atomic_batch_abort(&batch);
     ck_assert(!exists(a) && !exists(b));          /* so the first does not appear either */
     ck_assert_int_eq(files_in_dir(), 0);
 
-    ck_assert_int_eq(atomic_file_write(a, write_text, "a\n", &err), 0);   /* no batch open: immediate */
+    atomic_batch_begin(&batch);                   /* a batch is explicit: a plain write beside it is immediate */
+    ck_assert_int_eq(atomic_file_write(a, write_text, "a\n", &err), 0);
     ck_assert(exists(a));
+    ck_assert_int_eq(atomic_batch_write(NULL, b, write_text, "b\n", &err), 0);
+    ck_assert(exists(b));
+    atomic_batch_abort(&batch);
+    ck_assert(exists(a) && exists(b));
 }
 END_TEST
 
@@ -192,9 +197,9 @@ START_TEST(test_batch_all_or_nothing)
     ck_assert_int_eq(atomic_file_write(a, write_text, "old a\n", &err), 0);
     atomic_batch batch;
     atomic_batch_begin(&batch);
-    ck_assert_int_eq(atomic_file_write(a, write_text, "new a\n", &err), 0);
-    ck_assert_int_eq(atomic_file_write(c, write_text, "new c\n", &err), 0);
-    ck_assert_int_eq(atomic_file_write(b, write_text, "new b\n", &err), 0);
+    ck_assert_int_eq(atomic_batch_write(&batch, a, write_text, "new a\n", &err), 0);
+    ck_assert_int_eq(atomic_batch_write(&batch, c, write_text, "new c\n", &err), 0);
+    ck_assert_int_eq(atomic_batch_write(&batch, b, write_text, "new b\n", &err), 0);
     ck_assert_int_eq(mkdir(b, 0700), 0);             /* b becomes a folder before the commit: its rename fails */
     ck_assert_int_eq(atomic_batch_commit(&batch, &err), -1);
     read_file(buf, sizeof buf, a);

@@ -50,7 +50,7 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
     engine_result res;
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= N_OUT) {
-        const runrow *s = &res.step;
+        const engine_times *s = &res.step;
         out[O_STEP] = s->step_time_s;
         out[O_COMPUTE] = s->compute_s;
         out[O_ROUTER] = s->router_s;

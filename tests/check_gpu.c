@@ -504,7 +504,7 @@ static int grun_child(void *argp, double *out, int nout, errbuf *err)
     engine_result res;
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= N_OUT) {
-        const runrow *s = &res.step;
+        const engine_times *s = &res.step;
         out[O_STEP] = s->step_time_s;
         out[O_COMPUTE] = s->compute_s;
         out[O_ROUTER] = s->router_s;
@@ -513,7 +513,7 @@ static int grun_child(void *argp, double *out, int nout, errbuf *err)
         out[O_ALLREDUCE] = s->allreduce_s;
         out[O_IDLE] = s->idle_s;
         out[O_BYTES] = s->a2a_bytes_per_core;
-        out[O_DIRECT] = strcmp(s->a2a, "direct") == 0;
+        out[O_DIRECT] = res.a2a == COLL_A2A_DIRECT;
     }
     engine_result_fini(&res);
     model_set_free(ms);

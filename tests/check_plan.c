@@ -152,6 +152,34 @@ START_TEST(test_layout_bad)
 }
 END_TEST
 
+/* The plan search: the smallest power-of-two model split that fits in HBM, rematerialisation only when the
+ * activations need it, and the first reason when nothing fits. */
+START_TEST(test_choose)
+{
+    model_cfg m = fixture_switch_base();
+    cost_chip chip;
+    cost_chip_tpuv3(&chip);
+    plan p;
+    cost_memory mem;
+    int remat = -1;
+    errbuf err = { "" };
+    plan_request req = { 32, 0, 0, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_AUTO };
+    ck_assert_msg(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.model_par, 1);
+    ck_assert_int_eq(p.data, 32);
+    ck_assert_int_eq(remat, 1);                      /* activations do not fit without it */
+    ck_assert_double_le(mem.total_B, chip.hbm_bytes);
+    req.remat = PLAN_REMAT_OFF;                      /* without remat nothing fits: the first reason */
+    ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
+    ck_assert_msg(strncmp(err.msg, "plan data=32,model=1 needs ", 27) == 0, "%s", err.msg);
+    ck_assert_ptr_nonnull(strstr(err.msg, "(with model=1; no power-of-two model-parallel plan fits either)"));
+    req.model_par = 2;                               /* a given split: its own reason, nothing added */
+    ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
+    ck_assert_msg(strncmp(err.msg, "plan data=16,model=2 needs ", 27) == 0, "%s", err.msg);
+    ck_assert_ptr_null(strstr(err.msg, "with model=1"));
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
     Suite *s = suite_create("plan");
@@ -161,6 +189,7 @@ static Suite *plan_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("layout");
     tcase_add_test(tc, test_layout_switch_base);
+    tcase_add_test(tc, test_choose);
     tcase_add_test(tc, test_layout_replicated_experts);
     tcase_add_test(tc, test_layout_model_parallel);
     tcase_add_test(tc, test_layout_prime_tokens);

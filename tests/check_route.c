@@ -236,7 +236,7 @@ START_TEST(test_dump_replay)
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     close(fd);
-    ck_assert_msg(route_dump_csv(r, path, &err) == 0, "%s", err.msg);
+    ck_assert_msg(route_dump_csv(NULL, r, path, &err) == 0, "%s", err.msg);
     route_ctx_free(r);
     char spec[128];
     snprintf(spec, sizeof spec, "trace:%s", path);
@@ -266,7 +266,7 @@ START_TEST(test_trace_mismatch)
     char path[] = "/tmp/check_route_mmXXXXXX";
     int fd = mkstemp(path);
     close(fd);
-    ck_assert(route_dump_csv(r, path, &err) == 0);
+    ck_assert(route_dump_csv(NULL, r, path, &err) == 0);
     route_ctx_free(r);
     plan p2 = tiny_plan(&m, 2, 1.0);
     route_spec spec;

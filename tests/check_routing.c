@@ -153,7 +153,7 @@ START_TEST(test_round_trip)
     snprintf(b, sizeof b, "%s/b.csv", dir);
     errbuf err = { "" };
     routing_trace *t = random_trace(3, 5, 7, 2385);
-    ck_assert_int_eq(routing_trace_write_csv(a, t, &err), 0);
+    ck_assert_int_eq(routing_trace_write_csv(NULL, a, t, &err), 0);
     routing_trace *u = routing_trace_load_csv(a, 3, 5, 7, &err);
     ck_assert_msg(u != NULL, "%s", err.msg);
     ck_assert_mem_eq(u->first, t->first, 3 * 5 * 7 * sizeof(int));
@@ -161,7 +161,7 @@ START_TEST(test_round_trip)
     for (int l = 0; l < 3; l++)
         ck_assert_int_eq(routing_trace_group_tokens(u, l), 37 + 11 * l);
     /* writing what was loaded gives the same bytes */
-    ck_assert_int_eq(routing_trace_write_csv(b, u, &err), 0);
+    ck_assert_int_eq(routing_trace_write_csv(NULL, b, u, &err), 0);
     char *sa = fixture_slurp(a, NULL), *sb = fixture_slurp(b, NULL);
     ck_assert_str_eq(sa, sb);
     ck_assert(strncmp(sa, ROUTING_TRACE_HEADER "\n0,0,0,", strlen(ROUTING_TRACE_HEADER) + 7) == 0);
@@ -170,7 +170,7 @@ START_TEST(test_round_trip)
     /* the good fixture (shuffled, CRLF, blank line) re-written comes out sorted */
     routing_trace *g = routing_trace_load_csv(GOOD, 2, 2, 4, &err);
     ck_assert_ptr_nonnull(g);
-    ck_assert_int_eq(routing_trace_write_csv(a, g, &err), 0);
+    ck_assert_int_eq(routing_trace_write_csv(NULL, a, g, &err), 0);
     sa = fixture_slurp(a, NULL);
     ck_assert_str_eq(sa, ROUTING_TRACE_HEADER "\n0,0,0,4,2\n0,0,1,3,2\n0,0,2,2,3\n0,0,3,1,3\n0,1,0,1,3\n0,1,1,2,3\n"
                          "0,1,2,3,2\n0,1,3,4,2\n1,0,0,6,0\n1,0,1,0,0\n1,0,2,0,0\n1,0,3,0,0\n1,1,0,0,0\n"
@@ -190,7 +190,7 @@ START_TEST(test_write_fail)
     errbuf err = { "" };
     routing_trace *t = random_trace(1, 2, 3, 7);
     const char *path = "/nonexistent-dir/trace.csv";
-    ck_assert_int_eq(routing_trace_write_csv(path, t, &err), -1);
+    ck_assert_int_eq(routing_trace_write_csv(NULL, path, t, &err), -1);
     ck_assert_str_eq(err.msg, "/nonexistent-dir/trace.csv: cannot create temp file: No such file or directory");
     ck_assert_int_eq(access(path, F_OK), -1);
 
@@ -200,7 +200,7 @@ START_TEST(test_write_fail)
     char out[256];
     snprintf(out, sizeof out, "%s/neg.csv", dir);
     t->second[routing_trace_index(t, 0, 1, 2)] = -4;
-    ck_assert_int_eq(routing_trace_write_csv(out, t, &err), -1);
+    ck_assert_int_eq(routing_trace_write_csv(NULL, out, t, &err), -1);
     char want[400];
     snprintf(want, sizeof want, "%s: layer 0 group 1 expert 2 has a negative count (%d, -4)", out,
              t->first[routing_trace_index(t, 0, 1, 2)]);

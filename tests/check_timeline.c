@@ -86,7 +86,7 @@ START_TEST(test_exact_json)
     ck_assert_int_eq(timeline_add(tl, 0, TL_COMPUTE, "tiny", 3, "bwd", 2.0e-6, 2.0004e-6), 0);
     ck_assert_int_eq(timeline_count(tl), 4);
     errbuf err = { "" };
-    ck_assert_int_eq(timeline_write_json(out_json, tl, &err), 0);
+    ck_assert_int_eq(timeline_write_json(NULL, out_json, tl, &err), 0);
     char *s = fixture_slurp(out_json, NULL);
     ck_assert_str_eq(s,
         "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"switchsim\","
@@ -122,7 +122,7 @@ START_TEST(test_escape)
     timeline *tl = timeline_alloc(1, 1, NULL);
     ck_assert_int_eq(timeline_add(tl, 0, TL_COMM, NAME, 2, "ph\"ase", 0.25, 0.5), 0);
     errbuf err = { "" };
-    ck_assert_int_eq(timeline_write_json(out_json, tl, &err), 0);
+    ck_assert_int_eq(timeline_write_json(NULL, out_json, tl, &err), 0);
     char *op = jq("[.traceEvents[] | select(.ph == \"X\")][0].args.op", out_json);
     ck_assert_str_eq(op, NAME);
     free(op);
@@ -187,7 +187,7 @@ START_TEST(test_jq_count_overlap)
     ck_assert_int_eq(timeline_count(tl), 8 * 2 * 500);
     ck_assert_int_eq(timeline_overlaps(tl), 0);
     errbuf err = { "" };
-    ck_assert_int_eq(timeline_write_json(out_json, tl, &err), 0);
+    ck_assert_int_eq(timeline_write_json(NULL, out_json, tl, &err), 0);
     ck_assert_int_eq(jq_long(JQ_NEVENTS, out_json), 8000);
     ck_assert_int_eq(jq_long(JQ_OVERLAPS, out_json), 0);
     ck_assert_int_eq(jq_long("[.traceEvents[] | select(.name == \"process_name\")] | length", out_json), 4);
@@ -196,7 +196,7 @@ START_TEST(test_jq_count_overlap)
     ck_assert_int_eq(timeline_add(tl, 5, TL_COMM, "first", 0, NULL, 1.0, 1.0 + 2e-9), 0);
     ck_assert_int_eq(timeline_add(tl, 5, TL_COMM, "overlapping", 0, NULL, 1.0 + 1e-9, 1.0 + 3e-9), 0);
     ck_assert_int_eq(timeline_overlaps(tl), 1);
-    ck_assert_int_eq(timeline_write_json(out_json, tl, &err), 0);
+    ck_assert_int_eq(timeline_write_json(NULL, out_json, tl, &err), 0);
     ck_assert_int_eq(jq_long(JQ_NEVENTS, out_json), 8002);
     ck_assert_int_eq(jq_long(JQ_OVERLAPS, out_json), 1);
     timeline_free(tl);
@@ -217,8 +217,8 @@ START_TEST(test_deterministic)
     errbuf err = { "" };
     char other[160];
     snprintf(other, sizeof other, "%s/u.json", tmpdir);
-    ck_assert_int_eq(timeline_write_json(out_json, a, &err), 0);
-    ck_assert_int_eq(timeline_write_json(other, b, &err), 0);
+    ck_assert_int_eq(timeline_write_json(NULL, out_json, a, &err), 0);
+    ck_assert_int_eq(timeline_write_json(NULL, other, b, &err), 0);
     char *sa = fixture_slurp(out_json, NULL), *sb = fixture_slurp(other, NULL);
     ck_assert_str_eq(sa, sb);
     free(sa);
@@ -238,7 +238,7 @@ START_TEST(test_mask)
     fill_random(tl, 8, 20, 5);
     ck_assert_int_eq(timeline_count(tl), 2 * 20); /* only core 3's two threads */
     errbuf err = { "" };
-    ck_assert_int_eq(timeline_write_json(out_json, tl, &err), 0);
+    ck_assert_int_eq(timeline_write_json(NULL, out_json, tl, &err), 0);
     ck_assert_int_eq(jq_long(JQ_NEVENTS, out_json), 40);
     char *s = jq("[.traceEvents[] | select(.ph == \"M\" and (.name == \"process_name\" or .name == \"thread_name\"))"
                  " | .args.name] | join(\";\")", out_json);
@@ -272,7 +272,7 @@ START_TEST(test_invalid)
     ck_assert_int_eq(timeline_add(tl, 9, TL_COMPUTE, "second bad", 0, NULL, 0.0, 1.0), 0);
     ck_assert_int_eq(timeline_count(tl), 1);
     errbuf err = { "" };
-    ck_assert_int_eq(timeline_write_json(out_json, tl, &err), -1);
+    ck_assert_int_eq(timeline_write_json(NULL, out_json, tl, &err), -1);
     char want[300];
     snprintf(want, sizeof want, "%s: 2 invalid timeline events, first: %s", out_json, INVALID[_i].msg);
     ck_assert_str_eq(err.msg, want);
@@ -285,10 +285,10 @@ START_TEST(test_write_fail)
 {
     timeline *tl = timeline_alloc(1, 1, NULL);
     errbuf err = { "" };
-    ck_assert_int_eq(timeline_write_json("/nonexistent-dir/t.json", tl, &err), -1);
+    ck_assert_int_eq(timeline_write_json(NULL, "/nonexistent-dir/t.json", tl, &err), -1);
     ck_assert_str_eq(err.msg, "/nonexistent-dir/t.json: cannot create temp file: No such file or directory");
     /* an empty timeline is still valid JSON */
-    ck_assert_int_eq(timeline_write_json(out_json, tl, &err), 0);
+    ck_assert_int_eq(timeline_write_json(NULL, out_json, tl, &err), 0);
     ck_assert_int_eq(jq_long(JQ_NEVENTS, out_json), 0);
     timeline_free(tl);
 }

@@ -330,7 +330,7 @@ static int write_rows(FILE *fp, const void *arg, errbuf *err)
     return 0;
 }
 
-int routing_trace_write_csv(const char *path, const routing_trace *t, errbuf *err)
+int routing_trace_write_csv(atomic_batch *batch, const char *path, const routing_trace *t, errbuf *err)
 {
     size_t n = (size_t)t->layers * (size_t)t->groups * (size_t)t->experts;
     for (size_t k = 0; k < n; k++)       /* a negative count could not be loaded back: refuse to write it */
@@ -341,5 +341,5 @@ int routing_trace_write_csv(const char *path, const routing_trace *t, errbuf *er
             return errbuf_set(err, "%s: layer %d group %d expert %d has a negative count (%d, %d)", path, l, g,
                               e, t->first[k], t->second[k]);
         }
-    return atomic_file_write(path, write_rows, t, err);
+    return atomic_batch_write(batch, path, write_rows, t, err);
 }

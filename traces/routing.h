@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "analysis/atomicio.h"
 #include "sim/errbuf.h"
 
 /* The exact header line of a routing trace. */
@@ -55,7 +56,8 @@ long routing_trace_group_tokens(const routing_trace *t, int layer);
 int routing_trace_check_tokens(const routing_trace *t, const long *tokens_per_group, const char *path, errbuf *err);
 
 /* Writes 't' as a routing trace CSV, rows sorted by layer, group, expert, through a temp file and rename.
- * Returns 0, or -1 with 'err' set and 'path' untouched. */
-int routing_trace_write_csv(const char *path, const routing_trace *t, errbuf *err);
+ * Returns 0, or -1 with 'err' set and 'path' untouched.  With a batch (else NULL), the file appears at its
+ * commit. */
+int routing_trace_write_csv(atomic_batch *batch, const char *path, const routing_trace *t, errbuf *err);
 
 #endif

@@ -369,7 +369,7 @@ static int write_json(FILE *fp, const void *arg, errbuf *err)
     return 0;
 }
 
-int timeline_write_json(const char *path, const timeline *tl, errbuf *err)
+int timeline_write_json(atomic_batch *batch, const char *path, const timeline *tl, errbuf *err)
 {
     if (tl->n_invalid > 0)
         return errbuf_set(err, "%s: %ld invalid timeline event%s, first: %s", path, tl->n_invalid,
@@ -379,7 +379,7 @@ int timeline_write_json(const char *path, const timeline *tl, errbuf *err)
     if (ev == NULL)
         return errbuf_set(err, "%s: out of memory", path);
     json_job job = { tl, ev, rank_to_id };
-    int rc = atomic_file_write(path, write_json, &job, err);
+    int rc = atomic_batch_write(batch, path, write_json, &job, err);
     free(ev);
     free(rank_to_id);
     return rc;

@@ -4,6 +4,7 @@
 #ifndef SWITCHSIM_TIMELINE_H
 #define SWITCHSIM_TIMELINE_H
 
+#include "analysis/atomicio.h"
 #include "sim/errbuf.h"
 
 typedef enum { TL_COMPUTE = 0, TL_COMM = 1 } timeline_thread;
@@ -36,8 +37,8 @@ long timeline_overlaps(const timeline *tl);
 /* Writes the JSON through a temp file and rename.  Events are sorted (chip, core, thread, start, end, name,
  * layer, phase) so the same events give the same bytes whatever order they were added in.  Returns 0, or -1
  * with 'err' set and 'path' untouched: "PATH: 2 invalid timeline events, first: core 40 not in [0,32)",
- * "PATH: out of memory", or an I/O error. */
-int timeline_write_json(const char *path, const timeline *tl, errbuf *err);
+ * "PATH: out of memory", or an I/O error.  With a batch (else NULL), the file appears at its commit. */
+int timeline_write_json(atomic_batch *batch, const char *path, const timeline *tl, errbuf *err);
 
 /* Parses a --trace-cores list such as "0-3,8,12-15" (cores or inclusive ranges A-B, comma-separated,
  * duplicates allowed) into mask (ncores): 1 for a listed core, 0 otherwise.  Returns 0, or -1 with 'err' set
