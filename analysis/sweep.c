@@ -479,168 +479,221 @@ static void describe_status(char *buf, size_t cap, int status)
         snprintf(buf, cap, "wait status %d", status);
 }
 
+/* One sweep in progress. */
+typedef struct {
+    const sweep_spec *s;
+    const sweep_opts *o;
+    long ncomb, next;              /* combinations; the next one to look at */
+    unsigned char *done;           /* (ncomb) 1: in the CSV already (--resume) */
+    slot *slots;                   /* (jobs) the runs going on */
+    int running, fatal, forwarded, created, out_fd;
+    char dir[PATH_MAX];            /* the part files' folder, "" until made */
+    double t0;
+    sweep_event ev;
+} sweep_state;
+
+/* The sweep CSV: resumed (its rows mark combinations done) or new with its header; opened for appending; and
+ * the folder of part files beside it. */
+static int sweep_open_csv(sweep_state *st, errbuf *err)
+{
+    const sweep_opts *o = st->o;
+    if (access(o->csv, F_OK) == 0) {
+        runrow *rows = NULL;
+        int nrows = 0;
+        if (!o->resume)
+            return errbuf_set(err, "%s: exists; use --resume to continue that sweep, or remove it", o->csv);
+        if (runrow_read(o->csv, &rows, &nrows, err) != 0)
+            return -1;
+        if (ends_with_newline(o->csv) != 0) {
+            free(rows);
+            return errbuf_set(err, "%s: last line is incomplete (an interrupted write?); remove it and rerun",
+                              o->csv);
+        }
+        st->ev.skipped = sweep_mark_done(st->done, st->s, rows, nrows);
+        free(rows);
+    } else if (atomic_file_write(o->csv, write_header, NULL, err) != 0) {
+        return -1;
+    } else {
+        st->created = 1;
+    }
+    st->out_fd = open(o->csv, O_WRONLY | O_APPEND);
+    if (st->out_fd < 0)
+        return errbuf_set(err, "%s: cannot open for appending: %s", o->csv, strerror(errno));
+    st->ev.total = st->ncomb - st->ev.skipped;
+    if (snprintf(st->dir, sizeof st->dir, "%s.parts-XXXXXX", o->csv) >= (int)sizeof st->dir
+        || mkdtemp(st->dir) == NULL) {
+        st->dir[0] = '\0';
+        return errbuf_set(err, "%s: cannot create a folder for part files: %s", o->csv, strerror(errno));
+    }
+    return 0;
+}
+
+/* Forwards a stop to the runs going on, once. */
+static void sweep_forward_stop(sweep_state *st)
+{
+    if (st->o->stop == NULL || !*st->o->stop || st->forwarded)
+        return;
+    for (int i = 0; i < st->o->jobs; i++)
+        if (st->slots[i].pid != 0)
+            kill(st->slots[i].pid, SIGTERM);
+    st->forwarded = 1;
+}
+
+/* The part file of combination k. */
+static void sweep_part_path(char *buf, size_t cap, const sweep_state *st, long k)
+{
+    char name[64];
+    sweep_part_name(name, sizeof name, st->s, k);
+    snprintf(buf, cap, "%s/%s", st->dir, name);
+}
+
+/* Starts the next combination not done when a slot is free and nothing stops the sweep.  Returns 1 when it
+ * started one or could not (then st->fatal is set with 'err'), 0 when there is nothing to start now. */
+static int sweep_spawn_next(sweep_state *st, errbuf *err)
+{
+    int stopping = st->fatal || (st->o->stop != NULL && *st->o->stop);
+    while (st->next < st->ncomb && st->done[st->next])
+        st->next++;
+    if (stopping || st->next >= st->ncomb || st->running >= st->o->jobs)
+        return 0;
+    char part[PATH_MAX];
+    const char *argv[SWEEP_ARGV_MAX];
+    sweep_part_path(part, sizeof part, st, st->next);
+    sweep_argv(argv, st->s, st->next, st->o->bin, part);
+    pid_t pid = spawn(argv, err);
+    if (pid < 0) {
+        st->fatal = 1;
+        return 1;
+    }
+    int i = 0;
+    while (st->slots[i].pid != 0)
+        i++;
+    st->slots[i] = (slot){ pid, st->next };
+    st->running++;
+    st->next++;
+    return 1;
+}
+
+/* Counts a finished run (not one our stop killed) and tells the progress callback, with the command of a
+ * failed one. */
+static void sweep_finished(sweep_state *st, long k, int ok, const char *why, const char *part)
+{
+    st->ev.done++;
+    st->ev.elapsed_s = now_s() - st->t0;
+    st->ev.failed_cmd = st->ev.failed_why = NULL;
+    char cmd[2048] = "";
+    if (!ok) {
+        st->ev.failed++;
+        const char *argv[SWEEP_ARGV_MAX];
+        sweep_argv(argv, st->s, k, st->o->bin, part);
+        char *cbuf = NULL;
+        size_t clen = 0;
+        FILE *cfp = open_memstream(&cbuf, &clen);
+        if (cfp != NULL) {
+            put_command(cfp, argv);
+            fclose(cfp);
+            snprintf(cmd, sizeof cmd, "%s", cbuf);
+            free(cbuf);
+        }
+        st->ev.failed_cmd = cmd;
+        st->ev.failed_why = why;
+    }
+    if (st->o->progress)
+        st->o->progress(st->o->ctx, &st->ev);
+}
+
+/* Waits for one run to end and appends its rows.  Returns -1 (with 'err', st->fatal set) when waitpid fails. */
+static int sweep_reap(sweep_state *st, errbuf *err)
+{
+    int status;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+        if (errno == EINTR)
+            return 0;                                /* a stop: handled at the top of the loop */
+        st->fatal = 1;
+        return errbuf_set(err, "waitpid: %s", strerror(errno));
+    }
+    int i = 0;
+    while (i < st->o->jobs && st->slots[i].pid != pid)
+        i++;
+    if (i == st->o->jobs)
+        return 0;                                    /* not one of ours */
+    long k = st->slots[i].k;
+    st->slots[i].pid = 0;
+    st->running--;
+    char part[PATH_MAX], why[ERRBUF_MSG_MAX];
+    sweep_part_path(part, sizeof part, st, k);
+    errbuf aerr = { "" };
+    int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (ok && append_part(st->out_fd, part, st->s, k, &aerr) != 0) {
+        ok = 0;
+        snprintf(why, sizeof why, "%s", aerr.msg);
+    } else if (!ok) {
+        describe_status(why, sizeof why, status);
+    }
+    unlink(part);
+    if (!ok && st->o->stop != NULL && *st->o->stop)
+        return 0;                                    /* killed by our stop: neither done nor failed */
+    sweep_finished(st, k, ok, why, part);
+    return 0;
+}
+
+/* The sweep's result once no run is left: 0 when every run succeeded, else why not. */
+static int sweep_outcome(sweep_state *st, errbuf *err)
+{
+    const sweep_event *ev = &st->ev;
+    const char *csv = st->o->csv;
+    if (st->fatal)
+        return -1;                                   /* err already set */
+    if (st->created && ev->total > 0 && ev->failed == ev->total) {   /* a header alone would make a rerun need --resume */
+        unlink(csv);
+        return errbuf_set(err, "all %ld runs failed; %s was not kept", ev->total, csv);
+    }
+    if (ev->failed > 0)
+        return errbuf_set(err, "%ld of %ld runs failed; the rows of the others are in %s", ev->failed, ev->total,
+                          csv);
+    if (ev->done < ev->total)
+        return errbuf_set(err, "stopped after %ld of %ld runs; their rows are in %s, rerun with --resume to finish",
+                          ev->done, ev->total, csv);
+    return 0;
+}
+
 int sweep_run(sweep_event *evout, const sweep_spec *s, const sweep_opts *o, errbuf *err)
 {
-    long ncomb = sweep_count(s);
-    unsigned char *done = calloc((size_t)ncomb, 1);
-    slot *slots = calloc((size_t)(o->jobs > 0 ? o->jobs : 1), sizeof *slots);
-    char dir[PATH_MAX] = "";
-    int out_fd = -1, rc = -1, running = 0, fatal = 0, forwarded = 0, created = 0;
-    sweep_event ev = { 0 };
-    runrow *rows = NULL;
-    int nrows = 0;
-
-    if (done == NULL || slots == NULL) {
+    sweep_state st;
+    memset(&st, 0, sizeof st);
+    st.s = s;
+    st.o = o;
+    st.out_fd = -1;
+    st.ncomb = sweep_count(s);
+    st.done = calloc((size_t)st.ncomb, 1);
+    st.slots = calloc((size_t)(o->jobs > 0 ? o->jobs : 1), sizeof *st.slots);
+    int rc = -1;
+    if (st.done == NULL || st.slots == NULL)
         errbuf_set(err, "out of memory");
-        goto out;
-    }
-    if (o->jobs < 1) {
+    else if (o->jobs < 1)
         errbuf_set(err, "jobs must be >= 1, got %d", o->jobs);
-        goto out;
-    }
-    if (access(o->csv, F_OK) == 0) {
-        if (!o->resume) {
-            errbuf_set(err, "%s: exists; use --resume to continue that sweep, or remove it", o->csv);
-            goto out;
-        }
-        if (runrow_read(o->csv, &rows, &nrows, err) != 0)
-            goto out;
-        if (ends_with_newline(o->csv) != 0) {
-            errbuf_set(err, "%s: last line is incomplete (an interrupted write?); remove it and rerun", o->csv);
-            goto out;
-        }
-        ev.skipped = sweep_mark_done(done, s, rows, nrows);
-    } else if (atomic_file_write(o->csv, write_header, NULL, err) != 0) {
-        goto out;
-    } else {
-        created = 1;
-    }
-    out_fd = open(o->csv, O_WRONLY | O_APPEND);
-    if (out_fd < 0) {
-        errbuf_set(err, "%s: cannot open for appending: %s", o->csv, strerror(errno));
-        goto out;
-    }
-    ev.total = ncomb - ev.skipped;
-    if (snprintf(dir, sizeof dir, "%s.parts-XXXXXX", o->csv) >= (int)sizeof dir || mkdtemp(dir) == NULL) {
-        errbuf_set(err, "%s: cannot create a folder for part files: %s", o->csv, strerror(errno));
-        dir[0] = '\0';
-        goto out;
-    }
-
-    double t0 = now_s();
-    long next = 0;
-    if (o->progress)
-        o->progress(o->ctx, &ev);
-    for (;;) {
-        int stopping = fatal || (o->stop != NULL && *o->stop);
-        if (o->stop != NULL && *o->stop && !forwarded) {   /* forward the stop to the runs, once */
-            for (int i = 0; i < o->jobs; i++)
-                if (slots[i].pid != 0)
-                    kill(slots[i].pid, SIGTERM);
-            forwarded = 1;
-        }
-        while (next < ncomb && done[next])
-            next++;
-        if (!stopping && next < ncomb && running < o->jobs) {   /* start one more */
-            char part[PATH_MAX], name[64];
-            const char *argv[SWEEP_ARGV_MAX];
-            sweep_part_name(name, sizeof name, s, next);
-            snprintf(part, sizeof part, "%s/%s", dir, name);
-            sweep_argv(argv, s, next, o->bin, part);
-            pid_t pid = spawn(argv, err);
-            if (pid < 0) {
-                fatal = 1;
-                continue;
-            }
-            int i = 0;
-            while (slots[i].pid != 0)
-                i++;
-            slots[i] = (slot){ pid, next };
-            running++;
-            next++;
-            continue;
-        }
-        if (running == 0)
-            break;
-        int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) {
-            if (errno == EINTR)
-                continue;                            /* a stop: handled at the top of the loop */
-            errbuf_set(err, "waitpid: %s", strerror(errno));
-            fatal = 1;
-            break;
-        }
-        int i = 0;
-        while (i < o->jobs && slots[i].pid != pid)
-            i++;
-        if (i == o->jobs)
-            continue;                                /* not one of ours */
-        long k = slots[i].k;
-        slots[i].pid = 0;
-        running--;
-
-        char part[PATH_MAX], name[64], why[ERRBUF_MSG_MAX];
-        sweep_part_name(name, sizeof name, s, k);
-        snprintf(part, sizeof part, "%s/%s", dir, name);
-        errbuf aerr = { "" };
-        int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        if (ok && append_part(out_fd, part, s, k, &aerr) != 0) {
-            ok = 0;
-            snprintf(why, sizeof why, "%s", aerr.msg);
-        } else if (!ok) {
-            describe_status(why, sizeof why, status);
-        }
-        unlink(part);
-        int was_stopped = !ok && o->stop != NULL && *o->stop;
-        if (was_stopped)
-            continue;                                /* killed by our stop: neither done nor failed */
-        ev.done++;
-        ev.elapsed_s = now_s() - t0;
-        ev.failed_cmd = ev.failed_why = NULL;
-        char cmd[2048] = "";
-        if (!ok) {
-            ev.failed++;
-            const char *argv[SWEEP_ARGV_MAX];
-            sweep_argv(argv, s, k, o->bin, part);
-            char *cbuf = NULL;
-            size_t clen = 0;
-            FILE *cfp = open_memstream(&cbuf, &clen);
-            if (cfp != NULL) {
-                put_command(cfp, argv);
-                fclose(cfp);
-                snprintf(cmd, sizeof cmd, "%s", cbuf);
-                free(cbuf);
-            }
-            ev.failed_cmd = cmd;
-            ev.failed_why = why;
-        }
+    else if (sweep_open_csv(&st, err) == 0) {
+        st.t0 = now_s();
         if (o->progress)
-            o->progress(o->ctx, &ev);
+            o->progress(o->ctx, &st.ev);
+        for (;;) {                                   /* spawn while there is room, else reap */
+            sweep_forward_stop(&st);
+            if (sweep_spawn_next(&st, err))
+                continue;
+            if (st.running == 0 || sweep_reap(&st, err) != 0)
+                break;
+        }
+        st.ev.failed_cmd = st.ev.failed_why = NULL;
+        rc = sweep_outcome(&st, err);
     }
-    ev.failed_cmd = ev.failed_why = NULL;
-    if (fatal)
-        goto out;                                    /* err already set */
-    if (created && ev.total > 0 && ev.failed == ev.total) {   /* a header alone would make a rerun need --resume */
-        unlink(o->csv);
-        errbuf_set(err, "all %ld runs failed; %s was not kept", ev.total, o->csv);
-    } else if (ev.failed > 0)
-        errbuf_set(err, "%ld of %ld runs failed; the rows of the others are in %s", ev.failed, ev.total,
-                   o->csv);
-    else if (ev.done < ev.total)
-        errbuf_set(err, "stopped after %ld of %ld runs; their rows are in %s, rerun with --resume to finish",
-                   ev.done, ev.total, o->csv);
-    else
-        rc = 0;
-out:
-    if (dir[0] != '\0')
-        remove_dir(dir);
-    if (out_fd >= 0)
-        close(out_fd);
+    if (st.dir[0] != '\0')
+        remove_dir(st.dir);
+    if (st.out_fd >= 0)
+        close(st.out_fd);
     if (evout != NULL)
-        *evout = ev;
-    free(rows);
-    free(slots);
-    free(done);
+        *evout = st.ev;
+    free(st.slots);
+    free(st.done);
     return rc;
 }
