@@ -14,12 +14,12 @@ WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -I. -DSWITCHSIM_DATADIR='"$(PREFIX)/share/switchsim"' 
 
 # Debian packages the build needs (header or pkg-config name -> package).
-DEB_PKGS := libsimgrid-dev libgsl-dev libcsv-dev check libopenblas-dev pkg-config gnuplot-nox jq
+DEB_PKGS := libsimgrid-dev libgsl-dev libcsv-dev libexpat1-dev check libopenblas-dev pkg-config gnuplot-nox jq
 # Lazily expanded ('='), so they are read after the deps step has installed pkg-config files.
 # Third-party headers are system headers: their warnings are not ours.
 DEP_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags simgrid gsl check 2>/dev/null))
 # OpenBLAS provides CBLAS for both our kernels and GSL, so GSL's reference cblas is left out.
-DEP_LIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs simgrid gsl 2>/dev/null)) -lcsv -lopenblas -lm
+DEP_LIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs simgrid gsl 2>/dev/null)) -lcsv -lexpat -lopenblas -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = -std=c11 $(WARN) $(OPT) -g $(CFLAGS) $(DEP_CFLAGS) -MMD -MP
 

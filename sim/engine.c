@@ -93,6 +93,7 @@ typedef struct {
     double wall_route_s;           /* wall seconds inside the routing kernels during the run */
     int failed;
     errbuf err;
+    int finished;                  /* core actors that reached the end of the step (fewer: SimGrid deadlocked) */
 } engine;
 
 static double wall_now(void)
@@ -531,6 +532,7 @@ static void core_actor(int argc, char **argv)
     eng_sync(g, core, -1, PH_BWD);
     if (core == 0)
         g->t_end = simgrid_get_clock();
+    g->finished++;
 }
 
 /* Groups chips by a key per chip (chips with equal keys form one all-reduce ring, in chip order). */
@@ -830,6 +832,9 @@ static int eng_run_actors(engine *g, errbuf *err)
         *err = g->err;
         return -1;
     }
+    if (g->finished != p->cores)
+        return errbuf_set(err, "the simulation deadlocked: %d of %d cores finished the step (a platform number out "
+                          "of any physical range?)", g->finished, p->cores);
     if (eng_padded(g->cfg) || g->nsparse == 0)
         return 0;
     double recv = 0.0;
@@ -837,6 +842,28 @@ static int eng_run_actors(engine *g, errbuf *err)
         recv += g->recv[i];
     if ((long)recv != g->kept_sent)
         return errbuf_set(err, "bug: experts received %.0f tokens, cores sent %ld", recv, g->kept_sent);
+    return 0;
+}
+
+/* What every step must satisfy; a number far outside physics (an op overhead of 1e308 s) breaks it, and then
+ * the run fails instead of printing nonsense: every time finite and >= 0, the step > 0, and the per-core
+ * shares summing to the step (to SimGrid's 1e-9 s precision, relative 1e-6). */
+static int eng_check_step(const engine_times *r, errbuf *err)
+{
+    const double t[] = { r->step_time_s, r->compute_s, r->router_s, r->dispatch_combine_s, r->a2a_s,
+                         r->allreduce_s, r->idle_s };
+    double sum = 0.0;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        if (!isfinite(t[i]) || t[i] < 0)
+            return errbuf_set(err, "the simulated step has a non-finite or negative time (step %g s, compute %g s, "
+                              "a2a %g s): a platform or model number out of any physical range?", r->step_time_s,
+                              r->compute_s, r->a2a_s);
+        if (i > 0)
+            sum += t[i];
+    }
+    if (!(r->step_time_s > 0) || fabs(sum - r->step_time_s) > 1e-9 + 1e-6 * r->step_time_s)
+        return errbuf_set(err, "the simulated step is inconsistent: its shares sum to %.9g s, the step is %.9g s "
+                          "(a platform or model number out of any physical range?)", sum, r->step_time_s);
     return 0;
 }
 
@@ -901,6 +928,8 @@ static int eng_collect(engine_result *res, engine *g, const cost_memory *mem, er
     res->step.lb_loss = lb_n > 0 ? lb_sum / (double)lb_n : 0.0;
     res->step.a2a_bytes_per_core = a2a_bytes / cores;
     eng_fill_times(&res->step, cat, g->t_end, (double)p->sequences, flops, p->nchips);
+    if (eng_check_step(&res->step, err) != 0)
+        return -1;
     if (g->cfg->per_layer && eng_collect_layers(res, g) != 0)
         return errbuf_set(err, "out of memory setting up the simulation");
     res->plan = *p;

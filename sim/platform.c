@@ -15,6 +15,8 @@
 #include <simgrid/link.h>
 #include <xbt/dynar.h>
 
+#include "sim/platxml.h"
+
 #define PLATFORM_DIM_MAX 1024      /* as TORUS_DIM_MAX: the largest torus dimension the generator writes */
 #define PLATFORM_FILE_MAX (1L << 30)
 #define REL_TOL 1e-9               /* numbers read back through SimGrid's unit parser may differ in the last bit */
@@ -79,6 +81,25 @@ static const struct {
     [PR_NVLINK_LAT] = { "nvlink_lat_s", P_NONNEG, F_GPU },
     [PR_NIC_BPS] = { "nic_Bps", P_POS, F_GPU },
     [PR_NIC_LAT] = { "nic_lat_s", P_NONNEG, F_GPU },
+};
+
+/* Physical ranges of the numeric properties: far outside every chip and network built (the presets are TPU v2-v4
+ * and H100/H200), and inside what keeps the cost model and SimGrid finite.  An out-of-range number (a clock of
+ * 1e-300 Hz, an overhead of 1e308 s) would otherwise give a deadlock or a step shorter than its parts. */
+static const struct {
+    double lo, hi;
+} PROP_RANGE[N_PROPS] = {
+    [PR_MXUS] = { 1, 64 },            [PR_MXU_DIM] = { 1, 4096 },
+    [PR_CLOCK] = { 1e6, 1e11 },       /* 1 MHz .. 100 GHz */
+    [PR_BF16] = { 1e6, 1e18 },        [PR_FP32VEC] = { 1e3, 1e18 },   [PR_FP32MM] = { 1e3, 1e18 },   /* flop/s */
+    [PR_HBM_BYTES] = { 1e6, 1e15 },   [PR_HBM_BPS] = { 1e6, 1e15 },   [PR_ONCHIP] = { 1, 1e12 },
+    [PR_OVERHEAD] = { 0, 1 },         /* s per op */
+    [PR_PASSES] = { 1, 64 },
+    [PR_LINK_BPS] = { 1, 1e16 },      [PR_NVLINK_BPS] = { 1, 1e16 },  [PR_NIC_BPS] = { 1, 1e16 },    /* B/s */
+    [PR_LINK_LAT] = { 0, 1 },         [PR_NVLINK_LAT] = { 0, 1 },     [PR_NIC_LAT] = { 0, 1 },       /* s per hop */
+    [PR_SMS] = { 1, 100000 },         [PR_TILE_M] = { 1, 4096 },      [PR_TILE_N] = { 1, 4096 },     [PR_TILE_K] = { 1, 4096 },
+    [PR_MM_EFF] = { 0, 1 },           [PR_HBM_EFF] = { 0, 1 },
+    [PR_OPT_BYTES] = { 0, 1000 },     [PR_GPN] = { 1, 1024 },         [PR_NODES] = { 1, 100000 },
 };
 
 /* 1 when a platform of family 'gpu' (0 tpu, 1 gpu) must have property k. */
@@ -199,11 +220,22 @@ static const char *const TIME_UNITS[] = { "", "w", "d", "h", "m", "s", "ms", "us
 static const char *const SPEED_UNITS[] = { "", "f", "kf", "Mf", "Gf", "Tf", "Pf", "Ef", "Zf", "Yf", NULL };
 
 static const char *const UNIT_RULES[] = {
-    [U_BANDWIDTH] = "must be a bandwidth > 0 such as '100GBps'",
-    [U_TIME] = "must be a time >= 0 such as '1us'",
-    [U_SPEED] = "must be a speed > 0 such as '61.5Tf'",
+    [U_BANDWIDTH] = "must be a bandwidth in [1 B/s, 1e16 B/s] such as '100GBps'",
+    [U_TIME] = "must be a time in [0, 1 s] such as '1us'",
+    [U_SPEED] = "must be a speed in [1, 1e21] flop/s such as '61.5Tf'",
     [U_CORE] = "must be an integer > 0",
 };
+
+/* What each unit multiplies by (same order as the lists above). */
+static const double BW_MULT[] = { 1, 1, 1e3, 1e6, 1e9, 1e12, 1e15, 1e18, 0x1p10, 0x1p20, 0x1p30, 0x1p40, 0x1p50, 0x1p60,
+                                  0.125, 125, 125e3, 125e6, 125e9, 125e12, 125e15, 0x1p7, 0x1p17, 0x1p27, 0x1p37,
+                                  0x1p47, 0x1p57 };
+static const double TIME_MULT[] = { 1, 604800, 86400, 3600, 60, 1, 1e-3, 1e-6, 1e-9, 1e-12 };
+static const double SPEED_MULT[] = { 1, 1, 1e3, 1e6, 1e9, 1e12, 1e15, 1e18, 1e21, 1e24 };
+/* Physical ranges after the unit: bandwidth 1 B/s .. 10 PB/s, latency 0 .. 1 s, speed 1 flop/s .. 1e21. */
+#define PLATFORM_BW_MAX 1e16
+#define PLATFORM_LAT_MAX 1.0
+#define PLATFORM_SPEED_MAX 1e21
 
 /* 0 when s is one number (no sign) followed by one of the units of 'kind', within the kind's range. */
 static int unit_value_ok(const char *s, unit_kind kind)
@@ -220,13 +252,17 @@ static int unit_value_ok(const char *s, unit_kind kind)
     if (end == s || errno == ERANGE || !isfinite(v))
         return -1;
     const char *const *units = kind == U_BANDWIDTH ? BW_UNITS : kind == U_TIME ? TIME_UNITS : SPEED_UNITS;
-    int unit_ok = 0;
+    const double *mult = kind == U_BANDWIDTH ? BW_MULT : kind == U_TIME ? TIME_MULT : SPEED_MULT;
+    int unit = -1;
     for (int i = 0; units[i] != NULL; i++)
         if (strcmp(end, units[i]) == 0)
-            unit_ok = 1;
-    if (!unit_ok)
+            unit = i;
+    if (unit < 0 || strpbrk(s, "xX") != NULL)
         return -1;
-    return kind == U_TIME ? (v >= 0 ? 0 : -1) : (v > 0 ? 0 : -1);
+    double x = v * mult[unit];
+    if (kind == U_TIME)
+        return x >= 0 && x <= PLATFORM_LAT_MAX ? 0 : -1;
+    return x >= 1 && x <= (kind == U_BANDWIDTH ? PLATFORM_BW_MAX : PLATFORM_SPEED_MAX) ? 0 : -1;
 }
 
 /* Which attributes of which elements carry numbers SimGrid parses. */
@@ -398,9 +434,13 @@ static int scan_platform(const char *path, const char *text, int *seen, int *gpu
         if (has_id) {
             int k = prop_index(prop_id);
             if (k >= 0) {
-                if (!has_value || prop_parse(PROPS[k].kind, prop_value, NULL, NULL, NULL) != 0)
+                double num = 0;
+                if (!has_value || prop_parse(PROPS[k].kind, prop_value, &num, NULL, NULL) != 0)
                     return errbuf_set(err, "%s:%d: property '%s' %s, got '%s'", path, tag_line, prop_id,
                                       PROP_RULES[PROPS[k].kind], prop_value);
+                if (PROP_RANGE[k].hi > 0 && (num < PROP_RANGE[k].lo || num > PROP_RANGE[k].hi))
+                    return errbuf_set(err, "%s:%d: property '%s' must be in [%g, %g] (a physical range), got '%s'",
+                                      path, tag_line, prop_id, PROP_RANGE[k].lo, PROP_RANGE[k].hi, prop_value);
                 if (k == PR_FAMILY && seen[k] && strcmp(family, prop_value) != 0)
                     return errbuf_set(err, "%s:%d: property 'family' is '%s', but an earlier host has '%s' (all "
                                       "chips must agree)", path, tag_line, prop_value, family);
@@ -456,6 +496,8 @@ int platform_precheck(const char *path, errbuf *err)
                        gpu ? " (family gpu)" : "");
             goto done;
         }
+    if (platxml_check(path, text, (size_t)size, err) != 0)   /* a real parse: SimGrid aborts on malformed XML */
+        goto done;
     rc = 0;
 done:
     free(text);

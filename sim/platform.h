@@ -31,7 +31,7 @@ typedef struct {
  * count attribute is a number > 0 (latency >= 0) with a SimGrid unit; every host property this reader knows
  * is well formed, and every one the platform's family requires is present (property 'family': tpu or gpu,
  * absent = tpu; topologies/README.md lists each family's).  Messages name the file, the line and the field,
- * e.g. "FILE:12: <link> attribute 'bandwidth' must be a bandwidth > 0 such as '100GBps', got '-1GBps'",
+ * e.g. "FILE:12: <link> attribute 'bandwidth' must be a bandwidth in [1 B/s, 1e16 B/s] such as '100GBps', got '-1GBps'",
  * "FILE:30: property 'mm_efficiency' must be a number in (0, 1], got '1.3'" or
  * "FILE: missing required property 'hbm_Bps_per_core'".  Returns 0, or -1 with err. */
 int platform_precheck(const char *path, errbuf *err);

@@ -18,11 +18,12 @@ typedef struct {
     double cf;
     coll_a2a_algo a2a;
     unsigned long seed;
+    double op_overhead_s;     /* > 0: replaces the chip's (through engine_config.chip) */
 } erun;
 
 static erun erun_default(void)
 {
-    erun r = { "topologies/tpuv3-2x2.xml", "tiny-switch", "router", 1, 1, 0, 1.25, COLL_A2A_PHASED, 3 };
+    erun r = { "topologies/tpuv3-2x2.xml", "tiny-switch", "router", 1, 1, 0, 1.25, COLL_A2A_PHASED, 3, 0 };
     return r;
 }
 
@@ -47,6 +48,12 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
     cfg.dispatch = a->padded ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
     cfg.a2a = a->a2a;
     cfg.per_layer = 1;
+    cost_chip chip;
+    if (a->op_overhead_s > 0) {                /* the platform's chip with one number replaced */
+        cost_chip_tpuv3(&chip);
+        chip.op_overhead_s = a->op_overhead_s;
+        cfg.chip = &chip;
+    }
     engine_result res;
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= N_OUT) {
@@ -174,6 +181,20 @@ static const struct { const char *platform, *model; int model_par; const char *m
     { "topologies/tpuv3-2x2.xml", "tiny-switch", 3, "plan model=3 does not divide the platform's 8 cores" },
 };
 
+/* A number far outside physics used to end in SimGrid's "Deadlock detected" or a step of 0 s beside a compute
+ * time of 1e308 s, with success: the run now fails with the reason. */
+START_TEST(test_invariants)
+{
+    erun a = erun_default();
+    a.op_overhead_s = 1e308;
+    double o[N_OUT];
+    errbuf err = { "" };
+    ck_assert_int_eq(simproc_run(erun_child, &a, o, N_OUT, &err), -1);
+    ck_assert_msg(strstr(err.msg, "a platform number out of any physical range?") != NULL
+                  || strstr(err.msg, "a platform or model number out of any physical range?") != NULL, "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_rejections)
 {
     erun a = erun_default();
@@ -197,6 +218,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_exact_top2_twice);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_dense_and_model_parallel);
+    tcase_add_test(tc, test_invariants);
     tcase_add_loop_test(tc, test_rejections, 0, (int)(sizeof BAD / sizeof BAD[0]));
     suite_add_tcase(s, tc);
     return s;
