@@ -114,10 +114,12 @@ platforms: $(BIN)
 	./$(BIN) topology --chip h200 --gpus-per-node 8 --nodes 4 --out topologies/h200-32gpu.xml
 
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/switchsim/models $(DESTDIR)$(PREFIX)/share/switchsim/topologies
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/switchsim/models $(DESTDIR)$(PREFIX)/share/switchsim/topologies \
+	  $(DESTDIR)$(PREFIX)/share/switchsim/analysis/measure
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 models/models.csv models/gshard.csv $(DESTDIR)$(PREFIX)/share/switchsim/models/
 	install -m 0644 topologies/*.xml $(DESTDIR)$(PREFIX)/share/switchsim/topologies/
+	install -m 0644 analysis/measure/h200-switch-steps.csv analysis/measure/h200-ep-steps.csv analysis/measure/h200-collectives.csv $(DESTDIR)$(PREFIX)/share/switchsim/analysis/measure/
 
 clean:
 	rm -rf build build-san

@@ -1,32 +1,51 @@
-# Parity plot of the GPU validation: switchsim's predicted step time against the measured one, log-log,
-# with y = x and a +/-10% band; held-out rows filled (one-GPU steps, and expert-parallel steps by GPU count),
-# calibration rows (fitted on) open; rows not measured yet have no point.  'csv' has the columns
-# name,split,measured_s,measured_min_s,measured_max_s,predicted_s,error,gpus,dataset ('validate --gpu-csv').
-# Variables (gnuplot -e): csv, out, term, title_extra.
+# Parity plot of 'switchsim validate': switchsim's value against the reference, log-log, with y = x and a +/-10%
+# band.  Measured rows filled (one colour per source group, the measurement's spread as an x error bar),
+# excluded measured rows (a source that cannot be reconciled) as crosses, calibration rows (fitted on) open.
+# 'csv' has the columns of 'validate --csv' (label,group,name,unit,model,reference,reference_min,reference_max,
+# error,tolerance,status,source,note); bound rows are not drawn.
+# Variables (gnuplot -e): csv, out, term, group (only that group's rows; default every group), title_extra.
 if (!exists("term")) term = "pngcairo"
 if (!exists("title_extra")) title_extra = ""
+if (!exists("group")) group = ""
+# group may name several groups separated by '|' (e.g. "h200-steps|h200-ep-steps")
 set terminal term size 760,700
 set output out
 set datafile separator comma
 set datafile columnheaders
 set logscale xy
 set grid
-set key top left
+set key bottom right
 set size ratio -1
-set xrange [10:300]
-set yrange [10:300]
-set xlabel "measured step time on H200s (ms)"
-set ylabel "switchsim predicted step time (ms)"
-set title sprintf("GPU step time, predicted vs measured%s", title_extra) noenhanced
-is_split(s) = strcol("split") eq s
-one_gpu(s) = is_split(s) && strcol("dataset") eq "H200"
-ep(g) = is_split("holdout") && strcol("dataset") eq "H200 expert-parallel" && column("gpus") == g
+set xlabel "reference (measured or published; s, or x for a ratio)"
+set ylabel "switchsim"
+set title sprintf("switchsim vs measurements%s", title_extra) noenhanced
+has(g) = group eq "" || strstrt("|" . group . "|", "|" . g . "|") > 0
+in_group(g) = strcol("group") eq g && has(g)
+is_row(l, g) = strcol("label") eq l && in_group(g) && strcol("status") ne "EXCLUDED"
+is_excl(g) = strcol("status") eq "EXCLUDED" && in_group(g)
+t(g, s) = has(g) ? s : ""
+x(l, g) = is_row(l, g) ? column("reference") : NaN
+# one range for both axes: every drawn row's reference and value, widened by 1.5x each way
+drawn(g) = strcol("label") ne "bound" && has(strcol("group"))
+stats csv using (drawn(0) ? column("reference") : NaN) nooutput name "R"
+stats csv using (drawn(0) ? column("model") : NaN) nooutput name "M"
+lo = (R_min < M_min ? R_min : M_min) / 1.5
+hi = (R_max > M_max ? R_max : M_max) * 1.5
+set xrange [lo:hi]
+set yrange [lo:hi]
+set format xy "%g"
 plot x with lines lc rgb "black" lw 1.5 title "y = x", \
      1.1 * x with lines dt 2 lc rgb "gray40" title "+/-10%", \
      0.9 * x with lines dt 2 lc rgb "gray40" notitle, \
-     csv using (one_gpu("holdout") ? 1e3 * column("measured_s") : NaN):(1e3 * column("predicted_s")):(1e3 * column("measured_min_s")):(1e3 * column("measured_max_s")) \
-         with xerrorbars pt 7 ps 1.1 lc rgb "#1f77b4" title "held out, one GPU (scored)", \
-     for [g in "1 2 4 8"] '' using (ep(g + 0) ? 1e3 * column("measured_s") : NaN):(1e3 * column("predicted_s")) \
-         with points pt 5 ps 1.1 lc (g + 1) title sprintf("held out, expert-parallel on %s GPU(s)", g), \
-     ''  using (is_split("calibration") ? 1e3 * column("measured_s") : NaN):(1e3 * column("predicted_s")) \
-         with points pt 6 ps 1.4 lw 2 lc rgb "#d62728" title "calibration (fitted on)"
+     csv using (x("measured", "h200-steps")):"model":"reference_min":"reference_max" \
+         with xerrorbars pt 7 ps 1.1 lc rgb "#1f77b4" title t("h200-steps", "H200 steps, held out (measured)"), \
+     ''  using (x("calibration", "h200-steps")):"model" \
+         with points pt 6 ps 1.4 lw 2 lc rgb "#1f77b4" title t("h200-steps", "H200 steps, calibration (fitted on)"), \
+     ''  using (x("measured", "h200-ep-steps")):"model":"reference_min":"reference_max" \
+         with xerrorbars pt 5 ps 1.1 lc rgb "#9467bd" title t("h200-ep-steps", "H200 expert-parallel steps (measured)"), \
+     ''  using (x("measured", "gshard-table3")):"model" \
+         with points pt 5 ps 1.3 lc rgb "#d62728" title t("gshard-table3", "GShard Table 3 steps (measured)"), \
+     ''  using (is_excl("gshard-table3") ? column("reference") : NaN):"model" \
+         with points pt 2 ps 1.6 lw 2 lc rgb "#d62728" title t("gshard-table3", "GShard Table 3, excluded (implied > peak)"), \
+     ''  using (x("measured", "gshard-fig9")):"model" \
+         with points pt 9 ps 1.6 lc rgb "#2ca02c" title t("gshard-fig9", "GShard Fig. 9 all-to-all growth (x)")

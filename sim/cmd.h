@@ -4,6 +4,8 @@
 #ifndef SWITCHSIM_CMD_H
 #define SWITCHSIM_CMD_H
 
+#include <stddef.h>
+
 int cmd_run(int argc, char **argv);        /* sim/cmd_run.c: one simulated training step */
 int cmd_sweep(int argc, char **argv);      /* sim/cmd_sweep.c: every combination, one CSV row each */
 int cmd_merge(int argc, char **argv);      /* sim/cmd_sweep.c: merge part CSVs with equal headers */
@@ -14,7 +16,12 @@ int cmd_models(int argc, char **argv);     /* sim/cmd_models.c: list the model p
 int cmd_topology(int argc, char **argv);   /* sim/cmd_topology.c: write a torus platform XML */
 int cmd_collective(int argc, char **argv); /* sim/cmd_collective.c: one collective over a range of sizes */
 
-/* models/models.csv if the current directory has it, else the installed copy (sim/cmd_models.c). */
+/* A data file shipped with switchsim (e.g. "models/gshard.csv"): 'rel' if the current directory has it, else
+ * the copy next to the binary (<bindir>/../rel, as build/switchsim in the source tree, or
+ * <bindir>/../share/switchsim/rel), else the installed copy (SWITCHSIM_DATADIR/rel); 'rel' when none is
+ * readable (its reader then names it).  Returns 'rel' or 'buf' (sim/cmd_models.c). */
+const char *cmd_data_path(const char *rel, char *buf, size_t n);
+/* cmd_data_path("models/models.csv") in a static buffer. */
 const char *cmd_models_default_path(void);
 
 #endif

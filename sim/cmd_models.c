@@ -33,13 +33,33 @@ static void models_help(FILE *fp)
             MODELS_DEFAULT_FILE, SWITCHSIM_DATADIR "/" MODELS_DEFAULT_FILE);
 }
 
+const char *cmd_data_path(const char *rel, char *buf, size_t n)
+{
+    if (access(rel, R_OK) == 0)
+        return rel;
+    /* next to the binary: <dir>/../rel (the build tree's build/switchsim), <dir>/../share/switchsim/rel */
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            if ((size_t)snprintf(buf, n, "%s/../%s", exe, rel) < n && access(buf, R_OK) == 0)
+                return buf;
+            if ((size_t)snprintf(buf, n, "%s/../share/switchsim/%s", exe, rel) < n && access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    if ((size_t)snprintf(buf, n, "%s/%s", SWITCHSIM_DATADIR, rel) < n && access(buf, R_OK) == 0)
+        return buf;
+    return rel;   /* the reader's message names the file that is missing */
+}
+
 const char *cmd_models_default_path(void)
 {
-    if (access(MODELS_DEFAULT_FILE, R_OK) == 0)
-        return MODELS_DEFAULT_FILE;
-    if (access(SWITCHSIM_DATADIR "/" MODELS_DEFAULT_FILE, R_OK) == 0)
-        return SWITCHSIM_DATADIR "/" MODELS_DEFAULT_FILE;
-    return MODELS_DEFAULT_FILE;   /* the loader's message names the file that is missing */
+    static char buf[4096];
+    return cmd_data_path(MODELS_DEFAULT_FILE, buf, sizeof buf);
 }
 
 int cmd_models(int argc, char **argv)

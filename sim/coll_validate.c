@@ -347,13 +347,20 @@ static int coll_v_run(const char *dir, int k, coll_a2a_algo algo, int route_boun
     return rc;
 }
 
-static int coll_v_add(vreport *r, errbuf *err, const char *name, const char *unit, double model, double ref,
-                      double lo, double hi, const char *source)
+/* Adds a row; 'tol' only for measured rows. */
+static int coll_v_add(vreport *r, errbuf *err, vlabel label, const char *group, const char *name, const char *unit,
+                      double model, double ref, double tol, const char *source, const char *note)
 {
-    if (vreport_add(r, name, unit, model, ref, lo, hi, source) != 0)
+    vcheck *c = vreport_add(r, label, group, name, unit, model, ref, tol, source);
+    if (c == NULL)
         return errbuf_set(err, "validate: out of memory");
+    snprintf(c->note, sizeof c->note, "%s", note);
     return 0;
 }
+
+/* GShard Fig. 9's all-to-all time ratio is read from its text; its partitions' bytes (8 or 32 MB) are ours to
+ * choose.  A measured row within 50% passes: the latency per hop and LV08's flow factors are assumptions. */
+#define COLL_V_FIG9_TOL 0.5
 
 int coll_validate(vreport *r, errbuf *err)
 {
@@ -373,7 +380,7 @@ int coll_validate_scaling(vreport *r, coll_scaling *sc, errbuf *err)
     const double S = COLL_V_BYTES_PER_CORE;
     for (int i = 0; i < NK; i++) {
         int k = K[i];
-        double dout[COLL_SIM_NOUT(1)], pout[COLL_SIM_NOUT(1)], xout[COLL_SIM_NOUT(1)];
+        double dout[COLL_SIM_NOUT(1)], pout[COLL_SIM_NOUT(1)];
         if (coll_v_run(dir, k, COLL_A2A_PHASED, 0, pout, err) != 0)
             goto done;
         double B = pout[COLL_SIM_LINK_BPS];
@@ -389,40 +396,32 @@ int coll_validate_scaling(vreport *r, coll_scaling *sc, errbuf *err)
             sc->bisection_s[i] = bis;
             sc->n = i + 1;
         }
-        snprintf(name, sizeof name, "a2a %dx%d phased / bisection bound S_chip*k/(8B)", k, k);
-        if (coll_v_add(r, err, name, "x", t_p / bis, 1.0, 1.0, HUGE_VAL, "closed form (lower bound)") != 0)
-            goto done;
-        snprintf(name, sizeof name, "a2a %dx%d phased / own busiest-link bound", k, k);
-        if (coll_v_add(r, err, name, "x", t_p * B / pout[COLL_SIM_OWN_BYTES], 1.0, 1.0, HUGE_VAL,
-                       "its neighbour flows (lower bound)") != 0)
+        snprintf(name, sizeof name, "all-to-all phased %dx%d chips vs the bisection bound", k, k);
+        if (coll_v_add(r, err, VLABEL_BOUND, "a2a-bisection", name, "s", t_p, bis, 0.0, "SOURCES 5.1 bisection",
+                       i > 0 ? "" : "any algorithm moves k^2 S_chip / 4 bytes each way across the 2k links of a k x k "
+                       "torus's bisection (S_chip: bytes each chip sends, 8 MiB per core)") != 0)
             goto done;
         if (k > 8)
             continue;
-        if (coll_v_run(dir, k, COLL_A2A_DIRECT, 1, dout, err) != 0
-            || coll_v_run(dir, k, COLL_A2A_PHASED_XY, 0, xout, err) != 0)
+        if (coll_v_run(dir, k, COLL_A2A_DIRECT, 0, dout, err) != 0)
             goto done;
-        double t_d = dout[COLL_SIM_T0], route = dout[COLL_SIM_ROUTE_BYTES] / B;
+        double t_d = dout[COLL_SIM_T0];
         if (sc != NULL && i < COLL_SCALING_MAX)
             sc->direct_s[i] = t_d;
-        snprintf(name, sizeof name, "a2a %dx%d direct / bisection bound S_chip*k/(8B)", k, k);
-        if (coll_v_add(r, err, name, "x", t_d / bis, 1.0, 1.0, HUGE_VAL, "closed form (lower bound)") != 0)
-            goto done;
-        snprintf(name, sizeof name, "a2a %dx%d direct / busiest-link bound of its routes", k, k);
-        if (coll_v_add(r, err, name, "x", t_d / route, 1.0, 1.0, 1.25, "SimGrid routes; SOURCES 8.3") != 0)
-            goto done;
-        snprintf(name, sizeof name, "a2a %dx%d phased / direct (printed)", k, k);
-        if (coll_v_add(r, err, name, "x", t_p / t_d, 1.0, 0.0, HUGE_VAL, "informative") != 0)
-            goto done;
-        snprintf(name, sizeof name, "a2a %dx%d phased x-then-y only / direct (printed)", k, k);
-        if (coll_v_add(r, err, name, "x", xout[COLL_SIM_T0] / t_d, 1.0, 0.0, HUGE_VAL, "informative") != 0)
+        snprintf(name, sizeof name, "all-to-all direct %dx%d chips vs the bisection bound", k, k);
+        if (coll_v_add(r, err, VLABEL_BOUND, "a2a-bisection", name, "s", t_d, bis, 0.0, "SOURCES 5.1 bisection",
+                       "") != 0)
             goto done;
     }
     /* GShard Fig. 9: "While D grows by 128 times, the execution time of AllToAll only increases by 9 times"
      * [SOURCES 6.1]: exponent log 9 / log 128 = 0.45; O(sqrt D) in theory. */
     double c0, c1, cov00, cov01, cov11, sumsq;
     gsl_fit_linear(lx, 1, ly, 1, NK, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
-    if (coll_v_add(r, err, "a2a phased time vs cores 32..2048, fitted exponent", "", c1, log(9.0) / log(128.0), 0.3,
-                   0.7, "SOURCES 6.1 GShard Fig. 9") != 0)
+    char note[256];
+    snprintf(note, sizeof note, "fitted exponent %.3f over 32..2048 cores (GShard: log 9 / log 128 = %.3f), "
+             "extrapolated to 128x the cores", c1, log(9.0) / log(128.0));
+    if (coll_v_add(r, err, VLABEL_MEASURED, "gshard-fig9", "all-to-all time x when cores grow 128x", "x",
+                   exp(c1 * log(128.0)), 9.0, COLL_V_FIG9_TOL, "SOURCES 6.1 GShard Fig. 9", note) != 0)
         goto done;
     rc = 0;
 done:

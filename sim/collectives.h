@@ -143,8 +143,9 @@ int coll_sim_loaded(const coll_a2a_sim *cfg, double *out, int nout, errbuf *err)
 int coll_platform_write(const char *path, int ndims, const int *dims, const int *wrap, double bw_Bps,
                         double lat_s, errbuf *err);
 
-/* 'switchsim validate' checks: bounds and DIRECT/PHASED ratios at 4x4 and 8x8 chips, and the all-to-all time
- * exponent from 32 to 2048 cores (GShard Fig. 9), each simulation in its own child. */
+/* 'switchsim validate' rows: phased (4x4 to 32x32 chips) and direct (4x4, 8x8) uniform all-to-alls against the
+ * bisection bound, and the all-to-all time growth from 32 to 2048 cores against GShard Fig. 9 (a measured row),
+ * each simulation in its own child. */
 int coll_validate(vreport *r, errbuf *err);
 
 /* The all-to-all times behind those checks, for 'validate --csv' and the scaling plot. */

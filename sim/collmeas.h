@@ -34,9 +34,10 @@ void collmeas_free(collmeas_set *s);   /* NULL is a no-op */
  * platform's own all-to-all algorithm and network model.  Returns 0 or -1. */
 int collmeas_predict(double *pred_s, const collmeas_set *s, const char *platform1, errbuf *err);
 
-/* The validate section: a table on 'table' (measured rows one per line; planned rows summarised per op and GPU
- * count) and checks added to 'r': mean and max |error| of the measured multi-GPU rows at sizes >=
- * COLLMEAS_LARGE_BYTES (target 15%) and, separately, below it.  Returns 0, or -1 with err. */
+/* The validate section: every measured row across links (2 or more GPUs) added to 'r' as a measured row of group
+ * "h200-collectives" (tolerance 30% at sizes >= COLLMEAS_LARGE_BYTES, 100% below: latency-bound); on 'table',
+ * switchsim's predictions for the rows not measured yet, per op and GPU count, and the counts.  Returns 0, or -1
+ * with err. */
 int collmeas_validate(vreport *r, const char *path, const char *platform1, FILE *table, errbuf *err);
 
 #endif

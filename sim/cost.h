@@ -198,8 +198,8 @@ typedef struct {
 int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, double params_local,
                       double tokens, int model_par, int remat, errbuf *err);
 
-/* Adds the closed-form matmul checks and the GShard per-op efficiency checks [SOURCES 6.1 Fig. 8] to
- * the 'switchsim validate' report.  Returns 0, or -1 with 'err' if memory runs out. */
+/* Adds the GShard per-op efficiencies [SOURCES 6.1 Fig. 8] to the 'switchsim validate' report as calibration
+ * rows (COST_MXU_EFFICIENCY was set against them).  Returns 0, or -1 with 'err' if memory runs out. */
 int cost_validate(vreport *r, errbuf *err);
 
 #endif

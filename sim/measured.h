@@ -65,16 +65,19 @@ int measured_calibrate(measured_fit *fit, const measured_set *s, const char *pla
                        errbuf *err);
 
 /* The validate section for 'ndata' >= 1 datasets: every row predicted on its platform (measured_predict_row from
- * 'platform1') with the platform's own numbers (no fitting here), one table per dataset (row, GPUs, split,
- * measured, predicted, error) on 'table', and per dataset the checks added to 'r': the mean and max absolute
- * error over the measured held-out rows, the rank correlation, and the ordering of pairs that differ in one
- * setting (capacity factor, top-k, experts, group size, batch, GPUs).  'csv' (or NULL) receives every row of
- * every dataset for the parity plot.  Returns 0, or -1 with err when a row cannot be run. */
+ * 'platform1') with the platform's own numbers (no fitting here) and added to 'r' under the dataset's group and
+ * source: a held-out row as a measured row (scored within 15%), a calibration row as a calibration row (shown,
+ * not scored), each with its fastest and slowest timed steps as the measurement's spread.  A row not measured
+ * yet has no reference: its prediction is printed on 'table', not added.  On 'table' too, per dataset, the rank
+ * correlation of the held-out rows and the ordering of pairs that differ in one setting (capacity factor, top-k,
+ * experts, group size, batch, GPUs), each missed pair named.  Returns 0, or -1 with err when a row cannot run. */
 typedef struct {
     const char *path;       /* the dataset's CSV */
-    const char *label;      /* what the checks and the CSV's 'dataset' column call it, e.g. "H200 1-GPU" */
+    const char *label;      /* what the table calls it, e.g. "H200 expert-parallel" */
+    const char *group;      /* the report's group of its rows, e.g. "h200-ep-steps" */
+    const char *source;     /* the rows' source, e.g. "SOURCES 5.2 h200-ep-steps" */
 } measured_source;
 int measured_validate(vreport *r, const measured_source *src, int ndata, const char *platform1, FILE *table,
-                      const char *csv, errbuf *err);
+                      errbuf *err);
 
 #endif

@@ -1,8 +1,11 @@
-/* validate: collects and prints the built-in checks. */
+/* validate: collects, summarises, prints and writes the fidelity report's rows. */
 #include "sim/validate.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const char *const LABEL[VLABEL_N] = { "measured", "bound", "calibration" };
 
 void vreport_init(vreport *r)
 {
@@ -16,52 +19,195 @@ void vreport_fini(vreport *r)
     vreport_init(r);
 }
 
-int vreport_add(vreport *r, const char *name, const char *unit, double model, double ref,
-                double lo, double hi, const char *source)
+vcheck *vreport_add(vreport *r, vlabel label, const char *group, const char *name, const char *unit, double model,
+                    double ref, double tol, const char *source)
 {
     if (r->n == r->cap) {
         int cap = r->cap ? 2 * r->cap : 16;
         vcheck *v = realloc(r->v, (size_t)cap * sizeof *v);
         if (v == NULL)
-            return -1;
+            return NULL;
         r->v = v;
         r->cap = cap;
     }
     vcheck *c = &r->v[r->n++];
+    memset(c, 0, sizeof *c);
+    c->label = label;
+    snprintf(c->group, sizeof c->group, "%s", group);
     snprintf(c->name, sizeof c->name, "%s", name);
     snprintf(c->unit, sizeof c->unit, "%s", unit);
     snprintf(c->source, sizeof c->source, "%s", source);
     c->model = model;
-    c->ref = ref;
-    c->lo = lo;
-    c->hi = hi;
-    return 0;
+    c->ref = c->ref_min = c->ref_max = ref;
+    c->tol = tol;
+    return c;
 }
 
+double vcheck_error(const vcheck *c)
+{
+    return c->ref != 0.0 ? c->model / c->ref - 1.0 : (double)NAN;
+}
+
+/* 1 PASS, 0 FAIL, -1 not gated */
 static int vcheck_pass(const vcheck *c)
 {
-    return c->model >= c->lo && c->model <= c->hi;   /* NaN fails */
+    if (c->label == VLABEL_CALIBRATION || (c->label == VLABEL_MEASURED && c->excluded))
+        return -1;
+    if (c->label == VLABEL_BOUND)
+        return c->model >= c->ref * (1.0 - 1e-9);   /* NaN fails; 1e-9: SimGrid's clock precision */
+    return fabs(vcheck_error(c)) <= c->tol;          /* NaN fails */
+}
+
+const char *vcheck_status(const vcheck *c)
+{
+    int p = vcheck_pass(c);
+    if (p < 0)
+        return c->label == VLABEL_CALIBRATION ? "SHOWN" : "EXCLUDED";
+    return p ? "PASS" : "FAIL";
 }
 
 int vreport_failed(const vreport *r)
 {
     int n = 0;
     for (int i = 0; i < r->n; i++)
-        n += !vcheck_pass(&r->v[i]);
+        n += vcheck_pass(&r->v[i]) == 0;
     return n;
+}
+
+void vreport_summary(vsummary *s, const vreport *r, vlabel label, const char *group)
+{
+    memset(s, 0, sizeof *s);
+    s->worst = -1;
+    double sum = 0.0;
+    for (int i = 0; i < r->n; i++) {
+        const vcheck *c = &r->v[i];
+        if (c->label != label || (group != NULL && strcmp(group, c->group) != 0))
+            continue;
+        s->rows++;
+        int p = vcheck_pass(c);
+        if (p < 0) {
+            s->excluded += c->excluded;
+            continue;
+        }
+        s->failed += p == 0;
+        s->scored++;
+        double e = fabs(vcheck_error(c));
+        sum += e;
+        if (s->worst < 0 || e > s->max_abs || isnan(e)) {
+            s->max_abs = e;
+            s->worst = i;
+        }
+    }
+    s->mean_abs = s->scored ? sum / s->scored : (double)NAN;
+}
+
+static void print_criterion(char *buf, size_t n, const vcheck *c)
+{
+    if (c->label == VLABEL_BOUND)
+        snprintf(buf, n, ">= bound");
+    else if (c->label == VLABEL_CALIBRATION)
+        snprintf(buf, n, "fitted on");
+    else
+        snprintf(buf, n, "+/-%.0f%%", 100.0 * c->tol);
 }
 
 void vreport_print(const vreport *r, FILE *fp)
 {
-    fprintf(fp, "%-64s %12s %12s %8s %-6s %-25s %s\n", "check", "model", "reference", "error", "result",
-            "pass range", "source");
+    fprintf(fp, "%-11s %-58s %11s %11s %8s %-9s %-8s %s\n", "label", "row", "switchsim", "reference", "error",
+            "tolerance", "status", "source");
     for (int i = 0; i < r->n; i++) {
         const vcheck *c = &r->v[i];
-        double err = c->ref != 0.0 ? (c->model - c->ref) / c->ref * 100.0 : 0.0;
-        char range[64];
-        snprintf(range, sizeof range, "[%.4g, %.4g] %s", c->lo, c->hi, c->unit);
-        fprintf(fp, "%-64s %12.4g %12.4g %7.1f%% %-6s %-25s %s\n", c->name, c->model, c->ref, err,
-                vcheck_pass(c) ? "PASS" : "FAIL", range, c->source);
+        char crit[32], row[160];
+        print_criterion(crit, sizeof crit, c);
+        snprintf(row, sizeof row, "%s%s%s%s", c->name, c->unit[0] ? " (" : "", c->unit, c->unit[0] ? ")" : "");
+        fprintf(fp, "%-11s %-58s %11.4g %11.4g %+7.1f%% %-9s %-8s %s\n", LABEL[c->label], row, c->model, c->ref,
+                100.0 * vcheck_error(c), crit, vcheck_status(c), c->source);
+        if (c->note[0])
+            fprintf(fp, "%11s   %s\n", "", c->note);
     }
-    fprintf(fp, "%d checks, %d failed\n", r->n, vreport_failed(r));
+    fprintf(fp, "summary (error = switchsim / reference - 1):\n");
+    for (int l = 0; l < VLABEL_N; l++) {
+        vsummary s;
+        vreport_summary(&s, r, (vlabel)l, NULL);
+        if (s.rows == 0)
+            continue;
+        if (l == VLABEL_CALIBRATION) {
+            fprintf(fp, "  calibration: %d rows shown, not counted (parameters were fitted to them)\n", s.rows);
+            continue;
+        }
+        fprintf(fp, "  %s: %d rows", LABEL[l], s.rows);
+        if (s.scored && l == VLABEL_BOUND)
+            fprintf(fp, ", mean %.1f%% above the bound, max %.1f%% (%s)", 100.0 * s.mean_abs, 100.0 * s.max_abs,
+                    r->v[s.worst].name);
+        else if (s.scored)
+            fprintf(fp, ", scored: mean |error| %.1f%%, max %.1f%% (%s)", 100.0 * s.mean_abs, 100.0 * s.max_abs,
+                    r->v[s.worst].name);
+        if (s.excluded)
+            fprintf(fp, "; %d excluded (source cannot be reconciled: see the row's note)", s.excluded);
+        fprintf(fp, "; %d %s\n", s.failed, l == VLABEL_BOUND ? "violated" : "outside tolerance");
+        if (l != VLABEL_MEASURED)
+            continue;
+        for (int i = 0; i < r->n; i++) {   /* per group, in order of first appearance */
+            const vcheck *c = &r->v[i];
+            int seen = 0;
+            for (int j = 0; j < i && !seen; j++)
+                seen = r->v[j].label == VLABEL_MEASURED && strcmp(r->v[j].group, c->group) == 0;
+            if (c->label != VLABEL_MEASURED || seen)
+                continue;
+            vsummary g;
+            vreport_summary(&g, r, VLABEL_MEASURED, c->group);
+            fprintf(fp, "    %-16s %2d rows", c->group, g.rows);
+            if (g.scored)
+                fprintf(fp, ", mean |error| %5.1f%%, max %5.1f%%", 100.0 * g.mean_abs, 100.0 * g.max_abs);
+            if (g.excluded)
+                fprintf(fp, ", %d excluded", g.excluded);
+            fprintf(fp, "\n");
+        }
+    }
+    fprintf(fp, "%d rows, %d failed\n", r->n, vreport_failed(r));
+}
+
+/* A CSV field: quoted when it holds a comma, a quote or a newline. */
+static void csv_field(FILE *fp, const char *s)
+{
+    if (strpbrk(s, ",\"\n") == NULL) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+int vreport_write_csv(FILE *fp, const vreport *r)
+{
+    fprintf(fp, "label,group,name,unit,model,reference,reference_min,reference_max,error,tolerance,status,source,note\n");
+    for (int i = 0; i < r->n; i++) {
+        const vcheck *c = &r->v[i];
+        fprintf(fp, "%s,", LABEL[c->label]);
+        csv_field(fp, c->group);
+        fputc(',', fp);
+        csv_field(fp, c->name);
+        fputc(',', fp);
+        csv_field(fp, c->unit);
+        fprintf(fp, ",%.9g,%.9g,%.9g,%.9g,%.6f,", c->model, c->ref, c->ref_min, c->ref_max, vcheck_error(c));
+        if (c->label == VLABEL_MEASURED)
+            fprintf(fp, "%.6g", c->tol);
+        fprintf(fp, ",%s,", vcheck_status(c));
+        csv_field(fp, c->source);
+        fputc(',', fp);
+        csv_field(fp, c->note);
+        fputc('\n', fp);
+    }
+    return ferror(fp) ? -1 : 0;
+}
+
+double validate_implied_flops_per_chip(const model_cfg *m, double step_s, int chips)
+{
+    double sequences = (double)m->tokens_per_batch / m->enc_seq;
+    return 3.0 * model_flops_per_seq(m) * sequences / step_s / chips;
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # CLI contract of 'calibrate' and 'validate --gpu-only' ($1 = the switchsim binary): --help, bad usage (exit 2),
 # bad measured datasets (exit 1, measured_load's exact message naming file, line, column and value), a fit on
-# a 12-row tiny dataset (a few seconds), and the GPU parity CSV of the shipped H200 dataset (~20 s).
+# a 12-row tiny dataset (a few seconds), and the labelled rows of the shipped H200 dataset (~20 s).
 set -e
 BIN=$1
 . tests/lib_cli.sh
@@ -62,27 +62,28 @@ awk '$1 ~ /efficiency$/ && !($2 > 0 && $2 <= 1) { print "out of range: " $0; bad
     END { exit bad }' "$TMPD/fit"
 [ "$(wc -l < "$TMPD/fit")" = 5 ] || { cat "$TMPD/fit"; echo "calibrate: expected 5 lines"; exit 1; }
 
-# validate --gpu-only: an unwritable --gpu-csv fails before any simulation (nothing on stdout) and leaves no file
-expect_fail 1 "switchsim: error: validate: --gpu-csv: cannot write '$TMPD/nodir/x.csv': directory '$TMPD/nodir' is missing or not writable" \
-    $TMPD/nodir/x.csv -- "$BIN" validate --gpu-only --gpu-csv $TMPD/nodir/x.csv
-[ ! -s "$TMPD/stdout" ] || { cat "$TMPD/stdout"; echo "validate simulated before refusing --gpu-csv"; exit 1; }
-# the parity CSV of the shipped datasets: its header, then one row per dataset row, names and splits in order
-# (a row with empty step columns is 'unmeasured': predicted only), the dataset's label and GPU count last
-"$BIN" validate --gpu-only --gpu-csv $TMPD/gpu.csv > $TMPD/gpu.txt || { cat $TMPD/gpu.txt; echo "validate --gpu-only failed"; exit 1; }
-[ "$(head -1 $TMPD/gpu.csv)" = "name,split,measured_s,measured_min_s,measured_max_s,predicted_s,error,gpus,dataset" ] ||
-    { head -1 $TMPD/gpu.csv; echo "validate --gpu-csv: wrong header"; exit 1; }
-for ds in "h200-switch-steps.csv H200" "h200-ep-steps.csv H200 expert-parallel"; do
+# validate --gpu-only: an unwritable --csv fails before any simulation (nothing on stdout) and leaves no file
+expect_fail 1 "switchsim: error: validate: --csv: cannot write '$TMPD/nodir/x.csv': directory '$TMPD/nodir' is missing or not writable" \
+    $TMPD/nodir/x.csv -- "$BIN" validate --gpu-only --csv $TMPD/nodir/x.csv
+[ ! -s "$TMPD/stdout" ] || { cat "$TMPD/stdout"; echo "validate simulated before refusing --csv"; exit 1; }
+# the rows of the shipped datasets, run from another directory (data files found next to the binary): one row per
+# measured dataset row, names in order, held-out rows 'measured' and calibration rows 'calibration', each in its
+# dataset's group and on its platform (h200-<n>gpu.xml for n GPUs); rows not measured yet are no rows; exit 0
+ABS=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+(cd "$TMPD" && "$ABS" validate --gpu-only --csv gpu.csv > gpu.txt) || { cat $TMPD/gpu.txt; echo "validate --gpu-only failed"; exit 1; }
+[ "$(head -1 $TMPD/gpu.csv)" = "label,group,name,unit,model,reference,reference_min,reference_max,error,tolerance,status,source,note" ] ||
+    { head -1 $TMPD/gpu.csv; echo "validate --csv: wrong header"; exit 1; }
+for ds in "h200-switch-steps.csv h200-steps" "h200-ep-steps.csv h200-ep-steps"; do
     DS=analysis/measure/${ds%% *}
-    awk -F, -v label="${ds#* }" 'NR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; next }
-        { g = ("gpus" in c) ? $c["gpus"] : 1
-          print $1 "," ($c["step_ms"] == "" ? "unmeasured" : $c["split"]) "," g "," label }' $DS > $TMPD/want.txt
-    awk -F, -v label="${ds#* }" 'NR > 1 && $9 == label { print $1 "," $2 "," $8 "," $9 }' $TMPD/gpu.csv > $TMPD/got.txt
-    [ -s $TMPD/want.txt ] && diff -u $TMPD/want.txt $TMPD/got.txt ||
-        { echo "validate --gpu-csv: names, splits or GPUs differ from $DS"; exit 1; }
+    awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; next } $c["step_ms"] != "" {
+        g = ("gpus" in c) ? $c["gpus"] : 1
+        print ($c["split"] == "holdout" ? "measured" : "calibration") "," $1 " step time on h200-" g "gpu.xml" }' $DS > $TMPD/want.txt
+    awk -F, -v grp="${ds#* }" 'NR > 1 && $2 == grp { print $1 "," $3 }' $TMPD/gpu.csv > $TMPD/got.txt
+    [ -s $TMPD/want.txt ] && diff -u $TMPD/want.txt $TMPD/got.txt || { echo "validate --csv: names or labels differ from $DS"; exit 1; }
 done
-[ "$(tail -n +2 $TMPD/gpu.csv | wc -l)" = "$(( $(wc -l < analysis/measure/h200-switch-steps.csv) + $(wc -l < analysis/measure/h200-ep-steps.csv) - 2 ))" ] ||
-    { echo "validate --gpu-csv: row count differs from the datasets"; exit 1; }
-# an unmeasured row has no measured columns and no error, but a prediction > 0
-awk -F, '$2 == "unmeasured" && !($3 == "" && $7 == "" && $6 > 0) { print; bad = 1 } END { exit bad }' $TMPD/gpu.csv ||
-    { echo "validate --gpu-csv: a malformed unmeasured row"; exit 1; }
+[ "$(tail -n +2 $TMPD/gpu.csv | wc -l)" = 49 ] || { echo "validate --csv: expected 35 + 14 measured rows"; exit 1; }
+grep -q "not measured yet (no row)$" $TMPD/gpu.txt || { echo "validate: rows not measured yet are not printed"; exit 1; }
+grep -q "^  measured: 41 rows, scored: mean |error| [0-9.]*%, max [0-9.]*% (.*); 0 outside tolerance$" $TMPD/gpu.txt ||
+    { cat $TMPD/gpu.txt; echo "validate: no measured summary line"; exit 1; }
+grep -q "^  calibration: 8 rows shown, not counted" $TMPD/gpu.txt || { echo "validate: no calibration summary line"; exit 1; }
 echo "cli_calibrate: ok"

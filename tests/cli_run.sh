@@ -71,11 +71,18 @@ $RUN --dispatch exact --remat on --routing zipf:1.3 --csv $TMPD/nt.csv > /dev/nu
 $RUN --dispatch exact --remat on --routing zipf:1.3 --csv $TMPD/wt.csv --trace $TMPD/wt.json > /dev/null
 [ "$(cut -d, -f1-29 $TMPD/nt.csv)" = "$(cut -d, -f1-29 $TMPD/wt.csv)" ] || { echo "--trace changed the results"; exit 1; }
 
-# validate's all-to-all checks all pass, and --csv writes the scaling data the plot reads
-$BIN validate --a2a-only --csv $TMPD/scaling.csv > $TMPD/validate.txt || { cat $TMPD/validate.txt; echo "validate --a2a-only failed"; exit 1; }
-grep -q "0 failed" $TMPD/validate.txt || { cat $TMPD/validate.txt; exit 1; }
+# validate's all-to-all rows: 6 bounds never violated and GShard Fig. 9 within tolerance; --a2a-csv writes the
+# scaling data the plot reads, --csv the labelled rows
+$BIN validate --a2a-only --a2a-csv $TMPD/scaling.csv --csv $TMPD/a2a_rows.csv > $TMPD/validate.txt ||
+    { cat $TMPD/validate.txt; echo "validate --a2a-only failed"; exit 1; }
+grep -q "^7 rows, 0 failed$" $TMPD/validate.txt || { cat $TMPD/validate.txt; exit 1; }
+grep -q "^  bound: 6 rows, mean .* above the bound, max .*; 0 violated$" $TMPD/validate.txt ||
+    { cat $TMPD/validate.txt; echo "validate: no bound summary line"; exit 1; }
 [ "$(head -1 $TMPD/scaling.csv)" = "cores,algorithm,a2a_s,bisection_s" ] && [ "$(wc -l < $TMPD/scaling.csv)" = 7 ] ||
-    { echo "validate --csv: unexpected scaling data"; cat $TMPD/scaling.csv; exit 1; }
+    { echo "validate --a2a-csv: unexpected scaling data"; cat $TMPD/scaling.csv; exit 1; }
+[ "$(cut -d, -f1,2 $TMPD/a2a_rows.csv | sort | uniq -c | tr -s ' ' | tr '\n' ';')" = \
+    " 6 bound,a2a-bisection; 1 label,group; 1 measured,gshard-fig9;" ] ||
+    { cat $TMPD/a2a_rows.csv; echo "validate --csv: unexpected rows"; exit 1; }
 # GPU platforms: every shipped one runs, with the direct all-to-all by default; one GPU communicates nothing;
 # --a2a phased is refused there with a message and no output file
 for g in 1gpu 8gpu 32gpu; do
