@@ -40,6 +40,10 @@ typedef struct {
     double idle_s;             /* waiting on other cores */
     double examples_per_s;     /* sequences per second = batch sequences / step time */
     double tflops_per_chip;    /* model FLOPs (fwd+bwd) per chip per second, 1e12 */
+    double mfu;                /* model FLOPs utilisation: tflops_per_chip / the chip's bf16 peak (step rows) */
+    double hfu;                /* hardware FLOPs utilisation: matmul FLOPs run (padding, one-hot einsums, cumsum
+                                * matmuls, recomputation, fp32 passes) per second / the bf16 peak (step rows) */
+    char precision[16];        /* selective | bf16 | fp32 */
     double sim_wall_s;         /* wall-clock seconds the simulation took (not deterministic) */
 } runrow;
 

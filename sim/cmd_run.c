@@ -61,7 +61,7 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
     snprintf(r->dispatch, sizeof r->dispatch, "%s", cfg->dispatch == COST_DISPATCH_EINSUM ? "padded" : "exact");
     snprintf(r->a2a, sizeof r->a2a, "%s", res->a2a == COLL_A2A_DIRECT ? "direct" : "phased");
     r->seed = (long)cfg->seed;
-    r->tokens_per_batch = cfg->model->tokens_per_batch;
+    r->tokens_per_batch = p->sequences * cfg->model->enc_seq;   /* the batch as run (--tokens-per-batch) */
     snprintf(r->scope, sizeof r->scope, "%s", layer < 0 ? "step" : "layer");
     r->layer = layer;
     snprintf(r->phase, sizeof r->phase, "%s", layer < 0 ? "all" : ph == 0 ? "fwd" : "bwd");
@@ -77,6 +77,10 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
     r->idle_s = t->idle_s;
     r->examples_per_s = t->examples_per_s;
     r->tflops_per_chip = t->tflops_per_chip;
+    r->mfu = t->mfu;
+    r->hfu = t->hfu;
+    static const char *const PREC[] = { "selective", "bf16", "fp32" };
+    snprintf(r->precision, sizeof r->precision, "%s", PREC[cfg->precision]);
     r->sim_wall_s = layer < 0 ? res->wall_s : 0.0;
 }
 
@@ -133,12 +137,12 @@ static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_r
             res->mem_total_B / 1073741824.0, res->hbm_B / 1073741824.0, res->mem_params_B / 1073741824.0,
             res->mem_optimizer_B / 1073741824.0, res->mem_activations_B / 1073741824.0,
             res->remat ? ", remat on" : ", remat off");
-    fprintf(fp, "step %.6g s | %.4g examples/s | %.4g tokens/s | %.4g TFLOP/s/chip | compute %.1f%% router %.1f%% "
+    fprintf(fp, "step %.6g s | %.4g examples/s | %.4g tokens/s | %.4g TFLOP/s/chip (MFU %.1f%%, HFU %.1f%%) | compute %.1f%% router %.1f%% "
                 "dispatch+combine %.1f%% a2a %.1f%% allreduce %.1f%% idle %.1f%% | dropped %.3f%% | "
                 "a2a %.4g MB/core | lb loss %.4g | wall %.2f s (setup %.2f, routing kernels %.2f, SimGrid and cost "
                 "model %.2f)\n",
             r->step_time_s, r->examples_per_s, r->examples_per_s * (double)r->tokens_per_batch / (double)p->sequences,
-            r->tflops_per_chip, 100 * r->compute_s / t, 100 * r->router_s / t, 100 * r->dispatch_combine_s / t,
+            r->tflops_per_chip, 100 * r->mfu, 100 * r->hfu, 100 * r->compute_s / t, 100 * r->router_s / t, 100 * r->dispatch_combine_s / t,
             100 * r->a2a_s / t, 100 * r->allreduce_s / t, 100 * r->idle_s / t, 100 * r->dropped_frac,
             r->a2a_bytes_per_core / 1e6, r->lb_loss, r->sim_wall_s, res->wall_setup_s, res->wall_route_s,
             r->sim_wall_s - res->wall_setup_s - res->wall_route_s);

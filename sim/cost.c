@@ -34,6 +34,34 @@ static const mm_prec PREC_BF16 = { COST_BF16_BYTES, COST_BF16_BYTES, COST_BF16_B
 static const mm_prec PREC_FP32 = { COST_FP32_BYTES, COST_FP32_BYTES, COST_FP32_BYTES, 1 };
 static const mm_prec PREC_BF16_OUT_FP32 = { COST_BF16_BYTES, COST_BF16_BYTES, COST_FP32_BYTES, 0 };
 
+/* The program's precision (cost_chip.precision): activations and their matmuls are bf16 except under
+ * COST_PRECISION_FP32; the router is fp32 except under COST_PRECISION_BF16 [SOURCES 2.1 Table 2, 3]. */
+static const mm_prec *prec_act(const cost_chip *c)
+{
+    return c->precision == COST_PRECISION_FP32 ? &PREC_FP32 : &PREC_BF16;
+}
+
+static const mm_prec *prec_router(const cost_chip *c)
+{
+    return c->precision == COST_PRECISION_BF16 ? &PREC_BF16 : &PREC_FP32;
+}
+
+static const mm_prec *prec_logits(const cost_chip *c)
+{
+    return c->precision == COST_PRECISION_FP32 ? &PREC_FP32 : &PREC_BF16_OUT_FP32;
+}
+
+/* Bytes per activation element in HBM, and per router element (logits, probabilities, masks). */
+static double act_B(const cost_chip *c)
+{
+    return c->precision == COST_PRECISION_FP32 ? COST_FP32_BYTES : COST_BF16_BYTES;
+}
+
+static double router_B(const cost_chip *c)
+{
+    return c->precision == COST_PRECISION_BF16 ? COST_BF16_BYTES : COST_FP32_BYTES;
+}
+
 /* One op being built: MXU blocks (TPU) or output tiles (GPU), bytes and useful FLOPs, summed over its
  * matmuls.  The GPU's tensor time needs every matmul's tile contraction, so it is computed from the
  * matmuls' shapes at the end (gpu_tensor_s), not accumulated here. */
@@ -259,6 +287,7 @@ static void mm_rows(cost_work *w, const cost_chip *c, double batch, const double
         double tensor_s = is_gpu(c) ? gpu_tensor_s(c, batch, rows, n, K, N, p->fp32, which)
                                     : op_cycles(c, op.blocks, p->fp32) / c->clock_Hz / COST_MXU_EFFICIENCY;
         op_finish(w, c, &op, tensor_s);
+        w->hw_flops += op.flops * (is_gpu(c) ? 1.0 : passes_of(c, p->fp32));
     }
 }
 
@@ -339,16 +368,16 @@ void cost_attention_work(cost_work *w, const cost_chip *c, const model_cfg *m, d
     double heads_b = nseq * hl;
     double scores = heads_b * seq * (double)kv_seq;
 
-    mm(w, c, 1.0, tokens, D, hd, &PREC_BF16, backward);            /* Q */
-    mm(w, c, 1.0, kv_tokens, D, hd, &PREC_BF16, backward);         /* K */
-    mm(w, c, 1.0, kv_tokens, D, hd, &PREC_BF16, backward);         /* V */
-    mm(w, c, heads_b, seq, dkv, kv_seq, &PREC_BF16, backward);     /* Q K^T */
+    mm(w, c, 1.0, tokens, D, hd, prec_act(c), backward);            /* Q */
+    mm(w, c, 1.0, kv_tokens, D, hd, prec_act(c), backward);         /* K */
+    mm(w, c, 1.0, kv_tokens, D, hd, prec_act(c), backward);         /* V */
+    mm(w, c, heads_b, seq, dkv, kv_seq, prec_act(c), backward);     /* Q K^T */
     if (!backward)
-        vec(w, c, SOFTMAX_FLOPS * scores, 2.0 * COST_BF16_BYTES * scores);     /* read S, write P */
+        vec(w, c, SOFTMAX_FLOPS * scores, 2.0 * act_B(c) * scores);     /* read S, write P */
     else
-        vec(w, c, SOFTMAX_BWD_FLOPS * scores, 3.0 * COST_BF16_BYTES * scores); /* read P, dP; write dS */
-    mm(w, c, heads_b, seq, kv_seq, dkv, &PREC_BF16, backward);     /* P V */
-    mm(w, c, 1.0, tokens, hd, D, &PREC_BF16, backward);            /* output projection */
+        vec(w, c, SOFTMAX_BWD_FLOPS * scores, 3.0 * act_B(c) * scores); /* read P, dP; write dS */
+    mm(w, c, heads_b, seq, kv_seq, dkv, prec_act(c), backward);     /* P V */
+    mm(w, c, 1.0, tokens, hd, D, prec_act(c), backward);            /* output projection */
 }
 
 double cost_attention_s(const cost_chip *c, const model_cfg *m, double tokens, int seq, int kv_seq,
@@ -378,17 +407,17 @@ static void ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const
 
     /* input matmul(s): one batched op per weight (Win, and Wgate for geglu) */
     for (int g = 0; g < (geglu ? 2 : 1); g++)
-        mm_rows(w, c, 1.0, rows, n, D, Fl, &PREC_BF16, backward);
+        mm_rows(w, c, 1.0, rows, n, D, Fl, prec_act(c), backward);
     /* activation.  relu forward is fused into the input matmul's output (XLA output fusion: assumption),
      * so it costs vector FLOPs but no HBM pass; its backward reads H and dA and writes dH.  geglu needs
      * H and G from two matmuls: read both, write A (and in backward read H, G, dA, write dH, dG). */
     if (!geglu)
-        vec(w, c, RELU_FLOPS * elems, backward ? 3.0 * COST_BF16_BYTES * elems : 0.0);
+        vec(w, c, RELU_FLOPS * elems, backward ? 3.0 * act_B(c) * elems : 0.0);
     else if (!backward)
-        vec(w, c, (GELU_FLOPS + 1.0) * elems, 3.0 * COST_BF16_BYTES * elems);
+        vec(w, c, (GELU_FLOPS + 1.0) * elems, 3.0 * act_B(c) * elems);
     else
-        vec(w, c, (GELU_BWD_FLOPS + 2.0) * elems, 5.0 * COST_BF16_BYTES * elems);   /* read H, G, dA; write dH, dG */
-    mm_rows(w, c, 1.0, rows, n, Fl, D, &PREC_BF16, backward);   /* output matmul */
+        vec(w, c, (GELU_BWD_FLOPS + 2.0) * elems, 5.0 * act_B(c) * elems);   /* read H, G, dA; write dH, dG */
+    mm_rows(w, c, 1.0, rows, n, Fl, D, prec_act(c), backward);   /* output matmul */
 }
 
 void cost_dense_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int model_par,
@@ -430,11 +459,11 @@ void cost_layernorm_residual_work(cost_work *w, const cost_chip *c, const model_
     if (elems <= 0.0)
         return;
     if (!backward) {
-        vec(w, c, RMSNORM_FLOPS * elems, 2.0 * COST_BF16_BYTES * elems);   /* read x, write norm(x) */
-        vec(w, c, elems, 3.0 * COST_BF16_BYTES * elems);                   /* read x, f; write y */
+        vec(w, c, RMSNORM_FLOPS * elems, 2.0 * act_B(c) * elems);   /* read x, write norm(x) */
+        vec(w, c, elems, 3.0 * act_B(c) * elems);                   /* read x, f; write y */
     } else {
-        vec(w, c, RMSNORM_BWD_FLOPS * elems, 3.0 * COST_BF16_BYTES * elems);   /* read x, dy; write dx */
-        vec(w, c, elems, 3.0 * COST_BF16_BYTES * elems);                       /* dx += dresidual */
+        vec(w, c, RMSNORM_BWD_FLOPS * elems, 3.0 * act_B(c) * elems);   /* read x, dy; write dx */
+        vec(w, c, elems, 3.0 * act_B(c) * elems);                       /* dx += dresidual */
     }
 }
 
@@ -459,15 +488,15 @@ void cost_router_work(cost_work *w, const cost_chip *c, const model_cfg *m, doub
         return;
     double kk = k < 1 ? 1.0 : (double)k;
     if (!backward) {
-        mm(w, c, 1.0, tokens, m->d_model, E, &PREC_FP32, 0);
-        vec(w, c, SOFTMAX_FLOPS * elems, 2.0 * COST_FP32_BYTES * elems);
-        vec(w, c, kk * TOPK_FLOPS * elems, kk * 2.0 * COST_FP32_BYTES * elems);       /* read probs, write mask */
-        vec(w, c, kk * POSITION_FLOPS * elems, kk * 2.0 * COST_FP32_BYTES * elems);   /* read mask, write position */
-        vec(w, c, AUXLOSS_FLOPS * elems, 2.0 * COST_FP32_BYTES * elems);              /* read probs, mask */
+        mm(w, c, 1.0, tokens, m->d_model, E, prec_router(c), 0);
+        vec(w, c, SOFTMAX_FLOPS * elems, 2.0 * router_B(c) * elems);
+        vec(w, c, kk * TOPK_FLOPS * elems, kk * 2.0 * router_B(c) * elems);       /* read probs, write mask */
+        vec(w, c, kk * POSITION_FLOPS * elems, kk * 2.0 * router_B(c) * elems);   /* read mask, write position */
+        vec(w, c, AUXLOSS_FLOPS * elems, 2.0 * router_B(c) * elems);              /* read probs, mask */
     } else {
-        vec(w, c, AUXLOSS_FLOPS * elems, 2.0 * COST_FP32_BYTES * elems);              /* read mask, write dprobs */
-        vec(w, c, SOFTMAX_BWD_FLOPS * elems, 3.0 * COST_FP32_BYTES * elems);
-        mm(w, c, 1.0, tokens, m->d_model, E, &PREC_FP32, 1);
+        vec(w, c, AUXLOSS_FLOPS * elems, 2.0 * router_B(c) * elems);              /* read mask, write dprobs */
+        vec(w, c, SOFTMAX_BWD_FLOPS * elems, 3.0 * router_B(c) * elems);
+        mm(w, c, 1.0, tokens, m->d_model, E, prec_router(c), 1);
     }
 }
 
@@ -490,14 +519,14 @@ void cost_dispatch_work(cost_work *w, const cost_chip *c, const model_cfg *m, co
     if (groups <= 0.0 || S <= 0 || EC <= 0.0)
         return;
     if (mode == COST_DISPATCH_EINSUM) {
-        mm(w, c, groups, EC, S, D, &PREC_BF16, backward);
+        mm(w, c, groups, EC, S, D, prec_act(c), backward);
         return;
     }
     double elems = groups * EC * D;
     if (!backward)
-        vec(w, c, elems, 2.0 * COST_BF16_BYTES * elems);     /* the combine's gate multiply: 1 flop/elem */
+        vec(w, c, elems, 2.0 * act_B(c) * elems);     /* the combine's gate multiply: 1 flop/elem */
     else
-        vec(w, c, elems, 3.0 * COST_BF16_BYTES * elems);
+        vec(w, c, elems, 3.0 * act_B(c) * elems);
 }
 
 double cost_dispatch_s(const cost_chip *c, const model_cfg *m, cost_dispatch mode, double groups, int S, int E,
@@ -516,9 +545,9 @@ void cost_embed_work(cost_work *w, const cost_chip *c, const model_cfg *m, doubl
     if (elems <= 0.0)
         return;
     if (!backward)
-        vec(w, c, 0.0, 2.0 * COST_BF16_BYTES * elems);
+        vec(w, c, 0.0, 2.0 * act_B(c) * elems);
     else
-        vec(w, c, elems, (COST_BF16_BYTES + 2.0 * COST_FP32_BYTES) * elems);
+        vec(w, c, elems, (act_B(c) + 2.0 * COST_FP32_BYTES) * elems);
 }
 
 double cost_embed_s(const cost_chip *c, const model_cfg *m, double tokens, int backward)
@@ -539,11 +568,11 @@ void cost_vocab_loss_work(cost_work *w, const cost_chip *c, const model_cfg *m, 
     if (elems <= 0.0)
         return;
     if (!backward) {
-        mm(w, c, 1.0, tokens, m->d_model, Vl, &PREC_BF16_OUT_FP32, 0);
+        mm(w, c, 1.0, tokens, m->d_model, Vl, prec_logits(c), 0);
         vec(w, c, LOGSUMEXP_FLOPS * elems, COST_FP32_BYTES * elems);
     } else {
         vec(w, c, XENT_BWD_FLOPS * elems, 2.0 * COST_FP32_BYTES * elems);
-        mm(w, c, 1.0, tokens, m->d_model, Vl, &PREC_BF16_OUT_FP32, 1);
+        mm(w, c, 1.0, tokens, m->d_model, Vl, prec_logits(c), 1);
     }
 }
 
@@ -567,30 +596,29 @@ double cost_optimizer_s(const cost_chip *c, double params)
 /* Bytes the backward pass keeps for one attention sublayer: the norm's input and output (2D per query),
  * Q and the context (2 hd per query), K and V (2 hd per key token) and the probabilities (hl*kv_seq per
  * query), all bf16. */
-static double attn_act_B(const model_cfg *m, double q_tokens, double kv_tokens, int kv_seq, double mp)
+static double attn_act_B(double eb, const model_cfg *m, double q_tokens, double kv_tokens, int kv_seq, double mp)
 {
     double hl = m->heads / mp, hd = hl * m->d_kv;
-    return COST_BF16_BYTES * (q_tokens * (2.0 * m->d_model + 2.0 * hd + hl * kv_seq) + kv_tokens * 2.0 * hd);
+    return eb * (q_tokens * (2.0 * m->d_model + 2.0 * hd + hl * kv_seq) + kv_tokens * 2.0 * hd);
 }
 
 /* FFN rows keep the norm's input and output (2D) and the hidden tensors: relu H and A, geglu H, G and A. */
-static double ffn_act_B(const model_cfg *m, double rows, double mp)
+static double ffn_act_B(double eb, const model_cfg *m, double rows, double mp)
 {
     double nf = m->act == MODEL_ACT_GEGLU ? 3.0 : 2.0;
-    return COST_BF16_BYTES * rows * (2.0 * m->d_model + nf * m->d_ff / mp);
+    return eb * rows * (2.0 * m->d_model + nf * m->d_ff / mp);
 }
 
 /* A Switch layer keeps, per token, the norm's input and output, the fp32 router probabilities and the
  * bf16 combine tensor (E*C = cf*k*S entries per token, S = the group size), and per capacity row
  * (cf*k rows per token, as the capacity buffers are sized) the expert's input, hidden tensors and output. */
-static double switch_act_B(const model_cfg *m, double tokens, double mp)
+static double switch_act_B(double eb, double rb, const model_cfg *m, double tokens, double mp)
 {
     double rows_per_token = m->capacity_factor * (m->top_k < 1 ? 1 : m->top_k);
     double S = m->group_size > 0 && m->group_size < tokens ? m->group_size : tokens;
     double nf = m->act == MODEL_ACT_GEGLU ? 3.0 : 2.0;
-    double per_token = COST_BF16_BYTES * 2.0 * m->d_model + COST_FP32_BYTES * m->experts
-                       + COST_BF16_BYTES * rows_per_token * S;
-    double per_row = COST_BF16_BYTES * (2.0 * m->d_model + nf * m->d_ff / mp);
+    double per_token = eb * 2.0 * m->d_model + rb * m->experts + eb * rows_per_token * S;
+    double per_row = eb * (2.0 * m->d_model + nf * m->d_ff / mp);
     return tokens * (per_token + rows_per_token * per_row);
 }
 
@@ -607,6 +635,7 @@ int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, 
     double mp = model_par;
     double t_enc = tokens, t_dec = tokens * m->dec_seq / m->enc_seq;
     double n_enc = t_enc / m->enc_seq;   /* sequences: the decoder's cross-attention keys are encoder tokens */
+    double eb = act_B(c);
 
     double sum = 0.0, largest = 0.0, inputs = 0.0;
     for (int l = 0; l < m->enc_layers + m->dec_layers; l++) {
@@ -614,16 +643,16 @@ int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, 
         int layer = dec ? l - m->enc_layers : l;
         double t = dec ? t_dec : t_enc;
         int seq = dec ? m->dec_seq : m->enc_seq;
-        double b = attn_act_B(m, t, t, seq, mp);
+        double b = attn_act_B(eb, m, t, t, seq, mp);
         if (dec)
-            b += attn_act_B(m, t, n_enc * m->enc_seq, m->enc_seq, mp);
-        b += model_layer_is_sparse(m, layer) ? switch_act_B(m, t, mp) : ffn_act_B(m, t, mp);
+            b += attn_act_B(eb, m, t, n_enc * m->enc_seq, m->enc_seq, mp);
+        b += model_layer_is_sparse(m, layer) ? switch_act_B(eb, router_B(c), m, t, mp) : ffn_act_B(eb, m, t, mp);
         sum += b;
         largest = fmax(largest, b);
-        inputs += COST_BF16_BYTES * t * m->d_model;
+        inputs += eb * t * m->d_model;
     }
     /* always kept: the encoder output (cross-attention keys) and the fp32 vocab logits of the loss */
-    double fixed = COST_BF16_BYTES * t_enc * m->d_model + COST_FP32_BYTES * t_dec * m->vocab / mp;
+    double fixed = eb * t_enc * m->d_model + COST_FP32_BYTES * t_dec * m->vocab / mp;
 
     cost_memory mem;
     mem.params_B = COST_FP32_BYTES * params_local;

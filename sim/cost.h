@@ -15,6 +15,12 @@ typedef struct vreport vreport;   /* sim/validate.h: the checks below add to it 
  * without it is a TPU. */
 typedef enum { COST_FAMILY_TPU = 0, COST_FAMILY_GPU = 1 } cost_family;
 
+/* The program's numeric precision [SOURCES 2.1 Table 2].  SELECTIVE (the Switch paper's choice and the default):
+ * bf16 activations, matmuls and all-to-all payloads, the router in fp32.  BF16: the router too in bf16.  FP32:
+ * fp32 everywhere (4-byte activations in HBM, every matmul an fp32 one: fp32_matmul_passes bf16 passes on a
+ * TPU, the fp32_matmul_flops rate on a GPU). */
+typedef enum { COST_PRECISION_SELECTIVE = 0, COST_PRECISION_BF16 = 1, COST_PRECISION_FP32 = 2 } cost_precision;
+
 /* One TPU-like core or one GPU.  Every field is per core, read from host properties of the same name
  * (see topologies/README.md); TPU sources are in SOURCES.md section 5, GPU ones in cost.c. */
 typedef struct {
@@ -41,6 +47,8 @@ typedef struct {
     double hbm_efficiency;          /* property hbm_efficiency: fraction of hbm_Bps a streaming kernel reaches */
     double opt_bytes_per_param;     /* property optimizer_bytes_per_param: HBM bytes per parameter per step of
                                      * the update (a TPU uses COST_ADAFACTOR_BYTES_PER_PARAM) */
+    cost_precision precision;       /* not a platform property: the program's precision, set by the engine from
+                                     * --precision (the presets and platform_read leave SELECTIVE) */
 } cost_chip;
 
 /* Numeric precision of a matmul's operands.  BF16: bf16 in, fp32 accumulate, bf16 out (one MXU pass).
@@ -77,6 +85,9 @@ typedef enum { COST_DISPATCH_EINSUM, COST_DISPATCH_GATHER } cost_dispatch;
 typedef struct {
     double t_s;        /* modelled time, seconds (sum of the ops' times) */
     double mm_flops;   /* useful matmul FLOPs: 2*M*K*N of the unpadded shapes, bf16-pass equivalent not counted */
+    double hw_flops;   /* matmul FLOPs the hardware runs: mm_flops, an fp32 matmul on a TPU counted once per bf16
+                        * pass (fp32_matmul_passes); every op the engine charges is in it (one-hot einsums, the
+                        * capacity-padded expert buffers, recomputation), MXU tile padding is not */
     double vec_flops;  /* vector-unit FLOPs (fp32) */
     double hbm_B;      /* bytes read from and written to HBM */
     double ops;        /* ops launched; each pays 'op_overhead_s' once */

@@ -85,6 +85,7 @@ typedef struct {
     double wall0, wall_last;
     int remat;                     /* recompute each layer's forward before its backward */
     double *pending;               /* (cores) seconds of ops deferred into one execution (no timeline) */
+    double *hw;                    /* (cores) hardware matmul FLOPs charged (cost_work.hw_flops) */
     long *seq;                     /* (cores) collectives each core has entered: equal on all cores */
     int *chip_ids;                 /* (nchips) 0, 1, 2, ...: consecutive chip groups are slices of it */
     ar_memo armemo[ENGINE_AR_MEMO];
@@ -146,6 +147,15 @@ static void eng_exec(engine *g, int core, int cat, double t_s, const char *name,
     double t0 = simgrid_get_clock();
     sg_actor_execute(t_s * g->chip.bf16_flops);   /* host speed = bf16 peak per core (topologies/README.md) */
     eng_record(g, core, cat, TL_COMPUTE, name, layer, ph, t0, t0 + t_s);
+}
+
+/* eng_exec of an op built from zero by a cost _work function, 'times' times back to back; counts its hardware
+ * FLOPs (the hfu column). */
+static void eng_work(engine *g, int core, int cat, const cost_work *w, double times, const char *name, int layer,
+                     int ph)
+{
+    g->hw[core] += times * w->hw_flops;
+    eng_exec(g, core, cat, times * w->t_s, name, layer, ph);
 }
 
 /* Runs the core's deferred ops (see eng_exec) now. */
@@ -417,38 +427,42 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     size_t mat_off = eng_mat(g, sl, enc);
     double *rows = g->rows + (size_t)core * p->experts_per_core;   /* per core: execs below may yield */
     int epc = p->experts_per_core;
+    cost_work router, disp, ffn, ffn_fwd;
+    cost_work_init(&router);
+    cost_work_init(&disp);
+    cost_work_init(&ffn);
+    cost_work_init(&ffn_fwd);
+    cost_router_work(&router, &g->chip, m, tokens, p->experts, p->top_k, bwd);
+    cost_dispatch_work(&disp, &g->chip, m, dmode, p->groups, S, p->experts, C, bwd);
 
     if (!bwd) {
         eng_route_layer(g, core, layer, sl, enc);
-        eng_exec(g, core, CAT_ROUTER, cost_router_s(&g->chip, m, tokens, p->experts, p->top_k, 0), "router", layer, ph);
-        eng_exec(g, core, CAT_DISPATCH, cost_dispatch_s(&g->chip, m, dmode, p->groups, S, p->experts, C, 0),
-                 "dispatch", layer, ph);
+        eng_work(g, core, CAT_ROUTER, &router, 1.0, "router", layer, ph);
+        eng_work(g, core, CAT_DISPATCH, &disp, 1.0, "dispatch", layer, ph);
         eng_alltoall(g, core, g->m1 + mat_off, layer, ph);
         /* every core wrote its row before the all-to-all's barrier, and a2a #2 starts with another one that
          * core 0 reaches only after this: the combine matrix is ready in time */
         if (core == 0 && !eng_padded(g->cfg))
             eng_transpose(g->m2 + mat_off, g->m1 + mat_off, p->nchips);
         eng_expert_rows(g, rows, core, sl, enc);
-        eng_exec(g, core, CAT_COMPUTE, cost_expert_ffn_s(&g->chip, m, rows, epc, p->model_par, 0),
-                 "expert_ffn", layer, ph);
+        cost_expert_ffn_work(&ffn, &g->chip, m, rows, epc, p->model_par, 0);
+        eng_work(g, core, CAT_COMPUTE, &ffn, 1.0, "expert_ffn", layer, ph);
         eng_alltoall(g, core, g->m2 + mat_off, layer, ph);
-        eng_exec(g, core, CAT_DISPATCH, cost_dispatch_s(&g->chip, m, dmode, p->groups, S, p->experts, C, 0),
-                 "combine", layer, ph);
+        eng_work(g, core, CAT_DISPATCH, &disp, 1.0, "combine", layer, ph);
     } else {
         /* gradients retrace the forward: combine, a2a toward the experts, expert FFN, a2a back, dispatch, router */
-        eng_exec(g, core, CAT_DISPATCH, cost_dispatch_s(&g->chip, m, dmode, p->groups, S, p->experts, C, 1),
-                 "combine", layer, ph);
+        eng_work(g, core, CAT_DISPATCH, &disp, 1.0, "combine", layer, ph);
         eng_alltoall(g, core, g->m1 + mat_off, layer, ph);
         eng_expert_rows(g, rows, core, sl, enc);
-        if (g->remat)
-            eng_exec(g, core, CAT_COMPUTE, cost_expert_ffn_s(&g->chip, m, rows, epc, p->model_par, 0),
-                     "expert_ffn", layer, ph);
-        eng_exec(g, core, CAT_COMPUTE, cost_expert_ffn_s(&g->chip, m, rows, epc, p->model_par, 1),
-                 "expert_ffn", layer, ph);
+        if (g->remat) {
+            cost_expert_ffn_work(&ffn_fwd, &g->chip, m, rows, epc, p->model_par, 0);
+            eng_work(g, core, CAT_COMPUTE, &ffn_fwd, 1.0, "expert_ffn", layer, ph);
+        }
+        cost_expert_ffn_work(&ffn, &g->chip, m, rows, epc, p->model_par, 1);
+        eng_work(g, core, CAT_COMPUTE, &ffn, 1.0, "expert_ffn", layer, ph);
         eng_alltoall(g, core, g->m2 + mat_off, layer, ph);
-        eng_exec(g, core, CAT_DISPATCH, cost_dispatch_s(&g->chip, m, dmode, p->groups, S, p->experts, C, 1),
-                 "dispatch", layer, ph);
-        eng_exec(g, core, CAT_ROUTER, cost_router_s(&g->chip, m, tokens, p->experts, p->top_k, 1), "router", layer, ph);
+        eng_work(g, core, CAT_DISPATCH, &disp, 1.0, "dispatch", layer, ph);
+        eng_work(g, core, CAT_ROUTER, &router, 1.0, "router", layer, ph);
     }
 }
 
@@ -469,13 +483,22 @@ static void eng_layer(engine *g, int core, int layer, int ph)
     int passes = bwd && g->remat ? 2 : 1;   /* remat recomputes the forward before its backward */
     for (int pass = 0; pass < passes; pass++) {
         int b = pass == passes - 1 ? bwd : 0;
-        double attn = enc ? cost_attention_s(&g->chip, m, T, m->enc_seq, m->enc_seq, mp, b)
-                          : cost_attention_s(&g->chip, m, T, m->dec_seq, m->dec_seq, mp, b) +
-                                cost_attention_s(&g->chip, m, T, m->dec_seq, m->enc_seq, mp, b);
-        eng_exec(g, core, CAT_COMPUTE, attn, "attention", layer, ph);
-        eng_exec(g, core, CAT_COMPUTE, (enc ? 2 : 3) * cost_layernorm_residual_s(&g->chip, m, T, b), "norm", layer, ph);
-        if (g->sparse_index[layer] < 0)
-            eng_exec(g, core, CAT_COMPUTE, cost_dense_ffn_s(&g->chip, m, T, mp, b), "ffn", layer, ph);
+        cost_work self, cross, norm, ffn;
+        cost_work_init(&self);
+        cost_work_init(&cross);
+        cost_work_init(&norm);
+        cost_work_init(&ffn);
+        cost_attention_work(&self, &g->chip, m, T, enc ? m->enc_seq : m->dec_seq, enc ? m->enc_seq : m->dec_seq, mp, b);
+        if (!enc)
+            cost_attention_work(&cross, &g->chip, m, T, m->dec_seq, m->enc_seq, mp, b);
+        g->hw[core] += self.hw_flops + cross.hw_flops;
+        eng_exec(g, core, CAT_COMPUTE, enc ? self.t_s : self.t_s + cross.t_s, "attention", layer, ph);
+        cost_layernorm_residual_work(&norm, &g->chip, m, T, b);
+        eng_work(g, core, CAT_COMPUTE, &norm, enc ? 2 : 3, "norm", layer, ph);
+        if (g->sparse_index[layer] < 0) {
+            cost_dense_ffn_work(&ffn, &g->chip, m, T, mp, b);
+            eng_work(g, core, CAT_COMPUTE, &ffn, 1.0, "ffn", layer, ph);
+        }
     }
     eng_model_allreduce(g, core, T, layer, ph);                 /* attention output */
     if (!enc)
@@ -506,18 +529,25 @@ static void core_actor(int argc, char **argv)
     double Tenc = (double)p->tokens_enc, Tdec = (double)p->tokens_dec;
     int done = 0, total = 2 * g->nlayers;
 
-    eng_exec(g, core, CAT_COMPUTE, cost_embed_s(&g->chip, m, Tenc + Tdec, 0), "embed", -1, PH_FWD);
+    cost_work w[4];
+    for (int i = 0; i < 4; i++)
+        cost_work_init(&w[i]);
+    cost_embed_work(&w[0], &g->chip, m, Tenc + Tdec, 0);
+    cost_vocab_loss_work(&w[1], &g->chip, m, Tdec, p->model_par, 0);
+    cost_vocab_loss_work(&w[2], &g->chip, m, Tdec, p->model_par, 1);
+    cost_embed_work(&w[3], &g->chip, m, Tenc + Tdec, 1);
+    eng_work(g, core, CAT_COMPUTE, &w[0], 1.0, "embed", -1, PH_FWD);
     for (int l = 0; l < g->nlayers; l++) {
         eng_layer(g, core, l, PH_FWD);
         eng_progress(g, core, ++done, total);
     }
-    eng_exec(g, core, CAT_COMPUTE, cost_vocab_loss_s(&g->chip, m, Tdec, p->model_par, 0), "vocab_loss", -1, PH_FWD);
-    eng_exec(g, core, CAT_COMPUTE, cost_vocab_loss_s(&g->chip, m, Tdec, p->model_par, 1), "vocab_loss", -1, PH_BWD);
+    eng_work(g, core, CAT_COMPUTE, &w[1], 1.0, "vocab_loss", -1, PH_FWD);
+    eng_work(g, core, CAT_COMPUTE, &w[2], 1.0, "vocab_loss", -1, PH_BWD);
     for (int l = g->nlayers - 1; l >= 0; l--) {
         eng_layer(g, core, l, PH_BWD);
         eng_progress(g, core, ++done, total);
     }
-    eng_exec(g, core, CAT_COMPUTE, cost_embed_s(&g->chip, m, Tenc + Tdec, 1), "embed", -1, PH_BWD);
+    eng_work(g, core, CAT_COMPUTE, &w[3], 1.0, "embed", -1, PH_BWD);
 
     /* Gradient all-reduces: dense parameters over the data-parallel replicas, expert parameters over the
      * cores that share an expert.  Per chip, the bytes of the slices its cores hold. */
@@ -591,6 +621,7 @@ static void eng_free(engine *g)
         free(sets[i]->size);
     }
     free(g->acct);
+    free(g->hw);
     free(g->lacct);
     free(g->lt0);
     free(g->lt1);
@@ -621,7 +652,8 @@ engine_config engine_config_default(void)
     c.dispatch = COST_DISPATCH_EINSUM;
     c.a2a = COLL_A2A_AUTO;
     c.network = ENGINE_NET_LV08;
-    c.act_bytes = 2;
+    c.act_bytes = 0;
+    c.precision = COST_PRECISION_SELECTIVE;
     c.remat = PLAN_REMAT_AUTO;
     c.reuse = 1;
     return c;
@@ -681,6 +713,7 @@ static int eng_start(engine *g, engine_config *cfg, errbuf *err)
                               "core count (%s)", cfg->chip->chip, g->chip.chip);
         g->chip = *cfg->chip;
     }
+    g->chip.precision = cfg->precision;
     return eng_resolve_a2a(cfg, &g->torus, g->m, err);
 }
 
@@ -732,6 +765,7 @@ static int eng_alloc(engine *g, errbuf *err)
     g->rows = calloc(cores * p->experts_per_core, sizeof *g->rows);
     g->seq = calloc(cores, sizeof *g->seq);
     g->pending = calloc(cores, sizeof *g->pending);
+    g->hw = calloc(cores, sizeof *g->hw);
     g->chip_ids = malloc((size_t)p->nchips * sizeof *g->chip_ids);
     g->acct = calloc(cores * N_CAT, sizeof *g->acct);
     g->lacct = calloc(nl * N_PH * N_CAT, sizeof *g->lacct);
@@ -742,7 +776,7 @@ static int eng_alloc(engine *g, errbuf *err)
     g->lchoices = calloc(nl, sizeof *g->lchoices);
     g->llb = calloc(nl, sizeof *g->llb);
     g->llb_n = calloc(nl, sizeof *g->llb_n);
-    if (!g->m1 || !g->m2 || !g->recv || !g->rows || !g->seq || !g->pending || !g->chip_ids || !g->acct ||
+    if (!g->m1 || !g->m2 || !g->recv || !g->rows || !g->seq || !g->pending || !g->hw || !g->chip_ids || !g->acct ||
         !g->lacct || !g->lt0 || !g->lt1 || !g->lbytes || !g->ldropped || !g->lchoices || !g->llb || !g->llb_n)
         return errbuf_set(err, "out of memory setting up the simulation");
     for (size_t i = 0; i < nl * N_PH; i++)
@@ -928,6 +962,11 @@ static int eng_collect(engine_result *res, engine *g, const cost_memory *mem, er
     res->step.lb_loss = lb_n > 0 ? lb_sum / (double)lb_n : 0.0;
     res->step.a2a_bytes_per_core = a2a_bytes / cores;
     eng_fill_times(&res->step, cat, g->t_end, (double)p->sequences, flops, p->nchips);
+    double hw = 0.0, peak = g->chip.bf16_flops * cores;   /* bf16 peak of all cores */
+    for (int c = 0; c < cores; c++)
+        hw += g->hw[c];
+    res->step.mfu = g->t_end > 0 ? flops / g->t_end / peak : 0.0;
+    res->step.hfu = g->t_end > 0 ? hw / g->t_end / peak : 0.0;
     if (eng_check_step(&res->step, err) != 0)
         return -1;
     if (g->cfg->per_layer && eng_collect_layers(res, g) != 0)
@@ -965,6 +1004,17 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
     cost_memory mem;
     memset(&g, 0, sizeof g);
     memset(res, 0, sizeof *res);
+    /* the preset with the batch the config asks for */
+    model_cfg mloc = *cfg_in->model;
+    if (cfg.tokens_per_batch > 0) {
+        if (cfg.tokens_per_batch % mloc.enc_seq != 0)
+            return errbuf_set(err, "--tokens-per-batch must be a multiple of %s's encoder sequence length %d (whole "
+                              "sequences), got %ld", mloc.name, mloc.enc_seq, cfg.tokens_per_batch);
+        mloc.tokens_per_batch = cfg.tokens_per_batch;
+    }
+    cfg.model = &mloc;
+    if (cfg.act_bytes == 0)
+        cfg.act_bytes = cfg.precision == COST_PRECISION_FP32 ? 4 : 2;
     g.cfg = &cfg;
     g.m = cfg.model;
     g.wall0 = g.wall_last = wall_now();

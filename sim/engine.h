@@ -21,6 +21,8 @@ typedef struct {
     const char *platform;        /* platform XML path */
     const model_cfg *model;
     int data, model_par;         /* plan; data 0 = cores / model_par, model_par 0 = smallest that fits */
+    long tokens_per_batch;       /* encoder tokens per batch, a multiple of enc_seq; 0 = the preset's */
+    cost_precision precision;    /* SELECTIVE (fp32 router, default), BF16 or FP32 [SOURCES 2.1 Table 2] */
     int top_k;                   /* 1 or 2; 0 = the preset's */
     double capacity_factor;      /* > 0; 0 = the preset's */
     switch_cap_mode cap_round;   /* SWITCH_CAP_FLOOR (Mesh TF) or SWITCH_CAP_ROUND (Flaxformer) */
@@ -30,7 +32,8 @@ typedef struct {
     cost_dispatch dispatch;      /* EINSUM: TPU padded dispatch, capacity buffers sent whole; GATHER: kept tokens */
     coll_a2a_algo a2a;           /* COLL_A2A_AUTO: phased on a torus, direct on GPUs (which refuse phased) */
     engine_network network;
-    int act_bytes;               /* bytes per activation element on the wire: 2 bf16 (Switch), 4 fp32 (GShard) */
+    int act_bytes;               /* bytes per activation element on the wire: 2 bf16 (Switch), 4 fp32 (GShard);
+                                  * 0 = the precision's (4 under FP32, else 2) */
     plan_remat remat;            /* recompute the forward in backward: on, off, or only if needed to fit */
     int reuse;                   /* reuse the simulation of an identical all-to-all byte matrix */
     int per_layer;               /* also fill per-layer rows */
@@ -51,6 +54,9 @@ typedef struct {
     double a2a_bytes_per_core;   /* bytes one core sends in the all-to-alls (mean over cores) */
     double examples_per_s;       /* sequences per second (0 for a layer) */
     double tflops_per_chip;      /* model FLOPs per chip per second, 1e12 (0 for a layer) */
+    double mfu;                  /* model FLOPs per second / the cores' bf16 peak (0 for a layer) */
+    double hfu;                  /* hardware matmul FLOPs (cost_work.hw_flops of every op charged) per second / the
+                                  * cores' bf16 peak (0 for a layer) */
 } engine_times;
 
 typedef struct {
@@ -78,7 +84,8 @@ typedef struct {
 } engine_result;
 
 /* The defaults of 'switchsim run': the preset's top-k and capacity factor, the fp32 router, seed 1, floor
- * capacity, padded dispatch, the platform's all-to-all, LV08, bf16 activations, remat only if needed, reuse of
+ * capacity, padded dispatch, the platform's all-to-all, LV08, selective precision (activations on the wire as the
+ * precision says: bf16), remat only if needed, reuse of
  * identical all-to-alls; no platform, model, per-layer rows, outputs or progress lines. */
 engine_config engine_config_default(void);
 

@@ -22,6 +22,11 @@ static const runopt OPTS[] = {
       .help = "data-parallel x model-parallel ways, N*M = cores (default: data = cores,\n"
               "model = the smallest power of two that fits in HBM)",
       .axis = 3, .sweep_help = "plans, separated by ';' (quote it for the shell)" },
+    { .name = "--tokens-per-batch", .arg = "N", .type = RUNOPT_INT, FIELD(cfg.tokens_per_batch), .lo = 1,
+      .hi = 1099511627776.0, .rule = "an integer in [1, 2^40]",
+      .help = "encoder tokens per batch, a multiple of the preset's enc_seq (default: the preset's)",
+      .axis = 11, .sweep_help = "encoder tokens per batch (multiples of the preset's enc_seq)",
+      .column = "tokens_per_batch" },
     { .name = "--top-k", .arg = "K", .type = RUNOPT_INT, FIELD(cfg.top_k), .lo = 1, .hi = 2, .rule = "1 or 2",
       .help = "1 (Switch) or 2 (MoE/GShard) (default: the preset's)",
       .axis = 7, .sweep_help = "1 and/or 2 (routing choices per token)", .column = "top_k" },
@@ -55,9 +60,15 @@ static const runopt OPTS[] = {
       .words = { "lv08", "cm02" }, .values = { ENGINE_NET_LV08, ENGINE_NET_CM02 },
       .help = "lv08 (SimGrid's default: TCP-calibrated factors, latency x13 per flow) or\n"
               "cm02 (max-min bandwidth sharing only; closer to a dedicated interconnect)" },
+    { .name = "--precision", .arg = "P", .type = RUNOPT_ENUM, FIELD(cfg.precision),
+      .words = { "selective", "bf16", "fp32" },
+      .values = { COST_PRECISION_SELECTIVE, COST_PRECISION_BF16, COST_PRECISION_FP32 },
+      .help = "selective (default: bf16 activations and matmuls, fp32 router), bf16 (router too)\n"
+              "or fp32 (everything: 4-byte activations in HBM and on the wire, fp32 matmuls)",
+      .axis = 12, .sweep_help = "selective | bf16 | fp32", .column = "precision" },
     { .name = "--act-dtype", .arg = "T", .type = RUNOPT_ENUM, FIELD(cfg.act_bytes),
       .words = { "bf16", "fp32" }, .values = { 2, 4 },
-      .help = "bf16 (default, Switch) or fp32 (GShard's main runs) on the wire" },
+      .help = "bf16 or fp32 (GShard's main runs) on the wire (default: the precision's,\nfp32 under --precision fp32, else bf16)" },
     { .name = "--remat", .arg = "MODE", .type = RUNOPT_ENUM, FIELD(cfg.remat),
       .words = { "auto", "on", "off" }, .values = { PLAN_REMAT_AUTO, PLAN_REMAT_ON, PLAN_REMAT_OFF },
       .help = "auto (default: only when activations would not fit in HBM), on, off:\n"
@@ -82,7 +93,8 @@ _Static_assert(N_OPTS <= RUNOPT_MAX, "RUNOPT_MAX is smaller than the option tabl
 /* ENUM and FLAG fields are int or an enum of int's size. */
 _Static_assert(sizeof(switch_cap_mode) == sizeof(int) && sizeof(cost_dispatch) == sizeof(int) &&
                sizeof(coll_a2a_algo) == sizeof(int) && sizeof(engine_network) == sizeof(int) &&
-               sizeof(plan_remat) == sizeof(int), "enum fields must have int's size");
+               sizeof(plan_remat) == sizeof(int) && sizeof(cost_precision) == sizeof(int),
+               "enum fields must have int's size");
 
 int runopt_count(void)
 {

@@ -619,6 +619,47 @@ START_TEST(test_router)
 }
 END_TEST
 
+/* Precision [SOURCES 2.1 Table 2]: fp32 everywhere makes every activation matmul an fp32 one (fp32_matmul_passes
+ * bf16 passes, 4-byte operands), bf16 everywhere runs the router in one pass on 2-byte elements; hw_flops
+ * counts the passes, mm_flops does not. */
+START_TEST(test_precision)
+{
+    cost_chip sel, b16, f32;
+    cost_chip_tpuv3(&sel);
+    b16 = f32 = sel;
+    b16.precision = COST_PRECISION_BF16;
+    f32.precision = COST_PRECISION_FP32;
+    model_cfg m = fixture_switch_base();
+    double T = 16384, P = sel.fp32_matmul_passes;
+    cost_work ws, wf, rs, rb;
+    cost_work_init(&ws);
+    cost_work_init(&wf);
+    cost_work_init(&rs);
+    cost_work_init(&rb);
+    cost_dense_ffn_work(&ws, &sel, &m, T, 1, 0);
+    cost_dense_ffn_work(&wf, &f32, &m, T, 1, 0);
+    ck_assert_double_eq(ws.hw_flops, ws.mm_flops);
+    assert_rel(wf.hw_flops, P * ws.mm_flops, REL);
+    assert_rel(wf.mm_flops, ws.mm_flops, REL);
+    assert_rel(wf.hbm_B, 2.0 * ws.hbm_B, REL);          /* every byte of a bf16 tensor becomes 4 */
+    ck_assert_double_gt(wf.t_s, 0.9 * P * ws.t_s);       /* MXU-bound: the passes set the time */
+    cost_router_work(&rs, &sel, &m, T, 128, 1, 0);
+    cost_router_work(&rb, &b16, &m, T, 128, 1, 0);
+    assert_rel(rs.hw_flops, P * rs.mm_flops, REL);
+    ck_assert_double_eq(rb.hw_flops, rb.mm_flops);
+    assert_rel(rb.hbm_B, 0.5 * rs.hbm_B, REL);
+    ck_assert_double_lt(rb.t_s, rs.t_s);
+    /* the selective and bf16 programs keep bf16 activations: everything but the router is the same */
+    ck_assert_double_eq(cost_dense_ffn_s(&b16, &m, T, 1, 1), cost_dense_ffn_s(&sel, &m, T, 1, 1));
+    cost_memory ms, mf;
+    errbuf err = { "" };
+    ck_assert_int_eq(cost_memory_check(&ms, &sel, &m, 1e6, 2048, 1, 0, &err), 0);
+    ck_assert_int_eq(cost_memory_check(&mf, &f32, &m, 1e6, 2048, 1, 0, &err), 0);
+    ck_assert_double_gt(mf.activations_B, 1.5 * ms.activations_B);   /* the fp32 logits and router stay */
+    ck_assert_double_eq(mf.params_B, ms.params_B);
+}
+END_TEST
+
 START_TEST(test_dispatch)
 {
     cost_chip c;
@@ -803,6 +844,7 @@ static Suite *cost_suite(void)
     tcase_add_test(tc, test_expert_ffn);
     tcase_add_test(tc, test_router);
     tcase_add_test(tc, test_dispatch);
+    tcase_add_test(tc, test_precision);
     tcase_add_test(tc, test_embed_vocab_norm);
     suite_add_tcase(s, tc);
 

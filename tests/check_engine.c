@@ -10,7 +10,7 @@
 #include "sim/simproc.h"
 
 enum { O_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DROPPED, O_LB, O_NUMERICS,
-       O_LAYER_BYTES, N_OUT };
+       O_LAYER_BYTES, O_TFLOPS, O_MFU, O_HFU, O_TOKENS, O_EPS, N_OUT };
 
 typedef struct {
     const char *platform, *model, *routing;
@@ -19,11 +19,15 @@ typedef struct {
     coll_a2a_algo a2a;
     unsigned long seed;
     double op_overhead_s;     /* > 0: replaces the chip's (through engine_config.chip) */
+    long tokens_per_batch;        /* 0: the preset's */
+    cost_precision precision;
+    plan_remat remat;
 } erun;
 
 static erun erun_default(void)
 {
-    erun r = { "topologies/tpuv3-2x2.xml", "tiny-switch", "router", 1, 1, 0, 1.25, COLL_A2A_PHASED, 3, 0 };
+    erun r = { "topologies/tpuv3-2x2.xml", "tiny-switch", "router", 1, 1, 0, 1.25, COLL_A2A_PHASED, 3, 0, 0,
+               COST_PRECISION_SELECTIVE, PLAN_REMAT_AUTO };
     return r;
 }
 
@@ -54,6 +58,9 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
         chip.op_overhead_s = a->op_overhead_s;
         cfg.chip = &chip;
     }
+    cfg.tokens_per_batch = a->tokens_per_batch;
+    cfg.precision = a->precision;
+    cfg.remat = a->remat;
     engine_result res;
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= N_OUT) {
@@ -70,6 +77,11 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
         out[O_LB] = s->lb_loss;
         out[O_NUMERICS] = (double)res.numerics_groups;
         out[O_LAYER_BYTES] = 0.0;
+        out[O_TFLOPS] = s->tflops_per_chip;
+        out[O_MFU] = s->mfu;
+        out[O_HFU] = s->hfu;
+        out[O_TOKENS] = (double)res.plan.sequences * cfg.model->enc_seq;
+        out[O_EPS] = s->examples_per_s;
         for (int i = 0; i < res.nlayers; i++)
             out[O_LAYER_BYTES] += res.layers[i].a2a_bytes_per_core;
     }
@@ -208,6 +220,74 @@ START_TEST(test_rejections)
 }
 END_TEST
 
+/* mfu is the model FLOP rate over the chips' bf16 peak; hfu counts what the hardware runs, so on a padded Switch
+ * step (capacity padding, one-hot einsums, an fp32 router of 6 passes) it exceeds mfu; recomputation raises the
+ * hardware FLOPs per step and leaves the model FLOPs alone. */
+START_TEST(test_utilisation)
+{
+    erun a = erun_default();
+    a.remat = PLAN_REMAT_OFF;
+    double off[N_OUT], on[N_OUT];
+    erun_do(&a, off);
+    a.remat = PLAN_REMAT_ON;
+    erun_do(&a, on);
+    cost_chip c;
+    cost_chip_tpuv3(&c);
+    double peak_chip = c.bf16_flops * c.cores_per_chip;
+    ck_assert_double_eq_tol(off[O_MFU], off[O_TFLOPS] * 1e12 / peak_chip, 1e-9 * off[O_MFU]);
+    ck_assert_double_gt(off[O_MFU], 0.0);
+    ck_assert_double_gt(off[O_HFU], off[O_MFU]);
+    ck_assert_double_lt(off[O_HFU], 1.0);
+    /* model FLOPs per step equal, hardware FLOPs per step larger with remat */
+    ck_assert_double_eq_tol(on[O_MFU] * on[O_STEP], off[O_MFU] * off[O_STEP], 1e-9 * off[O_MFU] * off[O_STEP]);
+    ck_assert_double_gt(on[O_HFU] * on[O_STEP], 1.05 * off[O_HFU] * off[O_STEP]);
+}
+END_TEST
+
+/* --tokens-per-batch: half the preset's batch is half the sequences, half the model FLOPs per step; a batch
+ * that is not whole sequences is refused with the option's name */
+START_TEST(test_tokens_per_batch)
+{
+    erun a = erun_default();
+    double full[N_OUT], half[N_OUT];
+    erun_do(&a, full);
+    a.tokens_per_batch = 2048;
+    erun_do(&a, half);
+    ck_assert_double_eq(full[O_TOKENS], 4096.0);
+    ck_assert_double_eq(half[O_TOKENS], 2048.0);
+    ck_assert_double_eq_tol(half[O_EPS] * half[O_STEP], 32.0, 1e-9);   /* 2048 / enc_seq 64 sequences */
+    ck_assert_double_eq_tol(half[O_TFLOPS] * half[O_STEP], 0.5 * full[O_TFLOPS] * full[O_STEP],
+                            1e-9 * full[O_TFLOPS] * full[O_STEP]);
+    ck_assert_double_lt(half[O_STEP], full[O_STEP]);
+    a.tokens_per_batch = 2000;
+    double o[N_OUT];
+    errbuf err = { "" };
+    ck_assert_int_eq(simproc_run(erun_child, &a, o, N_OUT, &err), -1);
+    ck_assert_str_eq(err.msg, "--tokens-per-batch must be a multiple of tiny-switch's encoder sequence length 64 "
+                              "(whole sequences), got 2000");
+}
+END_TEST
+
+/* --precision: fp32 doubles the padded all-to-all bytes (4-byte activations on the wire) and slows the step;
+ * bf16 runs the router in one bf16 pass on bf16 bytes, so its router time drops; the rest stays */
+START_TEST(test_precision)
+{
+    erun a = erun_default();
+    double sel[N_OUT], b16[N_OUT], f32[N_OUT];
+    erun_do(&a, sel);
+    a.precision = COST_PRECISION_BF16;
+    erun_do(&a, b16);
+    a.precision = COST_PRECISION_FP32;
+    erun_do(&a, f32);
+    ck_assert_double_eq_tol(f32[O_BYTES], 2.0 * sel[O_BYTES], 1e-9 * sel[O_BYTES]);
+    ck_assert_double_eq(b16[O_BYTES], sel[O_BYTES]);
+    ck_assert_double_gt(f32[O_COMPUTE], 1.3 * sel[O_COMPUTE]);   /* 6-pass matmuls, 4-byte tensors (a tiny model: partly overhead) */
+    ck_assert_double_lt(b16[O_ROUTER], sel[O_ROUTER]);
+    ck_assert_double_eq(b16[O_COMPUTE], sel[O_COMPUTE]);
+    ck_assert_double_eq(b16[O_DISPATCH], sel[O_DISPATCH]);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -220,6 +300,9 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_dense_and_model_parallel);
     tcase_add_test(tc, test_invariants);
     tcase_add_loop_test(tc, test_rejections, 0, (int)(sizeof BAD / sizeof BAD[0]));
+    tcase_add_test(tc, test_utilisation);
+    tcase_add_test(tc, test_tokens_per_batch);
+    tcase_add_test(tc, test_precision);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -34,6 +34,25 @@ expect_fail 1 "switchsim: error: --a2a direct: 1024 chips is 1047552 flows per a
     $BIN run --platform topologies/tpuv3-32x32.xml --model switch-c --a2a direct --quiet --csv $OUT
 expect_fail 1 "switchsim: error: plan data=32,model=1 needs 411.39 GiB per core, HBM has 16.00 GiB (395.39 GiB over)" $OUT -- \
     $BIN run --platform topologies/tpuv3-4x4.xml --model switch-xxl --plan data=32,model=1 --quiet --csv $OUT
+expect_fail 1 "switchsim: error: --tokens-per-batch must be an integer in [1, 2^40], got '0'" $OUT -- $RUN --tokens-per-batch 0 --csv $OUT
+expect_fail 1 "switchsim: error: --tokens-per-batch must be a multiple of tiny-switch's encoder sequence length 64 (whole sequences), got 100" $OUT -- \
+    $RUN --tokens-per-batch 100 --csv $OUT
+expect_fail 1 "switchsim: error: --precision must be selective, bf16 or fp32, got 'fp16'" $OUT -- $RUN --precision fp16 --csv $OUT
+
+# --tokens-per-batch and --precision in a sweep of real runs: the CSV says what ran; half the batch halves the
+# sequences; fp32 sends 4-byte activations (twice selective's padded bytes); mfu and hfu in (0, 1), hfu > mfu
+$BIN sweep --platform $P --models $M --model tiny-switch --tokens-per-batch 2048,4096 --precision selective,fp32 \
+    --csv $TMPD/tp.csv --jobs 2 > /dev/null 2>&1 || { echo "sweep --tokens-per-batch --precision failed"; exit 1; }
+awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; next }
+    { n++; key = $c["tokens_per_batch"] "," $c["precision"]; seen[key] = 1
+      b[key] = $c["a2a_bytes_per_core"]; e[key] = $c["examples_per_s"] * $c["step_time_s"]
+      if (!($c["mfu"] > 0 && $c["hfu"] > $c["mfu"] && $c["hfu"] < 1)) { print "bad mfu/hfu: " $0; bad = 1 } }
+    END { if (n != 4 || !seen["2048,selective"] || !seen["4096,fp32"]) { print "rows: " n; bad = 1 }
+          if (b["4096,fp32"] != 2 * b["4096,selective"]) { print "fp32 bytes " b["4096,fp32"]; bad = 1 }
+          if (e["2048,selective"] < 31.99 || e["2048,selective"] > 32.01) { print "sequences " e["2048,selective"]; bad = 1 }
+          exit bad }' $TMPD/tp.csv || { cat $TMPD/tp.csv; echo "sweep --tokens-per-batch --precision: wrong rows"; exit 1; }
+$RUN --tokens-per-batch 2048 --precision bf16 > $TMPD/tp.txt
+grep -q "TFLOP/s/chip (MFU [0-9.]*%, HFU [0-9.]*%)" $TMPD/tp.txt || { cat $TMPD/tp.txt; echo "run: no MFU/HFU in the summary"; exit 1; }
 
 # golden: a 2x2-chip (8-core) run of the tiny preset; every column but sim_wall_s (wall clock) is exact.
 # Synthetic Zipf routing (GSL draws) and exact dispatch: the bytes follow the routing, and nothing depends on
