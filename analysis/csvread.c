@@ -113,19 +113,24 @@ csvtab *csvtab_read(const char *path, errbuf *err)
     long n;
     size_t total = 0;
     while ((n = errbuf_read_line(&buf, &bufcap, CSVREAD_LINE_MAX, fp)) > 0) {   /* line by line, so errors know their line */
-        total += (size_t)n;
+        char *line = buf;
+        if (total == 0 && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {   /* a UTF-8 byte-order mark */
+            line += 3;
+            n -= 3;
+        }
+        total += (size_t)n + (size_t)(line - buf);
         if (total > CSVREAD_BYTES_MAX) {
             errbuf_set(err, "%s:%ld: file is longer than %ld bytes (the most a CSV here may have)", path, r.cur_line,
                        (long)CSVREAD_BYTES_MAX);
             goto fail;
         }
-        if (csv_parse(&p, buf, (size_t)n, on_field, on_row, &r) != (size_t)n) {
+        if (csv_parse(&p, line, (size_t)n, on_field, on_row, &r) != (size_t)n) {
             errbuf_set(err, "%s:%ld: malformed CSV (%s)", path, r.cur_line, csv_strerror(csv_error(&p)));
             goto fail;
         }
         if (r.failed)
             break;
-        if (buf[n - 1] == '\n')
+        if (n > 0 && line[n - 1] == '\n')
             r.cur_line++;
     }
     if (n == ERRBUF_LINE_TOO_LONG) {

@@ -352,7 +352,11 @@ static model_set *load_csv(const char *path, int extra_ok, errbuf *err)
      * span lines, and libcsv skips blank lines); preset files are a few KiB, so the cost is nil. */
     int ch;
     long total = 0, line_len = 0;
-    while ((ch = getc(fp)) != EOF) {
+    unsigned char head[3];                         /* a UTF-8 byte-order mark before the header is skipped */
+    size_t nhead = fread(head, 1, sizeof head, fp), ihead = 0;
+    if (nhead == sizeof head && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
+        ihead = nhead;
+    while ((ch = ihead < nhead ? head[ihead++] : getc(fp)) != EOF) {
         unsigned char b = (unsigned char)ch;
         if (++total > MODEL_CSV_BYTES_MAX) {      /* an endless input (/dev/zero) must not take all memory */
             errbuf_set(err, "%s:%ld: file is longer than %ld bytes (a preset file is a few KiB)", path, c.line,

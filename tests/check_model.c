@@ -114,6 +114,17 @@ START_TEST(test_user_file)
 }
 END_TEST
 
+/* A UTF-8 byte-order mark before the header (as spreadsheet programs write) is not part of the first column. */
+START_TEST(test_load_bom)
+{
+    errbuf err = { "" };
+    model_set *s = model_set_load_csv("tests/data/models_bom.csv", &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    ck_assert_ptr_nonnull(model_set_find(s, "tiny-switch"));
+    model_set_free(s);
+}
+END_TEST
+
 /* ---- loader: every rejection, exact message ----------------------------------------------------- */
 
 #define D "tests/data/models_"
@@ -317,6 +328,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_presets_rows);
     tcase_add_test(tc, test_find);
     tcase_add_test(tc, test_user_file);
+    tcase_add_test(tc, test_load_bom);
     tcase_add_loop_test(tc, test_load_bad, 0, (int)(sizeof BAD / sizeof BAD[0]));
     suite_add_tcase(s, tc);
 

@@ -105,6 +105,16 @@ static const struct { const char *file; int layers, groups, experts; const char 
     { GOOD, 0, 2, 4, GOOD ": expected shape must be positive, got layers=0 groups=2 experts=4" },
 };
 
+/* A UTF-8 byte-order mark before the header is skipped. */
+START_TEST(test_load_bom)
+{
+    errbuf err = { "" };
+    routing_trace *t = routing_trace_load_csv("tests/data/trace_bom.csv", 2, 2, 4, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    routing_trace_free(t);
+}
+END_TEST
+
 START_TEST(test_load_bad)
 {
     errbuf err = { "" };
@@ -261,6 +271,7 @@ static Suite *routing_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("load");
     tcase_add_test(tc, test_load_good);
+    tcase_add_test(tc, test_load_bom);
     tcase_add_loop_test(tc, test_load_bad, 0, (int)(sizeof BAD / sizeof BAD[0]));
     tcase_add_test(tc, test_examples);
     suite_add_tcase(s, tc);

@@ -140,6 +140,18 @@ static const struct { const char *file, *msg; } BAD[] = {
     { D "csv_bad_scope.csv", D "csv_bad_scope.csv:2: column 'scope' must be step or layer, got 'steps'" },
 };
 
+/* A UTF-8 byte-order mark before the header is skipped. */
+START_TEST(test_read_bom)
+{
+    runrow *rows = NULL;
+    int n = 0;
+    errbuf err = { "" };
+    ck_assert_msg(runrow_read("tests/data/csv_bom.csv", &rows, &n, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(n, 2);
+    free(rows);
+}
+END_TEST
+
 START_TEST(test_read_bad)
 {
     runrow *rows = (runrow *)&rows;   /* must stay untouched */
@@ -204,6 +216,7 @@ static Suite *runrow_suite(void)
     tc = tcase_create("read");
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_read_crlf_and_empty_body);
+    tcase_add_test(tc, test_read_bom);
     tcase_add_loop_test(tc, test_read_bad, 0, (int)(sizeof BAD / sizeof BAD[0]));
     tcase_add_test(tc, test_csvtab_lines);
     suite_add_tcase(s, tc);

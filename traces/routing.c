@@ -236,19 +236,24 @@ routing_trace *routing_trace_load_csv(const char *path, int layers, int groups, 
     size_t max_bytes = (n_cells + 1) * ROUTING_ROW_BYTES, total = 0;
     long n;
     while ((n = errbuf_read_line(&buf, &bufcap, ROUTING_ROW_BYTES, fp)) > 0) {   /* by line: errors know their line */
-        total += (size_t)n;
+        char *line = buf;
+        if (total == 0 && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {   /* a UTF-8 byte-order mark */
+            line += 3;
+            n -= 3;
+        }
+        total += (size_t)n + (size_t)(line - buf);
         if (total > max_bytes) {
             errbuf_set(err, "%s:%ld: file is longer than %zu bytes, more than a trace of %d layers x %d groups x %d "
                        "experts can need", path, L.cur_line, max_bytes, layers, groups, experts);
             goto fail;
         }
-        if (csv_parse(&p, buf, (size_t)n, on_field, on_row, &L) != (size_t)n) {
+        if (csv_parse(&p, line, (size_t)n, on_field, on_row, &L) != (size_t)n) {
             errbuf_set(err, "%s:%ld: malformed CSV (%s)", path, L.cur_line, csv_strerror(csv_error(&p)));
             goto fail;
         }
         if (L.failed)
             goto fail;
-        if (buf[n - 1] == '\n')
+        if (n > 0 && line[n - 1] == '\n')
             L.cur_line++;
     }
     if (n == ERRBUF_LINE_TOO_LONG) {
