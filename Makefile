@@ -40,7 +40,7 @@ PLATFORMS := topologies/tpuv3-2x2.xml topologies/tpuv3-4x4.xml topologies/tpuv3-
              topologies/h200-4gpu.xml topologies/h200-8gpu.xml \
              topologies/h200-32gpu.xml
 
-.PHONY: all deps run test sanitize bench plots install clean platforms
+.PHONY: all deps run test sanitize valgrind fuzz fuzz-deps fuzz-run bench plots install clean platforms
 .SECONDARY:
 
 all: $(BIN) $(TESTS) $(BENCHES)
@@ -91,10 +91,49 @@ test: $(TESTS) $(BIN)
 
 # Same tests in a separate tree under ASan+UBSan; any report fails.  SimGrid's default context
 # switcher confuses ASan, so simulations use thread contexts there (SOURCES.md 8.1).
+# Then valgrind memcheck on a tiny run of the normal build (valgrind cannot run ASan binaries).
 sanitize:
 	SWITCHSIM_SIMGRID_CFG="contexts/factory:thread" ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build-san OPT=-O1 \
 	  CFLAGS="$(CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  LDFLAGS="$(LDFLAGS) -fsanitize=address,undefined" test
+	$(MAKE) valgrind
+
+# Memcheck on a tiny run: any error or definite leak fails (SimGrid in thread contexts, which valgrind follows).
+valgrind: $(BIN)
+	@command -v valgrind > /dev/null || { echo "make: valgrind is missing: sudo apt-get install -y valgrind"; exit 1; }
+	SWITCHSIM_SIMGRID_CFG="contexts/factory:thread" valgrind -q --error-exitcode=99 --leak-check=full \
+	  --errors-for-leak-kinds=definite ./$(BIN) run --platform topologies/tpuv3-2x2.xml \
+	  --models tests/data/models_tiny.csv --model tiny-switch --quiet --csv $(BUILD)/valgrind.csv > /dev/null
+
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c), one per parser, each run FUZZ_SECONDS on a corpus seeded from the
+# shipped files, in a separate tree built by clang with ASan+UBSan; any crash, sanitizer report, hang or file
+# left behind fails (tests/fuzz/run.sh).  Not part of 'make test'.  FUZZ_TARGETS picks some of them.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= models trace runrow platform cli
+FUZZ_DEB_PKGS := clang libclang-rt-dev
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+fuzz: fuzz-deps
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" LDFLAGS="$(FUZZ_SAN)" fuzz-run
+
+# Debian's clang carries libFuzzer (libclang-rt-dev): installed when missing (as root), as the deps step does.
+fuzz-deps:
+	@if ! command -v clang > /dev/null || ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \
+	      | clang -x c -fsanitize=fuzzer - -o /dev/null 2> /dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "make: installing clang with libFuzzer: $(FUZZ_DEB_PKGS)"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(FUZZ_DEB_PKGS) || exit 1; \
+	  else \
+	    echo "make: run: sudo apt-get update && sudo apt-get install -y $(FUZZ_DEB_PKGS)"; exit 1; \
+	  fi; \
+	fi
+
+fuzz-run: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer $< $(LIB) -o $@ $(DEP_LIBS)
 
 bench: $(BENCHES) $(BIN)
 	@set -e; for b in $(BENCHES); do echo "== $$b"; ./$$b; done
@@ -122,6 +161,6 @@ install: $(BIN)
 	install -m 0644 analysis/measure/h200-switch-steps.csv analysis/measure/h200-ep-steps.csv analysis/measure/h200-collectives.csv $(DESTDIR)$(PREFIX)/share/switchsim/analysis/measure/
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

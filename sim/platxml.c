@@ -19,7 +19,7 @@ typedef struct {
 } elem_rule;
 
 static const elem_rule ELEMS[] = {
-    { "platform", { "version", NULL }, { NULL } },
+    { "platform", { "version", NULL }, { "version", NULL } },
     { "zone", { "id", "routing", NULL }, { "id", "routing", NULL } },
     { "AS", { "id", "routing", NULL }, { "id", "routing", NULL } },
     { "host", { "id", "speed", "core", "availability_file", "state_file", "pstate", "coordinates", NULL },
@@ -47,10 +47,11 @@ static const elem_rule ELEMS[] = {
 static const struct {
     const char *elem, *attr, *list;   /* 'list': the words, ", "-separated, as the message shows them */
 } ENUMS[] = {
+    { "platform", "version", "4, 4.0, 4.1" },   /* SimGrid 3.32 reads these; older and newer files abort */
     { "link", "sharing_policy", "SHARED, SPLITDUPLEX, FATPIPE, WIFI" },
     { "cluster", "sharing_policy", "SHARED, SPLITDUPLEX, FATPIPE" },
     { "cluster", "bb_sharing_policy", "SHARED, FATPIPE" },
-    { "cluster", "topology", "FLAT, TORUS, FAT_TREE, DRAGONFLY" },
+    { "cluster", "topology", "FLAT, TORUS" },   /* FAT_TREE and DRAGONFLY parameters are not checked: refused */
     { "zone", "routing", "Full, Floyd, Dijkstra, DijkstraCache, None, Vivaldi, Cluster, ClusterTorus, "
                          "ClusterFatTree, ClusterDragonfly, Wifi, Star" },
     { "AS", "routing", "Full, Floyd, Dijkstra, DijkstraCache, None, Vivaldi, Cluster, ClusterTorus, "
@@ -148,8 +149,10 @@ typedef struct {
     int failed;
     int depth;
     int clusters;          /* <cluster> elements so far: their hosts' names are generated, so not checked */
+    int doctype;           /* 1 once the <!DOCTYPE> SimGrid requires was seen */
     name_set points;       /* hosts, routers, zones, clusters */
     name_set links;        /* links, backbones */
+    name_set routes;       /* "SRC\nDST" of every route, both ways unless symmetrical="NO" */
 } ctx;
 
 static void fail(ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -210,6 +213,98 @@ static void refer(ctx *c, const name_set *set, const char *elem, const char *att
         fail(c, "<%s> %s '%s' is not a %s declared before it", elem, attr, v, what);
 }
 
+/* SimGrid's parser aborts on a file without this declaration, or with another system id than these two. */
+static const char *const DTD_IDS[] = { "https://simgrid.org/simgrid.dtd",
+                                       "http://simgrid.gforge.inria.fr/simgrid/simgrid.dtd" };
+#define DOCTYPE_RULE "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">"
+
+static void XMLCALL on_doctype(void *data, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
+                               int has_internal_subset)
+{
+    ctx *c = data;
+    int ok = strcmp(name, "platform") == 0 && sysid != NULL && pubid == NULL && !has_internal_subset;
+    ok = ok && (strcmp(sysid, DTD_IDS[0]) == 0 || strcmp(sysid, DTD_IDS[1]) == 0);
+    if (!ok)
+        fail(c, "the document type must be declared as " DOCTYPE_RULE " (SimGrid requires it), got '%.64s' "
+             "SYSTEM '%.80s'%s", name, sysid != NULL ? sysid : "", has_internal_subset ? " with an internal subset" : "");
+    c->doctype = 1;
+}
+
+/* Hosts a cluster's 'radical' names ("0-1023", "0,2,5-7"), or -1 when it is malformed or over a million. */
+static long radical_count(const char *s)
+{
+    long n = 0;
+    if (s == NULL)
+        return -1;
+    for (const char *p = s;;) {
+        char *end;
+        if (*p < '0' || *p > '9')
+            return -1;
+        long a = strtol(p, &end, 10), b = a;
+        if (*end == '-') {
+            p = end + 1;
+            if (*p < '0' || *p > '9')
+                return -1;
+            b = strtol(p, &end, 10);
+        }
+        if (b < a || b - a >= 1000000 || (n += b - a + 1) > 1000000)
+            return -1;
+        if (*end == '\0')
+            return n;
+        if (*end != ',')
+            return -1;
+        p = end + 1;
+    }
+}
+
+/* A TORUS cluster: topo_parameters are its dimensions, whose product must be the number of hosts (SimGrid aborts
+ * otherwise). */
+static void check_cluster(ctx *c, const XML_Char **atts)
+{
+    long hosts = radical_count(attr_of(atts, "radical"));
+    if (hosts < 0) {
+        fail(c, "<cluster> attribute 'radical' must be comma-separated integers or ranges such as '0-15', at most "
+             "1000000 hosts, got '%s'", attr_of(atts, "radical"));
+        return;
+    }
+    const char *topo = attr_of(atts, "topology"), *par = attr_of(atts, "topo_parameters");
+    if (topo == NULL || strcmp(topo, "TORUS") != 0)
+        return;
+    long prod = 1;
+    const char *p = par != NULL ? par : "";
+    for (;;) {
+        char *end;
+        long d = *p >= '1' && *p <= '9' ? strtol(p, &end, 10) : 0;
+        if (d < 1 || d > 1000000 || (prod *= d) > 1000000 || (*end != ',' && *end != '\0')) {
+            fail(c, "<cluster> attribute 'topo_parameters' must be the torus dimensions such as '4,4', got '%s'",
+                 par != NULL ? par : "");
+            return;
+        }
+        if (*end == '\0')
+            break;
+        p = end + 1;
+    }
+    if (prod != hosts)
+        fail(c, "<cluster> topo_parameters '%s' make %ld hosts, its radical '%s' names %ld", par, prod,
+             attr_of(atts, "radical"), hosts);
+}
+
+/* A second route between the same two points (a symmetrical route counts both ways) makes SimGrid abort. */
+static void add_route(ctx *c, const char *src, const char *dst, const char *sym)
+{
+    char key[2 * PLATXML_ATTR_MAX + 2];
+    int both = sym == NULL || strcmp(sym, "YES") == 0 || strcmp(sym, "yes") == 0;
+    for (int way = 0; way < (both && strcmp(src, dst) != 0 ? 2 : 1) && !c->failed; way++) {
+        snprintf(key, sizeof key, "%s\n%s", way ? dst : src, way ? src : dst);
+        long first = name_find(&c->routes, key);
+        if (first >= 0)
+            fail(c, "<route> from '%s' to '%s' is already given on line %ld (a route goes both ways unless "
+                 "symmetrical=\"NO\")", way ? dst : src, way ? src : dst, first);
+        else if (name_add(&c->routes, key, (long)XML_GetCurrentLineNumber(c->xp)) != 0)
+            fail(c, "out of memory");
+    }
+}
+
 static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **atts)
 {
     ctx *c = data;
@@ -217,6 +312,10 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
         return;
     if (++c->depth == 1 && strcmp(name, "platform") != 0) {
         fail(c, "the root element is <%.64s>, not <platform>", name);
+        return;
+    }
+    if (c->depth == 1 && !c->doctype) {
+        fail(c, "the file needs " DOCTYPE_RULE " before <platform> (SimGrid requires it)");
         return;
     }
     const elem_rule *r = NULL;
@@ -261,6 +360,8 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
     else if (strcmp(name, "route") == 0 || strcmp(name, "bypassRoute") == 0) {
         refer(c, &c->points, name, "src", attr_of(atts, "src"), "host or router");
         refer(c, &c->points, name, "dst", attr_of(atts, "dst"), "host or router");
+        if (strcmp(name, "route") == 0)
+            add_route(c, attr_of(atts, "src"), attr_of(atts, "dst"), attr_of(atts, "symmetrical"));
     } else if (strcmp(name, "zoneRoute") == 0 || strcmp(name, "ASroute") == 0) {
         const char *const keys[] = { "src", "dst", "gw_src", "gw_dst" };
         for (int k = 0; k < 4; k++)
@@ -272,8 +373,27 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
         refer(c, &c->links, name, "up", attr_of(atts, "up"), "link");
         refer(c, &c->links, name, "down", attr_of(atts, "down"), "link");
     }
-    if (strcmp(name, "cluster") == 0)
+    if (strcmp(name, "cluster") == 0) {
+        check_cluster(c, atts);
         c->clusters++;
+    }
+}
+
+/* SimGrid's DTD gives every element element content: text other than white space makes its parser abort. */
+static void XMLCALL on_text(void *data, const XML_Char *s, int len)
+{
+    ctx *c = data;
+    for (int i = 0; i < len && !c->failed; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            fail(c, "text '%.*s' between elements (a platform file holds only elements, attributes and comments)",
+                 len - i < 20 ? len - i : 20, s + i);
+}
+
+static void XMLCALL on_pi(void *data, const XML_Char *target, const XML_Char *body)
+{
+    (void)body;
+    fail(data, "processing instruction <?%.32s ...?> (a platform file holds only elements, attributes and comments)",
+         target);
 }
 
 static void XMLCALL on_end(void *data, const XML_Char *name)
@@ -295,6 +415,9 @@ int platxml_check(const char *path, const char *text, size_t len, errbuf *err)
         return errbuf_set(err, "%s: out of memory", path);
     XML_SetUserData(c.xp, &c);
     XML_SetElementHandler(c.xp, on_start, on_end);
+    XML_SetStartDoctypeDeclHandler(c.xp, on_doctype);
+    XML_SetCharacterDataHandler(c.xp, on_text);
+    XML_SetProcessingInstructionHandler(c.xp, on_pi);
     enum XML_Status st = XML_Parse(c.xp, text, (int)len, 1);
     if (st != XML_STATUS_OK && !c.failed)
         errbuf_set(err, "%s:%lu: malformed XML: %s", path, (unsigned long)XML_GetCurrentLineNumber(c.xp),
@@ -303,5 +426,6 @@ int platxml_check(const char *path, const char *text, size_t len, errbuf *err)
     XML_ParserFree(c.xp);
     name_free(&c.points);
     name_free(&c.links);
+    name_free(&c.routes);
     return rc;
 }

@@ -169,7 +169,7 @@ int simproc_run(int (*fn)(void *arg, double *out, int nout, errbuf *err), void *
         } else if (status != 0) {
             cerr.msg[sizeof cerr.msg - 1] = '\0';
             rc = errbuf_set(err, "%s", cerr.msg);
-        } else {
+        } else if (nout > 0) {                /* out may be NULL when no numbers are asked for */
             memcpy(out, tmp, (size_t)nout * sizeof *tmp);
         }
     }

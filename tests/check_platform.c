@@ -242,6 +242,20 @@ static const struct {
     { D "platform_ctn_unknown.xml", D "platform_ctn_unknown.xml:88: <link_ctn> id 'chip0_z+' is not a link declared "
                                     "before it" },
     { D "platform_unknown_attr.xml", D "platform_unknown_attr.xml:7: <host> has no attribute 'color'" },
+    /* found by fuzzing: SimGrid aborts without the document type it knows */
+    { D "platform_no_doctype.xml", D "platform_no_doctype.xml:4: the file needs <!DOCTYPE platform SYSTEM "
+                                   "\"https://simgrid.org/simgrid.dtd\"> before <platform> (SimGrid requires it)" },
+    { D "platform_bad_doctype.xml", D "platform_bad_doctype.xml:2: the document type must be declared as <!DOCTYPE "
+                                    "platform SYSTEM \"https://simgrid.org/simgrid.dtd\"> (SimGrid requires it), got "
+                                    "'platform' SYSTEM 'simgrid.dtd'" },
+    { D "platform_text.xml", D "platform_text.xml:87: text '$ ' between elements (a platform file holds only "
+                             "elements, attributes and comments)" },
+    { D "platform_cluster_radical.xml", D "platform_cluster_radical.xml:6: <cluster> topo_parameters '32,32' make "
+                                        "1024 hosts, its radical '0-1022' names 1023" },
+    { D "platform_old_version.xml", D "platform_old_version.xml:5: <platform> attribute 'version' must be one of "
+                                    "4, 4.0, 4.1, got '3.10'" },
+    { D "platform_dup_route.xml", D "platform_dup_route.xml:89: <route> from 'chip0' to 'chip1' is already given on "
+                                  "line 88 (a route goes both ways unless symmetrical=\"NO\")" },
     /* physical ranges: numbers that gave a deadlock or a step shorter than its parts, with exit 0 */
     { D "platform_tiny_clock.xml", D "platform_tiny_clock.xml:11: property 'clock_Hz' must be in [1e+06, 1e+11] (a "
                                    "physical range), got '1e-300'" },

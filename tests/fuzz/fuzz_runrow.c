@@ -1,0 +1,70 @@
+/* fuzz_runrow: a run/sweep CSV as merge, summarize and sweep --resume read it (analysis/runrow.c, csvread.c),
+ * then summarized (analysis/stats.c), matched against a sweep, and written back atomically. */
+#include <string.h>
+
+#include "analysis/atomicio.h"
+#include "analysis/runrow.h"
+#include "analysis/stats.h"
+#include "analysis/sweep.h"
+#include "tests/fuzz/fuzz.h"
+
+typedef struct {
+    const runrow *rows;
+    int n;
+} rows_arg;
+
+static int write_rows(FILE *fp, const void *arg, errbuf *err)
+{
+    const rows_arg *a = arg;
+    if (runrow_write_header(fp) != 0)
+        return errbuf_set(err, "write failed");
+    for (int i = 0; i < a->n; i++)
+        if (runrow_write(fp, &a->rows[i]) != 0)
+            return errbuf_set(err, "write failed");
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *path = fuzz_input(data, size);
+    runrow *rows = NULL;
+    int n = 0;
+    errbuf err = { "" };
+    int rc = runrow_read(path, &rows, &n, &err);
+    fuzz_need_message(rc != 0, &err);
+    if (rc == 0) {
+        stats_group *g = NULL;
+        int ng = 0;
+        errbuf serr = { "" };
+        int src = stats_group_rows(&g, &ng, rows, n, &serr);
+        fuzz_need_message(src != 0 && n > 0, &serr);
+        free(g);
+        sweep_spec s;
+        sweep_spec_init(&s);
+        errbuf e2 = { "" };
+        if (sweep_spec_set(&s, "--capacity-factor", "0.5,1.25", &e2) == 0
+            && sweep_spec_set(&s, "--plan", "data=8;model=2", &e2) == 0) {
+            unsigned char done[4];
+            sweep_mark_done(done, &s, rows, n);
+        }
+        sweep_spec_fini(&s);
+        const char *out = fuzz_output("merged");
+        rows_arg a = { rows, n };
+        errbuf werr = { "" };
+        if (atomic_file_write(out, write_rows, &a, &werr) != 0) {
+            fprintf(stderr, "fuzz: writing the rows back failed: %s\n", werr.msg);
+            abort();
+        }
+        runrow *back = NULL;
+        int nb = 0;
+        if (runrow_read(out, &back, &nb, &werr) != 0 || nb != n) {   /* what was read must read back */
+            fprintf(stderr, "fuzz: rows written back do not read back: %s\n", werr.msg);
+            abort();
+        }
+        free(back);
+        unlink(out);
+    }
+    free(rows);
+    unlink(path);
+    return 0;
+}
