@@ -35,7 +35,8 @@ static const col_desc COLS[] = {
     NUM(step_time_s, COL_DBL, 0), NUM(compute_s, COL_DBL, 0), NUM(router_s, COL_DBL, 0),
     NUM(dispatch_combine_s, COL_DBL, 0), NUM(a2a_s, COL_DBL, 0), NUM(allreduce_s, COL_DBL, 0),
     NUM(idle_s, COL_DBL, 0), NUM(examples_per_s, COL_DBL, 0), NUM(tflops_per_chip, COL_DBL, 0),
-    NUM(mfu, COL_DBL, 0), NUM(hfu, COL_DBL, 0), STR(precision, 1), NUM(sim_wall_s, COL_DBL, 0),
+    NUM(mfu, COL_DBL, 0), NUM(hfu, COL_DBL, 0), STR(precision, 1), STR(impl, 1),
+    NUM(sim_wall_s, COL_DBL, 0),
 };
 #define N_COLS ((int)(sizeof COLS / sizeof COLS[0]))
 

@@ -44,6 +44,7 @@ typedef struct {
     double hfu;                /* hardware FLOPs utilisation: matmul FLOPs run (padding, one-hot einsums, cumsum
                                 * matmuls, recomputation, fp32 passes) per second / the bf16 peak (step rows) */
     char precision[16];        /* selective | bf16 | fp32 */
+    char impl[16];             /* meshtf | flaxformer | lingvo */
     double sim_wall_s;         /* wall-clock seconds the simulation took (not deterministic) */
 } runrow;
 

@@ -13,14 +13,14 @@
 
 /* ---- column table ------------------------------------------------------------------------------ */
 
-typedef enum { COL_NAME, COL_INT, COL_LONG, COL_DOUBLE, COL_ACT, COL_EVERY, COL_TOPK, COL_NOTES } col_kind;
+typedef enum { COL_NAME, COL_INT, COL_LONG, COL_DOUBLE, COL_ACT, COL_EVERY, COL_TOPK, COL_IMPL, COL_NOTES } col_kind;
 
 typedef struct {
     const char *name;   /* header name, equal to the model_cfg field name */
     col_kind kind;
     size_t off;         /* offset of the field in model_cfg (unused for COL_NOTES) */
     long lo, hi;        /* inclusive range of COL_INT / COL_LONG */
-    int required;       /* 0 only for the free-text 'notes' column */
+    int required;       /* 0 for the optional 'impl' and the free-text 'notes' columns */
 } model_col;
 
 /* Upper bounds are what a real model can be, with room to spare: each is far above every published model
@@ -55,6 +55,7 @@ static const model_col COLS[] = {
     { "group_size",       COL_INT,    offsetof(model_cfg, group_size),       1, MODEL_SEQ_MAX,     1 },
     { "min_capacity",     COL_INT,    offsetof(model_cfg, min_capacity),     0, MODEL_SEQ_MAX,     1 },
     { "top_k",            COL_TOPK,   offsetof(model_cfg, top_k),            0, 0,                 1 },
+    { "impl",             COL_IMPL,   offsetof(model_cfg, impl),             0, 0,                 0 },
     { "notes",            COL_NOTES,  0,                                     0, 0,                 0 },
 };
 #define N_COLS ((int)(sizeof COLS / sizeof COLS[0]))
@@ -217,6 +218,19 @@ static void data_field(load_ctx *c, const char *s)
         }
         c->cur.top_k = (int)v;
         break;
+    case COL_IMPL: {
+        int found = s[0] == '\0';   /* empty: the default, flaxformer */
+        for (int i = 0; i < MODEL_IMPL_N && !found; i++)
+            if (strcmp(s, model_impl_name((model_impl)i)) == 0) {
+                c->cur.impl = (model_impl)i;
+                found = 1;
+            }
+        if (!found) {
+            bad_field(c, col->name, "'meshtf', 'flaxformer' or 'lingvo'", s);
+            return;
+        }
+        break;
+    }
     case COL_NOTES:
         break;                     /* free text, kept only in the file */
     }
@@ -536,4 +550,10 @@ double model_flops_per_seq(const model_cfg *m)
     double dec = 2.0 * ds * active_per_token(m, m->dec_layers, 2);
     double att = m->enc_layers * (4.0 * es * es * a) + m->dec_layers * (2.0 * ds * ds * a + 4.0 * ds * es * a);
     return enc + dec + att;
+}
+
+const char *model_impl_name(model_impl impl)
+{
+    static const char *const NAME[MODEL_IMPL_N] = { "flaxformer", "meshtf", "lingvo" };
+    return (int)impl >= 0 && (int)impl < MODEL_IMPL_N ? NAME[impl] : "?";
 }

@@ -7,6 +7,14 @@
 
 typedef enum { MODEL_ACT_RELU = 0, MODEL_ACT_GEGLU = 1 } model_act;
 
+/* The implementation a preset's published runs used (models/README.md): how groups, capacity, positions and the
+ * combine tensor are computed, and what they cost (sim/cost.h).  FLAXFORMER is the default of a file without
+ * the optional 'impl' column. */
+typedef enum { MODEL_IMPL_FLAXFORMER = 0, MODEL_IMPL_MESHTF = 1, MODEL_IMPL_LINGVO = 2 } model_impl;
+#define MODEL_IMPL_N 3
+/* "flaxformer", "meshtf", "lingvo" */
+const char *model_impl_name(model_impl impl);
+
 #define MODEL_NAME_MAX 64
 
 typedef struct {
@@ -28,6 +36,7 @@ typedef struct {
     int group_size;             /* max tokens per routing group */
     int min_capacity;           /* floor of the expert capacity */
     int top_k;                  /* 1 Switch, 2 MoE/GShard */
+    model_impl impl;            /* optional column 'impl': meshtf | flaxformer | lingvo (empty or absent: flaxformer) */
 } model_cfg;
 
 typedef struct {

@@ -30,10 +30,12 @@ int switch_capacity(double cf, int N, int E, int min_capacity, switch_cap_mode r
 {
     if (!(cf > 0.0) || !isfinite(cf) || N < 1 || E < 1 || min_capacity < 0)
         return -1;
-    if (round_mode != SWITCH_CAP_FLOOR && round_mode != SWITCH_CAP_ROUND)
+    if (round_mode != SWITCH_CAP_FLOOR && round_mode != SWITCH_CAP_ROUND && round_mode != SWITCH_CAP_LINGVO)
         return -1;
     double v = (double)N * cf / (double)E;   /* MTF: int(group_size * capacity_factor / num_experts) */
-    v = (round_mode == SWITCH_CAP_FLOOR) ? floor(v) : nearbyint(v);  /* nearbyint: half to even */
+    v = (round_mode == SWITCH_CAP_ROUND) ? nearbyint(v) : floor(v);  /* nearbyint: half to even */
+    if (round_mode == SWITCH_CAP_LINGVO && v < (double)N)   /* 4 for 0, then up to a multiple of 4 */
+        v = v == 0.0 ? 4.0 : 4.0 * ceil(v / 4.0);
     int c = (v >= (double)N) ? N : (int)v;   /* compared before the cast, so no int overflow */
     if (c < min_capacity)
         c = min_capacity;

@@ -13,8 +13,10 @@
 
 #include "models/bf16.h"
 
-/* Capacity rounding: Mesh TF floors, int(S*cf/E); Flaxformer rounds, round(cf*S/E) [SOURCES 3, 7]. */
-typedef enum { SWITCH_CAP_FLOOR = 0, SWITCH_CAP_ROUND = 1 } switch_cap_mode;
+/* Capacity rounding: Mesh TF floors, int(S*cf/E); Flaxformer rounds, round(cf*S/E) [SOURCES 3, 7]; Lingvo
+ * floors, takes 4 for 0 and rounds up to a multiple of 4 [SOURCES 4.2].  AUTO is not a rule: callers resolve it
+ * to the implementation profile's (sim/engine.c). */
+typedef enum { SWITCH_CAP_AUTO = -1, SWITCH_CAP_FLOOR = 0, SWITCH_CAP_ROUND = 1, SWITCH_CAP_LINGVO = 2 } switch_cap_mode;
 
 /* Load-balancing loss coefficient alpha [SOURCES 3: "alpha = 10^-2"]. */
 #define SWITCH_LB_ALPHA 0.01
@@ -31,7 +33,8 @@ typedef enum { SWITCH_ACT_RELU = 0, SWITCH_ACT_GEGLU = 1 } switch_act;
 
 /* C = max(floor or round(cf*N/E), min_capacity), then capped at N (a group never needs more slots than it
  * has tokens).  cf*N/E is evaluated as N*cf/E in double, the order MTF uses.  SWITCH_CAP_ROUND rounds half
- * to even like Python's round() in Flaxformer.  Note MTF caps at N *before* applying min_capacity; here the
+ * to even like Python's round() in Flaxformer.  SWITCH_CAP_LINGVO: floor, 4 when that is 0, then up to a
+ * multiple of 4 (Lingvo's Top2GatingOnLogits), then min_capacity and the cap at N as the others.  Note MTF caps at N *before* applying min_capacity; here the
  * cap is last, so C <= N always.  Returns -1 if cf <= 0 or not finite, N < 1, E < 1, min_capacity < 0,
  * round_mode unknown, or the value does not fit an int. */
 int switch_capacity(double cf, int N, int E, int min_capacity, switch_cap_mode round_mode);

@@ -81,6 +81,7 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
     r->hfu = t->hfu;
     static const char *const PREC[] = { "selective", "bf16", "fp32" };
     snprintf(r->precision, sizeof r->precision, "%s", PREC[cfg->precision]);
+    snprintf(r->impl, sizeof r->impl, "%s", model_impl_name(res->impl));
     r->sim_wall_s = layer < 0 ? res->wall_s : 0.0;
 }
 

@@ -23,6 +23,7 @@
 #define AUXLOSS_FLOPS 2.0        /* sums of probabilities and of the one-hot mask */
 #define LOGSUMEXP_FLOPS 4.0      /* max, subtract, exp, sum */
 #define XENT_BWD_FLOPS 3.0       /* subtract, exp, scale: softmax - one-hot */
+#define JITTER_FLOPS 3.0         /* per element: draw, scale to [1-eps, 1+eps], multiply */
 
 /* Byte sizes of a matmul's three tensors and its MXU passes. */
 typedef struct {
@@ -291,6 +292,18 @@ static void mm_rows(cost_work *w, const cost_chip *c, double batch, const double
     }
 }
 
+/* The data gradient alone, dA = dY @ B^T, of batch x (M,K)@(K,N): a matmul whose B carries no gradient (a
+ * one-hot dispatch mask [SOURCES 4.2]). */
+static void mm_grad_a(cost_work *w, const cost_chip *c, double batch, double M, double K, double N, const mm_prec *p)
+{
+    mm_op op = { 0, 0, 0, 0 };
+    op_add(&op, c, batch, M, K, N, p, MM_DA);
+    double tensor_s = is_gpu(c) ? gpu_tensor_s(c, batch, &M, 1, K, N, p->fp32, MM_DA)
+                                : op_cycles(c, op.blocks, p->fp32) / c->clock_Hz / COST_MXU_EFFICIENCY;
+    op_finish(w, c, &op, tensor_s);
+    w->hw_flops += op.flops * (is_gpu(c) ? 1.0 : passes_of(c, p->fp32));
+}
+
 /* One matmul op (batch x (M,K)@(K,N)), or in backward its two gradient ops dA and dB. */
 static void mm(cost_work *w, const cost_chip *c, double batch, double M, double K, double N, const mm_prec *p,
                int backward)
@@ -519,7 +532,10 @@ void cost_dispatch_work(cost_work *w, const cost_chip *c, const model_cfg *m, co
     if (groups <= 0.0 || S <= 0 || EC <= 0.0)
         return;
     if (mode == COST_DISPATCH_EINSUM) {
-        mm(w, c, groups, EC, S, D, prec_act(c), backward);
+        if (backward == 2)   /* dispatch: d inputs only; the mask, cast to bool, has no gradient */
+            mm_grad_a(w, c, groups, EC, S, D, prec_act(c));
+        else
+            mm(w, c, groups, EC, S, D, prec_act(c), backward);
         return;
     }
     double elems = groups * EC * D;
@@ -536,6 +552,30 @@ double cost_dispatch_s(const cost_chip *c, const model_cfg *m, cost_dispatch mod
     cost_work_init(&w);
     cost_dispatch_work(&w, c, m, mode, groups, S, E, C, backward);
     return w.t_s;
+}
+
+/* ---- gating work an implementation adds [SOURCES 4.2] ---- */
+void cost_cumsum_einsum_work(cost_work *w, const cost_chip *c, double groups, int S, int E, int k)
+{
+    if (groups <= 0.0 || S <= 0 || E <= 0 || k <= 0)
+        return;
+    mm(w, c, groups * k, S, S, E, prec_router(c), 0);   /* tril (S,S) @ mask (S,E) per group and choice */
+}
+
+void cost_jitter_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens)
+{
+    double elems = tokens * m->d_model;
+    if (elems <= 0.0)
+        return;
+    vec(w, c, JITTER_FLOPS * elems, (act_B(c) + router_B(c)) * elems);   /* read x, write the noisy fp32 copy */
+}
+
+void cost_combine_build_work(cost_work *w, const cost_chip *c, double groups, int S, int E, int C, double passes)
+{
+    double elems = groups * S * (double)E * C;
+    if (elems <= 0.0 || passes <= 0.0)
+        return;
+    vec(w, c, passes * elems, passes * 2.0 * COST_FP32_BYTES * elems);
 }
 
 /* ---- embeddings: a row gather of (tokens, D) bf16; backward a scatter-add into fp32 gradient rows ---- */

@@ -161,11 +161,11 @@ double cost_router_s(const cost_chip *c, const model_cfg *m, double tokens, int 
 void cost_router_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int E, int k,
                       int backward);
 
-/* ONE dispatch (or combine: the same cost) for 'groups' groups of S tokens into (E,C,D).  EINSUM: the
- * one-hot matmul (E*C,S)@(S,D) per group, 2*S*E*C*D FLOPs at bf16 [SOURCES 7, GShard Alg. 2]; its
- * backward is two matmuls (dX, and the combine weights' gradient; dispatch needs only the first, so
- * dispatch backward is charged as an upper bound).  GATHER: a memory-bound copy of the E*C buffer rows
- * (read + write); backward the matching scatter-add. */
+/* ONE dispatch (or combine: the same forward cost) for 'groups' groups of S tokens into (E,C,D).  EINSUM: the
+ * one-hot matmul (E*C,S)@(S,D) per group, 2*S*E*C*D FLOPs at bf16 [SOURCES 7, GShard Alg. 2].  backward 1:
+ * the combine's two gradient matmuls (expert outputs and the combine tensor); backward 2: the dispatch's one
+ * (its inputs: the mask, cast to bool, has no gradient) [SOURCES 4.2].  GATHER: a memory-bound copy of the
+ * E*C buffer rows (read + write); backward (1 or 2) the matching scatter-add. */
 double cost_dispatch_s(const cost_chip *c, const model_cfg *m, cost_dispatch mode, double groups, int S, int E,
                        int C, int backward);
 void cost_dispatch_work(cost_work *w, const cost_chip *c, const model_cfg *m, cost_dispatch mode, double groups,
@@ -180,6 +180,17 @@ double cost_expert_ffn_s(const cost_chip *c, const model_cfg *m, const double *r
                          int model_par, int backward);
 void cost_expert_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const double *rows,
                           int experts_local, int model_par, int backward);
+
+/* Gating work of an implementation profile [SOURCES 4.2] (the engine charges it to the router):
+ * cumsum_einsum: Mesh TensorFlow's exclusive cumsum over a group as an einsum with a 0/1 triangular [S,S]
+ *   matrix, per group and choice (S,S)@(S,E) at the router's precision: 2*S*S*E FLOPs each, forward only.
+ * jitter: the router input times uniform noise over [tokens, D] (draw, scale, multiply), reading the
+ *   activation and writing its fp32 copy.
+ * combine_build: 'passes' element-wise passes over the [groups, S, E, C] combine tensor (products of the gate
+ *   and the one-hots, the add of top-2's two, casts), each reading and writing 4-byte elements. */
+void cost_cumsum_einsum_work(cost_work *w, const cost_chip *c, double groups, int S, int E, int k);
+void cost_jitter_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens);
+void cost_combine_build_work(cost_work *w, const cost_chip *c, double groups, int S, int E, int C, double passes);
 
 /* Token embedding lookup of (tokens, D) rows; backward the scatter-add into an fp32 gradient. */
 double cost_embed_s(const cost_chip *c, const model_cfg *m, double tokens, int backward);

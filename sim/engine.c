@@ -84,6 +84,7 @@ typedef struct {
     double t_end;
     double wall0, wall_last;
     int remat;                     /* recompute each layer's forward before its backward */
+    model_impl impl;               /* the implementation profile the step runs (IMPL below) */
     double *pending;               /* (cores) seconds of ops deferred into one execution (no timeline) */
     double *hw;                    /* (cores) hardware matmul FLOPs charged (cost_work.hw_flops) */
     long *seq;                     /* (cores) collectives each core has entered: equal on all cores */
@@ -414,6 +415,35 @@ static void eng_expert_rows(const engine *g, double *rows, int core, int sl, int
                                  : g->recv[((size_t)sl * p->cores + core) * p->experts_per_core + e];
 }
 
+/* What each implementation profile runs [SOURCES 4.2, 4.3]: its largest group, capacity rule, how positions
+ * are counted, the training jitter of a top-1 layer, and the element-wise passes that build the [G,S,E,C]
+ * combine and dispatch tensors (passes = per_choice x k + fixed).
+ * - meshtf (Mesh TensorFlow moe.py, what the Switch paper ran): group_size 1024 (its default; the rule of
+ *   _split_into_groups, the smallest G >= tokens/1024 that is a multiple of the data-parallel cores and
+ *   divides the tokens, is per core the plan's own rule); C = max(min(S, int(S cf/E)), min_capacity) for k 1
+ *   and 2; each cumsum a triangular [S,S] einsum (2 G E S^2 fp32 FLOPs, k of them); input jitter 1e-2 over
+ *   [G,S,D] for top-1; combine = gate x one_hot(E) x one_hot(C) per choice (k passes), k-1 adds, 3 casts.
+ * - flaxformer (T5X, the presets' gin values): the preset's group size, C rounded; jnp.cumsum as a vector
+ *   op; no jitter; no build passes: assumption, XLA fusing the one-hot producers into the einsums (the H200
+ *   program, a JAX one, is predicted within a few percent without them).
+ * - lingvo (GShard): the preset's group size; C = int(S cf/E), 4 if 0, up to a multiple of 4; tf.cumsum,
+ *   sequential (GShard 5.2: negligible at 128 experts); no jitter; k products, k-1 adds and one cast:
+ *   assumption (the casts of Lingvo's gating were not read).
+ * Not modelled: Mesh TF's 'random' second-expert policy for top-2 (the second choice kept with probability
+ * min(1, g2/0.2)): every profile keeps both choices, so top-2 drops are an upper bound for meshtf. */
+typedef struct {
+    int group_size;                  /* the largest group, 0: the preset's */
+    switch_cap_mode cap;
+    int cumsum_einsum;
+    double jitter_top1;
+    double build_passes_per_choice, build_passes_fixed;
+} eng_impl;
+static const eng_impl IMPL[MODEL_IMPL_N] = {
+    [MODEL_IMPL_FLAXFORMER] = { 0, SWITCH_CAP_ROUND, 0, 0.0, 0.0, 0.0 },
+    [MODEL_IMPL_MESHTF] = { 1024, SWITCH_CAP_FLOOR, 1, 1e-2, 2.0, 2.0 },
+    [MODEL_IMPL_LINGVO] = { 0, SWITCH_CAP_LINGVO, 0, 0.0, 2.0, 0.0 },
+};
+
 static void eng_switch_layer(engine *g, int core, int layer, int ph, double tokens)
 {
     const plan *p = &g->p;
@@ -427,17 +457,33 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     size_t mat_off = eng_mat(g, sl, enc);
     double *rows = g->rows + (size_t)core * p->experts_per_core;   /* per core: execs below may yield */
     int epc = p->experts_per_core;
-    cost_work router, disp, ffn, ffn_fwd;
+    const eng_impl *pi = &IMPL[g->impl];
+    cost_work router, gating, build, disp, comb, ffn, ffn_fwd;
     cost_work_init(&router);
+    cost_work_init(&gating);
+    cost_work_init(&build);
     cost_work_init(&disp);
+    cost_work_init(&comb);
     cost_work_init(&ffn);
     cost_work_init(&ffn_fwd);
     cost_router_work(&router, &g->chip, m, tokens, p->experts, p->top_k, bwd);
-    cost_dispatch_work(&disp, &g->chip, m, dmode, p->groups, S, p->experts, C, bwd);
+    cost_dispatch_work(&disp, &g->chip, m, dmode, p->groups, S, p->experts, C, bwd ? 2 : 0);
+    cost_dispatch_work(&comb, &g->chip, m, dmode, p->groups, S, p->experts, C, bwd ? 1 : 0);
+    if (!bwd) {   /* what the profile adds to gating: no gradient flows through it */
+        if (g->cfg->jitter > 0.0)
+            cost_jitter_work(&gating, &g->chip, m, tokens);
+        if (pi->cumsum_einsum)
+            cost_cumsum_einsum_work(&gating, &g->chip, p->groups, S, p->experts, p->top_k);
+        if (dmode == COST_DISPATCH_EINSUM)
+            cost_combine_build_work(&build, &g->chip, p->groups, S, p->experts, C,
+                                    pi->build_passes_per_choice * p->top_k + pi->build_passes_fixed);
+    }
 
     if (!bwd) {
         eng_route_layer(g, core, layer, sl, enc);
+        eng_work(g, core, CAT_ROUTER, &gating, 1.0, "gating", layer, ph);
         eng_work(g, core, CAT_ROUTER, &router, 1.0, "router", layer, ph);
+        eng_work(g, core, CAT_DISPATCH, &build, 1.0, "combine_build", layer, ph);
         eng_work(g, core, CAT_DISPATCH, &disp, 1.0, "dispatch", layer, ph);
         eng_alltoall(g, core, g->m1 + mat_off, layer, ph);
         /* every core wrote its row before the all-to-all's barrier, and a2a #2 starts with another one that
@@ -448,10 +494,10 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
         cost_expert_ffn_work(&ffn, &g->chip, m, rows, epc, p->model_par, 0);
         eng_work(g, core, CAT_COMPUTE, &ffn, 1.0, "expert_ffn", layer, ph);
         eng_alltoall(g, core, g->m2 + mat_off, layer, ph);
-        eng_work(g, core, CAT_DISPATCH, &disp, 1.0, "combine", layer, ph);
+        eng_work(g, core, CAT_DISPATCH, &comb, 1.0, "combine", layer, ph);
     } else {
         /* gradients retrace the forward: combine, a2a toward the experts, expert FFN, a2a back, dispatch, router */
-        eng_work(g, core, CAT_DISPATCH, &disp, 1.0, "combine", layer, ph);
+        eng_work(g, core, CAT_DISPATCH, &comb, 1.0, "combine", layer, ph);
         eng_alltoall(g, core, g->m1 + mat_off, layer, ph);
         eng_expert_rows(g, rows, core, sl, enc);
         if (g->remat) {
@@ -648,7 +694,9 @@ engine_config engine_config_default(void)
     memset(&c, 0, sizeof c);
     route_parse(&c.routing, "router", NULL);
     c.seed = 1;
-    c.cap_round = SWITCH_CAP_FLOOR;
+    c.cap_round = SWITCH_CAP_AUTO;
+    c.impl = ENGINE_IMPL_PRESET;
+    c.jitter = -1.0;
     c.dispatch = COST_DISPATCH_EINSUM;
     c.a2a = COLL_A2A_AUTO;
     c.network = ENGINE_NET_LV08;
@@ -986,6 +1034,7 @@ static int eng_collect(engine_result *res, engine *g, const cost_memory *mem, er
     res->wall_route_s = g->wall_route_s;
     res->numerics_groups = route_numerics(g->route, &res->numerics_mean_abs);
     res->remat = g->remat;
+    res->impl = g->impl;
     eng_copy(res->routing_desc, sizeof res->routing_desc, route_describe(g->route));
     res->timeline = g->tl;
     g->tl = NULL;
@@ -1012,6 +1061,9 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
                               "sequences), got %ld", mloc.name, mloc.enc_seq, cfg.tokens_per_batch);
         mloc.tokens_per_batch = cfg.tokens_per_batch;
     }
+    g.impl = cfg.impl >= 0 && cfg.impl < MODEL_IMPL_N ? (model_impl)cfg.impl : mloc.impl;
+    if (IMPL[g.impl].group_size > 0)
+        mloc.group_size = IMPL[g.impl].group_size;
     cfg.model = &mloc;
     if (cfg.act_bytes == 0)
         cfg.act_bytes = cfg.precision == COST_PRECISION_FP32 ? 4 : 2;
@@ -1022,6 +1074,10 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
         cfg.top_k = cfg.model->top_k;
     if (cfg.capacity_factor == 0)
         cfg.capacity_factor = cfg.model->capacity_factor;
+    if (cfg.cap_round == SWITCH_CAP_AUTO)
+        cfg.cap_round = IMPL[g.impl].cap;
+    if (cfg.jitter < 0.0)
+        cfg.jitter = cfg.top_k == 1 ? IMPL[g.impl].jitter_top1 : 0.0;
     if (eng_start(&g, &cfg, err) != 0)
         return -1;
     plan_request req = { g.torus.nchips * g.chip.cores_per_chip, cfg.data, cfg.model_par, cfg.top_k,

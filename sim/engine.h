@@ -17,6 +17,8 @@
  * (max-min sharing, no protocol factors). */
 typedef enum { ENGINE_NET_LV08 = 0, ENGINE_NET_CM02 = 1 } engine_network;
 
+#define ENGINE_IMPL_PRESET (-1)
+
 typedef struct {
     const char *platform;        /* platform XML path */
     const model_cfg *model;
@@ -25,10 +27,11 @@ typedef struct {
     cost_precision precision;    /* SELECTIVE (fp32 router, default), BF16 or FP32 [SOURCES 2.1 Table 2] */
     int top_k;                   /* 1 or 2; 0 = the preset's */
     double capacity_factor;      /* > 0; 0 = the preset's */
-    switch_cap_mode cap_round;   /* SWITCH_CAP_FLOOR (Mesh TF) or SWITCH_CAP_ROUND (Flaxformer) */
+    int impl;                    /* ENGINE_IMPL_PRESET: the preset's implementation profile; else a model_impl */
+    switch_cap_mode cap_round;   /* SWITCH_CAP_AUTO: the profile's; FLOOR (Mesh TF), ROUND (Flaxformer), LINGVO */
     route_spec routing;
     unsigned long seed;
-    double jitter;               /* router input jitter eps, 0 = none */
+    double jitter;               /* router input jitter eps, 0 = none; < 0: the profile's (meshtf top-1: 1e-2) */
     cost_dispatch dispatch;      /* EINSUM: TPU padded dispatch, capacity buffers sent whole; GATHER: kept tokens */
     coll_a2a_algo a2a;           /* COLL_A2A_AUTO: phased on a torus, direct on GPUs (which refuse phased) */
     engine_network network;
@@ -79,6 +82,7 @@ typedef struct {
     double wall_route_s;         /* wall seconds in the routing kernels while the actors ran */
     char routing_desc[512];
     int remat;                   /* 1 if the step recomputed the forward in backward (AUTO: as chosen) */
+    model_impl impl;             /* the implementation profile the step ran */
     timeline *timeline;          /* the config asked for a timeline: its events, for timeline_write_json */
     route_ctx *route;            /* the config asked for a routing dump: the counts, for route_dump_csv */
 } engine_result;

@@ -168,6 +168,7 @@ static int predict_child(void *argp, double *out, int nout, errbuf *err)
     if (route_parse(&cfg.routing, a->uniform ? "uniform" : "router", err) != 0)
         return -1;
     cfg.dispatch = COST_DISPATCH_EINSUM;   /* the measured program dispatches with padded one-hot einsums */
+    cfg.cap_round = SWITCH_CAP_FLOOR;      /* and sizes capacity as Mesh TF does (int(S cf/E)) */
     cfg.remat = PLAN_REMAT_OFF;          /* the measured program keeps every activation */
     cfg.chip = a->chip;
     engine_result res;

@@ -35,9 +35,17 @@ static const runopt OPTS[] = {
       .help = "expert capacity factor > 0 (default: the preset's)",
       .axis = 8, .sweep_help = "capacity factors, numbers > 0 (e.g. 0.5,0.75,1,1.25,1.5,2,3,4)",
       .column = "capacity_factor" },
+    { .name = "--impl", .arg = "I", .type = RUNOPT_ENUM, FIELD(cfg.impl),
+      .words = { "meshtf", "flaxformer", "lingvo" },
+      .values = { MODEL_IMPL_MESHTF, MODEL_IMPL_FLAXFORMER, MODEL_IMPL_LINGVO },
+      .help = "implementation profile: meshtf (Mesh TensorFlow, the Switch paper's runs),\n"
+              "flaxformer (T5X) or lingvo (GShard): group size, capacity rule, cumsum,\n"
+              "jitter and the combine tensor's cost (default: the preset's 'impl')",
+      .axis = 13, .sweep_help = "meshtf | flaxformer | lingvo", .column = "impl" },
     { .name = "--capacity-round", .arg = "MODE", .type = RUNOPT_ENUM, FIELD(cfg.cap_round),
-      .words = { "floor", "round" }, .values = { SWITCH_CAP_FLOOR, SWITCH_CAP_ROUND },
-      .help = "floor (Mesh TensorFlow, default) or round (Flaxformer)" },
+      .words = { "floor", "round", "lingvo" }, .values = { SWITCH_CAP_FLOOR, SWITCH_CAP_ROUND, SWITCH_CAP_LINGVO },
+      .help = "floor (Mesh TensorFlow), round (Flaxformer) or lingvo (floor, 4 for 0, up to a\n"
+              "multiple of 4) (default: the profile's)" },
     { .name = "--routing", .arg = "SPEC", .type = RUNOPT_ROUTING, FIELD(cfg.routing),
       .help = "router (default: the real fp32 router), uniform, zipf:S, hot:FRAC, trace:FILE",
       .axis = 4, .sweep_help = "router | uniform | zipf:S | hot:FRAC | trace:FILE", .column = "routing" },
@@ -45,7 +53,7 @@ static const runopt OPTS[] = {
       .rule = "an integer >= 0", .help = "seed of hidden states, router weights and draws (default 1)",
       .axis = 9, .sweep_name = "--seeds", .sweep_help = "seeds, integers >= 0 (one run each)", .column = "seed" },
     { .name = "--jitter", .arg = "EPS", .type = RUNOPT_REAL, FIELD(cfg.jitter), .lo = 0, .hi = 1, .hi_open = 1,
-      .rule = "a number in [0,1)", .help = "router input jitter U(1-EPS,1+EPS) (default 0, as the T5X Switch configs)" },
+      .rule = "a number in [0,1)", .help = "router input jitter U(1-EPS,1+EPS) (default: the profile's: 1e-2 for meshtf\ntop-1, else 0 as the T5X Switch configs)" },
     { .name = "--dispatch", .arg = "MODE", .type = RUNOPT_ENUM, FIELD(cfg.dispatch),
       .words = { "padded", "exact" }, .values = { COST_DISPATCH_EINSUM, COST_DISPATCH_GATHER },
       .help = "padded (TPU einsum: capacity buffers sent whole, default) or exact (gather:\nkept tokens only)",
@@ -93,7 +101,8 @@ _Static_assert(N_OPTS <= RUNOPT_MAX, "RUNOPT_MAX is smaller than the option tabl
 /* ENUM and FLAG fields are int or an enum of int's size. */
 _Static_assert(sizeof(switch_cap_mode) == sizeof(int) && sizeof(cost_dispatch) == sizeof(int) &&
                sizeof(coll_a2a_algo) == sizeof(int) && sizeof(engine_network) == sizeof(int) &&
-               sizeof(plan_remat) == sizeof(int) && sizeof(cost_precision) == sizeof(int),
+               sizeof(plan_remat) == sizeof(int) && sizeof(cost_precision) == sizeof(int) &&
+               sizeof(switch_cap_mode) == sizeof(int),
                "enum fields must have int's size");
 
 int runopt_count(void)

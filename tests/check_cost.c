@@ -660,6 +660,44 @@ START_TEST(test_precision)
 }
 END_TEST
 
+/* Gating work of the implementation profiles [SOURCES 4.2]: Mesh TF's cumsum einsum is k fp32 (S,S)@(S,E) per
+ * group, 2 G E S^2 FLOPs each (6 bf16 passes of hardware FLOPs on a TPUv3); the dispatch's backward is one
+ * gradient matmul, the combine's two; jitter and the combine build are memory-bound passes. */
+START_TEST(test_gating_work)
+{
+    cost_chip c;
+    cost_chip_tpuv3(&c);
+    model_cfg m = fixture_switch_base();
+    int S = 1024, E = 128, C = 10;
+    double G = 32;
+    cost_work w;
+    cost_work_init(&w);
+    cost_cumsum_einsum_work(&w, &c, G, S, E, 2);
+    assert_rel(w.mm_flops, 2.0 * 2.0 * G * E * (double)S * S, REL);
+    assert_rel(w.hw_flops, c.fp32_matmul_passes * w.mm_flops, REL);
+    cost_work d, k;
+    cost_work_init(&d);
+    cost_work_init(&k);
+    cost_dispatch_work(&d, &c, &m, COST_DISPATCH_EINSUM, G, S, E, C, 2);
+    cost_dispatch_work(&k, &c, &m, COST_DISPATCH_EINSUM, G, S, E, C, 1);
+    assert_rel(d.mm_flops, G * 2.0 * S * E * C * m.d_model, REL);   /* the forward's FLOPs, once */
+    assert_rel(k.mm_flops, 2.0 * d.mm_flops, REL);
+    ck_assert_double_eq(d.ops, 1.0);
+    ck_assert_double_eq(k.ops, 2.0);
+    cost_work j, b;
+    cost_work_init(&j);
+    cost_work_init(&b);
+    cost_jitter_work(&j, &c, &m, 8192);
+    assert_rel(j.hbm_B, (COST_BF16_BYTES + COST_FP32_BYTES) * 8192.0 * m.d_model, REL);
+    cost_combine_build_work(&b, &c, G, S, E, C, 4);
+    assert_rel(b.hbm_B, 4 * 2.0 * COST_FP32_BYTES * G * S * E * C, REL);
+    ck_assert_double_eq(b.mm_flops, 0.0);
+    cost_work_init(&b);
+    cost_combine_build_work(&b, &c, G, S, E, C, 0);
+    ck_assert_double_eq(b.t_s, 0.0);
+}
+END_TEST
+
 START_TEST(test_dispatch)
 {
     cost_chip c;
@@ -845,6 +883,7 @@ static Suite *cost_suite(void)
     tcase_add_test(tc, test_router);
     tcase_add_test(tc, test_dispatch);
     tcase_add_test(tc, test_precision);
+    tcase_add_test(tc, test_gating_work);
     tcase_add_test(tc, test_embed_vocab_norm);
     suite_add_tcase(s, tc);
 

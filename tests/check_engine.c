@@ -10,7 +10,7 @@
 #include "sim/simproc.h"
 
 enum { O_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DROPPED, O_LB, O_NUMERICS,
-       O_LAYER_BYTES, O_TFLOPS, O_MFU, O_HFU, O_TOKENS, O_EPS, N_OUT };
+       O_LAYER_BYTES, O_TFLOPS, O_MFU, O_HFU, O_TOKENS, O_EPS, O_CAP, O_GROUPS, O_IMPL, N_OUT };
 
 typedef struct {
     const char *platform, *model, *routing;
@@ -22,12 +22,14 @@ typedef struct {
     long tokens_per_batch;        /* 0: the preset's */
     cost_precision precision;
     plan_remat remat;
+    switch_cap_mode cap_round;
+    int impl;                     /* ENGINE_IMPL_PRESET or a model_impl */
 } erun;
 
 static erun erun_default(void)
 {
     erun r = { "topologies/tpuv3-2x2.xml", "tiny-switch", "router", 1, 1, 0, 1.25, COLL_A2A_PHASED, 3, 0, 0,
-               COST_PRECISION_SELECTIVE, PLAN_REMAT_AUTO };
+               COST_PRECISION_SELECTIVE, PLAN_REMAT_AUTO, SWITCH_CAP_AUTO, ENGINE_IMPL_PRESET };
     return r;
 }
 
@@ -61,6 +63,8 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
     cfg.tokens_per_batch = a->tokens_per_batch;
     cfg.precision = a->precision;
     cfg.remat = a->remat;
+    cfg.impl = a->impl;
+    cfg.cap_round = a->cap_round;
     engine_result res;
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= N_OUT) {
@@ -82,6 +86,9 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
         out[O_HFU] = s->hfu;
         out[O_TOKENS] = (double)res.plan.sequences * cfg.model->enc_seq;
         out[O_EPS] = s->examples_per_s;
+        out[O_CAP] = res.plan.capacity_enc;
+        out[O_GROUPS] = res.plan.groups;
+        out[O_IMPL] = res.impl;
         for (int i = 0; i < res.nlayers; i++)
             out[O_LAYER_BYTES] += res.layers[i].a2a_bytes_per_core;
     }
@@ -288,6 +295,46 @@ START_TEST(test_precision)
 }
 END_TEST
 
+/* Implementation profiles [SOURCES 4.2, 4.3] on tiny-switch (512 encoder tokens per core, preset groups of
+ * 256, 8 experts, cf 1.25; no 'impl' column: flaxformer).  meshtf: one group of 512 (its 1024 cap), C =
+ * int(640/8) = 80, and its gating (the cumsum einsum, jitter, the combine build) costs router and dispatch
+ * time; lingvo: the preset's groups, C = 40 (a multiple of 4 already); --capacity-round overrides the rule. */
+START_TEST(test_impl_profiles)
+{
+    erun a = erun_default();
+    a.routing = "uniform";
+    double fx[N_OUT], mt[N_OUT], lv[N_OUT], fl[N_OUT];
+    erun_do(&a, fx);
+    a.impl = MODEL_IMPL_MESHTF;
+    erun_do(&a, mt);
+    a.impl = MODEL_IMPL_LINGVO;
+    erun_do(&a, lv);
+    ck_assert_double_eq(fx[O_IMPL], MODEL_IMPL_FLAXFORMER);
+    ck_assert_double_eq(mt[O_IMPL], MODEL_IMPL_MESHTF);
+    ck_assert_double_eq(fx[O_GROUPS], 2.0);
+    ck_assert_double_eq(fx[O_CAP], 40.0);
+    ck_assert_double_eq(mt[O_GROUPS], 1.0);
+    ck_assert_double_eq(mt[O_CAP], 80.0);
+    ck_assert_double_eq(lv[O_GROUPS], 2.0);
+    ck_assert_double_eq(lv[O_CAP], 40.0);
+    ck_assert_double_gt(mt[O_ROUTER], fx[O_ROUTER]);       /* cumsum einsum and jitter */
+    ck_assert_double_gt(lv[O_DISPATCH], fx[O_DISPATCH]);   /* the combine build passes, same shapes */
+    ck_assert_double_eq(lv[O_ROUTER], fx[O_ROUTER]);
+    /* an odd capacity: cf 1.3 gives 41.6 per group of 256: flaxformer rounds to 42, lingvo floors to 41 and
+     * rounds up to 44, --capacity-round floor gives 41 */
+    a.cf = 1.3;
+    a.impl = MODEL_IMPL_LINGVO;
+    erun_do(&a, lv);
+    a.impl = MODEL_IMPL_FLAXFORMER;
+    erun_do(&a, fx);
+    a.cap_round = SWITCH_CAP_FLOOR;
+    erun_do(&a, fl);
+    ck_assert_double_eq(lv[O_CAP], 44.0);
+    ck_assert_double_eq(fx[O_CAP], 42.0);
+    ck_assert_double_eq(fl[O_CAP], 41.0);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -303,6 +350,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_utilisation);
     tcase_add_test(tc, test_tokens_per_batch);
     tcase_add_test(tc, test_precision);
+    tcase_add_test(tc, test_impl_profiles);
     suite_add_tcase(s, tc);
     return s;
 }

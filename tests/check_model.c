@@ -58,6 +58,12 @@ START_TEST(test_presets_rows)
     ck_assert_int_eq(x->act, MODEL_ACT_GEGLU);
     ck_assert_int_eq(x->experts, 128);
     ck_assert_int_eq(preset(s, "moe-base")->top_k, 2);
+    /* implementation profiles: the Switch presets ran Mesh TF, the dense ones are Flaxformer's (models/README) */
+    ck_assert_int_eq(preset(s, "switch-base")->impl, MODEL_IMPL_MESHTF);
+    ck_assert_int_eq(preset(s, "moe-base")->impl, MODEL_IMPL_MESHTF);
+    ck_assert_int_eq(preset(s, "t5-base")->impl, MODEL_IMPL_FLAXFORMER);
+    ck_assert_str_eq(model_impl_name(MODEL_IMPL_LINGVO), "lingvo");
+    ck_assert_str_eq(model_impl_name((model_impl)7), "?");
     ck_assert_int_eq(preset(s, "switch-base-plus")->d_model, 896);
     ck_assert_int_eq(preset(s, "switch-base-plus")->heads, 16);
     ck_assert_int_eq(preset(s, "t5-xxl")->expert_every, 0);
@@ -110,6 +116,7 @@ START_TEST(test_user_file)
     ck_assert_int_eq(b->top_k, 2);
     ck_assert_int_eq(b->expert_every, 1);
     ck_assert_int_eq(b->act, MODEL_ACT_GEGLU);
+    ck_assert_int_eq(a->impl, MODEL_IMPL_FLAXFORMER);   /* no 'impl' column: the default */
     model_set_free(s);
 }
 END_TEST
@@ -156,6 +163,7 @@ static const struct { const char *file, *msg; } BAD[] = {
     { D "bad_every.csv",
       D "bad_every.csv:2: column 'expert_every' must be 0 (dense), 1 (every FFN) or 2 (every other FFN), got '3'" },
     { D "bad_topk.csv", D "bad_topk.csv:2: column 'top_k' must be 1 (Switch) or 2 (MoE top-2), got '3'" },
+    { D "bad_impl.csv", D "bad_impl.csv:3: column 'impl' must be 'meshtf', 'flaxformer' or 'lingvo', got 'mtf'" },
     { D "bad_cf.csv", D "bad_cf.csv:2: column 'capacity_factor' must be a finite number > 0, got '1.25x'" },
     { D "neg_cf.csv", D "neg_cf.csv:2: column 'capacity_factor' must be a finite number > 0, got '-0.5'" },
     { D "nan_cf.csv", D "nan_cf.csv:2: column 'capacity_factor' must be a finite number > 0, got 'nan'" },

@@ -13,7 +13,7 @@
 #define HEADER "model,platform,cores,data,model_par,experts_per_core,top_k,capacity_factor,expert_capacity," \
                "routing,dispatch,a2a,seed,tokens_per_batch,scope,layer,phase,dropped_frac,lb_loss," \
                "a2a_bytes_per_core,step_time_s,compute_s,router_s,dispatch_combine_s,a2a_s,allreduce_s," \
-               "idle_s,examples_per_s,tflops_per_chip,mfu,hfu,precision,sim_wall_s"
+               "idle_s,examples_per_s,tflops_per_chip,mfu,hfu,precision,impl,sim_wall_s"
 
 static runrow sample_row(void)
 {
@@ -24,7 +24,7 @@ static runrow sample_row(void)
         .scope = "step", .layer = -1, .phase = "all", .dropped_frac = 0.00625, .lb_loss = 0.0101,
         .a2a_bytes_per_core = 402653184, .step_time_s = 0.61, .compute_s = 0.43, .router_s = 0.0055,
         .dispatch_combine_s = 0.025, .a2a_s = 0.073, .allreduce_s = 0.049, .idle_s = 0.0225,
-        .examples_per_s = 3357.1, .tflops_per_chip = 45.5, .mfu = 0.37, .hfu = 0.52, .precision = "selective",
+        .examples_per_s = 3357.1, .tflops_per_chip = 45.5, .mfu = 0.37, .hfu = 0.52, .precision = "selective", .impl = "flaxformer",
         .sim_wall_s = 1.9,
     };
     return r;
@@ -33,10 +33,10 @@ static runrow sample_row(void)
 START_TEST(test_header)
 {
     ck_assert_str_eq(runrow_header(), HEADER);
-    ck_assert_int_eq(runrow_ncols(), 33);
+    ck_assert_int_eq(runrow_ncols(), 34);
     ck_assert_str_eq(runrow_col_name(0), "model");
-    ck_assert_str_eq(runrow_col_name(32), "sim_wall_s");
-    ck_assert_ptr_null(runrow_col_name(33));
+    ck_assert_str_eq(runrow_col_name(33), "sim_wall_s");
+    ck_assert_ptr_null(runrow_col_name(34));
     ck_assert_ptr_null(runrow_col_name(-1));
 }
 END_TEST
@@ -60,10 +60,10 @@ START_TEST(test_write_bytes)
     fclose(fp);
     ck_assert_str_eq(buf, HEADER "\n"
         "switch-base,topologies/tpuv3-4x4.xml,32,32,1,4,1,1.25,40,router,padded,phased,1,1048576,step,-1,all,"
-        "0.00625,0.0101,402653184,0.61,0.43,0.0055,0.025,0.073,0.049,0.0225,3357.1,45.5,0.37,0.52,selective,1.9\n"
+        "0.00625,0.0101,402653184,0.61,0.43,0.0055,0.025,0.073,0.049,0.0225,3357.1,45.5,0.37,0.52,selective,flaxformer,1.9\n"
         "switch-base,\"my, \"\"odd\"\" platform.xml\",32,32,1,4,1,1.25,40,\" lead\",padded,phased,-7,1048576,"
         "step,-1,all,0.00625,0.0101,1.5e+09,0.333333333,0.43,0.0055,0.025,0.073,nan,0.0225,3357.1,45.5,0.37,0.52,selective,"
-        "1.9\n");
+        "flaxformer,1.9\n");
     free(buf);
 }
 END_TEST
@@ -120,9 +120,9 @@ static const struct { const char *file, *msg; } BAD[] = {
     { "tests/data/csv_bad_header.csv",
       "tests/data/csv_bad_header.csv:1: column 4 is 'dta', expected 'data' (the header of run --csv)" },
     { "tests/data/csv_short_header.csv",
-      "tests/data/csv_short_header.csv:1: header has 32 columns, expected 33 (the header of run --csv)" },
-    { "tests/data/csv_short_row.csv", "tests/data/csv_short_row.csv:3: expected 33 fields, got 32" },
-    { "tests/data/csv_torn.csv", "tests/data/csv_torn.csv:2: expected 33 fields, got 12" },
+      "tests/data/csv_short_header.csv:1: header has 33 columns, expected 34 (the header of run --csv)" },
+    { "tests/data/csv_short_row.csv", "tests/data/csv_short_row.csv:3: expected 34 fields, got 33" },
+    { "tests/data/csv_torn.csv", "tests/data/csv_torn.csv:2: expected 34 fields, got 12" },
     { "tests/data/csv_bad_int.csv", "tests/data/csv_bad_int.csv:4: column 'seed' must be an integer, got 'x1'" },
     { "tests/data/csv_bad_num.csv",
       "tests/data/csv_bad_num.csv:2: column 'step_time_s' must be a number, got 'fast'" },
@@ -169,7 +169,7 @@ START_TEST(test_csvtab_lines)
     errbuf err = { "" };
     csvtab *t = csvtab_read("tests/data/csv_bad_int.csv", &err);   /* a blank line before row 2 */
     ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq(t->ncols, 33);
+    ck_assert_int_eq(t->ncols, 34);
     ck_assert_int_eq(t->nrows, 2);
     ck_assert_int_eq(t->line[0], 1);
     ck_assert_int_eq(t->line[1], 2);

@@ -397,7 +397,7 @@ START_TEST(test_run_bad_bin_and_csv)
     o.resume = 1;
     o.csv = "tests/data/csv_torn.csv";                          /* a torn last row is not resumed over */
     ck_assert_int_eq(sweep_run(NULL, &s, &o, &err), -1);
-    ck_assert_str_eq(err.msg, "tests/data/csv_torn.csv:2: expected 33 fields, got 12");
+    ck_assert_str_eq(err.msg, "tests/data/csv_torn.csv:2: expected 34 fields, got 12");
     o.csv = "tests/data/csv_bad_header.csv";
     ck_assert_int_eq(sweep_run(NULL, &s, &o, &err), -1);
     ck_assert_str_eq(err.msg, "tests/data/csv_bad_header.csv:1: column 4 is 'dta', expected 'data' (the header of run --csv)");

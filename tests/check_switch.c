@@ -283,7 +283,15 @@ static const struct { double cf; int N, E, min_cap, mode, want; const char *why;
     { 1.25, 0, 4, 0, SWITCH_CAP_FLOOR, -1, "N 0" },
     { 1.25, 8, 0, 0, SWITCH_CAP_FLOOR, -1, "E 0" },
     { 1.25, 8, 4, -1, SWITCH_CAP_FLOOR, -1, "min_capacity < 0" },
-    { 1.25, 8, 4, 0, 2, -1, "unknown round mode" },
+    { 1.25, 8, 4, 0, 3, -1, "unknown round mode" },
+    { 1.25, 8, 4, 0, SWITCH_CAP_AUTO, -1, "AUTO is not a rule" },
+    { 2.0, 1024, 128, 4, SWITCH_CAP_LINGVO, 16, "Lingvo: 16 is a multiple of 4" },
+    { 1.25, 1024, 128, 0, SWITCH_CAP_LINGVO, 12, "Lingvo: 10 up to 12" },
+    { 1.0, 1000, 7, 0, SWITCH_CAP_LINGVO, 144, "Lingvo: 142.86 floors to 142, up to 144" },
+    { 0.5, 1024, 2048, 0, SWITCH_CAP_LINGVO, 4, "Lingvo: 0 becomes 4" },
+    { 2.0, 1024, 2048, 0, SWITCH_CAP_LINGVO, 4, "Lingvo GShard 2048E: 1 up to 4" },
+    { 2.0, 6, 1, 0, SWITCH_CAP_LINGVO, 6, "Lingvo: 12 capped at N" },
+    { 1.0, 6, 2, 0, SWITCH_CAP_LINGVO, 4, "Lingvo: 3 up to 4" },
 };
 
 START_TEST(test_capacity)

@@ -32,7 +32,7 @@ expect_fail 1 "switchsim: error: --remat must be auto, on or off, got 'yes'" $OU
 expect_fail 1 "switchsim: error: --network-model must be lv08 or cm02, got 'ns3'" $OUT -- $RUN --network-model ns3 --csv $OUT
 expect_fail 1 "switchsim: error: --a2a direct: 1024 chips is 1047552 flows per all-to-all, beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts); use --a2a phased, or direct on at most 128 chips" $OUT -- \
     $BIN run --platform topologies/tpuv3-32x32.xml --model switch-c --a2a direct --quiet --csv $OUT
-expect_fail 1 "switchsim: error: plan data=32,model=1 needs 411.39 GiB per core, HBM has 16.00 GiB (395.39 GiB over)" $OUT -- \
+expect_fail 1 "switchsim: error: plan data=32,model=1 needs 407.18 GiB per core, HBM has 16.00 GiB (391.18 GiB over)" $OUT -- \
     $BIN run --platform topologies/tpuv3-4x4.xml --model switch-xxl --plan data=32,model=1 --quiet --csv $OUT
 expect_fail 1 "switchsim: error: --tokens-per-batch must be an integer in [1, 2^40], got '0'" $OUT -- $RUN --tokens-per-batch 0 --csv $OUT
 expect_fail 1 "switchsim: error: --tokens-per-batch must be a multiple of tiny-switch's encoder sequence length 64 (whole sequences), got 100" $OUT -- \
@@ -51,6 +51,14 @@ awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; next }
           if (b["4096,fp32"] != 2 * b["4096,selective"]) { print "fp32 bytes " b["4096,fp32"]; bad = 1 }
           if (e["2048,selective"] < 31.99 || e["2048,selective"] > 32.01) { print "sequences " e["2048,selective"]; bad = 1 }
           exit bad }' $TMPD/tp.csv || { cat $TMPD/tp.csv; echo "sweep --tokens-per-batch --precision: wrong rows"; exit 1; }
+expect_fail 1 "switchsim: error: --impl must be meshtf, flaxformer or lingvo, got 'mtf'" $OUT -- $RUN --impl mtf --csv $OUT
+# implementation profiles: the CSV names the one run; meshtf groups up to 1024 tokens (one group of 512 per core
+# here), so C = int(512 x 1.25 / 8) = 80; the preset has no 'impl' column: flaxformer, C 40
+$RUN --impl meshtf --csv $TMPD/im.csv > /dev/null
+$RUN --csv $TMPD/if.csv > /dev/null
+[ "$(awk -F, 'FNR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; next } { print $c["impl"] "," $c["expert_capacity"] }' \
+    $TMPD/im.csv $TMPD/if.csv | tr '\n' ' ')" = "meshtf,80 flaxformer,40 " ] ||
+    { cat $TMPD/im.csv $TMPD/if.csv; echo "--impl: wrong impl or capacity columns"; exit 1; }
 $RUN --tokens-per-batch 2048 --precision bf16 > $TMPD/tp.txt
 grep -q "TFLOP/s/chip (MFU [0-9.]*%, HFU [0-9.]*%)" $TMPD/tp.txt || { cat $TMPD/tp.txt; echo "run: no MFU/HFU in the summary"; exit 1; }
 

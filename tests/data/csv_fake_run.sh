@@ -30,12 +30,12 @@ fi
 echo "step 1 s (fake)"
 tmp="$csv.tmp$$"
 {
-echo "model,platform,cores,data,model_par,experts_per_core,top_k,capacity_factor,expert_capacity,routing,dispatch,a2a,seed,tokens_per_batch,scope,layer,phase,dropped_frac,lb_loss,a2a_bytes_per_core,step_time_s,compute_s,router_s,dispatch_combine_s,a2a_s,allreduce_s,idle_s,examples_per_s,tflops_per_chip,mfu,hfu,precision,sim_wall_s"
+echo "model,platform,cores,data,model_par,experts_per_core,top_k,capacity_factor,expert_capacity,routing,dispatch,a2a,seed,tokens_per_batch,scope,layer,phase,dropped_frac,lb_loss,a2a_bytes_per_core,step_time_s,compute_s,router_s,dispatch_combine_s,a2a_s,allreduce_s,idle_s,examples_per_s,tflops_per_chip,mfu,hfu,precision,impl,sim_wall_s"
 awk -v m="$model" -v p="$platform" -v d="$data" -v mp="$model_par" -v k="$k" -v cf="$cf" -v r="$routing" \
     -v di="$dispatch" -v a="$a2a" -v s="$seed" 'BEGIN {
     t = 0.5 + 0.1 * cf + 0.01 * k + 0.001 * s
     drop = 0.2 / (cf * (3 - k))
-    printf "%s,%s,32,%d,%d,4,%d,%.9g,%d,%s,%s,%s,%d,1048576,step,-1,all,%.9g,0.01,%.9g,%.9g,%.9g,0.01,0.02,%.9g,0.05,0.01,%.9g,40,0.3,0.4,selective,0.5\n",
+    printf "%s,%s,32,%d,%d,4,%d,%.9g,%d,%s,%s,%s,%d,1048576,step,-1,all,%.9g,0.01,%.9g,%.9g,%.9g,0.01,0.02,%.9g,0.05,0.01,%.9g,40,0.3,0.4,selective,flaxformer,0.5\n",
         m, p, d, mp, k, cf, int(cf * 256), r, di, a, s, drop, 1e8 * cf, t, t * 0.6, t * 0.15, 1024 / t
 }'
 } > "$tmp" && mv "$tmp" "$csv"
