@@ -335,6 +335,45 @@ START_TEST(test_impl_profiles)
 }
 END_TEST
 
+/* One core (one H200, tests/data/models_tiny.csv tiny-dense): nothing to communicate, so the step is the sum of
+ * the ops in the order a training step runs them, written out here from the model's shapes (one data shard holds
+ * the whole batch: 4096 encoder tokens, 64 sequences x 16 decoder tokens) and each op's cost.  The engine's
+ * schedule (which ops, how many, forward then backward) is checked against this one, written independently. */
+START_TEST(test_one_core_step_by_hand)
+{
+    errbuf err = { "" };
+    model_set *ms = model_set_load_csv("tests/data/models_tiny.csv", &err);
+    ck_assert_msg(ms != NULL, "%s", err.msg);
+    const model_cfg *m = model_set_find(ms, "tiny-dense");
+    ck_assert_ptr_nonnull(m);
+    cost_chip c;
+    cost_chip_h200(&c);                               /* the chip topologies/h200-1gpu.xml is generated from */
+    const double Te = 4096.0, Td = 4096.0 / 64 * 16;  /* tokens_per_batch; sequences x dec_seq */
+    double t = cost_embed_s(&c, m, Te + Td, 0);
+    for (int b = 0; b <= 1; b++) {                    /* forward, then backward (no remat: it fits) */
+        double enc = cost_attention_s(&c, m, Te, 64, 64, 1, b) + 2 * cost_layernorm_residual_s(&c, m, Te, b) +
+                     cost_dense_ffn_s(&c, m, Te, 1, b);
+        double dec = cost_attention_s(&c, m, Td, 16, 16, 1, b) + cost_attention_s(&c, m, Td, 16, 64, 1, b) +
+                     3 * cost_layernorm_residual_s(&c, m, Td, b) + cost_dense_ffn_s(&c, m, Td, 1, b);
+        t += 2 * enc + 2 * dec + cost_vocab_loss_s(&c, m, Td, 1, b);   /* 2 encoder and 2 decoder layers */
+    }
+    t += cost_embed_s(&c, m, Te + Td, 1);
+    t += cost_optimizer_s(&c, model_params_dense(m));   /* the all-reduce of one GPU adds nothing */
+    model_set_free(ms);
+
+    erun a = erun_default();
+    a.platform = "topologies/h200-1gpu.xml";
+    a.model = "tiny-dense";
+    a.a2a = COLL_A2A_AUTO;
+    double o[N_OUT];
+    erun_do(&a, o);
+    ck_assert_double_gt(t, 0.0);
+    ck_assert_double_eq_tol(o[O_STEP], t, 1e-9 * t);
+    ck_assert_double_eq_tol(o[O_COMPUTE], t, 1e-9 * t);
+    ck_assert_double_eq(o[O_A2A] + o[O_ALLREDUCE] + o[O_ROUTER] + o[O_DISPATCH], 0.0);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -346,6 +385,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_dense_and_model_parallel);
     tcase_add_test(tc, test_invariants);
+    tcase_add_test(tc, test_one_core_step_by_hand);
     tcase_add_loop_test(tc, test_rejections, 0, (int)(sizeof BAD / sizeof BAD[0]));
     tcase_add_test(tc, test_utilisation);
     tcase_add_test(tc, test_tokens_per_batch);
