@@ -149,6 +149,22 @@ void switch_topk_forward(int *expert, float *gate, const float *probs, int N, in
     }
 }
 
+int switch_second_random(int *expert, float *gate, int N, const gsl_rng *r, double threshold)
+{
+    if (!(threshold > 0.0))
+        return 0;
+    int discarded = 0;
+    for (int n = 0; n < N; n++) {
+        double u = gsl_rng_uniform(r);
+        if (u < (double)gate[(size_t)n * 2 + 1] / threshold)
+            continue;
+        expert[(size_t)n * 2 + 1] = -1;
+        gate[(size_t)n * 2 + 1] = 0.0f;
+        discarded++;
+    }
+    return discarded;
+}
+
 int switch_assign_forward(int *slot, int *counts, const int *expert, int N, int E, int k, int C)
 {
     int dropped = 0;
@@ -158,6 +174,10 @@ int switch_assign_forward(int *slot, int *counts, const int *expert, int N, int 
         for (int n = 0; n < N; n++) {
             size_t i = (size_t)n * k + j;
             int e = expert[i];
+            if (e < 0) {                      /* no choice (a discarded second choice) */
+                slot[i] = -1;
+                continue;
+            }
             if (counts[e] < C) {
                 slot[i] = counts[e]++;
             } else {

@@ -68,12 +68,20 @@ void switch_jitter_forward(float *x, const gsl_rng *r, double eps, int N, int D)
  * g_j/(g1+g2+1e-9) (MTF _top_2_gating; Flaxformer would keep raw probs [SOURCES 4.3]). */
 void switch_topk_forward(int *expert, float *gate, const float *probs, int N, int E, int k);
 
+/* Mesh TF's 'random' second-expert policy [SOURCES 4.2 _top_2_gating step 5]: the second choice of token n
+ * (expert, gate (N,2) from switch_topk_forward with k = 2, gates renormalised) is kept when u_n < g2/threshold,
+ * u_n ~ U[0,1) drawn from r in token order, i.e. with probability min(1, g2/threshold) (MTF's threshold 0.2:
+ * SWITCH_SECOND_THRESHOLD); a discarded one becomes expert -1, gate 0: no choice, which takes no slot and is
+ * not a drop.  Returns the number discarded (0 when threshold <= 0: the policy 'all'). */
+#define SWITCH_SECOND_THRESHOLD 0.2
+int switch_second_random(int *expert, float *gate, int N, const gsl_rng *r, double threshold);
+
 /* slot (N,k) <- each choice's position in its expert's buffer, or -1 if dropped; counts (E) <- choices kept
  * per expert (each <= C).  Position = exclusive running count per expert within the group, in token order;
  * all first choices of the group are placed before any second choice (MTF pos_2 = cumsum(mask_2) +
  * mask_1_count [SOURCES 4.2]), so a second choice never displaces a first choice; a choice at position
- * >= C is dropped.  expert values must lie in [0,E).  Returns the number of dropped choices
- * (kept + dropped = N*k). */
+ * >= C is dropped.  expert values must lie in [0,E), or be -1 for no choice (switch_second_random): slot -1,
+ * neither kept nor dropped.  Returns the number of dropped choices (kept + dropped + no choice = N*k). */
 int switch_assign_forward(int *slot, int *counts, const int *expert, int N, int E, int k, int C);
 
 /* Load-balancing loss alpha*E*sum_e f_e*P_e [SOURCES 3]: f_e = fraction of tokens whose first choice

@@ -429,8 +429,9 @@ static void eng_expert_rows(const engine *g, double *rows, int core, int sl, int
  * - lingvo (GShard): the preset's group size; C = int(S cf/E), 4 if 0, up to a multiple of 4; tf.cumsum,
  *   sequential (GShard 5.2: negligible at 128 experts); no jitter; k products, k-1 adds and one cast:
  *   assumption (the casts of Lingvo's gating were not read).
- * Not modelled: Mesh TF's 'random' second-expert policy for top-2 (the second choice kept with probability
- * min(1, g2/0.2)): every profile keeps both choices, so top-2 drops are an upper bound for meshtf. */
+ * meshtf's top-2 also runs Mesh TF's default 'random' second-expert policy (the second choice kept with
+ * probability min(1, g2/0.2), switch_second_random) on router routing; the other profiles keep both choices
+ * (Flaxformer's top-k has no such policy; Lingvo's random routing was not read: assumption). */
 typedef struct {
     int group_size;                  /* the largest group, 0: the preset's */
     switch_cap_mode cap;
@@ -778,7 +779,9 @@ static int eng_alloc_routing(engine *g, errbuf *err)
         int in_stack = l < m->enc_layers ? l : l - m->enc_layers;
         g->sparse_index[l] = model_layer_is_sparse(m, in_stack) ? g->nsparse++ : -1;
     }
-    g->route = route_ctx_alloc(&cfg->routing, m, &g->p, cfg->seed, cfg->jitter, cfg->dump_routing != NULL, err);
+    double second = g->impl == MODEL_IMPL_MESHTF ? SWITCH_SECOND_THRESHOLD : 0.0;   /* MTF's default 'random' */
+    g->route = route_ctx_alloc(&cfg->routing, m, &g->p, cfg->seed, cfg->jitter, second, cfg->dump_routing != NULL,
+                               err);
     if (g->route == NULL)
         return -1;
     if (cfg->timeline == NULL)

@@ -32,6 +32,8 @@ struct route_ctx {
     plan p;
     unsigned long seed;
     double jitter;
+    double second_threshold; /* Mesh TF's random second-expert policy (0: keep every second choice) */
+    double *keep2;           /* (layers) sampled routing: the fraction of second choices the policy keeps */
     int layers;              /* Switch layers */
     int E, k;
     int exact;               /* router on every token */
@@ -164,12 +166,14 @@ static void route_sample_layer(route_ctx *r, int layer, const float *w)
         switch_jitter_forward(r->x, r->rng, r->jitter, n, D);
     switch_router_forward(r->logits, r->probs, r->x, w, n, D, E);
     switch_topk_forward(r->expert, r->gate, r->probs, n, E, k);
+    int discarded = k == 2 ? switch_second_random(r->expert, r->gate, n, r->rng, r->second_threshold) : 0;
+    r->keep2[layer] = 1.0 - (double)discarded / n;
     memset(q1, 0, (size_t)E * sizeof *q1);
     memset(q2, 0, (size_t)E * sizeof *q2);
     memset(pbar, 0, (size_t)E * sizeof *pbar);
     for (int t = 0; t < n; t++) {
         q1[r->expert[(size_t)t * k]] += 1.0;
-        if (k == 2)
+        if (k == 2 && r->expert[(size_t)t * k + 1] >= 0)
             q2[r->expert[(size_t)t * k + 1]] += 1.0;
         for (int e = 0; e < E; e++)
             pbar[e] += (double)r->probs[(size_t)t * E + e];
@@ -257,7 +261,7 @@ static int route_numerics_group(route_ctx *r, int layer, int S, int C, const int
 }
 
 route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const plan *p, unsigned long seed,
-                           double jitter_eps, int dump, errbuf *err)
+                           double jitter_eps, double second_threshold, int dump, errbuf *err)
 {
     route_ctx *r = calloc(1, sizeof *r);
     if (r == NULL) {
@@ -269,6 +273,7 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
     r->p = *p;
     r->seed = seed;
     r->jitter = jitter_eps;
+    r->second_threshold = p->top_k == 2 && spec->kind == ROUTE_ROUTER ? second_threshold : 0.0;
     r->layers = model_sparse_layers(m);
     r->E = p->experts;
     r->k = p->top_k;
@@ -301,7 +306,9 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
                     s1 += f[e];
                     s2 += s[e];
                 }
-                if (s1 != S || s2 != (r->k == 2 ? S : 0)) {
+                /* top-2: at most S second choices (fewer when a second-expert policy discarded some; none at
+                 * all is a top-1 trace) */
+                if (s1 != S || (r->k == 2 ? s2 < 1 || s2 > S : s2 != 0)) {
                     errbuf_set(err, "%s: layer %d group %ld routes %ld first and %ld second choices; this run "
                                "has %d tokens per group and top_k %d", spec->path, l, g, s1, s2, S, r->k);
                     goto fail;
@@ -334,9 +341,12 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
     r->q1 = calloc((size_t)L * E, sizeof *r->q1);
     r->q2 = calloc((size_t)L * E, sizeof *r->q2);
     r->pbar = calloc((size_t)L * E, sizeof *r->pbar);
+    r->keep2 = malloc((size_t)L * sizeof *r->keep2);
     if (!r->x || !r->logits || !r->probs || !r->gate || !r->expert || !r->slot || !r->first || !r->second ||
-        !r->q1 || !r->q2 || !r->pbar)
+        !r->q1 || !r->q2 || !r->pbar || !r->keep2)
         goto oom;
+    for (int l = 0; l < L; l++)
+        r->keep2[l] = 1.0;
     if (spec->kind == ROUTE_ROUTER) {
         float *w = malloc((size_t)(r->exact ? L : 1) * D * E * sizeof *w);
         if (w == NULL)
@@ -392,6 +402,11 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
         if (r->dump == NULL)
             goto oom;
     }
+    if (r->second_threshold > 0.0) {
+        size_t len = strlen(r->desc);
+        snprintf(r->desc + len, sizeof r->desc - len, "; second choices kept with probability min(1, g2/%g) "
+                 "(Mesh TF's random policy)", r->second_threshold);
+    }
     return r;
 oom:
     errbuf_set(err, "out of memory preparing routing");
@@ -418,6 +433,7 @@ void route_ctx_free(route_ctx *r)
     free(r->q1);
     free(r->q2);
     free(r->pbar);
+    free(r->keep2);
     free(r->x);
     free(r->logits);
     free(r->probs);
@@ -470,9 +486,11 @@ int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int
             switch_jitter_forward(r->x, r->rng, r->jitter, S, D);
         switch_router_forward(r->logits, r->probs, r->x, r->w + (size_t)layer * D * E, S, D, E);
         switch_topk_forward(r->expert, r->gate, r->probs, S, E, k);
+        if (k == 2)
+            switch_second_random(r->expert, r->gate, S, r->rng, r->second_threshold);
         for (int t = 0; t < S; t++) {
             r->first[r->expert[(size_t)t * k]]++;
-            if (k == 2)
+            if (k == 2 && r->expert[(size_t)t * k + 1] >= 0)
                 r->second[r->expert[(size_t)t * k + 1]]++;
         }
         dropped = switch_assign_forward(r->slot, kept, r->expert, S, E, k, C);
@@ -488,6 +506,9 @@ int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int
             for (int t = 0; t < S; t++) {
                 int e1 = (int)gsl_ran_discrete(r->rng, r->t1[layer]);
                 r->first[e1]++;
+                /* the second-expert policy's share, drawn only when it discards some (else the same draws) */
+                if (k == 2 && r->keep2 != NULL && r->keep2[layer] < 1.0 && gsl_rng_uniform(r->rng) >= r->keep2[layer])
+                    continue;
                 if (k == 2 && E > 1) {
                     int e2 = e1, tries = 0;
                     while (e2 == e1 && tries++ < ROUTE_SECOND_TRIES)
@@ -512,16 +533,19 @@ int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int
         memcpy(r->dump->first + ((size_t)layer * r->dump->groups + gidx) * E, r->first, (size_t)E * sizeof(int));
         memcpy(r->dump->second + ((size_t)layer * r->dump->groups + gidx) * E, r->second, (size_t)E * sizeof(int));
     }
-    long kept_sum = 0;
+    long kept_sum = 0, seconds = 0;
+    for (int e = 0; e < E; e++)
+        seconds += r->second[e];
+    long discarded = k == 2 ? S - seconds : 0;   /* second choices a second-expert policy discarded */
     for (int e = 0; e < E; e++) {
         if (kept[e] < 0 || kept[e] > C)
             return errbuf_set(err, "bug: layer %d shard %d group %d: expert %d keeps %d tokens, capacity %d",
                               layer, shard, group, e, kept[e], C);
         kept_sum += kept[e];
     }
-    if (kept_sum + dropped != (long)S * k)
-        return errbuf_set(err, "bug: layer %d shard %d group %d: kept %ld + dropped %d != tokens %d x k %d",
-                          layer, shard, group, kept_sum, dropped, S, k);
+    if (discarded < 0 || kept_sum + dropped + discarded != (long)S * k)
+        return errbuf_set(err, "bug: layer %d shard %d group %d: kept %ld + dropped %d + discarded %ld != tokens %d "
+                          "x k %d", layer, shard, group, kept_sum, dropped, discarded, S, k);
     return dropped;
 }
 

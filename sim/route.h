@@ -35,9 +35,11 @@ typedef struct route_ctx route_ctx;
 /* Prepares routing for a run: draws the router weights (truncated normal, s = 0.1, SOURCES 3 Init) per
  * Switch layer, decides exact or sampled routing, routes the per-layer samples, loads a trace (checked against
  * the plan: layers, groups, experts, tokens per group).  jitter_eps: multiplicative input jitter (0 = none).
- * dump != 0 keeps every group's counts for route_dump_csv. */
+ * second_threshold > 0: Mesh TF's random second-expert policy on top-2 router routing (switch_second_random;
+ * sampled routing keeps the sample's share of second choices); 0 keeps every second choice.  dump != 0 keeps
+ * every group's counts for route_dump_csv. */
 route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const plan *p, unsigned long seed,
-                           double jitter_eps, int dump, errbuf *err);
+                           double jitter_eps, double second_threshold, int dump, errbuf *err);
 void route_ctx_free(route_ctx *r);
 
 /* One routing group: sparse layer 'layer' (0-based among Switch layers, encoder then decoder), data shard
@@ -45,7 +47,8 @@ void route_ctx_free(route_ctx *r);
  * and second choices together, each <= C), and returns the dropped choices; *lb gets the group's
  * load-balancing loss alpha*E*sum f_e P_e (alpha = 0.01, SOURCES 3).  Deterministic in (seed, layer,
  * shard, group), whatever order the groups are asked in.  numerics != 0 also runs the rest of the Switch
- * layer on the group when the context does numerics (once per group: model-parallel slices share it).  Checks its invariants (kept + dropped = S*k,
+ * layer on the group when the context does numerics (once per group: model-parallel slices share it).  Checks its
+ * invariants (kept + dropped + second choices a policy discarded = S*k,
  * kept_e <= C); returns -1 with err on a violation (a bug, never input). */
 int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int *kept, double *lb, errbuf *err);
 

@@ -46,7 +46,7 @@ static route_ctx *ctx_for(const char *spec_text, const model_cfg *m, const plan 
     route_spec spec;
     errbuf err = { "" };
     ck_assert_msg(route_parse(&spec, spec_text, &err) == 0, "%s", err.msg);
-    route_ctx *r = route_ctx_alloc(&spec, m, p, 42, 0.0, dump, &err);
+    route_ctx *r = route_ctx_alloc(&spec, m, p, 42, 0.0, 0.0, dump, &err);
     ck_assert_msg(r != NULL, "%s", err.msg);
     return r;
 }
@@ -213,6 +213,51 @@ START_TEST(test_sampled_router)
 }
 END_TEST
 
+/* Mesh TF's random second-expert policy wired into top-2 router routing: kept + dropped choices lie between S
+ * (every first choice stays) and 2 S, the group's invariants hold (a discarded second choice is neither kept nor
+ * dropped), and the total is never above the policy-off one (exactly 2 S).  (At the
+ * router's near-uniform init the renormalised second gate is near 1/2, over the 0.2 threshold, so few go; the
+ * policy's probability itself is checked in check_switch.) */
+START_TEST(test_second_policy)
+{
+    model_cfg m = tiny_cfg();
+    m.top_k = 2;
+    plan p = tiny_plan(&m, 2, 1.0);
+    route_spec spec;
+    errbuf err = { "" };
+    ck_assert_int_eq(route_parse(&spec, "router", &err), 0);
+    route_ctx *on = route_ctx_alloc(&spec, &m, &p, 42, 0.0, 0.2, 0, &err), *off = ctx_for("router", &m, &p, 0);
+    ck_assert_msg(on != NULL, "%s", err.msg);
+    int kept[8];
+    double lb;
+    long sum_on = 0, sum_off = 0, groups = 0;
+    for (int l = 0; l < 4; l++)
+        for (int s = 0; s < p.data; s++)
+            for (int g = 0; g < p.groups; g++) {
+                int S = l < model_sparse_layers_enc(&m) ? p.group_enc : p.group_dec;
+                int d_on = route_group(on, l, s, g, 0, kept, &lb, &err);
+                ck_assert_msg(d_on >= 0, "%s", err.msg);
+                long k_on = d_on;
+                for (int e = 0; e < 8; e++)
+                    k_on += kept[e];
+                ck_assert(k_on >= S && k_on <= 2L * S);   /* kept + dropped: every first choice, some seconds */
+                int d_off = route_group(off, l, s, g, 0, kept, &lb, &err);
+                ck_assert_msg(d_off >= 0, "%s", err.msg);
+                long k_off = d_off;
+                for (int e = 0; e < 8; e++)
+                    k_off += kept[e];
+                ck_assert_int_eq(k_off, 2L * S);
+                sum_on += k_on;
+                sum_off += k_off;
+                groups++;
+            }
+    ck_assert(sum_on <= sum_off);
+    ck_assert(groups > 0);
+    route_ctx_free(on);
+    route_ctx_free(off);
+}
+END_TEST
+
 /* A dumped routing replays to the same kept counts and drops. */
 START_TEST(test_dump_replay)
 {
@@ -273,7 +318,7 @@ START_TEST(test_trace_mismatch)
     char text[128];
     snprintf(text, sizeof text, "trace:%s", path);
     ck_assert(route_parse(&spec, text, &err) == 0);
-    ck_assert_ptr_null(route_ctx_alloc(&spec, &m, &p2, 42, 0.0, 0, &err));
+    ck_assert_ptr_null(route_ctx_alloc(&spec, &m, &p2, 42, 0.0, 0.0, 0, &err));
     char want[512];
     snprintf(want, sizeof want, "%s: layer 0 group 0 routes 32 first and 0 second choices; this run has 32 tokens "
              "per group and top_k 2", path);
@@ -296,6 +341,7 @@ static Suite *route_suite(void)
     tcase_add_test(tc, test_hot_top2);
     tcase_add_test(tc, test_no_drops_at_full_capacity);
     tcase_add_test(tc, test_sampled_router);
+    tcase_add_test(tc, test_second_policy);
     tcase_add_test(tc, test_dump_replay);
     tcase_add_test(tc, test_trace_mismatch);
     suite_add_tcase(s, tc);

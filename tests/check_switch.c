@@ -260,6 +260,54 @@ START_TEST(test_all_dropped)
 }
 END_TEST
 
+/* ---- Mesh TF's random second-expert policy --------------------------------------------------------------- */
+
+/* Statistics against the probability min(1, g2/0.2): 20000 tokens with g2 = 0.05 keep about a quarter (a
+ * binomial's 5 sigma is 1.5%), with g2 = 0.2 or more all; the draws are one per token in token order (a second
+ * generator of the same seed gives the same decisions); a discarded second choice takes no slot and is no drop. */
+START_TEST(test_second_random)
+{
+    enum { N = 20000 };
+    int *expert = malloc(2 * N * sizeof *expert), *slot = malloc(2 * N * sizeof *slot), counts[4];
+    float *gate = malloc(2 * N * sizeof *gate);
+    ck_assert(expert != NULL && slot != NULL && gate != NULL);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937), *ref = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 7);
+    gsl_rng_set(ref, 7);
+    for (int n = 0; n < N; n++) {
+        expert[2 * n] = n % 4;
+        expert[2 * n + 1] = (n + 1) % 4;
+        gate[2 * n] = 0.95f;
+        gate[2 * n + 1] = n < N / 2 ? 0.05f : (n % 2 ? 0.2f : 0.5f);
+    }
+    int discarded = switch_second_random(expert, gate, N, r, SWITCH_SECOND_THRESHOLD);
+    int low_kept = 0;
+    for (int n = 0; n < N; n++) {
+        double u = gsl_rng_uniform(ref);
+        int keep = n < N / 2 ? u < (double)0.05f / 0.2 : 1;   /* the float gate, as stored */
+        ck_assert_int_eq(expert[2 * n + 1] >= 0, keep);
+        ck_assert(keep || gate[2 * n + 1] == 0.0f);
+        ck_assert_int_eq(expert[2 * n], n % 4);       /* first choices untouched */
+        low_kept += n < N / 2 && keep;
+    }
+    ck_assert_int_eq(discarded, N / 2 - low_kept);
+    ck_assert_msg(fabs((double)low_kept / (N / 2) - 0.25) < 0.015, "kept %d of %d at g2 0.05", low_kept, N / 2);
+    /* room for everything: kept = choices left, nothing dropped, no slot for a discarded choice */
+    int dropped = switch_assign_forward(slot, counts, expert, N, 4, 2, N);
+    ck_assert_int_eq(dropped, 0);
+    ck_assert_int_eq(counts[0] + counts[1] + counts[2] + counts[3], 2 * N - discarded);
+    for (int n = 0; n < N; n++)
+        ck_assert_int_eq(slot[2 * n + 1] < 0, expert[2 * n + 1] < 0);
+    /* threshold 0: the policy 'all', nothing discarded and no draw */
+    ck_assert_int_eq(switch_second_random(expert, gate, N, r, 0.0), 0);
+    gsl_rng_free(r);
+    gsl_rng_free(ref);
+    free(expert);
+    free(slot);
+    free(gate);
+}
+END_TEST
+
 /* ---- capacity ----------------------------------------------------------------------------------------- */
 
 static const struct { double cf; int N, E, min_cap, mode, want; const char *why; } CAP[] = {
@@ -821,6 +869,7 @@ static Suite *switch_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("capacity");
+    tcase_add_test(tc, test_second_random);
     tcase_add_loop_test(tc, test_capacity, 0, (int)(sizeof CAP / sizeof CAP[0]));
     suite_add_tcase(s, tc);
 
