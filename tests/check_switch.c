@@ -874,6 +874,7 @@ static Suite *switch_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("router");
+    tcase_set_timeout(tc, 60);   /* the 2048-expert case takes ~4 s alone, Check's default limit */
     tcase_add_loop_test(tc, test_router_properties, 0, (int)(sizeof PROP / sizeof PROP[0]));
     tcase_add_test(tc, test_router_bf16_input);
     tcase_add_test(tc, test_jitter);
