@@ -34,7 +34,7 @@ static void collective_usage(FILE *fp)
         "  --factor F          size multiplier from one row to the next, an integer >= 2 (default 2)\n"
         "  --ranks R           chips (a rank per chip, default) or cores (a rank per core; traffic between the\n"
         "                      cores of one chip is free)\n"
-        "  --network-model M   lv08 (SimGrid's default) or cm02, as for 'run'\n"
+        "  --network-model M   hw (default), lv08 or cm02, as for 'run'\n"
         "  --csv FILE          also write the rows as CSV\n"
         "  --help              this text\n\n"
         "Size per rank as nccl-tests counts it: all-reduce the buffer, all-gather the output, reduce-scatter the\n"
@@ -130,6 +130,7 @@ int cmd_collective(int argc, char **argv)
     collbench_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.algo = COLL_A2A_AUTO;
+    cfg.network = NETMODEL_HW;
     errbuf err = { "" };
 
     optind = 1;
@@ -165,12 +166,14 @@ int cmd_collective(int argc, char **argv)
             }
             break;
         case O_NETMODEL:
-            if (strcmp(optarg, "lv08") == 0)
-                cfg.network_model = "LV08";
+            if (strcmp(optarg, "hw") == 0)
+                cfg.network = NETMODEL_HW;
+            else if (strcmp(optarg, "lv08") == 0)
+                cfg.network = NETMODEL_LV08;
             else if (strcmp(optarg, "cm02") == 0)
-                cfg.network_model = "CM02";
+                cfg.network = NETMODEL_CM02;
             else {
-                errbuf_set(&err, "--network-model must be lv08 or cm02, got '%s'", optarg);
+                errbuf_set(&err, "--network-model must be hw, lv08 or cm02, got '%s'", optarg);
                 goto bad;
             }
             break;
@@ -238,7 +241,7 @@ int cmd_collective(int argc, char **argv)
         goto bad;
     printf("# %s, %s, %d ranks (%s, %d chips) on %s; network model %s\n", op_s, rows.algo,
            (int)out[COLLBENCH_NRANKS], rows.ranks, (int)out[COLLBENCH_NCHIPS], platform,
-           cfg.network_model ? cfg.network_model : "LV08");
+           netmodel_name(cfg.network));
     printf("# %12s %12s %11s %11s %12s %-11s %10s\n", "size_B", "time_us", "algbw_GB/s", "busbw_GB/s", "bound_us",
            "bound", "time/bound");
     for (int i = 0; i < nsizes; i++) {

@@ -1,6 +1,7 @@
 /* coll_validate: the collectives' own platform writer, a whole all-to-all simulation (for tests, validate and
  * the bench, run in a child through simproc_run), and the all-to-all checks of 'switchsim validate'. */
 #include "sim/collectives.h"
+#include "sim/netmodel.h"
 #include "sim/simproc.h"
 #include "sim/validate.h"
 
@@ -213,12 +214,22 @@ int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err)
     if (access(cfg->platform, R_OK) != 0)
         return errbuf_set(err, "%s: cannot read platform: %s", cfg->platform, strerror(errno));
     static char prog[] = "switchsim-collectives";
-    char model[64];
-    snprintf(model, sizeof model, "--cfg=network/model:%s", cfg->network_model ? cfg->network_model : "");
-    char *argv[] = { prog, cfg->network_model ? model : NULL, NULL };
-    int argc = cfg->network_model ? 2 : 1;
+    char net[NETMODEL_CFG_MAX][NETMODEL_CFG_LEN];
+    int nnet = netmodel_cfg(net, (netmodel)cfg->network);
+    char *argv[1 + NETMODEL_CFG_MAX + 1] = { prog };
+    int argc = 1;
+    for (int i = 0; i < nnet; i++)
+        argv[argc++] = net[i];
+    argv[argc] = NULL;
     simproc_simgrid_init(&argc, argv);
     simgrid_load_platform(cfg->platform);
+    if (cfg->network == NETMODEL_HW) {       /* the platform's link factors: it must have them */
+        cost_chip chip;
+        platform_torus t;
+        if (platform_read(&chip, &t, cfg->platform, err) != 0)
+            return -1;
+        netmodel_apply(NETMODEL_HW, &t);
+    }
     return coll_sim_loaded(cfg, out, nout, err);
 }
 
@@ -341,7 +352,7 @@ static int coll_v_run(const char *dir, int k, coll_a2a_algo algo, int route_boun
     if (b == NULL)
         return errbuf_set(err, "collectives: out of memory for a %dx%d byte matrix", k * k, k * k);
     coll_a2a_sim c = { .platform = path, .ndims = 2, .dims = { k, k, 1 }, .wrap = { 1, 1, 0 }, .bytes = b,
-                       .algo = algo, .reps = 1, .route_bound = route_bound };
+                       .algo = algo, .reps = 1, .route_bound = route_bound, .network = NETMODEL_HW };
     int rc = simproc_run(coll_sim_alltoall, &c, out, COLL_SIM_NOUT(1), err);
     free(b);
     return rc;

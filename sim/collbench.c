@@ -119,16 +119,20 @@ int collbench_run(void *arg, double *out, int nout, errbuf *err)
         return -1;
     static char prog[] = "switchsim-collective";
     static char quiet[] = "--log=root.thres:critical";
-    char model[64];
-    snprintf(model, sizeof model, "--cfg=network/model:%s", cfg->network_model ? cfg->network_model : "");
-    char *argv[] = { prog, quiet, cfg->network_model ? model : NULL, NULL };
-    int argc = cfg->network_model ? 3 : 2;
+    char net[NETMODEL_CFG_MAX][NETMODEL_CFG_LEN];
+    int nnet = netmodel_cfg(net, cfg->network);
+    char *argv[2 + NETMODEL_CFG_MAX + 1] = { prog, quiet };
+    int argc = 2;
+    for (int i = 0; i < nnet; i++)
+        argv[argc++] = net[i];
+    argv[argc] = NULL;
     simproc_simgrid_init(&argc, argv);
     simgrid_load_platform(cfg->platform);
     cost_chip chip;
     platform_torus t;
     if (platform_read(&chip, &t, cfg->platform, err) != 0)
         return -1;
+    netmodel_apply(cfg->network, &t);
     int gpu = t.family == COST_FAMILY_GPU, n = t.nchips;
     int c = cfg->ranks_per_core ? chip.cores_per_chip : 1;
     coll_a2a_algo algo = cfg->algo;

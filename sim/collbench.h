@@ -6,6 +6,7 @@
 
 #include "sim/collectives.h"
 #include "sim/errbuf.h"
+#include "sim/netmodel.h"
 #include "sim/platform.h"
 
 typedef enum { COLLBENCH_A2A, COLLBENCH_ALLREDUCE, COLLBENCH_ALLGATHER, COLLBENCH_REDUCESCATTER } collbench_op;
@@ -42,7 +43,7 @@ typedef struct {
     int ranks_per_core;          /* 1: a rank per core (--ranks cores), 0: a rank per chip */
     const double *sizes;         /* (nsizes) bytes per rank, increasing */
     int nsizes;
-    const char *network_model;   /* SimGrid network/model, NULL: SimGrid's default (LV08) */
+    netmodel network;            /* network model (sim/netmodel.h); the platform's link factors apply under hw */
 } collbench_cfg;
 
 /* Result header of collbench_run, then COLLBENCH_PER_SIZE numbers per size. */

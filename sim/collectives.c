@@ -11,9 +11,7 @@
  * into a two-slot inbox owned by the receiver's channel (slot = message number mod 2).  A sender reuses a slot
  * only after its next message on that channel was received, i.e. after the receiver read the slot.
  *
- * Network model: SimGrid's default LV08 (bandwidth factor 0.97, latency factor 13.01 on its defaults), kept
- * because SimGrid's measured DIRECT/bound ratios (1.08-1.20x, SOURCES 8.3) were taken with it; CM02
- * gives 3-12% lower all-to-all times (SOURCES 8.3). */
+ * Network model: the caller's (sim/netmodel.h); the closed forms of tests/check_collectives.c are LV08's. */
 #include "sim/collectives.h"
 
 #include <math.h>
@@ -54,6 +52,9 @@ struct coll_world {
     sg_host_t *hosts;             /* (n) */
     sg_mailbox_t *mb_direct;      /* (n) */
     sg_mailbox_t *mb_ring;        /* (n, COLL_DIMS_MAX, 2) phased all-to-all channels */
+    sg_mailbox_t *mb_line;        /* (n, COLL_DIMS_MAX rotations, COLL_DIMS_MAX dims) phased line flows */
+    double *outbox;               /* (n, COLL_DIMS_MAX rotations, COLL_DIMS_MAX dims, maxl) bytes of each line flow
+                                   * (its payload; one slot per phase, so no phase overwrites one still unread) */
     sg_mailbox_t *mb_ar;          /* (n, COLL_DIMS_MAX, 2) all-reduce ring channels */
     double *inbox;                /* (n, COLL_DIMS_MAX, 2, 2 slots, maxl) */
     unsigned *seq;                /* (n, COLL_DIMS_MAX, 2) messages sent on each phased channel */
@@ -124,6 +125,8 @@ coll_world *coll_world_alloc(int ndims, const int *dims, const int *wrap, errbuf
     w->hosts = calloc((size_t)w->n, sizeof *w->hosts);
     w->mb_direct = calloc((size_t)w->n, sizeof *w->mb_direct);
     w->mb_ring = calloc(nch, sizeof *w->mb_ring);
+    w->mb_line = calloc((size_t)w->n * COLL_DIMS_MAX * COLL_DIMS_MAX, sizeof *w->mb_line);
+    w->outbox = calloc((size_t)w->n * COLL_DIMS_MAX * COLL_DIMS_MAX * (size_t)w->maxl, sizeof *w->outbox);
     w->mb_ar = calloc(nch, sizeof *w->mb_ar);
     w->inbox = calloc(nch * 2 * (size_t)w->maxl, sizeof *w->inbox);
     w->seq = calloc(nch, sizeof *w->seq);
@@ -131,6 +134,7 @@ coll_world *coll_world_alloc(int ndims, const int *dims, const int *wrap, errbuf
     w->link_bytes = calloc(nch, sizeof *w->link_bytes);
     w->calls = calloc((size_t)w->n, sizeof *w->calls);
     if (w->hosts == NULL || w->mb_direct == NULL || w->mb_ring == NULL || w->mb_ar == NULL || w->inbox == NULL
+        || w->mb_line == NULL || w->outbox == NULL
         || w->seq == NULL || w->scratch == NULL || w->link_bytes == NULL || w->calls == NULL) {
         errbuf_set(err, "collectives: out of memory for %d chips", w->n);
         goto fail;
@@ -157,6 +161,12 @@ coll_world *coll_world_alloc(int ndims, const int *dims, const int *wrap, errbuf
                 snprintf(name, sizeof name, "coll-a%d.%d.%d", r, d, dir);
                 w->mb_ar[coll_ch(r, d, dir)] = sg_mailbox_by_name(name);
             }
+        for (int rot = 0; rot < COLL_DIMS_MAX; rot++)
+            for (int d = 0; d < ndims; d++) {
+                snprintf(name, sizeof name, "coll-l%d.%d.%d", r, rot, d);
+                w->mb_line[((size_t)r * COLL_DIMS_MAX + (size_t)rot) * COLL_DIMS_MAX + (size_t)d] =
+                    sg_mailbox_by_name(name);
+            }
     }
     w->hashed_call = 0;
     w->cur_entry = -1;
@@ -176,6 +186,8 @@ void coll_world_free(coll_world *w)
     free(w->hosts);
     free(w->mb_direct);
     free(w->mb_ring);
+    free(w->mb_line);
+    free(w->outbox);
     free(w->mb_ar);
     free(w->inbox);
     free(w->seq);
@@ -386,9 +398,21 @@ static int coll_a2a_phased(coll_world *w, int chip, const double *bytes, int rot
             order[r][p] = (r + p) % w->ndims;
     sg_comm_t comms[4 * COLL_DIMS_MAX];
     void *got[COLL_DIMS_MAX][2];
+    /* line dimensions: one flow per destination along the line, all at once */
+    size_t nline_max = (size_t)R * 2 * (size_t)maxl;
+    sg_comm_t *lcomms = malloc(nline_max * sizeof *lcomms);
+    void **lgot = malloc(nline_max * sizeof *lgot);
+    int *lrot = malloc(nline_max * sizeof *lrot);
+    if (lcomms == NULL || lgot == NULL || lrot == NULL) {
+        free(lcomms);
+        free(lgot);
+        free(lrot);
+        return errbuf_set(err, "collectives: out of memory for a phased all-to-all on %d chips", w->n);
+    }
+    int rc = 0;
 
-    for (int p = 0; p < w->ndims; p++) {
-        int steps = 0;
+    for (int p = 0; p < w->ndims && rc == 0; p++) {
+        int steps = 0, nl = 0, line[COLL_DIMS_MAX];
         for (int r = 0; r < R; r++) {
             int d = order[r][p], L = w->dims[d], q = c[d];
             double *b = buf + (size_t)r * maxl, *pl = plus + (size_t)r * maxl, *mi = minus + (size_t)r * maxl;
@@ -396,11 +420,43 @@ static int coll_a2a_phased(coll_world *w, int chip, const double *bytes, int rot
             double total = 0.0;
             for (int k = 0; k < L; k++)
                 total += b[k];
-            if (p > 0 && !coll_close(total, held[r]))
+            if (p > 0 && !coll_close(total, held[r])) {
+                free(lcomms);
+                free(lgot);
+                free(lrot);
                 return errbuf_set(err, "collectives: chip %d holds %.17g bytes after phase %d of a phased "
                                   "all-to-all, but phase %d must carry %.17g from it", chip, held[r], p - 1, p,
                                   total);
+            }
             held[r] = b[q];
+            line[r] = !w->wrap[d] && L > 2;
+            if (line[r]) {
+                /* A line moves data only toward its destination; neighbour steps would store and forward it, and
+                 * each step lasts as long as its busiest link (L(L-1)/2 pair loads on a line of L where the
+                 * middle link needs L^2/4): one flow per destination over the platform's route instead. */
+                double *out = w->outbox + (((size_t)chip * COLL_DIMS_MAX + (size_t)r) * COLL_DIMS_MAX + (size_t)d)
+                                          * (size_t)maxl;
+                sg_mailbox_t *mbl = w->mb_line;
+                for (int k = 0; k < L; k++) {
+                    pl[k] = mi[k] = 0.0;
+                    if (k == q)
+                        continue;
+                    int to = chip + (k - q) * w->stride[d];
+                    out[k] = b[k];
+                    lrot[nl] = r;
+                    lgot[nl] = NULL;
+                    lcomms[nl] = sg_mailbox_get_async(
+                        mbl[((size_t)chip * COLL_DIMS_MAX + (size_t)r) * COLL_DIMS_MAX + (size_t)d], &lgot[nl]);
+                    nl++;
+                    lgot[nl] = NULL;
+                    lcomms[nl++] = sg_mailbox_put_async(
+                        mbl[((size_t)to * COLL_DIMS_MAX + (size_t)r) * COLL_DIMS_MAX + (size_t)d], &out[k],
+                        coll_size(b[k]));
+                    for (int h = q; h != k; h += k > q ? 1 : -1)    /* the links it crosses */
+                        w->link_bytes[coll_ch(chip + (h - q) * w->stride[d], d, k > q ? 0 : 1)] += b[k];
+                }
+                continue;
+            }
             for (int k = 0; k < L; k++) {
                 pl[k] = mi[k] = 0.0;
                 if (k == q)
@@ -424,6 +480,8 @@ static int coll_a2a_phased(coll_world *w, int chip, const double *bytes, int rot
             int nc = 0;
             for (int r = 0; r < R; r++) {
                 int d = order[r][p], L = w->dims[d], q = c[d];
+                if (line[r])
+                    continue;
                 for (int dir = 0; dir < 2; dir++) {
                     got[r][dir] = NULL;
                     if (coll_recvs(L, w->wrap[d], q, dir, t))
@@ -450,6 +508,8 @@ static int coll_a2a_phased(coll_world *w, int chip, const double *bytes, int rot
             sg_comm_wait_all(comms, (size_t)nc);
             for (int r = 0; r < R; r++) {
                 int d = order[r][p], L = w->dims[d], q = c[d];
+                if (line[r])
+                    continue;
                 for (int dir = 0; dir < 2; dir++) {
                     double *carry = (dir == 0 ? plus : minus) + (size_t)r * maxl;
                     const double *in = got[r][dir];
@@ -460,7 +520,25 @@ static int coll_a2a_phased(coll_world *w, int chip, const double *bytes, int rot
                 }
             }
         }
+        sg_comm_wait_all(lcomms, (size_t)nl);
+        for (int i = 0; i < nl; i++) {
+            if (lgot[i] == NULL)
+                continue;                               /* a put */
+            const double *v = lgot[i];
+            ptrdiff_t off = v - w->outbox;
+            if (off < 0 || off >= (ptrdiff_t)((size_t)w->n * COLL_DIMS_MAX * COLL_DIMS_MAX * (size_t)maxl)) {
+                rc = errbuf_set(err, "collectives: chip %d received a phased line flow that is not from an outbox",
+                                chip);
+                break;
+            }
+            held[lrot[i]] += *v;
+        }
     }
+    free(lcomms);
+    free(lgot);
+    free(lrot);
+    if (rc != 0)
+        return rc;
     double total = 0.0, expected = 0.0;
     for (int r = 0; r < R; r++)
         total += held[r];

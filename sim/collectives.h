@@ -51,7 +51,8 @@ int coll_world_switched(const coll_world *w);
  * DIRECT: one flow per pair with bytes > 0.  PHASED / PHASED_XY: per dimension, bidirectional ring steps
  * between neighbours: at each step every chip sends to each neighbour one flow with all the bytes still
  * travelling that way (forwarded data included) and receives from it; on a ring, data goes the short way
- * (a tie at distance L/2 is split half each way); on a line it only moves toward its destination.
+ * (a tie at distance L/2 is split half each way); a line (no wraparound, more than 2 chips) instead gets one
+ * flow per destination along it over the platform's route (ring steps there would store and forward).
  * Checked on every call: what each chip holds at the end of each phase equals what the next phase must carry
  * from it, and the bytes it finally receives equal its column sum without the diagonal; -1 with err if not.
  * With reuse on (coll_world_set_reuse), a call whose (algo, byte matrix) equals one already simulated in this
@@ -116,7 +117,8 @@ typedef struct {
     int gpus_per_node;           /* > 0: a GPU platform (ndims 1): coll_world_set_switched; 0: a torus */
     const double *rep_scale;     /* (reps) or NULL: rep i moves rep_scale[i] x bytes (or x ar_bytes), so that one
                                   * simulation times a whole range of sizes, a barrier between them */
-    const char *network_model;   /* SimGrid network/model ("LV08", "CM02", ...), NULL: SimGrid's default */
+    int network;                 /* netmodel (sim/netmodel.h); 0: LV08, SimGrid's default.  hw reads the platform
+                                  * (platform_read: a file of the generators) and applies its link factors */
 } coll_a2a_sim;
 
 enum {
@@ -133,7 +135,7 @@ enum {
 
 /* simproc_run-compatible: arg is a const coll_a2a_sim *, nout must be COLL_SIM_NOUT(reps). */
 int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err);
-/* The same once SimGrid is initialised and cfg->platform loaded (cfg->network_model is then ignored): for a
+/* The same once SimGrid is initialised and cfg->platform loaded (cfg->network is then ignored): for a
  * caller that reads the platform first.  One call per process, as simgrid_run. */
 int coll_sim_loaded(const coll_a2a_sim *cfg, double *out, int nout, errbuf *err);
 

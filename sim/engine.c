@@ -700,7 +700,7 @@ engine_config engine_config_default(void)
     c.jitter = -1.0;
     c.dispatch = COST_DISPATCH_EINSUM;
     c.a2a = COLL_A2A_AUTO;
-    c.network = ENGINE_NET_LV08;
+    c.network = NETMODEL_HW;
     c.act_bytes = 0;
     c.precision = COST_PRECISION_SELECTIVE;
     c.remat = PLAN_REMAT_AUTO;
@@ -748,14 +748,18 @@ static int eng_start(engine *g, engine_config *cfg, errbuf *err)
         return -1;
     char arg0[] = "switchsim";
     char arg1[] = "--log=root.thres:critical";
-    char arg2[64];
-    snprintf(arg2, sizeof arg2, "--cfg=network/model:%s", cfg->network == ENGINE_NET_CM02 ? "CM02" : "LV08");
-    char *argv[] = { arg0, arg1, arg2, NULL };
-    int argc = 3;
+    char net[NETMODEL_CFG_MAX][NETMODEL_CFG_LEN];
+    int nnet = netmodel_cfg(net, cfg->network);
+    char *argv[2 + NETMODEL_CFG_MAX + 1] = { arg0, arg1 };
+    int argc = 2;
+    for (int i = 0; i < nnet; i++)
+        argv[argc++] = net[i];
+    argv[argc] = NULL;
     simproc_simgrid_init(&argc, argv);
     simgrid_load_platform(cfg->platform);
     if (platform_read(&g->chip, &g->torus, cfg->platform, err) != 0)
         return -1;
+    netmodel_apply(cfg->network, &g->torus);
     if (cfg->chip != NULL) {
         if (cfg->chip->family != g->chip.family || cfg->chip->cores_per_chip != g->chip.cores_per_chip)
             return errbuf_set(err, "engine: the chip numbers given (%s) are not of the platform's chip family or "

@@ -12,10 +12,8 @@
 #include "sim/plan.h"
 #include "sim/route.h"
 #include "traces/timeline.h"
+#include "sim/netmodel.h"
 
-/* SimGrid's network model: LV08 (SimGrid's default, TCP-calibrated bandwidth and latency factors) or CM02
- * (max-min sharing, no protocol factors). */
-typedef enum { ENGINE_NET_LV08 = 0, ENGINE_NET_CM02 = 1 } engine_network;
 
 #define ENGINE_IMPL_PRESET (-1)
 
@@ -34,7 +32,7 @@ typedef struct {
     double jitter;               /* router input jitter eps, 0 = none; < 0: the profile's (meshtf top-1: 1e-2) */
     cost_dispatch dispatch;      /* EINSUM: TPU padded dispatch, capacity buffers sent whole; GATHER: kept tokens */
     coll_a2a_algo a2a;           /* COLL_A2A_AUTO: phased on a torus, direct on GPUs (which refuse phased) */
-    engine_network network;
+    netmodel network;            /* SimGrid network model (sim/netmodel.h): hw (default), lv08 or cm02 */
     int act_bytes;               /* bytes per activation element on the wire: 2 bf16 (Switch), 4 fp32 (GShard);
                                   * 0 = the precision's (4 under FP32, else 2) */
     plan_remat remat;            /* recompute the forward in backward: on, off, or only if needed to fit */
@@ -88,7 +86,7 @@ typedef struct {
 } engine_result;
 
 /* The defaults of 'switchsim run': the preset's top-k and capacity factor, the fp32 router, seed 1, floor
- * capacity, padded dispatch, the platform's all-to-all, LV08, selective precision (activations on the wire as the
+ * capacity, padded dispatch, the platform's all-to-all, the hw network model, selective precision (activations on the wire as the
  * precision says: bf16), remat only if needed, reuse of
  * identical all-to-alls; no platform, model, per-layer rows, outputs or progress lines. */
 engine_config engine_config_default(void);

@@ -21,7 +21,7 @@
 #define PLATFORM_FILE_MAX (1L << 30)
 #define REL_TOL 1e-9               /* numbers read back through SimGrid's unit parser may differ in the last bit */
 
-typedef enum { P_NAME, P_INT, P_POS, P_NONNEG, P_PASSES, P_DIMS, P_WRAP, P_FAMILY, P_FRAC } prop_kind;
+typedef enum { P_NAME, P_INT, P_POS, P_NONNEG, P_PASSES, P_DIMS, P_WRAP, P_FAMILY, P_FRAC, P_BWF, P_LATF } prop_kind;
 
 static const char *const PROP_RULES[] = {
     [P_NAME] = "must be a chip name of 1 to 31 letters, digits, '-' or '_'",
@@ -33,7 +33,14 @@ static const char *const PROP_RULES[] = {
     [P_WRAP] = "must be comma-separated 0 or 1 flags, one per torus dimension, such as '1,1'",
     [P_FAMILY] = "must be tpu or gpu",
     [P_FRAC] = "must be a number in (0, 1]",
+    [P_BWF] = "must be a number in [0.5, 1] (the payload's share of the link rate)",
+    [P_LATF] = "must be a number in [1, 100] (a flow's start-up in route latencies)",
 };
+
+/* Physical ranges of the network factors (sim/netmodel.h): a link protocol whose payload is under half its
+ * rate, or a transport whose start-up costs over 100 route latencies (TCP's LV08 fit is 13), is not modelled. */
+#define BW_FACTOR_MIN 0.5
+#define LAT_FACTOR_MAX 100.0
 
 /* Which chip family requires a property: both, TPU platforms only, GPU platforms only, or none ('family'
  * itself: absent means tpu, so platform files written before GPUs existed still load). */
@@ -44,7 +51,8 @@ enum {
     PR_CHIP, PR_MXUS, PR_MXU_DIM, PR_CLOCK, PR_BF16, PR_FP32VEC, PR_HBM_BYTES, PR_HBM_BPS, PR_ONCHIP,
     PR_OVERHEAD, PR_PASSES, PR_TORUS, PR_WRAP, PR_LINK_BPS, PR_LINK_LAT,
     PR_FAMILY, PR_SMS, PR_TILE_M, PR_TILE_N, PR_TILE_K, PR_FP32MM, PR_MM_EFF, PR_HBM_EFF, PR_OPT_BYTES, PR_GPN, PR_NODES,
-    PR_NVLINK_BPS, PR_NVLINK_LAT, PR_NIC_BPS, PR_NIC_LAT, N_PROPS
+    PR_NVLINK_BPS, PR_NVLINK_LAT, PR_NIC_BPS, PR_NIC_LAT,
+    PR_LINK_BWF, PR_LINK_LATF, PR_NVLINK_BWF, PR_NVLINK_LATF, PR_NIC_BWF, PR_NIC_LATF, N_PROPS
 };
 static const struct {
     const char *id;
@@ -81,6 +89,12 @@ static const struct {
     [PR_NVLINK_LAT] = { "nvlink_lat_s", P_NONNEG, F_GPU },
     [PR_NIC_BPS] = { "nic_Bps", P_POS, F_GPU },
     [PR_NIC_LAT] = { "nic_lat_s", P_NONNEG, F_GPU },
+    [PR_LINK_BWF] = { "link_bw_factor", P_BWF, F_TPU },
+    [PR_LINK_LATF] = { "link_lat_factor", P_LATF, F_TPU },
+    [PR_NVLINK_BWF] = { "nvlink_bw_factor", P_BWF, F_GPU },
+    [PR_NVLINK_LATF] = { "nvlink_lat_factor", P_LATF, F_GPU },
+    [PR_NIC_BWF] = { "nic_bw_factor", P_BWF, F_GPU },
+    [PR_NIC_LATF] = { "nic_lat_factor", P_LATF, F_GPU },
 };
 
 /* Physical ranges of the numeric properties: far outside every chip and network built (the presets are TPU v2-v4
@@ -169,6 +183,14 @@ static int prop_parse(prop_kind kind, const char *value, double *num, int *list,
         break;
     case P_FRAC:
         if (errbuf_parse_double(value, &x) != 0 || !(x > 0) || x > 1)
+            return -1;
+        break;
+    case P_BWF:
+        if (errbuf_parse_double(value, &x) != 0 || !(x >= BW_FACTOR_MIN && x <= 1))
+            return -1;
+        break;
+    case P_LATF:
+        if (errbuf_parse_double(value, &x) != 0 || !(x >= 1 && x <= LAT_FACTOR_MAX))
             return -1;
         break;
     case P_FAMILY:
@@ -717,6 +739,10 @@ int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errb
         t.nodes = (int)num[PR_NODES];
         t.nic_Bps = num[PR_NIC_BPS];
         t.nic_lat_s = num[PR_NIC_LAT];
+        t.link_bw_factor = num[PR_NVLINK_BWF];
+        t.link_lat_factor = num[PR_NVLINK_LATF];
+        t.nic_bw_factor = num[PR_NIC_BWF];
+        t.nic_lat_factor = num[PR_NIC_LATF];
     } else {
         t.family = COST_FAMILY_TPU;
         t.ndims = ndims;
@@ -726,6 +752,8 @@ int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errb
         }
         t.link_Bps = num[PR_LINK_BPS];
         t.link_lat_s = num[PR_LINK_LAT];
+        t.link_bw_factor = num[PR_LINK_BWF];
+        t.link_lat_factor = num[PR_LINK_LATF];
     }
     *chip = c;
     *torus = t;

@@ -24,6 +24,11 @@ typedef struct {
     int nodes;           /* GPU: nodes; TPU: 0 */
     double nic_Bps;      /* GPU: per NIC (one per GPU) per direction; TPU: 0 */
     double nic_lat_s;    /* GPU: per NIC link, fabric included; TPU: 0 */
+    /* How the 'hw' network model derates the links (sim/netmodel.h): payload share of the rate in [0.5, 1] and
+     * flow start-up in route latencies in [1, 100].  TPU: ICI (properties link_bw_factor, link_lat_factor);
+     * GPU: NVLink (nvlink_bw_factor, nvlink_lat_factor) and the NICs (nic_bw_factor, nic_lat_factor; TPU 0). */
+    double link_bw_factor, link_lat_factor;
+    double nic_bw_factor, nic_lat_factor;
 } platform_torus;
 
 /* Before simgrid_load_platform(path): SimGrid aborts the process on a bad platform, so this checks what can

@@ -65,9 +65,10 @@ static const runopt OPTS[] = {
               "only one on a GPU platform)",
       .axis = 6, .sweep_help = "phased | direct", .column = "a2a" },
     { .name = "--network-model", .arg = "M", .type = RUNOPT_ENUM, FIELD(cfg.network),
-      .words = { "lv08", "cm02" }, .values = { ENGINE_NET_LV08, ENGINE_NET_CM02 },
-      .help = "lv08 (SimGrid's default: TCP-calibrated factors, latency x13 per flow) or\n"
-              "cm02 (max-min bandwidth sharing only; closer to a dedicated interconnect)" },
+      .words = { "hw", "lv08", "cm02" }, .values = { NETMODEL_HW, NETMODEL_LV08, NETMODEL_CM02 },
+      .help = "hw (default: max-min sharing, each link technology's payload and latency\n"
+              "factors from the platform, no TCP effects), lv08 (SimGrid's TCP-calibrated\n"
+              "model: bandwidth x0.97, latency x13 per flow) or cm02 (max-min only, raw links)" },
     { .name = "--precision", .arg = "P", .type = RUNOPT_ENUM, FIELD(cfg.precision),
       .words = { "selective", "bf16", "fp32" },
       .values = { COST_PRECISION_SELECTIVE, COST_PRECISION_BF16, COST_PRECISION_FP32 },
@@ -100,7 +101,7 @@ static const runopt OPTS[] = {
 _Static_assert(N_OPTS <= RUNOPT_MAX, "RUNOPT_MAX is smaller than the option table");
 /* ENUM and FLAG fields are int or an enum of int's size. */
 _Static_assert(sizeof(switch_cap_mode) == sizeof(int) && sizeof(cost_dispatch) == sizeof(int) &&
-               sizeof(coll_a2a_algo) == sizeof(int) && sizeof(engine_network) == sizeof(int) &&
+               sizeof(coll_a2a_algo) == sizeof(int) && sizeof(netmodel) == sizeof(int) &&
                sizeof(plan_remat) == sizeof(int) && sizeof(cost_precision) == sizeof(int) &&
                sizeof(switch_cap_mode) == sizeof(int),
                "enum fields must have int's size");

@@ -11,7 +11,7 @@
  * then one --cfg=ITEM per space-separated "key:value" item of the environment variable SWITCHSIM_SIMGRID_CFG
  * (e.g. "contexts/factory:thread", set by 'make sanitize'), then the caller's own arguments (argv[1..]), so a
  * --cfg given on the command line wins.  SimGrid consumes the arguments it knows from argc/argv.
- * The network model stays SimGrid's default LV08 (see sim/collectives.c). */
+ * The network model is the caller's (sim/netmodel.h: its --cfg items go in argv). */
 void simproc_simgrid_init(int *argc, char **argv);
 
 /* Runs fn(arg, out, nout, err) in a forked child and passes the nout doubles it wrote to out back through a

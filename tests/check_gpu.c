@@ -277,6 +277,10 @@ START_TEST(test_read_back)
     ck_assert_double_eq(t.link_lat_s, k->nvlink_lat_s);
     ck_assert_double_eq(t.nic_Bps, 2.385e10);
     ck_assert_double_eq(t.nic_lat_s, k->nic_lat_s);
+    ck_assert_double_eq(t.link_bw_factor, 0.94);      /* NVLink: 256-byte payload per 272-byte packet */
+    ck_assert_double_eq(t.nic_bw_factor, 0.99);       /* InfiniBand: 4096-byte MTU, 26 header bytes */
+    ck_assert_double_eq(t.link_lat_factor, 1.0);
+    ck_assert_double_eq(t.nic_lat_factor, 1.0);
     ck_assert_double_eq(sg_host_get_speed(chip_host(t.nchips - 1)), k->bf16_flops);
     assert_cost_defaults(&c);
 }
@@ -329,11 +333,11 @@ END_TEST
 static const struct {
     const char *file, *msg;
 } PRECHECK_BAD[] = {
-    { D "platform_gpu_bad_eff.xml", D "platform_gpu_bad_eff.xml:45: property 'mm_efficiency' must be a number in "
+    { D "platform_gpu_bad_eff.xml", D "platform_gpu_bad_eff.xml:49: property 'mm_efficiency' must be a number in "
                                     "(0, 1], got '1.3'" },
     { D "platform_gpu_bad_family.xml", D "platform_gpu_bad_family.xml:10: property 'family' must be tpu or gpu, got "
                                        "'cuda'" },
-    { D "platform_gpu_mixed_family.xml", D "platform_gpu_mixed_family.xml:60: property 'family' is 'tpu', but an "
+    { D "platform_gpu_mixed_family.xml", D "platform_gpu_mixed_family.xml:68: property 'family' is 'tpu', but an "
                                          "earlier host has 'gpu' (all chips must agree)" },
     { D "platform_gpu_bad_tile.xml", D "platform_gpu_bad_tile.xml:15: property 'tile_k' must be an integer > 0, "
                                      "got '0'" },

@@ -194,6 +194,8 @@ START_TEST(test_read_back)
     ck_assert_int_eq(t.nchips, torus_nchips(&p.shape));
     ck_assert_double_eq(t.link_Bps, READ[_i].link_Bps);
     ck_assert_double_eq(t.link_lat_s, READ[_i].link_lat_s);
+    ck_assert_double_eq(t.link_bw_factor, 1.0);       /* ICI: the 'hw' network model's factors */
+    ck_assert_double_eq(t.link_lat_factor, 1.0);
     /* SimGrid's own view agrees: host speed and core count. */
     ck_assert_double_eq(sg_host_get_speed(chip_host(t.nchips - 1)), c.bf16_flops);
     ck_assert_int_eq(sg_host_core_count(chip_host(0)), k->cores_per_chip);
@@ -210,36 +212,36 @@ static const struct {
     { D "platform_nope.xml", D "platform_nope.xml: cannot open: No such file or directory" },
     { D "platform_not_xml.xml", D "platform_not_xml.xml: not a SimGrid platform file (no <platform> element)" },
     { D "platform_missing_prop.xml", D "platform_missing_prop.xml: missing required property 'hbm_Bps_per_core'" },
-    { D "platform_neg_bw.xml", D "platform_neg_bw.xml:75: <link> attribute 'bandwidth' must be a bandwidth in [1 B/s, 1e16 B/s] "
+    { D "platform_neg_bw.xml", D "platform_neg_bw.xml:83: <link> attribute 'bandwidth' must be a bandwidth in [1 B/s, 1e16 B/s] "
                                "such as '100GBps', got '-1e+11Bps'" },
     { D "platform_cluster_neg_bw.xml", D "platform_cluster_neg_bw.xml:6: <cluster> attribute 'bw' must be a "
                                        "bandwidth in [1 B/s, 1e16 B/s] such as '100GBps', got '-100GBps'" },
-    { D "platform_bad_lat.xml", D "platform_bad_lat.xml:78: <link> attribute 'latency' must be a time in [0, 1 s] such "
+    { D "platform_bad_lat.xml", D "platform_bad_lat.xml:86: <link> attribute 'latency' must be a time in [0, 1 s] such "
                                 "as '1us', got 'fast'" },
     { D "platform_nonnum.xml", D "platform_nonnum.xml:15: property 'hbm_Bps_per_core' must be a number > 0, "
                                "got 'abc'" },
     { D "platform_neg_prop.xml", D "platform_neg_prop.xml:21: property 'link_Bps' must be a number > 0, "
                                  "got '-1e+11'" },
     /* what SimGrid's parser aborts on (SIGABRT, often no message): caught first, with the line */
-    { D "platform_extra_close.xml", D "platform_extra_close.xml:76: malformed XML: mismatched tag" },
-    { D "platform_truncated.xml", D "platform_truncated.xml:64: unterminated tag <prop" },
-    { D "platform_bad_sharing.xml", D "platform_bad_sharing.xml:77: <link> attribute 'sharing_policy' must be one of "
+    { D "platform_extra_close.xml", D "platform_extra_close.xml:84: malformed XML: mismatched tag" },
+    { D "platform_truncated.xml", D "platform_truncated.xml:70: unterminated tag <prop" },
+    { D "platform_bad_sharing.xml", D "platform_bad_sharing.xml:85: <link> attribute 'sharing_policy' must be one of "
                                     "SHARED, SPLITDUPLEX, FATPIPE, WIFI, got 'BOGUS'" },
     { D "platform_bad_routing.xml", D "platform_bad_routing.xml:6: <zone> attribute 'routing' must be one of Full, "
                                     "Floyd, Dijkstra, DijkstraCache, None, Vivaldi, Cluster, ClusterTorus, "
                                     "ClusterFatTree, ClusterDragonfly, Wifi, Star, got 'Bogus'" },
-    { D "platform_huge_bw.xml", D "platform_huge_bw.xml:75: <link> attribute 'bandwidth' must be a bandwidth in "
+    { D "platform_huge_bw.xml", D "platform_huge_bw.xml:83: <link> attribute 'bandwidth' must be a bandwidth in "
                                 "[1 B/s, 1e16 B/s] such as '100GBps', got '1e300EBps'" },
-    { D "platform_huge_lat.xml", D "platform_huge_lat.xml:75: <link> attribute 'latency' must be a time in [0, 1 s] "
+    { D "platform_huge_lat.xml", D "platform_huge_lat.xml:83: <link> attribute 'latency' must be a time in [0, 1 s] "
                                  "such as '1us', got '1e300w'" },
-    { D "platform_dup_link.xml", D "platform_dup_link.xml:77: <link> id 'chip0_y+' is already used on line 76" },
-    { D "platform_dup_host.xml", D "platform_dup_host.xml:24: <host> id 'chip0' is already used on line 7" },
+    { D "platform_dup_link.xml", D "platform_dup_link.xml:85: <link> id 'chip0_y+' is already used on line 84" },
+    { D "platform_dup_host.xml", D "platform_dup_host.xml:26: <host> id 'chip0' is already used on line 7" },
     { D "platform_dup_zone.xml", D "platform_dup_zone.xml:7: <zone> id 'torus' is already used on line 6" },
     { D "platform_long_attr.xml", D "platform_long_attr.xml:8: <prop> attribute 'value' is 300 characters long, "
                                   "more than 255" },
-    { D "platform_route_unknown.xml", D "platform_route_unknown.xml:88: <route> dst 'chip9' is not a host or router "
+    { D "platform_route_unknown.xml", D "platform_route_unknown.xml:96: <route> dst 'chip9' is not a host or router "
                                       "declared before it" },
-    { D "platform_ctn_unknown.xml", D "platform_ctn_unknown.xml:88: <link_ctn> id 'chip0_z+' is not a link declared "
+    { D "platform_ctn_unknown.xml", D "platform_ctn_unknown.xml:96: <link_ctn> id 'chip0_z+' is not a link declared "
                                     "before it" },
     { D "platform_unknown_attr.xml", D "platform_unknown_attr.xml:7: <host> has no attribute 'color'" },
     /* found by fuzzing: SimGrid aborts without the document type it knows */
@@ -248,14 +250,14 @@ static const struct {
     { D "platform_bad_doctype.xml", D "platform_bad_doctype.xml:2: the document type must be declared as <!DOCTYPE "
                                     "platform SYSTEM \"https://simgrid.org/simgrid.dtd\"> (SimGrid requires it), got "
                                     "'platform' SYSTEM 'simgrid.dtd'" },
-    { D "platform_text.xml", D "platform_text.xml:87: text '$ ' between elements (a platform file holds only "
+    { D "platform_text.xml", D "platform_text.xml:95: text '$ ' between elements (a platform file holds only "
                              "elements, attributes and comments)" },
     { D "platform_cluster_radical.xml", D "platform_cluster_radical.xml:6: <cluster> topo_parameters '32,32' make "
                                         "1024 hosts, its radical '0-1022' names 1023" },
     { D "platform_old_version.xml", D "platform_old_version.xml:5: <platform> attribute 'version' must be one of "
                                     "4, 4.0, 4.1, got '3.10'" },
-    { D "platform_dup_route.xml", D "platform_dup_route.xml:89: <route> from 'chip0' to 'chip1' is already given on "
-                                  "line 88 (a route goes both ways unless symmetrical=\"NO\")" },
+    { D "platform_dup_route.xml", D "platform_dup_route.xml:97: <route> from 'chip0' to 'chip1' is already given on "
+                                  "line 96 (a route goes both ways unless symmetrical=\"NO\")" },
     /* physical ranges: numbers that gave a deadlock or a step shorter than its parts, with exit 0 */
     { D "platform_tiny_clock.xml", D "platform_tiny_clock.xml:11: property 'clock_Hz' must be in [1e+06, 1e+11] (a "
                                    "physical range), got '1e-300'" },
@@ -372,6 +374,14 @@ static const struct {
     { HOST_OPEN "<prop id=\"wrap\" value=\"2,0\"/>", ":3: property 'wrap' must be comma-separated 0 or 1 flags, "
                                                    "one per torus dimension, such as '1,1', got '2,0'" },
     { HOST_OPEN "<prop id=\"clock_Hz\"/>", ":3: property 'clock_Hz' must be a number > 0, got ''" },
+    { HOST_OPEN "<prop id=\"link_bw_factor\" value=\"0.3\"/>", ":3: property 'link_bw_factor' must be a number in "
+                                                             "[0.5, 1] (the payload's share of the link rate), got '0.3'" },
+    { HOST_OPEN "<prop id=\"nic_bw_factor\" value=\"1.01\"/>", ":3: property 'nic_bw_factor' must be a number in "
+                                                             "[0.5, 1] (the payload's share of the link rate), got '1.01'" },
+    { HOST_OPEN "<prop id=\"nvlink_lat_factor\" value=\"0.5\"/>", ":3: property 'nvlink_lat_factor' must be a number "
+                                                                "in [1, 100] (a flow's start-up in route latencies), got '0.5'" },
+    { HOST_OPEN "<prop id=\"link_lat_factor\" value=\"101\"/>", ":3: property 'link_lat_factor' must be a number in "
+                                                              "[1, 100] (a flow's start-up in route latencies), got '101'" },
     { "<?xml version='1.0'?>\n<zone/>\n", ": not a SimGrid platform file (no <platform> element)" },
 };
 

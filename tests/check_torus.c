@@ -315,9 +315,10 @@ START_TEST(test_xml_cluster)
     ck_assert_int_eq(count(xml, "topology=\"TORUS\" topo_parameters=\"4,4,4\""), 1);
     ck_assert_int_eq(count(xml, "radical=\"0-63\""), 1);
     ck_assert_int_eq(count(xml, "sharing_policy=\"SPLITDUPLEX\""), 1);
-    ck_assert_int_eq(count(xml, "<prop id="), 15);
+    ck_assert_int_eq(count(xml, "<prop id="), 17);
     ck_assert_int_eq(count(xml, "<prop id=\"torus\" value=\"4,4,4\"/>"), 1);
     ck_assert_int_eq(count(xml, "<prop id=\"link_Bps\" value=\"4.5e+10\"/>"), 1);
+    ck_assert_int_eq(count(xml, "<prop id=\"link_bw_factor\" value=\"1\"/>"), 1);
     ck_assert_int_eq(count(xml, "<route"), 0);
     free(xml);
 }

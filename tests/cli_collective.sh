@@ -51,7 +51,7 @@ expect_fail 1 "switchsim: error: $TMPD/none.xml: cannot open: No such file or di
 # busbw = algbw x 2(n-1)/n = 1.5 algbw; algbw = size / time; time >= bound
 awk -F, 'NR > 1 { a = $6 / ($7 * 1e3); if (a / $8 > 1.0001 || a / $8 < 0.9999 || $9 / $8 > 1.5001 || $9 / $8 < 1.4999 || $12 < 1) exit 1 }' "$CSV" ||
     { echo "collective: algbw/busbw/bound columns inconsistent"; cat "$CSV"; exit 1; }
-grep -q "^# all-reduce, ring, 4 ranks (chips, 4 chips) on $TMPD/ring4.xml; network model LV08" "$TMPD/out" ||
+grep -q "^# all-reduce, ring, 4 ranks (chips, 4 chips) on $TMPD/ring4.xml; network model hw" "$TMPD/out" ||
     { echo "collective: summary line"; cat "$TMPD/out"; exit 1; }
 [ "$(grep -c '^  ' "$TMPD/out")" -eq 4 ] || { echo "collective: 4 rows expected on stdout"; cat "$TMPD/out"; exit 1; }
 

@@ -66,6 +66,14 @@
  * latency by its own factor (SOURCES 8.3). */
 #define GPU_NVLINK_LAT_S 0.5e-6
 #define GPU_NIC_LAT_S 1e-6
+/* How the 'hw' network model (sim/netmodel.h) treats the links, written as platform properties
+ * [SOURCES 9.2].  NVLink: packets of 16-byte flits, a 256-byte write is one header flit and 16 data flits, so
+ * the payload is 256/272 = 0.94 of the rate.  InfiniBand NDR: the 400 Gb/s is the data rate after line coding;
+ * a 4096-byte MTU packet carries 26 bytes of LRH, BTH, ICRC and VCRC: 4096/4122 = 0.99.  Latency: hardware
+ * transports (NVLink, InfiniBand RDMA) have no TCP slow start or window: the route's latency once, 1. */
+#define GPU_NVLINK_BW_FACTOR 0.94
+#define GPU_NIC_BW_FACTOR 0.99
+#define GPU_LAT_FACTOR 1.0
 
 /* What the H100 and H200 SXM share: everything but the name and the HBM. */
 #define HOPPER_COMMON                                                                                    \
@@ -202,6 +210,8 @@ static void write_props(FILE *fp, const gpu_platform *p)
     const struct { const char *id; double v; } net[] = {
         { "nvlink_Bps", p->nvlink_Bps }, { "nvlink_lat_s", p->nvlink_lat_s },
         { "nic_Bps", p->nic_Bps }, { "nic_lat_s", p->nic_lat_s },
+        { "nvlink_bw_factor", GPU_NVLINK_BW_FACTOR }, { "nvlink_lat_factor", GPU_LAT_FACTOR },
+        { "nic_bw_factor", GPU_NIC_BW_FACTOR }, { "nic_lat_factor", GPU_LAT_FACTOR },
     };
     for (size_t i = 0; i < sizeof net / sizeof net[0]; i++) {
         torus_format_number(num, sizeof num, net[i].v);

@@ -11,6 +11,14 @@
  * assumption [M/S].  Default: the upper end, 1 us (assumption). */
 #define LINK_LAT_DEFAULT_S 1e-6
 
+/* How the 'hw' network model (sim/netmodel.h) treats ICI links, written as the platform properties
+ * link_bw_factor and link_lat_factor.  Bandwidth: ICI's packet format is not published, and the per-link rates
+ * of SOURCES 5.1 are delivered figures (the 100 GB/s of TPUv3 is the published pod bisection over its links),
+ * so the payload is the whole rate: 1 (assumption).  Latency: a chip-to-chip link with hardware flow control
+ * has no TCP start-up (no slow start, no window): a flow pays the route's hop latencies once: 1 [SOURCES 9.2]. */
+#define ICI_BW_FACTOR 1.0
+#define ICI_LAT_FACTOR 1.0
+
 /* Per-op fixed cost.  Not in SOURCES.md (assumption).  Reasoning: a TPU core runs a precompiled VLIW
  * stream, so there is no GPU-style kernel launch; what an op pays regardless of size is filling and draining
  * the systolic array (about 2 x 128 cycles = 0.27 us at 940 MHz) plus starting its HBM->VMEM DMAs, whose
@@ -356,6 +364,10 @@ static void write_props(FILE *fp, const torus_platform *p, int indent)
     fprintf(fp, "%*s<prop id=\"link_Bps\" value=\"%s\"/>\n", indent, "", num);
     torus_format_number(num, sizeof num, p->link_lat_s);
     fprintf(fp, "%*s<prop id=\"link_lat_s\" value=\"%s\"/>\n", indent, "", num);
+    torus_format_number(num, sizeof num, ICI_BW_FACTOR);
+    fprintf(fp, "%*s<prop id=\"link_bw_factor\" value=\"%s\"/>\n", indent, "", num);
+    torus_format_number(num, sizeof num, ICI_LAT_FACTOR);
+    fprintf(fp, "%*s<prop id=\"link_lat_factor\" value=\"%s\"/>\n", indent, "", num);
 }
 
 static void write_cluster(FILE *fp, const torus_platform *p, const char *speed, const char *bw,
