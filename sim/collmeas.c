@@ -142,6 +142,7 @@ static int predict_group(double *pred_s, const collmeas_set *s, int gpus, collbe
     cfg.platform = platform;
     cfg.op = op;
     cfg.algo = COLL_A2A_AUTO;
+    cfg.network = NETMODEL_HW;     /* the default of run and collective */
     cfg.sizes = sizes;
     cfg.nsizes = ns;
     double out[COLLBENCH_NOUT(COLLMEAS_GROUP_MAX)];

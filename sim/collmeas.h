@@ -31,7 +31,7 @@ void collmeas_free(collmeas_set *s);   /* NULL is a no-op */
 
 /* switchsim's time of every row with 2 or more GPUs (rows of one GPU cross no link: NAN): one collbench run
  * per (GPU count, op) over that group's sizes, on measured_platform(platform1, gpus), a rank per GPU, the
- * platform's own all-to-all algorithm and network model.  Returns 0 or -1. */
+ * platform's own all-to-all algorithm, the hw network model (the default of run and collective).  Returns 0 or -1. */
 int collmeas_predict(double *pred_s, const collmeas_set *s, const char *platform1, errbuf *err);
 
 /* The validate section: every measured row across links (2 or more GPUs) added to 'r' as a measured row of group
