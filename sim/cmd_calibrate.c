@@ -16,7 +16,9 @@ int cmd_calibrate(int argc, char **argv)
         { "dataset", required_argument, NULL, 'd' }, { "platform", required_argument, NULL, 'p' },
         { "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    const char *dataset = CALIBRATE_DATASET, *platform = CALIBRATE_PLATFORM;
+    char dbuf[4096], pbuf[4096];   /* the default files, found as run finds models/models.csv */
+    const char *dataset = cmd_data_path(CALIBRATE_DATASET, dbuf, sizeof dbuf);
+    const char *platform = cmd_data_path(CALIBRATE_PLATFORM, pbuf, sizeof pbuf);
     int quiet = 0, c;
     optind = 1;
     opterr = 0;

@@ -109,6 +109,66 @@ static int topology_gpu(const gpu_chip *chip, const char *gpn_s, const char *nod
     return 0;
 }
 
+/* The torus form: the shape, link numbers (the chip's unless given) and wrap, then the XML. */
+static int topology_torus(const torus_chip *chip, const char *torus_s, const char *bw_s, const char *lat_s,
+                          const char *wrap_s, const char *out)
+{
+    char msg[ERRBUF_MSG_MAX];
+    torus_platform p;
+    p.chip = chip;
+    if (torus_s == NULL)
+        return usage_fail("--torus is required");
+    if (wrap_s == NULL)
+        wrap_s = "auto";
+    if (torus_parse(&p.shape, torus_s, 'x') != 0) {
+        snprintf(msg, sizeof msg, "--torus must be N, XxY or XxYxZ with each size an integer in [1, %d] and at most "
+                 "%d chips, got '%s'", TORUS_DIM_MAX, TORUS_CHIPS_MAX, torus_s);
+        return fail(msg);
+    }
+    p.link_Bps = p.chip->link_Bps;
+    if (bw_s != NULL) {
+        double v;
+        if (errbuf_parse_double(bw_s, &v) != 0 || !(v > 0)) {
+            snprintf(msg, sizeof msg, "--link-GBps must be a number > 0, got '%s'", bw_s);
+            return fail(msg);
+        }
+        p.link_Bps = v * GIGA;
+    }
+    p.link_lat_s = p.chip->link_lat_s;
+    if (lat_s != NULL) {
+        double v;
+        if (errbuf_parse_double(lat_s, &v) != 0 || !(v >= 0)) {
+            snprintf(msg, sizeof msg, "--link-lat-us must be a number >= 0, got '%s'", lat_s);
+            return fail(msg);
+        }
+        p.link_lat_s = v * MICRO;
+    }
+    torus_wrap_mode mode;
+    if (strcmp(wrap_s, "auto") == 0)
+        mode = TORUS_WRAP_AUTO;
+    else if (strcmp(wrap_s, "all") == 0)
+        mode = TORUS_WRAP_ALL;
+    else if (strcmp(wrap_s, "none") == 0)
+        mode = TORUS_WRAP_NONE;
+    else {
+        snprintf(msg, sizeof msg, "--wrap must be auto, all or none, got '%s'", wrap_s);
+        return fail(msg);
+    }
+    torus_set_wrap(&p.shape, mode, p.chip);
+
+    errbuf err = { "" };
+    if (torus_platform_check(&p, &err) != 0)
+        return fail(err.msg);
+    if (out == NULL) {
+        if (torus_write_xml(stdout, &p, &err) != 0 || fflush(stdout) != 0)
+            return fail(err.msg[0] ? err.msg : "standard output: write failed");
+        return 0;
+    }
+    if (atomic_file_write(out, write_platform, &p, &err) != 0)
+        return fail(err.msg);
+    return 0;
+}
+
 int cmd_topology(int argc, char **argv)
 {
     static const struct option OPTS[] = {
@@ -191,55 +251,5 @@ int cmd_topology(int argc, char **argv)
         }
         return topology_gpu(gpu, gpn_s, nodes_s, nvlink_s, nic_s, out);
     }
-    if (torus_s == NULL)
-        return usage_fail("--torus is required");
-    if (wrap_s == NULL)
-        wrap_s = "auto";
-    if (torus_parse(&p.shape, torus_s, 'x') != 0) {
-        snprintf(msg, sizeof msg, "--torus must be N, XxY or XxYxZ with each size an integer in [1, %d] and at most "
-                 "%d chips, got '%s'", TORUS_DIM_MAX, TORUS_CHIPS_MAX, torus_s);
-        return fail(msg);
-    }
-    p.link_Bps = p.chip->link_Bps;
-    if (bw_s != NULL) {
-        double v;
-        if (errbuf_parse_double(bw_s, &v) != 0 || !(v > 0)) {
-            snprintf(msg, sizeof msg, "--link-GBps must be a number > 0, got '%s'", bw_s);
-            return fail(msg);
-        }
-        p.link_Bps = v * GIGA;
-    }
-    p.link_lat_s = p.chip->link_lat_s;
-    if (lat_s != NULL) {
-        double v;
-        if (errbuf_parse_double(lat_s, &v) != 0 || !(v >= 0)) {
-            snprintf(msg, sizeof msg, "--link-lat-us must be a number >= 0, got '%s'", lat_s);
-            return fail(msg);
-        }
-        p.link_lat_s = v * MICRO;
-    }
-    torus_wrap_mode mode;
-    if (strcmp(wrap_s, "auto") == 0)
-        mode = TORUS_WRAP_AUTO;
-    else if (strcmp(wrap_s, "all") == 0)
-        mode = TORUS_WRAP_ALL;
-    else if (strcmp(wrap_s, "none") == 0)
-        mode = TORUS_WRAP_NONE;
-    else {
-        snprintf(msg, sizeof msg, "--wrap must be auto, all or none, got '%s'", wrap_s);
-        return fail(msg);
-    }
-    torus_set_wrap(&p.shape, mode, p.chip);
-
-    errbuf err = { "" };
-    if (torus_platform_check(&p, &err) != 0)
-        return fail(err.msg);
-    if (out == NULL) {
-        if (torus_write_xml(stdout, &p, &err) != 0 || fflush(stdout) != 0)
-            return fail(err.msg[0] ? err.msg : "standard output: write failed");
-        return 0;
-    }
-    if (atomic_file_write(out, write_platform, &p, &err) != 0)
-        return fail(err.msg);
-    return 0;
+    return topology_torus(p.chip, torus_s, bw_s, lat_s, wrap_s, out);
 }

@@ -593,6 +593,110 @@ static int check_route(const char *path, int from, int to, unsigned long want, c
     return rc;
 }
 
+/* TPU: the first torus link (chip0 to its + neighbour along the first dimension longer than 1) is one link with
+ * the bandwidth and latency the properties say. */
+static int check_torus_link(const char *path, sg_host_t h0, const int *dims, int ndims, const char *const *val,
+                            const double *num, errbuf *err)
+{
+    /* The first torus link: chip0 to its + neighbour along the first dimension longer than 1. */
+    int stride = 1;
+    for (int d = 0; d < ndims; d++) {
+        if (dims[d] > 1) {
+            char name[32];
+            snprintf(name, sizeof name, "chip%d", stride);
+            xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
+            sg_host_get_route(h0, sg_host_by_name(name), links);
+            unsigned long nlinks = xbt_dynar_length(links);
+            double bw = 0, lat = 0;
+            if (nlinks == 1) {
+                sg_link_t l = xbt_dynar_get_as(links, 0, sg_link_t);
+                bw = sg_link_get_bandwidth(l);
+                lat = sg_link_get_latency(l);
+            }
+            xbt_dynar_free(&links);
+            if (nlinks != 1)
+                return errbuf_set(err, "%s: the route from chip0 to its torus neighbour %s has %lu links, not 1",
+                                  path, name, nlinks);
+            if (differs(bw, num[PR_LINK_BPS]))
+                return errbuf_set(err, "%s: the link from chip0 to %s has %g B/s, but property 'link_Bps' is "
+                                  "'%s'", path, name, bw, val[PR_LINK_BPS]);
+            if (differs(lat, num[PR_LINK_LAT]))
+                return errbuf_set(err, "%s: the link from chip0 to %s has latency %g s, but property "
+                                  "'link_lat_s' is '%s'", path, name, lat, val[PR_LINK_LAT]);
+            break;
+        }
+        stride *= dims[d];
+    }
+    return 0;
+}
+
+/* The cost model's chip from the properties (family-only fields stay 0 on the other family, cost.h). */
+static void props_chip(cost_chip *out, const char *const *val, const double *num, int cores, int gpu)
+{
+    cost_chip c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.chip, sizeof c.chip, "%s", val[PR_CHIP]);
+    c.family = gpu ? COST_FAMILY_GPU : COST_FAMILY_TPU;
+    c.cores_per_chip = cores;
+    c.clock_Hz = num[PR_CLOCK];
+    c.bf16_flops = num[PR_BF16];
+    c.fp32_vec_flops = num[PR_FP32VEC];
+    c.hbm_bytes = num[PR_HBM_BYTES];
+    c.hbm_Bps = num[PR_HBM_BPS];
+    c.onchip_bytes = num[PR_ONCHIP];
+    c.op_overhead_s = num[PR_OVERHEAD];
+    /* family-only fields stay 0 on the other family (cost.h) */
+    c.mxus_per_core = (int)num[PR_MXUS];
+    c.mxu_dim = (int)num[PR_MXU_DIM];
+    c.fp32_matmul_passes = num[PR_PASSES];
+    c.sms = (int)num[PR_SMS];
+    c.tile_m = (int)num[PR_TILE_M];
+    c.tile_n = (int)num[PR_TILE_N];
+    c.tile_k = (int)num[PR_TILE_K];
+    c.fp32_matmul_flops = num[PR_FP32MM];
+    c.mm_efficiency = num[PR_MM_EFF];
+    c.hbm_efficiency = num[PR_HBM_EFF];
+    c.opt_bytes_per_param = num[PR_OPT_BYTES];
+    *out = c;
+}
+
+/* What the engine and the collectives need of the network. */
+static void props_torus(platform_torus *out, const double *num, int nchips, int ndims, const int *dims,
+                        const int *wrap, int gpu)
+{
+    platform_torus t;
+    memset(&t, 0, sizeof t);
+    t.nchips = nchips;
+    if (gpu) {
+        t.family = COST_FAMILY_GPU;
+        t.ndims = 1;                      /* the engine and collectives see a line of GPUs, in rank order */
+        t.dims[0] = nchips;
+        t.dims[1] = t.dims[2] = 1;
+        t.link_Bps = num[PR_NVLINK_BPS];
+        t.link_lat_s = num[PR_NVLINK_LAT];
+        t.gpus_per_node = (int)num[PR_GPN];
+        t.nodes = (int)num[PR_NODES];
+        t.nic_Bps = num[PR_NIC_BPS];
+        t.nic_lat_s = num[PR_NIC_LAT];
+        t.link_bw_factor = num[PR_NVLINK_BWF];
+        t.link_lat_factor = num[PR_NVLINK_LATF];
+        t.nic_bw_factor = num[PR_NIC_BWF];
+        t.nic_lat_factor = num[PR_NIC_LATF];
+    } else {
+        t.family = COST_FAMILY_TPU;
+        t.ndims = ndims;
+        for (int d = 0; d < 3; d++) {
+            t.dims[d] = dims[d];
+            t.wrap[d] = wrap[d];
+        }
+        t.link_Bps = num[PR_LINK_BPS];
+        t.link_lat_s = num[PR_LINK_LAT];
+        t.link_bw_factor = num[PR_LINK_BWF];
+        t.link_lat_factor = num[PR_LINK_LATF];
+    }
+    *out = t;
+}
+
 int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errbuf *err)
 {
     sg_host_t h0 = sg_host_by_name("chip0");
@@ -669,93 +773,11 @@ int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errb
                                               PR_NIC_LAT, val, num, err) != 0)
             return -1;
     } else {
-        /* The first torus link: chip0 to its + neighbour along the first dimension longer than 1. */
-        int stride = 1;
-        for (int d = 0; d < ndims; d++) {
-            if (dims[d] > 1) {
-                char name[32];
-                snprintf(name, sizeof name, "chip%d", stride);
-                xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
-                sg_host_get_route(h0, sg_host_by_name(name), links);
-                unsigned long nlinks = xbt_dynar_length(links);
-                double bw = 0, lat = 0;
-                if (nlinks == 1) {
-                    sg_link_t l = xbt_dynar_get_as(links, 0, sg_link_t);
-                    bw = sg_link_get_bandwidth(l);
-                    lat = sg_link_get_latency(l);
-                }
-                xbt_dynar_free(&links);
-                if (nlinks != 1)
-                    return errbuf_set(err, "%s: the route from chip0 to its torus neighbour %s has %lu links, not 1",
-                                      path, name, nlinks);
-                if (differs(bw, num[PR_LINK_BPS]))
-                    return errbuf_set(err, "%s: the link from chip0 to %s has %g B/s, but property 'link_Bps' is "
-                                      "'%s'", path, name, bw, val[PR_LINK_BPS]);
-                if (differs(lat, num[PR_LINK_LAT]))
-                    return errbuf_set(err, "%s: the link from chip0 to %s has latency %g s, but property "
-                                      "'link_lat_s' is '%s'", path, name, lat, val[PR_LINK_LAT]);
-                break;
-            }
-            stride *= dims[d];
-        }
+        if (check_torus_link(path, h0, dims, ndims, val, num, err) != 0)
+            return -1;
     }
 
-    cost_chip c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.chip, sizeof c.chip, "%s", val[PR_CHIP]);
-    c.family = gpu ? COST_FAMILY_GPU : COST_FAMILY_TPU;
-    c.cores_per_chip = cores;
-    c.clock_Hz = num[PR_CLOCK];
-    c.bf16_flops = num[PR_BF16];
-    c.fp32_vec_flops = num[PR_FP32VEC];
-    c.hbm_bytes = num[PR_HBM_BYTES];
-    c.hbm_Bps = num[PR_HBM_BPS];
-    c.onchip_bytes = num[PR_ONCHIP];
-    c.op_overhead_s = num[PR_OVERHEAD];
-    /* family-only fields stay 0 on the other family (cost.h) */
-    c.mxus_per_core = (int)num[PR_MXUS];
-    c.mxu_dim = (int)num[PR_MXU_DIM];
-    c.fp32_matmul_passes = num[PR_PASSES];
-    c.sms = (int)num[PR_SMS];
-    c.tile_m = (int)num[PR_TILE_M];
-    c.tile_n = (int)num[PR_TILE_N];
-    c.tile_k = (int)num[PR_TILE_K];
-    c.fp32_matmul_flops = num[PR_FP32MM];
-    c.mm_efficiency = num[PR_MM_EFF];
-    c.hbm_efficiency = num[PR_HBM_EFF];
-    c.opt_bytes_per_param = num[PR_OPT_BYTES];
-
-    platform_torus t;
-    memset(&t, 0, sizeof t);
-    t.nchips = nchips;
-    if (gpu) {
-        t.family = COST_FAMILY_GPU;
-        t.ndims = 1;                      /* the engine and collectives see a line of GPUs, in rank order */
-        t.dims[0] = nchips;
-        t.dims[1] = t.dims[2] = 1;
-        t.link_Bps = num[PR_NVLINK_BPS];
-        t.link_lat_s = num[PR_NVLINK_LAT];
-        t.gpus_per_node = (int)num[PR_GPN];
-        t.nodes = (int)num[PR_NODES];
-        t.nic_Bps = num[PR_NIC_BPS];
-        t.nic_lat_s = num[PR_NIC_LAT];
-        t.link_bw_factor = num[PR_NVLINK_BWF];
-        t.link_lat_factor = num[PR_NVLINK_LATF];
-        t.nic_bw_factor = num[PR_NIC_BWF];
-        t.nic_lat_factor = num[PR_NIC_LATF];
-    } else {
-        t.family = COST_FAMILY_TPU;
-        t.ndims = ndims;
-        for (int d = 0; d < 3; d++) {
-            t.dims[d] = dims[d];
-            t.wrap[d] = wrap[d];
-        }
-        t.link_Bps = num[PR_LINK_BPS];
-        t.link_lat_s = num[PR_LINK_LAT];
-        t.link_bw_factor = num[PR_LINK_BWF];
-        t.link_lat_factor = num[PR_LINK_LATF];
-    }
-    *chip = c;
-    *torus = t;
+    props_chip(chip, val, num, cores, gpu);
+    props_torus(torus, num, nchips, ndims, dims, wrap, gpu);
     return 0;
 }

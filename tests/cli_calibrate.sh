@@ -41,6 +41,11 @@ expect_fail 1 "$E $TMPD/none.xml: cannot open: No such file or directory" - -- \
     "$BIN" calibrate --dataset ${D}good_tiny.csv --platform $TMPD/none.xml --quiet
 expect_fail 1 "$E topologies/tpuv3-2x2.xml: calibration fits the GPU cost model's parameters; this is a tpuv3 platform" - -- \
     "$BIN" calibrate --dataset ${D}good_tiny.csv --platform topologies/tpuv3-2x2.xml --quiet
+# from another folder the default dataset is still found (next to the binary), as run finds models/models.csv
+ROOT=$(pwd)
+case "$BIN" in /*) ABIN=$BIN ;; *) ABIN=$ROOT/$BIN ;; esac
+expect_fail 1 "$E $ROOT/topologies/tpuv3-2x2.xml: calibration fits the GPU cost model's parameters; this is a tpuv3 platform" - -- \
+    sh -c 'cd "$1" && exec "$2" calibrate --platform "$3" --quiet' sh "$TMPD" "$ABIN" "$ROOT/topologies/tpuv3-2x2.xml"
 # 3 calibration rows of 9 (a third, allowed) are too few for 4 parameters
 expect_fail 1 "$E calibration needs at least 4 calibration rows (4 parameters), the dataset has 3" - -- \
     "$BIN" calibrate --dataset ${D}three_cal.csv --platform $P --quiet
