@@ -31,24 +31,14 @@ static void run_usage(FILE *fp)
         "Exit codes: 0 success, 1 bad input or I/O failure, 2 usage.\n");
 }
 
-/* Bounded copy that always terminates (the CSV columns have fixed widths). */
-static void run_copy(char *dst, size_t size, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* The CSV row of the step (layer -1) or of one layer's phase: the configuration as run, then the times. */
 static void run_fill_row(runrow *r, const engine_config *cfg, const engine_result *res, const engine_times *t,
                          int layer, int ph)
 {
     const plan *p = &res->plan;
     memset(r, 0, sizeof *r);
-    run_copy(r->model, sizeof r->model, cfg->model->name);
-    run_copy(r->platform, sizeof r->platform, cfg->platform);
+    snprintf(r->model, sizeof r->model, "%s", cfg->model->name);          /* the columns have fixed widths */
+    snprintf(r->platform, sizeof r->platform, "%s", cfg->platform);
     r->cores = p->cores;
     r->data = p->data;
     r->model_par = p->model_par;
@@ -57,7 +47,7 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
     r->top_k = p->top_k;
     r->capacity_factor = p->capacity_factor;
     r->expert_capacity = p->experts > 1 ? p->capacity_enc : 0;
-    run_copy(r->routing, sizeof r->routing, cfg->routing.text);
+    snprintf(r->routing, sizeof r->routing, "%.*s", (int)sizeof r->routing - 1, cfg->routing.text);
     snprintf(r->dispatch, sizeof r->dispatch, "%s", cfg->dispatch == COST_DISPATCH_EINSUM ? "padded" : "exact");
     snprintf(r->a2a, sizeof r->a2a, "%s", res->a2a == COLL_A2A_DIRECT ? "direct" : "phased");
     r->seed = (long)cfg->seed;

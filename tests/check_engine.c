@@ -8,9 +8,11 @@
 
 #include "sim/engine.h"
 #include "sim/simproc.h"
+#include "tests/fixture_engine.h"
 
-enum { O_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DROPPED, O_LB, O_NUMERICS,
+enum { O_STEP = FX_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DROPPED, O_LB, O_NUMERICS,
        O_LAYER_BYTES, O_TFLOPS, O_MFU, O_HFU, O_TOKENS, O_EPS, O_CAP, O_GROUPS, O_IMPL, N_OUT };
+_Static_assert((int)O_BYTES == (int)FX_BYTES, "the first outputs are fixture_step_out's");
 
 typedef struct {
     const char *platform, *model, *routing;
@@ -69,14 +71,7 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= N_OUT) {
         const engine_times *s = &res.step;
-        out[O_STEP] = s->step_time_s;
-        out[O_COMPUTE] = s->compute_s;
-        out[O_ROUTER] = s->router_s;
-        out[O_DISPATCH] = s->dispatch_combine_s;
-        out[O_A2A] = s->a2a_s;
-        out[O_ALLREDUCE] = s->allreduce_s;
-        out[O_IDLE] = s->idle_s;
-        out[O_BYTES] = s->a2a_bytes_per_core;
+        fixture_step_out(out, s);
         out[O_DROPPED] = s->dropped_frac;
         out[O_LB] = s->lb_loss;
         out[O_NUMERICS] = (double)res.numerics_groups;

@@ -19,6 +19,7 @@
 #include "sim/engine.h"
 #include "sim/platform.h"
 #include "sim/simproc.h"
+#include "tests/fixture_engine.h"
 #include "topologies/gpu.h"
 
 #define D "tests/data/"
@@ -482,7 +483,8 @@ END_TEST
 
 /* ---- whole steps ---- */
 
-enum { O_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DIRECT, N_OUT };
+enum { O_STEP = FX_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DIRECT, N_OUT };
+_Static_assert((int)O_BYTES == (int)FX_BYTES, "the first outputs are fixture_step_out's");
 
 typedef struct {
     const char *platform, *model;
@@ -509,14 +511,7 @@ static int grun_child(void *argp, double *out, int nout, errbuf *err)
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= N_OUT) {
         const engine_times *s = &res.step;
-        out[O_STEP] = s->step_time_s;
-        out[O_COMPUTE] = s->compute_s;
-        out[O_ROUTER] = s->router_s;
-        out[O_DISPATCH] = s->dispatch_combine_s;
-        out[O_A2A] = s->a2a_s;
-        out[O_ALLREDUCE] = s->allreduce_s;
-        out[O_IDLE] = s->idle_s;
-        out[O_BYTES] = s->a2a_bytes_per_core;
+        fixture_step_out(out, s);
         out[O_DIRECT] = res.a2a == COLL_A2A_DIRECT;
     }
     engine_result_fini(&res);
