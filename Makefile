@@ -98,8 +98,9 @@ test: $(TESTS) $(BIN) $(PLATFORMS_LARGE)
 # Same tests in a separate tree under ASan+UBSan; any report fails.  SimGrid's default context
 # switcher confuses ASan, so simulations use thread contexts there (SOURCES.md 8.1).
 # Then valgrind memcheck on a tiny run of the normal build (valgrind cannot run ASan binaries).
+# ASan+UBSan run the suites 2-4x slower: Check's per-test limits are multiplied by 4 (CK_TIMEOUT_MULTIPLIER).
 sanitize:
-	SWITCHSIM_SIMGRID_CFG="contexts/factory:thread" ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build-san OPT=-O1 \
+	SWITCHSIM_SIMGRID_CFG="contexts/factory:thread" ASAN_OPTIONS=detect_leaks=1 CK_TIMEOUT_MULTIPLIER=4 $(MAKE) BUILD=build-san OPT=-O1 \
 	  CFLAGS="$(CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  LDFLAGS="$(LDFLAGS) -fsanitize=address,undefined" test
 	$(MAKE) valgrind
