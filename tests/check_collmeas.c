@@ -18,22 +18,7 @@
 #define COMMITTED "analysis/measure/h200-collectives.csv"
 #define HEAD "op,gpus,bytes,time_us,device\n"
 
-static char tmpdir[64];
-
-static void setup(void)
-{
-    fixture_tmpdir(tmpdir, sizeof tmpdir, "check_collmeas");
-}
-
-static void teardown(void)
-{
-    fixture_tmpdir_remove(tmpdir);
-}
-
-static const char *write_tmp(const char *name, const char *text)
-{
-    return fixture_write(tmpdir, name, text);
-}
+FIXTURE_TMPDIR_SUITE("check_collmeas")
 
 /* The committed file: 2 ops x 21 sizes (1 KiB .. 1 GiB) on 2, 4 and 8 GPUs, every row planned until measured
  * on a machine of several GPUs. */

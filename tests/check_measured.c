@@ -18,22 +18,7 @@
                    "dec_seq,tokens_per_batch,capacity_factor,group_size,min_capacity,top_k"
 #define HEADER MODEL_COLS ",split,step_ms,step_min_ms,step_max_ms,device"
 
-static char tmpdir[64];
-
-static void setup(void)
-{
-    fixture_tmpdir(tmpdir, sizeof tmpdir, "check_measured");
-}
-
-static void teardown(void)
-{
-    fixture_tmpdir_remove(tmpdir);
-}
-
-static const char *write_tmp(const char *name, const char *text)
-{
-    return fixture_write(tmpdir, name, text);
-}
+FIXTURE_TMPDIR_SUITE("check_measured")
 
 START_TEST(test_load_committed)
 {

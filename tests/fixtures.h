@@ -55,6 +55,14 @@ static inline const char *fixture_write(const char *dir, const char *name, const
     return path;
 }
 
+/* Defines, in a suite, 'tmpdir', setup() and teardown() (a fresh /tmp/TAG.XXXXXX per test, removed after it)
+ * and write_tmp(name, text) (fixture_write into it). */
+#define FIXTURE_TMPDIR_SUITE(tag)                                                                              \
+    static char tmpdir[64];                                                                                    \
+    static void setup(void) { fixture_tmpdir(tmpdir, sizeof tmpdir, tag); }                                     \
+    static void teardown(void) { fixture_tmpdir_remove(tmpdir); }                                              \
+    static const char *write_tmp(const char *name, const char *text) { return fixture_write(tmpdir, name, text); }
+
 /* switch-base as in models/models.csv: SOURCES 1.2 switch_base.gin (ReLU 3072, 128 experts every other
  * layer, group 8192, min capacity 4), 512/114 tokens, 2^20 tokens per batch. */
 static inline model_cfg fixture_switch_base(void)
