@@ -308,3 +308,14 @@ int runrow_dbl_eq(double a, double b)
     snprintf(sb, sizeof sb, "%.9g", b);
     return strcmp(sa, sb) == 0;
 }
+
+int runrow_write_table(FILE *fp, const void *arg, errbuf *err)
+{
+    const runrow_table *t = arg;
+    if (runrow_write_header(fp) != 0)
+        return errbuf_set(err, "write failed");
+    for (int i = 0; i < t->n; i++)
+        if (runrow_write(fp, &t->rows[i]) != 0)
+            return errbuf_set(err, "write failed");
+    return 0;
+}

@@ -55,6 +55,14 @@ int runrow_ncols(void);
 int runrow_write_header(FILE *fp);
 int runrow_write(FILE *fp, const runrow *r);
 
+/* A whole CSV of rows: the header, then rows[0..n-1]. */
+typedef struct {
+    const runrow *rows;
+    int n;
+} runrow_table;
+/* atomic_file_write callback ('arg' a const runrow_table *): "write failed" in err on an I/O error. */
+int runrow_write_table(FILE *fp, const void *arg, errbuf *err);
+
 /* Name of column 'c' (0-based), NULL when out of range. */
 const char *runrow_col_name(int c);
 

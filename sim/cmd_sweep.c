@@ -340,22 +340,6 @@ int cmd_sweep(int argc, char **argv)
 
 /* ---- merge ---- */
 
-typedef struct {
-    const runrow *rows;
-    int n;
-} rows_arg;
-
-static int write_rows(FILE *fp, const void *arg, errbuf *err)
-{
-    const rows_arg *a = arg;
-    if (runrow_write_header(fp) != 0)
-        return errbuf_set(err, "write failed");
-    for (int i = 0; i < a->n; i++)
-        if (runrow_write(fp, &a->rows[i]) != 0)
-            return errbuf_set(err, "write failed");
-    return 0;
-}
-
 int cmd_merge(int argc, char **argv)
 {
     static const struct option LONG[] = {
@@ -402,8 +386,8 @@ int cmd_merge(int argc, char **argv)
         n += nr;
         free(rows);
     }
-    rows_arg a = { all, n };
-    if (atomic_file_write(out, write_rows, &a, &err) != 0) {
+    runrow_table a = { all, n };
+    if (atomic_file_write(out, runrow_write_table, &a, &err) != 0) {
         fprintf(stderr, "switchsim: error: %s\n", err.msg);
         goto out;
     }

@@ -8,22 +8,6 @@
 #include "analysis/sweep.h"
 #include "tests/fuzz/fuzz.h"
 
-typedef struct {
-    const runrow *rows;
-    int n;
-} rows_arg;
-
-static int write_rows(FILE *fp, const void *arg, errbuf *err)
-{
-    const rows_arg *a = arg;
-    if (runrow_write_header(fp) != 0)
-        return errbuf_set(err, "write failed");
-    for (int i = 0; i < a->n; i++)
-        if (runrow_write(fp, &a->rows[i]) != 0)
-            return errbuf_set(err, "write failed");
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fuzz_input(data, size);
@@ -49,9 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         sweep_spec_fini(&s);
         const char *out = fuzz_output("merged");
-        rows_arg a = { rows, n };
+        runrow_table a = { rows, n };
         errbuf werr = { "" };
-        if (atomic_file_write(out, write_rows, &a, &werr) != 0) {
+        if (atomic_file_write(out, runrow_write_table, &a, &werr) != 0) {
             fprintf(stderr, "fuzz: writing the rows back failed: %s\n", werr.msg);
             abort();
         }
