@@ -23,7 +23,7 @@ DEP_LIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs simgrid gsl 2>/de
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = -std=c11 $(WARN) $(OPT) -g $(CFLAGS) $(DEP_CFLAGS) -MMD -MP
 
-LIB_SRC   := $(filter-out sim/main.c,$(wildcard models/*.c topologies/*.c traces/*.c analysis/*.c sim/*.c))
+LIB_SRC   := $(filter-out sim/cli/main.c,$(wildcard models/*.c topologies/*.c traces/*.c analysis/*.c sim/*.c sim/cli/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libswitchsim.a
 BIN       := $(BUILD)/switchsim
@@ -37,7 +37,7 @@ DEPS_OK   := $(BUILD)/.deps-ok
 # checked in ('make platforms' rewrites them all); the large ones (explicit routes for every chip pair: 0.2 to
 # 23 MB) are not: they are built here, again whenever the generator changes, and installed with the others.
 PLATFORMS_LARGE := topologies/tpuv3-8x8.xml topologies/tpuv3-16x16.xml topologies/h200-32gpu.xml
-GENERATOR := $(BUILD)/topologies/torus.o $(BUILD)/topologies/gpu.o $(BUILD)/sim/cmd_topology.o
+GENERATOR := $(BUILD)/topologies/torus.o $(BUILD)/topologies/gpu.o $(BUILD)/sim/cli/cmd_topology.o
 
 .PHONY: all deps run test sanitize valgrind fuzz fuzz-deps fuzz-run bench plots install clean platforms
 .SECONDARY:
@@ -75,7 +75,7 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/sim/main.o $(LIB)
+$(BIN): $(BUILD)/sim/cli/main.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ -o $@ $(DEP_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "analysis/atomicio.h"
-#include "sim/runopt.h"
+#include "sim/cli/runopt.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096

@@ -10,11 +10,11 @@
 
 #include "analysis/runrow.h"
 #include "sim/errbuf.h"
-#include "sim/runopt.h"
+#include "sim/cli/runopt.h"
 
 #define SWEEP_EXTRA_MAX 16
 
-/* The axes are the entries of run's option table (sim/runopt.h) with an axis rank, indexed as in that table.
+/* The axes are the entries of run's option table (sim/cli/runopt.h) with an axis rank, indexed as in that table.
  * Outermost first by rank: the last (seed, then the preset file) changes fastest between combinations. */
 typedef struct {
     int n[RUNOPT_MAX];       /* values on each axis; 0 = not given: run's default, and any row matches */

@@ -1,7 +1,7 @@
 /* cmd_models: `switchsim models [--models FILE]` lists the presets with parameter counts and forward FLOPs.
  * Prints to stdout only (no output file); the numbers come from models/model.c. */
 #include "models/model.h"
-#include "sim/cmd.h"
+#include "sim/cli/cmd.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* cmd_sweep: the 'sweep', 'merge' and 'summarize' subcommands.  Option parsing and messages only;
  * the work is in analysis/sweep.c, analysis/runrow.c and analysis/stats.c. */
-#include "sim/cmd.h"
+#include "sim/cli/cmd.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -18,7 +18,7 @@
 #include "models/model.h"
 #include "sim/errbuf.h"
 #include "sim/platform.h"
-#include "sim/runopt.h"
+#include "sim/cli/runopt.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096

@@ -1,6 +1,6 @@
 /* switchsim: predicts the training step time of Switch Transformer models on a TPU-like torus.
  * This file only dispatches subcommands; it is the one place that exits. */
-#include "sim/cmd.h"
+#include "sim/cli/cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 
 #include "analysis/atomicio.h"
 
-#include "sim/cmd.h"
+#include "sim/cli/cmd.h"
 #include "sim/collectives.h"
 #include "sim/collmeas.h"
 #include "sim/cost.h"

@@ -1,7 +1,7 @@
 /* 'switchsim topology': writes the SimGrid platform XML of a torus of TPU chips (topologies/torus.h) or of
  * HGX nodes of GPUs (topologies/gpu.h).  Checks every option before writing anything; the file is written
  * through a temp file and rename. */
-#include "sim/cmd.h"
+#include "sim/cli/cmd.h"
 
 #include <getopt.h>
 #include <stdio.h>

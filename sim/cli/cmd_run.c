@@ -9,9 +9,9 @@
 
 #include "analysis/atomicio.h"
 #include "analysis/runrow.h"
-#include "sim/cmd.h"
+#include "sim/cli/cmd.h"
 #include "sim/engine.h"
-#include "sim/runopt.h"
+#include "sim/cli/runopt.h"
 #include "traces/timeline.h"
 
 

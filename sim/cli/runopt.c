@@ -1,10 +1,10 @@
 /* runopt: run's option table, its parser and its help.  No simulation here. */
-#include "sim/runopt.h"
+#include "sim/cli/runopt.h"
 
 #include <limits.h>
 #include <string.h>
 
-#include "sim/cmd.h"
+#include "sim/cli/cmd.h"
 
 #define FIELD(f) offsetof(runopt_args, f), sizeof(((runopt_args *)0)->f)
 

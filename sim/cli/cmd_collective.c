@@ -1,7 +1,7 @@
 /* 'switchsim collective': one collective alone over a range of message sizes, nccl-tests style (size, time,
  * algorithm and bus bandwidth), with the op's lower bound on the platform.  The simulation is sim/collbench.c
  * in a child process; this file parses, checks and prints. */
-#include "sim/cmd.h"
+#include "sim/cli/cmd.h"
 
 #include <getopt.h>
 #include <math.h>

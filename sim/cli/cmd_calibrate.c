@@ -4,7 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "sim/cmd.h"
+#include "sim/cli/cmd.h"
 #include "sim/measured.h"
 
 #define CALIBRATE_DATASET "analysis/measure/h200-switch-steps.csv"
