@@ -260,6 +260,187 @@ static int route_numerics_group(route_ctx *r, int layer, int S, int C, const int
     return 0;
 }
 
+/* Sets err to the one message every allocation failure of routing gives; returns -1. */
+static int route_oom(errbuf *err)
+{
+    return errbuf_set(err, "out of memory preparing routing");
+}
+
+/* The largest routing group of the plan (encoder or decoder), in tokens. */
+static int route_smax(const plan *p)
+{
+    return p->group_enc > p->group_dec ? p->group_enc : p->group_dec;
+}
+
+/* Routing groups of one Switch layer over all data shards. */
+static long route_groups_total(const plan *p)
+{
+    return (long)p->data * p->groups;
+}
+
+/* A dense model routes nothing: refuses a trace or a dump and says so in the description. */
+static int route_init_dense(route_ctx *r, int dump, errbuf *err)
+{
+    if (r->spec.kind == ROUTE_TRACE || dump)
+        return errbuf_set(err, "%s: %s has no Switch layers, so there is no routing to %s",
+                          dump ? "--dump-routing" : "--routing trace:", r->m->name, dump ? "dump" : "replay");
+    snprintf(r->desc, sizeof r->desc, "none (dense model)");
+    return 0;
+}
+
+/* Loads a routing trace and checks that every group routes this run's tokens per group and top-k. */
+static int route_init_trace(route_ctx *r, errbuf *err)
+{
+    const plan *p = &r->p;
+    int E = r->E, L = r->layers;
+    long groups_total = route_groups_total(p);
+    r->trace = routing_trace_load_csv(r->spec.path, L, (int)groups_total, E, err);
+    if (r->trace == NULL)
+        return -1;
+    for (int l = 0; l < L; l++) {
+        int S = l < model_sparse_layers_enc(r->m) ? p->group_enc : p->group_dec;
+        for (long g = 0; g < groups_total; g++) {
+            long s1 = 0, s2 = 0;
+            const int *f = r->trace->first + ((size_t)l * groups_total + g) * E;
+            const int *s = r->trace->second + ((size_t)l * groups_total + g) * E;
+            for (int e = 0; e < E; e++) {
+                s1 += f[e];
+                s2 += s[e];
+            }
+            /* top-2: at most S second choices (fewer when a second-expert policy discarded some; none at
+             * all is a top-1 trace) */
+            if (s1 != S || (r->k == 2 ? s2 < 1 || s2 > S : s2 != 0))
+                return errbuf_set(err, "%s: layer %d group %ld routes %ld first and %ld second choices; this run "
+                                  "has %d tokens per group and top_k %d", r->spec.path, l, g, s1, s2, S, r->k);
+        }
+    }
+    snprintf(r->desc, sizeof r->desc, "trace %.256s (replayed counts)", r->spec.path);
+    return 0;
+}
+
+/* Chooses exact routing (every token through the router) or sampling, and the tokens sampled per layer. */
+static void route_choose_mode(route_ctx *r)
+{
+    const plan *p = &r->p;
+    int D = r->m->d_model, E = r->E, L = r->layers;
+    int Lenc = model_sparse_layers_enc(r->m);
+    double exact_flops = 2.0 * D * E * ((double)p->tokens_enc * Lenc + (double)p->tokens_dec * (L - Lenc)) * p->data;
+    /* exact whenever it costs no more than sampling every layer would */
+    double exact_max = ROUTE_EXACT_FLOPS_MAX > L * ROUTE_SAMPLE_FLOPS ? ROUTE_EXACT_FLOPS_MAX : L * ROUTE_SAMPLE_FLOPS;
+    r->exact = r->spec.kind == ROUTE_ROUTER && exact_flops <= exact_max;
+    long want = (long)(ROUTE_SAMPLE_FLOPS / (2.0 * D * E));
+    long layer_tokens = (long)p->data * p->tokens_dec;   /* the smaller stack: no more than a layer routes */
+    if (want > layer_tokens)
+        want = layer_tokens;
+    r->sample = want < 64 ? 64 : want;
+}
+
+/* Allocates the per-group scratch (rows for the larger group or the sample) and the per-layer
+ * distributions; every second choice is kept until a sample says otherwise. */
+static int route_scratch_alloc(route_ctx *r)
+{
+    int D = r->m->d_model, E = r->E, L = r->layers;
+    long smax = route_smax(&r->p);
+    long rows = r->exact ? smax : (r->spec.kind == ROUTE_ROUTER ? r->sample : 0);
+    if (rows < smax)
+        rows = smax;
+    r->x = malloc((size_t)rows * D * sizeof *r->x);
+    r->logits = malloc((size_t)rows * E * sizeof *r->logits);
+    r->probs = malloc((size_t)rows * E * sizeof *r->probs);
+    r->gate = malloc((size_t)rows * 2 * sizeof *r->gate);
+    r->expert = malloc((size_t)rows * 2 * sizeof *r->expert);
+    r->slot = malloc((size_t)rows * 2 * sizeof *r->slot);
+    r->first = malloc((size_t)E * sizeof *r->first);
+    r->second = malloc((size_t)E * sizeof *r->second);
+    r->q1 = calloc((size_t)L * E, sizeof *r->q1);
+    r->q2 = calloc((size_t)L * E, sizeof *r->q2);
+    r->pbar = calloc((size_t)L * E, sizeof *r->pbar);
+    r->keep2 = malloc((size_t)L * sizeof *r->keep2);
+    if (!r->x || !r->logits || !r->probs || !r->gate || !r->expert || !r->slot || !r->first || !r->second ||
+        !r->q1 || !r->q2 || !r->pbar || !r->keep2)
+        return -1;
+    for (int l = 0; l < L; l++)
+        r->keep2[l] = 1.0;
+    return 0;
+}
+
+/* The router: draws each layer's weights, keeps them (exact) or samples the layer's distributions from
+ * them (sampled), and describes which; -1 when out of memory. */
+static int route_init_router(route_ctx *r)
+{
+    int D = r->m->d_model, E = r->E, L = r->layers;
+    float *w = malloc((size_t)(r->exact ? L : 1) * D * E * sizeof *w);
+    if (w == NULL)
+        return -1;
+    for (int l = 0; l < L; l++) {
+        float *wl = r->exact ? w + (size_t)l * D * E : w;
+        route_reseed(r->rng, r->seed, 1, l, 0, 0);
+        route_draw_weights(wl, r->rng, D, E);
+        if (!r->exact)
+            route_sample_layer(r, l, wl);
+    }
+    if (!r->exact) {
+        free(w);
+        snprintf(r->desc, sizeof r->desc, "router (sampled: %ld tokens per layer through the fp32 router "
+                 "kernel, group choices drawn from that distribution)", r->sample);
+        return 0;
+    }
+    r->w = w;
+    snprintf(r->desc, sizeof r->desc, "router (every token through the fp32 router kernel)");
+    if (route_numerics_alloc(r, route_smax(&r->p)) != 0)
+        return -1;
+    if (r->numerics)
+        snprintf(r->desc, sizeof r->desc, "router (every token through the fp32 router kernel, then "
+                 "dispatch, bf16 expert FFN and combine)");
+    return 0;
+}
+
+/* A synthetic spec (uniform, zipf, hot): first and second choices and the mean router probability all
+ * follow the named distribution; -1 when out of memory. */
+static int route_init_synthetic(route_ctx *r)
+{
+    int E = r->E;
+    for (int l = 0; l < r->layers; l++) {
+        if (route_synthetic_q(r->q1 + (size_t)l * E, r, l) != 0)
+            return -1;
+        memcpy(r->q2 + (size_t)l * E, r->q1 + (size_t)l * E, (size_t)E * sizeof *r->q2);
+        memcpy(r->pbar + (size_t)l * E, r->q1 + (size_t)l * E, (size_t)E * sizeof *r->pbar);
+    }
+    snprintf(r->desc, sizeof r->desc, "%.256s (synthetic: choices drawn per token, not the router)", r->spec.text);
+    return 0;
+}
+
+/* Alias tables of each layer's first- and second-choice distributions, for drawing groups' choices. */
+static int route_alias_tables(route_ctx *r)
+{
+    int E = r->E, L = r->layers;
+    r->t1 = calloc((size_t)L, sizeof *r->t1);
+    r->t2 = calloc((size_t)L, sizeof *r->t2);
+    if (!r->t1 || !r->t2)
+        return -1;
+    for (int l = 0; l < L; l++) {
+        r->t1[l] = gsl_ran_discrete_preproc((size_t)E, r->q1 + (size_t)l * E);
+        r->t2[l] = gsl_ran_discrete_preproc((size_t)E, r->q2 + (size_t)l * E);
+        if (!r->t1[l] || !r->t2[l])
+            return -1;
+    }
+    return 0;
+}
+
+/* The counts --dump-routing records, refused beyond ROUTE_DUMP_MAX. */
+static int route_dump_alloc(route_ctx *r, errbuf *err)
+{
+    int L = r->layers, E = r->E;
+    long groups_total = route_groups_total(&r->p);
+    if ((double)L * groups_total * E > ROUTE_DUMP_MAX)
+        return errbuf_set(err, "--dump-routing: %d layers x %ld groups x %d experts is more than %ld counts",
+                          L, groups_total, E, ROUTE_DUMP_MAX);
+    r->dump = routing_trace_alloc(L, (int)groups_total, E);
+    if (r->dump == NULL)
+        return route_oom(err);
+    return 0;
+}
+
 route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const plan *p, unsigned long seed,
                            double jitter_eps, double second_threshold, int dump, errbuf *err)
 {
@@ -278,130 +459,26 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
     r->E = p->experts;
     r->k = p->top_k;
     r->rng = gsl_rng_alloc(gsl_rng_taus2);
-    int D = m->d_model, E = r->E, L = r->layers;
-    int smax = p->group_enc > p->group_dec ? p->group_enc : p->group_dec;
-    long groups_total = (long)p->data * p->groups;
     if (r->rng == NULL)
         goto oom;
-    if (L == 0) {
-        if (spec->kind == ROUTE_TRACE || dump) {
-            errbuf_set(err, "%s: %s has no Switch layers, so there is no routing to %s",
-                       dump ? "--dump-routing" : "--routing trace:", m->name, dump ? "dump" : "replay");
+    if (r->layers == 0) {
+        if (route_init_dense(r, dump, err) != 0)
             goto fail;
-        }
-        snprintf(r->desc, sizeof r->desc, "none (dense model)");
         return r;
     }
-    if (spec->kind == ROUTE_TRACE) {
-        r->trace = routing_trace_load_csv(spec->path, L, (int)groups_total, E, err);
-        if (r->trace == NULL)
-            goto fail;
-        for (int l = 0; l < L; l++) {
-            int S = l < model_sparse_layers_enc(m) ? p->group_enc : p->group_dec;
-            for (long g = 0; g < groups_total; g++) {
-                long s1 = 0, s2 = 0;
-                const int *f = r->trace->first + ((size_t)l * groups_total + g) * E;
-                const int *s = r->trace->second + ((size_t)l * groups_total + g) * E;
-                for (int e = 0; e < E; e++) {
-                    s1 += f[e];
-                    s2 += s[e];
-                }
-                /* top-2: at most S second choices (fewer when a second-expert policy discarded some; none at
-                 * all is a top-1 trace) */
-                if (s1 != S || (r->k == 2 ? s2 < 1 || s2 > S : s2 != 0)) {
-                    errbuf_set(err, "%s: layer %d group %ld routes %ld first and %ld second choices; this run "
-                               "has %d tokens per group and top_k %d", spec->path, l, g, s1, s2, S, r->k);
-                    goto fail;
-                }
-            }
-        }
-        snprintf(r->desc, sizeof r->desc, "trace %.256s (replayed counts)", spec->path);
-    }
-    int Lenc = model_sparse_layers_enc(m);
-    double exact_flops = 2.0 * D * E * ((double)p->tokens_enc * Lenc + (double)p->tokens_dec * (L - Lenc)) * p->data;
-    /* exact whenever it costs no more than sampling every layer would */
-    double exact_max = ROUTE_EXACT_FLOPS_MAX > L * ROUTE_SAMPLE_FLOPS ? ROUTE_EXACT_FLOPS_MAX : L * ROUTE_SAMPLE_FLOPS;
-    r->exact = spec->kind == ROUTE_ROUTER && exact_flops <= exact_max;
-    long want = (long)(ROUTE_SAMPLE_FLOPS / (2.0 * D * E));
-    long layer_tokens = (long)p->data * p->tokens_dec;   /* the smaller stack: no more than a layer routes */
-    if (want > layer_tokens)
-        want = layer_tokens;
-    r->sample = want < 64 ? 64 : want;
-    long rows = r->exact ? smax : (spec->kind == ROUTE_ROUTER ? r->sample : 0);
-    if (rows < smax)
-        rows = smax;
-    r->x = malloc((size_t)rows * D * sizeof *r->x);
-    r->logits = malloc((size_t)rows * E * sizeof *r->logits);
-    r->probs = malloc((size_t)rows * E * sizeof *r->probs);
-    r->gate = malloc((size_t)rows * 2 * sizeof *r->gate);
-    r->expert = malloc((size_t)rows * 2 * sizeof *r->expert);
-    r->slot = malloc((size_t)rows * 2 * sizeof *r->slot);
-    r->first = malloc((size_t)E * sizeof *r->first);
-    r->second = malloc((size_t)E * sizeof *r->second);
-    r->q1 = calloc((size_t)L * E, sizeof *r->q1);
-    r->q2 = calloc((size_t)L * E, sizeof *r->q2);
-    r->pbar = calloc((size_t)L * E, sizeof *r->pbar);
-    r->keep2 = malloc((size_t)L * sizeof *r->keep2);
-    if (!r->x || !r->logits || !r->probs || !r->gate || !r->expert || !r->slot || !r->first || !r->second ||
-        !r->q1 || !r->q2 || !r->pbar || !r->keep2)
+    if (spec->kind == ROUTE_TRACE && route_init_trace(r, err) != 0)
+        goto fail;
+    route_choose_mode(r);
+    if (route_scratch_alloc(r) != 0)
         goto oom;
-    for (int l = 0; l < L; l++)
-        r->keep2[l] = 1.0;
-    if (spec->kind == ROUTE_ROUTER) {
-        float *w = malloc((size_t)(r->exact ? L : 1) * D * E * sizeof *w);
-        if (w == NULL)
-            goto oom;
-        for (int l = 0; l < L; l++) {
-            float *wl = r->exact ? w + (size_t)l * D * E : w;
-            route_reseed(r->rng, seed, 1, l, 0, 0);
-            route_draw_weights(wl, r->rng, D, E);
-            if (!r->exact)
-                route_sample_layer(r, l, wl);
-        }
-        if (r->exact) {
-            r->w = w;
-            snprintf(r->desc, sizeof r->desc, "router (every token through the fp32 router kernel)");
-            if (route_numerics_alloc(r, smax) != 0)
-                goto oom;
-            if (r->numerics)
-                snprintf(r->desc, sizeof r->desc, "router (every token through the fp32 router kernel, then "
-                         "dispatch, bf16 expert FFN and combine)");
-        } else {
-            free(w);
-            snprintf(r->desc, sizeof r->desc, "router (sampled: %ld tokens per layer through the fp32 router "
-                     "kernel, group choices drawn from that distribution)", r->sample);
-        }
-    } else if (spec->kind != ROUTE_TRACE) {
-        for (int l = 0; l < L; l++) {
-            if (route_synthetic_q(r->q1 + (size_t)l * E, r, l) != 0)
-                goto oom;
-            memcpy(r->q2 + (size_t)l * E, r->q1 + (size_t)l * E, (size_t)E * sizeof *r->q2);
-            memcpy(r->pbar + (size_t)l * E, r->q1 + (size_t)l * E, (size_t)E * sizeof *r->pbar);
-        }
-        snprintf(r->desc, sizeof r->desc, "%.256s (synthetic: choices drawn per token, not the router)", spec->text);
-    }
-    if (!r->exact && spec->kind != ROUTE_TRACE) {
-        r->t1 = calloc((size_t)L, sizeof *r->t1);
-        r->t2 = calloc((size_t)L, sizeof *r->t2);
-        if (!r->t1 || !r->t2)
-            goto oom;
-        for (int l = 0; l < L; l++) {
-            r->t1[l] = gsl_ran_discrete_preproc((size_t)E, r->q1 + (size_t)l * E);
-            r->t2[l] = gsl_ran_discrete_preproc((size_t)E, r->q2 + (size_t)l * E);
-            if (!r->t1[l] || !r->t2[l])
-                goto oom;
-        }
-    }
-    if (dump) {
-        if ((double)L * groups_total * E > ROUTE_DUMP_MAX) {
-            errbuf_set(err, "--dump-routing: %d layers x %ld groups x %d experts is more than %ld counts",
-                       L, groups_total, E, ROUTE_DUMP_MAX);
-            goto fail;
-        }
-        r->dump = routing_trace_alloc(L, (int)groups_total, E);
-        if (r->dump == NULL)
-            goto oom;
-    }
+    if (spec->kind == ROUTE_ROUTER && route_init_router(r) != 0)
+        goto oom;
+    if (spec->kind != ROUTE_ROUTER && spec->kind != ROUTE_TRACE && route_init_synthetic(r) != 0)
+        goto oom;
+    if (!r->exact && spec->kind != ROUTE_TRACE && route_alias_tables(r) != 0)
+        goto oom;
+    if (dump && route_dump_alloc(r, err) != 0)
+        goto fail;
     if (r->second_threshold > 0.0) {
         size_t len = strlen(r->desc);
         snprintf(r->desc + len, sizeof r->desc - len, "; second choices kept with probability min(1, g2/%g) "
@@ -409,7 +486,7 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
     }
     return r;
 oom:
-    errbuf_set(err, "out of memory preparing routing");
+    route_oom(err);
 fail:
     route_ctx_free(r);
     return NULL;
@@ -467,72 +544,100 @@ static int route_apply_capacity(int *kept, const int *first, const int *second, 
     return dropped;
 }
 
-int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int *kept, double *lb, errbuf *err)
+/* Tokens per group S and expert capacity C of Switch layer 'layer' (encoder or decoder). */
+static void route_group_shape(const route_ctx *r, int layer, int *S, int *C)
 {
-    const model_cfg *m = r->m;
-    int E = r->E, k = r->k, D = m->d_model;
-    int enc = layer < model_sparse_layers_enc(m);
-    int S = enc ? r->p.group_enc : r->p.group_dec;
-    int C = enc ? r->p.capacity_enc : r->p.capacity_dec;
+    int enc = layer < model_sparse_layers_enc(r->m);
+    *S = enc ? r->p.group_enc : r->p.group_dec;
+    *C = enc ? r->p.capacity_enc : r->p.capacity_dec;
+}
+
+/* Exact routing of one group: its hidden states through the router, top-k and capacity per token; fills
+ * first/second counts and kept, runs the layer numerics when asked.  Returns dropped choices, or -1. */
+static int route_group_exact(route_ctx *r, int layer, int shard, int group, int numerics, int *kept, double *lb,
+                             errbuf *err)
+{
+    int E = r->E, k = r->k, D = r->m->d_model;
+    int S, C;
+    route_group_shape(r, layer, &S, &C);
+    route_reseed(r->rng, r->seed, 4, layer, shard, group);
+    route_draw_hidden(r->x, r->rng, (long)S * D);
+    if (r->jitter > 0)
+        switch_jitter_forward(r->x, r->rng, r->jitter, S, D);
+    switch_router_forward(r->logits, r->probs, r->x, r->w + (size_t)layer * D * E, S, D, E);
+    switch_topk_forward(r->expert, r->gate, r->probs, S, E, k);
+    if (k == 2)
+        switch_second_random(r->expert, r->gate, S, r->rng, r->second_threshold);
+    for (int t = 0; t < S; t++) {
+        r->first[r->expert[(size_t)t * k]]++;
+        if (k == 2 && r->expert[(size_t)t * k + 1] >= 0)
+            r->second[r->expert[(size_t)t * k + 1]]++;
+    }
+    int dropped = switch_assign_forward(r->slot, kept, r->expert, S, E, k, C);
+    *lb = switch_lb_loss(r->probs, r->expert, S, E, k, ROUTE_ALPHA);
+    if (numerics && r->numerics && route_numerics_group(r, layer, S, C, kept, err) != 0)
+        return -1;
+    return dropped;
+}
+
+/* Draws the first and second choices of a group's S tokens from the layer's distributions into
+ * r->first / r->second (the second different from the first). */
+static void route_draw_counts(route_ctx *r, int layer, int shard, int group, int S)
+{
+    int E = r->E, k = r->k;
+    route_reseed(r->rng, r->seed, 5, layer, shard, group);
+    for (int t = 0; t < S; t++) {
+        int e1 = (int)gsl_ran_discrete(r->rng, r->t1[layer]);
+        r->first[e1]++;
+        /* the second-expert policy's share, drawn only when it discards some (else the same draws) */
+        if (k == 2 && r->keep2 != NULL && r->keep2[layer] < 1.0 && gsl_rng_uniform(r->rng) >= r->keep2[layer])
+            continue;
+        if (k == 2 && E > 1) {
+            int e2 = e1, tries = 0;
+            while (e2 == e1 && tries++ < ROUTE_SECOND_TRIES)
+                e2 = (int)gsl_ran_discrete(r->rng, r->t2[layer]);
+            if (e2 == e1)   /* a distribution concentrated on one expert: take the next one */
+                e2 = (e1 + 1) % E;
+            r->second[e2]++;
+        }
+    }
+}
+
+/* Counts routing of one group (a trace's counts, or drawn ones), capacity applied to the counts and the
+ * load-balancing loss from them.  Returns dropped choices. */
+static int route_group_counts(route_ctx *r, int layer, int shard, int group, int *kept, double *lb)
+{
+    int E = r->E;
+    int S, C;
+    route_group_shape(r, layer, &S, &C);
     long gidx = (long)shard * r->p.groups + group;
-    int dropped;
     double lbsum = 0.0;
-    memset(r->first, 0, (size_t)E * sizeof *r->first);
-    memset(r->second, 0, (size_t)E * sizeof *r->second);
-    if (r->exact) {
-        route_reseed(r->rng, r->seed, 4, layer, shard, group);
-        route_draw_hidden(r->x, r->rng, (long)S * D);
-        if (r->jitter > 0)
-            switch_jitter_forward(r->x, r->rng, r->jitter, S, D);
-        switch_router_forward(r->logits, r->probs, r->x, r->w + (size_t)layer * D * E, S, D, E);
-        switch_topk_forward(r->expert, r->gate, r->probs, S, E, k);
-        if (k == 2)
-            switch_second_random(r->expert, r->gate, S, r->rng, r->second_threshold);
-        for (int t = 0; t < S; t++) {
-            r->first[r->expert[(size_t)t * k]]++;
-            if (k == 2 && r->expert[(size_t)t * k + 1] >= 0)
-                r->second[r->expert[(size_t)t * k + 1]]++;
-        }
-        dropped = switch_assign_forward(r->slot, kept, r->expert, S, E, k, C);
-        *lb = switch_lb_loss(r->probs, r->expert, S, E, k, ROUTE_ALPHA);
-        if (numerics && r->numerics && route_numerics_group(r, layer, S, C, kept, err) != 0)
-            return -1;
+    if (r->trace != NULL) {
+        memcpy(r->first, r->trace->first + ((size_t)layer * r->trace->groups + gidx) * E, (size_t)E * sizeof(int));
+        memcpy(r->second, r->trace->second + ((size_t)layer * r->trace->groups + gidx) * E, (size_t)E * sizeof(int));
     } else {
-        if (r->trace != NULL) {
-            memcpy(r->first, r->trace->first + ((size_t)layer * r->trace->groups + gidx) * E, (size_t)E * sizeof(int));
-            memcpy(r->second, r->trace->second + ((size_t)layer * r->trace->groups + gidx) * E, (size_t)E * sizeof(int));
-        } else {
-            route_reseed(r->rng, r->seed, 5, layer, shard, group);
-            for (int t = 0; t < S; t++) {
-                int e1 = (int)gsl_ran_discrete(r->rng, r->t1[layer]);
-                r->first[e1]++;
-                /* the second-expert policy's share, drawn only when it discards some (else the same draws) */
-                if (k == 2 && r->keep2 != NULL && r->keep2[layer] < 1.0 && gsl_rng_uniform(r->rng) >= r->keep2[layer])
-                    continue;
-                if (k == 2 && E > 1) {
-                    int e2 = e1, tries = 0;
-                    while (e2 == e1 && tries++ < ROUTE_SECOND_TRIES)
-                        e2 = (int)gsl_ran_discrete(r->rng, r->t2[layer]);
-                    if (e2 == e1)   /* a distribution concentrated on one expert: take the next one */
-                        e2 = (e1 + 1) % E;
-                    r->second[e2]++;
-                }
-            }
-        }
-        dropped = route_apply_capacity(kept, r->first, r->second, E, k, C);
-        /* alpha*E*sum f_e P_e with P the mean router probability (sampled, synthetic q); a trace has no
-         * probabilities, so P = f there (stated in traces/README.md). */
-        const double *P = r->trace ? NULL : r->pbar + (size_t)layer * E;
-        for (int e = 0; e < E; e++) {
-            double f = (double)r->first[e] / S;
-            lbsum += f * (P ? P[e] : f);
-        }
-        *lb = ROUTE_ALPHA * E * lbsum;
+        route_draw_counts(r, layer, shard, group, S);
     }
-    if (r->dump != NULL) {
-        memcpy(r->dump->first + ((size_t)layer * r->dump->groups + gidx) * E, r->first, (size_t)E * sizeof(int));
-        memcpy(r->dump->second + ((size_t)layer * r->dump->groups + gidx) * E, r->second, (size_t)E * sizeof(int));
+    int dropped = route_apply_capacity(kept, r->first, r->second, E, r->k, C);
+    /* alpha*E*sum f_e P_e with P the mean router probability (sampled, synthetic q); a trace has no
+     * probabilities, so P = f there (stated in traces/README.md). */
+    const double *P = r->trace ? NULL : r->pbar + (size_t)layer * E;
+    for (int e = 0; e < E; e++) {
+        double f = (double)r->first[e] / S;
+        lbsum += f * (P ? P[e] : f);
     }
+    *lb = ROUTE_ALPHA * E * lbsum;
+    return dropped;
+}
+
+/* Checks a routed group's bookkeeping: every expert within capacity, and kept + dropped + discarded
+ * choices = tokens x k.  Returns dropped, or -1 (a bug) with err set. */
+static int route_group_check(const route_ctx *r, int layer, int shard, int group, const int *kept, int dropped,
+                             errbuf *err)
+{
+    int E = r->E, k = r->k;
+    int S, C;
+    route_group_shape(r, layer, &S, &C);
     long kept_sum = 0, seconds = 0;
     for (int e = 0; e < E; e++)
         seconds += r->second[e];
@@ -547,6 +652,27 @@ int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int
         return errbuf_set(err, "bug: layer %d shard %d group %d: kept %ld + dropped %d + discarded %ld != tokens %d "
                           "x k %d", layer, shard, group, kept_sum, dropped, discarded, S, k);
     return dropped;
+}
+
+int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int *kept, double *lb, errbuf *err)
+{
+    int E = r->E;
+    long gidx = (long)shard * r->p.groups + group;
+    int dropped;
+    memset(r->first, 0, (size_t)E * sizeof *r->first);
+    memset(r->second, 0, (size_t)E * sizeof *r->second);
+    if (r->exact) {
+        dropped = route_group_exact(r, layer, shard, group, numerics, kept, lb, err);
+        if (dropped < 0)
+            return -1;
+    } else {
+        dropped = route_group_counts(r, layer, shard, group, kept, lb);
+    }
+    if (r->dump != NULL) {
+        memcpy(r->dump->first + ((size_t)layer * r->dump->groups + gidx) * E, r->first, (size_t)E * sizeof(int));
+        memcpy(r->dump->second + ((size_t)layer * r->dump->groups + gidx) * E, r->second, (size_t)E * sizeof(int));
+    }
+    return route_group_check(r, layer, shard, group, kept, dropped, err);
 }
 
 long route_numerics(const route_ctx *r, double *mean_abs)
