@@ -23,7 +23,8 @@ DEP_LIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs simgrid gsl 2>/de
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = -std=c11 $(WARN) $(OPT) -g $(CFLAGS) $(DEP_CFLAGS) -MMD -MP
 
-LIB_SRC   := $(filter-out sim/cli/main.c,$(wildcard models/*.c topologies/*.c traces/*.c analysis/*.c sim/*.c sim/cli/*.c))
+LIB_SRC   := $(filter-out sim/cli/main.c,$(wildcard models/*.c topologies/*.c traces/*.c analysis/*.c \
+                                          sim/*.c sim/cli/*.c sim/common/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libswitchsim.a
 BIN       := $(BUILD)/switchsim

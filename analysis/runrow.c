@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/csvread.h"
+#include "sim/common/csvread.h"
 
 typedef enum { COL_STR, COL_INT, COL_LONG, COL_DBL } col_type;
 

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 typedef struct {
     /* configuration */
@@ -77,7 +77,7 @@ int runrow_check_header(const char *path, const char *const *names, int n, errbu
 
 /* Reads a CSV of runrow_header() and rows (libcsv).  On success returns 0 with *rows (free() it) and
  * *nrows (0 allowed).  On failure returns -1, leaves *rows and *nrows untouched, and fills 'err' with
- * the header message above, a csvtab_read message (analysis/csvread.h), or
+ * the header message above, a csvtab_read message (sim/common/csvread.h), or
  * "PATH:LINE: column 'NAME' must be an integer|a number, got 'VALUE'", or, for a value run never writes,
  * "PATH:LINE: column 'NAME' must be RULE, got 'VALUE'": cores, data, model_par >= 1 with data x model_par =
  * cores; top_k 1 or 2; capacity_factor finite > 0; dispatch, a2a, scope, layer and phase as run writes them;

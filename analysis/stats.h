@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "analysis/runrow.h"
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 typedef struct {
     size_t n;       /* values summarized, >= 1 */

@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analysis/atomicio.h"
 #include "sim/cli/runopt.h"
+#include "sim/common/atomicio.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096

@@ -9,8 +9,8 @@
 #include <stddef.h>
 
 #include "analysis/runrow.h"
-#include "sim/errbuf.h"
 #include "sim/cli/runopt.h"
+#include "sim/common/errbuf.h"
 
 #define SWEEP_EXTRA_MAX 16
 

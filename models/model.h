@@ -3,7 +3,7 @@
 #ifndef SWITCHSIM_MODEL_H
 #define SWITCHSIM_MODEL_H
 
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 typedef enum { MODEL_ACT_RELU = 0, MODEL_ACT_GEGLU = 1 } model_act;
 

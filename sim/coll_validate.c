@@ -22,7 +22,7 @@
 #include <simgrid/link.h>
 #include <xbt/dynar.h>
 
-#include "analysis/atomicio.h"
+#include "sim/common/atomicio.h"
 #include "topologies/torus.h"
 
 /* The chip of the checks' platforms: its preset's link bandwidth and per-hop latency (topologies/torus.c). */

@@ -5,7 +5,7 @@
 #define SWITCHSIM_COLLBENCH_H
 
 #include "sim/collectives.h"
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 #include "sim/netmodel.h"
 #include "sim/platform.h"
 

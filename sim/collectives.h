@@ -12,7 +12,7 @@
 #ifndef SWITCHSIM_COLLECTIVES_H
 #define SWITCHSIM_COLLECTIVES_H
 
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 typedef struct vreport vreport;   /* sim/validate.h: the checks below add to it */
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/csvread.h"
+#include "sim/common/csvread.h"
 #include "sim/measured.h"
 #include "sim/simproc.h"
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "sim/collbench.h"
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 #include "sim/validate.h"
 
 typedef struct {

@@ -4,7 +4,7 @@
 #define SWITCHSIM_COST_H
 
 #include "models/model.h"
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 typedef struct vreport vreport;   /* sim/validate.h: the checks below add to it */
 

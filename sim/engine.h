@@ -8,7 +8,7 @@
 #include "models/model.h"
 #include "sim/collectives.h"
 #include "sim/cost.h"
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 #include "sim/plan.h"
 #include "sim/route.h"
 #include "traces/timeline.h"

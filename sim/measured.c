@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/csvread.h"
+#include "sim/common/csvread.h"
 #include "sim/engine.h"
 #include "sim/platform.h"
 #include "sim/simproc.h"

@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 #include "models/model.h"
+#include "sim/common/errbuf.h"
 #include "sim/cost.h"
-#include "sim/errbuf.h"
 #include "sim/validate.h"
 
 typedef struct {

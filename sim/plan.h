@@ -5,8 +5,8 @@
 
 #include "models/model.h"
 #include "models/switch.h"
+#include "sim/common/errbuf.h"
 #include "sim/cost.h"
-#include "sim/errbuf.h"
 
 typedef struct {
     int cores;              /* n * m simulated cores */

@@ -4,8 +4,8 @@
 #ifndef SWITCHSIM_PLATFORM_H
 #define SWITCHSIM_PLATFORM_H
 
+#include "sim/common/errbuf.h"
 #include "sim/cost.h"
-#include "sim/errbuf.h"
 
 /* The network as the engine and the collectives use it.  A TPU platform is a torus.  A GPU platform
  * (family gpu) presents itself as a line of nchips GPUs in rank order (ndims 1, no wrap) for addressing, plus

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 /* Longest attribute value accepted (SimGrid's parser keeps 255 characters and aborts on more). */
 #define PLATXML_ATTR_MAX 255

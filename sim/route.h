@@ -5,9 +5,9 @@
 #ifndef SWITCHSIM_ROUTE_H
 #define SWITCHSIM_ROUTE_H
 
-#include "analysis/atomicio.h"
 #include "models/model.h"
-#include "sim/errbuf.h"
+#include "sim/common/atomicio.h"
+#include "sim/common/errbuf.h"
 #include "sim/plan.h"
 
 typedef enum { ROUTE_ROUTER, ROUTE_UNIFORM, ROUTE_ZIPF, ROUTE_HOT, ROUTE_TRACE } route_kind;

@@ -4,7 +4,7 @@
 #ifndef SWITCHSIM_SIMPROC_H
 #define SWITCHSIM_SIMPROC_H
 
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 /* The only place that calls simgrid_init.  Adds the fast settings (SOURCES 8: network/optim:Lazy, which is
  * the default and ~3.7x faster than Full; surf/precision:1e-6, same simulated times, ~30% less wall time),

@@ -1,4 +1,4 @@
-/* Check suite for analysis/atomicio: temp file + rename writes, and batches of files that appear together. */
+/* Check suite for sim/common/atomicio: temp file + rename writes, and batches of files that appear together. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analysis/atomicio.h"
+#include "sim/common/atomicio.h"
 
 static char dir[] = "/tmp/check_atomicioXXXXXX";
 

@@ -1,4 +1,4 @@
-/* Check suite for analysis/runrow.c and analysis/csvread.c: the header, the writer's exact bytes,
+/* Check suite for analysis/runrow.c and sim/common/csvread.c: the header, the writer's exact bytes,
  * the libcsv reader (round trip, CRLF, every rejection with its exact message). */
 #include <check.h>
 #include <math.h>
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/csvread.h"
 #include "analysis/runrow.h"
+#include "sim/common/csvread.h"
 #include "tests/fixtures.h"
 
 #define HEADER "model,platform,cores,data,model_par,experts_per_core,top_k,capacity_factor,expert_capacity," \

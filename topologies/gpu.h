@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 /* An HGX H100/H200 board: 8 GPUs on one NVSwitch fabric [SOURCES 5.2]. */
 #define GPU_NODE_GPUS_MAX 8

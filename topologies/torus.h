@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 #define TORUS_MAX_DIMS 3
 #define TORUS_DIM_MAX 1024          /* largest size of one dimension '--torus' accepts */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/atomicio.h"
+#include "sim/common/atomicio.h"
 
 #define ROUTING_NCOLS 5
 #define ROUTING_ROW_BYTES 256   /* a row is five integers: 60 bytes at most, with spaces and CRLF well under this */

@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-#include "analysis/atomicio.h"
-#include "sim/errbuf.h"
+#include "sim/common/atomicio.h"
+#include "sim/common/errbuf.h"
 
 /* The exact header line of a routing trace. */
 #define ROUTING_TRACE_HEADER "layer,group,expert,tokens_first,tokens_second"

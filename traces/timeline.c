@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/atomicio.h"
+#include "sim/common/atomicio.h"
 
 #define TL_NONE UINT32_MAX       /* no phase */
 #define TL_NS_PER_S 1e9          /* JSON resolution: 1 ns, printed as microseconds with 3 decimals */

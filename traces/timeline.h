@@ -4,8 +4,8 @@
 #ifndef SWITCHSIM_TIMELINE_H
 #define SWITCHSIM_TIMELINE_H
 
-#include "analysis/atomicio.h"
-#include "sim/errbuf.h"
+#include "sim/common/atomicio.h"
+#include "sim/common/errbuf.h"
 
 typedef enum { TL_COMPUTE = 0, TL_COMM = 1 } timeline_thread;
 

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analysis/atomicio.h"
 #include "sim/collbench.h"
+#include "sim/common/atomicio.h"
 #include "sim/simproc.h"
 
 /* Sizes from 1 byte to 1 TiB by a factor of at least 2: at most 41 rows. */

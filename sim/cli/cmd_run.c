@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/atomicio.h"
 #include "analysis/runrow.h"
 #include "sim/cli/cmd.h"
-#include "sim/engine.h"
 #include "sim/cli/runopt.h"
+#include "sim/common/atomicio.h"
+#include "sim/engine.h"
 #include "traces/timeline.h"
 
 

@@ -11,14 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analysis/atomicio.h"
 #include "analysis/runrow.h"
 #include "analysis/stats.h"
 #include "analysis/sweep.h"
 #include "models/model.h"
-#include "sim/errbuf.h"
-#include "sim/platform.h"
 #include "sim/cli/runopt.h"
+#include "sim/common/atomicio.h"
+#include "sim/common/errbuf.h"
+#include "sim/platform.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analysis/atomicio.h"
-#include "sim/errbuf.h"
+#include "sim/common/atomicio.h"
+#include "sim/common/errbuf.h"
 #include "topologies/gpu.h"
 #include "topologies/torus.h"
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analysis/atomicio.h"
+#include "sim/common/atomicio.h"
 
 #include "sim/cli/cmd.h"
 #include "sim/collectives.h"

@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 #include "analysis/runrow.h"
+#include "sim/common/errbuf.h"
 #include "sim/engine.h"
-#include "sim/errbuf.h"
 
 /* Everything run's options set. */
 typedef struct {

@@ -1,11 +1,11 @@
-/* fuzz_runrow: a run/sweep CSV as merge, summarize and sweep --resume read it (analysis/runrow.c, csvread.c),
- * then summarized (analysis/stats.c), matched against a sweep, and written back atomically. */
+/* fuzz_runrow: a run/sweep CSV as merge, summarize and sweep --resume read it (analysis/runrow.c,
+ * sim/common/csvread.c), then summarized (analysis/stats.c), matched against a sweep, and written back atomically. */
 #include <string.h>
 
-#include "analysis/atomicio.h"
 #include "analysis/runrow.h"
 #include "analysis/stats.h"
 #include "analysis/sweep.h"
+#include "sim/common/atomicio.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 /* Writes to 'fp'; returns 0, or -1 after filling 'err'. */
 typedef int (*atomic_writer)(FILE *fp, const void *arg, errbuf *err);

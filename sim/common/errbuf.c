@@ -1,5 +1,5 @@
 /* errbuf: error messages filled by library code, plus the strict number parsers every loader uses. */
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* csvread: libcsv into a table of strings.  Fields are gathered into one growing text buffer as
  * offsets (the buffer moves as it grows) and turned into pointers once the file is read. */
-#include "analysis/csvread.h"
+#include "sim/common/csvread.h"
 
 #include <csv.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "sim/errbuf.h"
+#include "sim/common/errbuf.h"
 
 typedef struct {
     int ncols;     /* fields per row, fixed by the header (row 0) */

@@ -1,6 +1,6 @@
 /* atomicio: temp file + rename writes. */
 #define _XOPEN_SOURCE 700   /* realpath */
-#include "analysis/atomicio.h"
+#include "sim/common/atomicio.h"
 
 #include <errno.h>
 #include <limits.h>
