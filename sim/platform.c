@@ -369,108 +369,154 @@ static int skip_past(const char **pp, int *line, const char *end)
 
 #define ATTR_VALUE_MAX 256
 
+/* The scanner's place in the text. */
+typedef struct {
+    const char *path;
+    const char *p;      /* the next character */
+    int line;           /* the line *p is on */
+} scanner;
+
+/* One element's tag: its name, where it starts, and a <prop>'s id and value. */
+typedef struct {
+    char elem[32];
+    int line;
+    char prop_id[ATTR_VALUE_MAX], prop_value[ATTR_VALUE_MAX];
+    int has_id, has_value;
+} scan_tag;
+
+/* Skips a comment, processing instruction, declaration or closing tag at s->p: 1 when it did, 0 when s->p
+ * starts an element, -1 when the markup never ends. */
+static int scan_markup(scanner *s, int tag_line, errbuf *err)
+{
+    if (strncmp(s->p, "<!--", 4) == 0) {
+        if (skip_past(&s->p, &s->line, "-->") != 0)
+            return errbuf_set(err, "%s:%d: unterminated comment", s->path, tag_line);
+        return 1;
+    }
+    if (strncmp(s->p, "<?", 2) == 0 || strncmp(s->p, "<!", 2) == 0 || strncmp(s->p, "</", 2) == 0) {
+        if (skip_past(&s->p, &s->line, ">") != 0)
+            return errbuf_set(err, "%s:%d: unterminated tag", s->path, tag_line);
+        return 1;
+    }
+    return 0;
+}
+
+/* Reads one name="value" attribute of tag t at s->p, checks its number, and keeps a <prop>'s id and value. */
+static int scan_attr(scanner *s, scan_tag *t, errbuf *err)
+{
+    char attr[32];
+    size_t n = 0;
+    while (is_name_char(*s->p) && n + 1 < sizeof attr)
+        attr[n++] = *s->p++;
+    attr[n] = '\0';
+    skip_space(&s->p, &s->line);
+    if (n == 0 || *s->p != '=')
+        return errbuf_set(err, "%s:%d: malformed attribute in <%s>", s->path, s->line, t->elem);
+    s->p++;
+    skip_space(&s->p, &s->line);
+    char quote = *s->p;
+    if (quote != '"' && quote != '\'')
+        return errbuf_set(err, "%s:%d: malformed attribute in <%s>", s->path, s->line, t->elem);
+    const char *v = ++s->p;
+    while (*s->p != quote && *s->p != '\0' && *s->p != '<') {
+        if (*s->p == '\n')
+            s->line++;
+        s->p++;
+    }
+    if (*s->p != quote)
+        return errbuf_set(err, "%s:%d: unterminated attribute '%s' in <%s>", s->path, t->line, attr, t->elem);
+    char value[ATTR_VALUE_MAX];
+    size_t vlen = (size_t)(s->p - v);
+    if (vlen >= sizeof value)
+        vlen = sizeof value - 1;          /* longer values are never numbers we check */
+    memcpy(value, v, vlen);
+    value[vlen] = '\0';
+    s->p++;
+    if (check_attr(s->path, t->line, t->elem, attr, value, err) != 0)
+        return -1;
+    if (strcmp(t->elem, "prop") == 0 && strcmp(attr, "id") == 0) {
+        strcpy(t->prop_id, value);
+        t->has_id = 1;
+    } else if (strcmp(t->elem, "prop") == 0 && strcmp(attr, "value") == 0) {
+        strcpy(t->prop_value, value);
+        t->has_value = 1;
+    }
+    return 0;
+}
+
+/* Reads an element's tag after its '<': the name, then name="value" pairs, then '>' or '/>'. */
+static int scan_element(scanner *s, scan_tag *t, errbuf *err)
+{
+    size_t n = 0;
+    while (is_name_char(*s->p) && n + 1 < sizeof t->elem)
+        t->elem[n++] = *s->p++;
+    t->elem[n] = '\0';
+    if (n == 0)
+        return errbuf_set(err, "%s:%d: malformed tag", s->path, t->line);
+    for (;;) {
+        skip_space(&s->p, &s->line);
+        if (*s->p == '>' || (s->p[0] == '/' && s->p[1] == '>')) {
+            s->p += *s->p == '>' ? 1 : 2;
+            return 0;
+        }
+        if (*s->p == '\0')
+            return errbuf_set(err, "%s:%d: unterminated tag <%s", s->path, t->line, t->elem);
+        if (scan_attr(s, t, err) != 0)
+            return -1;
+    }
+}
+
+/* Checks a <prop> of a known property (its rule, its physical range, one family for all chips) and marks
+ * it seen; family keeps the first 'family' value. */
+static int scan_prop(const char *path, const scan_tag *t, int *seen, char *family, errbuf *err)
+{
+    int k = prop_index(t->prop_id);
+    if (k < 0)
+        return 0;
+    double num = 0;
+    if (!t->has_value || prop_parse(PROPS[k].kind, t->prop_value, &num, NULL, NULL) != 0)
+        return errbuf_set(err, "%s:%d: property '%s' %s, got '%s'", path, t->line, t->prop_id,
+                          PROP_RULES[PROPS[k].kind], t->prop_value);
+    if (PROP_RANGE[k].hi > 0 && (num < PROP_RANGE[k].lo || num > PROP_RANGE[k].hi))
+        return errbuf_set(err, "%s:%d: property '%s' must be in [%g, %g] (a physical range), got '%s'",
+                          path, t->line, t->prop_id, PROP_RANGE[k].lo, PROP_RANGE[k].hi, t->prop_value);
+    if (k == PR_FAMILY && seen[k] && strcmp(family, t->prop_value) != 0)
+        return errbuf_set(err, "%s:%d: property 'family' is '%s', but an earlier host has '%s' (all "
+                          "chips must agree)", path, t->line, t->prop_value, family);
+    if (k == PR_FAMILY)
+        strcpy(family, t->prop_value);
+    seen[k] = 1;
+    return 0;
+}
+
 /* Scans the text; fills seen[] for the properties it knows, checks every number it knows.  *gpu <- 1 when
  * property 'family' says gpu (every 'family' must say the same), 0 when it says tpu or is absent. */
 static int scan_platform(const char *path, const char *text, int *seen, int *gpu, errbuf *err)
 {
     char family[ATTR_VALUE_MAX] = "";
-    const char *p = text;
-    int line = 1, have_platform = 0;
-    while (*p != '\0') {
-        if (*p == '\n')
-            line++;
-        if (*p != '<') {
-            p++;
+    scanner s = { path, text, 1 };
+    int have_platform = 0;
+    while (*s.p != '\0') {
+        if (*s.p == '\n')
+            s.line++;
+        if (*s.p != '<') {
+            s.p++;
             continue;
         }
-        int tag_line = line;
-        if (strncmp(p, "<!--", 4) == 0) {
-            if (skip_past(&p, &line, "-->") != 0)
-                return errbuf_set(err, "%s:%d: unterminated comment", path, tag_line);
+        int tag_line = s.line;
+        int markup = scan_markup(&s, tag_line, err);
+        if (markup < 0)
+            return -1;
+        if (markup)
             continue;
-        }
-        if (strncmp(p, "<?", 2) == 0 || strncmp(p, "<!", 2) == 0 || strncmp(p, "</", 2) == 0) {
-            if (skip_past(&p, &line, ">") != 0)
-                return errbuf_set(err, "%s:%d: unterminated tag", path, tag_line);
-            continue;
-        }
-        /* An element: name, then name="value" pairs, then '>' or '/>'. */
-        p++;
-        char elem[32];
-        size_t n = 0;
-        while (is_name_char(*p) && n + 1 < sizeof elem)
-            elem[n++] = *p++;
-        elem[n] = '\0';
-        if (n == 0)
-            return errbuf_set(err, "%s:%d: malformed tag", path, tag_line);
-        if (strcmp(elem, "platform") == 0)
+        s.p++;
+        scan_tag t = { .line = tag_line };
+        if (scan_element(&s, &t, err) != 0)
+            return -1;
+        if (strcmp(t.elem, "platform") == 0)
             have_platform = 1;
-        char prop_id[ATTR_VALUE_MAX] = "", prop_value[ATTR_VALUE_MAX] = "";
-        int has_id = 0, has_value = 0;
-        for (;;) {
-            skip_space(&p, &line);
-            if (*p == '>' || (p[0] == '/' && p[1] == '>')) {
-                p += *p == '>' ? 1 : 2;
-                break;
-            }
-            if (*p == '\0')
-                return errbuf_set(err, "%s:%d: unterminated tag <%s", path, tag_line, elem);
-            char attr[32];
-            n = 0;
-            while (is_name_char(*p) && n + 1 < sizeof attr)
-                attr[n++] = *p++;
-            attr[n] = '\0';
-            skip_space(&p, &line);
-            if (n == 0 || *p != '=')
-                return errbuf_set(err, "%s:%d: malformed attribute in <%s>", path, line, elem);
-            p++;
-            skip_space(&p, &line);
-            char quote = *p;
-            if (quote != '"' && quote != '\'')
-                return errbuf_set(err, "%s:%d: malformed attribute in <%s>", path, line, elem);
-            const char *v = ++p;
-            while (*p != quote && *p != '\0' && *p != '<') {
-                if (*p == '\n')
-                    line++;
-                p++;
-            }
-            if (*p != quote)
-                return errbuf_set(err, "%s:%d: unterminated attribute '%s' in <%s>", path, tag_line, attr, elem);
-            char value[ATTR_VALUE_MAX];
-            size_t vlen = (size_t)(p - v);
-            if (vlen >= sizeof value)
-                vlen = sizeof value - 1;          /* longer values are never numbers we check */
-            memcpy(value, v, vlen);
-            value[vlen] = '\0';
-            p++;
-            if (check_attr(path, tag_line, elem, attr, value, err) != 0)
-                return -1;
-            if (strcmp(elem, "prop") == 0 && strcmp(attr, "id") == 0) {
-                strcpy(prop_id, value);
-                has_id = 1;
-            } else if (strcmp(elem, "prop") == 0 && strcmp(attr, "value") == 0) {
-                strcpy(prop_value, value);
-                has_value = 1;
-            }
-        }
-        if (has_id) {
-            int k = prop_index(prop_id);
-            if (k >= 0) {
-                double num = 0;
-                if (!has_value || prop_parse(PROPS[k].kind, prop_value, &num, NULL, NULL) != 0)
-                    return errbuf_set(err, "%s:%d: property '%s' %s, got '%s'", path, tag_line, prop_id,
-                                      PROP_RULES[PROPS[k].kind], prop_value);
-                if (PROP_RANGE[k].hi > 0 && (num < PROP_RANGE[k].lo || num > PROP_RANGE[k].hi))
-                    return errbuf_set(err, "%s:%d: property '%s' must be in [%g, %g] (a physical range), got '%s'",
-                                      path, tag_line, prop_id, PROP_RANGE[k].lo, PROP_RANGE[k].hi, prop_value);
-                if (k == PR_FAMILY && seen[k] && strcmp(family, prop_value) != 0)
-                    return errbuf_set(err, "%s:%d: property 'family' is '%s', but an earlier host has '%s' (all "
-                                      "chips must agree)", path, tag_line, prop_value, family);
-                if (k == PR_FAMILY)
-                    strcpy(family, prop_value);
-                seen[k] = 1;
-            }
-        }
+        if (t.has_id && scan_prop(path, &t, seen, family, err) != 0)
+            return -1;
     }
     if (!have_platform)
         return errbuf_set(err, "%s: not a SimGrid platform file (no <platform> element)", path);
@@ -697,87 +743,114 @@ static void props_torus(platform_torus *out, const double *num, int nchips, int 
     *out = t;
 }
 
+/* The properties chip0 carries, read back through SimGrid: their text, numbers, and the torus lists. */
+typedef struct {
+    const char *val[N_PROPS];
+    double num[N_PROPS];
+    int gpu;
+    int dims[3], wrap[3], ndims, nwrap;
+} read_props;
+
+/* Reads chip0's 'family' and every property the family requires, each parsed by its rule. */
+static int read_chip0(read_props *rp, sg_host_t h0, const char *path, errbuf *err)
+{
+    rp->val[PR_FAMILY] = sg_host_get_property_value(h0, PROPS[PR_FAMILY].id);
+    if (rp->val[PR_FAMILY] != NULL) {
+        if (prop_parse(P_FAMILY, rp->val[PR_FAMILY], &rp->num[PR_FAMILY], NULL, NULL) != 0)
+            return errbuf_set(err, "%s: property 'family' %s, got '%s'", path, PROP_RULES[P_FAMILY],
+                              rp->val[PR_FAMILY]);
+        rp->gpu = rp->num[PR_FAMILY] == 1;
+    }
+    for (int k = 0; k < N_PROPS; k++) {
+        if (!prop_required(k, rp->gpu))
+            continue;
+        rp->val[k] = sg_host_get_property_value(h0, PROPS[k].id);
+        if (rp->val[k] == NULL)
+            return errbuf_set(err, "%s: missing required property '%s'%s", path, PROPS[k].id,
+                              rp->gpu ? " (family gpu)" : "");
+        int *list = k == PR_TORUS ? rp->dims : k == PR_WRAP ? rp->wrap : NULL;
+        int *nlist = k == PR_TORUS ? &rp->ndims : &rp->nwrap;
+        if (prop_parse(PROPS[k].kind, rp->val[k], &rp->num[k], list, nlist) != 0)
+            return errbuf_set(err, "%s: property '%s' %s, got '%s'", path, PROPS[k].id, PROP_RULES[PROPS[k].kind],
+                              rp->val[k]);
+    }
+    return 0;
+}
+
+/* The chips the properties describe (GPUs per node x nodes, or the torus with its wrap flags checked), which
+ * must be the platform's host count. */
+static int read_nchips(const read_props *rp, const char *path, int *nchips, errbuf *err)
+{
+    const char *const *val = rp->val;
+    int n;
+    if (rp->gpu) {
+        long gpus = (long)rp->num[PR_GPN] * (long)rp->num[PR_NODES];
+        if (gpus > INT_MAX)
+            return errbuf_set(err, "%s: properties 'gpus_per_node' x 'nodes' are %s x %s, too many GPUs", path,
+                              val[PR_GPN], val[PR_NODES]);
+        n = (int)gpus;
+    } else {
+        if (rp->nwrap != rp->ndims)
+            return errbuf_set(err, "%s: property 'wrap' must have one flag per torus dimension (%d), got '%s'", path,
+                              rp->ndims, val[PR_WRAP]);
+        for (int d = 0; d < rp->ndims; d++)
+            if (rp->wrap[d] && rp->dims[d] == 1)
+                return errbuf_set(err, "%s: property 'wrap' wraps a dimension of size 1, got '%s'", path,
+                                  val[PR_WRAP]);
+        n = rp->dims[0] * rp->dims[1] * rp->dims[2];
+    }
+    size_t nhosts = sg_host_count();
+    if (nhosts != (size_t)n) {
+        if (rp->gpu)
+            return errbuf_set(err, "%s: properties 'gpus_per_node' x 'nodes' are %s x %s (%d GPUs), but the "
+                              "platform has %zu hosts", path, val[PR_GPN], val[PR_NODES], n, nhosts);
+        return errbuf_set(err, "%s: property 'torus' is '%s' (%d chips), but the platform has %zu hosts", path,
+                          val[PR_TORUS], n, nhosts);
+    }
+    *nchips = n;
+    return 0;
+}
+
+/* The links the properties describe.  GPU: in a node, chip0's NVLink up and chip1's NVLink down; across
+ * nodes, chip0's NIC up and the first GPU of node 1's NIC down.  TPU: the first torus link. */
+static int read_check_links(const read_props *rp, sg_host_t h0, const char *path, errbuf *err)
+{
+    if (!rp->gpu)
+        return check_torus_link(path, h0, rp->dims, rp->ndims, rp->val, rp->num, err);
+    int gpn = (int)rp->num[PR_GPN];
+    if (gpn > 1 && check_route(path, 0, 1, 2, "(same node: NVLink up, NVLink down)", PR_NVLINK_BPS,
+                               PR_NVLINK_LAT, rp->val, rp->num, err) != 0)
+        return -1;
+    if (rp->num[PR_NODES] > 1 && check_route(path, 0, gpn, 2, "(next node: NIC up, NIC down)", PR_NIC_BPS,
+                                              PR_NIC_LAT, rp->val, rp->num, err) != 0)
+        return -1;
+    return 0;
+}
+
 int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errbuf *err)
 {
     sg_host_t h0 = sg_host_by_name("chip0");
     if (h0 == NULL)
         return errbuf_set(err, "%s: no host 'chip0' (hosts must be named chip0, chip1, ... by rank)", path);
-    const char *val[N_PROPS] = { NULL };
-    double num[N_PROPS] = { 0 };
-    int gpu = 0;
-    val[PR_FAMILY] = sg_host_get_property_value(h0, PROPS[PR_FAMILY].id);
-    if (val[PR_FAMILY] != NULL) {
-        if (prop_parse(P_FAMILY, val[PR_FAMILY], &num[PR_FAMILY], NULL, NULL) != 0)
-            return errbuf_set(err, "%s: property 'family' %s, got '%s'", path, PROP_RULES[P_FAMILY], val[PR_FAMILY]);
-        gpu = num[PR_FAMILY] == 1;
-    }
-    int dims[3] = { 1, 1, 1 }, wrap[3] = { 0, 0, 0 }, ndims = 0, nwrap = 0;
-    for (int k = 0; k < N_PROPS; k++) {
-        if (!prop_required(k, gpu))
-            continue;
-        val[k] = sg_host_get_property_value(h0, PROPS[k].id);
-        if (val[k] == NULL)
-            return errbuf_set(err, "%s: missing required property '%s'%s", path, PROPS[k].id,
-                              gpu ? " (family gpu)" : "");
-        int *list = k == PR_TORUS ? dims : k == PR_WRAP ? wrap : NULL;
-        int *nlist = k == PR_TORUS ? &ndims : &nwrap;
-        if (prop_parse(PROPS[k].kind, val[k], &num[k], list, nlist) != 0)
-            return errbuf_set(err, "%s: property '%s' %s, got '%s'", path, PROPS[k].id, PROP_RULES[PROPS[k].kind],
-                              val[k]);
-    }
-    int nchips;
-    if (gpu) {
-        long n = (long)num[PR_GPN] * (long)num[PR_NODES];
-        if (n > INT_MAX)
-            return errbuf_set(err, "%s: properties 'gpus_per_node' x 'nodes' are %s x %s, too many GPUs", path,
-                              val[PR_GPN], val[PR_NODES]);
-        nchips = (int)n;
-    } else {
-        if (nwrap != ndims)
-            return errbuf_set(err, "%s: property 'wrap' must have one flag per torus dimension (%d), got '%s'", path,
-                              ndims, val[PR_WRAP]);
-        for (int d = 0; d < ndims; d++)
-            if (wrap[d] && dims[d] == 1)
-                return errbuf_set(err, "%s: property 'wrap' wraps a dimension of size 1, got '%s'", path,
-                                  val[PR_WRAP]);
-        nchips = dims[0] * dims[1] * dims[2];
-    }
-    size_t nhosts = sg_host_count();
-    if (nhosts != (size_t)nchips) {
-        if (gpu)
-            return errbuf_set(err, "%s: properties 'gpus_per_node' x 'nodes' are %s x %s (%d GPUs), but the "
-                              "platform has %zu hosts", path, val[PR_GPN], val[PR_NODES], nchips, nhosts);
-        return errbuf_set(err, "%s: property 'torus' is '%s' (%d chips), but the platform has %zu hosts", path,
-                          val[PR_TORUS], nchips, nhosts);
-    }
+    read_props rp = { .val = { NULL }, .dims = { 1, 1, 1 } };
+    int nchips = 0;
+    if (read_chip0(&rp, h0, path, err) != 0 || read_nchips(&rp, path, &nchips, err) != 0)
+        return -1;
 
     int cores = sg_host_core_count(h0);
     double speed = sg_host_get_speed(h0);
-    if (gpu && cores != 1)
+    if (rp.gpu && cores != 1)
         return errbuf_set(err, "%s: host 'chip0' has %d cores, but a GPU is one core (property 'family' is 'gpu')",
                           path, cores);
-    if (differs(speed, num[PR_BF16]))
+    if (differs(speed, rp.num[PR_BF16]))
         return errbuf_set(err, "%s: host 'chip0' speed is %g flop/s, but property 'bf16_flops_per_core' is '%s'",
-                          path, speed, val[PR_BF16]);
-    if (check_hosts_agree(path, nchips, cores, speed, val, gpu, err) != 0)
+                          path, speed, rp.val[PR_BF16]);
+    if (check_hosts_agree(path, nchips, cores, speed, rp.val, rp.gpu, err) != 0)
+        return -1;
+    if (read_check_links(&rp, h0, path, err) != 0)
         return -1;
 
-    if (gpu) {
-        /* In a node: chip0's NVLink up and chip1's NVLink down.  Across nodes: chip0's NIC up and the first GPU
-         * of node 1's NIC down. */
-        int gpn = (int)num[PR_GPN];
-        if (gpn > 1 && check_route(path, 0, 1, 2, "(same node: NVLink up, NVLink down)", PR_NVLINK_BPS,
-                                   PR_NVLINK_LAT, val, num, err) != 0)
-            return -1;
-        if (num[PR_NODES] > 1 && check_route(path, 0, gpn, 2, "(next node: NIC up, NIC down)", PR_NIC_BPS,
-                                              PR_NIC_LAT, val, num, err) != 0)
-            return -1;
-    } else {
-        if (check_torus_link(path, h0, dims, ndims, val, num, err) != 0)
-            return -1;
-    }
-
-    props_chip(chip, val, num, cores, gpu);
-    props_torus(torus, num, nchips, ndims, dims, wrap, gpu);
+    props_chip(chip, rp.val, rp.num, cores, rp.gpu);
+    props_torus(torus, rp.num, nchips, rp.ndims, rp.dims, rp.wrap, rp.gpu);
     return 0;
 }
