@@ -109,12 +109,9 @@ double collbench_bound(collbench_bound_kind *kind, collbench_op op, const platfo
     return best;
 }
 
-int collbench_run(void *arg, double *out, int nout, errbuf *err)
+/* Starts SimGrid on the checked platform under cfg's network model and reads its chip and network. */
+static int collbench_start(const collbench_cfg *cfg, cost_chip *chip, platform_torus *t, errbuf *err)
 {
-    const collbench_cfg *cfg = arg;
-    if (cfg->nsizes < 1 || nout != COLLBENCH_NOUT(cfg->nsizes))
-        return errbuf_set(err, "collbench: nsizes must be >= 1 and nout %d, got nsizes %d nout %d",
-                          COLLBENCH_NOUT(cfg->nsizes), cfg->nsizes, nout);
     if (platform_precheck(cfg->platform, err) != 0)
         return -1;
     static char prog[] = "switchsim-collective";
@@ -128,80 +125,123 @@ int collbench_run(void *arg, double *out, int nout, errbuf *err)
     argv[argc] = NULL;
     simproc_simgrid_init(&argc, argv);
     simgrid_load_platform(cfg->platform);
-    cost_chip chip;
-    platform_torus t;
-    if (platform_read(&chip, &t, cfg->platform, err) != 0)
+    if (platform_read(chip, t, cfg->platform, err) != 0)
         return -1;
-    netmodel_apply(cfg->network, &t);
-    int gpu = t.family == COST_FAMILY_GPU, n = t.nchips;
-    int c = cfg->ranks_per_core ? chip.cores_per_chip : 1;
-    coll_a2a_algo algo = cfg->algo;
-    if (cfg->op == COLLBENCH_A2A) {
-        if (algo == COLL_A2A_AUTO)
-            algo = gpu ? COLL_A2A_DIRECT : COLL_A2A_PHASED;
-        if (gpu && algo != COLL_A2A_DIRECT)
-            return errbuf_set(err, "--algo %s is the torus all-to-all (neighbour ring steps); %s is a GPU platform, "
-                              "where it is direct", algo == COLL_A2A_PHASED ? "phased" : "phased-xy", cfg->platform);
-        if (algo == COLL_A2A_DIRECT && n > COLLBENCH_DIRECT_CHIPS_MAX)
-            return errbuf_set(err, "--algo direct: %d chips is %ld flows per size, beyond what SimGrid simulates in "
-                              "reasonable time (its cost grows about as chips^4.5); direct runs on at most %d chips",
-                              n, (long)n * (n - 1), COLLBENCH_DIRECT_CHIPS_MAX);
-    }
-    coll_a2a_sim sc;
-    memset(&sc, 0, sizeof sc);
-    sc.platform = cfg->platform;
+    netmodel_apply(cfg->network, t);
+    return 0;
+}
+
+/* The all-to-all algorithm run (auto: direct on GPUs, phased on a torus), refused where it does not
+ * belong or would take too long. */
+static int collbench_algo(const collbench_cfg *cfg, const platform_torus *t, coll_a2a_algo *algo, errbuf *err)
+{
+    int gpu = t->family == COST_FAMILY_GPU, n = t->nchips;
+    *algo = cfg->algo;
+    if (cfg->op != COLLBENCH_A2A)
+        return 0;
+    if (*algo == COLL_A2A_AUTO)
+        *algo = gpu ? COLL_A2A_DIRECT : COLL_A2A_PHASED;
+    if (gpu && *algo != COLL_A2A_DIRECT)
+        return errbuf_set(err, "--algo %s is the torus all-to-all (neighbour ring steps); %s is a GPU platform, "
+                          "where it is direct", *algo == COLL_A2A_PHASED ? "phased" : "phased-xy", cfg->platform);
+    if (*algo == COLL_A2A_DIRECT && n > COLLBENCH_DIRECT_CHIPS_MAX)
+        return errbuf_set(err, "--algo direct: %d chips is %ld flows per size, beyond what SimGrid simulates in "
+                          "reasonable time (its cost grows about as chips^4.5); direct runs on at most %d chips",
+                          n, (long)n * (n - 1), COLLBENCH_DIRECT_CHIPS_MAX);
+    return 0;
+}
+
+/* The collective simulation of cfg's op at every size on network t (bytes: the all-to-all's, set later). */
+static void collbench_sim_cfg(coll_a2a_sim *sc, const collbench_cfg *cfg, const platform_torus *t,
+                              coll_a2a_algo algo)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->platform = cfg->platform;
     /* dimensions of one chip dropped (ranks unchanged): a ring N x 1 is the 1-D ring it is, so the phased
      * all-to-all does not split its bytes into a second rotation that has no links to use */
     for (int d = 0; d < COLL_DIMS_MAX; d++)
-        sc.dims[d] = 1;
-    for (int d = 0; d < t.ndims; d++)
-        if (t.dims[d] > 1) {
-            sc.dims[sc.ndims] = t.dims[d];
-            sc.wrap[sc.ndims] = t.wrap[d];
-            sc.ndims++;
+        sc->dims[d] = 1;
+    for (int d = 0; d < t->ndims; d++)
+        if (t->dims[d] > 1) {
+            sc->dims[sc->ndims] = t->dims[d];
+            sc->wrap[sc->ndims] = t->wrap[d];
+            sc->ndims++;
         }
-    if (sc.ndims == 0)
-        sc.ndims = 1;
-    sc.algo = algo;
-    sc.reps = cfg->nsizes;
-    sc.rep_scale = cfg->sizes;
-    sc.gpus_per_node = gpu ? t.gpus_per_node : 0;
-    sc.ar_bytes = 1.0;                  /* scaled to each size */
+    if (sc->ndims == 0)
+        sc->ndims = 1;
+    sc->algo = algo;
+    sc->reps = cfg->nsizes;
+    sc->rep_scale = cfg->sizes;
+    sc->gpus_per_node = t->family == COST_FAMILY_GPU ? t->gpus_per_node : 0;
+    sc->ar_bytes = 1.0;                  /* scaled to each size */
     static const coll_sim_op OPS[] = {
         [COLLBENCH_A2A] = COLL_SIM_A2A, [COLLBENCH_ALLREDUCE] = COLL_SIM_ALLREDUCE_ALL,
         [COLLBENCH_ALLGATHER] = COLL_SIM_ALLGATHER_ALL, [COLLBENCH_REDUCESCATTER] = COLL_SIM_REDUCESCATTER_ALL,
     };
-    sc.op = OPS[cfg->op];
+    sc->op = OPS[cfg->op];
+}
+
+/* The all-to-all's chip byte matrix for one byte per rank: a chip pair carries c^2 / (n c) = c / n, scaled
+ * to each size.  NULL when out of memory. */
+static double *collbench_a2a_bytes(int n, int c)
+{
+    double *bytes = malloc((size_t)n * (size_t)n * sizeof *bytes);
+    if (bytes == NULL)
+        return NULL;
+    for (size_t i = 0; i < (size_t)n * (size_t)n; i++)
+        bytes[i] = (double)c / n;
+    return bytes;
+}
+
+/* Writes out[]: the run's chips, ranks, algorithm and wall time, then each size's time and bound. */
+static void collbench_fill_out(double *out, const collbench_cfg *cfg, const platform_torus *t, int c,
+                               coll_a2a_algo algo, const double *o)
+{
+    int n = t->nchips;
+    out[COLLBENCH_NCHIPS] = n;
+    out[COLLBENCH_NRANKS] = (double)n * c;
+    out[COLLBENCH_ALGO] = algo;
+    out[COLLBENCH_GPU] = t->family == COST_FAMILY_GPU;
+    out[COLLBENCH_WALL_S] = o[COLL_SIM_WALL_S];
+    for (int i = 0; i < cfg->nsizes; i++) {
+        double *r = out + COLLBENCH_HEAD + (size_t)COLLBENCH_PER_SIZE * i;
+        collbench_bound_kind kind;
+        r[COLLBENCH_TIME_S] = o[COLL_SIM_T0 + i];
+        r[COLLBENCH_BOUND_S] = collbench_bound(&kind, cfg->op, t, c, cfg->sizes[i]);
+        r[COLLBENCH_BOUND_KIND] = kind;
+    }
+}
+
+int collbench_run(void *arg, double *out, int nout, errbuf *err)
+{
+    const collbench_cfg *cfg = arg;
+    if (cfg->nsizes < 1 || nout != COLLBENCH_NOUT(cfg->nsizes))
+        return errbuf_set(err, "collbench: nsizes must be >= 1 and nout %d, got nsizes %d nout %d",
+                          COLLBENCH_NOUT(cfg->nsizes), cfg->nsizes, nout);
+    cost_chip chip;
+    platform_torus t;
+    coll_a2a_algo algo;
+    if (collbench_start(cfg, &chip, &t, err) != 0 || collbench_algo(cfg, &t, &algo, err) != 0)
+        return -1;
+    int n = t.nchips;
+    int c = cfg->ranks_per_core ? chip.cores_per_chip : 1;
+    coll_a2a_sim sc;
+    collbench_sim_cfg(&sc, cfg, &t, algo);
     double *bytes = NULL;
     double *o = malloc((size_t)COLL_SIM_NOUT(cfg->nsizes) * sizeof *o);
     if (o == NULL)
         return errbuf_set(err, "collbench: out of memory for %d sizes", cfg->nsizes);
     if (cfg->op == COLLBENCH_A2A) {
-        /* one byte per rank: a chip pair carries c^2 / (n c) = c / n, scaled to each size */
-        bytes = malloc((size_t)n * (size_t)n * sizeof *bytes);
+        bytes = collbench_a2a_bytes(n, c);
         if (bytes == NULL) {
             free(o);
             return errbuf_set(err, "collbench: out of memory for a %dx%d byte matrix", n, n);
         }
-        for (size_t i = 0; i < (size_t)n * (size_t)n; i++)
-            bytes[i] = (double)c / n;
         sc.bytes = bytes;
     }
     int rc = coll_sim_loaded(&sc, o, COLL_SIM_NOUT(cfg->nsizes), err);
-    if (rc == 0) {
-        out[COLLBENCH_NCHIPS] = n;
-        out[COLLBENCH_NRANKS] = (double)n * c;
-        out[COLLBENCH_ALGO] = algo;
-        out[COLLBENCH_GPU] = gpu;
-        out[COLLBENCH_WALL_S] = o[COLL_SIM_WALL_S];
-        for (int i = 0; i < cfg->nsizes; i++) {
-            double *r = out + COLLBENCH_HEAD + (size_t)COLLBENCH_PER_SIZE * i;
-            collbench_bound_kind kind;
-            r[COLLBENCH_TIME_S] = o[COLL_SIM_T0 + i];
-            r[COLLBENCH_BOUND_S] = collbench_bound(&kind, cfg->op, &t, c, cfg->sizes[i]);
-            r[COLLBENCH_BOUND_KIND] = kind;
-        }
-    }
+    if (rc == 0)
+        collbench_fill_out(out, cfg, &t, c, algo, o);
     free(bytes);
     free(o);
     return rc;
