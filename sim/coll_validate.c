@@ -233,6 +233,61 @@ int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err)
     return coll_sim_loaded(cfg, out, nout, err);
 }
 
+/* What the simulation measures of the network before it runs: the first route's link (chip0 to chip1), and
+ * for an all-to-all the busiest mid cut and, when asked, the busiest link of its routes. */
+static int coll_sim_network(const coll_a2a_sim *cfg, const coll_world *w, sg_host_t *hosts, double *out,
+                            errbuf *err)
+{
+    if (coll_world_nchips(w) > 1) {
+        xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
+        sg_host_get_route(hosts[0], hosts[1], links);
+        if (xbt_dynar_length(links) > 0) {
+            sg_link_t l = xbt_dynar_get_as(links, 0, sg_link_t);
+            out[COLL_SIM_LINK_BPS] = sg_link_get_bandwidth(l);
+            out[COLL_SIM_LINK_LAT_S] = sg_link_get_latency(l);
+        }
+        xbt_dynar_free(&links);
+    }
+    if (cfg->op == COLL_SIM_A2A)
+        out[COLL_SIM_BISECT_BYTES] = coll_bisect_bytes(cfg->ndims, cfg->dims, cfg->wrap, cfg->bytes);
+    if (cfg->route_bound && cfg->op == COLL_SIM_A2A) {
+        double b = coll_route_busiest(w, cfg->bytes, hosts, err);
+        if (b < 0.0)
+            return -1;
+        out[COLL_SIM_ROUTE_BYTES] = b;
+    }
+    return 0;
+}
+
+/* Starts one leader actor per chip and runs the simulation; out[COLL_SIM_WALL_S] <- its wall time. */
+static void coll_sim_run_actors(coll_sim_ctx *ctx, sg_host_t *hosts, coll_sim_actor_arg *args, int n, double *out)
+{
+    char name[64];
+    ctx->bar = sg_barrier_init((unsigned)n);
+    for (int r = 0; r < n; r++) {
+        args[r] = (coll_sim_actor_arg){ ctx, r };
+        snprintf(name, sizeof name, "leader%d", r);
+        sg_actor_t a = sg_actor_init(name, hosts[r]);
+        sg_actor_set_data(a, &args[r]);
+        sg_actor_start(a, coll_sim_actor, 0, NULL);
+    }
+    double w0 = coll_now_s();
+    simgrid_run();
+    out[COLL_SIM_WALL_S] = coll_now_s() - w0;
+    sg_barrier_destroy(ctx->bar);
+}
+
+/* The results of a finished simulation: reps replayed, the busiest phased link's own bytes, each rep's time. */
+static void coll_sim_results(const coll_sim_ctx *ctx, double *out)
+{
+    const coll_a2a_sim *cfg = ctx->cfg;
+    out[COLL_SIM_REUSED] = (double)coll_world_reused(ctx->w);
+    double simulated = cfg->reps - out[COLL_SIM_REUSED];
+    out[COLL_SIM_OWN_BYTES] = simulated > 0 ? coll_world_phased_busiest_bytes(ctx->w) / simulated : 0.0;
+    for (int i = 0; i < cfg->reps; i++)
+        out[COLL_SIM_T0 + i] = ctx->tmax_s[i];
+}
+
 int coll_sim_loaded(const coll_a2a_sim *cfg, double *out, int nout, errbuf *err)
 {
     if (cfg->reps < 1 || nout != COLL_SIM_NOUT(cfg->reps))
@@ -260,52 +315,21 @@ int coll_sim_loaded(const coll_a2a_sim *cfg, double *out, int nout, errbuf *err)
         errbuf_set(err, "collectives: out of memory for %d chips", n);
         goto done;
     }
-    char name[64];
     for (int r = 0; r < n; r++) {
+        char name[64];
         snprintf(name, sizeof name, "chip%d", r);
         hosts[r] = sg_host_by_name(name);
     }
     for (int i = 0; i < nout; i++)
         out[i] = 0.0;
-    if (n > 1) {
-        xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
-        sg_host_get_route(hosts[0], hosts[1], links);
-        if (xbt_dynar_length(links) > 0) {
-            sg_link_t l = xbt_dynar_get_as(links, 0, sg_link_t);
-            out[COLL_SIM_LINK_BPS] = sg_link_get_bandwidth(l);
-            out[COLL_SIM_LINK_LAT_S] = sg_link_get_latency(l);
-        }
-        xbt_dynar_free(&links);
-    }
-    if (cfg->op == COLL_SIM_A2A)
-        out[COLL_SIM_BISECT_BYTES] = coll_bisect_bytes(cfg->ndims, cfg->dims, cfg->wrap, cfg->bytes);
-    if (cfg->route_bound && cfg->op == COLL_SIM_A2A) {
-        double b = coll_route_busiest(w, cfg->bytes, hosts, err);
-        if (b < 0.0)
-            goto done;
-        out[COLL_SIM_ROUTE_BYTES] = b;
-    }
-    ctx.bar = sg_barrier_init((unsigned)n);
-    for (int r = 0; r < n; r++) {
-        args[r] = (coll_sim_actor_arg){ &ctx, r };
-        snprintf(name, sizeof name, "leader%d", r);
-        sg_actor_t a = sg_actor_init(name, hosts[r]);
-        sg_actor_set_data(a, &args[r]);
-        sg_actor_start(a, coll_sim_actor, 0, NULL);
-    }
-    double w0 = coll_now_s();
-    simgrid_run();
-    out[COLL_SIM_WALL_S] = coll_now_s() - w0;
-    sg_barrier_destroy(ctx.bar);
+    if (coll_sim_network(cfg, w, hosts, out, err) != 0)
+        goto done;
+    coll_sim_run_actors(&ctx, hosts, args, n, out);
     if (ctx.failed) {
         errbuf_set(err, "%s", ctx.err.msg);
         goto done;
     }
-    out[COLL_SIM_REUSED] = (double)coll_world_reused(w);
-    double simulated = cfg->reps - out[COLL_SIM_REUSED];
-    out[COLL_SIM_OWN_BYTES] = simulated > 0 ? coll_world_phased_busiest_bytes(w) / simulated : 0.0;
-    for (int i = 0; i < cfg->reps; i++)
-        out[COLL_SIM_T0 + i] = ctx.tmax_s[i];
+    coll_sim_results(&ctx, out);
     rc = 0;
 done:
     free(hosts);
