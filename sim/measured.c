@@ -56,6 +56,64 @@ void measured_free(measured_set *s)
     free(s);
 }
 
+/* The per-row arrays of a set of n rows; -1 when out of memory. */
+static int measured_alloc_rows(measured_set *s, int n)
+{
+    s->n = n;
+    s->calibration = calloc((size_t)s->n, sizeof *s->calibration);
+    s->gpus = calloc((size_t)s->n, sizeof *s->gpus);
+    s->measured = calloc((size_t)s->n, sizeof *s->measured);
+    s->step_s = calloc((size_t)s->n, sizeof *s->step_s);
+    s->min_s = calloc((size_t)s->n, sizeof *s->min_s);
+    s->max_s = calloc((size_t)s->n, sizeof *s->max_s);
+    return !s->calibration || !s->gpus || !s->measured || !s->step_s || !s->min_s || !s->max_s ? -1 : 0;
+}
+
+/* Row i's GPU count from column col_gpus (1 when the dataset has no 'gpus' column). */
+static int measured_row_gpus(int *gpus, const csvtab *t, int i, int col_gpus, const char *path, errbuf *err)
+{
+    *gpus = 1;
+    if (col_gpus < 0)
+        return 0;
+    const char *g = csvtab_get(t, i, col_gpus);
+    long v;
+    if (errbuf_parse_long(g, &v) != 0 || v < 1 || v > MEASURED_GPUS_MAX)
+        return errbuf_set(err, "%s:%ld: column 'gpus' must be an integer in [1,%d], got '%s'", path,
+                          t->line[i + 1], MEASURED_GPUS_MAX, g);
+    *gpus = (int)v;
+    return 0;
+}
+
+/* Row i's split and step columns (col: split, step_ms, step_min_ms, step_max_ms): a measured row's times in
+ * seconds, or NAN for a planned holdout row whose three step columns are empty. */
+static int measured_row(measured_set *s, const csvtab *t, int i, const int *col, const char *path, errbuf *err)
+{
+    const char *split = csvtab_get(t, i, col[0]);
+    if (strcmp(split, "calibration") == 0)
+        s->calibration[i] = 1;
+    else if (strcmp(split, "holdout") != 0)
+        return errbuf_set(err, "%s:%ld: column 'split' must be 'calibration' or 'holdout', got '%s'", path,
+                          t->line[i + 1], split);
+    if (!s->calibration[i] && csvtab_get(t, i, col[1])[0] == '\0' && csvtab_get(t, i, col[2])[0] == '\0' &&
+        csvtab_get(t, i, col[3])[0] == '\0') {
+        s->step_s[i] = s->min_s[i] = s->max_s[i] = (double)NAN;   /* planned, not measured */
+        return 0;
+    }
+    s->measured[i] = 1;
+    double ms, lo, hi;
+    if (parse_pos(&ms, t, i, col[1], path, err) != 0 || parse_pos(&lo, t, i, col[2], path, err) != 0 ||
+        parse_pos(&hi, t, i, col[3], path, err) != 0)
+        return -1;
+    if (lo > ms || ms > hi)
+        return errbuf_set(err, "%s:%ld: column 'step_ms' must lie between step_min_ms and step_max_ms (%s..%s), "
+                          "got '%s'", path, t->line[i + 1], csvtab_get(t, i, col[2]), csvtab_get(t, i, col[3]),
+                          csvtab_get(t, i, col[1]));
+    s->step_s[i] = ms * 1e-3;
+    s->min_s[i] = lo * 1e-3;
+    s->max_s[i] = hi * 1e-3;
+    return 0;
+}
+
 measured_set *measured_load(const char *path, errbuf *err)
 {
     csvtab *t = csvtab_read(path, err);
@@ -79,58 +137,16 @@ measured_set *measured_load(const char *path, errbuf *err)
         errbuf_set(err, "%s: %d data rows, expected at least one model per row", path, t->nrows);
         goto fail;
     }
-    s->n = t->nrows;
-    s->calibration = calloc((size_t)s->n, sizeof *s->calibration);
-    s->gpus = calloc((size_t)s->n, sizeof *s->gpus);
-    s->measured = calloc((size_t)s->n, sizeof *s->measured);
-    s->step_s = calloc((size_t)s->n, sizeof *s->step_s);
-    s->min_s = calloc((size_t)s->n, sizeof *s->min_s);
-    s->max_s = calloc((size_t)s->n, sizeof *s->max_s);
-    if (!s->calibration || !s->gpus || !s->measured || !s->step_s || !s->min_s || !s->max_s) {
+    if (measured_alloc_rows(s, t->nrows) != 0) {
         errbuf_set(err, "%s: out of memory", path);
         goto fail;
     }
     int ncal = 0, col_gpus = col_index(t, "gpus");
     for (int i = 0; i < s->n; i++) {
-        s->gpus[i] = 1;
-        if (col_gpus >= 0) {
-            const char *g = csvtab_get(t, i, col_gpus);
-            long v;
-            if (errbuf_parse_long(g, &v) != 0 || v < 1 || v > MEASURED_GPUS_MAX) {
-                errbuf_set(err, "%s:%ld: column 'gpus' must be an integer in [1,%d], got '%s'", path,
-                           t->line[i + 1], MEASURED_GPUS_MAX, g);
-                goto fail;
-            }
-            s->gpus[i] = (int)v;
-        }
-        const char *split = csvtab_get(t, i, col[0]);
-        if (strcmp(split, "calibration") == 0) {
-            s->calibration[i] = 1;
-            ncal++;
-        } else if (strcmp(split, "holdout") != 0) {
-            errbuf_set(err, "%s:%ld: column 'split' must be 'calibration' or 'holdout', got '%s'", path,
-                       t->line[i + 1], split);
+        if (measured_row_gpus(&s->gpus[i], t, i, col_gpus, path, err) != 0 ||
+            measured_row(s, t, i, col, path, err) != 0)
             goto fail;
-        }
-        if (!s->calibration[i] && csvtab_get(t, i, col[1])[0] == '\0' && csvtab_get(t, i, col[2])[0] == '\0' &&
-            csvtab_get(t, i, col[3])[0] == '\0') {
-            s->step_s[i] = s->min_s[i] = s->max_s[i] = (double)NAN;   /* planned, not measured */
-            continue;
-        }
-        s->measured[i] = 1;
-        double ms, lo, hi;
-        if (parse_pos(&ms, t, i, col[1], path, err) != 0 || parse_pos(&lo, t, i, col[2], path, err) != 0 ||
-            parse_pos(&hi, t, i, col[3], path, err) != 0)
-            goto fail;
-        if (lo > ms || ms > hi) {
-            errbuf_set(err, "%s:%ld: column 'step_ms' must lie between step_min_ms and step_max_ms (%s..%s), got "
-                       "'%s'", path, t->line[i + 1], csvtab_get(t, i, col[2]), csvtab_get(t, i, col[3]),
-                       csvtab_get(t, i, col[1]));
-            goto fail;
-        }
-        s->step_s[i] = ms * 1e-3;
-        s->min_s[i] = lo * 1e-3;
-        s->max_s[i] = hi * 1e-3;
+        ncal += s->calibration[i];
     }
     if (ncal > MEASURED_CAL_FRACTION_MAX * s->n) {
         errbuf_set(err, "%s: %d of %d rows are calibration rows; at most a third may be", path, ncal, s->n);
