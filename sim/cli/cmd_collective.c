@@ -113,72 +113,77 @@ static const char *collective_algo_name(collbench_op op, coll_a2a_algo a)
     return a == COLL_A2A_DIRECT ? "direct" : a == COLL_A2A_PHASED_XY ? "phased-xy" : "phased";
 }
 
-int cmd_collective(int argc, char **argv)
+/* collective's command line, and the run it describes. */
+typedef struct {
+    collbench_cfg cfg;                   /* op, algo, ranks, network, platform; sizes point into 'sizes' */
+    const char *op_s, *algo_s, *csv;     /* as given; NULL when absent */
+    double min_b, max_b;                 /* --min-bytes, --max-bytes */
+    long factor;                         /* --factor */
+    double sizes[COLLECTIVE_SIZES_MAX];
+} collective_args;
+
+/* Parses the value of a byte count, --factor, --ranks or --network-model into 'a'; -1 with 'err' when bad. */
+static int collective_set_value(collective_args *a, int opt, const char *v, errbuf *err)
 {
-    enum { O_PLATFORM = 256, O_OP, O_ALGO, O_MIN, O_MAX, O_FACTOR, O_RANKS, O_NETMODEL, O_CSV, O_HELP };
+    if (opt == 'm' || opt == 'M') {
+        if (collective_parse_bytes(opt == 'm' ? &a->min_b : &a->max_b, v) != 0)
+            return errbuf_set(err, "%s must be a byte count in [1, 1T] such as 4096, 1K, 64M or 1G, got '%s'",
+                              opt == 'm' ? "--min-bytes" : "--max-bytes", v);
+    } else if (opt == 'f') {
+        if (errbuf_parse_long(v, &a->factor) != 0 || a->factor < 2 || a->factor > 1024)
+            return errbuf_set(err, "--factor must be an integer in [2, 1024], got '%s'", v);
+    } else if (opt == 'r') {
+        if (strcmp(v, "chips") == 0)
+            a->cfg.ranks_per_core = 0;
+        else if (strcmp(v, "cores") == 0)
+            a->cfg.ranks_per_core = 1;
+        else
+            return errbuf_set(err, "--ranks must be chips or cores, got '%s'", v);
+    } else {   /* 'n': --network-model */
+        if (strcmp(v, "hw") == 0)
+            a->cfg.network = NETMODEL_HW;
+        else if (strcmp(v, "lv08") == 0)
+            a->cfg.network = NETMODEL_LV08;
+        else if (strcmp(v, "cm02") == 0)
+            a->cfg.network = NETMODEL_CM02;
+        else
+            return errbuf_set(err, "--network-model must be hw, lv08 or cm02, got '%s'", v);
+    }
+    return 0;
+}
+
+/* Reads the command line into 'a', checking each value as it comes.  Returns 0, -1 with 'err' on a bad value
+ * (exit 1), 2 after a usage message (exit 2), or 3 after the help (exit 0). */
+static int collective_parse(collective_args *a, int argc, char **argv, errbuf *err)
+{
     static const struct option LONG[] = {
-        { "platform", required_argument, NULL, O_PLATFORM }, { "op", required_argument, NULL, O_OP },
-        { "algo", required_argument, NULL, O_ALGO },         { "min-bytes", required_argument, NULL, O_MIN },
-        { "max-bytes", required_argument, NULL, O_MAX },     { "factor", required_argument, NULL, O_FACTOR },
-        { "ranks", required_argument, NULL, O_RANKS },       { "network-model", required_argument, NULL, O_NETMODEL },
-        { "csv", required_argument, NULL, O_CSV },           { "help", no_argument, NULL, O_HELP },
+        { "platform", required_argument, NULL, 'p' }, { "op", required_argument, NULL, 'o' },
+        { "algo", required_argument, NULL, 'a' },     { "min-bytes", required_argument, NULL, 'm' },
+        { "max-bytes", required_argument, NULL, 'M' }, { "factor", required_argument, NULL, 'f' },
+        { "ranks", required_argument, NULL, 'r' },    { "network-model", required_argument, NULL, 'n' },
+        { "csv", required_argument, NULL, 'c' },      { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *platform = NULL, *op_s = NULL, *algo_s = NULL, *csv = NULL;
-    double min_b = 1024.0, max_b = 1073741824.0;
-    long factor = 2;
-    collbench_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.algo = COLL_A2A_AUTO;
-    cfg.network = NETMODEL_HW;
-    errbuf err = { "" };
-
+    memset(a, 0, sizeof *a);
+    a->cfg.algo = COLL_A2A_AUTO;
+    a->cfg.network = NETMODEL_HW;
+    a->min_b = 1024.0;
+    a->max_b = 1073741824.0;
+    a->factor = 2;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
         switch (c) {
-        case O_PLATFORM: platform = optarg; break;
-        case O_OP: op_s = optarg; break;
-        case O_ALGO: algo_s = optarg; break;
-        case O_MIN:
-        case O_MAX:
-            if (collective_parse_bytes(c == O_MIN ? &min_b : &max_b, optarg) != 0) {
-                errbuf_set(&err, "%s must be a byte count in [1, 1T] such as 4096, 1K, 64M or 1G, got '%s'",
-                           c == O_MIN ? "--min-bytes" : "--max-bytes", optarg);
-                goto bad;
-            }
+        case 'p': a->cfg.platform = optarg; break;
+        case 'o': a->op_s = optarg; break;
+        case 'a': a->algo_s = optarg; break;
+        case 'c': a->csv = optarg; break;
+        case 'm': case 'M': case 'f': case 'r': case 'n':
+            if (collective_set_value(a, c, optarg, err) != 0)
+                return -1;
             break;
-        case O_FACTOR:
-            if (errbuf_parse_long(optarg, &factor) != 0 || factor < 2 || factor > 1024) {
-                errbuf_set(&err, "--factor must be an integer in [2, 1024], got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_RANKS:
-            if (strcmp(optarg, "chips") == 0)
-                cfg.ranks_per_core = 0;
-            else if (strcmp(optarg, "cores") == 0)
-                cfg.ranks_per_core = 1;
-            else {
-                errbuf_set(&err, "--ranks must be chips or cores, got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_NETMODEL:
-            if (strcmp(optarg, "hw") == 0)
-                cfg.network = NETMODEL_HW;
-            else if (strcmp(optarg, "lv08") == 0)
-                cfg.network = NETMODEL_LV08;
-            else if (strcmp(optarg, "cm02") == 0)
-                cfg.network = NETMODEL_CM02;
-            else {
-                errbuf_set(&err, "--network-model must be hw, lv08 or cm02, got '%s'", optarg);
-                goto bad;
-            }
-            break;
-        case O_CSV: csv = optarg; break;
-        case O_HELP: collective_usage(stdout); return 0;
+        case 'h': collective_usage(stdout); return 3;
         default:
             fprintf(stderr, "switchsim: error: collective: unknown option or missing value '%s'\n", argv[optind - 1]);
             collective_usage(stderr);
@@ -189,71 +194,87 @@ int cmd_collective(int argc, char **argv)
         fprintf(stderr, "switchsim: error: collective: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (platform == NULL || op_s == NULL) {
+    if (a->cfg.platform == NULL || a->op_s == NULL) {
         fprintf(stderr, "switchsim: error: collective needs --platform FILE and --op OP\n");
         collective_usage(stderr);
         return 2;
     }
-    if (collbench_op_parse(&cfg.op, op_s) != 0) {
-        errbuf_set(&err, "--op must be all-to-all, all-reduce, all-gather or reduce-scatter, got '%s'", op_s);
-        goto bad;
+    return 0;
+}
+
+/* Checks what the options say together (the op, its algorithm, the size range, the CSV) and lists the sizes. */
+static int collective_check(collective_args *a, errbuf *err)
+{
+    collbench_cfg *cfg = &a->cfg;
+    if (collbench_op_parse(&cfg->op, a->op_s) != 0)
+        return errbuf_set(err, "--op must be all-to-all, all-reduce, all-gather or reduce-scatter, got '%s'", a->op_s);
+    if (a->algo_s != NULL && cfg->op == COLLBENCH_A2A) {
+        if (strcmp(a->algo_s, "direct") == 0)
+            cfg->algo = COLL_A2A_DIRECT;
+        else if (strcmp(a->algo_s, "phased") == 0)
+            cfg->algo = COLL_A2A_PHASED;
+        else if (strcmp(a->algo_s, "phased-xy") == 0)
+            cfg->algo = COLL_A2A_PHASED_XY;
+        else
+            return errbuf_set(err, "--algo for all-to-all must be direct, phased or phased-xy, got '%s'", a->algo_s);
+    } else if (a->algo_s != NULL && strcmp(a->algo_s, "ring") != 0) {
+        return errbuf_set(err, "--algo for %s must be ring, got '%s'", a->op_s, a->algo_s);
     }
-    if (algo_s != NULL) {
-        if (cfg.op == COLLBENCH_A2A) {
-            if (strcmp(algo_s, "direct") == 0)
-                cfg.algo = COLL_A2A_DIRECT;
-            else if (strcmp(algo_s, "phased") == 0)
-                cfg.algo = COLL_A2A_PHASED;
-            else if (strcmp(algo_s, "phased-xy") == 0)
-                cfg.algo = COLL_A2A_PHASED_XY;
-            else {
-                errbuf_set(&err, "--algo for all-to-all must be direct, phased or phased-xy, got '%s'", algo_s);
-                goto bad;
-            }
-        } else if (strcmp(algo_s, "ring") != 0) {
-            errbuf_set(&err, "--algo for %s must be ring, got '%s'", op_s, algo_s);
-            goto bad;
-        }
-    }
-    if (min_b > max_b) {
-        errbuf_set(&err, "--min-bytes (%.0f) must not exceed --max-bytes (%.0f)", min_b, max_b);
-        goto bad;
-    }
-    double sizes[COLLECTIVE_SIZES_MAX];
-    int nsizes = 0;
-    for (double s = min_b; s <= max_b && nsizes < COLLECTIVE_SIZES_MAX; s *= (double)factor)
-        sizes[nsizes++] = s;
-    if (atomic_check_writable("--csv", csv, &err) != 0)
-        goto bad;
-    if (csv != NULL && strcmp(csv, platform) == 0) {
-        errbuf_set(&err, "--csv '%s' is the same file as --platform '%s'", csv, platform);
-        goto bad;
-    }
-    cfg.platform = platform;
-    cfg.sizes = sizes;
-    cfg.nsizes = nsizes;
-    double out[COLLBENCH_NOUT(COLLECTIVE_SIZES_MAX)];
-    if (simproc_run(collbench_run, &cfg, out, COLLBENCH_NOUT(nsizes), &err) != 0)
-        goto bad;
-    collective_rows rows = { &cfg, out, collective_algo_name(cfg.op, (coll_a2a_algo)out[COLLBENCH_ALGO]),
-                             cfg.ranks_per_core ? "cores" : "chips" };
-    if (csv != NULL && atomic_file_write(csv, collective_write_csv, &rows, &err) != 0)
-        goto bad;
-    printf("# %s, %s, %d ranks (%s, %d chips) on %s; network model %s\n", op_s, rows.algo,
-           (int)out[COLLBENCH_NRANKS], rows.ranks, (int)out[COLLBENCH_NCHIPS], platform,
-           netmodel_name(cfg.network));
+    if (a->min_b > a->max_b)
+        return errbuf_set(err, "--min-bytes (%.0f) must not exceed --max-bytes (%.0f)", a->min_b, a->max_b);
+    cfg->sizes = a->sizes;
+    cfg->nsizes = 0;
+    for (double s = a->min_b; s <= a->max_b && cfg->nsizes < COLLECTIVE_SIZES_MAX; s *= (double)a->factor)
+        a->sizes[cfg->nsizes++] = s;
+    if (atomic_check_writable("--csv", a->csv, err) != 0)
+        return -1;
+    if (a->csv != NULL && strcmp(a->csv, cfg->platform) == 0)
+        return errbuf_set(err, "--csv '%s' is the same file as --platform '%s'", a->csv, cfg->platform);
+    return 0;
+}
+
+/* The nccl-tests style table on standard output. */
+static void collective_print(const collective_rows *rows, const char *op_s)
+{
+    const collbench_cfg *cfg = rows->cfg;
+    const double *out = rows->out;
+    printf("# %s, %s, %d ranks (%s, %d chips) on %s; network model %s\n", op_s, rows->algo,
+           (int)out[COLLBENCH_NRANKS], rows->ranks, (int)out[COLLBENCH_NCHIPS], cfg->platform,
+           netmodel_name(cfg->network));
     printf("# %12s %12s %11s %11s %12s %-11s %10s\n", "size_B", "time_us", "algbw_GB/s", "busbw_GB/s", "bound_us",
            "bound", "time/bound");
-    for (int i = 0; i < nsizes; i++) {
+    for (int i = 0; i < cfg->nsizes; i++) {
         double t_us, algbw, busbw, bound_us, ratio;
         const char *kind;
-        collective_row_values(&rows, i, &t_us, &algbw, &busbw, &bound_us, &ratio, &kind);
-        printf("  %12.0f %12.3f %11.3f %11.3f %12.3f %-11s %10.3f\n", sizes[i], t_us, algbw, busbw, bound_us, kind,
-               ratio);
+        collective_row_values(rows, i, &t_us, &algbw, &busbw, &bound_us, &ratio, &kind);
+        printf("  %12.0f %12.3f %11.3f %11.3f %12.3f %-11s %10.3f\n", cfg->sizes[i], t_us, algbw, busbw, bound_us,
+               kind, ratio);
     }
     printf("# wall %.2f s in SimGrid\n", out[COLLBENCH_WALL_S]);
+}
+
+int cmd_collective(int argc, char **argv)
+{
+    collective_args a;
+    errbuf err = { "" };
+    int rc = collective_parse(&a, argc, argv, &err);
+    if (rc == 2 || rc == 3)
+        return rc == 2 ? 2 : 0;
+    if (rc == 0)
+        rc = collective_check(&a, &err);
+    double out[COLLBENCH_NOUT(COLLECTIVE_SIZES_MAX)];
+    if (rc == 0)
+        rc = simproc_run(collbench_run, &a.cfg, out, COLLBENCH_NOUT(a.cfg.nsizes), &err);
+    collective_rows rows = { &a.cfg, out, NULL, a.cfg.ranks_per_core ? "cores" : "chips" };
+    if (rc == 0) {
+        rows.algo = collective_algo_name(a.cfg.op, (coll_a2a_algo)out[COLLBENCH_ALGO]);
+        if (a.csv != NULL)
+            rc = atomic_file_write(a.csv, collective_write_csv, &rows, &err);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "switchsim: error: %s\n", err.msg);
+        return 1;
+    }
+    collective_print(&rows, a.op_s);
     return 0;
-bad:
-    fprintf(stderr, "switchsim: error: %s\n", err.msg);
-    return 1;
 }

@@ -43,15 +43,12 @@ static void topology_usage(FILE *fp)
         TORUS_DIM_MAX, GPU_NODE_GPUS_MAX, GPU_EXPLICIT_GPUS_MAX);
 }
 
-static int write_platform(FILE *fp, const void *arg, errbuf *err)
-{
-    return torus_write_xml(fp, (const torus_platform *)arg, err);
-}
-
-static int write_gpu_platform(FILE *fp, const void *arg, errbuf *err)
-{
-    return gpu_write_xml(fp, (const gpu_platform *)arg, err);
-}
+/* topology's command line: each option as given, NULL when absent. */
+typedef struct {
+    const char *chip, *out;
+    const char *torus, *link_GBps, *link_lat_us, *wrap;         /* TPU chips */
+    const char *gpus_per_node, *nodes, *nvlink_GBps, *nic_GBps; /* GPU chips */
+} topology_args;
 
 static int fail(const char *msg)
 {
@@ -66,110 +63,8 @@ static int usage_fail(const char *msg)
     return 2;
 }
 
-/* The GPU form: every option has been parsed; the TPU-only ones are absent. */
-static int topology_gpu(const gpu_chip *chip, const char *gpn_s, const char *nodes_s, const char *nvlink_s,
-                        const char *nic_s, const char *out)
-{
-    char msg[ERRBUF_MSG_MAX];
-    long gpn, nodes = 1;
-    if (errbuf_parse_long(gpn_s, &gpn) != 0 || gpn < 1 || gpn > GPU_NODE_GPUS_MAX) {
-        snprintf(msg, sizeof msg, "--gpus-per-node must be an integer in [1, %d] (GPUs on one NVSwitch), got '%s'",
-                 GPU_NODE_GPUS_MAX, gpn_s);
-        return fail(msg);
-    }
-    if (nodes_s != NULL && (errbuf_parse_long(nodes_s, &nodes) != 0 || nodes < 1 || nodes > GPU_EXPLICIT_GPUS_MAX)) {
-        snprintf(msg, sizeof msg, "--nodes must be an integer in [1, %d], got '%s'", GPU_EXPLICIT_GPUS_MAX, nodes_s);
-        return fail(msg);
-    }
-    gpu_platform p;
-    gpu_platform_init(&p, chip, (int)gpn, (int)nodes);
-    const struct { const char *opt, *s; double *to; } bws[] = {
-        { "--nvlink-GBps", nvlink_s, &p.nvlink_Bps }, { "--nic-GBps", nic_s, &p.nic_Bps },
-    };
-    for (size_t i = 0; i < sizeof bws / sizeof bws[0]; i++) {
-        double v;
-        if (bws[i].s == NULL)
-            continue;
-        if (errbuf_parse_double(bws[i].s, &v) != 0 || !(v > 0) || v > 1e9) {
-            snprintf(msg, sizeof msg, "%s must be a number in (0, 1e9], got '%s'", bws[i].opt, bws[i].s);
-            return fail(msg);
-        }
-        *bws[i].to = v * GIGA;
-    }
-    errbuf err = { "" };
-    if (gpu_platform_check(&p, &err) != 0)
-        return fail(err.msg);
-    if (out == NULL) {
-        if (gpu_write_xml(stdout, &p, &err) != 0 || fflush(stdout) != 0)
-            return fail(err.msg[0] ? err.msg : "standard output: write failed");
-        return 0;
-    }
-    if (atomic_file_write(out, write_gpu_platform, &p, &err) != 0)
-        return fail(err.msg);
-    return 0;
-}
-
-/* The torus form: the shape, link numbers (the chip's unless given) and wrap, then the XML. */
-static int topology_torus(const torus_chip *chip, const char *torus_s, const char *bw_s, const char *lat_s,
-                          const char *wrap_s, const char *out)
-{
-    char msg[ERRBUF_MSG_MAX];
-    torus_platform p;
-    p.chip = chip;
-    if (torus_s == NULL)
-        return usage_fail("--torus is required");
-    if (wrap_s == NULL)
-        wrap_s = "auto";
-    if (torus_parse(&p.shape, torus_s, 'x') != 0) {
-        snprintf(msg, sizeof msg, "--torus must be N, XxY or XxYxZ with each size an integer in [1, %d] and at most "
-                 "%d chips, got '%s'", TORUS_DIM_MAX, TORUS_CHIPS_MAX, torus_s);
-        return fail(msg);
-    }
-    p.link_Bps = p.chip->link_Bps;
-    if (bw_s != NULL) {
-        double v;
-        if (errbuf_parse_double(bw_s, &v) != 0 || !(v > 0)) {
-            snprintf(msg, sizeof msg, "--link-GBps must be a number > 0, got '%s'", bw_s);
-            return fail(msg);
-        }
-        p.link_Bps = v * GIGA;
-    }
-    p.link_lat_s = p.chip->link_lat_s;
-    if (lat_s != NULL) {
-        double v;
-        if (errbuf_parse_double(lat_s, &v) != 0 || !(v >= 0)) {
-            snprintf(msg, sizeof msg, "--link-lat-us must be a number >= 0, got '%s'", lat_s);
-            return fail(msg);
-        }
-        p.link_lat_s = v * MICRO;
-    }
-    torus_wrap_mode mode;
-    if (strcmp(wrap_s, "auto") == 0)
-        mode = TORUS_WRAP_AUTO;
-    else if (strcmp(wrap_s, "all") == 0)
-        mode = TORUS_WRAP_ALL;
-    else if (strcmp(wrap_s, "none") == 0)
-        mode = TORUS_WRAP_NONE;
-    else {
-        snprintf(msg, sizeof msg, "--wrap must be auto, all or none, got '%s'", wrap_s);
-        return fail(msg);
-    }
-    torus_set_wrap(&p.shape, mode, p.chip);
-
-    errbuf err = { "" };
-    if (torus_platform_check(&p, &err) != 0)
-        return fail(err.msg);
-    if (out == NULL) {
-        if (torus_write_xml(stdout, &p, &err) != 0 || fflush(stdout) != 0)
-            return fail(err.msg[0] ? err.msg : "standard output: write failed");
-        return 0;
-    }
-    if (atomic_file_write(out, write_platform, &p, &err) != 0)
-        return fail(err.msg);
-    return 0;
-}
-
-int cmd_topology(int argc, char **argv)
+/* Reads the command line into 'a'.  Returns 0, 2 after a usage message (exit 2), or 3 after the help (exit 0). */
+static int topology_parse(topology_args *a, int argc, char **argv)
 {
     static const struct option OPTS[] = {
         { "chip", required_argument, NULL, 'c' },
@@ -185,24 +80,24 @@ int cmd_topology(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *chip_s = "tpuv3", *torus_s = NULL, *bw_s = NULL, *lat_s = NULL, *wrap_s = NULL, *out = NULL;
-    const char *gpn_s = NULL, *nodes_s = NULL, *nvlink_s = NULL, *nic_s = NULL;
+    memset(a, 0, sizeof *a);
+    a->chip = "tpuv3";
     optind = 1;
     opterr = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, ":", OPTS, NULL)) != -1) {
         switch (opt) {
-        case 'c': chip_s = optarg; break;
-        case 't': torus_s = optarg; break;
-        case 'b': bw_s = optarg; break;
-        case 'l': lat_s = optarg; break;
-        case 'w': wrap_s = optarg; break;
-        case 'g': gpn_s = optarg; break;
-        case 'n': nodes_s = optarg; break;
-        case 'v': nvlink_s = optarg; break;
-        case 'i': nic_s = optarg; break;
-        case 'o': out = optarg; break;
-        case 'h': topology_usage(stdout); return 0;
+        case 'c': a->chip = optarg; break;
+        case 't': a->torus = optarg; break;
+        case 'b': a->link_GBps = optarg; break;
+        case 'l': a->link_lat_us = optarg; break;
+        case 'w': a->wrap = optarg; break;
+        case 'g': a->gpus_per_node = optarg; break;
+        case 'n': a->nodes = optarg; break;
+        case 'v': a->nvlink_GBps = optarg; break;
+        case 'i': a->nic_GBps = optarg; break;
+        case 'o': a->out = optarg; break;
+        case 'h': topology_usage(stdout); return 3;
         case ':':
             fprintf(stderr, "switchsim: error: option '%s' needs a value\n", argv[optind - 1]);
             topology_usage(stderr);
@@ -218,38 +113,144 @@ int cmd_topology(int argc, char **argv)
         topology_usage(stderr);
         return 2;
     }
+    return 0;
+}
 
+/* Each form's options are refused in the other form (a TPU has no NVSwitch node, a GPU node no torus), and
+ * each form's required option must be there.  Returns 0, or 2 after a usage message. */
+static int topology_check_form(const topology_args *a, const gpu_chip *gpu)
+{
     char msg[ERRBUF_MSG_MAX];
-    const gpu_chip *gpu = gpu_chip_find(chip_s);
-    torus_platform p;
-    p.chip = torus_chip_find(chip_s);
-    if (p.chip == NULL && gpu == NULL) {
-        snprintf(msg, sizeof msg, "--chip must be tpuv2, tpuv3, tpuv4, h100 or h200, got '%s'", chip_s);
-        return fail(msg);
-    }
-    /* Each form's options are refused in the other form: a TPU has no NVSwitch node, a GPU node no torus. */
     const struct { const char *opt, *s; int gpu_only; } forms[] = {
-        { "--torus", torus_s, 0 }, { "--link-GBps", bw_s, 0 }, { "--link-lat-us", lat_s, 0 }, { "--wrap", wrap_s, 0 },
-        { "--gpus-per-node", gpn_s, 1 }, { "--nodes", nodes_s, 1 }, { "--nvlink-GBps", nvlink_s, 1 },
-        { "--nic-GBps", nic_s, 1 },
+        { "--torus", a->torus, 0 }, { "--link-GBps", a->link_GBps, 0 }, { "--link-lat-us", a->link_lat_us, 0 },
+        { "--wrap", a->wrap, 0 }, { "--gpus-per-node", a->gpus_per_node, 1 }, { "--nodes", a->nodes, 1 },
+        { "--nvlink-GBps", a->nvlink_GBps, 1 }, { "--nic-GBps", a->nic_GBps, 1 },
     };
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         if (forms[i].s == NULL || forms[i].gpu_only == (gpu != NULL))
             continue;
         if (gpu != NULL)
             snprintf(msg, sizeof msg, "%s is for TPU chips (%s); %s is a GPU chip: use --gpus-per-node N "
-                     "[--nodes M] [--nvlink-GBps B] [--nic-GBps B]", forms[i].opt, torus_chip_names(), chip_s);
+                     "[--nodes M] [--nvlink-GBps B] [--nic-GBps B]", forms[i].opt, torus_chip_names(), a->chip);
         else
             snprintf(msg, sizeof msg, "%s is for GPU chips (%s); %s is a TPU chip: use --torus XxY[xZ] "
-                     "[--link-GBps B] [--link-lat-us L] [--wrap MODE]", forms[i].opt, gpu_chip_names(), chip_s);
+                     "[--link-GBps B] [--link-lat-us L] [--wrap MODE]", forms[i].opt, gpu_chip_names(), a->chip);
         return usage_fail(msg);
     }
-    if (gpu != NULL) {
-        if (gpn_s == NULL) {
-            snprintf(msg, sizeof msg, "--gpus-per-node is required for GPU chip %s", chip_s);
-            return usage_fail(msg);
-        }
-        return topology_gpu(gpu, gpn_s, nodes_s, nvlink_s, nic_s, out);
+    if (gpu != NULL && a->gpus_per_node == NULL) {
+        snprintf(msg, sizeof msg, "--gpus-per-node is required for GPU chip %s", a->chip);
+        return usage_fail(msg);
     }
-    return topology_torus(p.chip, torus_s, bw_s, lat_s, wrap_s, out);
+    if (gpu == NULL && a->torus == NULL)
+        return usage_fail("--torus is required");
+    return 0;
+}
+
+/* The GPU platform the options describe: node size, nodes, NVLink and NIC bandwidths, checked. */
+static int topology_gpu_build(gpu_platform *p, const gpu_chip *chip, const topology_args *a, errbuf *err)
+{
+    long gpn, nodes = 1;
+    if (errbuf_parse_long(a->gpus_per_node, &gpn) != 0 || gpn < 1 || gpn > GPU_NODE_GPUS_MAX)
+        return errbuf_set(err, "--gpus-per-node must be an integer in [1, %d] (GPUs on one NVSwitch), got '%s'",
+                          GPU_NODE_GPUS_MAX, a->gpus_per_node);
+    if (a->nodes != NULL
+        && (errbuf_parse_long(a->nodes, &nodes) != 0 || nodes < 1 || nodes > GPU_EXPLICIT_GPUS_MAX))
+        return errbuf_set(err, "--nodes must be an integer in [1, %d], got '%s'", GPU_EXPLICIT_GPUS_MAX, a->nodes);
+    gpu_platform_init(p, chip, (int)gpn, (int)nodes);
+    const struct { const char *opt, *s; double *to; } bws[] = {
+        { "--nvlink-GBps", a->nvlink_GBps, &p->nvlink_Bps }, { "--nic-GBps", a->nic_GBps, &p->nic_Bps },
+    };
+    for (size_t i = 0; i < sizeof bws / sizeof bws[0]; i++) {
+        double v;
+        if (bws[i].s == NULL)
+            continue;
+        if (errbuf_parse_double(bws[i].s, &v) != 0 || !(v > 0) || v > 1e9)
+            return errbuf_set(err, "%s must be a number in (0, 1e9], got '%s'", bws[i].opt, bws[i].s);
+        *bws[i].to = v * GIGA;
+    }
+    return gpu_platform_check(p, err);
+}
+
+/* The torus platform the options describe: the shape, link numbers (the chip's unless given) and wrap, checked. */
+static int topology_torus_build(torus_platform *p, const torus_chip *chip, const topology_args *a, errbuf *err)
+{
+    p->chip = chip;
+    if (torus_parse(&p->shape, a->torus, 'x') != 0)
+        return errbuf_set(err, "--torus must be N, XxY or XxYxZ with each size an integer in [1, %d] and at most "
+                          "%d chips, got '%s'", TORUS_DIM_MAX, TORUS_CHIPS_MAX, a->torus);
+    double v;
+    p->link_Bps = chip->link_Bps;
+    if (a->link_GBps != NULL) {
+        if (errbuf_parse_double(a->link_GBps, &v) != 0 || !(v > 0))
+            return errbuf_set(err, "--link-GBps must be a number > 0, got '%s'", a->link_GBps);
+        p->link_Bps = v * GIGA;
+    }
+    p->link_lat_s = chip->link_lat_s;
+    if (a->link_lat_us != NULL) {
+        if (errbuf_parse_double(a->link_lat_us, &v) != 0 || !(v >= 0))
+            return errbuf_set(err, "--link-lat-us must be a number >= 0, got '%s'", a->link_lat_us);
+        p->link_lat_s = v * MICRO;
+    }
+    const char *wrap = a->wrap != NULL ? a->wrap : "auto";
+    torus_wrap_mode mode;
+    if (strcmp(wrap, "auto") == 0)
+        mode = TORUS_WRAP_AUTO;
+    else if (strcmp(wrap, "all") == 0)
+        mode = TORUS_WRAP_ALL;
+    else if (strcmp(wrap, "none") == 0)
+        mode = TORUS_WRAP_NONE;
+    else
+        return errbuf_set(err, "--wrap must be auto, all or none, got '%s'", wrap);
+    torus_set_wrap(&p->shape, mode, chip);
+    return torus_platform_check(p, err);
+}
+
+static int write_platform(FILE *fp, const void *arg, errbuf *err)
+{
+    return torus_write_xml(fp, (const torus_platform *)arg, err);
+}
+
+static int write_gpu_platform(FILE *fp, const void *arg, errbuf *err)
+{
+    return gpu_write_xml(fp, (const gpu_platform *)arg, err);
+}
+
+/* Writes the XML to 'out' through a temp file and rename, or to standard output when 'out' is NULL. */
+static int topology_write(const char *out, atomic_writer writer, const void *platform, errbuf *err)
+{
+    if (out != NULL)
+        return atomic_file_write(out, writer, platform, err);
+    if (writer(stdout, platform, err) != 0 || fflush(stdout) != 0) {
+        if (err->msg[0] == '\0')
+            errbuf_set(err, "standard output: write failed");
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_topology(int argc, char **argv)
+{
+    topology_args a;
+    int rc = topology_parse(&a, argc, argv);
+    if (rc != 0)
+        return rc == 3 ? 0 : rc;
+    const gpu_chip *gpu = gpu_chip_find(a.chip);
+    const torus_chip *tpu = torus_chip_find(a.chip);
+    errbuf err = { "" };
+    if (tpu == NULL && gpu == NULL) {
+        errbuf_set(&err, "--chip must be tpuv2, tpuv3, tpuv4, h100 or h200, got '%s'", a.chip);
+        return fail(err.msg);
+    }
+    if ((rc = topology_check_form(&a, gpu)) != 0)
+        return rc;
+    if (gpu != NULL) {
+        gpu_platform p;
+        if (topology_gpu_build(&p, gpu, &a, &err) != 0 || topology_write(a.out, write_gpu_platform, &p, &err) != 0)
+            return fail(err.msg);
+        return 0;
+    }
+    torus_platform p;
+    if (topology_torus_build(&p, tpu, &a, &err) != 0 || topology_write(a.out, write_platform, &p, &err) != 0)
+        return fail(err.msg);
+    return 0;
 }

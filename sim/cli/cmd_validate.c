@@ -7,10 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/common/atomicio.h"
-
 #include "sim/cli/cmd.h"
 #include "sim/collectives.h"
+#include "sim/common/atomicio.h"
 #include "sim/collmeas.h"
 #include "sim/cost.h"
 #include "sim/engine.h"
@@ -172,58 +171,65 @@ static int validate_write_rows(FILE *fp, const void *arg, errbuf *err)
     return vreport_write_csv(fp, arg);
 }
 
-int cmd_validate(int argc, char **argv)
+static void validate_usage(FILE *fp)
+{
+    fprintf(fp,
+        "usage: switchsim validate [--quick] [--a2a-only | --gpu-only] [--csv FILE] [--a2a-csv FILE]\n\n"
+        "Compares switchsim with numbers it was not built from, one row each, labelled:\n"
+        "  measured     a published or committed measurement (source: a SOURCES.md key): GShard Table 3\n"
+        "               step times on 128 to 2048 TPUv3 cores, the all-to-all growth of GShard Fig. 9,\n"
+        "               and the held-out rows of the measured H200 datasets (%s and\n"
+        "               %s, predicted from %s; a row of n GPUs on its\n"
+        "               n-GPU twin; rows not measured yet are printed, not rows), and the measured NCCL\n"
+        "               collectives across links (%s).  PASS within the row's stated tolerance.\n"
+        "               A row whose source cannot be reconciled is EXCLUDED, with the numbers that say why\n"
+        "  bound        an independent lower bound (the torus bisection for all-to-alls): PASS when not\n"
+        "               violated\n"
+        "  calibration  a number a parameter was fitted to (GShard Fig. 8 efficiencies, the H200\n"
+        "               calibration rows): SHOWN, never counted\n"
+        "The summary gives per label the rows and the mean and max |error| (switchsim / reference - 1).\n"
+        "Self-checks of the model against its own formulas are Check tests, not rows here.  Data files are\n"
+        "found as 'run' finds models/models.csv (current directory, next to the binary, installed copy).\n"
+        "Each simulation runs in its own process.\n"
+        "  --quick         skip the 2048-core GShard runs (the slowest)\n"
+        "  --a2a-only      only the all-to-all rows\n"
+        "  --gpu-only      only the measured GPU datasets\n"
+        "  --csv FILE      write the rows (label,group,name,unit,model,reference,reference_min,\n"
+        "                  reference_max,error,tolerance,status,source,note) for analysis/parity.gp\n"
+        "  --a2a-csv FILE  write the all-to-all scaling data (cores,algorithm,a2a_s,bisection_s; seconds)\n"
+        "                  for analysis/a2a_scaling.gp\n"
+        "Exit codes: 0 no bound violated and every scored measured row within tolerance, 1 a row failed\n"
+        "or could not run, 2 usage.\n",
+        VALIDATE_GPU_DATASET, VALIDATE_GPU_EP_DATASET, VALIDATE_GPU_PLATFORM, VALIDATE_GPU_COLL_DATASET);
+}
+
+/* validate's command line. */
+typedef struct {
+    int quick, a2a_only, gpu_only;
+    const char *csv, *a2a_csv;   /* NULL: not written */
+} validate_args;
+
+/* Reads the command line into 'a'.  Returns 0, 2 after a usage message (exit 2), or 3 after the help (exit 0). */
+static int validate_parse(validate_args *a, int argc, char **argv)
 {
     static const struct option LONG[] = {
         { "quick", no_argument, NULL, 'q' }, { "a2a-only", no_argument, NULL, 'a' },
         { "gpu-only", no_argument, NULL, 'g' }, { "a2a-csv", required_argument, NULL, 'A' },
         { "csv", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    int quick = 0, a2a_only = 0, gpu_only = 0, c;
-    const char *csv = NULL, *a2a_csv = NULL;
+    memset(a, 0, sizeof *a);
     optind = 1;
     opterr = 0;
+    int c;
     while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-        if (c == 'q') {
-            quick = 1;
-        } else if (c == 'a') {
-            a2a_only = 1;
-        } else if (c == 'g') {
-            gpu_only = 1;
-        } else if (c == 'A') {
-            a2a_csv = optarg;
-        } else if (c == 'o') {
-            csv = optarg;
-        } else if (c == 'h') {
-            printf("usage: switchsim validate [--quick] [--a2a-only | --gpu-only] [--csv FILE] [--a2a-csv FILE]\n\n"
-                   "Compares switchsim with numbers it was not built from, one row each, labelled:\n"
-                   "  measured     a published or committed measurement (source: a SOURCES.md key): GShard Table 3\n"
-                   "               step times on 128 to 2048 TPUv3 cores, the all-to-all growth of GShard Fig. 9,\n"
-                   "               and the held-out rows of the measured H200 datasets (%s and\n"
-                   "               %s, predicted from %s; a row of n GPUs on its\n"
-                   "               n-GPU twin; rows not measured yet are printed, not rows), and the measured NCCL\n"
-                   "               collectives across links (%s).  PASS within the row's stated tolerance.\n"
-                   "               A row whose source cannot be reconciled is EXCLUDED, with the numbers that say why\n"
-                   "  bound        an independent lower bound (the torus bisection for all-to-alls): PASS when not\n"
-                   "               violated\n"
-                   "  calibration  a number a parameter was fitted to (GShard Fig. 8 efficiencies, the H200\n"
-                   "               calibration rows): SHOWN, never counted\n"
-                   "The summary gives per label the rows and the mean and max |error| (switchsim / reference - 1).\n"
-                   "Self-checks of the model against its own formulas are Check tests, not rows here.  Data files are\n"
-                   "found as 'run' finds models/models.csv (current directory, next to the binary, installed copy).\n"
-                   "Each simulation runs in its own process.\n"
-                   "  --quick         skip the 2048-core GShard runs (the slowest)\n"
-                   "  --a2a-only      only the all-to-all rows\n"
-                   "  --gpu-only      only the measured GPU datasets\n"
-                   "  --csv FILE      write the rows (label,group,name,unit,model,reference,reference_min,\n"
-                   "                  reference_max,error,tolerance,status,source,note) for analysis/parity.gp\n"
-                   "  --a2a-csv FILE  write the all-to-all scaling data (cores,algorithm,a2a_s,bisection_s; seconds)\n"
-                   "                  for analysis/a2a_scaling.gp\n"
-                   "Exit codes: 0 no bound violated and every scored measured row within tolerance, 1 a row failed\n"
-                   "or could not run, 2 usage.\n",
-                   VALIDATE_GPU_DATASET, VALIDATE_GPU_EP_DATASET, VALIDATE_GPU_PLATFORM, VALIDATE_GPU_COLL_DATASET);
-            return 0;
-        } else {
+        switch (c) {
+        case 'q': a->quick = 1; break;
+        case 'a': a->a2a_only = 1; break;
+        case 'g': a->gpu_only = 1; break;
+        case 'A': a->a2a_csv = optarg; break;
+        case 'o': a->csv = optarg; break;
+        case 'h': validate_usage(stdout); return 3;
+        default:
             fprintf(stderr, "switchsim: error: validate: unknown option or missing value '%s'\n", argv[optind - 1]);
             return 2;
         }
@@ -232,45 +238,80 @@ int cmd_validate(int argc, char **argv)
         fprintf(stderr, "switchsim: error: validate: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    errbuf cerr = { "" };
-    if (a2a_only && gpu_only) {
+    if (a->a2a_only && a->gpu_only) {
         fprintf(stderr, "switchsim: error: validate: --a2a-only and --gpu-only exclude each other\n");
         return 2;
     }
-    if (atomic_check_writable("--csv", csv, &cerr) != 0 || atomic_check_writable("--a2a-csv", a2a_csv, &cerr) != 0) {   /* fail before a minute of simulations, not after */
-        fprintf(stderr, "switchsim: error: validate: %s\n", cerr.msg);
+    return 0;
+}
+
+/* Where the measured datasets and the one-GPU platform are (cmd_data_path), with the buffers that hold them. */
+typedef struct {
+    measured_source gpu_src[N_GPU_SOURCES];
+    const char *gpu_platform, *coll_path;
+    char dbufs[N_GPU_SOURCES][4096], pbuf[4096], cbuf[4096];
+} validate_data;
+
+static void validate_find_data(validate_data *d)
+{
+    for (int i = 0; i < N_GPU_SOURCES; i++) {
+        d->gpu_src[i] = GPU_SOURCES[i];
+        d->gpu_src[i].path = cmd_data_path(GPU_SOURCES[i].path, d->dbufs[i], sizeof d->dbufs[i]);
+    }
+    d->gpu_platform = cmd_data_path(VALIDATE_GPU_PLATFORM, d->pbuf, sizeof d->pbuf);
+    d->coll_path = cmd_data_path(VALIDATE_GPU_COLL_DATASET, d->cbuf, sizeof d->cbuf);
+}
+
+/* Every row the options ask for, in report order: cost model, all-to-alls, GShard steps, measured GPU steps,
+ * measured collectives.  The measured datasets print their unscored predictions on the way. */
+static int validate_rows(vreport *r, coll_scaling *sc, const validate_args *a, const validate_data *d, errbuf *err)
+{
+    int all = !a->a2a_only && !a->gpu_only;
+    if ((all && cost_validate(r, err) != 0) || (!a->gpu_only && coll_validate_scaling(r, sc, err) != 0) ||
+        (all && validate_gshard(r, a->quick, err) != 0))
+        return -1;
+    if (!a->a2a_only && (measured_validate(r, d->gpu_src, N_GPU_SOURCES, d->gpu_platform, stdout, err) != 0 ||
+                         collmeas_validate(r, d->coll_path, d->gpu_platform, stdout, err) != 0))
+        return -1;
+    return 0;
+}
+
+/* The CSV files the options name: the rows, and the all-to-all scaling data. */
+static int validate_write(const validate_args *a, const vreport *r, const coll_scaling *sc, errbuf *err)
+{
+    if (a->csv != NULL && atomic_file_write(a->csv, validate_write_rows, r, err) != 0)
+        return -1;
+    if (a->a2a_csv != NULL && !a->gpu_only && atomic_file_write(a->a2a_csv, validate_write_scaling, sc, err) != 0)
+        return -1;
+    return 0;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    validate_args a;
+    int rc = validate_parse(&a, argc, argv);
+    if (rc != 0)
+        return rc == 3 ? 0 : rc;
+    errbuf err = { "" };
+    /* Outputs are checked before a minute of simulations, not after. */
+    if (atomic_check_writable("--csv", a.csv, &err) != 0 || atomic_check_writable("--a2a-csv", a.a2a_csv, &err) != 0) {
+        fprintf(stderr, "switchsim: error: validate: %s\n", err.msg);
         return 1;
     }
-    char pbuf[4096];
-    char dbufs[N_GPU_SOURCES][4096];
-    measured_source gpu_src[N_GPU_SOURCES];
-    for (int i = 0; i < N_GPU_SOURCES; i++) {
-        gpu_src[i] = GPU_SOURCES[i];
-        gpu_src[i].path = cmd_data_path(GPU_SOURCES[i].path, dbufs[i], sizeof dbufs[i]);
-    }
-    const char *gpu_platform = cmd_data_path(VALIDATE_GPU_PLATFORM, pbuf, sizeof pbuf);
-    char cbuf[4096];
-    const char *coll_path = cmd_data_path(VALIDATE_GPU_COLL_DATASET, cbuf, sizeof cbuf);
+    validate_data d;
+    validate_find_data(&d);
     vreport r;
     vreport_init(&r);
-    errbuf err = { "" };
     coll_scaling sc;
     memset(&sc, 0, sizeof sc);
-    int rc = 0;
-    int all = !a2a_only && !gpu_only;
-    if ((all && cost_validate(&r, &err) != 0) || (!gpu_only && coll_validate_scaling(&r, &sc, &err) != 0) ||
-        (all && validate_gshard(&r, quick, &err) != 0) ||
-        (!a2a_only && measured_validate(&r, gpu_src, N_GPU_SOURCES, gpu_platform, stdout, &err) != 0) ||
-        (!a2a_only && collmeas_validate(&r, coll_path, gpu_platform, stdout, &err) != 0) ||
-        (csv != NULL && atomic_file_write(csv, validate_write_rows, &r, &err) != 0) ||
-        (a2a_csv != NULL && !gpu_only && atomic_file_write(a2a_csv, validate_write_scaling, &sc, &err) != 0)) {
-        vreport_print(&r, stdout);
-        fprintf(stderr, "switchsim: error: validate: %s\n", err.msg);
-        vreport_fini(&r);
-        return 1;
-    }
+    rc = validate_rows(&r, &sc, &a, &d, &err);
+    if (rc == 0)
+        rc = validate_write(&a, &r, &sc, &err);
     vreport_print(&r, stdout);
-    rc = vreport_failed(&r) ? 1 : 0;
+    if (rc != 0)
+        fprintf(stderr, "switchsim: error: validate: %s\n", err.msg);
+    else
+        rc = vreport_failed(&r) ? 1 : 0;
     vreport_fini(&r);
-    return rc;
+    return rc != 0 ? 1 : 0;
 }
