@@ -38,7 +38,7 @@ DEPS_OK   := $(BUILD)/.deps-ok
 # checked in ('make platforms' rewrites them all); the large ones (explicit routes for every chip pair: 0.2 to
 # 23 MB) are not: they are built here, again whenever the generator changes, and installed with the others.
 PLATFORMS_LARGE := topologies/tpuv3-8x8.xml topologies/tpuv3-16x16.xml topologies/h200-32gpu.xml
-GENERATOR := $(BUILD)/topologies/torus.o $(BUILD)/topologies/gpu.o $(BUILD)/sim/cli/cmd_topology.o
+GENERATOR := $(patsubst %.c,$(BUILD)/%.o,$(wildcard topologies/*.c)) $(BUILD)/sim/cli/cmd_topology.o
 
 .PHONY: all deps run test sanitize valgrind fuzz fuzz-deps fuzz-run bench plots install clean platforms
 .SECONDARY:

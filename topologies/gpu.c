@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "topologies/torus.h"
+#include "topologies/zonexml.h"
 
 #define GB 1e9
 
@@ -176,9 +177,10 @@ void gpu_link_name(char *buf, size_t n, gpu_link l)
     snprintf(buf, n, "chip%d_%s", l.gpu, LINK_SUFFIX[l.kind]);
 }
 
-/* The host properties, one per line, 6 spaces in. */
-static void write_props(FILE *fp, const gpu_platform *p)
+/* The host properties of GPU platform 'arg', one per line, 6 spaces in. */
+static void write_props(FILE *fp, const void *arg)
 {
+    const gpu_platform *p = arg;
     const gpu_chip *c = p->chip;
     char num[40];
     fprintf(fp, "      <prop id=\"family\" value=\"gpu\"/>\n");
@@ -219,6 +221,16 @@ static void write_props(FILE *fp, const gpu_platform *p)
     }
 }
 
+/* The link ids of the route from GPU src to GPU dst of platform 'arg' (gpu_route). */
+static int route_names(char (*names)[ZONEXML_NAME_MAX], const void *arg, int src, int dst)
+{
+    gpu_link route[2];
+    int nl = gpu_route(route, arg, src, dst);
+    for (int i = 0; i < nl; i++)
+        gpu_link_name(names[i], ZONEXML_NAME_MAX, route[i]);
+    return nl;
+}
+
 int gpu_write_xml(FILE *fp, const gpu_platform *p, errbuf *err)
 {
     if (gpu_platform_check(p, err) != 0)
@@ -244,11 +256,7 @@ int gpu_write_xml(FILE *fp, const gpu_platform *p, errbuf *err)
                 "<platform version=\"4.1\">\n"
                 "  <zone id=\"gpus\" routing=\"Full\">\n",
             c->name, p->nodes, p->gpus_per_node, n, nvbw, nvlat, nicbw, niclat);
-    for (int r = 0; r < n; r++) {
-        fprintf(fp, "    <host id=\"chip%d\" speed=\"%sf\" core=\"1\">\n", r, speed);
-        write_props(fp, p);
-        fprintf(fp, "    </host>\n");
-    }
+    zonexml_write_hosts(fp, n, speed, 1, write_props, p);
     /* One link per direction, so sending and receiving never share bandwidth (full-duplex NVLink and IB). */
     for (int r = 0; r < n; r++) {
         for (int k = GPU_NVLINK_UP; k <= GPU_NIC_DOWN; k++) {
@@ -256,28 +264,12 @@ int gpu_write_xml(FILE *fp, const gpu_platform *p, errbuf *err)
             if ((nvlink && p->gpus_per_node == 1) || (!nvlink && p->nodes == 1))
                 continue;                      /* no NVSwitch peer / no other node: the link would be unused */
             gpu_link_name(name, sizeof name, (gpu_link){ .gpu = r, .kind = (gpu_link_kind)k });
-            fprintf(fp, "    <link id=\"%s\" bandwidth=\"%sBps\" latency=\"%ss\"/>\n", name, nvlink ? nvbw : nicbw,
-                    nvlink ? nvlat : niclat);
+            zonexml_write_link(fp, name, nvlink ? nvbw : nicbw, nvlink ? nvlat : niclat);
         }
-        fprintf(fp, "    <link id=\"chip%d_loopback\" bandwidth=\"%sBps\" latency=\"0s\" "
-                    "sharing_policy=\"FATPIPE\"/>\n", r, lbw);
+        zonexml_write_loopback(fp, r, lbw);
     }
-    gpu_link route[2];
-    for (int s = 0; s < n; s++)
-        for (int d = 0; d < n; d++) {
-            if (s == d) {
-                fprintf(fp, "    <route src=\"chip%d\" dst=\"chip%d\"><link_ctn id=\"chip%d_loopback\"/></route>\n",
-                        s, s, s);
-                continue;
-            }
-            int nl = gpu_route(route, p, s, d);
-            fprintf(fp, "    <route src=\"chip%d\" dst=\"chip%d\" symmetrical=\"NO\">", s, d);
-            for (int i = 0; i < nl; i++) {
-                gpu_link_name(name, sizeof name, route[i]);
-                fprintf(fp, "<link_ctn id=\"%s\"/>", name);
-            }
-            fprintf(fp, "</route>\n");
-        }
+    if (zonexml_write_routes(fp, n, 2, route_names, p) != 0)
+        return errbuf_set(err, "gpu platform: out of memory");
     fprintf(fp, "  </zone>\n</platform>\n");
     if (ferror(fp))
         return errbuf_set(err, "gpu platform: write failed");

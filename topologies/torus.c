@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "topologies/zonexml.h"
+
 /* The ICI latency per hop is not published: SOURCES 5.1 "ICI latency" gives ~0.5-1 us per hop as an
  * assumption [M/S].  Default: the upper end, 1 us (assumption). */
 #define LINK_LAT_DEFAULT_S 1e-6
@@ -382,18 +384,38 @@ static void write_cluster(FILE *fp, const torus_platform *p, const char *speed, 
     fprintf(fp, "  </cluster>\n");
 }
 
+/* The host properties of torus platform 'arg' inside a zone's <host> (6 spaces in). */
+static void write_host_props(FILE *fp, const void *arg)
+{
+    write_props(fp, arg, 6);
+}
+
+/* A torus and room for the hops of its longest route. */
+typedef struct {
+    const torus_shape *t;
+    torus_link *hops;
+} hops_arg;
+
+/* The link ids of the dimension-ordered route from chip src to chip dst (torus_route). */
+static int route_names(char (*names)[ZONEXML_NAME_MAX], const void *arg, int src, int dst)
+{
+    const hops_arg *c = arg;
+    int nh = torus_route(c->hops, c->t, src, dst);
+    for (int h = 0; h < nh; h++)
+        torus_link_name(names[h], ZONEXML_NAME_MAX, c->hops[h]);
+    return nh;
+}
+
+/* A torus that does not wrap in every dimension: a Full zone with a link per direction per edge and an
+ * explicit route per ordered chip pair.  -1 when out of memory. */
 static int write_explicit(FILE *fp, const torus_platform *p, const char *speed, const char *bw,
                            const char *lat, const char *lbw)
 {
     const torus_shape *t = &p->shape;
     int n = torus_nchips(t);
-    char name[48];
+    char name[ZONEXML_NAME_MAX];
     fprintf(fp, "  <zone id=\"torus\" routing=\"Full\">\n");
-    for (int r = 0; r < n; r++) {
-        fprintf(fp, "    <host id=\"chip%d\" speed=\"%sf\" core=\"%d\">\n", r, speed, p->chip->cores_per_chip);
-        write_props(fp, p, 6);
-        fprintf(fp, "    </host>\n");
-    }
+    zonexml_write_hosts(fp, n, speed, p->chip->cores_per_chip, write_host_props, p);
     /* One link per direction per edge, so the two directions never share bandwidth (as SPLITDUPLEX). */
     for (int r = 0; r < n; r++) {
         for (int d = 0; d < t->ndims; d++)
@@ -402,31 +424,17 @@ static int write_explicit(FILE *fp, const torus_platform *p, const char *speed, 
                 if (!torus_link_exists(t, l))
                     continue;
                 torus_link_name(name, sizeof name, l);
-                fprintf(fp, "    <link id=\"%s\" bandwidth=\"%sBps\" latency=\"%ss\"/>\n", name, bw, lat);
+                zonexml_write_link(fp, name, bw, lat);
             }
-        /* The cluster form's loopback is a FATPIPE too. */
-        fprintf(fp, "    <link id=\"chip%d_loopback\" bandwidth=\"%sBps\" latency=\"0s\" sharing_policy=\"FATPIPE\"/>\n",
-                r, lbw);
+        zonexml_write_loopback(fp, r, lbw);     /* the cluster form's loopback is a FATPIPE too */
     }
-    torus_link *route = malloc(sizeof *route * (size_t)(torus_max_hops(t) + 1));
-    if (route == NULL)
+    int max_hops = torus_max_hops(t);
+    hops_arg c = { t, malloc(sizeof *c.hops * (size_t)(max_hops + 1)) };
+    if (c.hops == NULL || zonexml_write_routes(fp, n, max_hops + 1, route_names, &c) != 0) {
+        free(c.hops);
         return -1;
-    for (int s = 0; s < n; s++)
-        for (int dst = 0; dst < n; dst++) {
-            if (s == dst) {
-                fprintf(fp, "    <route src=\"chip%d\" dst=\"chip%d\"><link_ctn id=\"chip%d_loopback\"/></route>\n",
-                        s, s, s);
-                continue;
-            }
-            int nh = torus_route(route, t, s, dst);
-            fprintf(fp, "    <route src=\"chip%d\" dst=\"chip%d\" symmetrical=\"NO\">", s, dst);
-            for (int h = 0; h < nh; h++) {
-                torus_link_name(name, sizeof name, route[h]);
-                fprintf(fp, "<link_ctn id=\"%s\"/>", name);
-            }
-            fprintf(fp, "</route>\n");
-        }
-    free(route);
+    }
+    free(c.hops);
     fprintf(fp, "  </zone>\n");
     return 0;
 }
