@@ -282,6 +282,7 @@ static void coll_sim_results(const coll_sim_ctx *ctx, double *out)
 {
     const coll_a2a_sim *cfg = ctx->cfg;
     out[COLL_SIM_REUSED] = (double)coll_world_reused(ctx->w);
+    out[COLL_SIM_FAST] = (double)coll_world_fast_calls(ctx->w);
     double simulated = cfg->reps - out[COLL_SIM_REUSED];
     out[COLL_SIM_OWN_BYTES] = simulated > 0 ? coll_world_phased_busiest_bytes(ctx->w) / simulated : 0.0;
     for (int i = 0; i < cfg->reps; i++)
@@ -302,6 +303,9 @@ int coll_sim_loaded(const coll_a2a_sim *cfg, double *out, int nout, errbuf *err)
     }
     int n = coll_world_nchips(w);
     coll_world_set_reuse(w, cfg->reuse);
+    errbuf why;
+    if (cfg->fast)
+        coll_world_set_fast(w, &why);   /* where it does not apply, every all-to-all is simulated as flows */
     sg_host_t *hosts = calloc((size_t)n, sizeof *hosts);
     coll_sim_ctx ctx = { .cfg = cfg, .w = w, .scaled_rep = -1 };
     ctx.start_s = calloc((size_t)cfg->reps, sizeof *ctx.start_s);

@@ -7,9 +7,11 @@
  * - group all-reduce: one mailbox per (sender, receiver) pair, by name;
  * - direct all-to-all: one mailbox per receiving chip (its callers are separated by the caller's barrier);
  *   the payload is the address of the matrix entry, so the receiver checks it came from this matrix's column.
- * The phased payload is a real vector: the bytes in transit per destination coordinate, written by the sender
- * into a two-slot inbox owned by the receiver's channel (slot = message number mod 2).  A sender reuses a slot
- * only after its next message on that channel was received, i.e. after the receiver read the slot.
+ * The phased all-to-all is worked out for every chip first (its plan: the bytes of every message, carried
+ * per destination coordinate from step to step, with conservation checks), by the first chip to enter a call;
+ * then each chip sends its messages as SimGrid flows, the payload being the address of the message in the
+ * plan, which the receiver checks.  Where no two of its messages can share a link (coll_world_set_fast), the
+ * plan alone times it: one pass over the messages, no flows.
  *
  * Network model: the caller's (sim/netmodel.h); the closed forms of tests/check_collectives.c are LV08's. */
 #include "sim/collectives.h"
@@ -26,6 +28,9 @@
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
 #include <simgrid/mailbox.h>
+#include <simgrid/link.h>
+#include <xbt/config.h>
+#include <xbt/dynar.h>
 #include <xbt/log.h>
 
 XBT_LOG_NEW_DEFAULT_CATEGORY(coll, "switchsim collectives");
@@ -44,6 +49,13 @@ typedef struct {
     double *dur_s;          /* (nchips) per-chip durations measured when it was simulated */
 } coll_cache_entry;
 
+/* The shape of a planned phased all-to-all: rotations, ring steps per phase, which phases are line flows. */
+typedef struct {
+    int R;
+    int steps[COLL_DIMS_MAX];
+    int line[COLL_DIMS_MAX][COLL_DIMS_MAX];   /* [phase][rotation] */
+} coll_phased_plan;
+
 struct coll_world {
     int n, ndims;
     int node_size;                /* 0: a torus; > 0: switched (GPU nodes of node_size consecutive ranks) */
@@ -53,19 +65,27 @@ struct coll_world {
     sg_mailbox_t *mb_direct;      /* (n) */
     sg_mailbox_t *mb_ring;        /* (n, COLL_DIMS_MAX, 2) phased all-to-all channels */
     sg_mailbox_t *mb_line;        /* (n, COLL_DIMS_MAX rotations, COLL_DIMS_MAX dims) phased line flows */
-    double *outbox;               /* (n, COLL_DIMS_MAX rotations, COLL_DIMS_MAX dims, maxl) bytes of each line flow
-                                   * (its payload; one slot per phase, so no phase overwrites one still unread) */
     sg_mailbox_t *mb_ar;          /* (n, COLL_DIMS_MAX, 2) all-reduce ring channels */
-    double *inbox;                /* (n, COLL_DIMS_MAX, 2, 2 slots, maxl) */
-    unsigned *seq;                /* (n, COLL_DIMS_MAX, 2) messages sent on each phased channel */
-    double *scratch;              /* (n, scratch_per_chip) chip-local phased state */
-    size_t scratch_per_chip;
+    /* the phased all-to-all of the current call, worked out by its first chip (coll_phased_plan_make) */
+    coll_phased_plan plan;
+    double *plan_ringmsg;         /* (ndims phases, maxl steps, n, COLL_DIMS_MAX rotations, 2 dirs) bytes, < 0: none */
+    double *plan_linemsg;         /* (ndims phases, n, COLL_DIMS_MAX rotations, maxl) bytes to each coordinate */
+    double *plan_carry[2];        /* (n, COLL_DIMS_MAX rotations, 2 dirs, maxl) carried per destination, by step */
+    double *plan_held;            /* (n, COLL_DIMS_MAX rotations) bytes arrived */
+    double *plan_buf;             /* (maxl) */
+    /* fast timing (coll_world_set_fast) */
+    int fast, cur_fast;
+    int cur_failed;               /* the call's plan failed a check: cur_err says which */
+    errbuf cur_err;
+    long fast_calls;
+    double *nb_lat, *nb_bw;       /* (n, COLL_DIMS_MAX, 2) each neighbour route's latency and bandwidth */
+    double *fast_dur, *fast_next; /* (n) */
     double *link_bytes;           /* (n, COLL_DIMS_MAX, 2) bytes sent per neighbour link since reset */
     /* reuse */
     int reuse;
     long reused;
     long *calls;                  /* (n) all-to-all calls per chip */
-    long hashed_call;             /* the call index whose entry is current */
+    long cur_call;                /* the call the chips are in */
     int cur_entry, cur_new;       /* cache index for that call; 1 if it is being simulated now */
     coll_cache_entry *cache;
     int ncache, capcache;
@@ -120,22 +140,28 @@ coll_world *coll_world_alloc(int ndims, const int *dims, const int *wrap, errbuf
             w->maxl = w->dims[d];
     }
     size_t nch = (size_t)w->n * COLL_DIMS_MAX * 2;
-    /* per chip: per rotation (<= 3) buf, plus carry, minus carry, held (1) */
-    w->scratch_per_chip = (size_t)COLL_DIMS_MAX * (3 * (size_t)w->maxl + 1);
     w->hosts = calloc((size_t)w->n, sizeof *w->hosts);
     w->mb_direct = calloc((size_t)w->n, sizeof *w->mb_direct);
     w->mb_ring = calloc(nch, sizeof *w->mb_ring);
     w->mb_line = calloc((size_t)w->n * COLL_DIMS_MAX * COLL_DIMS_MAX, sizeof *w->mb_line);
-    w->outbox = calloc((size_t)w->n * COLL_DIMS_MAX * COLL_DIMS_MAX * (size_t)w->maxl, sizeof *w->outbox);
     w->mb_ar = calloc(nch, sizeof *w->mb_ar);
-    w->inbox = calloc(nch * 2 * (size_t)w->maxl, sizeof *w->inbox);
-    w->seq = calloc(nch, sizeof *w->seq);
-    w->scratch = calloc((size_t)w->n * w->scratch_per_chip, sizeof *w->scratch);
+    size_t msgs = (size_t)w->ndims * (size_t)w->maxl * (size_t)w->n * COLL_DIMS_MAX * 2;
+    w->plan_ringmsg = calloc(msgs, sizeof *w->plan_ringmsg);
+    w->plan_linemsg = calloc((size_t)w->ndims * (size_t)w->n * COLL_DIMS_MAX * (size_t)w->maxl, sizeof *w->plan_linemsg);
+    for (int i = 0; i < 2; i++)
+        w->plan_carry[i] = calloc(nch * (size_t)w->maxl, sizeof *w->plan_carry[i]);
+    w->plan_held = calloc((size_t)w->n * COLL_DIMS_MAX, sizeof *w->plan_held);
+    w->plan_buf = calloc((size_t)w->maxl, sizeof *w->plan_buf);
+    w->nb_lat = calloc(nch, sizeof *w->nb_lat);
+    w->nb_bw = calloc(nch, sizeof *w->nb_bw);
+    w->fast_dur = calloc((size_t)w->n, sizeof *w->fast_dur);
+    w->fast_next = calloc((size_t)w->n, sizeof *w->fast_next);
     w->link_bytes = calloc(nch, sizeof *w->link_bytes);
     w->calls = calloc((size_t)w->n, sizeof *w->calls);
-    if (w->hosts == NULL || w->mb_direct == NULL || w->mb_ring == NULL || w->mb_ar == NULL || w->inbox == NULL
-        || w->mb_line == NULL || w->outbox == NULL
-        || w->seq == NULL || w->scratch == NULL || w->link_bytes == NULL || w->calls == NULL) {
+    if (w->hosts == NULL || w->mb_direct == NULL || w->mb_ring == NULL || w->mb_ar == NULL || w->mb_line == NULL
+        || w->plan_ringmsg == NULL || w->plan_linemsg == NULL || w->plan_carry[0] == NULL || w->plan_carry[1] == NULL
+        || w->plan_held == NULL || w->plan_buf == NULL || w->nb_lat == NULL || w->nb_bw == NULL
+        || w->fast_dur == NULL || w->fast_next == NULL || w->link_bytes == NULL || w->calls == NULL) {
         errbuf_set(err, "collectives: out of memory for %d chips", w->n);
         goto fail;
     }
@@ -168,7 +194,7 @@ coll_world *coll_world_alloc(int ndims, const int *dims, const int *wrap, errbuf
                     sg_mailbox_by_name(name);
             }
     }
-    w->hashed_call = 0;
+    w->cur_call = 0;
     w->cur_entry = -1;
     return w;
 fail:
@@ -187,11 +213,17 @@ void coll_world_free(coll_world *w)
     free(w->mb_direct);
     free(w->mb_ring);
     free(w->mb_line);
-    free(w->outbox);
     free(w->mb_ar);
-    free(w->inbox);
-    free(w->seq);
-    free(w->scratch);
+    free(w->plan_ringmsg);
+    free(w->plan_linemsg);
+    free(w->plan_carry[0]);
+    free(w->plan_carry[1]);
+    free(w->plan_held);
+    free(w->plan_buf);
+    free(w->nb_lat);
+    free(w->nb_bw);
+    free(w->fast_dur);
+    free(w->fast_next);
     free(w->link_bytes);
     free(w->calls);
     free(w);
@@ -380,179 +412,296 @@ static int coll_recvs(int L, int wrap, int q, int dir, int t)
     return dir == 0 ? (q >= 1 && t <= q) : (q <= L - 2 && t <= L - 1 - q);
 }
 
-static int coll_a2a_phased(coll_world *w, int chip, const double *bytes, int rotations, errbuf *err)
+/* The rotation r's dimension in phase p: rotation r takes the dimensions in the order r, r+1, ... (mod ndims). */
+static int coll_order(const coll_world *w, int r, int p)
 {
-    int c[COLL_DIMS_MAX];
-    coll_coords(w, chip, c);
-    int R = rotations;
-    int maxl = w->maxl;
-    double *scr = w->scratch + (size_t)chip * w->scratch_per_chip;
-    double *held = scr;                          /* (R) */
-    double *buf = scr + COLL_DIMS_MAX;           /* (R, maxl) */
-    double *plus = buf + (size_t)R * maxl;       /* (R, maxl) travelling + */
-    double *minus = plus + (size_t)R * maxl;     /* (R, maxl) travelling - */
-    double frac = 1.0 / R;
-    int order[COLL_DIMS_MAX][COLL_DIMS_MAX];
-    for (int r = 0; r < R; r++)
-        for (int p = 0; p < w->ndims; p++)
-            order[r][p] = (r + p) % w->ndims;
-    sg_comm_t comms[4 * COLL_DIMS_MAX];
-    void *got[COLL_DIMS_MAX][2];
-    /* line dimensions: one flow per destination along the line, all at once */
-    size_t nline_max = (size_t)R * 2 * (size_t)maxl;
-    sg_comm_t *lcomms = malloc(nline_max * sizeof *lcomms);
-    void **lgot = malloc(nline_max * sizeof *lgot);
-    int *lrot = malloc(nline_max * sizeof *lrot);
-    if (lcomms == NULL || lgot == NULL || lrot == NULL) {
-        free(lcomms);
-        free(lgot);
-        free(lrot);
-        return errbuf_set(err, "collectives: out of memory for a phased all-to-all on %d chips", w->n);
-    }
-    int rc = 0;
+    return (r + p) % w->ndims;
+}
 
-    for (int p = 0; p < w->ndims && rc == 0; p++) {
-        int steps = 0, nl = 0, line[COLL_DIMS_MAX];
-        for (int r = 0; r < R; r++) {
-            int d = order[r][p], L = w->dims[d], q = c[d];
-            double *b = buf + (size_t)r * maxl, *pl = plus + (size_t)r * maxl, *mi = minus + (size_t)r * maxl;
-            coll_phase_buf(b, w, bytes, order[r], p, c, frac);
+static size_t coll_ring_at(const coll_world *w, int p, int t, int chip, int r, int dir)
+{
+    return ((((size_t)p * (size_t)w->maxl + (size_t)(t - 1)) * (size_t)w->n + (size_t)chip) * COLL_DIMS_MAX
+            + (size_t)r) * 2 + (size_t)dir;
+}
+
+static size_t coll_line_at(const coll_world *w, int p, int chip, int r, int k)
+{
+    return (((size_t)p * (size_t)w->n + (size_t)chip) * COLL_DIMS_MAX + (size_t)r) * (size_t)w->maxl + (size_t)k;
+}
+
+static size_t coll_carry_at(const coll_world *w, int chip, int r, int dir)
+{
+    return (((size_t)chip * COLL_DIMS_MAX + (size_t)r) * 2 + (size_t)dir) * (size_t)w->maxl;
+}
+
+/* Phase p of the plan, before its ring steps: every chip's bytes per destination coordinate along each
+ * rotation's dimension; a line gets its flows, a ring its first carries (data goes the short way, a tie at
+ * distance L/2 half each way).  Checks that each chip holds what this phase must carry from it. */
+static int coll_plan_phase_start(coll_world *w, const double *bytes, int p, double frac, errbuf *err)
+{
+    coll_phased_plan *pl = &w->plan;
+    double *b = w->plan_buf;
+    pl->steps[p] = 0;
+    for (int chip = 0; chip < w->n; chip++) {
+        int c[COLL_DIMS_MAX], order[COLL_DIMS_MAX];
+        coll_coords(w, chip, c);
+        for (int r = 0; r < pl->R; r++) {
+            for (int i = 0; i < w->ndims; i++)
+                order[i] = coll_order(w, r, i);
+            int d = order[p], L = w->dims[d], q = c[d], wrap = w->wrap[d];
+            coll_phase_buf(b, w, bytes, order, p, c, frac);
             double total = 0.0;
             for (int k = 0; k < L; k++)
                 total += b[k];
-            if (p > 0 && !coll_close(total, held[r])) {
-                free(lcomms);
-                free(lgot);
-                free(lrot);
+            double *held = &w->plan_held[(size_t)chip * COLL_DIMS_MAX + (size_t)r];
+            if (p > 0 && !coll_close(total, *held))
                 return errbuf_set(err, "collectives: chip %d holds %.17g bytes after phase %d of a phased "
-                                  "all-to-all, but phase %d must carry %.17g from it", chip, held[r], p - 1, p,
-                                  total);
-            }
-            held[r] = b[q];
-            line[r] = !w->wrap[d] && L > 2;
-            if (line[r]) {
+                                  "all-to-all, but phase %d must carry %.17g from it", chip, *held, p - 1, p, total);
+            *held = b[q];
+            pl->line[p][r] = !wrap && L > 2;
+            if (pl->line[p][r]) {
                 /* A line moves data only toward its destination; neighbour steps would store and forward it, and
                  * each step lasts as long as its busiest link (L(L-1)/2 pair loads on a line of L where the
                  * middle link needs L^2/4): one flow per destination over the platform's route instead. */
-                double *out = w->outbox + (((size_t)chip * COLL_DIMS_MAX + (size_t)r) * COLL_DIMS_MAX + (size_t)d)
-                                          * (size_t)maxl;
-                sg_mailbox_t *mbl = w->mb_line;
                 for (int k = 0; k < L; k++) {
-                    pl[k] = mi[k] = 0.0;
-                    if (k == q)
-                        continue;
-                    int to = chip + (k - q) * w->stride[d];
-                    out[k] = b[k];
-                    lrot[nl] = r;
-                    lgot[nl] = NULL;
-                    lcomms[nl] = sg_mailbox_get_async(
-                        mbl[((size_t)chip * COLL_DIMS_MAX + (size_t)r) * COLL_DIMS_MAX + (size_t)d], &lgot[nl]);
-                    nl++;
-                    lgot[nl] = NULL;
-                    lcomms[nl++] = sg_mailbox_put_async(
-                        mbl[((size_t)to * COLL_DIMS_MAX + (size_t)r) * COLL_DIMS_MAX + (size_t)d], &out[k],
-                        coll_size(b[k]));
+                    w->plan_linemsg[coll_line_at(w, p, chip, r, k)] = k == q ? -1.0 : b[k];
                     for (int h = q; h != k; h += k > q ? 1 : -1)    /* the links it crosses */
                         w->link_bytes[coll_ch(chip + (h - q) * w->stride[d], d, k > q ? 0 : 1)] += b[k];
                 }
                 continue;
             }
+            double *plus = w->plan_carry[0] + coll_carry_at(w, chip, r, 0);
+            double *minus = w->plan_carry[0] + coll_carry_at(w, chip, r, 1);
             for (int k = 0; k < L; k++) {
-                pl[k] = mi[k] = 0.0;
+                plus[k] = minus[k] = 0.0;
                 if (k == q)
                     continue;
-                if (!w->wrap[d]) {
-                    (k > q ? pl : mi)[k] = b[k];
+                if (!wrap) {
+                    (k > q ? plus : minus)[k] = b[k];
                 } else {
                     int dp = (k - q + L) % L;
                     if (2 * dp < L)
-                        pl[k] = b[k];
+                        plus[k] = b[k];
                     else if (2 * dp > L)
-                        mi[k] = b[k];
+                        minus[k] = b[k];
                     else
-                        pl[k] = mi[k] = 0.5 * b[k];   /* tie: half each way */
+                        plus[k] = minus[k] = 0.5 * b[k];   /* tie: half each way */
                 }
             }
-            if (coll_steps(L, w->wrap[d]) > steps)
-                steps = coll_steps(L, w->wrap[d]);
+            if (coll_steps(L, wrap) > pl->steps[p])
+                pl->steps[p] = coll_steps(L, wrap);
         }
-        for (int t = 1; t <= steps; t++) {
-            int nc = 0;
-            for (int r = 0; r < R; r++) {
-                int d = order[r][p], L = w->dims[d], q = c[d];
-                if (line[r])
+    }
+    return 0;
+}
+
+/* Ring step t of phase p of the plan: every chip sends each neighbour all it carries that way (a message of
+ * negative size: none), then keeps what reached its destination and carries the rest on. */
+static void coll_plan_step(coll_world *w, int p, int t)
+{
+    coll_phased_plan *pl = &w->plan;
+    const double *cur = w->plan_carry[(t - 1) & 1];
+    double *next = w->plan_carry[t & 1];
+    for (int chip = 0; chip < w->n; chip++) {
+        int c[COLL_DIMS_MAX];
+        coll_coords(w, chip, c);
+        for (int r = 0; r < pl->R; r++) {
+            int d = coll_order(w, r, p), L = w->dims[d], q = c[d];
+            for (int dir = 0; dir < 2; dir++) {
+                double *msg = &w->plan_ringmsg[coll_ring_at(w, p, t, chip, r, dir)];
+                *msg = -1.0;
+                if (pl->line[p][r] || !coll_sends(L, w->wrap[d], q, dir, t))
                     continue;
+                const double *carry = cur + coll_carry_at(w, chip, r, dir);
+                double size = 0.0;
+                for (int k = 0; k < L; k++)
+                    size += carry[k];
+                *msg = size;
+                /* a ring of two has one link each way: both directions' flows share it */
+                w->link_bytes[coll_ch(chip, d, (L == 2 && w->wrap[d]) ? 0 : dir)] += size;
+            }
+        }
+    }
+    for (int chip = 0; chip < w->n; chip++) {
+        int c[COLL_DIMS_MAX];
+        coll_coords(w, chip, c);
+        for (int r = 0; r < pl->R; r++) {
+            int d = coll_order(w, r, p), L = w->dims[d], q = c[d];
+            if (pl->line[p][r])
+                continue;
+            for (int dir = 0; dir < 2; dir++) {
+                double *carry = next + coll_carry_at(w, chip, r, dir);
+                if (coll_recvs(L, w->wrap[d], q, dir, t)) {
+                    int from = coll_neighbour(w, chip, d, 1 - dir);     /* + traffic comes from q-1 */
+                    memcpy(carry, cur + coll_carry_at(w, from, r, dir), (size_t)L * sizeof *carry);
+                } else {
+                    memset(carry, 0, (size_t)L * sizeof *carry);
+                }
+                w->plan_held[(size_t)chip * COLL_DIMS_MAX + (size_t)r] += carry[q];
+                carry[q] = 0.0;
+            }
+        }
+    }
+}
+
+/* Works out the phased all-to-all of 'bytes' in R rotations for every chip, before any flow (pure
+ * arithmetic, no SimGrid): the size of every ring-step message and line flow (w->plan), and the busiest-link
+ * statistics.  Checks after every phase that each chip holds what the next must carry, and at the end that it
+ * received its column sum without the diagonal; -1 with err if not (a bug). */
+static int coll_phased_plan_make(coll_world *w, const double *bytes, int R, errbuf *err)
+{
+    coll_phased_plan *pl = &w->plan;
+    pl->R = R;
+    memset(w->plan_held, 0, (size_t)w->n * COLL_DIMS_MAX * sizeof *w->plan_held);
+    for (int p = 0; p < w->ndims; p++) {
+        if (coll_plan_phase_start(w, bytes, p, 1.0 / R, err) != 0)
+            return -1;
+        for (int t = 1; t <= pl->steps[p]; t++)
+            coll_plan_step(w, p, t);
+        for (int chip = 0; chip < w->n; chip++) {              /* line flows arrive */
+            int c[COLL_DIMS_MAX];
+            coll_coords(w, chip, c);
+            for (int r = 0; r < R; r++) {
+                int d = coll_order(w, r, p), L = w->dims[d], q = c[d];
+                if (!pl->line[p][r])
+                    continue;
+                for (int k = 0; k < L; k++)
+                    if (k != q)
+                        w->plan_held[(size_t)(chip + (k - q) * w->stride[d]) * COLL_DIMS_MAX + (size_t)r] +=
+                            w->plan_linemsg[coll_line_at(w, p, chip, r, k)];
+            }
+        }
+    }
+    for (int chip = 0; chip < w->n; chip++) {
+        double total = 0.0, expected = 0.0;
+        for (int r = 0; r < R; r++)
+            total += w->plan_held[(size_t)chip * COLL_DIMS_MAX + (size_t)r];
+        for (int s = 0; s < w->n; s++)
+            if (s != chip)
+                expected += bytes[(size_t)s * (size_t)w->n + (size_t)chip];
+        if (!coll_close(total, expected))
+            return errbuf_set(err, "collectives: chip %d received %.17g bytes in a phased all-to-all, expected "
+                              "%.17g", chip, total, expected);
+    }
+    return 0;
+}
+
+/* One chip's part of the planned phased all-to-all as SimGrid flows: per phase, its line flows all at once,
+ * and its ring steps one after the other (a step starts when the chip's messages of the previous one have
+ * arrived).  A message's payload is the address of its size in the plan, so the receiver checks that what
+ * SimGrid delivered on each channel is the message the plan says its neighbour sends at this step. */
+static int coll_phased_run(coll_world *w, int chip, errbuf *err)
+{
+    const coll_phased_plan *pl = &w->plan;
+    int c[COLL_DIMS_MAX];
+    coll_coords(w, chip, c);
+    size_t nline_max = (size_t)pl->R * 2 * (size_t)w->maxl;
+    sg_comm_t *lcomms = malloc(nline_max * sizeof *lcomms);
+    void **lgot = malloc(nline_max * sizeof *lgot);
+    int *lrot = malloc(nline_max * sizeof *lrot);
+    int rc = 0;
+    if (lcomms == NULL || lgot == NULL || lrot == NULL)
+        rc = errbuf_set(err, "collectives: out of memory for a phased all-to-all on %d chips", w->n);
+    for (int p = 0; p < w->ndims && rc == 0; p++) {
+        int nl = 0;
+        for (int r = 0; r < pl->R; r++) {
+            int d = coll_order(w, r, p), L = w->dims[d], q = c[d];
+            if (!pl->line[p][r])
+                continue;
+            for (int k = 0; k < L; k++) {
+                if (k == q)
+                    continue;
+                int to = chip + (k - q) * w->stride[d];
+                double *msg = &w->plan_linemsg[coll_line_at(w, p, chip, r, k)];
+                lrot[nl] = r;
+                lgot[nl] = NULL;
+                lcomms[nl] = sg_mailbox_get_async(w->mb_line[((size_t)chip * COLL_DIMS_MAX + (size_t)r)
+                                                             * COLL_DIMS_MAX + (size_t)d], &lgot[nl]);
+                nl++;
+                lrot[nl] = -1;
+                lgot[nl] = NULL;
+                lcomms[nl++] = sg_mailbox_put_async(w->mb_line[((size_t)to * COLL_DIMS_MAX + (size_t)r)
+                                                               * COLL_DIMS_MAX + (size_t)d], msg, coll_size(*msg));
+            }
+        }
+        for (int t = 1; t <= pl->steps[p] && rc == 0; t++) {
+            sg_comm_t comms[4 * COLL_DIMS_MAX];
+            void *got[COLL_DIMS_MAX][2];
+            int nc = 0;
+            for (int r = 0; r < pl->R; r++) {
+                int d = coll_order(w, r, p), L = w->dims[d], q = c[d];
                 for (int dir = 0; dir < 2; dir++) {
                     got[r][dir] = NULL;
-                    if (coll_recvs(L, w->wrap[d], q, dir, t))
+                    if (!pl->line[p][r] && coll_recvs(L, w->wrap[d], q, dir, t))
                         comms[nc++] = sg_mailbox_get_async(w->mb_ring[coll_ch(chip, d, dir)], &got[r][dir]);
                 }
                 for (int dir = 0; dir < 2; dir++) {
-                    if (!coll_sends(L, w->wrap[d], q, dir, t))
-                        continue;
-                    const double *carry = (dir == 0 ? plus : minus) + (size_t)r * maxl;
-                    int to = coll_neighbour(w, chip, d, dir);
-                    size_t ch = coll_ch(to, d, dir);
-                    double *slot = w->inbox + (ch * 2 + (w->seq[ch] & 1u)) * (size_t)maxl;
-                    w->seq[ch]++;
-                    double size = 0.0;
-                    for (int k = 0; k < L; k++) {
-                        slot[k] = carry[k];
-                        size += carry[k];
-                    }
-                    /* a ring of two has one link each way: both directions' flows share it */
-                    w->link_bytes[coll_ch(chip, d, (L == 2 && w->wrap[d]) ? 0 : dir)] += size;
-                    comms[nc++] = sg_mailbox_put_async(w->mb_ring[ch], slot, coll_size(size));
+                    double *msg = &w->plan_ringmsg[coll_ring_at(w, p, t, chip, r, dir)];
+                    if (*msg >= 0.0)
+                        comms[nc++] = sg_mailbox_put_async(w->mb_ring[coll_ch(coll_neighbour(w, chip, d, dir), d,
+                                                                                dir)], msg, coll_size(*msg));
                 }
             }
             sg_comm_wait_all(comms, (size_t)nc);
-            for (int r = 0; r < R; r++) {
-                int d = order[r][p], L = w->dims[d], q = c[d];
-                if (line[r])
-                    continue;
+            for (int r = 0; r < pl->R; r++)
                 for (int dir = 0; dir < 2; dir++) {
-                    double *carry = (dir == 0 ? plus : minus) + (size_t)r * maxl;
-                    const double *in = got[r][dir];
-                    for (int k = 0; k < L; k++)
-                        carry[k] = in != NULL ? in[k] : 0.0;
-                    held[r] += carry[q];
-                    carry[q] = 0.0;
+                    int from = coll_neighbour(w, chip, coll_order(w, r, p), 1 - dir);
+                    if (got[r][dir] != NULL && got[r][dir] != &w->plan_ringmsg[coll_ring_at(w, p, t, from, r, dir)])
+                        rc = errbuf_set(err, "collectives: chip %d received, at step %d of phase %d of a phased "
+                                        "all-to-all, a message its neighbour %d did not send then", chip, t, p, from);
                 }
-            }
         }
         sg_comm_wait_all(lcomms, (size_t)nl);
-        for (int i = 0; i < nl; i++) {
-            if (lgot[i] == NULL)
+        for (int i = 0; i < nl && rc == 0; i++) {
+            if (lrot[i] < 0)
                 continue;                               /* a put */
-            const double *v = lgot[i];
-            ptrdiff_t off = v - w->outbox;
-            if (off < 0 || off >= (ptrdiff_t)((size_t)w->n * COLL_DIMS_MAX * COLL_DIMS_MAX * (size_t)maxl)) {
-                rc = errbuf_set(err, "collectives: chip %d received a phased line flow that is not from an outbox",
-                                chip);
-                break;
-            }
-            held[lrot[i]] += *v;
+            ptrdiff_t off = (const double *)lgot[i] - w->plan_linemsg;
+            size_t lo = coll_line_at(w, p, 0, 0, 0), hi = coll_line_at(w, p + 1, 0, 0, 0);
+            int d = coll_order(w, lrot[i], p);
+            if (off < (ptrdiff_t)lo || off >= (ptrdiff_t)hi || (size_t)off % (size_t)w->maxl != (size_t)c[d])
+                rc = errbuf_set(err, "collectives: chip %d received a phased line flow that is not one of its "
+                                "line's flows to it in phase %d", chip, p);
         }
     }
     free(lcomms);
     free(lgot);
     free(lrot);
-    if (rc != 0)
-        return rc;
-    double total = 0.0, expected = 0.0;
-    for (int r = 0; r < R; r++)
-        total += held[r];
-    for (int s = 0; s < w->n; s++)
-        if (s != chip)
-            expected += bytes[(size_t)s * w->n + chip];
-    if (!coll_close(total, expected))
-        return errbuf_set(err, "collectives: chip %d received %.17g bytes in a phased all-to-all, expected %.17g",
-                          chip, total, expected);
-    return 0;
+    return rc;
+}
+
+/* The planned phased all-to-all's duration on every chip without SimGrid flows, for a world where every
+ * neighbour message has its links to itself (coll_world_set_fast checked the routes): a message starts when
+ * both its chips have posted it (each posts step t when all its step t-1 messages have ended), and lasts its
+ * route's latency plus its bytes over the route's bandwidth, as SimGrid's CM02 times a flow alone on its links. */
+static void coll_phased_dataflow(coll_world *w)
+{
+    const coll_phased_plan *pl = &w->plan;
+    double *ready = w->fast_dur, *next = w->fast_next;
+    for (int chip = 0; chip < w->n; chip++)
+        ready[chip] = 0.0;
+    for (int p = 0; p < w->ndims; p++)
+        for (int t = 1; t <= pl->steps[p]; t++) {
+            memcpy(next, ready, (size_t)w->n * sizeof *next);
+            for (int chip = 0; chip < w->n; chip++)
+                for (int r = 0; r < pl->R; r++) {
+                    int d = coll_order(w, r, p);
+                    for (int dir = 0; dir < 2; dir++) {
+                        double size = w->plan_ringmsg[coll_ring_at(w, p, t, chip, r, dir)];
+                        if (size < 0.0)
+                            continue;
+                        int to = coll_neighbour(w, chip, d, dir);
+                        size_t ch = coll_ch(chip, d, dir);
+                        double end = fmax(ready[chip], ready[to]) + w->nb_lat[ch] + (double)coll_size(size) / w->nb_bw[ch];
+                        next[chip] = fmax(next[chip], end);
+                        next[to] = fmax(next[to], end);
+                    }
+                }
+            memcpy(ready, next, (size_t)w->n * sizeof *ready);
+        }
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
-/* reuse */
+/* one call: reuse, plan, timing */
 
 static uint64_t coll_hash(const double *bytes, size_t count, int algo)
 {
@@ -567,78 +716,177 @@ static uint64_t coll_hash(const double *bytes, size_t count, int algo)
     return h;
 }
 
-/* For the call this chip is entering: the cache entry and whether it is new.  The first chip of a call
- * computes the hash (actors run one at a time, so there is no race). */
-static int coll_cache_lookup(coll_world *w, int chip, const double *bytes, int algo, int *is_new, errbuf *err)
+/* The call's entry in the reuse cache (w->cur_entry, w->cur_new: found or new). */
+static int coll_cache_find(coll_world *w, const double *bytes, int algo, errbuf *err)
 {
-    long call = ++w->calls[chip];
-    if (call > w->hashed_call) {
-        w->hashed_call = call;
-        uint64_t h = coll_hash(bytes, (size_t)w->n * (size_t)w->n, algo);
-        w->cur_entry = -1;
-        for (int i = 0; i < w->ncache; i++)
-            if (w->cache[i].algo == algo && w->cache[i].n == w->n && w->cache[i].hash == h)
-                w->cur_entry = i;
-        w->cur_new = w->cur_entry < 0;
-        if (w->cur_new) {
-            if (w->ncache == w->capcache) {
-                int cap = w->capcache ? 2 * w->capcache : 16;
-                coll_cache_entry *nc = realloc(w->cache, (size_t)cap * sizeof *nc);
-                if (nc == NULL)
-                    return errbuf_set(err, "collectives: out of memory for the reuse cache");
-                w->cache = nc;
-                w->capcache = cap;
-            }
-            double *dur = calloc((size_t)w->n, sizeof *dur);
-            if (dur == NULL)
-                return errbuf_set(err, "collectives: out of memory for the reuse cache");
-            w->cache[w->ncache] = (coll_cache_entry){ algo, w->n, h, dur };
-            w->cur_entry = w->ncache++;
-        } else {
-            w->reused++;
-        }
-    } else if (call != w->hashed_call) {
-        return errbuf_set(err, "collectives: chip %d entered all-to-all call %ld while the others are in call %ld",
-                          chip, call, w->hashed_call);
+    uint64_t h = coll_hash(bytes, (size_t)w->n * (size_t)w->n, algo);
+    w->cur_entry = -1;
+    for (int i = 0; i < w->ncache; i++)
+        if (w->cache[i].algo == algo && w->cache[i].n == w->n && w->cache[i].hash == h)
+            w->cur_entry = i;
+    w->cur_new = w->cur_entry < 0;
+    if (!w->cur_new) {
+        w->reused++;
+        return 0;
     }
-    *is_new = w->cur_new;
-    return w->cur_entry;
+    if (w->ncache == w->capcache) {
+        int cap = w->capcache ? 2 * w->capcache : 16;
+        coll_cache_entry *nc = realloc(w->cache, (size_t)cap * sizeof *nc);
+        if (nc == NULL)
+            return errbuf_set(err, "collectives: out of memory for the reuse cache");
+        w->cache = nc;
+        w->capcache = cap;
+    }
+    double *dur = calloc((size_t)w->n, sizeof *dur);
+    if (dur == NULL)
+        return errbuf_set(err, "collectives: out of memory for the reuse cache");
+    w->cache[w->ncache] = (coll_cache_entry){ algo, w->n, h, dur };
+    w->cur_entry = w->ncache++;
+    return 0;
+}
+
+/* What the first chip to enter a call works out for all of them (actors run one at a time, so there is no
+ * race): the reuse entry, and for a phased all-to-all not replayed its plan and, where fast, every chip's
+ * duration. */
+static int coll_call_begin(coll_world *w, const double *bytes, coll_a2a_algo algo, errbuf *err)
+{
+    w->cur_entry = -1;
+    w->cur_new = 1;
+    w->cur_fast = 0;
+    if (w->reuse && coll_cache_find(w, bytes, (int)algo, err) != 0)
+        return -1;
+    if (!w->cur_new || algo == COLL_A2A_DIRECT)
+        return 0;
+    if (coll_phased_plan_make(w, bytes, algo == COLL_A2A_PHASED ? w->ndims : 1, err) != 0)
+        return -1;
+    if (w->fast) {
+        coll_phased_dataflow(w);
+        w->cur_fast = 1;
+        w->fast_calls++;
+    }
+    return 0;
 }
 
 int coll_alltoall(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err)
 {
     if (chip < 0 || chip >= w->n)
         return errbuf_set(err, "collectives: chip %d is not a chip (0..%d)", chip, w->n - 1);
-    int entry = -1, is_new = 1;
-    if (w->reuse) {
-        entry = coll_cache_lookup(w, chip, bytes, (int)algo, &is_new, err);
-        if (entry < 0)
-            return -1;
-        if (!is_new) {
-            sg_actor_sleep_for(w->cache[entry].dur_s[chip]);
-            return 0;
-        }
+    if (algo != COLL_A2A_DIRECT && algo != COLL_A2A_PHASED && algo != COLL_A2A_PHASED_XY)
+        return errbuf_set(err, "collectives: unknown all-to-all algorithm %d", (int)algo);
+    if (algo != COLL_A2A_DIRECT && w->node_size > 0)
+        return errbuf_set(err, "collectives: the phased all-to-all is for tori (neighbour ring steps); a "
+                          "switched network runs the direct one");
+    long call = ++w->calls[chip];
+    if (call > w->cur_call) {
+        w->cur_call = call;
+        w->cur_failed = coll_call_begin(w, bytes, algo, &w->cur_err) != 0;
+    } else if (call != w->cur_call) {
+        return errbuf_set(err, "collectives: chip %d entered all-to-all call %ld while the others are in call %ld",
+                          chip, call, w->cur_call);
+    }
+    if (w->cur_failed) {             /* every chip of the call reports what broke, none waits for the others */
+        *err = w->cur_err;
+        return -1;
+    }
+    double *dur = w->cur_entry >= 0 ? &w->cache[w->cur_entry].dur_s[chip] : NULL;
+    if (!w->cur_new) {
+        sg_actor_sleep_for(*dur);
+        return 0;
+    }
+    if (w->cur_fast) {
+        sg_actor_sleep_for(w->fast_dur[chip]);
+        if (dur != NULL)
+            *dur = w->fast_dur[chip];
+        return 0;
     }
     double t0 = simgrid_get_clock();
-    int rc;
-    switch (algo) {
-    case COLL_A2A_DIRECT:
-        rc = coll_a2a_direct(w, chip, bytes, err);
-        break;
-    case COLL_A2A_PHASED:
-    case COLL_A2A_PHASED_XY:
-        if (w->node_size > 0)
-            return errbuf_set(err, "collectives: the phased all-to-all is for tori (neighbour ring steps); a "
-                              "switched network runs the direct one");
-        rc = coll_a2a_phased(w, chip, bytes, algo == COLL_A2A_PHASED ? w->ndims : 1, err);
-        break;
-        break;
-    default:
-        return errbuf_set(err, "collectives: unknown all-to-all algorithm %d", (int)algo);
-    }
-    if (rc == 0 && entry >= 0)
-        w->cache[entry].dur_s[chip] = simgrid_get_clock() - t0;
+    int rc = algo == COLL_A2A_DIRECT ? coll_a2a_direct(w, chip, bytes, err) : coll_phased_run(w, chip, err);
+    if (rc == 0 && dur != NULL)
+        *dur = simgrid_get_clock() - t0;
     return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* fast timing */
+
+static int coll_ptr_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether chip sends along dimension d in direction dir in some ring step of a phased all-to-all. */
+static int coll_sends_ever(const coll_world *w, int chip, int d, int dir)
+{
+    int c[COLL_DIMS_MAX];
+    coll_coords(w, chip, c);
+    int L = w->dims[d];
+    return L >= 2 && (w->wrap[d] || (dir == 0 ? c[d] < L - 1 : c[d] > 0));
+}
+
+/* 0 when every phased ring message would have its links to itself under a model that times a lone flow as
+ * latency + bytes / bandwidth (the neighbour routes' latencies and bandwidths saved), else -1 with why. */
+static int coll_fast_check(coll_world *w, errbuf *why)
+{
+    if (w->node_size > 0)
+        return errbuf_set(why, "a switched network runs the direct all-to-all");
+    for (int d = 0; d < w->ndims; d++)
+        if (!w->wrap[d] && w->dims[d] > 2)
+            return errbuf_set(why, "%c is a line of %d chips (its flows share links)", "xyz"[d], w->dims[d]);
+    if (sg_cfg_get_boolean("network/crosstraffic") || sg_cfg_get_double("network/TCP-gamma") != 0.0)
+        return errbuf_set(why, "the network model has TCP's cross-traffic or window (only 'hw' has neither)");
+    size_t nch = (size_t)w->n * COLL_DIMS_MAX * 2, nlinks = 0, cap = 4 * nch;
+    void **links = malloc(cap * sizeof *links);
+    xbt_dynar_t route = xbt_dynar_new(sizeof(sg_link_t), NULL);
+    int ok = links != NULL;
+    for (int chip = 0; chip < w->n && ok; chip++)
+        for (int d = 0; d < w->ndims && ok; d++)
+            for (int dir = 0; dir < 2 && ok; dir++) {
+                size_t ch = coll_ch(chip, d, dir);
+                if (!coll_sends_ever(w, chip, d, dir))
+                    continue;
+                sg_host_t to = w->hosts[coll_neighbour(w, chip, d, dir)];
+                w->nb_lat[ch] = sg_host_get_route_latency(w->hosts[chip], to);
+                w->nb_bw[ch] = sg_host_get_route_bandwidth(w->hosts[chip], to);
+                xbt_dynar_reset(route);
+                sg_host_get_route(w->hosts[chip], to, route);
+                for (unsigned long i = 0; i < xbt_dynar_length(route) && ok; i++) {
+                    if (nlinks == cap) {
+                        void **more = realloc(links, 2 * cap * sizeof *links);
+                        ok = more != NULL;
+                        if (ok)
+                            links = more, cap *= 2;
+                    }
+                    if (ok)
+                        links[nlinks++] = xbt_dynar_get_as(route, i, sg_link_t);
+                }
+                ok = ok && w->nb_bw[ch] > 0.0;
+            }
+    xbt_dynar_free(&route);
+    if (!ok) {
+        free(links);
+        return errbuf_set(why, "a neighbour route has no bandwidth, or out of memory reading the routes");
+    }
+    qsort(links, nlinks, sizeof *links, coll_ptr_cmp);
+    for (size_t i = 1; i < nlinks; i++)
+        if (links[i] == links[i - 1]) {
+            errbuf_set(why, "two neighbour routes share the link '%s'", sg_link_get_name((sg_link_t)links[i]));
+            free(links);
+            return -1;
+        }
+    free(links);
+    return 0;
+}
+
+int coll_world_set_fast(coll_world *w, errbuf *why)
+{
+    w->fast = coll_fast_check(w, why) == 0;
+    return w->fast;
+}
+
+long coll_world_fast_calls(const coll_world *w)
+{
+    return w->fast_calls;
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */

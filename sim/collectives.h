@@ -87,6 +87,17 @@ int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, doubl
  * the wrong duration: astronomically unlikely, stated).  Off by default. */
 void coll_world_set_reuse(coll_world *w, int on);
 long coll_world_reused(const coll_world *w);
+/* Fast timing of the phased all-to-alls, for a world whose neighbour messages never share a link (every
+ * dimension a ring of 3 or more chips, or a line of 2; routes checked link by link) under a network model that
+ * times a flow alone on its links as latency + bytes / bandwidth (no TCP window, no cross-traffic: netmodel
+ * hw): a call not replayed is timed from its plan by one pass over its messages (a message starts when both
+ * chips have posted it; a chip posts a step when its messages of the step before have arrived), every chip then
+ * sleeps for its duration; no flows.  It agrees with the flows' simulation (tests/check_collectives.c).  Call
+ * after loading the platform and applying the network model, before any collective.  Returns 1 when on, 0
+ * when it does not apply, with why (e.g. "x is a line of 4 chips (its flows share links)"). */
+int coll_world_set_fast(coll_world *w, errbuf *why);
+/* Phased all-to-alls timed that way so far. */
+long coll_world_fast_calls(const coll_world *w);
 /* Bytes sent over the busiest neighbour link by the phased all-to-alls simulated (not replayed) since the last
  * reset, summed over them: the busiest-link lower bound of the phased algorithm's own flows. */
 double coll_world_phased_busiest_bytes(const coll_world *w);
@@ -119,6 +130,8 @@ typedef struct {
                                   * simulation times a whole range of sizes, a barrier between them */
     int network;                 /* netmodel (sim/netmodel.h); 0: LV08, SimGrid's default.  hw reads the platform
                                   * (platform_read: a file of the generators) and applies its link factors */
+    int fast;                    /* 1: coll_world_set_fast (the phased all-to-alls timed from their plan, where it
+                                  * applies; out[COLL_SIM_FAST] says how many were) */
 } coll_a2a_sim;
 
 enum {
@@ -129,6 +142,7 @@ enum {
     COLL_SIM_ROUTE_BYTES,        /* busiest link's bytes over SimGrid's routes of every pair (route_bound) */
     COLL_SIM_OWN_BYTES,          /* busiest neighbour link's bytes of the phased flows of the first rep */
     COLL_SIM_WALL_S,             /* wall seconds in simgrid_run */
+    COLL_SIM_FAST,               /* all-to-alls timed from their plan (fast) */
     COLL_SIM_T0                  /* out[COLL_SIM_T0 + i]: simulated seconds of rep i (last chip done) */
 };
 #define COLL_SIM_NOUT(reps) (COLL_SIM_T0 + (reps))

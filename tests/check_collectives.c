@@ -7,6 +7,7 @@
  * with other flows.  The default network/crosstraffic adds 5% of each flow as ACK traffic on the reverse route:
  * where the reverse links are busy with flows of their own, a flow moves at LV08_BW * B / CROSS (measured). */
 #include "sim/collectives.h"
+#include "sim/netmodel.h"
 #include "sim/simproc.h"
 
 #include <check.h>
@@ -23,6 +24,7 @@
 #define BW 1.0e11          /* link bandwidth one way, B/s */
 #define LAT 1.0e-6         /* link latency, s */
 #define RTOL 1e-6          /* surf/precision is 1e-6 */
+#define TICK 1e-9          /* surf/precision: the resolution of SimGrid's simulated times */
 
 static char tmpdir[64];
 
@@ -436,6 +438,101 @@ START_TEST(test_platform_write_generator)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------------------------------------------- */
+/* fast timing of the phased all-to-all */
+
+/* Tori where no two neighbour messages share a link: rings of 3 and more, lines of 2, in 1, 2 and 3 dims. */
+static const struct {
+    int ndims, dims[3], wrap[3];
+} FAST_TORI[] = {
+    { 1, { 3, 1, 1 }, { 1, 0, 0 } },   { 1, { 8, 1, 1 }, { 1, 0, 0 } },   { 2, { 4, 4, 1 }, { 1, 1, 0 } },
+    { 2, { 6, 4, 1 }, { 1, 1, 0 } },   { 2, { 5, 3, 1 }, { 1, 1, 0 } },   { 2, { 8, 2, 1 }, { 1, 0, 0 } },
+    { 3, { 4, 4, 4 }, { 1, 1, 1 } },   { 3, { 4, 3, 2 }, { 1, 1, 0 } },
+};
+
+/* Matrix kind k on n chips: 0 uniform 1 MiB, 1 high-entropy with zeros, 2 one hot destination (10x), 3 sparse
+ * (5% of pairs), 4 latency-bound (64 B). */
+static double *fast_matrix(int k, int n)
+{
+    if (k == 0)
+        return uniform(n, 1048576.0);
+    if (k == 4)
+        return uniform(n, 64.0);
+    double *b = entropy(n, 1048576.0);
+    unsigned long x = 77;
+    for (int i = 0; i < n * n; i++) {
+        x = x * 6364136223846793005ul + 1442695040888963407ul;
+        if (k == 2 && i % n == 1)
+            b[i] *= 10.0;
+        if (k == 3 && (double)(x >> 11) / 9007199254740992.0 >= 0.05)
+            b[i] = 0.0;
+    }
+    return b;
+}
+
+/* On every such torus and matrix, both phased algorithms, three sizes in one run (x1, x1e-3, x7): the fast
+ * timing agrees with the flows' simulation under the hw network model within 2% (the contract) and in fact
+ * within SimGrid's own precision (1e-6 relative, plus 1 ns per ring step: its events' time resolution). */
+START_TEST(test_fast_agrees)
+{
+    const char *p = platform(FAST_TORI[_i].ndims, FAST_TORI[_i].dims, FAST_TORI[_i].wrap);
+    int n = FAST_TORI[_i].dims[0] * FAST_TORI[_i].dims[1] * FAST_TORI[_i].dims[2];
+    const double scale[3] = { 1.0, 1e-3, 7.0 };
+    int steps = FAST_TORI[_i].dims[0] + FAST_TORI[_i].dims[1] + FAST_TORI[_i].dims[2];   /* > ring steps */
+    for (int k = 0; k < 5; k++)
+        for (int algo = COLL_A2A_PHASED; algo <= COLL_A2A_PHASED_XY; algo++) {
+            double *b = fast_matrix(k, n);
+            double out[2][COLL_SIM_NOUT(3)];
+            for (int fast = 0; fast < 2; fast++) {
+                coll_a2a_sim c = sim_cfg(p, FAST_TORI[_i].ndims, FAST_TORI[_i].dims, FAST_TORI[_i].wrap, b,
+                                         (coll_a2a_algo)algo);
+                c.reps = 3;
+                c.rep_scale = scale;
+                c.network = NETMODEL_HW;
+                c.fast = fast;
+                run_ok(&c, out[fast]);
+                ck_assert_double_eq(out[fast][COLL_SIM_FAST], fast ? 3.0 : 0.0);
+            }
+            for (int r = 0; r < 3; r++) {
+                double full = out[0][COLL_SIM_T0 + r], fast = out[1][COLL_SIM_T0 + r];
+                ck_assert_msg(full > 0.0 && fabs(fast - full) <= 0.02 * full, "torus %d matrix %d algo %d rep %d: "
+                              "fast %.9g s, flows %.9g s", _i, k, algo, r, fast, full);
+                ck_assert_msg(fabs(fast - full) <= RTOL * full + TICK * steps, "torus %d matrix %d algo %d rep %d: "
+                              "fast %.12g s, flows %.12g s", _i, k, algo, r, fast, full);
+            }
+            free(b);
+        }
+}
+END_TEST
+
+/* Where two neighbour messages could share a link (a ring of two, a line of more than two) or the network model
+ * has TCP's effects, the fast timing stays off and every all-to-all is simulated as flows. */
+START_TEST(test_fast_refused)
+{
+    const struct {
+        int ndims, dims[3], wrap[3], network;
+    } T[] = {
+        { 2, { 2, 2, 1 }, { 1, 1, 0 }, NETMODEL_HW },
+        { 1, { 4, 1, 1 }, { 0, 0, 0 }, NETMODEL_HW },
+        { 2, { 4, 4, 1 }, { 1, 1, 0 }, NETMODEL_LV08 },
+        { 2, { 4, 4, 1 }, { 1, 1, 0 }, NETMODEL_CM02 },
+    };
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+        const char *p = platform(T[i].ndims, T[i].dims, T[i].wrap);
+        int n = T[i].dims[0] * T[i].dims[1] * T[i].dims[2];
+        double *b = uniform(n, 4096.0);
+        coll_a2a_sim c = sim_cfg(p, T[i].ndims, T[i].dims, T[i].wrap, b, COLL_A2A_PHASED);
+        c.network = T[i].network;
+        c.fast = 1;
+        double out[COLL_SIM_NOUT(1)];
+        run_ok(&c, out);
+        ck_assert_double_eq(out[COLL_SIM_FAST], 0.0);
+        ck_assert_double_gt(out[COLL_SIM_T0], 0.0);
+        free(b);
+    }
+}
+END_TEST
+
 static Suite *collectives_suite(void)
 {
     Suite *s = suite_create("collectives");
@@ -455,6 +552,8 @@ static Suite *collectives_suite(void)
     tcase_add_test(tc, test_simgrid_cfg_env);
     tcase_add_test(tc, test_platform_write_fail);
     tcase_add_test(tc, test_platform_write_generator);
+    tcase_add_loop_test(tc, test_fast_agrees, 0, (int)(sizeof FAST_TORI / sizeof FAST_TORI[0]));
+    tcase_add_test(tc, test_fast_refused);
     suite_add_tcase(s, tc);
     return s;
 }
