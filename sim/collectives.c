@@ -832,9 +832,9 @@ static int coll_fast_check(coll_world *w, errbuf *why)
         return errbuf_set(why, "a switched network runs the direct all-to-all");
     for (int d = 0; d < w->ndims; d++)
         if (!w->wrap[d] && w->dims[d] > 2)
-            return errbuf_set(why, "%c is a line of %d chips (its flows share links)", "xyz"[d], w->dims[d]);
+            return errbuf_set(why, "%c is a line of %d chips, whose flows share links", "xyz"[d], w->dims[d]);
     if (sg_cfg_get_boolean("network/crosstraffic") || sg_cfg_get_double("network/TCP-gamma") != 0.0)
-        return errbuf_set(why, "the network model has TCP's cross-traffic or window (only 'hw' has neither)");
+        return errbuf_set(why, "the network model adds TCP's cross-traffic or window (hw adds neither)");
     size_t nch = (size_t)w->n * COLL_DIMS_MAX * 2, nlinks = 0, cap = 4 * nch;
     void **links = malloc(cap * sizeof *links);
     xbt_dynar_t route = xbt_dynar_new(sizeof(sg_link_t), NULL);

@@ -94,7 +94,7 @@ long coll_world_reused(const coll_world *w);
  * chips have posted it; a chip posts a step when its messages of the step before have arrived), every chip then
  * sleeps for its duration; no flows.  It agrees with the flows' simulation (tests/check_collectives.c).  Call
  * after loading the platform and applying the network model, before any collective.  Returns 1 when on, 0
- * when it does not apply, with why (e.g. "x is a line of 4 chips (its flows share links)"). */
+ * when it does not apply, with why (e.g. "x is a line of 4 chips, whose flows share links"). */
 int coll_world_set_fast(coll_world *w, errbuf *why);
 /* Phased all-to-alls timed that way so far. */
 long coll_world_fast_calls(const coll_world *w);

@@ -37,6 +37,8 @@ typedef struct {
                                   * 0 = the precision's (4 under FP32, else 2) */
     plan_remat remat;            /* recompute the forward in backward: on, off, or only if needed to fit */
     int reuse;                   /* reuse the simulation of an identical all-to-all byte matrix */
+    int a2a_fast;                /* time each phased all-to-all from its plan where no two of its messages can share
+                                  * a link (coll_world_set_fast); 0: every message a SimGrid flow */
     int per_layer;               /* also fill per-layer rows */
     const char *timeline;        /* Chrome trace JSON path or NULL */
     const char *trace_cores;     /* "0-3,8" or NULL for all */
@@ -70,6 +72,8 @@ typedef struct {
     double mem_params_B, mem_optimizer_B, mem_activations_B, mem_total_B, hbm_B;   /* per core */
     long a2a_count;              /* all-to-alls in the step */
     long a2a_reused;             /* of which replayed from an identical earlier one */
+    long a2a_fast;               /* of which timed from their plan, without flows (coll_world_set_fast) */
+    char a2a_flows_why[160];     /* a2a_fast asked for but not possible: why (else "") */
     long ar_count;               /* model-parallel all-reduces over links */
     long ar_reused;              /* of which replayed from an identical earlier one */
     long dropped, choices;       /* over all Switch layers, groups and shards */

@@ -11,7 +11,7 @@
 #include "tests/fixture_engine.h"
 
 enum { O_STEP = FX_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DROPPED, O_LB, O_NUMERICS,
-       O_LAYER_BYTES, O_TFLOPS, O_MFU, O_HFU, O_TOKENS, O_EPS, O_CAP, O_GROUPS, O_IMPL, N_OUT };
+       O_LAYER_BYTES, O_TFLOPS, O_MFU, O_HFU, O_TOKENS, O_EPS, O_CAP, O_GROUPS, O_IMPL, O_A2A_FAST, N_OUT };
 _Static_assert((int)O_BYTES == (int)FX_BYTES, "the first outputs are fixture_step_out's");
 
 typedef struct {
@@ -26,12 +26,13 @@ typedef struct {
     plan_remat remat;
     switch_cap_mode cap_round;
     int impl;                     /* ENGINE_IMPL_PRESET or a model_impl */
+    int a2a_flows;                /* 1: --a2a-timing flows */
 } erun;
 
 static erun erun_default(void)
 {
     erun r = { "topologies/tpuv3-2x2.xml", "tiny-switch", "router", 1, 1, 0, 1.25, COLL_A2A_PHASED, 3, 0, 0,
-               COST_PRECISION_SELECTIVE, PLAN_REMAT_AUTO, SWITCH_CAP_AUTO, ENGINE_IMPL_PRESET };
+               COST_PRECISION_SELECTIVE, PLAN_REMAT_AUTO, SWITCH_CAP_AUTO, ENGINE_IMPL_PRESET, 0 };
     return r;
 }
 
@@ -67,6 +68,7 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
     cfg.remat = a->remat;
     cfg.impl = a->impl;
     cfg.cap_round = a->cap_round;
+    cfg.a2a_fast = !a->a2a_flows;
     engine_result res;
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= N_OUT) {
@@ -84,6 +86,7 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
         out[O_CAP] = res.plan.capacity_enc;
         out[O_GROUPS] = res.plan.groups;
         out[O_IMPL] = res.impl;
+        out[O_A2A_FAST] = (double)res.a2a_fast;
         for (int i = 0; i < res.nlayers; i++)
             out[O_LAYER_BYTES] += res.layers[i].a2a_bytes_per_core;
     }
@@ -330,6 +333,28 @@ START_TEST(test_impl_profiles)
 }
 END_TEST
 
+/* Exact dispatch on a wrapped 4x4x4 torus (every all-to-all matrix different): timing the phased all-to-alls from
+ * their message plan gives the step the flows give, to SimGrid's time resolution, and only the fast run uses it. */
+START_TEST(test_a2a_fast_step)
+{
+    erun a = erun_default();
+    a.platform = "topologies/tpuv4-4x4x4.xml";
+    a.padded = 0;
+    double fast[N_OUT], flows[N_OUT];
+    erun_do(&a, fast);
+    a.a2a_flows = 1;
+    erun_do(&a, flows);
+    ck_assert_double_gt(fast[O_A2A_FAST], 0.0);
+    ck_assert_double_eq(flows[O_A2A_FAST], 0.0);
+    ck_assert_double_eq(fast[O_BYTES], flows[O_BYTES]);
+    /* 4 Switch layers x 4 all-to-alls x 6 ring steps, each within SimGrid's 1e-9 s resolution */
+    ck_assert_msg(fabs(fast[O_STEP] - flows[O_STEP]) <= 1e-6 * flows[O_STEP] + 96 * 1e-9, "step: fast %.12g s, "
+                  "flows %.12g s", fast[O_STEP], flows[O_STEP]);
+    ck_assert_msg(fabs(fast[O_A2A] - flows[O_A2A]) <= 0.02 * flows[O_A2A], "a2a: fast %.12g s, flows %.12g s",
+                  fast[O_A2A], flows[O_A2A]);
+}
+END_TEST
+
 /* One core (one H200, tests/data/models_tiny.csv tiny-dense): nothing to communicate, so the step is the sum of
  * the ops in the order a training step runs them, written out here from the model's shapes (one data shard holds
  * the whole batch: 4096 encoder tokens, 64 sequences x 16 decoder tokens) and each op's cost.  The engine's
@@ -381,6 +406,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_dense_and_model_parallel);
     tcase_add_test(tc, test_invariants);
     tcase_add_test(tc, test_one_core_step_by_hand);
+    tcase_add_test(tc, test_a2a_fast_step);
     tcase_add_loop_test(tc, test_rejections, 0, (int)(sizeof BAD / sizeof BAD[0]));
     tcase_add_test(tc, test_utilisation);
     tcase_add_test(tc, test_tokens_per_batch);

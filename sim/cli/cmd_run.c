@@ -117,6 +117,10 @@ static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_r
     if (res->a2a_reused > 0)
         fprintf(fp, " (%ld of %ld all-to-alls replayed from an identical byte matrix simulated earlier)",
                 res->a2a_reused, res->a2a_count);
+    if (res->a2a_fast > 0)
+        fprintf(fp, "; %ld timed from their message plan (no two messages share a link)", res->a2a_fast);
+    else if (p->experts > 1 && res->a2a_flows_why[0] != '\0')
+        fprintf(fp, "; all as SimGrid flows: %s", res->a2a_flows_why);
     if (res->ar_reused > 0)
         fprintf(fp, "; %ld of %ld model-parallel all-reduces replayed likewise", res->ar_reused, res->ar_count);
     fprintf(fp, "\n");

@@ -84,6 +84,12 @@ static const runopt OPTS[] = {
               "recompute each layer's forward in backward" },
     { .name = "--no-reuse", .type = RUNOPT_FLAG, FIELD(cfg.reuse), .values = { 0 },
       .help = "simulate every all-to-all, even one identical to an earlier one" },
+    { .name = "--a2a-timing", .arg = "T", .type = RUNOPT_ENUM, FIELD(cfg.a2a_fast),
+      .words = { "fast", "flows" }, .values = { 1, 0 },
+      .help = "fast (default: where no two messages of the phased all-to-all can share a link,\n"
+              "every ring wrapped and of 3 or more chips, under the hw model, each is timed\n"
+              "from its message plan in one pass: the flows' times to 1e-6) or flows (every\n"
+              "message a SimGrid flow)" },
     { .name = "--csv", .arg = "FILE", .type = RUNOPT_TEXT, FIELD(csv),
       .help = "write the step row (and --per-layer rows) as CSV" },
     { .name = "--per-layer", .type = RUNOPT_FLAG, FIELD(cfg.per_layer), .values = { 1 },
