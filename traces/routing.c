@@ -2,7 +2,6 @@
  * as text) and atomic write.  Counts are stored as they are read; -1 marks a cell no row has filled yet. */
 #include "traces/routing.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 
 #include "sim/common/atomicio.h"
+#include "sim/common/csvread.h"
 
 #define ROUTING_NCOLS 5
 #define ROUTING_ROW_BYTES 256   /* a row is five integers: 60 bytes at most, with spaces and CRLF well under this */
@@ -211,84 +211,38 @@ routing_trace *routing_trace_load_csv(const char *path, int layers, int groups, 
         return NULL;
     }
     loader L = { .path = path, .err = err, .cur_line = 1 };
-    struct csv_parser p;
-    int parser_ok = 0;
-    char *buf = NULL;
-    size_t bufcap = 0;
-
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) {
         errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     L.t = routing_trace_alloc(layers, groups, experts);
-    if (L.t == NULL || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-        errbuf_set(err, "%s: out of memory", path);
-        goto fail;
-    }
-    parser_ok = 1;
     size_t n_cells = (size_t)layers * (size_t)groups * (size_t)experts;
-    for (size_t i = 0; i < n_cells; i++)
+    for (size_t i = 0; L.t != NULL && i < n_cells; i++)
         L.t->first[i] = -1;                                  /* no row yet */
-
     /* Caps, so an endless or binary file cannot take all memory: a line, and the bytes a trace of this shape
      * can need (a row per cell, each at most ROUTING_ROW_BYTES, blank lines and all). */
-    size_t max_bytes = (n_cells + 1) * ROUTING_ROW_BYTES, total = 0;
-    long n;
-    while ((n = errbuf_read_line(&buf, &bufcap, ROUTING_ROW_BYTES, fp)) > 0) {   /* by line: errors know their line */
-        char *line = buf;
-        if (total == 0 && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {   /* a UTF-8 byte-order mark */
-            line += 3;
-            n -= 3;
-        }
-        total += (size_t)n + (size_t)(line - buf);
-        if (total > max_bytes) {
-            errbuf_set(err, "%s:%ld: file is longer than %zu bytes, more than a trace of %d layers x %d groups x %d "
-                       "experts can need", path, L.cur_line, max_bytes, layers, groups, experts);
-            goto fail;
-        }
-        if (csv_parse(&p, line, (size_t)n, on_field, on_row, &L) != (size_t)n) {
-            errbuf_set(err, "%s:%ld: malformed CSV (%s)", path, L.cur_line, csv_strerror(csv_error(&p)));
-            goto fail;
-        }
-        if (L.failed)
-            goto fail;
-        if (n > 0 && line[n - 1] == '\n')
-            L.cur_line++;
+    char why[160];
+    snprintf(why, sizeof why, ", more than a trace of %d layers x %d groups x %d experts can need", layers, groups,
+             experts);
+    const csvread_feed f = { .path = path, .line_max = ROUTING_ROW_BYTES,
+                             .bytes_max = (n_cells + 1) * ROUTING_ROW_BYTES, .not_what = "a routing trace",
+                             .bytes_why = why, .on_field = on_field, .on_row = on_row, .data = &L,
+                             .line = &L.cur_line, .failed = &L.failed };
+    int rc = -1;
+    if (L.t == NULL)
+        errbuf_set(err, "%s: out of memory", path);
+    else if (csvread_feed_file(fp, &f, err) == 0 && !L.failed) {
+        if (!L.header_done)
+            errbuf_set(err, "%s: empty file, expected a header line", path);
+        else
+            rc = check_shape(L.t, path, err);
     }
-    if (n == ERRBUF_LINE_TOO_LONG) {
-        errbuf_set(err, "%s:%ld: line longer than %d bytes (not a routing trace?)", path, L.cur_line,
-                   ROUTING_ROW_BYTES);
-        goto fail;
-    }
-    if (n < 0 || ferror(fp)) {
-        errbuf_set(err, "%s: read failed: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (csv_fini(&p, on_field, on_row, &L) != 0) {
-        errbuf_set(err, "%s:%ld: malformed CSV (%s)", path, L.cur_line, csv_strerror(csv_error(&p)));
-        goto fail;
-    }
-    if (L.failed)
-        goto fail;
-    if (!L.header_done) {
-        errbuf_set(err, "%s: empty file, expected a header line", path);
-        goto fail;
-    }
-    if (check_shape(L.t, path, err) != 0)
-        goto fail;
     free(L.row);
-    free(buf);
-    csv_free(&p);
     fclose(fp);
-    return L.t;
-fail:
+    if (rc == 0)
+        return L.t;
     routing_trace_free(L.t);
-    free(L.row);
-    free(buf);
-    if (parser_ok)
-        csv_free(&p);
-    fclose(fp);
     return NULL;
 }
 

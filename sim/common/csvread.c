@@ -91,97 +91,106 @@ void csvtab_free(csvtab *t)
     free(t);
 }
 
-csvtab *csvtab_read(const char *path, errbuf *err)
+/* Feeds fp line by line into parser p; 0 when every line is fed, 1 when a callback stopped it, -1 with err. */
+static int feed_lines(struct csv_parser *p, FILE *fp, const csvread_feed *f, errbuf *err)
 {
-    reader r = { .ncols = -1, .cur_line = 1 };
-    struct csv_parser p;
-    csvtab *t = NULL;
     char *buf = NULL;
-    size_t bufcap = 0;
-    int parser_ok = 0;
-
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-        errbuf_set(err, "%s: out of memory", path);
-        goto fail;
-    }
-    parser_ok = 1;
+    size_t bufcap = 0, total = 0;
     long n;
-    size_t total = 0;
-    while ((n = errbuf_read_line(&buf, &bufcap, CSVREAD_LINE_MAX, fp)) > 0) {   /* line by line, so errors know their line */
+    int rc = 0;
+    while (rc == 0 && (n = errbuf_read_line(&buf, &bufcap, f->line_max, fp)) > 0) {
         char *line = buf;
         if (total == 0 && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {   /* a UTF-8 byte-order mark */
             line += 3;
             n -= 3;
         }
         total += (size_t)n + (size_t)(line - buf);
-        if (total > CSVREAD_BYTES_MAX) {
-            errbuf_set(err, "%s:%ld: file is longer than %ld bytes (the most a CSV here may have)", path, r.cur_line,
-                       (long)CSVREAD_BYTES_MAX);
-            goto fail;
-        }
-        if (csv_parse(&p, line, (size_t)n, on_field, on_row, &r) != (size_t)n) {
-            errbuf_set(err, "%s:%ld: malformed CSV (%s)", path, r.cur_line, csv_strerror(csv_error(&p)));
-            goto fail;
-        }
-        if (r.failed)
-            break;
-        if (n > 0 && line[n - 1] == '\n')
-            r.cur_line++;
+        if (total > f->bytes_max)
+            rc = errbuf_set(err, "%s:%ld: file is longer than %zu bytes%s", f->path, *f->line, f->bytes_max,
+                            f->bytes_why);
+        else if (csv_parse(p, line, (size_t)n, f->on_field, f->on_row, f->data) != (size_t)n)
+            rc = errbuf_set(err, "%s:%ld: malformed CSV (%s)", f->path, *f->line, csv_strerror(csv_error(p)));
+        else if (*f->failed)
+            rc = 1;
+        else if (n > 0 && line[n - 1] == '\n')
+            (*f->line)++;
     }
-    if (n == ERRBUF_LINE_TOO_LONG) {
-        errbuf_set(err, "%s:%ld: line longer than %ld bytes (not a CSV file?)", path, r.cur_line,
-                   (long)CSVREAD_LINE_MAX);
-        goto fail;
-    }
-    if (n < 0 || ferror(fp)) {
-        errbuf_set(err, "%s: read failed: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (!r.failed && csv_fini(&p, on_field, on_row, &r) != 0) {
-        errbuf_set(err, "%s:%ld: malformed CSV (%s)", path, r.cur_line, csv_strerror(csv_error(&p)));
-        goto fail;
-    }
-    if (r.failed == 1) {
-        errbuf_set(err, "%s: out of memory", path);
-        goto fail;
-    }
-    if (r.failed == 2) {
-        errbuf_set(err, "%s:%ld: expected %d fields, got %d", path, r.bad_line, r.ncols, r.bad_count);
-        goto fail;
-    }
-    if (r.n_rows == 0) {
-        errbuf_set(err, "%s: empty file, expected a header line", path);
-        goto fail;
-    }
-    t = calloc(1, sizeof *t);
-    if (t == NULL || (t->cell = malloc(r.n_off * sizeof *t->cell)) == NULL) {
-        errbuf_set(err, "%s: out of memory", path);
-        goto fail;
-    }
-    for (size_t i = 0; i < r.n_off; i++)
-        t->cell[i] = r.text + r.off[i];
-    t->ncols = r.ncols;
-    t->nrows = (int)r.n_rows - 1;
-    t->line = r.line;
-    t->text = r.text;
-    free(r.off);
+    int saved = errno;
     free(buf);
+    errno = saved;
+    if (rc != 0)
+        return rc;
+    if (n == ERRBUF_LINE_TOO_LONG)
+        return errbuf_set(err, "%s:%ld: line longer than %zu bytes (not %s?)", f->path, *f->line, f->line_max,
+                          f->not_what);
+    if (n < 0 || ferror(fp))
+        return errbuf_set(err, "%s: read failed: %s", f->path, strerror(errno));
+    return 0;
+}
+
+int csvread_feed_file(FILE *fp, const csvread_feed *f, errbuf *err)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+        return errbuf_set(err, "%s: out of memory", f->path);
+    int rc = feed_lines(&p, fp, f, err);
+    if (rc == 0 && csv_fini(&p, f->on_field, f->on_row, f->data) != 0)
+        rc = errbuf_set(err, "%s:%ld: malformed CSV (%s)", f->path, *f->line, csv_strerror(csv_error(&p)));
     csv_free(&p);
-    fclose(fp);
+    return rc;
+}
+
+/* What a reader found wrong with the whole file: memory, a row of another width, no header; -1 with err. */
+static int reader_check(const reader *r, const char *path, errbuf *err)
+{
+    if (r->failed == 1)
+        return errbuf_set(err, "%s: out of memory", path);
+    if (r->failed == 2)
+        return errbuf_set(err, "%s:%ld: expected %d fields, got %d", path, r->bad_line, r->ncols, r->bad_count);
+    if (r->n_rows == 0)
+        return errbuf_set(err, "%s: empty file, expected a header line", path);
+    return 0;
+}
+
+/* The table of a reader that read a whole file: cells as pointers into its text, which the table takes. */
+static csvtab *reader_table(reader *r)
+{
+    csvtab *t = calloc(1, sizeof *t);
+    if (t == NULL || (t->cell = malloc(r->n_off * sizeof *t->cell)) == NULL) {
+        free(t);
+        return NULL;
+    }
+    for (size_t i = 0; i < r->n_off; i++)
+        t->cell[i] = r->text + r->off[i];
+    t->ncols = r->ncols;
+    t->nrows = (int)r->n_rows - 1;
+    t->line = r->line;
+    t->text = r->text;
+    free(r->off);
     return t;
-fail:
-    csvtab_free(t);
+}
+
+csvtab *csvtab_read(const char *path, errbuf *err)
+{
+    reader r = { .ncols = -1, .cur_line = 1 };
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    const csvread_feed f = { .path = path, .line_max = CSVREAD_LINE_MAX, .bytes_max = CSVREAD_BYTES_MAX,
+                             .not_what = "a CSV file", .bytes_why = " (the most a CSV here may have)",
+                             .on_field = on_field, .on_row = on_row, .data = &r, .line = &r.cur_line,
+                             .failed = &r.failed };
+    int fed = csvread_feed_file(fp, &f, err);
+    fclose(fp);
+    csvtab *t = NULL;
+    if (fed >= 0 && reader_check(&r, path, err) == 0 && (t = reader_table(&r)) == NULL)
+        errbuf_set(err, "%s: out of memory", path);
+    if (t != NULL)
+        return t;
     free(r.text);
     free(r.off);
     free(r.line);
-    free(buf);
-    if (parser_ok)
-        csv_free(&p);
-    fclose(fp);
     return NULL;
 }

@@ -5,6 +5,7 @@
 #define SWITCHSIM_CSVREAD_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sim/common/errbuf.h"
 
@@ -29,6 +30,26 @@ typedef struct {
  *   "PATH: out of memory". */
 csvtab *csvtab_read(const char *path, errbuf *err);
 void csvtab_free(csvtab *t);   /* NULL is a no-op */
+
+/* How csvread_feed reads a file into libcsv's callbacks (for loaders that keep their own rows). */
+typedef struct {
+    const char *path;                            /* for messages */
+    size_t line_max, bytes_max;                  /* the longest line and the longest file refused beyond */
+    const char *not_what;                        /* a line too long: "(not NOT_WHAT?)", e.g. "a CSV file" */
+    const char *bytes_why;                       /* a file too long: what follows "file is longer than N bytes" */
+    void (*on_field)(void *s, size_t len, void *data);   /* libcsv's callbacks and their state */
+    void (*on_row)(int c, void *data);
+    void *data;
+    long *line;                                  /* in data: the 1-based line being fed, for the callbacks */
+    const int *failed;                           /* in data: a callback sets it to stop the feed */
+} csvread_feed;
+
+/* Feeds the open file fp to a strict libcsv parser line by line (so that the callbacks know their line; a
+ * UTF-8 byte-order mark before the first line is skipped), then ends the parse.  Returns 0 when all was fed
+ * (a callback may still have failed at the end), 1 when a callback stopped it, or -1 with 'err' set to
+ * "PATH:LINE: line longer than N bytes (not NOT_WHAT?)", "PATH:LINE: file is longer than N bytesBYTES_WHY",
+ * "PATH:LINE: malformed CSV (REASON)", "PATH: read failed: REASON" or "PATH: out of memory". */
+int csvread_feed_file(FILE *fp, const csvread_feed *f, errbuf *err);
 
 /* Field 'col' of data row 'row' (0-based; row -1 is the header). */
 static inline const char *csvtab_get(const csvtab *t, int row, int col)
