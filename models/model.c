@@ -153,6 +153,91 @@ static void header_end(load_ctx *c)
     c->header_done = 1;
 }
 
+/* A name column: what a CLI argument and a CSV cell carry without quoting. */
+static void field_name(load_ctx *c, const model_col *col, const char *s, char *dst)
+{
+    char rule[128];
+    if (!name_ok(s)) {
+        snprintf(rule, sizeof rule, "1 to %d characters of [A-Za-z0-9._+-]", MODEL_NAME_MAX - 1);
+        bad_field(c, col->name, rule, s);
+        return;
+    }
+    memcpy(dst, s, strlen(s) + 1);
+}
+
+/* A number column: an integer in the column's bounds (int or long), or a finite number > 0. */
+static void field_number(load_ctx *c, const model_col *col, const char *s, char *dst)
+{
+    char rule[128];
+    long v;
+    double d;
+    if (col->kind == COL_DOUBLE) {
+        if (errbuf_parse_double(s, &d) != 0 || !(d > 0.0)) {
+            bad_field(c, col->name, "a finite number > 0", s);
+            return;
+        }
+        memcpy(dst, &d, sizeof d);
+        return;
+    }
+    if (errbuf_parse_long(s, &v) != 0 || v < col->lo || v > col->hi) {
+        snprintf(rule, sizeof rule, "an integer in [%ld, %ld]", col->lo, col->hi);
+        bad_field(c, col->name, rule, s);
+        return;
+    }
+    if (col->kind == COL_INT) {
+        int iv = (int)v;
+        memcpy(dst, &iv, sizeof iv);
+    } else {
+        memcpy(dst, &v, sizeof v);
+    }
+}
+
+/* An integer in [lo, hi] whose values each mean something ('rule' says what) into *dst. */
+static void field_small_int(load_ctx *c, const model_col *col, const char *s, long lo, long hi, const char *rule,
+                            int *dst)
+{
+    long v;
+    if (errbuf_parse_long(s, &v) != 0 || v < lo || v > hi)
+        bad_field(c, col->name, rule, s);
+    else
+        *dst = (int)v;
+}
+
+/* A column of a few choices: activation, expert_every, top_k, impl (empty: flaxformer). */
+static void field_choice(load_ctx *c, const model_col *col, const char *s)
+{
+    int found = 0;
+    switch (col->kind) {
+    case COL_ACT:
+        if (strcmp(s, "relu") == 0)
+            c->cur.act = MODEL_ACT_RELU;
+        else if (strcmp(s, "geglu") == 0)
+            c->cur.act = MODEL_ACT_GEGLU;
+        else
+            bad_field(c, col->name, "'relu' or 'geglu'", s);
+        break;
+    case COL_EVERY:
+        field_small_int(c, col, s, 0, 2, "0 (dense), 1 (every FFN) or 2 (every other FFN)", &c->cur.expert_every);
+        break;
+    case COL_TOPK:
+        field_small_int(c, col, s, 1, 2, "1 (Switch) or 2 (MoE top-2)", &c->cur.top_k);
+        break;
+    case COL_IMPL:
+        found = s[0] == '\0';   /* empty: the default, flaxformer */
+        for (int i = 0; i < MODEL_IMPL_N && !found; i++)
+            if (strcmp(s, model_impl_name((model_impl)i)) == 0) {
+                c->cur.impl = (model_impl)i;
+                found = 1;
+            }
+        if (!found)
+            bad_field(c, col->name, "'meshtf', 'flaxformer' or 'lingvo'", s);
+        break;
+    default:                       /* not a choice column: data_field does not send it here */
+        break;
+    }
+}
+
+/* One field of a data row, checked by its column's rule into the row being parsed. */
 static void data_field(load_ctx *c, const char *s)
 {
     int pos = c->nfield;
@@ -160,77 +245,21 @@ static void data_field(load_ctx *c, const char *s)
         return;                    /* surplus (the record end reports it) or a skipped column */
     const model_col *col = &COLS[c->col_of[pos]];
     char *dst = (char *)&c->cur + col->off;
-    char rule[128];
-    long v;
-    double d;
-
     switch (col->kind) {
     case COL_NAME:
-        if (!name_ok(s)) {
-            snprintf(rule, sizeof rule, "1 to %d characters of [A-Za-z0-9._+-]", MODEL_NAME_MAX - 1);
-            bad_field(c, col->name, rule, s);
-            return;
-        }
-        memcpy(dst, s, strlen(s) + 1);
+        field_name(c, col, s, dst);
         break;
     case COL_INT:
     case COL_LONG:
-        if (errbuf_parse_long(s, &v) != 0 || v < col->lo || v > col->hi) {
-            snprintf(rule, sizeof rule, "an integer in [%ld, %ld]", col->lo, col->hi);
-            bad_field(c, col->name, rule, s);
-            return;
-        }
-        if (col->kind == COL_INT) {
-            int iv = (int)v;
-            memcpy(dst, &iv, sizeof iv);
-        } else {
-            memcpy(dst, &v, sizeof v);
-        }
-        break;
     case COL_DOUBLE:
-        if (errbuf_parse_double(s, &d) != 0 || !(d > 0.0)) {
-            bad_field(c, col->name, "a finite number > 0", s);
-            return;
-        }
-        memcpy(dst, &d, sizeof d);
+        field_number(c, col, s, dst);
         break;
     case COL_ACT:
-        if (strcmp(s, "relu") == 0) {
-            c->cur.act = MODEL_ACT_RELU;
-        } else if (strcmp(s, "geglu") == 0) {
-            c->cur.act = MODEL_ACT_GEGLU;
-        } else {
-            bad_field(c, col->name, "'relu' or 'geglu'", s);
-            return;
-        }
-        break;
     case COL_EVERY:
-        if (errbuf_parse_long(s, &v) != 0 || v < 0 || v > 2) {
-            bad_field(c, col->name, "0 (dense), 1 (every FFN) or 2 (every other FFN)", s);
-            return;
-        }
-        c->cur.expert_every = (int)v;
-        break;
     case COL_TOPK:
-        if (errbuf_parse_long(s, &v) != 0 || v < 1 || v > 2) {
-            bad_field(c, col->name, "1 (Switch) or 2 (MoE top-2)", s);
-            return;
-        }
-        c->cur.top_k = (int)v;
+    case COL_IMPL:
+        field_choice(c, col, s);
         break;
-    case COL_IMPL: {
-        int found = s[0] == '\0';   /* empty: the default, flaxformer */
-        for (int i = 0; i < MODEL_IMPL_N && !found; i++)
-            if (strcmp(s, model_impl_name((model_impl)i)) == 0) {
-                c->cur.impl = (model_impl)i;
-                found = 1;
-            }
-        if (!found) {
-            bad_field(c, col->name, "'meshtf', 'flaxformer' or 'lingvo'", s);
-            return;
-        }
-        break;
-    }
     case COL_NOTES:
         break;                     /* free text, kept only in the file */
     }
@@ -336,6 +365,43 @@ static const char *csv_why(struct csv_parser *p)
                            : csv_strerror(e);
 }
 
+/* Feeds fp to libcsv one byte at a time, so each record knows the file line it starts on (a quoted field may
+ * span lines, and libcsv skips blank lines); preset files are a few KiB, so the cost is nil.  A UTF-8 byte-order
+ * mark before the header is skipped.  Returns 0, or -1 with the error set (here or by a callback). */
+static int feed_bytes(load_ctx *c, struct csv_parser *p, FILE *fp)
+{
+    int ch;
+    long total = 0, line_len = 0;
+    unsigned char head[3];
+    size_t nhead = fread(head, 1, sizeof head, fp), ihead = 0;
+    if (nhead == sizeof head && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
+        ihead = nhead;
+    while ((ch = ihead < nhead ? head[ihead++] : getc(fp)) != EOF) {
+        unsigned char b = (unsigned char)ch;
+        if (++total > MODEL_CSV_BYTES_MAX)        /* an endless input (/dev/zero) must not take all memory */
+            return errbuf_set(c->err, "%s:%ld: file is longer than %ld bytes (a preset file is a few KiB)", c->path,
+                              c->line, MODEL_CSV_BYTES_MAX);
+        line_len = b == '\n' ? 0 : line_len + 1;
+        if (line_len > MODEL_CSV_LINE_MAX)
+            return errbuf_set(c->err, "%s:%ld: line longer than %ld bytes (not a CSV file?)", c->path, c->line,
+                              MODEL_CSV_LINE_MAX);
+        if (c->row_line == 0 && b != '\n' && b != '\r')
+            c->row_line = c->line;
+        if (csv_parse(p, &b, 1, on_field, on_row, c) != 1)
+            return errbuf_set(c->err, "%s:%ld: malformed CSV: %s", c->path, c->line, csv_why(p));
+        if (c->failed)
+            return -1;
+        if (b == '\n')
+            c->line++;
+    }
+    if (ferror(fp))
+        return errbuf_set(c->err, "%s: read error: %s", c->path, strerror(errno));
+    if (csv_fini(p, on_field, on_row, c) != 0)
+        return errbuf_set(c->err, "%s:%ld: malformed CSV: %s", c->path, c->row_line ? c->row_line : c->line,
+                          csv_why(p));
+    return c->failed ? -1 : 0;
+}
+
 static model_set *load_csv(const char *path, int extra_ok, errbuf *err)
 {
     load_ctx c;
@@ -357,69 +423,17 @@ static model_set *load_csv(const char *path, int extra_ok, errbuf *err)
         return NULL;
     }
     c.set = calloc(1, sizeof *c.set);
-    if (c.set == NULL) {
-        errbuf_set(err, "%s: out of memory", path);
-        goto fail;
-    }
-
-    /* Fed one byte at a time so each record knows the file line it starts on (a quoted field may
-     * span lines, and libcsv skips blank lines); preset files are a few KiB, so the cost is nil. */
-    int ch;
-    long total = 0, line_len = 0;
-    unsigned char head[3];                         /* a UTF-8 byte-order mark before the header is skipped */
-    size_t nhead = fread(head, 1, sizeof head, fp), ihead = 0;
-    if (nhead == sizeof head && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
-        ihead = nhead;
-    while ((ch = ihead < nhead ? head[ihead++] : getc(fp)) != EOF) {
-        unsigned char b = (unsigned char)ch;
-        if (++total > MODEL_CSV_BYTES_MAX) {      /* an endless input (/dev/zero) must not take all memory */
-            errbuf_set(err, "%s:%ld: file is longer than %ld bytes (a preset file is a few KiB)", path, c.line,
-                       MODEL_CSV_BYTES_MAX);
-            goto fail;
-        }
-        line_len = b == '\n' ? 0 : line_len + 1;
-        if (line_len > MODEL_CSV_LINE_MAX) {
-            errbuf_set(err, "%s:%ld: line longer than %ld bytes (not a CSV file?)", path, c.line, MODEL_CSV_LINE_MAX);
-            goto fail;
-        }
-        if (c.row_line == 0 && b != '\n' && b != '\r')
-            c.row_line = c.line;
-        if (csv_parse(&p, &b, 1, on_field, on_row, &c) != 1) {
-            errbuf_set(err, "%s:%ld: malformed CSV: %s", path, c.line, csv_why(&p));
-            goto fail;
-        }
-        if (c.failed)
-            goto fail;
-        if (b == '\n')
-            c.line++;
-    }
-    if (ferror(fp)) {
-        errbuf_set(err, "%s: read error: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (csv_fini(&p, on_field, on_row, &c) != 0) {
-        errbuf_set(err, "%s:%ld: malformed CSV: %s", path, c.row_line ? c.row_line : c.line, csv_why(&p));
-        goto fail;
-    }
-    if (c.failed)
-        goto fail;
-    if (!c.header_done) {
-        errbuf_set(err, "%s:1: empty file, expected a header row naming the columns", path);
-        goto fail;
-    }
-    if (c.set->n == 0) {
-        errbuf_set(err, "%s: no model rows after the header", path);
-        goto fail;
-    }
+    int rc = c.set == NULL ? errbuf_set(err, "%s: out of memory", path) : feed_bytes(&c, &p, fp);
+    if (rc == 0 && !c.header_done)
+        rc = errbuf_set(err, "%s:1: empty file, expected a header row naming the columns", path);
+    else if (rc == 0 && c.set->n == 0)
+        rc = errbuf_set(err, "%s: no model rows after the header", path);
     free(c.lines);
     csv_free(&p);
     fclose(fp);
-    return c.set;
-fail:
+    if (rc == 0)
+        return c.set;
     model_set_free(c.set);
-    free(c.lines);
-    csv_free(&p);
-    fclose(fp);
     return NULL;
 }
 
