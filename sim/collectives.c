@@ -45,6 +45,7 @@ XBT_LOG_NEW_DEFAULT_CATEGORY(coll, "switchsim collectives");
 typedef struct {
     int algo;
     int n;
+    int keyed;              /* 1: hash is the caller's key (coll_alltoall_keyed), 0: the matrix's hash */
     uint64_t hash;
     double *dur_s;          /* (nchips) per-chip durations measured when it was simulated */
 } coll_cache_entry;
@@ -716,13 +717,16 @@ static uint64_t coll_hash(const double *bytes, size_t count, int algo)
     return h;
 }
 
-/* The call's entry in the reuse cache (w->cur_entry, w->cur_new: found or new). */
-static int coll_cache_find(coll_world *w, const double *bytes, int algo, errbuf *err)
+/* The call's entry in the reuse cache (w->cur_entry, w->cur_new: found or new), by the caller's key when it gives
+ * one, else by the matrix's hash. */
+static int coll_cache_find(coll_world *w, const double *bytes, long key, int algo, errbuf *err)
 {
-    uint64_t h = coll_hash(bytes, (size_t)w->n * (size_t)w->n, algo);
+    int keyed = key >= 0;
+    uint64_t h = keyed ? (uint64_t)key : coll_hash(bytes, (size_t)w->n * (size_t)w->n, algo);
     w->cur_entry = -1;
     for (int i = 0; i < w->ncache; i++)
-        if (w->cache[i].algo == algo && w->cache[i].n == w->n && w->cache[i].hash == h)
+        if (w->cache[i].algo == algo && w->cache[i].n == w->n && w->cache[i].keyed == keyed
+            && w->cache[i].hash == h)
             w->cur_entry = i;
     w->cur_new = w->cur_entry < 0;
     if (!w->cur_new) {
@@ -740,7 +744,7 @@ static int coll_cache_find(coll_world *w, const double *bytes, int algo, errbuf 
     double *dur = calloc((size_t)w->n, sizeof *dur);
     if (dur == NULL)
         return errbuf_set(err, "collectives: out of memory for the reuse cache");
-    w->cache[w->ncache] = (coll_cache_entry){ algo, w->n, h, dur };
+    w->cache[w->ncache] = (coll_cache_entry){ algo, w->n, keyed, h, dur };
     w->cur_entry = w->ncache++;
     return 0;
 }
@@ -748,12 +752,12 @@ static int coll_cache_find(coll_world *w, const double *bytes, int algo, errbuf 
 /* What the first chip to enter a call works out for all of them (actors run one at a time, so there is no
  * race): the reuse entry, and for a phased all-to-all not replayed its plan and, where fast, every chip's
  * duration. */
-static int coll_call_begin(coll_world *w, const double *bytes, coll_a2a_algo algo, errbuf *err)
+static int coll_call_begin(coll_world *w, const double *bytes, long key, coll_a2a_algo algo, errbuf *err)
 {
     w->cur_entry = -1;
     w->cur_new = 1;
     w->cur_fast = 0;
-    if (w->reuse && coll_cache_find(w, bytes, (int)algo, err) != 0)
+    if (w->reuse && coll_cache_find(w, bytes, key, (int)algo, err) != 0)
         return -1;
     if (!w->cur_new || algo == COLL_A2A_DIRECT)
         return 0;
@@ -769,6 +773,12 @@ static int coll_call_begin(coll_world *w, const double *bytes, coll_a2a_algo alg
 
 int coll_alltoall(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err)
 {
+    return coll_alltoall_keyed(w, chip, bytes, -1, algo, err);
+}
+
+int coll_alltoall_prepare(coll_world *w, int chip, const double *bytes, long key, coll_a2a_algo algo,
+                          double *dur_s, errbuf *err)
+{
     if (chip < 0 || chip >= w->n)
         return errbuf_set(err, "collectives: chip %d is not a chip (0..%d)", chip, w->n - 1);
     if (algo != COLL_A2A_DIRECT && algo != COLL_A2A_PHASED && algo != COLL_A2A_PHASED_XY)
@@ -779,7 +789,7 @@ int coll_alltoall(coll_world *w, int chip, const double *bytes, coll_a2a_algo al
     long call = ++w->calls[chip];
     if (call > w->cur_call) {
         w->cur_call = call;
-        w->cur_failed = coll_call_begin(w, bytes, algo, &w->cur_err) != 0;
+        w->cur_failed = coll_call_begin(w, bytes, key, algo, &w->cur_err) != 0;
     } else if (call != w->cur_call) {
         return errbuf_set(err, "collectives: chip %d entered all-to-all call %ld while the others are in call %ld",
                           chip, call, w->cur_call);
@@ -790,20 +800,41 @@ int coll_alltoall(coll_world *w, int chip, const double *bytes, coll_a2a_algo al
     }
     double *dur = w->cur_entry >= 0 ? &w->cache[w->cur_entry].dur_s[chip] : NULL;
     if (!w->cur_new) {
-        sg_actor_sleep_for(*dur);
-        return 0;
+        *dur_s = *dur;
+        return 1;
     }
     if (w->cur_fast) {
-        sg_actor_sleep_for(w->fast_dur[chip]);
+        *dur_s = w->fast_dur[chip];
         if (dur != NULL)
             *dur = w->fast_dur[chip];
-        return 0;
+        return 1;
     }
+    return 0;
+}
+
+int coll_alltoall_run(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err)
+{
+    if (chip < 0 || chip >= w->n || w->calls[chip] != w->cur_call || w->cur_failed || !w->cur_new || w->cur_fast)
+        return errbuf_set(err, "collectives: chip %d runs the flows of an all-to-all it did not prepare, or whose "
+                          "time is already known", chip);
     double t0 = simgrid_get_clock();
     int rc = algo == COLL_A2A_DIRECT ? coll_a2a_direct(w, chip, bytes, err) : coll_phased_run(w, chip, err);
-    if (rc == 0 && dur != NULL)
-        *dur = simgrid_get_clock() - t0;
+    if (rc == 0 && w->cur_entry >= 0)
+        w->cache[w->cur_entry].dur_s[chip] = simgrid_get_clock() - t0;
     return rc;
+}
+
+int coll_alltoall_keyed(coll_world *w, int chip, const double *bytes, long key, coll_a2a_algo algo, errbuf *err)
+{
+    double dur = 0.0;
+    int known = coll_alltoall_prepare(w, chip, bytes, key, algo, &dur, err);
+    if (known < 0)
+        return -1;
+    if (known) {
+        sg_actor_sleep_for(dur);
+        return 0;
+    }
+    return coll_alltoall_run(w, chip, bytes, algo, err);
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */

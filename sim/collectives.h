@@ -58,6 +58,17 @@ int coll_world_switched(const coll_world *w);
  * With reuse on (coll_world_set_reuse), a call whose (algo, byte matrix) equals one already simulated in this
  * run does not send flows: each chip sleeps for the duration it measured then. */
 int coll_alltoall(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err);
+/* The same with the caller's id of the byte matrix: key >= 0 promises that every call with this key passes an
+ * equal matrix, so reuse finds the earlier call by key instead of hashing the n^2 bytes (at 4096 chips, 134 MB
+ * per call); -1: hash it, as coll_alltoall. */
+int coll_alltoall_keyed(coll_world *w, int chip, const double *bytes, long key, coll_a2a_algo algo, errbuf *err);
+/* coll_alltoall_keyed in two halves, for a caller that books a known duration itself instead of sleeping it:
+ * prepare enters this chip into the call (once per chip and call, at the call's start) and returns 1 with the
+ * chip's duration in *dur_s when no flow needs to run (the call is replayed, or timed by coll_world_set_fast),
+ * 0 when the chip must run its flows now with coll_alltoall_run, -1 with err on a broken invariant. */
+int coll_alltoall_prepare(coll_world *w, int chip, const double *bytes, long key, coll_a2a_algo algo,
+                          double *dur_s, errbuf *err);
+int coll_alltoall_run(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err);
 
 /* Ring all-reduce of 'bytes' per chip over all chips: reduce-scatter along x, then y (then z) on the shrinking
  * shard, then all-gather back in reverse order.  Each ring is bidirectional (half the data each way); on a ring

@@ -65,7 +65,13 @@ typedef struct {
      * from their routing), else two (encoder and decoder capacity buffers, built before the run) */
     double *m1, *m2;
     int nmat;
+    int m2_is_m1[2];               /* padded: matrix i (enc, dec) is symmetric */
     double *recv;                  /* (nsparse, cores, experts_per_core) tokens received per local expert (exact) */
+    int *remote_experts;           /* (cores) padded: experts a core sends capacity buffers to on other cores */
+    long *a2a_calls;               /* (cores) all-to-alls each core has entered */
+    long *a2a_chip_calls;          /* (nchips) all-to-alls each chip has entered (coll_alltoall_prepare) */
+    int *a2a_known;                /* (nchips) the current one's time is known without flows: a2a_dur */
+    double *a2a_dur;               /* (nchips) */
     double *rows;                  /* (cores, experts_per_core) scratch: rows of each local expert */
     void *args;                    /* (cores) core_arg of each actor */
     eng_groups grad;               /* chips holding the same dense-parameter slices */
@@ -131,7 +137,8 @@ static void eng_record(engine *g, int core, int cat, timeline_thread th, const c
 }
 
 /* Charges 't_s' seconds of work in category 'cat' on the calling core (layer -1: outside layers). */
-static void eng_exec(engine *g, int core, int cat, double t_s, const char *name, int layer, int ph)
+static void eng_charge(engine *g, int core, int cat, timeline_thread th, double t_s, const char *name, int layer,
+                       int ph)
 {
     if (t_s <= 0.0)
         return;
@@ -148,9 +155,18 @@ static void eng_exec(engine *g, int core, int cat, double t_s, const char *name,
     /* with a timeline, each op is its own execution so that it has its own event; the booked time is the
      * cost model's either way, so a timeline changes no number */
     double t0 = simgrid_get_clock();
-    sg_actor_execute(t_s * g->chip.bf16_flops);   /* host speed = bf16 peak per core (topologies/README.md) */
+    if (th == TL_COMPUTE)
+        sg_actor_execute(t_s * g->chip.bf16_flops);   /* host speed = bf16 peak per core (topologies/README.md) */
+    else
+        sg_actor_sleep_for(t_s);
     g->execs++;
-    eng_record(g, core, cat, TL_COMPUTE, name, layer, ph, t0, t0 + t_s);
+    eng_record(g, core, cat, th, name, layer, ph, t0, t0 + t_s);
+}
+
+/* Charges 't_s' seconds of work in category 'cat' on the calling core (layer -1: outside layers). */
+static void eng_exec(engine *g, int core, int cat, double t_s, const char *name, int layer, int ph)
+{
+    eng_charge(g, core, cat, TL_COMPUTE, t_s, name, layer, ph);
 }
 
 /* eng_exec of an op built from zero by a cost _work function, 'times' times back to back; counts its hardware
@@ -197,18 +213,38 @@ static int is_leader(const engine *g, int core)
     return core % g->p.cores_per_chip == 0;
 }
 
-/* One all-to-all over the platform (torus or GPU nodes) with chip byte matrix 'mat'. */
-static void eng_alltoall(engine *g, int core, const double *mat, int layer, int ph)
+/* One all-to-all over the platform (torus or GPU nodes) with chip byte matrix 'mat'; key: its id when the same
+ * matrix comes back (padded dispatch), else -1 (coll_alltoall_keyed).  The chip's first core past the barrier
+ * enters the chip into the call.  When the chip's time in it is known without flows (replayed, or timed from its
+ * plan), every core of the chip books that time like an op, and SimGrid has no activity to run for it; else the
+ * leader runs the chip's flows while the chip's other cores wait for it. */
+static void eng_alltoall(engine *g, int core, const double *mat, long key, int layer, int ph)
 {
     eng_sync(g, core, layer, ph);
-    double t0 = simgrid_get_clock();
-    if (is_leader(g, core)) {
+    int chip = plan_chip(&g->p, core);
+    long call = ++g->a2a_calls[core];
+    if (g->a2a_chip_calls[chip] < call) {
         errbuf e;
-        if (coll_alltoall(g->world, plan_chip(&g->p, core), mat, g->cfg->a2a, &e) != 0)
+        g->a2a_chip_calls[chip] = call;
+        g->a2a_known[chip] = coll_alltoall_prepare(g->world, chip, mat, key, g->cfg->a2a, &g->a2a_dur[chip], &e);
+        if (g->a2a_known[chip] < 0) {
             eng_fail(g, &e);
+            g->a2a_known[chip] = 1;                 /* the run fails; no core waits for flows that never come */
+            g->a2a_dur[chip] = 0.0;
+        }
     }
     if (core == 0)
         g->a2a_count++;
+    if (g->a2a_known[chip]) {
+        eng_charge(g, core, CAT_A2A, TL_COMM, g->a2a_dur[chip], "a2a", layer, ph);
+        return;
+    }
+    double t0 = simgrid_get_clock();
+    if (is_leader(g, core)) {
+        errbuf e;
+        if (coll_alltoall_run(g->world, chip, mat, g->cfg->a2a, &e) != 0)
+            eng_fail(g, &e);
+    }
     eng_comm_end(g, core, CAT_A2A, t0, "a2a", layer, ph);
 }
 
@@ -368,24 +404,25 @@ static void eng_route_layer(engine *g, int core, int layer, int sl, int enc)
         }
     }
     double sent = 0.0;
-    for (int e = 0; e < E; e++) {
-        int dst = plan_core(p, plan_expert_owner(p, shard, e), slice);
-        double slots = eng_padded(g->cfg) ? (double)p->groups * C : sum[e];
-        if (dst != core)
-            sent += slots * tok_bytes;
-        if (!eng_padded(g->cfg)) {
-            mat[(size_t)src_chip * p->nchips + plan_chip(p, dst)] += slots * tok_bytes;
+    if (eng_padded(g->cfg))     /* whole capacity buffers to every expert on another core */
+        sent = (double)g->remote_experts[core] * p->groups * C * tok_bytes;
+    else
+        for (int e = 0; e < E; e++) {
+            int dst = plan_core(p, plan_expert_owner(p, shard, e), slice);
+            if (dst != core)
+                sent += sum[e] * tok_bytes;
+            mat[(size_t)src_chip * p->nchips + plan_chip(p, dst)] += sum[e] * tok_bytes;
             g->recv[((size_t)sl * p->cores + dst) * p->experts_per_core + e % p->experts_per_core] += sum[e];
             g->kept_sent += (long)sum[e];
         }
-    }
     g->lbytes[layer] += 2.0 * sent;   /* sent in a2a #1; the same total goes out in #2, and again backward */
     free(kept);
     free(sum);
     g->wall_route_s += wall_now() - w0;
 }
 
-/* Padded dispatch: every shard sends groups x C slots to every expert, whatever the routing. */
+/* Padded dispatch: every shard sends groups x C slots to every expert, whatever the routing; and how many of
+ * a core's destination experts are on other cores. */
 static void eng_padded_matrices(engine *g)
 {
     const plan *p = &g->p;
@@ -393,19 +430,26 @@ static void eng_padded_matrices(engine *g)
     for (int enc = 1; enc >= 0; enc--) {
         double *mat = g->m1 + eng_mat(g, 0, enc);
         double slot_bytes = (double)p->groups * (enc ? p->capacity_enc : p->capacity_dec) * tok_bytes;
-        for (int core = 0; core < p->cores; core++)
+        for (int core = 0; core < p->cores; core++) {
+            g->remote_experts[core] = 0;
             for (int e = 0; e < p->experts; e++) {
                 int dst = plan_core(p, plan_expert_owner(p, core / p->model_par, e), core % p->model_par);
                 mat[(size_t)plan_chip(p, core) * p->nchips + plan_chip(p, dst)] += slot_bytes;
+                g->remote_experts[core] += dst != core;
             }
+        }
     }
 }
 
+/* dst <- src transposed (n x n), in 64 x 64 tiles: both stay in cache on the 4096-chip matrices. */
 static void eng_transpose(double *dst, const double *src, int n)
 {
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++)
-            dst[(size_t)j * n + i] = src[(size_t)i * n + j];
+    enum { TILE = 64 };
+    for (int i0 = 0; i0 < n; i0 += TILE)
+        for (int j0 = 0; j0 < n; j0 += TILE)
+            for (int i = i0; i < i0 + TILE && i < n; i++)
+                for (int j = j0; j < j0 + TILE && j < n; j++)
+                    dst[(size_t)j * n + i] = src[(size_t)i * n + j];
 }
 
 /* Rows each of this core's experts computes in Switch layer 'sl'. */
@@ -460,6 +504,9 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     int bwd = ph == PH_BWD;
     cost_dispatch dmode = eng_padded(g->cfg) ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
     size_t mat_off = eng_mat(g, sl, enc);
+    /* padded: one key per matrix, m1 and m2 of enc and dec (m2's is m1's when they are equal); exact: none */
+    long key = eng_padded(g->cfg) ? (enc ? 0 : 2) : -1;
+    long key2 = key < 0 ? -1 : g->m2_is_m1[enc ? 0 : 1] ? key : key + 1;
     double *rows = g->rows + (size_t)core * p->experts_per_core;   /* per core: execs below may yield */
     int epc = p->experts_per_core;
     const eng_impl *pi = &IMPL[g->impl];
@@ -490,7 +537,7 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
         eng_work(g, core, CAT_ROUTER, &router, 1.0, "router", layer, ph);
         eng_work(g, core, CAT_DISPATCH, &build, 1.0, "combine_build", layer, ph);
         eng_work(g, core, CAT_DISPATCH, &disp, 1.0, "dispatch", layer, ph);
-        eng_alltoall(g, core, g->m1 + mat_off, layer, ph);
+        eng_alltoall(g, core, g->m1 + mat_off, key, layer, ph);
         /* every core wrote its row before the all-to-all's barrier, and a2a #2 starts with another one that
          * core 0 reaches only after this: the combine matrix is ready in time */
         if (core == 0 && !eng_padded(g->cfg))
@@ -498,12 +545,12 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
         eng_expert_rows(g, rows, core, sl, enc);
         cost_expert_ffn_work(&ffn, &g->chip, m, rows, epc, p->model_par, 0);
         eng_work(g, core, CAT_COMPUTE, &ffn, 1.0, "expert_ffn", layer, ph);
-        eng_alltoall(g, core, g->m2 + mat_off, layer, ph);
+        eng_alltoall(g, core, g->m2 + mat_off, key2, layer, ph);
         eng_work(g, core, CAT_DISPATCH, &comb, 1.0, "combine", layer, ph);
     } else {
         /* gradients retrace the forward: combine, a2a toward the experts, expert FFN, a2a back, dispatch, router */
         eng_work(g, core, CAT_DISPATCH, &comb, 1.0, "combine", layer, ph);
-        eng_alltoall(g, core, g->m1 + mat_off, layer, ph);
+        eng_alltoall(g, core, g->m1 + mat_off, key, layer, ph);
         eng_expert_rows(g, rows, core, sl, enc);
         if (g->remat) {
             cost_expert_ffn_work(&ffn_fwd, &g->chip, m, rows, epc, p->model_par, 0);
@@ -511,7 +558,7 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
         }
         cost_expert_ffn_work(&ffn, &g->chip, m, rows, epc, p->model_par, 1);
         eng_work(g, core, CAT_COMPUTE, &ffn, 1.0, "expert_ffn", layer, ph);
-        eng_alltoall(g, core, g->m2 + mat_off, layer, ph);
+        eng_alltoall(g, core, g->m2 + mat_off, key2, layer, ph);
         eng_work(g, core, CAT_DISPATCH, &disp, 1.0, "dispatch", layer, ph);
         eng_work(g, core, CAT_ROUTER, &router, 1.0, "router", layer, ph);
     }
@@ -526,8 +573,7 @@ static void eng_layer(engine *g, int core, int layer, int ph)
     int bwd = ph == PH_BWD;
     int mp = p->model_par;
     double T = enc ? (double)p->tokens_enc : (double)p->tokens_dec;
-    eng_flush(g, core);
-    double t0 = simgrid_get_clock();
+    double t0 = simgrid_get_clock() + g->pending[core];   /* when the core's ops so far end */
     size_t li = (size_t)layer * N_PH + ph;
     if (t0 < g->lt0[li])
         g->lt0[li] = t0;
@@ -557,8 +603,7 @@ static void eng_layer(engine *g, int core, int layer, int ph)
     if (g->sparse_index[layer] >= 0)
         eng_switch_layer(g, core, layer, ph, T);
     eng_model_allreduce(g, core, T, layer, ph);                 /* FFN output */
-    eng_flush(g, core);
-    double t1 = simgrid_get_clock();
+    double t1 = simgrid_get_clock() + g->pending[core];
     if (t1 > g->lt1[li])
         g->lt1[li] = t1;
 }
@@ -656,6 +701,11 @@ static void eng_free(engine *g)
     free(g->sparse_index);
     free(g->m1);
     free(g->m2);
+    free(g->remote_experts);
+    free(g->a2a_calls);
+    free(g->a2a_chip_calls);
+    free(g->a2a_known);
+    free(g->a2a_dur);
     free(g->recv);
     free(g->rows);
     free(g->args);
@@ -823,6 +873,11 @@ static int eng_alloc(engine *g, errbuf *err)
     g->m2 = calloc((size_t)g->nmat * nn, sizeof *g->m2);
     g->recv = calloc((size_t)(g->nsparse > 0 ? g->nsparse : 1) * cores * p->experts_per_core, sizeof *g->recv);
     g->rows = calloc(cores * p->experts_per_core, sizeof *g->rows);
+    g->remote_experts = calloc(cores, sizeof *g->remote_experts);
+    g->a2a_calls = calloc(cores, sizeof *g->a2a_calls);
+    g->a2a_chip_calls = calloc((size_t)p->nchips, sizeof *g->a2a_chip_calls);
+    g->a2a_known = calloc((size_t)p->nchips, sizeof *g->a2a_known);
+    g->a2a_dur = calloc((size_t)p->nchips, sizeof *g->a2a_dur);
     g->seq = calloc(cores, sizeof *g->seq);
     g->pending = calloc(cores, sizeof *g->pending);
     g->hw = calloc(cores, sizeof *g->hw);
@@ -836,8 +891,9 @@ static int eng_alloc(engine *g, errbuf *err)
     g->lchoices = calloc(nl, sizeof *g->lchoices);
     g->llb = calloc(nl, sizeof *g->llb);
     g->llb_n = calloc(nl, sizeof *g->llb_n);
-    if (!g->m1 || !g->m2 || !g->recv || !g->rows || !g->seq || !g->pending || !g->hw || !g->chip_ids || !g->acct ||
-        !g->lacct || !g->lt0 || !g->lt1 || !g->lbytes || !g->ldropped || !g->lchoices || !g->llb || !g->llb_n)
+    if (!g->m1 || !g->m2 || !g->recv || !g->rows || !g->remote_experts || !g->a2a_calls || !g->a2a_chip_calls ||
+        !g->a2a_known || !g->a2a_dur || !g->seq || !g->pending || !g->hw || !g->chip_ids || !g->acct || !g->lacct ||
+        !g->lt0 || !g->lt1 || !g->lbytes || !g->ldropped || !g->lchoices || !g->llb || !g->llb_n)
         return errbuf_set(err, "out of memory setting up the simulation");
     for (size_t i = 0; i < nl * N_PH; i++)
         g->lt0[i] = INFINITY;
@@ -847,6 +903,8 @@ static int eng_alloc(engine *g, errbuf *err)
         eng_padded_matrices(g);
         for (int i = 0; i < g->nmat; i++)
             eng_transpose(g->m2 + (size_t)i * nn, g->m1 + (size_t)i * nn, p->nchips);
+        for (int i = 0; i < g->nmat; i++)   /* a symmetric m1 is its own combine matrix: one key for both */
+            g->m2_is_m1[i] = memcmp(g->m2 + (size_t)i * nn, g->m1 + (size_t)i * nn, nn * sizeof *g->m1) == 0;
     }
     return 0;
 }
