@@ -113,6 +113,67 @@ static int coll_neighbour(const coll_world *w, int chip, int d, int dir)
     return chip + (q - c[d]) * w->stride[d];
 }
 
+/* The world's arrays (sizes from its shape); -1 with err when memory runs out. */
+static int coll_world_arrays(coll_world *w, errbuf *err)
+{
+    size_t n = (size_t)w->n, nch = n * COLL_DIMS_MAX * 2, maxl = (size_t)w->maxl;
+    w->hosts = calloc(n, sizeof *w->hosts);
+    w->mb_direct = calloc(n, sizeof *w->mb_direct);
+    w->mb_ring = calloc(nch, sizeof *w->mb_ring);
+    w->mb_line = calloc(n * COLL_DIMS_MAX * COLL_DIMS_MAX, sizeof *w->mb_line);
+    w->mb_ar = calloc(nch, sizeof *w->mb_ar);
+    w->plan_ringmsg = calloc((size_t)w->ndims * maxl * nch, sizeof *w->plan_ringmsg);
+    w->plan_linemsg = calloc((size_t)w->ndims * n * COLL_DIMS_MAX * maxl, sizeof *w->plan_linemsg);
+    for (int i = 0; i < 2; i++)
+        w->plan_carry[i] = calloc(nch * maxl, sizeof *w->plan_carry[i]);
+    w->plan_held = calloc(n * COLL_DIMS_MAX, sizeof *w->plan_held);
+    w->plan_buf = calloc(maxl, sizeof *w->plan_buf);
+    w->nb_lat = calloc(nch, sizeof *w->nb_lat);
+    w->nb_bw = calloc(nch, sizeof *w->nb_bw);
+    w->fast_dur = calloc(n, sizeof *w->fast_dur);
+    w->fast_next = calloc(n, sizeof *w->fast_next);
+    w->link_bytes = calloc(nch, sizeof *w->link_bytes);
+    w->calls = calloc(n, sizeof *w->calls);
+    if (w->hosts == NULL || w->mb_direct == NULL || w->mb_ring == NULL || w->mb_ar == NULL || w->mb_line == NULL
+        || w->plan_ringmsg == NULL || w->plan_linemsg == NULL || w->plan_carry[0] == NULL || w->plan_carry[1] == NULL
+        || w->plan_held == NULL || w->plan_buf == NULL || w->nb_lat == NULL || w->nb_bw == NULL
+        || w->fast_dur == NULL || w->fast_next == NULL || w->link_bytes == NULL || w->calls == NULL)
+        return errbuf_set(err, "collectives: out of memory for %d chips", w->n);
+    return 0;
+}
+
+/* Chip r's host and the mailboxes of the channels it receives on; -1 with err when the platform lacks the host. */
+static int coll_world_chip(coll_world *w, int r, errbuf *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "chip%d", r);
+    w->hosts[r] = sg_host_by_name(name);
+    if (w->hosts[r] == NULL) {
+        char shape[64];
+        int off = 0;
+        for (int d = 0; d < w->ndims; d++)
+            off += snprintf(shape + off, sizeof shape - (size_t)off, d ? "x%d" : "%d", w->dims[d]);
+        return errbuf_set(err, "collectives: platform has no host '%s' (torus %s needs chip0..chip%d)", name, shape,
+                          w->n - 1);
+    }
+    snprintf(name, sizeof name, "coll-d%d", r);
+    w->mb_direct[r] = sg_mailbox_by_name(name);
+    for (int d = 0; d < w->ndims; d++)
+        for (int dir = 0; dir < 2; dir++) {
+            snprintf(name, sizeof name, "coll-p%d.%d.%d", r, d, dir);
+            w->mb_ring[coll_ch(r, d, dir)] = sg_mailbox_by_name(name);
+            snprintf(name, sizeof name, "coll-a%d.%d.%d", r, d, dir);
+            w->mb_ar[coll_ch(r, d, dir)] = sg_mailbox_by_name(name);
+        }
+    for (int rot = 0; rot < COLL_DIMS_MAX; rot++)
+        for (int d = 0; d < w->ndims; d++) {
+            snprintf(name, sizeof name, "coll-l%d.%d.%d", r, rot, d);
+            w->mb_line[((size_t)r * COLL_DIMS_MAX + (size_t)rot) * COLL_DIMS_MAX + (size_t)d] =
+                sg_mailbox_by_name(name);
+        }
+    return 0;
+}
+
 coll_world *coll_world_alloc(int ndims, const int *dims, const int *wrap, errbuf *err)
 {
     if (ndims < 1 || ndims > COLL_DIMS_MAX) {
@@ -140,67 +201,16 @@ coll_world *coll_world_alloc(int ndims, const int *dims, const int *wrap, errbuf
         if (w->dims[d] > w->maxl)
             w->maxl = w->dims[d];
     }
-    size_t nch = (size_t)w->n * COLL_DIMS_MAX * 2;
-    w->hosts = calloc((size_t)w->n, sizeof *w->hosts);
-    w->mb_direct = calloc((size_t)w->n, sizeof *w->mb_direct);
-    w->mb_ring = calloc(nch, sizeof *w->mb_ring);
-    w->mb_line = calloc((size_t)w->n * COLL_DIMS_MAX * COLL_DIMS_MAX, sizeof *w->mb_line);
-    w->mb_ar = calloc(nch, sizeof *w->mb_ar);
-    size_t msgs = (size_t)w->ndims * (size_t)w->maxl * (size_t)w->n * COLL_DIMS_MAX * 2;
-    w->plan_ringmsg = calloc(msgs, sizeof *w->plan_ringmsg);
-    w->plan_linemsg = calloc((size_t)w->ndims * (size_t)w->n * COLL_DIMS_MAX * (size_t)w->maxl, sizeof *w->plan_linemsg);
-    for (int i = 0; i < 2; i++)
-        w->plan_carry[i] = calloc(nch * (size_t)w->maxl, sizeof *w->plan_carry[i]);
-    w->plan_held = calloc((size_t)w->n * COLL_DIMS_MAX, sizeof *w->plan_held);
-    w->plan_buf = calloc((size_t)w->maxl, sizeof *w->plan_buf);
-    w->nb_lat = calloc(nch, sizeof *w->nb_lat);
-    w->nb_bw = calloc(nch, sizeof *w->nb_bw);
-    w->fast_dur = calloc((size_t)w->n, sizeof *w->fast_dur);
-    w->fast_next = calloc((size_t)w->n, sizeof *w->fast_next);
-    w->link_bytes = calloc(nch, sizeof *w->link_bytes);
-    w->calls = calloc((size_t)w->n, sizeof *w->calls);
-    if (w->hosts == NULL || w->mb_direct == NULL || w->mb_ring == NULL || w->mb_ar == NULL || w->mb_line == NULL
-        || w->plan_ringmsg == NULL || w->plan_linemsg == NULL || w->plan_carry[0] == NULL || w->plan_carry[1] == NULL
-        || w->plan_held == NULL || w->plan_buf == NULL || w->nb_lat == NULL || w->nb_bw == NULL
-        || w->fast_dur == NULL || w->fast_next == NULL || w->link_bytes == NULL || w->calls == NULL) {
-        errbuf_set(err, "collectives: out of memory for %d chips", w->n);
-        goto fail;
-    }
-    char name[64];
-    for (int r = 0; r < w->n; r++) {
-        snprintf(name, sizeof name, "chip%d", r);
-        w->hosts[r] = sg_host_by_name(name);
-        if (w->hosts[r] == NULL) {
-            char shape[64];
-            int off = 0;
-            for (int d = 0; d < ndims; d++)
-                off += snprintf(shape + off, sizeof shape - (size_t)off, d ? "x%d" : "%d", dims[d]);
-            errbuf_set(err, "collectives: platform has no host '%s' (torus %s needs chip0..chip%d)", name, shape,
-                       w->n - 1);
-            goto fail;
-        }
-        snprintf(name, sizeof name, "coll-d%d", r);
-        w->mb_direct[r] = sg_mailbox_by_name(name);
-        for (int d = 0; d < ndims; d++)
-            for (int dir = 0; dir < 2; dir++) {
-                snprintf(name, sizeof name, "coll-p%d.%d.%d", r, d, dir);
-                w->mb_ring[coll_ch(r, d, dir)] = sg_mailbox_by_name(name);
-                snprintf(name, sizeof name, "coll-a%d.%d.%d", r, d, dir);
-                w->mb_ar[coll_ch(r, d, dir)] = sg_mailbox_by_name(name);
-            }
-        for (int rot = 0; rot < COLL_DIMS_MAX; rot++)
-            for (int d = 0; d < ndims; d++) {
-                snprintf(name, sizeof name, "coll-l%d.%d.%d", r, rot, d);
-                w->mb_line[((size_t)r * COLL_DIMS_MAX + (size_t)rot) * COLL_DIMS_MAX + (size_t)d] =
-                    sg_mailbox_by_name(name);
-            }
+    int rc = coll_world_arrays(w, err);
+    for (int r = 0; r < w->n && rc == 0; r++)
+        rc = coll_world_chip(w, r, err);
+    if (rc != 0) {
+        coll_world_free(w);
+        return NULL;
     }
     w->cur_call = 0;
     w->cur_entry = -1;
     return w;
-fail:
-    coll_world_free(w);
-    return NULL;
 }
 
 void coll_world_free(coll_world *w)
@@ -692,7 +702,8 @@ static void coll_phased_dataflow(coll_world *w)
                             continue;
                         int to = coll_neighbour(w, chip, d, dir);
                         size_t ch = coll_ch(chip, d, dir);
-                        double end = fmax(ready[chip], ready[to]) + w->nb_lat[ch] + (double)coll_size(size) / w->nb_bw[ch];
+                        double end = fmax(ready[chip], ready[to]) + w->nb_lat[ch]
+                                     + (double)coll_size(size) / w->nb_bw[ch];
                         next[chip] = fmax(next[chip], end);
                         next[to] = fmax(next[to], end);
                     }
