@@ -67,6 +67,8 @@ static double now_s(void)
 static int bench_exec(const char *const *argv, int quiet, double *wall, double *rss_GiB)
 {
     double t0 = now_s();
+    fflush(stdout);   /* else the child inherits the buffered lines and prints them again when stdout is a pipe */
+    fflush(stderr);
     pid_t pid = fork();
     if (pid < 0)
         return -1;
