@@ -213,16 +213,7 @@ int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err)
                           COLL_SIM_NOUT(cfg->reps), cfg->reps, nout);
     if (access(cfg->platform, R_OK) != 0)
         return errbuf_set(err, "%s: cannot read platform: %s", cfg->platform, strerror(errno));
-    static char prog[] = "switchsim-collectives";
-    char net[NETMODEL_CFG_MAX][NETMODEL_CFG_LEN];
-    int nnet = netmodel_cfg(net, (netmodel)cfg->network);
-    char *argv[1 + NETMODEL_CFG_MAX + 1] = { prog };
-    int argc = 1;
-    for (int i = 0; i < nnet; i++)
-        argv[argc++] = net[i];
-    argv[argc] = NULL;
-    simproc_simgrid_init(&argc, argv);
-    simgrid_load_platform(cfg->platform);
+    simproc_simgrid_start(cfg->platform, (netmodel)cfg->network, 0);
     if (cfg->network == NETMODEL_HW) {       /* the platform's link factors: it must have them */
         cost_chip chip;
         platform_torus t;

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <simgrid/engine.h>
-
 #include "sim/simproc.h"
 
 static const char *const OP_NAMES[] = {
@@ -114,17 +112,7 @@ static int collbench_start(const collbench_cfg *cfg, cost_chip *chip, platform_t
 {
     if (platform_precheck(cfg->platform, err) != 0)
         return -1;
-    static char prog[] = "switchsim-collective";
-    static char quiet[] = "--log=root.thres:critical";
-    char net[NETMODEL_CFG_MAX][NETMODEL_CFG_LEN];
-    int nnet = netmodel_cfg(net, cfg->network);
-    char *argv[2 + NETMODEL_CFG_MAX + 1] = { prog, quiet };
-    int argc = 2;
-    for (int i = 0; i < nnet; i++)
-        argv[argc++] = net[i];
-    argv[argc] = NULL;
-    simproc_simgrid_init(&argc, argv);
-    simgrid_load_platform(cfg->platform);
+    simproc_simgrid_start(cfg->platform, cfg->network, 1);
     if (platform_read(chip, t, cfg->platform, err) != 0)
         return -1;
     netmodel_apply(cfg->network, t);

@@ -801,17 +801,7 @@ static int eng_start(engine *g, engine_config *cfg, errbuf *err)
 {
     if (platform_precheck(cfg->platform, err) != 0)
         return -1;
-    char arg0[] = "switchsim";
-    char arg1[] = "--log=root.thres:critical";
-    char net[NETMODEL_CFG_MAX][NETMODEL_CFG_LEN];
-    int nnet = netmodel_cfg(net, cfg->network);
-    char *argv[2 + NETMODEL_CFG_MAX + 1] = { arg0, arg1 };
-    int argc = 2;
-    for (int i = 0; i < nnet; i++)
-        argv[argc++] = net[i];
-    argv[argc] = NULL;
-    simproc_simgrid_init(&argc, argv);
-    simgrid_load_platform(cfg->platform);
+    simproc_simgrid_start(cfg->platform, cfg->network, 1);
     if (platform_read(&g->chip, &g->torus, cfg->platform, err) != 0)
         return -1;
     netmodel_apply(cfg->network, &g->torus);

@@ -5,7 +5,6 @@
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
-#include <simgrid/engine.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,13 +254,9 @@ static int predict(double *step_s, predict_arg *a, errbuf *err)
 static int chip_child(void *argp, double *out, int nout, errbuf *err)
 {
     const char *platform = *(const char *const *)argp;
-    char arg0[] = "switchsim", arg1[] = "--log=root.thres:critical";
-    char *argv[] = { arg0, arg1, NULL };
-    int argc = 2;
     if (platform_precheck(platform, err) != 0)
         return -1;
-    simproc_simgrid_init(&argc, argv);
-    simgrid_load_platform(platform);
+    simproc_simgrid_start(platform, NETMODEL_LV08, 1);   /* LV08: no --cfg; only the chip is read */
     cost_chip c;
     platform_torus t;
     if (platform_read(&c, &t, platform, err) != 0)

@@ -71,6 +71,24 @@ void simproc_simgrid_init(int *argc, char **argv)
     }
 }
 
+void simproc_simgrid_start(const char *platform, netmodel m, int quiet)
+{
+    /* static, as SimGrid may keep pointers into its argv */
+    static char prog[] = "switchsim";
+    static char silence[] = "--log=root.thres:critical";
+    static char net[NETMODEL_CFG_MAX][NETMODEL_CFG_LEN];
+    char *argv[2 + NETMODEL_CFG_MAX + 1] = { prog };
+    int argc = 1;
+    if (quiet)
+        argv[argc++] = silence;
+    int nnet = netmodel_cfg(net, m);
+    for (int i = 0; i < nnet; i++)
+        argv[argc++] = net[i];
+    argv[argc] = NULL;
+    simproc_simgrid_init(&argc, argv);
+    simgrid_load_platform(platform);
+}
+
 /* Reads exactly len bytes; returns 0, or -1 on EOF/error. */
 static int simproc_read_all(int fd, void *buf, size_t len)
 {

@@ -5,6 +5,7 @@
 #define SWITCHSIM_SIMPROC_H
 
 #include "sim/common/errbuf.h"
+#include "sim/netmodel.h"
 
 /* The only place that calls simgrid_init.  Adds the fast settings (SOURCES 8: network/optim:Lazy, which is
  * the default and ~3.7x faster than Full; surf/precision:1e-6, same simulated times, ~30% less wall time),
@@ -13,6 +14,11 @@
  * --cfg given on the command line wins.  SimGrid consumes the arguments it knows from argc/argv.
  * The network model is the caller's (sim/netmodel.h: its --cfg items go in argv). */
 void simproc_simgrid_init(int *argc, char **argv);
+
+/* simproc_simgrid_init with network model m's --cfg items (sim/netmodel.h) and, when quiet, SimGrid's log
+ * below critical silenced, then SimGrid loads the platform file.  Check the file first (platform_precheck):
+ * SimGrid's parser aborts the process on a bad one.  netmodel_apply is the caller's, after platform_read. */
+void simproc_simgrid_start(const char *platform, netmodel m, int quiet);
 
 /* Runs fn(arg, out, nout, err) in a forked child and passes the nout doubles it wrote to out back through a
  * pipe.  Returns 0, or -1 with err: the child's own error message when fn returned -1, or a message naming
