@@ -338,31 +338,42 @@ int cmd_sweep(int argc, char **argv)
     return rc;
 }
 
-/* ---- merge ---- */
-
-int cmd_merge(int argc, char **argv)
+/* The options of merge and summarize: --csv FILE into *out, and --help (prints 'help').  Returns -1 with
+ * optind at the first operand, or the exit code: 0 after --help, 2 for a bad option. */
+static int csv_options(const char *cmd, const char *help, int argc, char **argv, const char **out)
 {
     static const struct option LONG[] = {
         { "csv", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *out = NULL;
-    int c, rc = 1, n = 0;
-    runrow *all = NULL;
-    errbuf err = { "" };
-
+    int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", LONG, NULL)) != -1) {
         if (c == 'o')
-            out = optarg;
+            *out = optarg;
         else if (c == 'h') {
-            fputs(MERGE_HELP, stdout);
+            fputs(help, stdout);
             return 0;
         } else
-            return bad_option("merge", c, argv);
+            return bad_option(cmd, c, argv);
     }
+    return -1;
+}
+
+/* ---- merge ---- */
+
+int cmd_merge(int argc, char **argv)
+{
+    const char *out = NULL;
+    int rc = 1, n = 0;
+    runrow *all = NULL;
+    errbuf err = { "" };
+
+    int done = csv_options("merge", MERGE_HELP, argc, argv, &out);
+    if (done >= 0)
+        return done;
     if (out == NULL)
         return usage_error("merge", "%s is required", "--csv OUT");
     if (optind >= argc)
@@ -413,28 +424,15 @@ static int write_groups(FILE *fp, const void *arg, errbuf *err)
 
 int cmd_summarize(int argc, char **argv)
 {
-    static const struct option LONG[] = {
-        { "csv", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *out = NULL;
-    int c, rc = 1, nrows = 0, ng = 0;
+    int rc = 1, nrows = 0, ng = 0;
     runrow *rows = NULL;
     stats_group *g = NULL;
     errbuf err = { "" };
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", LONG, NULL)) != -1) {
-        if (c == 'o')
-            out = optarg;
-        else if (c == 'h') {
-            fputs(SUMMARIZE_HELP, stdout);
-            return 0;
-        } else
-            return bad_option("summarize", c, argv);
-    }
+    int done = csv_options("summarize", SUMMARIZE_HELP, argc, argv, &out);
+    if (done >= 0)
+        return done;
     if (argc - optind != 1)
         return usage_error("summarize", "%s", "expected one input CSV");
     if (runrow_read(argv[optind], &rows, &nrows, &err) != 0 || stats_group_rows(&g, &ng, rows, nrows, &err) != 0) {
