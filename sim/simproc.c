@@ -89,27 +89,12 @@ void simproc_simgrid_start(const char *platform, netmodel m, int quiet)
     simgrid_load_platform(platform);
 }
 
-/* Reads exactly len bytes; returns 0, or -1 on EOF/error. */
-static int simproc_read_all(int fd, void *buf, size_t len)
+/* Reads (out 0) or writes (out 1) exactly len bytes, again after EINTR; returns 0, or -1 on EOF/error. */
+static int simproc_xfer(int fd, void *buf, size_t len, int out)
 {
     char *p = buf;
     while (len > 0) {
-        ssize_t r = read(fd, p, len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        len -= (size_t)r;
-    }
-    return 0;
-}
-
-static int simproc_write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t r = write(fd, p, len);
+        ssize_t r = out ? write(fd, p, len) : read(fd, p, len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -149,9 +134,9 @@ int simproc_run(int (*fn)(void *arg, double *out, int nout, errbuf *err), void *
             status = fn(arg, cout, nout, &cerr);
         if (status != 0 && cerr.msg[0] == '\0')
             errbuf_set(&cerr, "simproc: simulation failed without a message");
-        int ok = simproc_write_all(fds[1], &status, sizeof status) == 0
-                 && (status == 0 ? simproc_write_all(fds[1], cout, (size_t)nout * sizeof *cout)
-                                 : simproc_write_all(fds[1], &cerr, sizeof cerr)) == 0;
+        int ok = simproc_xfer(fds[1], &status, sizeof status, 1) == 0
+                 && (status == 0 ? simproc_xfer(fds[1], cout, (size_t)nout * sizeof *cout, 1)
+                                 : simproc_xfer(fds[1], &cerr, sizeof cerr, 1)) == 0;
         close(fds[1]);
         fflush(stdout);
         fflush(stderr);
@@ -164,12 +149,12 @@ int simproc_run(int (*fn)(void *arg, double *out, int nout, errbuf *err), void *
     double *tmp = calloc((size_t)nout + 1, sizeof *tmp);
     if (tmp == NULL) {
         rc = errbuf_set(err, "simproc: out of memory for %d results", nout);
-    } else if (simproc_read_all(fds[0], &status, sizeof status) != 0) {
+    } else if (simproc_xfer(fds[0], &status, sizeof status, 0) != 0) {
         status = -2;
     } else if (status == 0) {
-        if (simproc_read_all(fds[0], tmp, (size_t)nout * sizeof *tmp) != 0)
+        if (simproc_xfer(fds[0], tmp, (size_t)nout * sizeof *tmp, 0) != 0)
             status = -2;
-    } else if (simproc_read_all(fds[0], &cerr, sizeof cerr) != 0) {
+    } else if (simproc_xfer(fds[0], &cerr, sizeof cerr, 0) != 0) {
         status = -2;
     }
     close(fds[0]);
