@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include "tests/bench.h"
+
 /* Platforms the bench writes for itself. */
 #define BENCH_DIR "/tmp/switchsim-bench"
 
@@ -56,17 +58,10 @@ static const struct {
 /* The TPUv4 tori the cases above need, written by the generator first. */
 static const char *const TORI[] = { "16x16x16", "8x8x4", "16x8x8" };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Runs argv (stdout to /dev/null when quiet); returns the exit status, wall seconds and peak RSS. */
 static int bench_exec(const char *const *argv, int quiet, double *wall, double *rss_GiB)
 {
-    double t0 = now_s();
+    double t0 = bench_now_s();
     fflush(stdout);   /* else the child inherits the buffered lines and prints them again when stdout is a pipe */
     fflush(stderr);
     pid_t pid = fork();
@@ -88,21 +83,9 @@ static int bench_exec(const char *const *argv, int quiet, double *wall, double *
     struct rusage ru;
     if (wait4(pid, &status, 0, &ru) < 0)
         return -1;
-    *wall = now_s() - t0;
+    *wall = bench_now_s() - t0;
     *rss_GiB = (double)ru.ru_maxrss * 1024.0 / 1073741824.0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static double load_avg(void)
-{
-    double l = -1.0;
-    FILE *fp = fopen("/proc/loadavg", "r");
-    if (fp != NULL) {
-        if (fscanf(fp, "%lf", &l) != 1)
-            l = -1.0;
-        fclose(fp);
-    }
-    return l;
 }
 
 int main(void)
@@ -124,14 +107,15 @@ int main(void)
         }
     }
     int bad = 0;
-    printf("(load average %.2f on %ld cores at the start: other processes slow every wall time below)\n", load_avg(),
-           sysconf(_SC_NPROCESSORS_ONLN));
+    printf("(load average %.2f on %ld cores at the start: other processes slow every wall time below)\n",
+           bench_load_avg(), sysconf(_SC_NPROCESSORS_ONLN));
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         double wall = 0, rss_GiB = 0;
         int rc = bench_exec(CASES[i].argv, 1, &wall, &rss_GiB);
         printf("%-78s wall %7.2f s (%.2fx of the %.0f s target)  peak RSS %.2f GiB (%.2fx of %.0f GiB)  load %.1f%s\n",
                CASES[i].what, wall, wall / CASES[i].target_wall_s, CASES[i].target_wall_s, rss_GiB,
-               rss_GiB / CASES[i].target_rss_GiB, CASES[i].target_rss_GiB, load_avg(), rc == 0 ? "" : "  [run FAILED]");
+               rss_GiB / CASES[i].target_rss_GiB, CASES[i].target_rss_GiB, bench_load_avg(),
+               rc == 0 ? "" : "  [run FAILED]");
         bad |= rc != 0;
     }
     return bad;

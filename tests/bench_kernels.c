@@ -5,12 +5,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <gsl/gsl_rng.h>
 
 #include "models/bf16.h"
 #include "models/switch.h"
+#include "tests/bench.h"
 
 /* Each measurement repeats until it has run this long (and at least BENCH_MIN_REPS times), keeping the best
  * time: the host is shared, and the best run is the one least disturbed by others. */
@@ -21,13 +21,6 @@
 #define BENCH_FFN_TOL 1e-4
 /* Tokens in the fast-vs-ref check (the _ref loops are slow at Switch-C shapes). */
 #define BENCH_CHECK_ROWS 4
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void *xmalloc(size_t n)
 {
@@ -83,13 +76,13 @@ static void run_sgemm(ffn_case *c)
 static void time_pair(double *best_a, double *best_b, void (*a)(ffn_case *), void (*b)(ffn_case *), ffn_case *c)
 {
     *best_a = *best_b = HUGE_VAL;
-    double start = now_s();
+    double start = bench_now_s();
     for (int rep = 0; rep < BENCH_MAX_REPS; rep++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         a(c);
-        double t1 = now_s();
+        double t1 = bench_now_s();
         b(c);
-        double t2 = now_s();
+        double t2 = bench_now_s();
         if (t1 - t0 < *best_a)
             *best_a = t1 - t0;
         if (t2 - t1 < *best_b)
@@ -177,15 +170,15 @@ static void bench_router(int N, int D, int E, gsl_rng *r)
     fill_bf16(x, (size_t)N * D, r, 2.385);
     fill_f32(w, (size_t)D * E, r, 1.0 / sqrt((double)D));
     int C = switch_capacity(1.25, N, E, 4, SWITCH_CAP_FLOOR);
-    double best = HUGE_VAL, best_mm = HUGE_VAL, start = now_s();
+    double best = HUGE_VAL, best_mm = HUGE_VAL, start = bench_now_s();
     for (int rep = 0; rep < BENCH_MAX_REPS; rep++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         switch_router_forward_bf16(logits, probs, xf, x, w, N, D, E);
         switch_topk_forward(expert, gate, probs, N, E, 1);
         (void)switch_assign_forward(slot, counts, expert, N, E, 1, C);
-        double t1 = now_s();
+        double t1 = bench_now_s();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, E, D, 1.0f, xf, D, w, E, 0.0f, logits, E);
-        double t2 = now_s();
+        double t2 = bench_now_s();
         best = fmin(best, t1 - t0);
         best_mm = fmin(best_mm, t2 - t1);
         if (rep + 1 >= BENCH_MIN_REPS && t2 - start >= BENCH_MIN_S)
@@ -197,19 +190,6 @@ static void bench_router(int N, int D, int E, gsl_rng *r)
     free(x); free(xf); free(w); free(logits); free(probs); free(gate); free(expert); free(slot); free(counts);
 }
 
-/* The 1-minute load average from /proc/loadavg, or -1 where there is none (not Linux). */
-static double load_avg(void)
-{
-    double l = -1.0;
-    FILE *fp = fopen("/proc/loadavg", "r");
-    if (fp != NULL) {
-        if (fscanf(fp, "%lf", &l) != 1)
-            l = -1.0;
-        fclose(fp);
-    }
-    return l;
-}
-
 int main(void)
 {
     /* One thread: the simulator runs one kernel per simulated core, and the build host is shared. */
@@ -218,7 +198,7 @@ int main(void)
     gsl_rng_set(r, 20210111);
     printf("bench_kernels: OpenBLAS %s, 1 thread; best of >= %d runs and >= %.1f s per line\n",
            openblas_get_config(), BENCH_MIN_REPS, BENCH_MIN_S);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     int rc = 0;
     /* expert shapes as released: Switch-Base relu 768x3072, Switch-C relu 2080x6144 [SOURCES 1.2] */
     static const int CS[] = { 128, 256, 512 }, CS_GEGLU[] = { 256 };
@@ -229,8 +209,8 @@ int main(void)
     /* router: Switch-Base 128 experts, Switch-C 2048 experts; group 2048 tokens [SOURCES 1.2 switch_c.gin] */
     bench_router(2048, 768, 128, r);
     bench_router(2048, 2080, 2048, r);
-    double load = load_avg();
-    printf("bench_kernels: %.1f s; load average %.2f at the end%s\n", now_s() - t0, load,
+    double load = bench_load_avg();
+    printf("bench_kernels: %.1f s; load average %.2f at the end%s\n", bench_now_s() - t0, load,
            load > 1.0 ? " (others were running: the ratios can be off by 10-30% either way; run again when idle)"
                       : "");
     gsl_rng_free(r);
