@@ -29,14 +29,6 @@ void collmeas_free(collmeas_set *s)
     free(s);
 }
 
-static int find_col(const csvtab *t, const char *name)
-{
-    for (int j = 0; j < t->ncols; j++)
-        if (strcmp(csvtab_get(t, -1, j), name) == 0)
-            return j;
-    return -1;
-}
-
 collmeas_set *collmeas_load(const char *path, errbuf *err)
 {
     csvtab *t = csvtab_read(path, err);
@@ -50,7 +42,7 @@ collmeas_set *collmeas_load(const char *path, errbuf *err)
         goto fail;
     }
     for (int k = 0; k < 5; k++)
-        if ((col[k] = find_col(t, NEED[k])) < 0) {
+        if ((col[k] = csvtab_col(t, NEED[k])) < 0) {
             errbuf_set(err, "%s:%ld: missing column '%s'", path, t->line[0], NEED[k]);
             goto fail;
         }

@@ -24,14 +24,6 @@
 #define FIT_SIZE_TOL 2e-3
 #define FIT_ITER_MAX 250
 
-static int col_index(const csvtab *t, const char *name)
-{
-    for (int j = 0; j < t->ncols; j++)
-        if (strcmp(csvtab_get(t, -1, j), name) == 0)
-            return j;
-    return -1;
-}
-
 static int parse_pos(double *v, const csvtab *t, int row, int col, const char *path, errbuf *err)
 {
     const char *s = csvtab_get(t, row, col);
@@ -126,7 +118,7 @@ measured_set *measured_load(const char *path, errbuf *err)
     static const char *const NEED[] = { "split", "step_ms", "step_min_ms", "step_max_ms", "device" };
     int col[5];
     for (int k = 0; k < 5; k++)
-        if ((col[k] = col_index(t, NEED[k])) < 0) {
+        if ((col[k] = csvtab_col(t, NEED[k])) < 0) {
             errbuf_set(err, "%s:%ld: missing column '%s'", path, t->line[0], NEED[k]);
             goto fail;
         }
@@ -140,7 +132,7 @@ measured_set *measured_load(const char *path, errbuf *err)
         errbuf_set(err, "%s: out of memory", path);
         goto fail;
     }
-    int ncal = 0, col_gpus = col_index(t, "gpus");
+    int ncal = 0, col_gpus = csvtab_col(t, "gpus");
     for (int i = 0; i < s->n; i++) {
         if (measured_row_gpus(&s->gpus[i], t, i, col_gpus, path, err) != 0 ||
             measured_row(s, t, i, col, path, err) != 0)

@@ -91,6 +91,14 @@ void csvtab_free(csvtab *t)
     free(t);
 }
 
+int csvtab_col(const csvtab *t, const char *name)
+{
+    for (int j = 0; j < t->ncols; j++)
+        if (strcmp(csvtab_get(t, -1, j), name) == 0)
+            return j;
+    return -1;
+}
+
 /* Feeds fp line by line into parser p; 0 when every line is fed, 1 when a callback stopped it, -1 with err. */
 static int feed_lines(struct csv_parser *p, FILE *fp, const csvread_feed *f, errbuf *err)
 {

@@ -30,6 +30,8 @@ typedef struct {
  *   "PATH: out of memory". */
 csvtab *csvtab_read(const char *path, errbuf *err);
 void csvtab_free(csvtab *t);   /* NULL is a no-op */
+/* The index of the header's column 'name', or -1 when there is none. */
+int csvtab_col(const csvtab *t, const char *name);
 
 /* How csvread_feed reads a file into libcsv's callbacks (for loaders that keep their own rows). */
 typedef struct {
