@@ -160,6 +160,7 @@ static void collbench_sim_cfg(coll_a2a_sim *sc, const collbench_cfg *cfg, const 
     sc->algo = algo;
     sc->reps = cfg->nsizes;
     sc->rep_scale = cfg->sizes;
+    sc->fast = cfg->a2a_fast;
     sc->gpus_per_node = t->family == COST_FAMILY_GPU ? t->gpus_per_node : 0;
     sc->ar_bytes = 1.0;                  /* scaled to each size */
     static const coll_sim_op OPS[] = {
@@ -191,6 +192,7 @@ static void collbench_fill_out(double *out, const collbench_cfg *cfg, const plat
     out[COLLBENCH_ALGO] = algo;
     out[COLLBENCH_GPU] = t->family == COST_FAMILY_GPU;
     out[COLLBENCH_WALL_S] = o[COLL_SIM_WALL_S];
+    out[COLLBENCH_FAST] = o[COLL_SIM_FAST];
     for (int i = 0; i < cfg->nsizes; i++) {
         double *r = out + COLLBENCH_HEAD + (size_t)COLLBENCH_PER_SIZE * i;
         collbench_bound_kind kind;

@@ -44,11 +44,13 @@ typedef struct {
     const double *sizes;         /* (nsizes) bytes per rank, increasing */
     int nsizes;
     netmodel network;            /* network model (sim/netmodel.h); the platform's link factors apply under hw */
+    int a2a_fast;                /* 1: phased all-to-alls timed from their message plan where no two messages can
+                                  * share a link (coll_world_set_fast); 0: always as SimGrid flows */
 } collbench_cfg;
 
 /* Result header of collbench_run, then COLLBENCH_PER_SIZE numbers per size. */
 enum {
-    COLLBENCH_NCHIPS, COLLBENCH_NRANKS, COLLBENCH_ALGO, COLLBENCH_GPU, COLLBENCH_WALL_S, COLLBENCH_HEAD
+    COLLBENCH_NCHIPS, COLLBENCH_NRANKS, COLLBENCH_ALGO, COLLBENCH_GPU, COLLBENCH_WALL_S, COLLBENCH_FAST, COLLBENCH_HEAD
 };
 enum { COLLBENCH_TIME_S, COLLBENCH_BOUND_S, COLLBENCH_BOUND_KIND, COLLBENCH_PER_SIZE };
 #define COLLBENCH_NOUT(nsizes) (COLLBENCH_HEAD + COLLBENCH_PER_SIZE * (nsizes))

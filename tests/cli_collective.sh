@@ -1,14 +1,14 @@
 #!/bin/sh
 # CLI contract of 'collective' ($1 = the switchsim binary): --help, usage errors exit 2, bad values exit 1 with
 # exact messages and no CSV, one row per size in the CSV with nccl-tests' columns, a 1-D ring written by
-# 'topology --torus N', the GPU refusal of the phased all-to-all.
+# 'topology --torus N', the GPU refusal of the phased all-to-all, the fast timing on a wrapped torus.
 set -e
 BIN=$1
 . tests/lib_cli.sh
 CSV=$TMPD/c.csv
 
 "$BIN" collective --help > "$TMPD/help" || { echo "collective --help failed"; exit 1; }
-for o in --platform --op --algo --min-bytes --max-bytes --factor --ranks --network-model --csv all-to-all \
+for o in --platform --op --algo --min-bytes --max-bytes --factor --ranks --network-model --a2a-timing --csv all-to-all \
          all-reduce all-gather reduce-scatter phased direct ring busbw; do
     grep -q -- "$o" "$TMPD/help" || { echo "collective --help lacks $o"; exit 1; }
 done
@@ -32,6 +32,8 @@ expect_fail 1 "switchsim: error: --factor must be an integer in [2, 1024], got '
     "$BIN" collective --platform $P --op all-reduce --factor 1 --csv "$CSV"
 expect_fail 1 "switchsim: error: --ranks must be chips or cores, got 'gpus'" "$CSV" -- \
     "$BIN" collective --platform $P --op all-reduce --ranks gpus --csv "$CSV"
+expect_fail 1 "switchsim: error: --a2a-timing must be fast or flows, got 'exact'" "$CSV" -- \
+    "$BIN" collective --platform $P --op all-to-all --a2a-timing exact --csv "$CSV"
 expect_fail 1 "switchsim: error: --min-bytes (2048) must not exceed --max-bytes (1024)" "$CSV" -- \
     "$BIN" collective --platform $P --op all-reduce --min-bytes 2K --max-bytes 1K --csv "$CSV"
 expect_fail 1 "switchsim: error: --algo phased is the torus all-to-all (neighbour ring steps); topologies/h200-8gpu.xml is a GPU platform, where it is direct" "$CSV" -- \
@@ -60,4 +62,17 @@ grep -q "^# all-reduce, ring, 4 ranks (chips, 4 chips) on $TMPD/ring4.xml; netwo
 [ "$(tail -n +2 "$CSV" | cut -d, -f3-5)" = "phased,cores,8" ] || { echo "collective: ranks cores"; cat "$CSV"; exit 1; }
 "$BIN" collective --platform topologies/h200-8gpu.xml --op all-to-all --min-bytes 1M --max-bytes 1M --csv "$CSV" > /dev/null
 [ "$(tail -n +2 "$CSV" | cut -d, -f3-5)" = "direct,chips,8" ] || { echo "collective: GPU default"; cat "$CSV"; exit 1; }
+
+# On a wrapped 8x8 torus the phased all-to-all is timed from its message plan by default: the same rows as its
+# flows (to the printed precision), and the last line says so; --a2a-timing flows simulates the flows.
+"$BIN" topology --chip tpuv3 --torus 8x8 --wrap all --out "$TMPD/w8.xml" > /dev/null
+"$BIN" collective --platform "$TMPD/w8.xml" --op all-to-all --max-bytes 64M --factor 8 > "$TMPD/fast"
+"$BIN" collective --platform "$TMPD/w8.xml" --op all-to-all --max-bytes 64M --factor 8 --a2a-timing flows > "$TMPD/flows"
+grep -q '^# wall .*; timed from the message plan (no two messages share a link)$' "$TMPD/fast" || {
+    echo "collective on a wrapped torus: no fast timing line"; cat "$TMPD/fast"; exit 1; }
+if grep -q 'message plan' "$TMPD/flows"; then echo "collective --a2a-timing flows used the plan"; exit 1; fi
+grep -v '^# wall' "$TMPD/fast" > "$TMPD/fast.rows"
+grep -v '^# wall' "$TMPD/flows" > "$TMPD/flows.rows"
+cmp -s "$TMPD/fast.rows" "$TMPD/flows.rows" || { echo "collective: fast and flows rows differ";
+    diff "$TMPD/fast.rows" "$TMPD/flows.rows"; exit 1; }
 echo "cli_collective: ok"

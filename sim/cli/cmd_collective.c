@@ -35,6 +35,8 @@ static void collective_usage(FILE *fp)
         "  --ranks R           chips (a rank per chip, default) or cores (a rank per core; traffic between the\n"
         "                      cores of one chip is free)\n"
         "  --network-model M   hw (default), lv08 or cm02, as for 'run'\n"
+        "  --a2a-timing T      fast (default) or flows, as for 'run': fast times a phased all-to-all from its\n"
+        "                      message plan where no two messages can share a link (wrapped rings of 3+ chips, hw)\n"
         "  --csv FILE          also write the rows as CSV\n"
         "  --help              this text\n\n"
         "Size per rank as nccl-tests counts it: all-reduce the buffer, all-gather the output, reduce-scatter the\n"
@@ -122,7 +124,8 @@ typedef struct {
     double sizes[COLLECTIVE_SIZES_MAX];
 } collective_args;
 
-/* Parses the value of a byte count, --factor, --ranks or --network-model into 'a'; -1 with 'err' when bad. */
+/* Parses the value of a byte count, --factor, --ranks, --network-model or --a2a-timing into 'a'; -1 with 'err'
+ * when bad. */
 static int collective_set_value(collective_args *a, int opt, const char *v, errbuf *err)
 {
     if (opt == 'm' || opt == 'M') {
@@ -139,6 +142,11 @@ static int collective_set_value(collective_args *a, int opt, const char *v, errb
             a->cfg.ranks_per_core = 1;
         else
             return errbuf_set(err, "--ranks must be chips or cores, got '%s'", v);
+    } else if (opt == 't') {
+        if (strcmp(v, "fast") == 0 || strcmp(v, "flows") == 0)
+            a->cfg.a2a_fast = strcmp(v, "fast") == 0;
+        else
+            return errbuf_set(err, "--a2a-timing must be fast or flows, got '%s'", v);
     } else {   /* 'n': --network-model */
         if (strcmp(v, "hw") == 0)
             a->cfg.network = NETMODEL_HW;
@@ -162,11 +170,13 @@ static int collective_parse(collective_args *a, int argc, char **argv, errbuf *e
         { "max-bytes", required_argument, NULL, 'M' }, { "factor", required_argument, NULL, 'f' },
         { "ranks", required_argument, NULL, 'r' },    { "network-model", required_argument, NULL, 'n' },
         { "csv", required_argument, NULL, 'c' },      { "help", no_argument, NULL, 'h' },
+        { "a2a-timing", required_argument, NULL, 't' },
         { NULL, 0, NULL, 0 },
     };
     memset(a, 0, sizeof *a);
     a->cfg.algo = COLL_A2A_AUTO;
     a->cfg.network = NETMODEL_HW;
+    a->cfg.a2a_fast = 1;
     a->min_b = 1024.0;
     a->max_b = 1073741824.0;
     a->factor = 2;
@@ -179,7 +189,7 @@ static int collective_parse(collective_args *a, int argc, char **argv, errbuf *e
         case 'o': a->op_s = optarg; break;
         case 'a': a->algo_s = optarg; break;
         case 'c': a->csv = optarg; break;
-        case 'm': case 'M': case 'f': case 'r': case 'n':
+        case 'm': case 'M': case 'f': case 'r': case 'n': case 't':
             if (collective_set_value(a, c, optarg, err) != 0)
                 return -1;
             break;
@@ -250,7 +260,8 @@ static void collective_print(const collective_rows *rows, const char *op_s)
         printf("  %12.0f %12.3f %11.3f %11.3f %12.3f %-11s %10.3f\n", cfg->sizes[i], t_us, algbw, busbw, bound_us,
                kind, ratio);
     }
-    printf("# wall %.2f s in SimGrid\n", out[COLLBENCH_WALL_S]);
+    printf("# wall %.2f s in SimGrid%s\n", out[COLLBENCH_WALL_S],
+           out[COLLBENCH_FAST] > 0 ? "; timed from the message plan (no two messages share a link)" : "");
 }
 
 int cmd_collective(int argc, char **argv)
