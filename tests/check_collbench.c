@@ -307,7 +307,7 @@ START_TEST(test_refuse)
     ck_assert_str_eq(err.msg, "--algo direct: 256 chips is 65280 flows per size, beyond what SimGrid simulates in "
                               "reasonable time (its cost grows about as chips^4.5); direct runs on at most 128 chips");
     ck_assert_int_eq(collbench_run(&c, out, 3, &err), -1);
-    ck_assert_str_eq(err.msg, "collbench: nsizes must be >= 1 and nout 8, got nsizes 1 nout 3");
+    ck_assert_str_eq(err.msg, "collbench: nsizes must be >= 1 and nout 9, got nsizes 1 nout 3");
 }
 END_TEST
 
