@@ -273,7 +273,7 @@ static void coll_sim_results(const coll_sim_ctx *ctx, double *out)
 {
     const coll_a2a_sim *cfg = ctx->cfg;
     out[COLL_SIM_REUSED] = (double)coll_world_reused(ctx->w);
-    out[COLL_SIM_FAST] = (double)coll_world_fast_calls(ctx->w);
+    out[COLL_SIM_FAST] = (double)(coll_world_fast_calls(ctx->w) + coll_world_fast_ring_calls(ctx->w));
     double simulated = cfg->reps - out[COLL_SIM_REUSED];
     out[COLL_SIM_OWN_BYTES] = simulated > 0 ? coll_world_phased_busiest_bytes(ctx->w) / simulated : 0.0;
     for (int i = 0; i < cfg->reps; i++)

@@ -81,6 +81,10 @@ struct coll_world {
     long fast_calls;
     double *nb_lat, *nb_bw;       /* (n, COLL_DIMS_MAX, 2) each neighbour route's latency and bandwidth */
     double *fast_dur, *fast_next; /* (n) */
+    int fast_ring;                /* the dimension-ring all-reduces too (fast, and no dimension of 2 chips) */
+    long fast_ring_calls, ring_cur_call;
+    long *ring_calls;             /* (n) dimension-ring all-reduce calls per chip */
+    double *ring_dur;             /* (n) */
     double *link_bytes;           /* (n, COLL_DIMS_MAX, 2) bytes sent per neighbour link since reset */
     /* reuse */
     int reuse;
@@ -134,10 +138,13 @@ static int coll_world_arrays(coll_world *w, errbuf *err)
     w->fast_next = calloc(n, sizeof *w->fast_next);
     w->link_bytes = calloc(nch, sizeof *w->link_bytes);
     w->calls = calloc(n, sizeof *w->calls);
+    w->ring_calls = calloc(n, sizeof *w->ring_calls);
+    w->ring_dur = calloc(n, sizeof *w->ring_dur);
     if (w->hosts == NULL || w->mb_direct == NULL || w->mb_ring == NULL || w->mb_ar == NULL || w->mb_line == NULL
         || w->plan_ringmsg == NULL || w->plan_linemsg == NULL || w->plan_carry[0] == NULL || w->plan_carry[1] == NULL
         || w->plan_held == NULL || w->plan_buf == NULL || w->nb_lat == NULL || w->nb_bw == NULL
-        || w->fast_dur == NULL || w->fast_next == NULL || w->link_bytes == NULL || w->calls == NULL)
+        || w->fast_dur == NULL || w->fast_next == NULL || w->link_bytes == NULL || w->calls == NULL
+        || w->ring_calls == NULL || w->ring_dur == NULL)
         return errbuf_set(err, "collectives: out of memory for %d chips", w->n);
     return 0;
 }
@@ -237,6 +244,8 @@ void coll_world_free(coll_world *w)
     free(w->fast_next);
     free(w->link_bytes);
     free(w->calls);
+    free(w->ring_calls);
+    free(w->ring_dur);
     free(w);
 }
 
@@ -923,12 +932,21 @@ static int coll_fast_check(coll_world *w, errbuf *why)
 int coll_world_set_fast(coll_world *w, errbuf *why)
 {
     w->fast = coll_fast_check(w, why) == 0;
+    w->fast_ring = w->fast;
+    for (int d = 0; d < w->ndims; d++)
+        if (w->dims[d] == 2)
+            w->fast_ring = 0;
     return w->fast;
 }
 
 long coll_world_fast_calls(const coll_world *w)
 {
     return w->fast_calls;
+}
+
+long coll_world_fast_ring_calls(const coll_world *w)
+{
+    return w->fast_ring_calls;
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -1071,12 +1089,62 @@ done:
 /* The dimension rings over all chips: the reduce-scatter pass (x, y, z on the shrinking shard) and/or the
  * all-gather pass (z, y, x on the growing one).  'bytes' is the whole buffer per chip: the reduce-scatter's
  * input, the all-gather's output. */
+/* The dimension rings' duration on every chip without flows, where their messages have their links to themselves
+ * (coll_world_set_fast, and no dimension of 2 chips, whose ring would send both ways over one link): each step,
+ * every chip sends half its shard piece to each ring neighbour; timed as coll_phased_dataflow times a step. */
+static void coll_ring_dataflow(coll_world *w, double bytes, int passes)
+{
+    double *ready = w->ring_dur, *next = w->fast_next;
+    for (int chip = 0; chip < w->n; chip++)
+        ready[chip] = 0.0;
+    double shard = passes & COLL_PASS_RS ? bytes : bytes / w->n;
+    for (int pass = 0; pass < 2; pass++) {
+        if (!(passes & (pass == 0 ? COLL_PASS_RS : COLL_PASS_AG)))
+            continue;
+        for (int j = 0; j < w->ndims; j++) {
+            int d = pass == 0 ? j : w->ndims - 1 - j, L = w->dims[d];
+            if (L < 2)
+                continue;
+            if (pass == 1)
+                shard *= L;
+            double size = (double)coll_size(shard / L / 2.0);
+            for (int t = 0; t < L - 1; t++) {
+                memcpy(next, ready, (size_t)w->n * sizeof *next);
+                for (int chip = 0; chip < w->n; chip++)
+                    for (int dir = 0; dir < 2; dir++) {
+                        int to = coll_neighbour(w, chip, d, dir);
+                        size_t ch = coll_ch(chip, d, dir);
+                        double end = fmax(ready[chip], ready[to]) + w->nb_lat[ch] + size / w->nb_bw[ch];
+                        next[chip] = fmax(next[chip], end);
+                        next[to] = fmax(next[to], end);
+                    }
+                memcpy(ready, next, (size_t)w->n * sizeof *ready);
+            }
+            if (pass == 0)
+                shard /= L;
+        }
+    }
+}
+
 static int coll_ring_all(coll_world *w, int chip, double bytes, int passes, errbuf *err)
 {
     if (chip < 0 || chip >= w->n)
         return errbuf_set(err, "collectives: chip %d is not a chip (0..%d)", chip, w->n - 1);
     if (w->node_size > 0)
         return w->n == 1 ? 0 : coll_allreduce_switched(w, chip, NULL, w->n, bytes, passes, err);
+    if (w->fast_ring) {              /* the first chip of a call times it for all; each sleeps its time */
+        long call = ++w->ring_calls[chip];
+        if (call > w->ring_cur_call) {
+            w->ring_cur_call = call;
+            coll_ring_dataflow(w, bytes, passes);
+            w->fast_ring_calls++;
+        } else if (call != w->ring_cur_call) {
+            return errbuf_set(err, "collectives: chip %d entered all-reduce call %ld while the others are in call "
+                              "%ld", chip, call, w->ring_cur_call);
+        }
+        sg_actor_sleep_for(w->ring_dur[chip]);
+        return 0;
+    }
     int c[COLL_DIMS_MAX];
     coll_coords(w, chip, c);
     int nb[COLL_DIMS_MAX][2];   /* ring next (0) and prev (1) chips per dimension */

@@ -109,6 +109,9 @@ long coll_world_reused(const coll_world *w);
 int coll_world_set_fast(coll_world *w, errbuf *why);
 /* Phased all-to-alls timed that way so far. */
 long coll_world_fast_calls(const coll_world *w);
+/* The same timing for coll_allreduce_all and its halves (the dimension rings), where also no dimension has 2 chips
+ * (its ring would send both ways over one link): calls timed so far. */
+long coll_world_fast_ring_calls(const coll_world *w);
 /* Bytes sent over the busiest neighbour link by the phased all-to-alls simulated (not replayed) since the last
  * reset, summed over them: the busiest-link lower bound of the phased algorithm's own flows. */
 double coll_world_phased_busiest_bytes(const coll_world *w);
@@ -153,7 +156,7 @@ enum {
     COLL_SIM_ROUTE_BYTES,        /* busiest link's bytes over SimGrid's routes of every pair (route_bound) */
     COLL_SIM_OWN_BYTES,          /* busiest neighbour link's bytes of the phased flows of the first rep */
     COLL_SIM_WALL_S,             /* wall seconds in simgrid_run */
-    COLL_SIM_FAST,               /* all-to-alls timed from their plan (fast) */
+    COLL_SIM_FAST,               /* collectives timed without flows (fast): all-to-alls and dimension rings */
     COLL_SIM_T0                  /* out[COLL_SIM_T0 + i]: simulated seconds of rep i (last chip done) */
 };
 #define COLL_SIM_NOUT(reps) (COLL_SIM_T0 + (reps))
