@@ -1086,19 +1086,15 @@ done:
     return rc;
 }
 
-/* The dimension rings over all chips: the reduce-scatter pass (x, y, z on the shrinking shard) and/or the
- * all-gather pass (z, y, x on the growing one).  'bytes' is the whole buffer per chip: the reduce-scatter's
- * input, the all-gather's output. */
-/* The dimension rings' duration on every chip without flows, where their messages have their links to themselves
- * (coll_world_set_fast, and no dimension of 2 chips, whose ring would send both ways over one link): each step,
- * every chip sends half its shard piece to each ring neighbour; timed as coll_phased_dataflow times a step. */
-static void coll_ring_dataflow(coll_world *w, double bytes, int passes)
+/* The dimension rings of an all-reduce over all chips, in order: the reduce-scatter pass (x, y, z on the shrinking
+ * shard) and/or the all-gather pass (z, y, x on the growing one); ring i runs along dimension dim[i] with L - 1
+ * steps whose messages carry size[i] bytes each way ('bytes' is the whole buffer per chip: the reduce-scatter's
+ * input, the all-gather's output).  Returns the number of rings. */
+static int coll_ring_schedule(const coll_world *w, double bytes, int passes, int *dim, double *size)
 {
-    double *ready = w->ring_dur, *next = w->fast_next;
-    for (int chip = 0; chip < w->n; chip++)
-        ready[chip] = 0.0;
+    int n = 0;
     double shard = passes & COLL_PASS_RS ? bytes : bytes / w->n;
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 2; pass++) {          /* 0: reduce-scatter x, y, z; 1: all-gather z, y, x */
         if (!(passes & (pass == 0 ? COLL_PASS_RS : COLL_PASS_AG)))
             continue;
         for (int j = 0; j < w->ndims; j++) {
@@ -1107,25 +1103,46 @@ static void coll_ring_dataflow(coll_world *w, double bytes, int passes)
                 continue;
             if (pass == 1)
                 shard *= L;
-            double size = (double)coll_size(shard / L / 2.0);
-            for (int t = 0; t < L - 1; t++) {
-                memcpy(next, ready, (size_t)w->n * sizeof *next);
-                for (int chip = 0; chip < w->n; chip++)
-                    for (int dir = 0; dir < 2; dir++) {
-                        int to = coll_neighbour(w, chip, d, dir);
-                        size_t ch = coll_ch(chip, d, dir);
-                        double end = fmax(ready[chip], ready[to]) + w->nb_lat[ch] + size / w->nb_bw[ch];
-                        next[chip] = fmax(next[chip], end);
-                        next[to] = fmax(next[to], end);
-                    }
-                memcpy(ready, next, (size_t)w->n * sizeof *ready);
-            }
+            dim[n] = d;
+            size[n++] = shard / L / 2.0;            /* half each way round the ring */
             if (pass == 0)
                 shard /= L;
         }
     }
+    return n;
 }
 
+/* The dimension rings' duration on every chip without flows, where their messages have their links to themselves
+ * (coll_world_set_fast, and no dimension of 2 chips, whose ring would send both ways over one link): each step,
+ * every chip sends half its shard piece to each ring neighbour; timed as coll_phased_dataflow times a step. */
+static void coll_ring_dataflow(coll_world *w, double bytes, int passes)
+{
+    double *ready = w->ring_dur, *next = w->fast_next;
+    for (int chip = 0; chip < w->n; chip++)
+        ready[chip] = 0.0;
+    int dim[2 * COLL_DIMS_MAX];
+    double sizes[2 * COLL_DIMS_MAX];
+    int nrings = coll_ring_schedule(w, bytes, passes, dim, sizes);
+    for (int i = 0; i < nrings; i++) {
+        int d = dim[i];
+        double size = (double)coll_size(sizes[i]);
+        for (int t = 0; t < w->dims[d] - 1; t++) {
+            memcpy(next, ready, (size_t)w->n * sizeof *next);
+            for (int chip = 0; chip < w->n; chip++)
+                for (int dir = 0; dir < 2; dir++) {
+                    int to = coll_neighbour(w, chip, d, dir);
+                    size_t ch = coll_ch(chip, d, dir);
+                    double end = fmax(ready[chip], ready[to]) + w->nb_lat[ch] + size / w->nb_bw[ch];
+                    next[chip] = fmax(next[chip], end);
+                    next[to] = fmax(next[to], end);
+                }
+            memcpy(ready, next, (size_t)w->n * sizeof *ready);
+        }
+    }
+}
+
+/* The dimension rings over all chips (coll_ring_schedule) on a torus, as flows or, where fast, timed by
+ * coll_ring_dataflow; node-aware rings on GPU nodes. */
 static int coll_ring_all(coll_world *w, int chip, double bytes, int passes, errbuf *err)
 {
     if (chip < 0 || chip >= w->n)
@@ -1154,23 +1171,14 @@ static int coll_ring_all(coll_world *w, int chip, double bytes, int passes, errb
         nb[d][0] = chip + (qn - c[d]) * w->stride[d];
         nb[d][1] = chip + (qp - c[d]) * w->stride[d];
     }
-    double shard = passes & COLL_PASS_RS ? bytes : bytes / w->n;
-    for (int pass = 0; pass < 2; pass++) {          /* 0: reduce-scatter x, y, z; 1: all-gather z, y, x */
-        if (!(passes & (pass == 0 ? COLL_PASS_RS : COLL_PASS_AG)))
-            continue;
-        for (int j = 0; j < w->ndims; j++) {
-            int d = pass == 0 ? j : w->ndims - 1 - j, L = w->dims[d];
-            if (L < 2)
-                continue;
-            if (pass == 1)
-                shard *= L;
-            double size = shard / L / 2.0;          /* half each way round the ring */
-            for (int t = 0; t < L - 1; t++)
-                coll_ring_step(w->mb_ar[coll_ch(nb[d][0], d, 0)], w->mb_ar[coll_ch(nb[d][1], d, 1)],
-                               w->mb_ar[coll_ch(chip, d, 0)], w->mb_ar[coll_ch(chip, d, 1)], size);
-            if (pass == 0)
-                shard /= L;
-        }
+    int dim[2 * COLL_DIMS_MAX];
+    double sizes[2 * COLL_DIMS_MAX];
+    int nrings = coll_ring_schedule(w, bytes, passes, dim, sizes);
+    for (int i = 0; i < nrings; i++) {
+        int d = dim[i];
+        for (int t = 0; t < w->dims[d] - 1; t++)
+            coll_ring_step(w->mb_ar[coll_ch(nb[d][0], d, 0)], w->mb_ar[coll_ch(nb[d][1], d, 1)],
+                           w->mb_ar[coll_ch(chip, d, 0)], w->mb_ar[coll_ch(chip, d, 1)], sizes[i]);
     }
     return 0;
 }
