@@ -689,6 +689,19 @@ static int coll_phased_run(coll_world *w, int chip, errbuf *err)
     return rc;
 }
 
+/* One message of a timed step, from chip to its neighbour along d in direction dir: it starts when both chips
+ * are ready (ready: when each posts this step) and lasts the route's latency plus bytes over its bandwidth, alone
+ * on its links; next (each chip's end of the step so far) takes its end on both chips. */
+static void coll_dataflow_msg(const coll_world *w, const double *ready, double *next, int chip, int d, int dir,
+                              double bytes)
+{
+    int to = coll_neighbour(w, chip, d, dir);
+    size_t ch = coll_ch(chip, d, dir);
+    double end = fmax(ready[chip], ready[to]) + w->nb_lat[ch] + bytes / w->nb_bw[ch];
+    next[chip] = fmax(next[chip], end);
+    next[to] = fmax(next[to], end);
+}
+
 /* The planned phased all-to-all's duration on every chip without SimGrid flows, for a world where every
  * neighbour message has its links to itself (coll_world_set_fast checked the routes): a message starts when
  * both its chips have posted it (each posts step t when all its step t-1 messages have ended), and lasts its
@@ -709,12 +722,7 @@ static void coll_phased_dataflow(coll_world *w)
                         double size = w->plan_ringmsg[coll_ring_at(w, p, t, chip, r, dir)];
                         if (size < 0.0)
                             continue;
-                        int to = coll_neighbour(w, chip, d, dir);
-                        size_t ch = coll_ch(chip, d, dir);
-                        double end = fmax(ready[chip], ready[to]) + w->nb_lat[ch]
-                                     + (double)coll_size(size) / w->nb_bw[ch];
-                        next[chip] = fmax(next[chip], end);
-                        next[to] = fmax(next[to], end);
+                        coll_dataflow_msg(w, ready, next, chip, d, dir, (double)coll_size(size));
                     }
                 }
             memcpy(ready, next, (size_t)w->n * sizeof *ready);
@@ -1129,13 +1137,8 @@ static void coll_ring_dataflow(coll_world *w, double bytes, int passes)
         for (int t = 0; t < w->dims[d] - 1; t++) {
             memcpy(next, ready, (size_t)w->n * sizeof *next);
             for (int chip = 0; chip < w->n; chip++)
-                for (int dir = 0; dir < 2; dir++) {
-                    int to = coll_neighbour(w, chip, d, dir);
-                    size_t ch = coll_ch(chip, d, dir);
-                    double end = fmax(ready[chip], ready[to]) + w->nb_lat[ch] + size / w->nb_bw[ch];
-                    next[chip] = fmax(next[chip], end);
-                    next[to] = fmax(next[to], end);
-                }
+                for (int dir = 0; dir < 2; dir++)
+                    coll_dataflow_msg(w, ready, next, chip, d, dir, size);
             memcpy(ready, next, (size_t)w->n * sizeof *ready);
         }
     }

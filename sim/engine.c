@@ -431,11 +431,13 @@ static void eng_padded_matrices(engine *g)
         double *mat = g->m1 + eng_mat(g, 0, enc);
         double slot_bytes = (double)p->groups * (enc ? p->capacity_enc : p->capacity_dec) * tok_bytes;
         for (int core = 0; core < p->cores; core++) {
-            g->remote_experts[core] = 0;
+            if (enc)                          /* the same owners in both stacks: counted once */
+                g->remote_experts[core] = 0;
             for (int e = 0; e < p->experts; e++) {
                 int dst = plan_core(p, plan_expert_owner(p, core / p->model_par, e), core % p->model_par);
                 mat[(size_t)plan_chip(p, core) * p->nchips + plan_chip(p, dst)] += slot_bytes;
-                g->remote_experts[core] += dst != core;
+                if (enc)
+                    g->remote_experts[core] += dst != core;
             }
         }
     }
