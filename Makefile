@@ -24,7 +24,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = -std=c11 $(WARN) $(OPT) -g $(CFLAGS) $(DEP_CFLAGS) -MMD -MP
 
 LIB_SRC   := $(filter-out sim/cli/main.c,$(wildcard models/*.c topologies/*.c traces/*.c analysis/*.c \
-                                          sim/*.c sim/cli/*.c sim/common/*.c))
+                                          fidelity/*.c sim/*.c sim/cli/*.c sim/common/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libswitchsim.a
 BIN       := $(BUILD)/switchsim
@@ -162,11 +162,11 @@ platforms: $(BIN)
 
 install: $(BIN) $(PLATFORMS_LARGE)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/switchsim/models $(DESTDIR)$(PREFIX)/share/switchsim/topologies \
-	  $(DESTDIR)$(PREFIX)/share/switchsim/analysis/measure
+	  $(DESTDIR)$(PREFIX)/share/switchsim/data
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 models/models.csv models/gshard.csv $(DESTDIR)$(PREFIX)/share/switchsim/models/
 	install -m 0644 topologies/*.xml $(DESTDIR)$(PREFIX)/share/switchsim/topologies/
-	install -m 0644 analysis/measure/h200-switch-steps.csv analysis/measure/h200-ep-steps.csv analysis/measure/h200-collectives.csv $(DESTDIR)$(PREFIX)/share/switchsim/analysis/measure/
+	install -m 0644 data/*.csv $(DESTDIR)$(PREFIX)/share/switchsim/data/
 
 clean:
 	rm -rf build build-san build-fuzz

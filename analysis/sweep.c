@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/cli/runopt.h"
+#include "sim/runopt.h"
 #include "sim/common/atomicio.h"
 
 #ifndef PATH_MAX
@@ -245,6 +245,23 @@ int sweep_spec_add_extra(sweep_spec *s, const char *arg, errbuf *err)
     return 0;
 }
 
+/* 1 if row 'r' was run with 'value' for run option 'o': its column holds the same value (a plan matches on
+ * data, unless the plan leaves it to the run, and model_par).  An option with no column matches every row. */
+static int sweep_value_matches(const runopt *o, const char *value, const runrow *r)
+{
+    if (o->type == RUNOPT_PLAN) {
+        runopt_args a;
+        memset(&a, 0, sizeof a);
+        if (runopt_set(&a, o, NULL, value, NULL) != 0)
+            return 0;
+        return (a.cfg.data == 0 || a.cfg.data == r->data) && a.cfg.model_par == r->model_par;
+    }
+    if (o->column == NULL)
+        return 1;
+    char col[512];
+    return runrow_col_format(col, sizeof col, r, o->column) == 0 && runopt_same(o, col, value);
+}
+
 int sweep_row_matches(const sweep_spec *s, long k, const runrow *r)
 {
     int idx[RUNOPT_MAX];
@@ -252,7 +269,7 @@ int sweep_row_matches(const sweep_spec *s, long k, const runrow *r)
     if (strcmp(r->scope, "step") != 0)
         return 0;
     for (int a = 0; a < RUNOPT_MAX; a++)
-        if (s->n[a] > 0 && !runopt_row_matches(runopt_at(a), s->v[a][idx[a]], r))
+        if (s->n[a] > 0 && !sweep_value_matches(runopt_at(a), s->v[a][idx[a]], r))
             return 0;
     return 1;
 }

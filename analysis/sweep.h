@@ -9,12 +9,12 @@
 #include <stddef.h>
 
 #include "analysis/runrow.h"
-#include "sim/cli/runopt.h"
+#include "sim/runopt.h"
 #include "sim/common/errbuf.h"
 
 #define SWEEP_EXTRA_MAX 16
 
-/* The axes are the entries of run's option table (sim/cli/runopt.h) with an axis rank, indexed as in that table.
+/* The axes are the entries of run's option table (sim/runopt.h) with an axis rank, indexed as in that table.
  * Outermost first by rank: the last (seed, then the preset file) changes fastest between combinations. */
 typedef struct {
     int n[RUNOPT_MAX];       /* values on each axis; 0 = not given: run's default, and any row matches */
@@ -56,7 +56,7 @@ int sweep_spec_add_extra(sweep_spec *s, const char *arg, errbuf *err);
 int sweep_argv(const char **argv, const sweep_spec *s, long k, const char *bin, const char *csv);
 
 /* 1 if 'r' is the step row of combination k: scope "step" and, for every given axis, the column
- * holds the same value (runopt_row_matches).  Else 0. */
+ * holds the same value (as runopt_same compares).  Else 0. */
 int sweep_row_matches(const sweep_spec *s, long k, const runrow *r);
 
 /* done[k] <- 1 for each combination some row matches, else 0 (done has sweep_count slots).

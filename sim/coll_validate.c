@@ -3,7 +3,7 @@
 #include "sim/collectives.h"
 #include "sim/netmodel.h"
 #include "sim/simproc.h"
-#include "sim/validate.h"
+#include "fidelity/validate.h"
 
 #include <errno.h>
 #include <math.h>

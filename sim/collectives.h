@@ -14,7 +14,7 @@
 
 #include "sim/common/errbuf.h"
 
-typedef struct vreport vreport;   /* sim/validate.h: the checks below add to it */
+typedef struct vreport vreport;   /* fidelity/validate.h: the checks below add to it */
 
 #define COLL_DIMS_MAX 3
 

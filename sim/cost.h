@@ -6,8 +6,6 @@
 #include "models/model.h"
 #include "sim/common/errbuf.h"
 
-typedef struct vreport vreport;   /* sim/validate.h: the checks below add to it */
-
 #define COST_CHIP_NAME_MAX 32
 
 /* Chip family: a TPU-like core (MXU blocks, vector unit, ICI torus) or a GPU (tensor-core tiles in waves
@@ -219,9 +217,5 @@ typedef struct {
 } cost_memory;
 int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, double params_local,
                       double tokens, int model_par, int remat, errbuf *err);
-
-/* Adds the GShard per-op efficiencies [SOURCES 6.1 Fig. 8] to the 'switchsim validate' report as calibration
- * rows (COST_MXU_EFFICIENCY was set against them).  Returns 0, or -1 with 'err' if memory runs out. */
-int cost_validate(vreport *r, errbuf *err);
 
 #endif

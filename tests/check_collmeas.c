@@ -1,9 +1,9 @@
-/* check_collmeas: sim/collmeas, the measured collective dataset: the loader (the committed file, and rejections
+/* check_collmeas: fidelity/collmeas, the measured collective dataset: the loader (the committed file, and rejections
  * with their exact messages), predictions on the GPU platforms of each row's GPU count (one collbench run per
  * group, never below the op's bound, one-GPU rows not predicted), and the validate section's arithmetic on a
  * dataset whose times are switchsim's own scaled by a known factor. */
-#include "sim/collmeas.h"
-#include "sim/measured.h"
+#include "fidelity/collmeas.h"
+#include "fidelity/measured.h"
 #include "tests/fixtures.h"
 #include "topologies/gpu.h"
 
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define GPU1 "topologies/h200-1gpu.xml"
-#define COMMITTED "analysis/measure/h200-collectives.csv"
+#define COMMITTED "data/h200-collectives.csv"
 #define HEAD "op,gpus,bytes,time_us,device\n"
 
 FIXTURE_TMPDIR_SUITE("check_collmeas")

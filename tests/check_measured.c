@@ -1,4 +1,4 @@
-/* Check suite for sim/measured: the measured dataset loader (the committed H200 dataset, and rejections with
+/* Check suite for fidelity/measured: the measured dataset loader (the committed H200 dataset, and rejections with
  * their exact messages), predictions on the one-GPU platform, and the calibration fit recovering the
  * parameters that generated a synthetic dataset. */
 #include <check.h>
@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/measured.h"
+#include "fidelity/measured.h"
 #include "tests/fixtures.h"
 #include "topologies/gpu.h"
 
-#define DATASET "analysis/measure/h200-switch-steps.csv"
+#define DATASET "data/h200-switch-steps.csv"
 #define GPU1 "topologies/h200-1gpu.xml"
 #define MODEL_COLS "name,d_model,d_ff,ffn_act,heads,d_kv,enc_layers,dec_layers,expert_every,experts,vocab,enc_seq," \
                    "dec_seq,tokens_per_batch,capacity_factor,group_size,min_capacity,top_k"

@@ -11,7 +11,7 @@
 
 #define FAKE_RUN "tests/data/csv_fake_run.sh"
 
-/* Each value as run takes it, with run's message (sim/cli/runopt.c); lists add empty and repeated values. */
+/* Each value as run takes it, with run's message (sim/runopt.c); lists add empty and repeated values. */
 static const struct { const char *opt, *list, *msg; } BAD[] = {
     { "--capacity-factor", "1,,2", "--capacity-factor: empty value in list '1,,2'" },
     { "--capacity-factor", "1,abc", "--capacity-factor must be a number in (0, 1e6], got 'abc'" },

@@ -1,4 +1,4 @@
-/* check_validate: the fidelity report (sim/validate.c): what each label gates, the summary, the CSV, and the
+/* check_validate: the fidelity report (fidelity/validate.c): what each label gates, the summary, the CSV, and the
  * model FLOP rate a published step time implies. */
 #include <check.h>
 #include <math.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/validate.h"
+#include "fidelity/validate.h"
 #include "tests/fixtures.h"
 
 static vcheck *add(vreport *r, vlabel l, const char *group, double model, double ref, double tol)

@@ -79,7 +79,7 @@ ABS=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 [ "$(head -1 $TMPD/gpu.csv)" = "label,group,name,unit,model,reference,reference_min,reference_max,error,tolerance,status,source,note" ] ||
     { head -1 $TMPD/gpu.csv; echo "validate --csv: wrong header"; exit 1; }
 for ds in "h200-switch-steps.csv h200-steps" "h200-ep-steps.csv h200-ep-steps"; do
-    DS=analysis/measure/${ds%% *}
+    DS=data/${ds%% *}
     awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; next } $c["step_ms"] != "" {
         g = ("gpus" in c) ? $c["gpus"] : 1
         print ($c["split"] == "holdout" ? "measured" : "calibration") "," $1 " step time on h200-" g "gpu.xml" }' $DS > $TMPD/want.txt

@@ -36,12 +36,12 @@
  * TF32 allowed (precision DEFAULT on GPU) it would be GPU_TF32_FLOPS: edit the property to model that. */
 #define GPU_FP32_MATMUL_FLOPS GPU_FP32_FLOPS
 /* [fitted] mm_efficiency, hbm_efficiency, op_overhead_s and optimizer_bytes_per_param are fitted by
- * 'switchsim calibrate' to the 8 calibration rows of analysis/measure/h200-switch-steps.csv (JAX 0.11.2 / XLA
+ * 'switchsim calibrate' to the 8 calibration rows of data/h200-switch-steps.csv (JAX 0.11.2 / XLA
  * with cuBLAS gemms on the project's H200; the 27 held-out rows are never fitted on).  What each absorbs:
  *  - mm_efficiency: fraction of the 989.4 TFLOP/s bf16 peak a full wave of 128x128 tiles sustains in that
  *    program.  For scale: an 8192^3 matmul ran at 769-798 TFLOP/s (0.79) through PyTorch, and cuBLAS under
  *    XLA ran 16384x768x3072 at about 490 TFLOP/s (0.50) once the ~90 us dispatch is taken off
- *    (analysis/measure/h200-micro.csv).
+ *    (data/h200-micro.csv).
  *  - hbm_efficiency: fraction of 4.8 TB/s the model's memory-bound ops reach.  A streaming copy reaches about
  *    0.77-0.90 (3.7-4.3 TB/s), so the fitted value, about half of that, says the measured program moves about
  *    twice the bytes the model counts for its element-wise ops (fp32 attention logits and softmax, fp32 to

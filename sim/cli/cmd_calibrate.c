@@ -5,9 +5,9 @@
 #include <stdio.h>
 
 #include "sim/cli/cmd.h"
-#include "sim/measured.h"
+#include "fidelity/measured.h"
 
-#define CALIBRATE_DATASET "analysis/measure/h200-switch-steps.csv"
+#define CALIBRATE_DATASET "data/h200-switch-steps.csv"
 #define CALIBRATE_PLATFORM "topologies/h200-1gpu.xml"
 
 int cmd_calibrate(int argc, char **argv)

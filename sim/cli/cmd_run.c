@@ -9,7 +9,7 @@
 
 #include "analysis/runrow.h"
 #include "sim/cli/cmd.h"
-#include "sim/cli/runopt.h"
+#include "sim/runopt.h"
 #include "sim/common/atomicio.h"
 #include "sim/engine.h"
 #include "traces/timeline.h"
@@ -23,7 +23,7 @@ static void run_usage(FILE *fp)
         "Simulates one training step (forward, backward, gradient all-reduce, optimizer) of a Switch\n"
         "Transformer or T5 model on a torus of TPU-like cores or on GPU nodes, and reports where the time goes.\n"
         "\n");
-    runopt_print_help(fp, 0);
+    runopt_print_help(fp, 0, cmd_models_default_path());
     fprintf(fp,
         "  --help                   this text\n"
         "\n"
@@ -199,7 +199,7 @@ static int run_parse(runopt_args *a, int argc, char **argv, errbuf *err)
     }
     longopts[n] = (struct option){ "help", no_argument, NULL, O_HELP };
     longopts[n + 1] = (struct option){ NULL, 0, NULL, 0 };
-    *a = runopt_args_default();
+    *a = runopt_args_default(cmd_models_default_path());
     optind = 1;
     opterr = 0;
     int c;

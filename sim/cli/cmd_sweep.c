@@ -15,7 +15,7 @@
 #include "analysis/stats.h"
 #include "analysis/sweep.h"
 #include "models/model.h"
-#include "sim/cli/runopt.h"
+#include "sim/runopt.h"
 #include "sim/common/atomicio.h"
 #include "sim/common/errbuf.h"
 #include "sim/platform.h"
@@ -33,7 +33,7 @@ static void sweep_usage(FILE *fp)
           "Runs 'switchsim run' once per combination of the listed values (child processes) and appends each\n"
           "run's row to one CSV as it finishes.  Lists are comma-separated; a value may appear once.\n"
           "Options left out are left to run's defaults.\n\n", fp);
-    runopt_print_help(fp, 1);
+    runopt_print_help(fp, 1, cmd_models_default_path());
     fputs("  --run-arg ARG            one more argument for every run, repeatable, e.g. --run-arg=--remat\n"
           "                           --run-arg=on --run-arg=--network-model --run-arg=cm02 (not matched by --resume)\n"
           "  --csv FILE               the sweep CSV (run --csv columns); must not exist unless --resume\n"
@@ -255,7 +255,7 @@ static int sweep_check_runs(const sweep_args *a, errbuf *err)
             else
                 return errbuf_set(err, "--run-arg: '%s' needs a value (one more --run-arg)", arg);
         }
-        runopt_args scratch = runopt_args_default();
+        runopt_args scratch = runopt_args_default(cmd_models_default_path());
         errbuf e = { "" };
         if (runopt_set(&scratch, o, NULL, value, &e) != 0)
             return errbuf_set(err, "--run-arg: %s", e.msg);

@@ -1,7 +1,7 @@
-/* cmd_validate: 'switchsim validate', the fidelity report (sim/validate.h): the cost model's calibration rows
- * (sim/cost_validate.c), all-to-alls against the bisection bound and GShard Fig. 9 (sim/coll_validate.c),
+/* cmd_validate: 'switchsim validate', the fidelity report (fidelity/validate.h): the cost model's calibration rows
+ * (fidelity/cost_validate.c), all-to-alls against the bisection bound and GShard Fig. 9 (sim/coll_validate.c),
  * whole simulated steps against GShard Table 3 (SOURCES 6.1, here) and the measured H200 dataset
- * (sim/measured.c).  Each simulation runs in its own process. */
+ * (fidelity/measured.c, fidelity/collmeas.c).  Each simulation runs in its own process. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,18 +10,18 @@
 #include "sim/cli/cmd.h"
 #include "sim/collectives.h"
 #include "sim/common/atomicio.h"
-#include "sim/collmeas.h"
+#include "fidelity/collmeas.h"
 #include "sim/cost.h"
 #include "sim/engine.h"
-#include "sim/measured.h"
+#include "fidelity/measured.h"
 #include "sim/simproc.h"
-#include "sim/validate.h"
+#include "fidelity/validate.h"
 
 #define VALIDATE_GSHARD_MODELS "models/gshard.csv"
 /* The measured GPU dataset and the platform its rows are predicted on. */
-#define VALIDATE_GPU_DATASET "analysis/measure/h200-switch-steps.csv"
-#define VALIDATE_GPU_EP_DATASET "analysis/measure/h200-ep-steps.csv"
-#define VALIDATE_GPU_COLL_DATASET "analysis/measure/h200-collectives.csv"
+#define VALIDATE_GPU_DATASET "data/h200-switch-steps.csv"
+#define VALIDATE_GPU_EP_DATASET "data/h200-ep-steps.csv"
+#define VALIDATE_GPU_COLL_DATASET "data/h200-collectives.csv"
 #define VALIDATE_GPU_PLATFORM "topologies/h200-1gpu.xml"
 
 /* GShard Table 3 [SOURCES 6.1]: steps/s on TPUv3 cores (Table 1); step time = 1 / steps/s. */

@@ -1,11 +1,11 @@
 /* fuzz_cli: command-line values as run and sweep parse them: the input is NUL-separated strings; the first
- * byte picks an entry of run's option table (sim/cli/runopt.c), whose parser takes each string, and the strings
+ * byte picks an entry of run's option table (sim/runopt.c), whose parser takes each string, and the strings
  * also go to sweep as that axis's list (analysis/sweep.c) and as --run-arg, with every combination's argv
  * built.  Values that parse must parse the same twice (runopt_same). */
 #include <string.h>
 
 #include "analysis/sweep.h"
-#include "sim/cli/runopt.h"
+#include "sim/runopt.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sweep_spec s;
     sweep_spec_init(&s);
     for (char *v = buf; v < buf + size - 1; v += strlen(v) + 1) {
-        runopt_args a = runopt_args_default();
+        runopt_args a = runopt_args_default("models/models.csv");
         errbuf err = { "" };
         int rc = runopt_set(&a, o, NULL, o->arg != NULL ? v : NULL, &err);
         fuzz_need_message(rc != 0, &err);

@@ -1,5 +1,5 @@
 /* measured: predictions of a measured step-time dataset, the calibration fit, and its validate section. */
-#include "sim/measured.h"
+#include "fidelity/measured.h"
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multimin.h>

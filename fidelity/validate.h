@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "models/model.h"
+#include "sim/common/errbuf.h"
 
 typedef enum { VLABEL_MEASURED = 0, VLABEL_BOUND = 1, VLABEL_CALIBRATION = 2 } vlabel;
 #define VLABEL_N 3
@@ -65,5 +66,9 @@ int vreport_write_csv(FILE *fp, const vreport *r);
 /* The model FLOP/s per chip a published step time implies: 3 x forward FLOPs per sequence (model_flops_per_seq)
  * x sequences per batch (tokens_per_batch / enc_seq) / step_s / chips. */
 double validate_implied_flops_per_chip(const model_cfg *m, double step_s, int chips);
+
+/* Adds the GShard per-op efficiencies [SOURCES 6.1 Fig. 8] to the report as calibration rows (the MXU
+ * efficiency was set against them): fidelity/cost_validate.c.  Returns 0, or -1 with 'err' if memory runs out. */
+int cost_validate(vreport *r, errbuf *err);
 
 #endif

@@ -1,4 +1,4 @@
-/* collmeas: a measured collective dataset (analysis/measure/h200-collectives.csv, nccl-tests columns from
+/* collmeas: a measured collective dataset (data/h200-collectives.csv, nccl-tests columns from
  * collectives.py), switchsim's time for each row ('switchsim collective' on the platform of the row's GPU
  * count), and the 'switchsim validate' section that scores the rows measured across links. */
 #ifndef SWITCHSIM_COLLMEAS_H
@@ -8,7 +8,7 @@
 
 #include "sim/collbench.h"
 #include "sim/common/errbuf.h"
-#include "sim/validate.h"
+#include "fidelity/validate.h"
 
 typedef struct {
     int n;                  /* rows */

@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "analysis/runrow.h"
 #include "sim/common/errbuf.h"
 #include "sim/engine.h"
 
@@ -15,7 +14,7 @@
 typedef struct {
     engine_config cfg;          /* engine_config_default(), then the options */
     const char *model;          /* --model NAME */
-    const char *models;         /* --models FILE (default cmd_models_default_path()) */
+    const char *models;         /* --models FILE (runopt_args_default's argument) */
     const char *csv;            /* --csv FILE */
 } runopt_args;
 
@@ -58,8 +57,8 @@ const runopt *runopt_find(const char *name);
 /* The name of the entry as a sweep option ("--seeds" for "--seed"). */
 const char *runopt_sweep_name(const runopt *o);
 
-/* run's defaults: engine_config_default(), progress lines on, the default preset file. */
-runopt_args runopt_args_default(void);
+/* run's defaults: engine_config_default(), progress lines on, 'models_default' as the preset file. */
+runopt_args runopt_args_default(const char *models_default);
 
 /* Parses 'value' (NULL for a flag) into the entry's field of 'a'.  On bad input returns -1, leaves the field
  * as it was and fills 'err' with "NAME must be RULE, got 'VALUE'" (NAME: 'shown', else the entry's name),
@@ -69,11 +68,8 @@ int runopt_set(runopt_args *a, const runopt *o, const char *shown, const char *v
 /* 1 if two good values of the entry set the same run ("1" and "1.0"; "data=2,model=1" and "model=1,data=2"). */
 int runopt_same(const runopt *o, const char *x, const char *y);
 
-/* 1 if row 'r' was run with 'value' for this entry: its column holds the same value (a plan matches on data,
- * unless the plan leaves it to the run, and model_par).  An entry with no column matches every row. */
-int runopt_row_matches(const runopt *o, const char *value, const runrow *r);
-
-/* Prints the entries' help lines: run's (sweep 0, all entries), or sweep's axes (sweep 1, in axis order). */
-void runopt_print_help(FILE *fp, int sweep);
+/* Prints the entries' help lines: run's (sweep 0, all entries; --models says its default 'models_default'), or
+ * sweep's axes (sweep 1, in axis order). */
+void runopt_print_help(FILE *fp, int sweep, const char *models_default);
 
 #endif

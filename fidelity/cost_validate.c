@@ -1,12 +1,12 @@
 /* cost_validate: the cost model's rows of 'switchsim validate': the per-op efficiencies GShard reports
  * [SOURCES 6.1 Fig. 8], shown as calibration rows (the MXU efficiency was set against them).  The closed-form
  * matmul cases are Check tests (tests/check_cost.c); step times (GShard Table 3) are the engine's rows. */
-#include "sim/cost.h"
+#include "fidelity/validate.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/validate.h"
+#include "sim/cost.h"
 
 #define SRC_FIG8 "SOURCES 6.1 GShard Fig. 8"
 

@@ -1,4 +1,4 @@
-/* measured: a measured step-time dataset (analysis/measure/h200-switch-steps.csv: the model columns of
+/* measured: a measured step-time dataset (data/h200-switch-steps.csv: the model columns of
  * models/models.csv plus what was measured), switchsim's prediction of each row, the calibration fit of the
  * GPU cost model's named parameters on the rows marked 'calibration', and the 'switchsim validate' section
  * that scores the other rows. */
@@ -10,7 +10,7 @@
 #include "models/model.h"
 #include "sim/common/errbuf.h"
 #include "sim/cost.h"
-#include "sim/validate.h"
+#include "fidelity/validate.h"
 
 typedef struct {
     model_set *models;      /* row i's model columns: models->rows[i] */

@@ -1,5 +1,5 @@
 /* validate: collects, summarises, prints and writes the fidelity report's rows. */
-#include "sim/validate.h"
+#include "fidelity/validate.h"
 
 #include <math.h>
 #include <stdlib.h>

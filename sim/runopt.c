@@ -1,10 +1,8 @@
 /* runopt: run's option table, its parser and its help.  No simulation here. */
-#include "sim/cli/runopt.h"
+#include "sim/runopt.h"
 
 #include <limits.h>
 #include <string.h>
-
-#include "sim/cli/cmd.h"
 
 #define FIELD(f) offsetof(runopt_args, f), sizeof(((runopt_args *)0)->f)
 
@@ -135,13 +133,13 @@ const char *runopt_sweep_name(const runopt *o)
     return o->sweep_name != NULL ? o->sweep_name : o->name;
 }
 
-runopt_args runopt_args_default(void)
+runopt_args runopt_args_default(const char *models_default)
 {
     runopt_args a;
     memset(&a, 0, sizeof a);
     a.cfg = engine_config_default();
     a.cfg.progress = 1;
-    a.models = cmd_models_default_path();
+    a.models = models_default;
     return a;
 }
 
@@ -204,6 +202,15 @@ int runopt_set(runopt_args *a, const runopt *o, const char *shown, const char *v
     return errbuf_set(err, "%s: unknown option type", name);
 }
 
+/* 1 if a and b print the same with "%.9g", as the run CSV writes numbers (analysis/runrow.c compares so too). */
+static int runopt_dbl_eq(double a, double b)
+{
+    char sa[32], sb[32];
+    snprintf(sa, sizeof sa, "%.9g", a);
+    snprintf(sb, sizeof sb, "%.9g", b);
+    return strcmp(sa, sb) == 0;
+}
+
 int runopt_same(const runopt *o, const char *x, const char *y)
 {
     if (o->type == RUNOPT_TEXT || o->type == RUNOPT_ROUTING || o->type == RUNOPT_FLAG)
@@ -214,26 +221,11 @@ int runopt_same(const runopt *o, const char *x, const char *y)
     if (runopt_set(&ax, o, NULL, x, NULL) != 0 || runopt_set(&ay, o, NULL, y, NULL) != 0)
         return strcmp(x, y) == 0;
     if (o->type == RUNOPT_REAL)
-        return runrow_dbl_eq(*(const double *)(const void *)((const char *)&ax + o->off),
+        return runopt_dbl_eq(*(const double *)(const void *)((const char *)&ax + o->off),
                              *(const double *)(const void *)((const char *)&ay + o->off));
     if (o->type == RUNOPT_PLAN)
         return ax.cfg.data == ay.cfg.data && ax.cfg.model_par == ay.cfg.model_par;
     return memcmp((const char *)&ax + o->off, (const char *)&ay + o->off, o->size) == 0;
-}
-
-int runopt_row_matches(const runopt *o, const char *value, const runrow *r)
-{
-    if (o->type == RUNOPT_PLAN) {
-        runopt_args a;
-        memset(&a, 0, sizeof a);
-        if (runopt_set(&a, o, NULL, value, NULL) != 0)
-            return 0;
-        return (a.cfg.data == 0 || a.cfg.data == r->data) && a.cfg.model_par == r->model_par;
-    }
-    if (o->column == NULL)
-        return 1;
-    char col[512];
-    return runrow_col_format(col, sizeof col, r, o->column) == 0 && runopt_same(o, col, value);
 }
 
 /* "  --name ARG   help" with help's lines aligned after the name column. */
@@ -250,13 +242,13 @@ static void runopt_print_line(FILE *fp, const char *name, const char *arg, const
     fprintf(fp, "%s\n", tail);
 }
 
-void runopt_print_help(FILE *fp, int sweep)
+void runopt_print_help(FILE *fp, int sweep, const char *models_default)
 {
     if (!sweep) {
         for (int i = 0; i < N_OPTS; i++) {
             char tail[512] = "";
             if (OPTS[i].off == offsetof(runopt_args, models))
-                snprintf(tail, sizeof tail, " (default %s)", cmd_models_default_path());
+                snprintf(tail, sizeof tail, " (default %s)", models_default);
             runopt_print_line(fp, OPTS[i].name, OPTS[i].arg, OPTS[i].help, tail);
         }
         return;

@@ -1,12 +1,12 @@
 /* collmeas: a measured collective dataset, its predictions by the engine's collectives, its validate section. */
-#include "sim/collmeas.h"
+#include "fidelity/collmeas.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/common/csvread.h"
-#include "sim/measured.h"
+#include "fidelity/measured.h"
 #include "sim/simproc.h"
 
 /* The validation's targets: |error| of the bandwidth-bound rows (>= 1 MiB) about 15%; the latency-bound rows,
