@@ -117,7 +117,7 @@ valgrind: $(BIN)
 # shipped files, in a separate tree built by clang with ASan+UBSan; any crash, sanitizer report, hang or file
 # left behind fails (tests/fuzz/run.sh).  Not part of 'make test'.  FUZZ_TARGETS picks some of them.
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= models trace runrow platform cli
+FUZZ_TARGETS ?= models trace runrow platform cli jobs
 FUZZ_DEB_PKGS := clang libclang-rt-dev
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

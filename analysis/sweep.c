@@ -138,11 +138,39 @@ static long count_with(const sweep_spec *s, int a, long n)
     return c;
 }
 
+/* out <- s with each line break written as \n or \r (and cut to fit 'cap'), for a one-line message. */
+static void show_breaks(char *out, size_t cap, const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s; *p && n + 3 < cap; p++) {
+        if (*p == '\n' || *p == '\r') {
+            out[n++] = '\\';
+            out[n++] = *p == '\n' ? 'n' : 'r';
+        } else {
+            out[n++] = *p;
+        }
+    }
+    out[n] = '\0';
+}
+
+/* A job file has one command per line, and a Slurm array or GNU parallel runs line by line: a line break in
+ * a value would make a second command of the rest.  Refused wherever a value enters a command. */
+static int no_line_break(const char *what, const char *v, errbuf *err)
+{
+    if (strpbrk(v, "\n\r") == NULL)
+        return 0;
+    char shown[200];
+    show_breaks(shown, sizeof shown, v);
+    return errbuf_set(err, "%s: a value must not hold a line break (a job is one line), got '%s'", what, shown);
+}
+
 int sweep_spec_set(sweep_spec *s, const char *option, const char *list, errbuf *err)
 {
     int a = sweep_axis_index(option);
     if (a < 0)
         return errbuf_set(err, "%s is not a sweep option", option);
+    if (no_line_break(option, list, err) != 0)
+        return -1;
     const runopt *o = runopt_at(a);
     const char sep = o->type == RUNOPT_PLAN ? ';' : ',';
     char *buf = strdup(list);
@@ -239,6 +267,8 @@ int sweep_spec_add_extra(sweep_spec *s, const char *arg, errbuf *err)
 {
     if (strcmp(arg, "--csv") == 0 || strncmp(arg, "--csv=", 6) == 0)
         return errbuf_set(err, "--run-arg: the sweep sets each run's --csv itself, got '%s'", arg);
+    if (no_line_break("--run-arg", arg, err) != 0)
+        return -1;
     if (s->nextra == SWEEP_EXTRA_MAX)
         return errbuf_set(err, "--run-arg: at most %d arguments, got one more: '%s'", SWEEP_EXTRA_MAX, arg);
     s->extra[s->nextra++] = arg;
@@ -337,6 +367,9 @@ static int write_jobs(FILE *fp, const void *arg, errbuf *err)
         if (sweep_part_name(part, sizeof part, j->s, k) != 0)
             return errbuf_set(err, "part name too long");
         sweep_argv(argv, j->s, k, j->bin, part);
+        for (int i = 0; argv[i] != NULL; i++)      /* the values were checked when set; the program too */
+            if (no_line_break(i == 0 ? "the program's path" : "a job's argument", argv[i], err) != 0)
+                return -1;
         put_command(fp, argv);
         fputc('\n', fp);
     }

@@ -37,7 +37,9 @@ int sweep_axes(int *order);
  * whose plans (data=N,model=M) are separated by ';'.  Rules: no empty value, no value twice, and each value
  * as run takes it.  On failure returns -1, leaves the axis as it was, and fills 'err', e.g.
  * "--capacity-factor: empty value in list '1,,2'", "--capacity-factor must be a number in (0, 1e6], got
- * 'abc'" (run's message), "--top-k: value '1' is listed twice". */
+ * 'abc'" (run's message), "--top-k: value '1' is listed twice", or, for a list with a '\n' or '\r' (a job file
+ * has one command per line), "--platform: a value must not hold a line break (a job is one line), got
+ * 'x\ntouch y'" (the break shown as \n). */
 int sweep_spec_set(sweep_spec *s, const char *option, const char *list, errbuf *err);
 
 /* Number of combinations: the product of max(n, 1) over the axes, at most SWEEP_COMBOS_MAX (each is a
@@ -47,7 +49,7 @@ int sweep_spec_set(sweep_spec *s, const char *option, const char *list, errbuf *
 long sweep_count(const sweep_spec *s);
 
 /* Adds one argument passed to every run (e.g. "--remat", "on" as two calls).  Refuses --csv, which the
- * sweep sets, and more than SWEEP_EXTRA_MAX: "--run-arg: ...".  The string must outlive the spec. */
+ * sweep sets, a line break, and more than SWEEP_EXTRA_MAX: "--run-arg: ...".  The string must outlive the spec. */
 int sweep_spec_add_extra(sweep_spec *s, const char *arg, errbuf *err);
 
 /* argv <- { bin, "run", "--opt", value, ... for every given axis, extra..., "--csv", csv, NULL } for
@@ -68,7 +70,9 @@ long sweep_mark_done(unsigned char *done, const sweep_spec *s, const runrow *row
 int sweep_part_name(char *buf, size_t cap, const sweep_spec *s, long k);
 
 /* Writes (atomically) one shell command per combination not marked in 'skip' (NULL: none):
- * "BIN run --platform P ... --csv part-K.csv", values single-quoted where the shell needs it. */
+ * "BIN run --platform P ... --csv part-K.csv", values single-quoted where the shell needs it, one line each.
+ * Refuses (nothing written) a 'bin' with a line break: "the program's path: a value must not hold a line
+ * break ...". */
 int sweep_write_jobs(const char *path, const sweep_spec *s, const char *bin, const unsigned char *skip,
                      errbuf *err);
 

@@ -37,6 +37,9 @@ static const struct { const char *opt, *list, *msg; } BAD[] = {
     { "--routing", "uniform,uniform", "--routing: value 'uniform' is listed twice" },
     { "--routing", "uniform,zipf:x", "--routing zipf:S needs an exponent S >= 0, got 'x'" },
     { "--capacity-factor", "0x1p0", "--capacity-factor must be a number in (0, 1e6], got '0x1p0'" },   /* hex float */
+    /* a line break would be a second command in the job file (a file named "x\ntouch PWNED #") */
+    { "--platform", "a.xml,x\ntouch PWNED #", "--platform: a value must not hold a line break (a job is one line), got 'a.xml,x\\ntouch PWNED #'" },
+    { "--routing", "trace:a\r.csv", "--routing: a value must not hold a line break (a job is one line), got 'trace:a\\r.csv'" },
 };
 
 /* The duplicate check must not compare every pair: 15,000 capacity factors took over a minute, and must
@@ -221,6 +224,13 @@ START_TEST(test_emit_jobs)
     snprintf(path, sizeof path, "%s/no/such/dir/jobs.txt", dir);       /* a failed write leaves nothing */
     ck_assert_int_eq(sweep_write_jobs(path, &s, "switchsim", NULL, &err), -1);
     ck_assert_int_eq(access(path, F_OK), -1);
+    snprintf(path, sizeof path, "%s/jobs.txt", dir);                  /* nor a program path with a line break */
+    ck_assert_int_eq(sweep_write_jobs(path, &s, "/opt/x\ntouch PWNED #/switchsim", NULL, &err), -1);
+    ck_assert_str_eq(err.msg, "the program's path: a value must not hold a line break (a job is one line), "
+                              "got '/opt/x\\ntouch PWNED #/switchsim'");
+    ck_assert_int_eq(access(path, F_OK), -1);
+    ck_assert_int_eq(sweep_spec_add_extra(&s, "--remat\non", &err), -1);     /* nor a --run-arg */
+    ck_assert_str_eq(err.msg, "--run-arg: a value must not hold a line break (a job is one line), got '--remat\\non'");
     rmdir(dir);
     sweep_spec_fini(&s);
 }

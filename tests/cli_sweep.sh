@@ -91,6 +91,16 @@ here=$(pwd)
 sort "$O" > "$TMPD/a"; sort "$TMPD/merged.csv" > "$TMPD/b"     # --jobs 2 appends in finishing order
 cmp -s "$TMPD/a" "$TMPD/b" || { echo "merged parts differ from the sweep CSV"; diff "$TMPD/a" "$TMPD/b"; exit 1; }
 
+# a line break in a path or a --run-arg would be a second job line (a command of its own): refused, no job file
+NL='
+'
+cp $P "$TMPD/x${NL}touch PWNED #"
+expect_fail 1 "switchsim: error: --platform: a value must not hold a line break (a job is one line), got '$TMPD/x\\ntouch PWNED #'" "$TMPD/j.txt" -- \
+    "$BIN" sweep --platform "$TMPD/x${NL}touch PWNED #" --model switch-base --emit-jobs "$TMPD/j.txt"
+expect_fail 1 "switchsim: error: --run-arg: a value must not hold a line break (a job is one line), got '--remat\\ron'" "$TMPD/j.txt" -- \
+    "$BIN" sweep --platform $P --model switch-base --run-arg="--remat$(printf '\r')on" --emit-jobs "$TMPD/j.txt"
+[ ! -e PWNED ] && [ ! -e "$TMPD/PWNED" ] || { echo "a job line ran a command of its own"; exit 1; }
+
 # merge: header mismatch names the file and the column; no output
 expect_fail 1 "switchsim: error: tests/data/csv_bad_header.csv:1: column 4 is 'dta', expected 'data' (the header of run --csv)" "$TMPD/m.csv" -- \
     "$BIN" merge tests/data/csv_good.csv tests/data/csv_bad_header.csv --csv "$TMPD/m.csv"

@@ -7,7 +7,7 @@ set -u
 B=$1
 SECONDS_EACH=$2
 shift 2
-TARGETS=${*:-models trace runrow platform cli}
+TARGETS=${*:-models trace runrow platform cli jobs}
 fail=0
 for t in $TARGETS; do
     corpus=$B/fuzz/corpus/$t
@@ -20,6 +20,7 @@ for t in $TARGETS; do
         runrow) seeds="tests/data/csv_*.csv tests/golden/*.csv" ;;
         platform) seeds="tests/data/platform_*.xml topologies/*.xml" ;;
         cli) seeds="tests/fuzz/seeds_cli/*" ;;
+        jobs) seeds="tests/fuzz/seeds_jobs/*" ;;
         *) echo "fuzz: unknown target $t"; exit 2 ;;
     esac
     for f in $seeds; do     # seeds over 64 KiB (the big tori) slow every mutation down: left out
