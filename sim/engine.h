@@ -1,7 +1,8 @@
-/* engine: one simulated training step.  Every core of the platform is a SimGrid actor that runs the routing
- * kernels on its shard, charges time from the cost model, and exchanges the real all-to-all traffic over the
- * torus (or between GPUs) through sim/collectives.  One engine per process (SimGrid initialises once):
- * cmd_run calls it directly, validate and sweep call it in child processes.  Files are the caller's. */
+/* engine: one simulated training step.  It routes every Switch layer with the real kernels, builds every core's
+ * list of work (sim/sched.h: ops with their cost-model time, barriers, all-to-alls with the real byte matrices,
+ * all-reduces) and has the timer (sim/timer.h) run the lists in SimGrid, where flows contend on the torus (or
+ * between GPUs).  One engine per process (SimGrid initialises once): cmd_run calls it directly, validate and
+ * sweep call it in child processes.  Files are the caller's. */
 #ifndef SWITCHSIM_ENGINE_H
 #define SWITCHSIM_ENGINE_H
 
@@ -80,8 +81,9 @@ typedef struct {
     long numerics_groups;        /* groups that ran the whole Switch layer numerically (small models) */
     double numerics_mean_abs;    /* mean over those groups of sum |y| */
     double wall_s;               /* wall seconds of the whole run */
-    double wall_setup_s;         /* wall seconds before the actors start (platform, router samples, matrices) */
-    double wall_route_s;         /* wall seconds in the routing kernels while the actors ran */
+    double wall_setup_s;         /* wall seconds before the actors start (platform, router samples, matrices, the
+                                  * schedule), the routing kernels' left out */
+    double wall_route_s;         /* wall seconds in the routing kernels (before the actors start) */
     char routing_desc[512];
     int remat;                   /* 1 if the step recomputed the forward in backward (AUTO: as chosen) */
     model_impl impl;             /* the implementation profile the step ran */

@@ -1,0 +1,122 @@
+/* sched: one training step as a list of work per core, in order: compute ops with their cost-model time, barriers,
+ * collectives with their byte matrices and chip groups, and marks where a layer's pass begins and ends.  The
+ * engine builds the lists (sim/engine.c), the timer times them (sim/timer.c).  Pure data: no SimGrid, no cost
+ * model.  Byte matrices and groups are shared by reference (a 4096-chip matrix is 134 MB), and cores whose lists
+ * are equal share one copy (padded dispatch: every core's). */
+#ifndef SWITCHSIM_SCHED_H
+#define SWITCHSIM_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/common/errbuf.h"
+
+typedef enum {
+    SCHED_OP,          /* work on the core: t_s seconds in category cat */
+    SCHED_BARRIER,     /* every core waits for the others (ref: sched_barrier); the wait is idle */
+    SCHED_COLL,        /* a collective (ref: index of its sched_coll); its cores start it together, after a
+                        * barrier of all cores in the list before it */
+    SCHED_MARK         /* a layer's pass begins (ref SCHED_MARK_BEGIN) or ends (SCHED_MARK_END): its span */
+} sched_kind;
+
+/* Where a core's time goes (the CSV columns compute_s .. idle_s). */
+typedef enum {
+    SCHED_CAT_COMPUTE, SCHED_CAT_ROUTER, SCHED_CAT_DISPATCH, SCHED_CAT_A2A, SCHED_CAT_ALLREDUCE, SCHED_CAT_IDLE,
+    SCHED_N_CAT
+} sched_cat;
+
+enum { SCHED_FWD, SCHED_BWD, SCHED_N_PH };
+enum { SCHED_MARK_BEGIN, SCHED_MARK_END };
+
+/* Barriers: of all cores.  (A chip's cores and a collective's group wait for each other inside the timer.) */
+typedef enum { SCHED_BAR_ALL } sched_barrier;
+
+/* An item's name on the timeline (sched_name): one table, so that an item is small. */
+typedef enum {
+    SCHED_N_EMBED, SCHED_N_ATTENTION, SCHED_N_NORM, SCHED_N_FFN, SCHED_N_GATING, SCHED_N_ROUTER,
+    SCHED_N_COMBINE_BUILD, SCHED_N_DISPATCH, SCHED_N_A2A, SCHED_N_EXPERT_FFN, SCHED_N_COMBINE, SCHED_N_VOCAB_LOSS,
+    SCHED_N_ALLREDUCE, SCHED_N_REDUCE, SCHED_N_OPTIMIZER, SCHED_N_NAMES
+} sched_name_id;
+
+/* "embed", "attention", ..., "optimizer"; "?" out of range. */
+const char *sched_name(int id);
+
+typedef enum {
+    SCHED_A2A,            /* all-to-all among all chips of the chip byte matrix 'bytes' */
+    SCHED_ALLREDUCE,      /* ring all-reduce of chip_bytes per chip: over all chips (groups NULL: the dimension
+                           * rings of a torus, node-aware rings on GPUs), or over the ring of the chip's group */
+    SCHED_REDUCESCATTER,  /* the all-reduce's halves over all chips: chip_bytes is the reduce-scatter's input, the */
+    SCHED_ALLGATHER       /* all-gather's output.  Room for point-to-point sends between pipeline stages here. */
+} sched_coll_kind;
+
+/* Chips grouped for all-reduces: a ring per group, members in ring order. */
+typedef struct {
+    int n;                        /* groups */
+    int *gid;                     /* (nchips) group of each chip */
+    int *members;                 /* (nchips) members of each group in ring order */
+    int *start, *size;            /* (nchips + 1) offsets into members, and sizes */
+} sched_groups;
+
+/* Groups chips by a key per chip: chips with equal keys form one group, in chip order.  -1 when memory runs out
+ * (gr then holds what was allocated: sched_groups_fini frees it). */
+int sched_groups_init(sched_groups *gr, const long *key, int nchips);
+void sched_groups_fini(sched_groups *gr);
+
+typedef struct {
+    sched_coll_kind kind;
+    const double *bytes;          /* A2A: (nchips, nchips) bytes, row = source chip, the diagonal stays on chip;
+                                   * not owned (the builder's) */
+    long key;                     /* A2A: >= 0 promises that every collective of this key has an equal matrix (the
+                                   * timer replays it by key instead of hashing it); -1: no promise */
+    double chip_bytes;            /* the others: bytes per chip */
+    const sched_groups *groups;   /* ALLREDUCE: NULL all chips, else the ring of the chip's group; not owned */
+    int replay;                   /* ALLREDUCE over groups: one of the same chip_bytes already timed in the step may
+                                   * be replayed (the model-parallel all-reduces, equal groups, common start) */
+} sched_coll;
+
+/* 24 bytes: a Switch-C step on 8192 cores is about a thousand items per core. */
+typedef struct {
+    double t_s;                   /* OP: seconds on the core, > 0 */
+    int32_t ref;                  /* COLL: index of the sched_coll; BARRIER: sched_barrier; MARK: begin or end */
+    int16_t layer;                /* layer (0 .. nlayers-1), -1 outside the layers */
+    uint8_t kind;                 /* sched_kind */
+    uint8_t cat;                  /* sched_cat the item's time is booked to (a barrier: idle) */
+    uint8_t phase;                /* SCHED_FWD or SCHED_BWD */
+    uint8_t name;                 /* sched_name_id */
+} sched_item;
+
+typedef struct sched sched;
+
+/* An empty schedule for 'cores' cores, cores_per_chip to a chip, 'nlayers' layers; NULL when memory runs out. */
+sched *sched_alloc(int cores, int cores_per_chip, int nlayers);
+void sched_free(sched *s);
+
+int sched_cores(const sched *s);
+int sched_cores_per_chip(const sched *s);
+int sched_nchips(const sched *s);
+int sched_nlayers(const sched *s);
+
+/* Adds a collective (copied; its matrix and groups are not); returns its index, or -1 when memory runs out. */
+int sched_coll_add(sched *s, const sched_coll *c);
+const sched_coll *sched_coll_at(const sched *s, int i);
+int sched_ncolls(const sched *s);
+
+/* Building: core by core in order 0, 1, ..., sched_begin, then the core's items, then sched_end.  The adders
+ * never fail: running out of memory is remembered and reported by sched_end (-1 with err).  A core whose list
+ * equals the previous core's shares it. */
+void sched_begin(sched *s, int core);
+/* An op of t_s seconds (none when t_s <= 0). */
+void sched_op(sched *s, sched_cat cat, sched_name_id name, double t_s, int layer, int phase);
+void sched_barrier_all(sched *s, int layer, int phase);
+/* Collective 'coll' (an index from sched_coll_add), booked to 'cat' on the timeline as 'name'. */
+void sched_collective(sched *s, int coll, sched_cat cat, sched_name_id name, int layer, int phase);
+void sched_mark(sched *s, int begin_end, int layer, int phase);
+int sched_end(sched *s, errbuf *err);
+
+/* Core 'core''s list: *n items. */
+const sched_item *sched_list(const sched *s, int core, size_t *n);
+/* Distinct lists stored, and items in them (memory: 24 bytes each). */
+int sched_nlists(const sched *s);
+size_t sched_nitems(const sched *s);
+
+#endif

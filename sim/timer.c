@@ -1,0 +1,426 @@
+/* timer: one SimGrid actor per core walks the core's list of the schedule (sim/sched.h) and books where its time
+ * went; collectives go to sim/collectives, which replays, times from the plan or runs flows.  The only file that
+ * schedules the step's actors. */
+#include "sim/timer.h"
+
+#include <math.h>
+#include <simgrid/actor.h>
+#include <simgrid/barrier.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TIMER_PROGRESS_S 2.0       /* wall seconds between progress lines */
+#define TIMER_AR_MEMO 8            /* replayable all-reduces remembered (one per distinct size) */
+
+static const char *const TIMER_PHASE[SCHED_N_PH] = { "fwd", "bwd" };
+
+/* A replayable all-reduce already simulated in this run: with the same bytes, the same groups and a common start
+ * (a global barrier), it takes the same time again, so later ones are replayed per chip. */
+typedef struct {
+    double bytes;                  /* key: bytes per chip */
+    long seq;                      /* the replayable all-reduce (per-core sequence number) that simulated it */
+    double *dur;                   /* (nchips) seconds each chip's leader took */
+} timer_memo;
+
+typedef struct {
+    const timer_cfg *cfg;
+    const sched *s;
+    int cores, cpc, nchips, nlayers;
+    coll_world *world;
+    sg_bar_t all;                  /* every core */
+    sg_bar_t *chipbar;             /* (nchips) cores of one chip */
+    timer_result *res;
+    double *pending;               /* (cores) seconds of ops deferred into one execution (no timeline) */
+    long *a2a_calls;               /* (cores) all-to-alls each core has entered */
+    long *a2a_chip_calls;          /* (nchips) all-to-alls each chip has entered (coll_alltoall_prepare) */
+    int *a2a_known;                /* (nchips) the current one's time is known without flows: a2a_dur */
+    double *a2a_dur;               /* (nchips) */
+    long *seq;                     /* (cores) replayable all-reduces each core has entered: equal on all cores */
+    timer_memo memo[TIMER_AR_MEMO];
+    int nmemo;
+    struct timer_arg *args;        /* (cores) each actor's timer and core */
+    int done;                      /* layer passes core 0 has finished (progress) */
+    double wall_last;
+    int failed;
+    errbuf err;
+    int finished;                  /* cores that reached the end of their list (fewer: SimGrid deadlocked) */
+} timer;
+
+typedef struct timer_arg {
+    timer *t;
+    int core;
+} timer_arg;
+
+static double timer_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void timer_fail(timer *t, const errbuf *e)
+{
+    if (!t->failed) {
+        t->failed = 1;
+        t->err = *e;
+    }
+}
+
+static int timer_chip(const timer *t, int core)
+{
+    return core / t->cpc;
+}
+
+/* Books 'dt' seconds of core 'core' to category 'cat' (step and layer totals). */
+static void timer_book(timer *t, int core, int cat, int layer, int ph, double dt)
+{
+    t->res->acct[(size_t)core * SCHED_N_CAT + cat] += dt;
+    if (layer >= 0)
+        t->res->lacct[((size_t)layer * SCHED_N_PH + ph) * SCHED_N_CAT + cat] += dt;
+}
+
+/* Books [t0, t1] of core 'core' and adds it to the timeline. */
+static void timer_record(timer *t, int core, const sched_item *it, timeline_thread th, double t0, double t1)
+{
+    timer_book(t, core, it->cat, it->layer, it->phase, t1 - t0);
+    if (t->cfg->tl != NULL && timeline_add(t->cfg->tl, core, th, sched_name(it->name), it->layer,
+                                           it->layer >= 0 ? TIMER_PHASE[it->phase] : "step", t0, t1) != 0) {
+        errbuf e;
+        errbuf_set(&e, "out of memory recording the timeline");
+        timer_fail(t, &e);
+    }
+}
+
+/* Charges 't_s' seconds of the item's category on the calling core. */
+static void timer_charge(timer *t, int core, const sched_item *it, timeline_thread th, double t_s)
+{
+    if (t_s <= 0.0)
+        return;
+    if (t->cfg->tl == NULL) {
+        /* Without a timeline, back-to-back ops of a core become one SimGrid execution (flushed before any
+         * barrier, communication or layer boundary).  A core's ops never share its core with another actor,
+         * so the booked times and the step are the same; SimGrid just has fewer activities to schedule. */
+        t->pending[core] += t_s;
+        timer_book(t, core, it->cat, it->layer, it->phase, t_s);
+        return;
+    }
+    /* with a timeline, each op is its own execution so that it has its own event; the booked time is the
+     * cost model's either way, so a timeline changes no number */
+    double t0 = simgrid_get_clock();
+    if (th == TL_COMPUTE)
+        sg_actor_execute(t_s * t->cfg->core_flops);
+    else
+        sg_actor_sleep_for(t_s);
+    t->res->execs++;
+    timer_record(t, core, it, th, t0, t0 + t_s);
+}
+
+/* Runs the core's deferred ops (see timer_charge) now. */
+static void timer_flush(timer *t, int core)
+{
+    if (t->pending[core] > 0.0) {
+        sg_actor_execute(t->pending[core] * t->cfg->core_flops);
+        t->res->execs++;
+        t->pending[core] = 0.0;
+    }
+}
+
+/* Global barrier: the wait is idle time. */
+static void timer_sync(timer *t, int core, const sched_item *it)
+{
+    timer_flush(t, core);
+    double t0 = simgrid_get_clock();
+    sg_barrier_wait(t->all);
+    timer_book(t, core, SCHED_CAT_IDLE, it->layer, it->phase, simgrid_get_clock() - t0);
+}
+
+/* Ends a communication that started at 't0' after the leader's part: the chip's cores wait for each other, and
+ * the whole span counts as the item's category on every core of the chip. */
+static void timer_comm_end(timer *t, int core, const sched_item *it, double t0)
+{
+    sg_barrier_wait(t->chipbar[timer_chip(t, core)]);
+    timer_record(t, core, it, TL_COMM, t0, simgrid_get_clock());
+}
+
+static int timer_leader(const timer *t, int core)
+{
+    return core % t->cpc == 0;
+}
+
+/* An all-to-all of the chip byte matrix.  The chip's first core enters the chip into the call.  When the chip's
+ * time in it is known without flows (replayed, or timed from its plan), every core of the chip books that time
+ * like an op, and SimGrid has no activity to run for it; else the leader runs the chip's flows while the chip's
+ * other cores wait for it. */
+static void timer_alltoall(timer *t, int core, const sched_item *it, const sched_coll *c)
+{
+    int chip = timer_chip(t, core);
+    long call = ++t->a2a_calls[core];
+    if (t->a2a_chip_calls[chip] < call) {
+        errbuf e;
+        t->a2a_chip_calls[chip] = call;
+        t->a2a_known[chip] = coll_alltoall_prepare(t->world, chip, c->bytes, c->key, t->cfg->a2a, &t->a2a_dur[chip],
+                                                   &e);
+        if (t->a2a_known[chip] < 0) {
+            timer_fail(t, &e);
+            t->a2a_known[chip] = 1;                 /* the run fails; no core waits for flows that never come */
+            t->a2a_dur[chip] = 0.0;
+        }
+    }
+    if (core == 0)
+        t->res->a2a_count++;
+    if (t->a2a_known[chip]) {
+        timer_charge(t, core, it, TL_COMM, t->a2a_dur[chip]);
+        return;
+    }
+    double t0 = simgrid_get_clock();
+    if (timer_leader(t, core)) {
+        errbuf e;
+        if (coll_alltoall_run(t->world, chip, c->bytes, t->cfg->a2a, &e) != 0)
+            timer_fail(t, &e);
+    }
+    timer_comm_end(t, core, it, t0);
+}
+
+/* The memo of a replayable all-reduce of 'bytes' per chip: the one that simulated it, a new one for call 'seq',
+ * or NULL (reuse off, no room or no memory). */
+static timer_memo *timer_memo_find(timer *t, double bytes, long seq)
+{
+    for (int i = 0; i < t->nmemo; i++)
+        if (t->memo[i].bytes == bytes)
+            return &t->memo[i];
+    if (!t->cfg->reuse || t->nmemo == TIMER_AR_MEMO)
+        return NULL;
+    timer_memo *mm = &t->memo[t->nmemo];
+    mm->dur = calloc((size_t)t->nchips, sizeof *mm->dur);
+    if (mm->dur == NULL)
+        return NULL;
+    mm->bytes = bytes;
+    mm->seq = seq;
+    t->nmemo++;
+    return mm;
+}
+
+/* The leader's part of an all-reduce over all chips, the chip's group, or a half over all chips. */
+static int timer_allreduce_flows(timer *t, int chip, const sched_coll *c, errbuf *e)
+{
+    const sched_groups *gr = c->groups;
+    switch (c->kind) {
+    case SCHED_REDUCESCATTER:
+        return coll_reducescatter_all(t->world, chip, c->chip_bytes, e);
+    case SCHED_ALLGATHER:
+        return coll_allgather_all(t->world, chip, c->chip_bytes, e);
+    default:
+        if (gr == NULL)
+            return coll_allreduce_all(t->world, chip, c->chip_bytes, e);
+        return coll_allreduce_group(t->world, chip, gr->members + gr->start[gr->gid[chip]], gr->size[gr->gid[chip]],
+                                    c->chip_bytes, e);
+    }
+}
+
+/* An all-reduce (or a half), run by the chip's leader while the chip's other cores wait; a replayable one whose
+ * size was simulated before in the step is replayed per chip. */
+static void timer_allreduce(timer *t, int core, const sched_item *it, const sched_coll *c)
+{
+    long seq = c->replay ? ++t->seq[core] : 0;
+    double t0 = simgrid_get_clock();
+    if (c->replay && core == 0)
+        t->res->ar_count++;
+    if (timer_leader(t, core) && (c->chip_bytes > 0.0 || c->replay)) {
+        int chip = timer_chip(t, core);
+        timer_memo *mm = c->replay ? timer_memo_find(t, c->chip_bytes, seq) : NULL;
+        if (t->cfg->reuse && mm != NULL && mm->seq != seq) {
+            sg_actor_sleep_for(mm->dur[chip]);
+            if (core == 0)
+                t->res->ar_reused++;
+        } else {
+            errbuf e;
+            if (timer_allreduce_flows(t, chip, c, &e) != 0)
+                timer_fail(t, &e);
+            if (mm != NULL && mm->seq == seq)
+                mm->dur[chip] = simgrid_get_clock() - t0;
+        }
+    }
+    timer_comm_end(t, core, it, t0);
+}
+
+/* A layer pass's begin or end mark: its span is from the first core's start to the last core's end. */
+static void timer_mark(timer *t, int core, const sched_item *it)
+{
+    double now = simgrid_get_clock() + t->pending[core];   /* when the core's ops so far end */
+    size_t li = (size_t)it->layer * SCHED_N_PH + it->phase;
+    if (it->ref == SCHED_MARK_BEGIN) {
+        if (now < t->res->lt0[li])
+            t->res->lt0[li] = now;
+        return;
+    }
+    if (now > t->res->lt1[li])
+        t->res->lt1[li] = now;
+    if (!t->cfg->progress || core != 0)
+        return;
+    int total = 2 * t->nlayers;
+    double w = timer_wall();
+    ++t->done;
+    if (w - t->wall_last < TIMER_PROGRESS_S && (t->done < total || t->wall_last == t->cfg->wall0))
+        return;
+    t->wall_last = w;
+    fprintf(stderr, "switchsim: %d/%d layer passes, simulated %.4f s, wall %.1f s\n", t->done, total,
+            simgrid_get_clock(), w - t->cfg->wall0);
+}
+
+static void timer_actor(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    const timer_arg *arg = sg_actor_self_get_data();
+    timer *t = arg->t;
+    int core = arg->core;
+    size_t n;
+    const sched_item *list = sched_list(t->s, core, &n);
+    for (size_t i = 0; i < n; i++) {
+        const sched_item *it = &list[i];
+        switch ((sched_kind)it->kind) {
+        case SCHED_OP:
+            timer_charge(t, core, it, TL_COMPUTE, it->t_s);
+            break;
+        case SCHED_BARRIER:
+            timer_sync(t, core, it);
+            break;
+        case SCHED_COLL: {
+            const sched_coll *c = sched_coll_at(t->s, it->ref);
+            timer_flush(t, core);
+            if (c->kind == SCHED_A2A)
+                timer_alltoall(t, core, it, c);
+            else
+                timer_allreduce(t, core, it, c);
+            break;
+        }
+        case SCHED_MARK:
+            timer_mark(t, core, it);
+            break;
+        }
+    }
+    timer_flush(t, core);
+    if (core == 0)
+        t->res->t_end = simgrid_get_clock();
+    t->finished++;
+}
+
+/* The result's arrays and the timer's per-core and per-chip state; -1 when memory runs out. */
+static int timer_alloc(timer *t, timer_result *res)
+{
+    size_t cores = (size_t)t->cores, nl = (size_t)t->nlayers * SCHED_N_PH;
+    res->acct = calloc(cores * SCHED_N_CAT, sizeof *res->acct);
+    res->lacct = calloc(nl * SCHED_N_CAT + 1, sizeof *res->lacct);
+    res->lt0 = malloc((nl + 1) * sizeof *res->lt0);
+    res->lt1 = calloc(nl + 1, sizeof *res->lt1);
+    t->pending = calloc(cores, sizeof *t->pending);
+    t->a2a_calls = calloc(cores, sizeof *t->a2a_calls);
+    t->seq = calloc(cores, sizeof *t->seq);
+    t->args = calloc(cores, sizeof *t->args);
+    t->a2a_chip_calls = calloc((size_t)t->nchips, sizeof *t->a2a_chip_calls);
+    t->a2a_known = calloc((size_t)t->nchips, sizeof *t->a2a_known);
+    t->a2a_dur = calloc((size_t)t->nchips, sizeof *t->a2a_dur);
+    t->chipbar = calloc((size_t)t->nchips, sizeof *t->chipbar);
+    if (!res->acct || !res->lacct || !res->lt0 || !res->lt1 || !t->pending || !t->a2a_calls || !t->seq || !t->args
+        || !t->a2a_chip_calls || !t->a2a_known || !t->a2a_dur || !t->chipbar)
+        return -1;
+    for (size_t i = 0; i < nl; i++)
+        res->lt0[i] = INFINITY;
+    return 0;
+}
+
+static void timer_free(timer *t)
+{
+    if (t->chipbar != NULL)
+        for (int c = 0; c < t->nchips; c++)
+            if (t->chipbar[c] != NULL)
+                sg_barrier_destroy(t->chipbar[c]);
+    free(t->chipbar);
+    if (t->all != NULL)
+        sg_barrier_destroy(t->all);
+    coll_world_free(t->world);
+    for (int i = 0; i < t->nmemo; i++)
+        free(t->memo[i].dur);
+    free(t->pending);
+    free(t->a2a_calls);
+    free(t->seq);
+    free(t->args);
+    free(t->a2a_chip_calls);
+    free(t->a2a_known);
+    free(t->a2a_dur);
+}
+
+/* The collectives' world on the platform's chips: switched on GPU nodes, replay and fast timing as configured. */
+static int timer_world(timer *t, timer_result *res, errbuf *err)
+{
+    const timer_cfg *cfg = t->cfg;
+    t->world = coll_world_alloc(cfg->ndims, cfg->dims, cfg->wrap, err);
+    if (t->world == NULL)
+        return -1;
+    if (cfg->gpus_per_node > 0 && coll_world_set_switched(t->world, cfg->gpus_per_node, err) != 0)
+        return -1;
+    coll_world_set_reuse(t->world, cfg->reuse);
+    errbuf why = { "" };
+    if (cfg->a2a_fast && !coll_world_switched(t->world) && !coll_world_set_fast(t->world, &why))
+        snprintf(res->a2a_flows_why, sizeof res->a2a_flows_why, "%s", why.msg);
+    return 0;
+}
+
+int timer_run(timer_result *res, const timer_cfg *cfg, errbuf *err)
+{
+    timer t;
+    memset(&t, 0, sizeof t);
+    memset(res, 0, sizeof *res);
+    t.cfg = cfg;
+    t.s = cfg->s;
+    t.res = res;
+    t.cores = sched_cores(cfg->s);
+    t.cpc = sched_cores_per_chip(cfg->s);
+    t.nchips = sched_nchips(cfg->s);
+    t.nlayers = sched_nlayers(cfg->s);
+    t.wall_last = cfg->wall0;
+    int rc = timer_alloc(&t, res) != 0 ? errbuf_set(err, "out of memory setting up the simulation") : 0;
+    if (rc == 0)
+        rc = timer_world(&t, res, err);
+    if (rc == 0) {
+        t.all = sg_barrier_init((unsigned)t.cores);
+        for (int c = 0; c < t.nchips; c++)
+            t.chipbar[c] = sg_barrier_init((unsigned)t.cpc);
+        for (int core = 0; core < t.cores; core++) {
+            char host[32], name[32];
+            t.args[core] = (timer_arg){ &t, core };
+            snprintf(host, sizeof host, "chip%d", timer_chip(&t, core));
+            snprintf(name, sizeof name, "core%d", core);
+            sg_actor_t a = sg_actor_init(name, sg_host_by_name(host));
+            sg_actor_set_data(a, &t.args[core]);
+            sg_actor_start(a, timer_actor, 0, NULL);
+        }
+        simgrid_run();
+        if (t.failed) {
+            *err = t.err;
+            rc = -1;
+        } else if (t.finished != t.cores) {
+            rc = errbuf_set(err, "the simulation deadlocked: %d of %d cores finished the step (a platform number out "
+                            "of any physical range?)", t.finished, t.cores);
+        }
+    }
+    if (rc == 0) {
+        res->a2a_reused = coll_world_reused(t.world);
+        res->a2a_fast = coll_world_fast_calls(t.world);
+    }
+    timer_free(&t);
+    return rc;
+}
+
+void timer_result_fini(timer_result *res)
+{
+    free(res->acct);
+    free(res->lacct);
+    free(res->lt0);
+    free(res->lt1);
+    memset(res, 0, sizeof *res);
+}
