@@ -14,7 +14,7 @@ WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -I. -DSWITCHSIM_DATADIR='"$(PREFIX)/share/switchsim"' 
 
 # Debian packages the build needs (header or pkg-config name -> package).
-DEB_PKGS := libsimgrid-dev libgsl-dev libcsv-dev libexpat1-dev check libopenblas-dev pkg-config gnuplot-nox jq
+DEB_PKGS := libsimgrid-dev libgsl-dev libcsv-dev libexpat1-dev check libopenblas-dev pkg-config gnuplot-nox jq parallel
 # Lazily expanded ('='), so they are read after the deps step has installed pkg-config files.
 # Third-party headers are system headers: their warnings are not ours.
 DEP_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags simgrid gsl check 2>/dev/null))
