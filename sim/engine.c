@@ -15,6 +15,7 @@
 #include "sim/sched.h"
 #include "sim/simproc.h"
 #include "sim/timer.h"
+#include "sim/traffic.h"
 #include "traces/timeline.h"
 
 #define ENGINE_GRAD_BYTES 4.0      /* gradients all-reduced in fp32 (the paper keeps float32 weights, SOURCES 3) */
@@ -32,33 +33,20 @@ typedef struct {
     int nlayers;                   /* encoder + decoder layers */
     int nsparse;
     int *sparse_index;             /* (nlayers) index among Switch layers, or -1 */
-    /* all-to-all byte matrices (nchips x nchips): per Switch layer when dispatch is exact (built from the routing),
-     * else two (encoder and decoder capacity buffers) */
-    double *m1, *m2;
-    int nmat;
-    int m2_is_m1[2];               /* padded: matrix i (enc, dec) is symmetric */
-    int *a2a_coll;                 /* (nmat, 2) the schedule's collective of m1 and m2 of each matrix */
+    traffic *tr;                   /* what the Switch layers send: routing, byte matrices, expert rows */
+    int *a2a_coll;                 /* (tr->nmat, 2) the schedule's collective of m1 and m2 of each matrix */
     int ar_coll[2];                /* the model-parallel all-reduce of an encoder, decoder layer (-1: on chip) */
     int grad_coll, expert_coll;    /* the gradient all-reduces (expert: -1 without replicas) */
-    double *recv;                  /* (nsparse, cores, experts_per_core) tokens received per local expert (exact) */
-    int *remote_experts;           /* (cores) padded: experts a core sends capacity buffers to on other cores */
     double *rows;                  /* (experts_per_core) scratch: rows of each local expert */
     sched_groups grad;             /* chips holding the same dense-parameter slices */
     sched_groups expert;           /* chips holding the same experts (replicas), when has_expert_groups */
     sched_groups mpar;             /* the chips of one model-parallel shard, when it spans chips */
     int has_expert_groups;
-    /* accounting of what is routed (the timer books the times) */
-    double *lbytes;                /* (nlayers) a2a bytes sent summed over cores, per phase (fwd = bwd) */
-    long *ldropped, *lchoices;     /* (nlayers) dropped choices and choices routed */
-    double *llb;                   /* (nlayers) sum of group load-balancing losses */
-    long *llb_n;                   /* (nlayers) groups in that sum */
     double *hw;                    /* (cores) hardware matmul FLOPs of the ops scheduled (cost_work.hw_flops) */
-    long kept_sent;                /* tokens sent in exact dispatch: must equal the tokens experts received */
     double wall0;
     int remat;                     /* recompute each layer's forward before its backward */
     model_impl impl;               /* the implementation profile the step runs (IMPL below) */
-    double wall_route_s;           /* wall seconds inside the routing kernels */
-    timer_result tr;               /* the timer's bookings */
+    timer_result tm;               /* the timer's bookings */
 } engine;
 
 static double wall_now(void)
@@ -72,110 +60,6 @@ static double wall_now(void)
 static int eng_padded(const engine_config *cfg)
 {
     return cfg->dispatch == COST_DISPATCH_EINSUM;
-}
-
-/* Offset of the byte matrix of Switch layer 'sl'. */
-static size_t eng_mat(const engine *g, int sl, int enc)
-{
-    size_t nn = (size_t)g->p.nchips * g->p.nchips;
-    return (eng_padded(g->cfg) ? (enc ? 0 : 1) : (size_t)sl) * nn;
-}
-
-/* Routes this core's groups of Switch layer 'sl'.  Exact dispatch: adds the kept tokens to the layer's
- * byte matrix and to the receiving experts' rows.  Padded: the matrix is fixed; routing sets the drops. */
-static int eng_route_layer(engine *g, int core, int layer, int sl, int enc, errbuf *err)
-{
-    const plan *p = &g->p;
-    int E = p->experts;
-    int shard = core / p->model_par, slice = core % p->model_par;
-    int C = enc ? p->capacity_enc : p->capacity_dec;
-    double tok_bytes = (double)g->m->d_model * g->cfg->act_bytes;
-    double *mat = g->m1 + eng_mat(g, sl, enc);
-    int src_chip = plan_chip(p, core);
-    int *kept = malloc((size_t)E * sizeof *kept);
-    double *sum = calloc((size_t)E, sizeof *sum);
-    int rc = kept == NULL || sum == NULL ? errbuf_set(err, "out of memory routing") : 0;
-    for (int grp = 0; grp < p->groups && rc == 0; grp++) {
-        double lb;
-        int dropped = route_group(g->route, sl, shard, grp, slice == 0, kept, &lb, err);
-        if (dropped < 0) {
-            rc = -1;
-            break;
-        }
-        for (int e2 = 0; e2 < E; e2++)
-            sum[e2] += kept[e2];
-        if (slice == 0) {   /* the m slices of a shard share one routing decision: count it once */
-            g->ldropped[layer] += dropped;
-            g->lchoices[layer] += (long)(enc ? p->group_enc : p->group_dec) * p->top_k;
-            g->llb[layer] += lb;
-            g->llb_n[layer]++;
-        }
-    }
-    if (rc != 0) {
-        free(kept);
-        free(sum);
-        return -1;
-    }
-    double sent = 0.0;
-    if (eng_padded(g->cfg))     /* whole capacity buffers to every expert on another core */
-        sent = (double)g->remote_experts[core] * p->groups * C * tok_bytes;
-    else
-        for (int e = 0; e < E; e++) {
-            int dst = plan_core(p, plan_expert_owner(p, shard, e), slice);
-            if (dst != core)
-                sent += sum[e] * tok_bytes;
-            mat[(size_t)src_chip * p->nchips + plan_chip(p, dst)] += sum[e] * tok_bytes;
-            g->recv[((size_t)sl * p->cores + dst) * p->experts_per_core + e % p->experts_per_core] += sum[e];
-            g->kept_sent += (long)sum[e];
-        }
-    g->lbytes[layer] += 2.0 * sent;   /* sent in a2a #1; the same total goes out in #2, and again backward */
-    free(kept);
-    free(sum);
-    return 0;
-}
-
-/* Padded dispatch: every shard sends groups x C slots to every expert, whatever the routing; and how many of
- * a core's destination experts are on other cores. */
-static void eng_padded_matrices(engine *g)
-{
-    const plan *p = &g->p;
-    double tok_bytes = (double)g->m->d_model * g->cfg->act_bytes;
-    for (int enc = 1; enc >= 0; enc--) {
-        double *mat = g->m1 + eng_mat(g, 0, enc);
-        double slot_bytes = (double)p->groups * (enc ? p->capacity_enc : p->capacity_dec) * tok_bytes;
-        for (int core = 0; core < p->cores; core++) {
-            if (enc)                          /* the same owners in both stacks: counted once */
-                g->remote_experts[core] = 0;
-            for (int e = 0; e < p->experts; e++) {
-                int dst = plan_core(p, plan_expert_owner(p, core / p->model_par, e), core % p->model_par);
-                mat[(size_t)plan_chip(p, core) * p->nchips + plan_chip(p, dst)] += slot_bytes;
-                if (enc)
-                    g->remote_experts[core] += dst != core;
-            }
-        }
-    }
-}
-
-/* dst <- src transposed (n x n), in 64 x 64 tiles: both stay in cache on the 4096-chip matrices. */
-static void eng_transpose(double *dst, const double *src, int n)
-{
-    enum { TILE = 64 };
-    for (int i0 = 0; i0 < n; i0 += TILE)
-        for (int j0 = 0; j0 < n; j0 += TILE)
-            for (int i = i0; i < i0 + TILE && i < n; i++)
-                for (int j = j0; j < j0 + TILE && j < n; j++)
-                    dst[(size_t)j * n + i] = src[(size_t)i * n + j];
-}
-
-/* Rows each of this core's experts computes in Switch layer 'sl'. */
-static void eng_expert_rows(const engine *g, double *rows, int core, int sl, int enc)
-{
-    const plan *p = &g->p;
-    int C = enc ? p->capacity_enc : p->capacity_dec;
-    int senders = p->cores_per_expert > 1 ? p->experts : p->data;
-    for (int e = 0; e < p->experts_per_core; e++)
-        rows[e] = eng_padded(g->cfg) ? (double)senders * p->groups * C
-                                 : g->recv[((size_t)sl * p->cores + core) * p->experts_per_core + e];
 }
 
 /* What each implementation profile runs [SOURCES 4.2, 4.3]: its largest group, capacity rule, how positions
@@ -271,7 +155,7 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     int C = enc ? p->capacity_enc : p->capacity_dec;
     int bwd = ph == SCHED_BWD;
     cost_dispatch dmode = eng_padded(g->cfg) ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
-    int mi = eng_padded(g->cfg) ? (enc ? 0 : 1) : sl;
+    int mi = traffic_mat(g->tr, sl, enc);
     int a2a1 = g->a2a_coll[2 * mi], a2a2 = g->a2a_coll[2 * mi + 1];
     double *rows = g->rows;
     int epc = p->experts_per_core;
@@ -296,7 +180,7 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
             cost_combine_build_work(&build, &g->chip, p->groups, S, p->experts, C,
                                     pi->build_passes_per_choice * p->top_k + pi->build_passes_fixed);
     }
-    eng_expert_rows(g, rows, core, sl, enc);
+    traffic_expert_rows(g->tr, rows, core, sl, enc);
     if (!bwd) {
         eng_work(g, core, SCHED_CAT_ROUTER, SCHED_N_GATING, &gating, 1.0, layer, ph);
         eng_work(g, core, SCHED_CAT_ROUTER, SCHED_N_ROUTER, &router, 1.0, layer, ph);
@@ -413,23 +297,15 @@ static void eng_free(engine *g)
     route_ctx_free(g->route);
     timeline_free(g->tl);
     sched_free(g->s);
-    timer_result_fini(&g->tr);
+    timer_result_fini(&g->tm);
     free(g->sparse_index);
-    free(g->m1);
-    free(g->m2);
+    traffic_free(g->tr);
     free(g->a2a_coll);
-    free(g->remote_experts);
-    free(g->recv);
     free(g->rows);
     sched_groups_fini(&g->grad);
     sched_groups_fini(&g->expert);
     sched_groups_fini(&g->mpar);
     free(g->hw);
-    free(g->lbytes);
-    free(g->ldropped);
-    free(g->lchoices);
-    free(g->llb);
-    free(g->llb_n);
 }
 
 engine_config engine_config_default(void)
@@ -539,38 +415,19 @@ static int eng_alloc_routing(engine *g, errbuf *err)
     return g->tl == NULL ? errbuf_set(err, "out of memory setting up the simulation") : 0;
 }
 
-/* The byte matrices, the routing's accounting and the schedule; the padded matrices, known before routing, are
- * built here. */
+/* What the Switch layers send (the padded matrices, known before routing, are built here) and the schedule. */
 static int eng_alloc(engine *g, errbuf *err)
 {
     if (eng_alloc_routing(g, err) != 0)
         return -1;
     const plan *p = &g->p;
-    size_t nn = (size_t)p->nchips * p->nchips, nl = (size_t)g->nlayers, cores = (size_t)p->cores;
-    g->nmat = eng_padded(g->cfg) ? 2 : (g->nsparse > 0 ? g->nsparse : 1);
-    g->m1 = calloc((size_t)g->nmat * nn, sizeof *g->m1);
-    g->m2 = calloc((size_t)g->nmat * nn, sizeof *g->m2);
-    g->a2a_coll = calloc((size_t)g->nmat * 2, sizeof *g->a2a_coll);
-    g->recv = calloc((size_t)(g->nsparse > 0 ? g->nsparse : 1) * cores * p->experts_per_core, sizeof *g->recv);
+    g->tr = traffic_alloc(p, g->m, g->sparse_index, g->nlayers, g->nsparse, g->cfg->act_bytes, eng_padded(g->cfg));
+    g->a2a_coll = g->tr == NULL ? NULL : calloc((size_t)g->tr->nmat * 2, sizeof *g->a2a_coll);
     g->rows = calloc((size_t)p->experts_per_core, sizeof *g->rows);
-    g->remote_experts = calloc(cores, sizeof *g->remote_experts);
-    g->hw = calloc(cores, sizeof *g->hw);
-    g->lbytes = calloc(nl, sizeof *g->lbytes);
-    g->ldropped = calloc(nl, sizeof *g->ldropped);
-    g->lchoices = calloc(nl, sizeof *g->lchoices);
-    g->llb = calloc(nl, sizeof *g->llb);
-    g->llb_n = calloc(nl, sizeof *g->llb_n);
+    g->hw = calloc((size_t)p->cores, sizeof *g->hw);
     g->s = sched_alloc(p->cores, p->cores_per_chip, g->nlayers);
-    if (!g->m1 || !g->m2 || !g->a2a_coll || !g->recv || !g->rows || !g->remote_experts || !g->hw || !g->lbytes ||
-        !g->ldropped || !g->lchoices || !g->llb || !g->llb_n || !g->s)
+    if (!g->tr || !g->a2a_coll || !g->rows || !g->hw || !g->s)
         return errbuf_set(err, "out of memory setting up the simulation");
-    if (eng_padded(g->cfg)) {
-        eng_padded_matrices(g);
-        for (int i = 0; i < g->nmat; i++)
-            eng_transpose(g->m2 + (size_t)i * nn, g->m1 + (size_t)i * nn, p->nchips);
-        for (int i = 0; i < g->nmat; i++)   /* a symmetric m1 is its own combine matrix: one key for both */
-            g->m2_is_m1[i] = memcmp(g->m2 + (size_t)i * nn, g->m1 + (size_t)i * nn, nn * sizeof *g->m1) == 0;
-    }
     return 0;
 }
 
@@ -614,11 +471,11 @@ static int eng_colls(engine *g, errbuf *err)
     const plan *p = &g->p;
     size_t nn = (size_t)p->nchips * p->nchips;
     int rc = 0;
-    for (int i = 0; i < g->nmat && rc == 0; i++) {
-        long key = eng_padded(g->cfg) ? 2 * i : -1;
-        long key2 = key < 0 ? -1 : g->m2_is_m1[i] ? key : key + 1;
-        sched_coll c1 = { .kind = SCHED_A2A, .bytes = g->m1 + (size_t)i * nn, .key = key };
-        sched_coll c2 = { .kind = SCHED_A2A, .bytes = g->m2 + (size_t)i * nn, .key = key2 };
+    for (int i = 0; i < g->tr->nmat && rc == 0; i++) {
+        long key = g->tr->padded ? 2 * i : -1;
+        long key2 = key < 0 ? -1 : g->tr->m2_is_m1[i] ? key : key + 1;
+        sched_coll c1 = { .kind = SCHED_A2A, .bytes = g->tr->m1 + (size_t)i * nn, .key = key };
+        sched_coll c2 = { .kind = SCHED_A2A, .bytes = g->tr->m2 + (size_t)i * nn, .key = key2 };
         g->a2a_coll[2 * i] = sched_coll_add(g->s, &c1);
         g->a2a_coll[2 * i + 1] = sched_coll_add(g->s, &c2);
         rc = g->a2a_coll[2 * i] < 0 || g->a2a_coll[2 * i + 1] < 0 ? -1 : 0;
@@ -648,38 +505,10 @@ static int eng_colls(engine *g, errbuf *err)
     return rc != 0 || g->grad_coll < 0 ? errbuf_set(err, "out of memory setting up the simulation") : 0;
 }
 
-/* Routes every core's groups of every Switch layer, in layer then core order (each group's draws are its own, so
- * the order changes no count); exact dispatch then has each layer's byte matrix and its transpose, and every
- * token sent must have reached an expert. */
-static int eng_route_all(engine *g, errbuf *err)
-{
-    const plan *p = &g->p;
-    double w0 = wall_now();
-    for (int l = 0; l < g->nlayers; l++) {
-        int sl = g->sparse_index[l], enc = l < g->m->enc_layers;
-        if (sl < 0)
-            continue;
-        for (int core = 0; core < p->cores; core++)
-            if (eng_route_layer(g, core, l, sl, enc, err) != 0)
-                return -1;
-        if (!eng_padded(g->cfg))
-            eng_transpose(g->m2 + eng_mat(g, sl, enc), g->m1 + eng_mat(g, sl, enc), p->nchips);
-    }
-    g->wall_route_s = wall_now() - w0;
-    if (eng_padded(g->cfg) || g->nsparse == 0)
-        return 0;
-    double recv = 0.0;
-    for (size_t i = 0; i < (size_t)g->nsparse * p->cores * p->experts_per_core; i++)
-        recv += g->recv[i];
-    if ((long)recv != g->kept_sent)
-        return errbuf_set(err, "bug: experts received %.0f tokens, cores sent %ld", recv, g->kept_sent);
-    return 0;
-}
-
 /* The step: routing, every core's list, then the timer runs the lists in SimGrid. */
 static int eng_simulate(engine *g, engine_result *res, errbuf *err)
 {
-    if (eng_route_all(g, err) != 0 || eng_colls(g, err) != 0)
+    if (traffic_route(g->tr, g->route, err) != 0 || eng_colls(g, err) != 0)
         return -1;
     for (int core = 0; core < g->p.cores; core++)
         if (eng_core_list(g, core, err) != 0)
@@ -692,8 +521,8 @@ static int eng_simulate(engine *g, engine_result *res, errbuf *err)
         tc.dims[d] = g->torus.dims[d];
         tc.wrap[d] = g->torus.wrap[d];
     }
-    res->wall_setup_s = wall_now() - g->wall0 - g->wall_route_s;
-    return timer_run(&g->tr, &tc, err);
+    res->wall_setup_s = wall_now() - g->wall0 - g->tr->wall_route_s;
+    return timer_run(&g->tm, &tc, err);
 }
 
 /* What every step must satisfy; a number far outside physics (an op overhead of 1e308 s) breaks it, and then
@@ -747,11 +576,12 @@ static int eng_collect_layers(engine_result *res, const engine *g)
             size_t li = (size_t)l * SCHED_N_PH + ph;
             double lc[SCHED_N_CAT];
             for (int k = 0; k < SCHED_N_CAT; k++)
-                lc[k] = g->tr.lacct[li * SCHED_N_CAT + k] / cores;
-            r->dropped_frac = g->lchoices[l] > 0 ? (double)g->ldropped[l] / (double)g->lchoices[l] : 0.0;
-            r->lb_loss = g->llb_n[l] > 0 ? g->llb[l] / (double)g->llb_n[l] : 0.0;
-            r->a2a_bytes_per_core = g->lbytes[l] / cores;
-            eng_fill_times(r, lc, g->tr.lt1[li] - g->tr.lt0[li], 0.0, 0.0, g->p.nchips);
+                lc[k] = g->tm.lacct[li * SCHED_N_CAT + k] / cores;
+            const traffic *tr = g->tr;
+            r->dropped_frac = tr->lchoices[l] > 0 ? (double)tr->ldropped[l] / (double)tr->lchoices[l] : 0.0;
+            r->lb_loss = tr->llb_n[l] > 0 ? tr->llb[l] / (double)tr->llb_n[l] : 0.0;
+            r->a2a_bytes_per_core = tr->lbytes[l] / cores;
+            eng_fill_times(r, lc, g->tm.lt1[li] - g->tm.lt0[li], 0.0, 0.0, g->p.nchips);
         }
     return 0;
 }
@@ -766,27 +596,27 @@ static int eng_collect(engine_result *res, engine *g, const cost_memory *mem, er
     double cat[SCHED_N_CAT] = { 0 };
     for (int c = 0; c < cores; c++)
         for (int k = 0; k < SCHED_N_CAT; k++)
-            cat[k] += g->tr.acct[(size_t)c * SCHED_N_CAT + k] / cores;
+            cat[k] += g->tm.acct[(size_t)c * SCHED_N_CAT + k] / cores;
     long lb_n = 0;
     double lb_sum = 0.0, a2a_bytes = 0.0;
     for (int l = 0; l < g->nlayers; l++) {
-        res->dropped += g->ldropped[l];
-        res->choices += g->lchoices[l];
-        lb_sum += g->llb[l];
-        lb_n += g->llb_n[l];
-        a2a_bytes += SCHED_N_PH * g->lbytes[l];
+        res->dropped += g->tr->ldropped[l];
+        res->choices += g->tr->lchoices[l];
+        lb_sum += g->tr->llb[l];
+        lb_n += g->tr->llb_n[l];
+        a2a_bytes += SCHED_N_PH * g->tr->lbytes[l];
     }
     res->step.dropped_frac = res->choices > 0 ? (double)res->dropped / (double)res->choices : 0.0;
     res->step.lb_loss = lb_n > 0 ? lb_sum / (double)lb_n : 0.0;
     res->step.a2a_bytes_per_core = a2a_bytes / cores;
-    double t_end = g->tr.t_end;
+    double t_end = g->tm.t_end;
     eng_fill_times(&res->step, cat, t_end, (double)p->sequences, flops, p->nchips);
     double hw = 0.0, peak = g->chip.bf16_flops * cores;   /* bf16 peak of all cores */
     for (int c = 0; c < cores; c++)
         hw += g->hw[c];
     res->step.mfu = t_end > 0 ? flops / t_end / peak : 0.0;
     res->step.hfu = t_end > 0 ? hw / t_end / peak : 0.0;
-    if (eng_check_step(&res->step, (double)g->tr.execs / g->p.cores, err) != 0)
+    if (eng_check_step(&res->step, (double)g->tm.execs / g->p.cores, err) != 0)
         return -1;
     if (g->cfg->per_layer && eng_collect_layers(res, g) != 0)
         return errbuf_set(err, "out of memory setting up the simulation");
@@ -798,13 +628,13 @@ static int eng_collect(engine_result *res, engine *g, const cost_memory *mem, er
     res->mem_activations_B = mem->activations_B;
     res->mem_total_B = mem->total_B;
     res->hbm_B = g->chip.hbm_bytes;
-    res->a2a_count = g->tr.a2a_count;
-    res->a2a_reused = g->tr.a2a_reused;
-    res->a2a_fast = g->tr.a2a_fast;
-    eng_copy(res->a2a_flows_why, sizeof res->a2a_flows_why, g->tr.a2a_flows_why);
-    res->ar_count = g->tr.ar_count;
-    res->ar_reused = g->tr.ar_reused;
-    res->wall_route_s = g->wall_route_s;
+    res->a2a_count = g->tm.a2a_count;
+    res->a2a_reused = g->tm.a2a_reused;
+    res->a2a_fast = g->tm.a2a_fast;
+    eng_copy(res->a2a_flows_why, sizeof res->a2a_flows_why, g->tm.a2a_flows_why);
+    res->ar_count = g->tm.ar_count;
+    res->ar_reused = g->tm.ar_reused;
+    res->wall_route_s = g->tr->wall_route_s;
     res->numerics_groups = route_numerics(g->route, &res->numerics_mean_abs);
     res->remat = g->remat;
     res->impl = g->impl;

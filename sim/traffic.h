@@ -1,0 +1,53 @@
+/* traffic: what the Switch layers of one step send.  Routes every core's groups of every Switch layer (sim/route.h)
+ * and turns the kept tokens into the all-to-all chip byte matrices, the rows each local expert receives, and the
+ * per-layer drops, load-balancing loss and bytes.  Pure: no SimGrid, no cost model; the engine schedules it. */
+#ifndef SWITCHSIM_TRAFFIC_H
+#define SWITCHSIM_TRAFFIC_H
+
+#include "models/model.h"
+#include "sim/common/errbuf.h"
+#include "sim/plan.h"
+#include "sim/route.h"
+
+typedef struct {
+    const plan *p;
+    const model_cfg *m;
+    int padded;                   /* 1: padded (einsum) dispatch, capacity buffers sent whole; 0: exact (gather) */
+    double tok_bytes;             /* bytes of one token's row on the wire: d_model x activation bytes */
+    int nlayers;                  /* encoder + decoder layers */
+    const int *sparse_index;      /* (nlayers) index among Switch layers, or -1 (the caller's) */
+    int nsparse;
+    /* all-to-all byte matrices (nchips x nchips, row = source chip): dispatch (m1) and combine (m2 = m1
+     * transposed), per Switch layer when exact, else two (encoder and decoder capacity buffers) */
+    int nmat;
+    double *m1, *m2;
+    int m2_is_m1[2];              /* padded: matrix i (enc, dec) is symmetric (its own combine matrix) */
+    double *recv;                 /* (nsparse, cores, experts_per_core) tokens received per local expert (exact) */
+    int *remote_experts;          /* (cores) padded: experts a core sends capacity buffers to on other cores */
+    double *lbytes;               /* (nlayers) a2a bytes sent summed over cores, per phase (fwd = bwd) */
+    long *ldropped, *lchoices;    /* (nlayers) dropped choices and choices routed */
+    double *llb;                  /* (nlayers) sum of group load-balancing losses */
+    long *llb_n;                  /* (nlayers) groups in that sum */
+    long kept_sent;               /* tokens sent in exact dispatch: must equal the tokens experts received */
+    double wall_route_s;          /* wall seconds in the routing kernels */
+} traffic;
+
+/* Zeroed accounting and, padded, the two matrices (known before routing).  p, m and sparse_index must outlive it.
+ * NULL when memory runs out. */
+traffic *traffic_alloc(const plan *p, const model_cfg *m, const int *sparse_index, int nlayers, int nsparse,
+                       int act_bytes, int padded);
+void traffic_free(traffic *t);
+
+/* Routes every core's groups of every Switch layer, layer by layer and core by core (each group's draws are its
+ * own, so the order changes no count); exact: fills each layer's matrices, and checks that every token sent
+ * reached an expert ("bug: experts received 10 tokens, cores sent 12").  0, or -1 with err. */
+int traffic_route(traffic *t, route_ctx *route, errbuf *err);
+
+/* Index of Switch layer sl's matrices (encoder or decoder): m1 + index x nchips^2. */
+int traffic_mat(const traffic *t, int sl, int enc);
+
+/* rows (experts_per_core) <- the rows each of core 'core''s experts computes in Switch layer sl (padded: whole
+ * capacity buffers from every sender). */
+void traffic_expert_rows(const traffic *t, double *rows, int core, int sl, int enc);
+
+#endif
