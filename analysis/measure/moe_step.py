@@ -32,10 +32,13 @@ import torch.nn.functional as F
 FIELDS = ['name', 'family', 'split', 'd_model', 'layers', 'heads', 'kv_heads', 'head_dim', 'vocab', 'seq',
           'batch', 'tokens', 'ffn_dense', 'experts', 'top_k', 'ffn_expert', 'shared', 'first_dense', 'moe_every',
           'dispatch', 'capacity_factor']
-OUT_FIELDS = ['capacity', 'step_ms', 'step_min_ms', 'step_max_ms', 'timed_steps', 'max_load', 'dropped_frac',
+OUT_FIELDS = ['group_align', 'capacity', 'step_ms', 'step_min_ms', 'step_max_ms', 'timed_steps', 'max_load', 'dropped_frac',
               'params_total', 'params_active', 'peak_mem_gib', 'loss', 'device', 'torch_version', 'date']
 HEADER = FIELDS + OUT_FIELDS
 LB_ALPHA = 0.01
+# Rows of one expert in the grouped GEMM start at a multiple of this (1: no padding).  Set to 16 and recorded in
+# the row's group_align when the grouped GEMM refuses unaligned groups (torchtitan pads them the same way).
+GROUP_ALIGN = 1
 
 
 def grouped_mm(a, b, offs):
@@ -122,11 +125,22 @@ class MoE(torch.nn.Module):
         flat = idx.reshape(-1)                                   # (T k) token-major
         order = torch.argsort(flat, stable=True)
         xs = x[order // k].to(torch.bfloat16)                    # rows sorted by expert
+        dest = None
+        if GROUP_ALIGN > 1:                                      # each expert's rows start at a multiple of it
+            padded = (counts + GROUP_ALIGN - 1) // GROUP_ALIGN * GROUP_ALIGN
+            start_p = torch.cumsum(padded, 0) - padded
+            start = torch.cumsum(counts, 0) - counts
+            e_sorted = flat[order]
+            dest = start_p[e_sorted] + torch.arange(flat.numel(), device=x.device) - start[e_sorted]
+            xs = xs.new_zeros(int(padded.sum()), D).index_copy(0, dest, xs)
+            counts = padded
         offs = torch.cumsum(counts, 0).to(torch.int32)
         dt = torch.bfloat16
         h = F.silu(grouped_mm(xs, self.w1.to(dt).transpose(1, 2), offs)) * \
             grouped_mm(xs, self.w3.to(dt).transpose(1, 2), offs)
         out = grouped_mm(h, self.w2.to(dt).transpose(1, 2), offs)
+        if dest is not None:
+            out = out[dest]
         unsorted = out.new_zeros(T * k, D).index_copy(0, order, out)
         return (unsorted.view(T, k, D) * gate.unsqueeze(-1).to(out.dtype)).sum(1)
 
@@ -271,7 +285,18 @@ def run(c, lock_path):
         opt.zero_grad(set_to_none=True)
         return loss
 
-    for _ in range(3):
+    global GROUP_ALIGN
+    try:
+        step()
+    except RuntimeError as e:                                   # unaligned groups refused: pad them, once
+        if c['dispatch'] != 'dropless':
+            raise
+        print('grouped GEMM refused unaligned groups (%s): groups padded to 16 rows' % str(e)[:200],
+              file=sys.stderr)
+        GROUP_ALIGN = 16
+        opt.zero_grad(set_to_none=True)
+        step()
+    for _ in range(2):
         step()
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats()
@@ -295,7 +320,7 @@ def run(c, lock_path):
         fcntl.flock(lock, fcntl.LOCK_UN)
     total, active = count_params(model, c)
     row = dict(c)
-    row.update(capacity=capacity(c), step_ms='%.4f' % (1e3 * statistics.median(times)),
+    row.update(group_align=GROUP_ALIGN, capacity=capacity(c), step_ms='%.4f' % (1e3 * statistics.median(times)),
                step_min_ms='%.4f' % (1e3 * min(times)), step_max_ms='%.4f' % (1e3 * max(times)),
                timed_steps=len(times), max_load='%.4f' % max_load, dropped_frac='%.5f' % dropped,
                params_total=total, params_active=active, peak_mem_gib='%.2f' % peak,

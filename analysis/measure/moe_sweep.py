@@ -77,6 +77,9 @@ CONFIGS = [
 ]
 
 
+PROCESS_TIMEOUT_S = 240     # a process still running after this is killed (its row is lost, the log says so)
+
+
 def main():
     out = sys.argv[1]
     first = int(sys.argv[2]) if len(sys.argv) > 2 else 0
@@ -93,7 +96,11 @@ def main():
         f.write(','.join(HEADER) + '\n')
         f.flush()
     t_start = time.time()
-    todo, running = list(CONFIGS[first:last]), []
+    # families interleaved (a, b, c, a, ...), so that a budget cut short still leaves rows of every family
+    chosen = CONFIGS[first:last]
+    fams = [[c for c in chosen if c['family'] == f] for f in sorted({c['family'] for c in chosen})]
+    todo = [fam[i] for i in range(max(len(fam) for fam in fams)) for fam in fams if i < len(fam)]
+    running = []
     while todo or running:
         while todo and len(running) < parallel and time.time() - t_start < budget:
             c = todo.pop(0)
@@ -103,6 +110,9 @@ def main():
         if todo and time.time() - t_start >= budget:
             log.write('budget spent: not started %s\n' % ' '.join(c['name'] for c in todo))
             todo = []
+        for r in running:
+            if r[1].poll() is None and time.time() - r[2] > PROCESS_TIMEOUT_S:
+                r[1].kill()
         for r in [r for r in running if r[1].poll() is not None]:
             c, p, t0 = r
             so, se = p.communicate()
