@@ -1,6 +1,7 @@
 /* collectives: all-to-all (direct and dimension-phased) and ring all-reduces between the chips of a torus, or
  * of GPU nodes (a switched world: coll_world_set_switched), as SimGrid communications over the platform's
- * links, so that flows contend.  Chips are hosts named
+ * links, so that flows contend; the messages of the phased all-to-all and the dimension rings are planned by
+ * sim/collplan (pure), which also times them where no two can share a link.  Chips are hosts named
  * "chip<r>", r = x + X*(y + Y*z).  A dimension may wrap (ring) or not (line); every algorithm takes the
  * per-dimension wrap flags.  Flows go between chips, never cores: the cores of a chip share its links, and
  * traffic inside a chip never touches a link.
@@ -12,11 +13,10 @@
 #ifndef SWITCHSIM_COLLECTIVES_H
 #define SWITCHSIM_COLLECTIVES_H
 
+#include "sim/collplan.h"
 #include "sim/common/errbuf.h"
 
 typedef struct vreport vreport;   /* fidelity/validate.h: the checks below add to it */
-
-#define COLL_DIMS_MAX 3
 
 typedef enum {
     COLL_A2A_DIRECT,      /* one flow per (source, destination) chip pair, SimGrid's own routes */
@@ -47,27 +47,19 @@ int coll_world_set_switched(coll_world *w, int gpus_per_node, errbuf *err);
 /* GPUs per node of a switched world, 0 for a torus. */
 int coll_world_switched(const coll_world *w);
 
-/* All-to-all among all chips.  bytes (nchips, nchips) row-major, row = source chip; the diagonal stays on chip.
+/* All-to-all among all chips, in two halves: prepare enters this chip into the call (once per chip and call, at the
+ * call's start) and returns 1 with the chip's duration in *dur_s when no flow needs to run (the phased algorithm
+ * timed from its plan: coll_world_set_fast), 0 when the chip must run its flows now with coll_alltoall_run, -1
+ * with err on a broken invariant.  bytes (nchips, nchips) row-major, row = source chip; the diagonal stays on chip.
  * DIRECT: one flow per pair with bytes > 0.  PHASED / PHASED_XY: per dimension, bidirectional ring steps
  * between neighbours: at each step every chip sends to each neighbour one flow with all the bytes still
  * travelling that way (forwarded data included) and receives from it; on a ring, data goes the short way
  * (a tie at distance L/2 is split half each way); a line (no wraparound, more than 2 chips) instead gets one
- * flow per destination along it over the platform's route (ring steps there would store and forward).
- * Checked on every call: what each chip holds at the end of each phase equals what the next phase must carry
- * from it, and the bytes it finally receives equal its column sum without the diagonal; -1 with err if not.
- * With reuse on (coll_world_set_reuse), a call whose (algo, byte matrix) equals one already simulated in this
- * run does not send flows: each chip sleeps for the duration it measured then. */
-int coll_alltoall(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err);
-/* The same with the caller's id of the byte matrix: key >= 0 promises that every call with this key passes an
- * equal matrix, so reuse finds the earlier call by key instead of hashing the n^2 bytes (at 4096 chips, 134 MB
- * per call); -1: hash it, as coll_alltoall. */
-int coll_alltoall_keyed(coll_world *w, int chip, const double *bytes, long key, coll_a2a_algo algo, errbuf *err);
-/* coll_alltoall_keyed in two halves, for a caller that books a known duration itself instead of sleeping it:
- * prepare enters this chip into the call (once per chip and call, at the call's start) and returns 1 with the
- * chip's duration in *dur_s when no flow needs to run (the call is replayed, or timed by coll_world_set_fast),
- * 0 when the chip must run its flows now with coll_alltoall_run, -1 with err on a broken invariant. */
-int coll_alltoall_prepare(coll_world *w, int chip, const double *bytes, long key, coll_a2a_algo algo,
-                          double *dur_s, errbuf *err);
+ * flow per destination along it over the platform's route (ring steps there would store and forward); the
+ * plan is collplan_phased's, with its conservation checks.  Replaying an identical all-to-all is the caller's
+ * (sim/timer.c). */
+int coll_alltoall_prepare(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, double *dur_s,
+                          errbuf *err);
 int coll_alltoall_run(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err);
 
 /* Ring all-reduce of 'bytes' per chip over all chips: reduce-scatter along x, then y (then z) on the shrinking
@@ -94,14 +86,10 @@ int coll_allgather_all(coll_world *w, int chip, double bytes, errbuf *err);
  * not a chip (0..15)". */
 int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err);
 
-/* Reuse of identical all-to-alls (key: algo and a 64-bit hash of the byte matrix; a hash collision would replay
- * the wrong duration: astronomically unlikely, stated).  Off by default. */
-void coll_world_set_reuse(coll_world *w, int on);
-long coll_world_reused(const coll_world *w);
 /* Fast timing of the phased all-to-alls, for a world whose neighbour messages never share a link (every
  * dimension a ring of 3 or more chips, or a line of 2; routes checked link by link) under a network model that
  * times a flow alone on its links as latency + bytes / bandwidth (no TCP window, no cross-traffic: netmodel
- * hw): a call not replayed is timed from its plan by one pass over its messages (a message starts when both
+ * hw): a call is timed from its plan by one pass over its messages (a message starts when both
  * chips have posted it; a chip posts a step when its messages of the step before have arrived), every chip then
  * sleeps for its duration; no flows.  It agrees with the flows' simulation (tests/check_collectives.c).  Call
  * after loading the platform and applying the network model, before any collective.  Returns 1 when on, 0
@@ -116,62 +104,6 @@ long coll_world_fast_ring_calls(const coll_world *w);
  * reset, summed over them: the busiest-link lower bound of the phased algorithm's own flows. */
 double coll_world_phased_busiest_bytes(const coll_world *w);
 void coll_world_reset_stats(coll_world *w);
-
-/* A whole collective simulation for tests, validate and the bench: run it inside simproc_run (one SimGrid
- * engine per process).  Writes the platform nowhere: 'platform' must exist. */
-typedef enum {
-    COLL_SIM_A2A,                /* every chip: coll_alltoall(bytes, algo) */
-    COLL_SIM_ALLREDUCE_ALL,      /* every chip: coll_allreduce_all(ar_bytes) */
-    COLL_SIM_ALLREDUCE_GROUP,    /* every member of group: coll_allreduce_group(group, ngroup, ar_bytes) */
-    COLL_SIM_REDUCESCATTER_ALL,  /* every chip: coll_reducescatter_all(ar_bytes) */
-    COLL_SIM_ALLGATHER_ALL       /* every chip: coll_allgather_all(ar_bytes) */
-} coll_sim_op;
-
-typedef struct {
-    const char *platform;        /* platform XML with hosts chip0..chip<n-1> */
-    int ndims, dims[COLL_DIMS_MAX], wrap[COLL_DIMS_MAX];
-    const double *bytes;         /* (n, n) chip byte matrix */
-    coll_a2a_algo algo;
-    int reps;                    /* all-to-alls in a row, a barrier between them; >= 1 */
-    int reuse;                   /* coll_world_set_reuse */
-    int route_bound;             /* compute out[COLL_SIM_ROUTE_BYTES] from sg_host_get_route (N^2 routes) */
-    coll_sim_op op;              /* default (0): all-to-all */
-    double ar_bytes;             /* all-reduce (reduce-scatter input, all-gather output) bytes per chip */
-    const int *group;            /* all-reduce group, ring order */
-    int ngroup;
-    int gpus_per_node;           /* > 0: a GPU platform (ndims 1): coll_world_set_switched; 0: a torus */
-    const double *rep_scale;     /* (reps) or NULL: rep i moves rep_scale[i] x bytes (or x ar_bytes), so that one
-                                  * simulation times a whole range of sizes, a barrier between them */
-    int network;                 /* netmodel (sim/netmodel.h); 0: LV08, SimGrid's default.  hw reads the platform
-                                  * (platform_read: a file of the generators) and applies its link factors */
-    int fast;                    /* 1: coll_world_set_fast (the phased all-to-alls timed from their plan, where it
-                                  * applies; out[COLL_SIM_FAST] says how many were) */
-} coll_a2a_sim;
-
-enum {
-    COLL_SIM_REUSED,             /* all-to-alls replayed from the cache */
-    COLL_SIM_LINK_BPS,           /* bandwidth of the link from chip0 to its x neighbour, read from SimGrid */
-    COLL_SIM_LINK_LAT_S,         /* its latency */
-    COLL_SIM_BISECT_BYTES,       /* bytes crossing the busiest mid cut one way / cut links one way */
-    COLL_SIM_ROUTE_BYTES,        /* busiest link's bytes over SimGrid's routes of every pair (route_bound) */
-    COLL_SIM_OWN_BYTES,          /* busiest neighbour link's bytes of the phased flows of the first rep */
-    COLL_SIM_WALL_S,             /* wall seconds in simgrid_run */
-    COLL_SIM_FAST,               /* collectives timed without flows (fast): all-to-alls and dimension rings */
-    COLL_SIM_T0                  /* out[COLL_SIM_T0 + i]: simulated seconds of rep i (last chip done) */
-};
-#define COLL_SIM_NOUT(reps) (COLL_SIM_T0 + (reps))
-
-/* simproc_run-compatible: arg is a const coll_a2a_sim *, nout must be COLL_SIM_NOUT(reps). */
-int coll_sim_alltoall(void *arg, double *out, int nout, errbuf *err);
-/* The same once SimGrid is initialised and cfg->platform loaded (cfg->network is then ignored): for a
- * caller that reads the platform first.  One call per process, as simgrid_run. */
-int coll_sim_loaded(const coll_a2a_sim *cfg, double *out, int nout, errbuf *err);
-
-/* Writes the TPUv3 torus platform of the collectives' own checks (topologies/torus.c's generator, so its routes
- * are the shipped platforms'): ndims 1 is a line (or ring) of dims[0] chips, written as the torus dims[0] x 1.
- * Written atomically (temp file + rename). */
-int coll_platform_write(const char *path, int ndims, const int *dims, const int *wrap, double bw_Bps,
-                        double lat_s, errbuf *err);
 
 /* 'switchsim validate' rows: phased (4x4 to 32x32 chips) and direct (4x4, 8x8) uniform all-to-alls against the
  * bisection bound, and the all-to-all time growth from 32 to 2048 cores against GShard Fig. 9 (a measured row),

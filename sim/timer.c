@@ -1,6 +1,7 @@
 /* timer: one SimGrid actor per core walks the core's list of the schedule (sim/sched.h) and books where its time
- * went; collectives go to sim/collectives, which replays, times from the plan or runs flows.  The only file that
- * schedules the step's actors. */
+ * went.  An all-to-all identical to one already timed is replayed from the timer's cache; others go to
+ * sim/collectives, which times them from their plan where no link is shared, else runs their flows.  The only
+ * file that schedules the step's actors. */
 #include "sim/timer.h"
 
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <simgrid/barrier.h>
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,15 @@
 #define TIMER_AR_MEMO 8            /* replayable all-reduces remembered (one per distinct size) */
 
 static const char *const TIMER_PHASE[SCHED_N_PH] = { "fwd", "bwd" };
+
+/* An all-to-all already timed in this run: an identical one (same key, or same matrix hash) takes the same time
+ * again on every chip (the chips start it together after a barrier), so it is replayed.  A hash collision would
+ * replay the wrong duration: astronomically unlikely, stated. */
+typedef struct {
+    int keyed;                     /* 1: 'hash' is the schedule's key, 0: the matrix's hash */
+    uint64_t hash;
+    double *dur;                   /* (nchips) seconds each chip took */
+} timer_replay;
 
 /* A replayable all-reduce already simulated in this run: with the same bytes, the same groups and a common start
  * (a global barrier), it takes the same time again, so later ones are replayed per chip. */
@@ -36,7 +47,11 @@ typedef struct {
     timer_result *res;
     double *pending;               /* (cores) seconds of ops deferred into one execution (no timeline) */
     long *a2a_calls;               /* (cores) all-to-alls each core has entered */
-    long *a2a_chip_calls;          /* (nchips) all-to-alls each chip has entered (coll_alltoall_prepare) */
+    long *a2a_chip_calls;          /* (nchips) all-to-alls each chip has entered */
+    long a2a_cur_call;             /* the all-to-all the chips are in (its first chip looked it up) */
+    timer_replay *replay;          /* (nreplay) the all-to-alls timed so far, when reuse is on */
+    int nreplay, capreplay;
+    int cur_replay, cur_new;       /* the current one's entry (-1: none) and whether it is timed now (not replayed) */
     int *a2a_known;                /* (nchips) the current one's time is known without flows: a2a_dur */
     double *a2a_dur;               /* (nchips) */
     long *seq;                     /* (cores) replayable all-reduces each core has entered: equal on all cores */
@@ -151,6 +166,82 @@ static int timer_leader(const timer *t, int core)
     return core % t->cpc == 0;
 }
 
+static uint64_t timer_hash(const double *bytes, size_t count, int algo)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)algo;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t v;
+        memcpy(&v, &bytes[i], sizeof v);
+        h ^= v;
+        h *= 1099511628211ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+/* The current all-to-all's replay entry (t->cur_replay, t->cur_new: found, or new and to be timed now), by the
+ * schedule's key when it gives one, else by the matrix's hash; -1 with err when memory runs out. */
+static int timer_replay_find(timer *t, const sched_coll *c, errbuf *err)
+{
+    int keyed = c->key >= 0;
+    uint64_t h = keyed ? (uint64_t)c->key : timer_hash(c->bytes, (size_t)t->nchips * (size_t)t->nchips, t->cfg->a2a);
+    t->cur_replay = -1;
+    for (int i = 0; i < t->nreplay; i++)
+        if (t->replay[i].keyed == keyed && t->replay[i].hash == h)
+            t->cur_replay = i;
+    t->cur_new = t->cur_replay < 0;
+    if (!t->cur_new) {
+        t->res->a2a_reused++;
+        return 0;
+    }
+    if (t->nreplay == t->capreplay) {
+        int cap = t->capreplay ? 2 * t->capreplay : 16;
+        timer_replay *more = realloc(t->replay, (size_t)cap * sizeof *more);
+        if (more == NULL)
+            return errbuf_set(err, "out of memory for the all-to-all replays");
+        t->replay = more;
+        t->capreplay = cap;
+    }
+    double *dur = calloc((size_t)t->nchips, sizeof *dur);
+    if (dur == NULL)
+        return errbuf_set(err, "out of memory for the all-to-all replays");
+    t->replay[t->nreplay] = (timer_replay){ keyed, h, dur };
+    t->cur_replay = t->nreplay++;
+    return 0;
+}
+
+/* The chip's time in the current all-to-all when it is known without flows (return 1, *dur): replayed, or timed
+ * from its plan (coll_alltoall_prepare); 0 when its flows must run; the run fails (and 1) on a broken invariant.
+ * Called by the chip's first core; the call's first chip looks the call up in the replays. */
+static int timer_a2a_known(timer *t, int chip, long call, const sched_coll *c, double *dur)
+{
+    errbuf e;
+    int known;
+    if (call > t->a2a_cur_call) {
+        t->a2a_cur_call = call;
+        t->cur_replay = -1;
+        t->cur_new = 1;
+        if (t->cfg->reuse && timer_replay_find(t, c, &e) != 0) {
+            timer_fail(t, &e);
+            t->cur_new = 1;
+        }
+    }
+    double *mine = t->cur_replay >= 0 ? &t->replay[t->cur_replay].dur[chip] : NULL;
+    if (!t->cur_new) {
+        *dur = *mine;
+        return 1;
+    }
+    known = coll_alltoall_prepare(t->world, chip, c->bytes, t->cfg->a2a, dur, &e);
+    if (known < 0) {
+        timer_fail(t, &e);
+        *dur = 0.0;                       /* the run fails; no core waits for flows that never come */
+        return 1;
+    }
+    if (known && mine != NULL)
+        *mine = *dur;
+    return known;
+}
+
 /* An all-to-all of the chip byte matrix.  The chip's first core enters the chip into the call.  When the chip's
  * time in it is known without flows (replayed, or timed from its plan), every core of the chip books that time
  * like an op, and SimGrid has no activity to run for it; else the leader runs the chip's flows while the chip's
@@ -160,15 +251,8 @@ static void timer_alltoall(timer *t, int core, const sched_item *it, const sched
     int chip = timer_chip(t, core);
     long call = ++t->a2a_calls[core];
     if (t->a2a_chip_calls[chip] < call) {
-        errbuf e;
         t->a2a_chip_calls[chip] = call;
-        t->a2a_known[chip] = coll_alltoall_prepare(t->world, chip, c->bytes, c->key, t->cfg->a2a, &t->a2a_dur[chip],
-                                                   &e);
-        if (t->a2a_known[chip] < 0) {
-            timer_fail(t, &e);
-            t->a2a_known[chip] = 1;                 /* the run fails; no core waits for flows that never come */
-            t->a2a_dur[chip] = 0.0;
-        }
+        t->a2a_known[chip] = timer_a2a_known(t, chip, call, c, &t->a2a_dur[chip]);
     }
     if (core == 0)
         t->res->a2a_count++;
@@ -181,6 +265,8 @@ static void timer_alltoall(timer *t, int core, const sched_item *it, const sched
         errbuf e;
         if (coll_alltoall_run(t->world, chip, c->bytes, t->cfg->a2a, &e) != 0)
             timer_fail(t, &e);
+        else if (t->cur_replay >= 0)
+            t->replay[t->cur_replay].dur[chip] = simgrid_get_clock() - t0;
     }
     timer_comm_end(t, core, it, t0);
 }
@@ -343,6 +429,9 @@ static void timer_free(timer *t)
     if (t->all != NULL)
         sg_barrier_destroy(t->all);
     coll_world_free(t->world);
+    for (int i = 0; i < t->nreplay; i++)
+        free(t->replay[i].dur);
+    free(t->replay);
     for (int i = 0; i < t->nmemo; i++)
         free(t->memo[i].dur);
     free(t->pending);
@@ -363,7 +452,6 @@ static int timer_world(timer *t, timer_result *res, errbuf *err)
         return -1;
     if (cfg->gpus_per_node > 0 && coll_world_set_switched(t->world, cfg->gpus_per_node, err) != 0)
         return -1;
-    coll_world_set_reuse(t->world, cfg->reuse);
     errbuf why = { "" };
     if (cfg->a2a_fast && !coll_world_switched(t->world) && !coll_world_set_fast(t->world, &why))
         snprintf(res->a2a_flows_why, sizeof res->a2a_flows_why, "%s", why.msg);
@@ -409,8 +497,9 @@ int timer_run(timer_result *res, const timer_cfg *cfg, errbuf *err)
         }
     }
     if (rc == 0) {
-        res->a2a_reused = coll_world_reused(t.world);
         res->a2a_fast = coll_world_fast_calls(t.world);
+        res->ring_fast = coll_world_fast_ring_calls(t.world);
+        res->phased_busiest_bytes = coll_world_phased_busiest_bytes(t.world);
     }
     timer_free(&t);
     return rc;

@@ -1,8 +1,8 @@
 /* timer: times one step's schedule (sim/sched.h) in SimGrid.  Every core is an actor on its chip's host that
  * walks its list: an op is work on the core (back-to-back ops one SimGrid execution when no timeline is kept), a
- * barrier waits for every core, a collective goes to sim/collectives: replayed when an identical one was timed
- * already, timed from its message plan where no two messages share a link, else run as SimGrid flows by the chip's
- * first core while its other cores wait.  The timer books every core's time per category and layer; it knows
+ * barrier waits for every core; a collective is replayed from the timer's cache when an identical one was timed
+ * already, else goes to sim/collectives: timed from its message plan where no two messages share a link, else run
+ * as SimGrid flows by the chip's first core while its other cores wait.  The timer books every core's time per category and layer; it knows
  * nothing of models, routing or the cost model. */
 #ifndef SWITCHSIM_TIMER_H
 #define SWITCHSIM_TIMER_H
@@ -19,8 +19,8 @@ typedef struct {
     int ndims, dims[COLL_DIMS_MAX], wrap[COLL_DIMS_MAX];   /* the chips' torus (GPUs: ndims 1, in rank order) */
     int gpus_per_node;            /* > 0: GPU nodes (coll_world_set_switched), 0: a torus */
     coll_a2a_algo a2a;            /* the all-to-all algorithm (resolved: not AUTO) */
-    int reuse;                    /* replay collectives identical to one already timed (coll_world_set_reuse, and
-                                   * the replay flag of group all-reduces) */
+    int reuse;                    /* replay an all-to-all identical to one already timed (equal key, or equal
+                                   * matrix hash), and a replayable all-reduce of a size already timed */
     int a2a_fast;                 /* time collectives from their message plan where they apply (coll_world_set_fast) */
     timeline *tl;                 /* NULL: no events; else every op its own execution and event (same times) */
     int progress;                 /* a progress line on stderr at most every 2 wall seconds */
@@ -37,6 +37,9 @@ typedef struct {
     long a2a_count;               /* all-to-alls in the step */
     long a2a_reused;              /* of which replayed from an identical earlier one */
     long a2a_fast;                /* of which timed from their plan, without flows */
+    long ring_fast;               /* dimension-ring all-reduces (and halves) timed from their plan */
+    double phased_busiest_bytes;  /* the busiest neighbour link's bytes, summed over the phased all-to-alls timed
+                                   * (not replayed) */
     char a2a_flows_why[160];      /* a2a_fast asked for but not possible: why (else "") */
     long ar_count;                /* all-reduces that may be replayed (model-parallel, over links) */
     long ar_reused;               /* of which replayed */

@@ -15,6 +15,7 @@
 #include <simgrid/link.h>
 #include <xbt/dynar.h>
 
+#include "sim/collbench.h"
 #include "sim/collectives.h"
 #include "sim/engine.h"
 #include "sim/platform.h"
@@ -403,15 +404,15 @@ static void use_cm02(void)
     ck_assert_int_eq(setenv("SWITCHSIM_SIMGRID_CFG", cfg, 1), 0);
 }
 
-static double coll_time(const gpu_platform *p, coll_sim_op op, const double *bytes, double ar_bytes,
+static double coll_time(const gpu_platform *p, collbench_sim_op op, const double *bytes, double ar_bytes,
                         coll_a2a_algo algo, errbuf *err, int *rc)
 {
     int n = gpu_nchips(p);
-    coll_a2a_sim c = { .platform = tmpxml, .ndims = 1, .dims = { n, 1, 1 }, .bytes = bytes, .algo = algo,
+    collbench_sim c = { .platform = tmpxml, .ndims = 1, .dims = { n, 1, 1 }, .bytes = bytes, .algo = algo,
                        .reps = 1, .op = op, .ar_bytes = ar_bytes, .gpus_per_node = p->gpus_per_node };
-    double out[COLL_SIM_NOUT(1)];
-    *rc = simproc_run(coll_sim_alltoall, &c, out, COLL_SIM_NOUT(1), err);
-    return out[COLL_SIM_T0];
+    double out[COLLBENCH_SIM_NOUT(1)];
+    *rc = simproc_run(collbench_sim_run, &c, out, COLLBENCH_SIM_NOUT(1), err);
+    return out[COLLBENCH_SIM_T0];
 }
 
 /* All-reduce of S bytes per GPU.  One node (C = 1 ring): 2(n-1) steps, each GPU's NVLink up carrying two flows
@@ -426,7 +427,7 @@ START_TEST(test_allreduce_closed_form)
     gpu_platform p;
     gpu_platform_init(&p, gpu_chip_find("h200"), 8, 1);
     write_platform(&p);
-    double t1 = coll_time(&p, COLL_SIM_ALLREDUCE_ALL, NULL, S, COLL_A2A_DIRECT, &err, &rc);
+    double t1 = coll_time(&p, COLLBENCH_SIM_ALLREDUCE_ALL, NULL, S, COLL_A2A_DIRECT, &err, &rc);
     ck_assert_msg(rc == 0, "%s", err.msg);
     int n = 8;
     double lat = 2 * (n - 1) * 2 * p.nvlink_lat_s;
@@ -436,7 +437,7 @@ START_TEST(test_allreduce_closed_form)
 
     gpu_platform_init(&p, gpu_chip_find("h200"), 8, 4);
     write_platform(&p);
-    double t4 = coll_time(&p, COLL_SIM_ALLREDUCE_ALL, NULL, S, COLL_A2A_DIRECT, &err, &rc);
+    double t4 = coll_time(&p, COLLBENCH_SIM_ALLREDUCE_ALL, NULL, S, COLL_A2A_DIRECT, &err, &rc);
     ck_assert_msg(rc == 0, "%s", err.msg);
     n = 32;
     int C = 8;
@@ -466,13 +467,13 @@ START_TEST(test_alltoall_direct)
         ck_assert_ptr_nonnull(b);
         for (int i = 0; i < n * n; i++)
             b[i] = i % (n + 1) == 0 ? 0.0 : S;
-        double t = coll_time(&p, COLL_SIM_A2A, b, 0, COLL_A2A_DIRECT, &err, &rc);
+        double t = coll_time(&p, COLLBENCH_SIM_A2A, b, 0, COLL_A2A_DIRECT, &err, &rc);
         ck_assert_msg(rc == 0, "%s", err.msg);
         double bound = nodes == 1 ? (n - 1) * S / p.nvlink_Bps + 2 * p.nvlink_lat_s
                                   : (n - 8) * S / p.nic_Bps + 2 * p.nic_lat_s;
         ck_assert_msg(t >= bound * (1 - RTOL) && t <= SLACK * CROSS * bound, "%d nodes: %g s, bound %g", nodes, t,
                       bound);
-        coll_time(&p, COLL_SIM_A2A, b, 0, COLL_A2A_PHASED, &err, &rc);
+        coll_time(&p, COLLBENCH_SIM_A2A, b, 0, COLL_A2A_PHASED, &err, &rc);
         ck_assert_int_eq(rc, -1);
         ck_assert_str_eq(err.msg, "collectives: the phased all-to-all is for tori (neighbour ring steps); a switched "
                                   "network runs the direct one");

@@ -1,0 +1,234 @@
+/* Check suite for sim/timer: one schedule per torus (phased all-to-alls of five kinds of matrix at three sizes, the
+ * dimension-ring all-reduce and its halves, a barrier and begin/end marks around each) timed with the plan's
+ * dataflow where it applies and with SimGrid flows everywhere: every item agrees; and the replay of identical
+ * all-to-alls (by key and by hash), with the same times.  Every simulation runs in its own child (simproc_run). */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/collbench.h"
+#include "sim/netmodel.h"
+#include "sim/platform.h"
+#include "sim/sched.h"
+#include "sim/simproc.h"
+#include "sim/timer.h"
+
+#define BW 1.0e11          /* link bandwidth one way, B/s */
+#define LAT 1.0e-6         /* link latency, s */
+#define RTOL 1e-6          /* surf/precision is 1e-6 */
+#define TICK 1e-9          /* surf/precision: the resolution of SimGrid's simulated times */
+#define NMAT 5             /* matrix kinds */
+#define NSCALE 3           /* sizes of each */
+#define NRING 3            /* all-reduce, reduce-scatter, all-gather */
+#define NITEM (NMAT * NSCALE + NRING)
+enum { O_A2A_FAST = NITEM, O_RING_FAST, O_A2A_COUNT, O_REUSED, O_N };
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/check_timer_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Deterministic matrix kind k on n chips, x scale: 0 uniform 1 MiB, 1 high-entropy with zeros, 2 one hot destination
+ * (10x), 3 sparse (5% of pairs), 4 latency-bound (64 B). */
+static double *matrix(int k, int n, double scale)
+{
+    double *b = malloc((size_t)n * n * sizeof *b);
+    ck_assert_ptr_nonnull(b);
+    unsigned long x = 2385, y = 77;
+    for (int i = 0; i < n * n; i++) {
+        x = x * 6364136223846793005ul + 1442695040888963407ul;
+        y = y * 6364136223846793005ul + 1442695040888963407ul;
+        double u = (double)(x >> 11) / 9007199254740992.0, v = (double)(y >> 11) / 9007199254740992.0;
+        b[i] = k == 0 ? 1048576.0 : k == 4 ? 64.0 : u < 0.1 ? 0.0 : (0.5 + u) * 1048576.0;
+        if (k == 2 && i % n == 1)
+            b[i] *= 10.0;
+        if (k == 3 && v >= 0.05)
+            b[i] = 0.0;
+        b[i] *= scale;
+    }
+    return b;
+}
+
+typedef struct {
+    const char *platform;
+    int algo, fast, reuse;
+    int replay_case;           /* 1: the replay list instead of the agreement list */
+} trun;
+
+/* Child: the platform under hw, the schedule (one chip = one core), the timer; out[i] = item i's span. */
+static int trun_child(void *argp, double *out, int nout, errbuf *err)
+{
+    const trun *a = argp;
+    cost_chip chip;
+    platform_torus t;
+    simproc_simgrid_start(a->platform, NETMODEL_HW, 1);
+    if (platform_read(&chip, &t, a->platform, err) != 0)
+        return -1;
+    netmodel_apply(NETMODEL_HW, &t);
+    int n = t.nchips, nitem = a->replay_case ? 5 : NITEM;
+    sched *s = sched_alloc(n, 1, nitem);
+    double *mats[NMAT * NSCALE] = { NULL };
+    const double scale[NSCALE] = { 1.0, 1e-3, 7.0 };
+    for (int i = 0; i < NMAT * NSCALE; i++)
+        mats[i] = matrix(i / NSCALE, n, scale[i % NSCALE]);
+    for (int i = 0; i < NMAT * NSCALE; i++) {
+        sched_coll c = { .kind = SCHED_A2A, .bytes = mats[i], .key = -1 };
+        if (a->replay_case)   /* items 0, 1, 2: the uniform matrix, by hash; 3, 4: the hot one, by key 9 */
+            c = (sched_coll){ .kind = SCHED_A2A, .bytes = mats[i < 3 ? 1 : 7], .key = i < 3 ? -1 : 9 };
+        if (i < nitem)
+            ck_assert_int_eq(sched_coll_add(s, &c), i);
+    }
+    const sched_coll_kind ring[NRING] = { SCHED_ALLREDUCE, SCHED_REDUCESCATTER, SCHED_ALLGATHER };
+    for (int i = 0; i < NRING && !a->replay_case; i++) {
+        sched_coll c = { .kind = ring[i], .chip_bytes = 64.0 * 1048576.0 };
+        ck_assert_int_eq(sched_coll_add(s, &c), NMAT * NSCALE + i);
+    }
+    for (int core = 0; core < n; core++) {
+        sched_begin(s, core);
+        for (int i = 0; i < nitem; i++) {
+            sched_barrier_all(s, i, SCHED_FWD);
+            sched_mark(s, SCHED_MARK_BEGIN, i, SCHED_FWD);
+            sched_collective(s, i, i < NMAT * NSCALE ? SCHED_CAT_A2A : SCHED_CAT_ALLREDUCE, SCHED_N_A2A, i, SCHED_FWD);
+            sched_mark(s, SCHED_MARK_END, i, SCHED_FWD);
+        }
+        ck_assert_int_eq(sched_end(s, err), 0);
+    }
+    ck_assert_int_eq(sched_nlists(s), 1);
+    timer_cfg tc = { .s = s, .core_flops = 1e12, .ndims = t.ndims, .a2a = (coll_a2a_algo)a->algo, .reuse = a->reuse,
+                     .a2a_fast = a->fast };
+    for (int d = 0; d < COLL_DIMS_MAX; d++) {
+        tc.dims[d] = t.dims[d];
+        tc.wrap[d] = t.wrap[d];
+    }
+    timer_result r;
+    int rc = timer_run(&r, &tc, err);
+    if (rc == 0 && nout == O_N) {
+        for (int i = 0; i < NITEM; i++)
+            out[i] = i < nitem ? r.lt1[(size_t)i * SCHED_N_PH + SCHED_FWD] - r.lt0[(size_t)i * SCHED_N_PH + SCHED_FWD]
+                               : 0.0;
+        out[O_A2A_FAST] = (double)r.a2a_fast;
+        out[O_RING_FAST] = (double)r.ring_fast;
+        out[O_A2A_COUNT] = (double)r.a2a_count;
+        out[O_REUSED] = (double)r.a2a_reused;
+    }
+    timer_result_fini(&r);
+    sched_free(s);
+    for (int i = 0; i < NMAT * NSCALE; i++)
+        free(mats[i]);
+    return rc;
+}
+
+static void run_ok(trun *a, double *out)
+{
+    errbuf err = { "" };
+    int rc = simproc_run(trun_child, a, out, O_N, &err);
+    ck_assert_msg(rc == 0, "%s", err.msg);
+}
+
+static const char *platform(int ndims, const int *dims, const int *wrap)
+{
+    static char path[128];
+    errbuf err = { "" };
+    snprintf(path, sizeof path, "%s/p.xml", tmpdir);
+    ck_assert_msg(collbench_platform_write(path, ndims, dims, wrap, BW, LAT, &err) == 0, "%s", err.msg);
+    return path;
+}
+
+/* Tori where no two neighbour messages share a link: rings of 3 and more, lines of 2, in 1, 2 and 3 dims. */
+static const struct {
+    int ndims, dims[3], wrap[3];
+} FAST_TORI[] = {
+    { 1, { 3, 1, 1 }, { 1, 0, 0 } },   { 1, { 8, 1, 1 }, { 1, 0, 0 } },   { 2, { 4, 4, 1 }, { 1, 1, 0 } },
+    { 2, { 6, 4, 1 }, { 1, 1, 0 } },   { 2, { 5, 3, 1 }, { 1, 1, 0 } },   { 2, { 8, 2, 1 }, { 1, 0, 0 } },
+    { 3, { 4, 4, 4 }, { 1, 1, 1 } },   { 3, { 4, 3, 2 }, { 1, 1, 0 } },
+};
+
+/* On every such torus, both phased algorithms: one list timed fast (the all-to-alls from their plan; the dimension
+ * rings too, except with a dimension of 2 chips, whose ring sends both ways over one link) and as flows; every
+ * item agrees within 2% (the contract) and in fact within SimGrid's own precision (1e-6 relative, plus 1 ns per
+ * ring step: its events' time resolution). */
+START_TEST(test_fast_agrees)
+{
+    const int *dims = FAST_TORI[_i].dims;
+    int two = dims[0] == 2 || dims[1] == 2 || dims[2] == 2;
+    trun a = { .platform = platform(FAST_TORI[_i].ndims, dims, FAST_TORI[_i].wrap) };
+    int steps = 4 * (dims[0] + dims[1] + dims[2]);   /* > the ring steps of any item */
+    for (int algo = COLL_A2A_PHASED; algo <= COLL_A2A_PHASED_XY; algo++) {
+        double out[2][O_N];
+        a.algo = algo;
+        for (int fast = 0; fast < 2; fast++) {
+            a.fast = fast;
+            run_ok(&a, out[fast]);
+            ck_assert_double_eq(out[fast][O_A2A_COUNT], NMAT * NSCALE);
+            ck_assert_double_eq(out[fast][O_A2A_FAST], fast ? NMAT * NSCALE : 0.0);
+            ck_assert_double_eq(out[fast][O_RING_FAST], fast && !two ? NRING : 0.0);
+        }
+        for (int i = 0; i < NITEM; i++) {
+            double full = out[0][i], fast = out[1][i];
+            ck_assert_msg(full > 0.0 && fabs(fast - full) <= 0.02 * full, "torus %d algo %d item %d: fast %.9g s, "
+                          "flows %.9g s", _i, algo, i, fast, full);
+            ck_assert_msg(fabs(fast - full) <= RTOL * full + TICK * steps, "torus %d algo %d item %d: fast %.12g s, "
+                          "flows %.12g s", _i, algo, i, fast, full);
+        }
+    }
+}
+END_TEST
+
+/* Replay on a 4x4 torus: items 1 and 2 repeat item 0's matrix (found by its hash), item 4 repeats item 3's key:
+ * 3 replays with the times of the first ones; without reuse every one is timed again, to the same times.  As
+ * flows and fast. */
+START_TEST(test_replay)
+{
+    const int dims[3] = { 4, 4, 1 }, wrap[3] = { 1, 1, 0 };
+    trun a = { .platform = platform(2, dims, wrap), .algo = COLL_A2A_PHASED, .replay_case = 1 };
+    for (int fast = 0; fast < 2; fast++)
+        for (int reuse = 0; reuse < 2; reuse++) {
+            double out[O_N];
+            a.fast = fast;
+            a.reuse = reuse;
+            run_ok(&a, out);
+            ck_assert_double_eq(out[O_A2A_COUNT], 5.0);
+            ck_assert_double_eq(out[O_REUSED], reuse ? 3.0 : 0.0);
+            ck_assert_double_eq(out[O_A2A_FAST], fast ? (reuse ? 2.0 : 5.0) : 0.0);
+            ck_assert_double_gt(out[0], 0.0);
+            ck_assert_double_gt(out[3], out[0]);     /* item 3's matrix has a hot destination */
+            ck_assert_double_eq_tol(out[1], out[0], 1e-12 * out[0]);
+            ck_assert_double_eq_tol(out[2], out[0], 1e-12 * out[0]);
+            ck_assert_double_eq_tol(out[4], out[3], 1e-12 * out[3]);
+        }
+}
+END_TEST
+
+static Suite *timer_suite(void)
+{
+    Suite *s = suite_create("timer");
+    TCase *tc = tcase_create("sim");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_fast_agrees, 0, (int)(sizeof FAST_TORI / sizeof FAST_TORI[0]));
+    tcase_add_test(tc, test_replay);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(timer_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
