@@ -179,6 +179,10 @@ static int plan_try(plan *p, cost_memory *mem, const plan_request *req, const mo
 int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, const model_cfg *m,
                 const cost_chip *chip, errbuf *err)
 {
+    const char *beyond = model_beyond_switch(m);
+    if (beyond != NULL)
+        return errbuf_set(err, "%s: the engine simulates the layers of Switch/T5 encoder-decoders; this model has %s",
+                          m->name, beyond);
     int mp_lo = req->model_par > 0 ? req->model_par : 1;
     int mp_hi = req->model_par > 0 ? req->model_par : req->cores;
     int remat_lo = req->remat == PLAN_REMAT_ON, remat_hi = req->remat != PLAN_REMAT_OFF;

@@ -56,8 +56,8 @@ static const struct {
       ": 1 of 2 rows are calibration rows; at most a third may be" },
     { MODEL_COLS ",step_ms,step_min_ms,step_max_ms,device\n" "a,64,128,relu,2,32,2,2,1,8,1000,64,16,4096,1.25,256,4,1,1,1,1,x\n",
       ":1: missing column 'split'" },
-    { HEADER "\n" "a,64,128,relu,2,32,2,2,1,8,1000,64,16,4096,1.25,256,4,3,holdout,1,1,1,x\n",
-      ":2: column 'top_k' must be 1 (Switch) or 2 (MoE top-2), got '3'" },
+    { HEADER "\n" "a,64,128,relu,2,32,2,2,1,8,1000,64,16,4096,1.25,256,4,9,holdout,1,1,1,x\n",
+      ":2: column 'top_k' must be an integer in [1, 8] (experts per token), got '9'" },
 };
 
 START_TEST(test_load_bad)

@@ -32,7 +32,7 @@ expect_fail 1 "$E ${D}too_many_cal.csv: 2 of 3 rows are calibration rows; at mos
     "$BIN" calibrate --dataset ${D}too_many_cal.csv --quiet
 expect_fail 1 "$E ${D}missing_split.csv:1: missing column 'split'" - -- \
     "$BIN" calibrate --dataset ${D}missing_split.csv --quiet
-expect_fail 1 "$E ${D}bad_topk.csv:3: column 'top_k' must be 1 (Switch) or 2 (MoE top-2), got '3'" - -- \
+expect_fail 1 "$E ${D}bad_topk.csv:3: column 'top_k' must be an integer in [1, 8] (experts per token), got '9'" - -- \
     "$BIN" calibrate --dataset ${D}bad_topk.csv --quiet
 expect_fail 1 "$E $TMPD/none.csv: cannot open: No such file or directory" - -- \
     "$BIN" calibrate --dataset $TMPD/none.csv --quiet

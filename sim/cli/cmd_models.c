@@ -24,12 +24,15 @@ static void models_help(FILE *fp)
             "  --help         print this help and exit\n\n"
             "columns:\n"
             "  name             preset name\n"
-            "  params_B         all parameters, billions (embeddings tied, routers included)\n"
+            "  params_B         all parameters, billions (embeddings, routers and shared experts included)\n"
+            "  active_B         parameters one token uses, billions: all but the routed experts, plus top_k\n"
+            "                   routed experts per MoE layer (input and output embeddings included)\n"
             "  expert_params_B  parameters inside experts, billions\n"
-            "  fwd_GFLOP_seq    forward FLOPs per sequence (enc_seq input + dec_seq target tokens), GFLOP,\n"
+            "  fwd_GFLOP_seq    forward FLOPs per sequence (enc_seq input + dec_seq target tokens, or dec_seq\n"
+            "                   tokens of a decoder-only model), GFLOP,\n"
             "                   Kaplan et al. style: 2 x active matmul weights x tokens + attention\n"
-            "  experts          experts per Switch layer (1 for dense)\n"
-            "  top_k            experts per token (1 Switch, 2 MoE)\n",
+            "  experts          routed experts per MoE layer (1 for dense)\n"
+            "  top_k            routed experts per token (1 Switch, 2 MoE, up to 8)\n",
             MODELS_DEFAULT_FILE, SWITCHSIM_DATADIR "/" MODELS_DEFAULT_FILE);
 }
 
@@ -109,12 +112,13 @@ int cmd_models(int argc, char **argv)
         if ((int)strlen(s->rows[i].name) > w)
             w = (int)strlen(s->rows[i].name);
 
-    printf("%-*s  %10s  %15s  %13s  %7s  %5s\n", w, "name", "params_B", "expert_params_B", "fwd_GFLOP_seq",
-           "experts", "top_k");
+    printf("%-*s  %10s  %9s  %15s  %13s  %7s  %5s\n", w, "name", "params_B", "active_B", "expert_params_B",
+           "fwd_GFLOP_seq", "experts", "top_k");
     for (int i = 0; i < s->n; i++) {
         const model_cfg *m = &s->rows[i];
-        printf("%-*s  %10.3f  %15.3f  %13.1f  %7d  %5d\n", w, m->name, model_params_total(m) / 1e9,
-               model_params_expert(m) / 1e9, model_flops_per_seq(m) / 1e9, m->experts, m->top_k);
+        printf("%-*s  %10.3f  %9.3f  %15.3f  %13.1f  %7d  %5d\n", w, m->name, model_params_total(m) / 1e9,
+               model_params_active(m) / 1e9, model_params_expert(m) / 1e9, model_flops_per_seq(m) / 1e9,
+               m->experts, m->top_k);
     }
     model_set_free(s);
     if (fflush(stdout) != 0 || ferror(stdout)) {
