@@ -301,6 +301,132 @@ int runrow_same_config(const runrow *a, const runrow *b)
     return 1;
 }
 
+int runrow_col_is_config(int c)
+{
+    return c >= 0 && c < N_COLS && COLS[c].config && strcmp(COLS[c].name, "seed") != 0;
+}
+
+/* -1, 0 or 1 as x <, =, > y (no NaN in a row runrow_read accepts; a NaN sorts first). */
+static int cmp_dbl(double x, double y)
+{
+    return x < y ? -1 : x > y ? 1 : isnan(x) ? (isnan(y) ? 0 : -1) : isnan(y) ? 1 : 0;
+}
+
+/* Compares columns 'config' (1: the config columns but seed; 0: the results but sim_wall_s) by value;
+ * doubles exactly.  Returns the first nonzero difference. */
+static int cmp_cols(const runrow *a, const runrow *b, int config)
+{
+    const char *pa = (const char *)a, *pb = (const char *)b;
+    for (int c = 0; c < N_COLS; c++) {
+        int is_cfg = COLS[c].config != 0;
+        if (is_cfg != config || strcmp(COLS[c].name, "seed") == 0 || strcmp(COLS[c].name, "sim_wall_s") == 0)
+            continue;
+        const void *fa = pa + COLS[c].off, *fb = pb + COLS[c].off;
+        int d = 0;
+        switch (COLS[c].type) {
+        case COL_STR: d = strcmp(fa, fb); break;
+        case COL_INT: d = (*(const int *)fa > *(const int *)fb) - (*(const int *)fa < *(const int *)fb); break;
+        case COL_LONG: d = (*(const long *)fa > *(const long *)fb) - (*(const long *)fa < *(const long *)fb); break;
+        case COL_DBL: d = cmp_dbl(*(const double *)fa, *(const double *)fb); break;
+        }
+        if (d != 0)
+            return d;
+    }
+    return 0;
+}
+
+int runrow_config_cmp(const runrow *a, const runrow *b)
+{
+    return cmp_cols(a, b, 1);
+}
+
+void runrow_round_config(runrow *r)
+{
+    for (int c = 0; c < N_COLS; c++)
+        if (COLS[c].config && COLS[c].type == COL_DBL) {
+            double *f = (double *)(void *)((char *)r + COLS[c].off);
+            char s[32];
+            snprintf(s, sizeof s, "%.9g", *f);
+            *f = strtod(s, NULL);
+        }
+}
+
+int runrow_same_results(const runrow *a, const runrow *b)
+{
+    const char *pa = (const char *)a, *pb = (const char *)b;
+    for (int c = 0; c < N_COLS; c++) {
+        if (COLS[c].config || strcmp(COLS[c].name, "seed") == 0 || strcmp(COLS[c].name, "sim_wall_s") == 0)
+            continue;
+        const void *fa = pa + COLS[c].off, *fb = pb + COLS[c].off;
+        int same = 1;
+        switch (COLS[c].type) {
+        case COL_STR: same = strcmp(fa, fb) == 0; break;
+        case COL_INT: same = *(const int *)fa == *(const int *)fb; break;
+        case COL_LONG: same = *(const long *)fa == *(const long *)fb; break;
+        case COL_DBL: same = runrow_dbl_eq(*(const double *)fa, *(const double *)fb); break;
+        }
+        if (!same)
+            return 0;
+    }
+    return 1;
+}
+
+static const runrow *sort_rows;   /* runrow_sort's rounded copies, for its comparison (qsort has no context) */
+
+static int sort_order(const void *x, const void *y)
+{
+    int i = *(const int *)x, j = *(const int *)y;
+    int d = runrow_config_cmp(&sort_rows[i], &sort_rows[j]);
+    if (d == 0)
+        d = (sort_rows[i].seed > sort_rows[j].seed) - (sort_rows[i].seed < sort_rows[j].seed);
+    return d != 0 ? d : (i > j) - (i < j);
+}
+
+int runrow_sort(int *order, const runrow *rows, int n)
+{
+    runrow *r = malloc((n > 0 ? (size_t)n : 1) * sizeof *r);
+    if (r == NULL)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        r[i] = rows[i];
+        runrow_round_config(&r[i]);
+        order[i] = i;
+    }
+    sort_rows = r;
+    qsort(order, (size_t)n, sizeof *order, sort_order);
+    sort_rows = NULL;
+    free(r);
+    return 0;
+}
+
+long runrow_dedup(unsigned char *keep, int *ia, int *ib, const runrow *rows, int n)
+{
+    int *order = malloc((n > 0 ? (size_t)n : 1) * sizeof *order);
+    if (order == NULL || runrow_sort(order, rows, n) != 0) {
+        free(order);
+        return -2;
+    }
+    long dropped = 0;
+    for (int i = 0; i < n; i++)
+        keep[i] = 1;
+    for (int s = 1; s < n; s++) {           /* the first of a run is the earliest: ties sort by position */
+        const runrow *a = &rows[order[s - 1]], *b = &rows[order[s]];
+        if (a->seed != b->seed || !runrow_same_config(a, b))
+            continue;
+        if (!runrow_same_results(a, b)) {
+            *ia = order[s - 1];
+            *ib = order[s];
+            free(order);
+            return -1;
+        }
+        keep[order[s]] = 0;
+        order[s] = order[s - 1];            /* later copies compare with the kept one */
+        dropped++;
+    }
+    free(order);
+    return dropped;
+}
+
 int runrow_dbl_eq(double a, double b)
 {
     char sa[32], sb[32];

@@ -88,6 +88,31 @@ int runrow_read(const char *path, runrow **rows, int *nrows, errbuf *err);
  * except seed (doubles compared as %.9g prints them); else 0.  This is how summarize groups seeds. */
 int runrow_same_config(const runrow *a, const runrow *b);
 
+/* 1 if column c (0-based) is a config column other than seed: what summarize groups by.  Else 0. */
+int runrow_col_is_config(int c);
+
+/* A total order of configurations: the config columns but seed, in column order, strings by strcmp, numbers
+ * by value (doubles exactly).  0 exactly when runrow_same_config, for rows passed through
+ * runrow_round_config (rows read by runrow_read print the same before and after). */
+int runrow_config_cmp(const runrow *a, const runrow *b);
+
+/* Rounds r's config doubles (experts_per_core, capacity_factor) to the value their %.9g prints. */
+void runrow_round_config(runrow *r);
+
+/* 1 if the result columns of a and b (all but the config columns, seed and sim_wall_s, the one column that
+ * differs between two runs of one configuration and seed) print the same with %.9g; else 0. */
+int runrow_same_results(const runrow *a, const runrow *b);
+
+/* order <- 0..n-1 sorted by configuration (runrow_config_cmp of rounded copies), then seed, then position:
+ * O(n log n).  Returns 0, or -1 when out of memory. */
+int runrow_sort(int *order, const runrow *rows, int n);
+
+/* One run read twice ('merge f f', a part file merged again) is one row.  keep[i] <- 0 for a row whose
+ * configuration, seed and results (runrow_same_results) are those of an earlier row, else 1.  Returns how
+ * many rows are not kept; -1 when two rows of one configuration and seed differ in a result (not the same run,
+ * nor two seeds: e.g. rows of two versions of switchsim), with *ia < *ib their positions; -2 out of memory. */
+long runrow_dedup(unsigned char *keep, int *ia, int *ib, const runrow *rows, int n);
+
 /* 1 if a and b print the same with %.9g (the CSV's precision), else 0. */
 int runrow_dbl_eq(double a, double b);
 

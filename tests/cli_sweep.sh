@@ -52,13 +52,38 @@ grep -qx 'switchsim: sweep: 12/12 done, .* s elapsed, ~.* s remaining' "$TMPD/pr
 expect_fail 1 "switchsim: error: $O: exists; use --resume to continue that sweep, or remove it" - -- \
     "$BIN" sweep --platform $P --model switch-base --csv "$O"
 
-# summarize: 6 configurations of 2 seeds
-"$BIN" summarize "$O" > "$TMPD/sum.csv"
+# summarize: 6 configurations of 2 seeds, a table of what differs (sorted), or CSV with --csv
+"$BIN" summarize "$O" > "$TMPD/sum.txt"
+[ "$(sed -n 2,3p "$TMPD/sum.txt")" = "top_k  capacity_factor  expert_capacity  n  step_s        sd     a2a_s        sd  a2a_MB/core  sd
+1      0.5              128              2  0.5615  0.000707  0.084225  0.000106           50   0" ] || {
+    echo "unexpected summary table"; cat "$TMPD/sum.txt"; exit 1; }
+"$BIN" summarize "$O" --csv - > "$TMPD/sum.csv"
 [ "$(wc -l < "$TMPD/sum.csv")" = 7 ] || { echo "expected 6 groups"; cat "$TMPD/sum.csv"; exit 1; }
-grep -q '^switch-base,tests/data/csv_platform.xml,32,32,1,1,0.5,router,padded,phased,step,-1,all,2,0.5615,0.000707106781,0.561,0.562,' \
+grep -q '^switch-base,tests/data/csv_platform.xml,32,32,1,4,1,0.5,128,router,padded,phased,1048576,step,-1,all,selective,flaxformer,2,0.5615,0.000707106781,0.561,0.562,' \
     "$TMPD/sum.csv" || { echo "unexpected summary"; cat "$TMPD/sum.csv"; exit 1; }
 "$BIN" summarize "$O" --csv "$TMPD/sum2.csv"
-cmp -s "$TMPD/sum.csv" "$TMPD/sum2.csv" || { echo "summarize --csv differs from stdout"; exit 1; }
+cmp -s "$TMPD/sum.csv" "$TMPD/sum2.csv" || { echo "summarize --csv FILE differs from --csv -"; exit 1; }
+# configurations that differ in precision and impl alone are told apart (their columns are shown)
+"$BIN" summarize tests/data/csv_repeats.csv > "$TMPD/rep.txt" 2> "$TMPD/rep.err"
+[ "$(tail -n +2 "$TMPD/rep.txt")" = "precision  impl    n  step_s  sd  a2a_s  sd  a2a_MB/core  sd
+fp32       meshtf  1     0.7   0    0.1   0      402.653   0
+selective  lingvo  1     0.8   0    0.1   0      402.653   0
+selective  meshtf  1   0.625   0    0.1   0      402.653   0" ] || { echo "precision and impl not shown"; cat "$TMPD/rep.txt"; exit 1; }
+grep -qx "switchsim: summarize: 1 row repeats an earlier row (same configuration, seed and results) and is counted once" \
+    "$TMPD/rep.err" || { echo "no word of the repeated row"; cat "$TMPD/rep.err"; exit 1; }
+# a file merged twice is one set of runs, not twice the seeds with sd 0
+"$BIN" merge "$O" "$O" --csv "$TMPD/twice.csv" 2> "$TMPD/twice.err"
+grep -qx "switchsim: merge: 12 rows from 2 files -> $TMPD/twice.csv (12 rows repeating an earlier one left out)" \
+    "$TMPD/twice.err" || { echo "merge f f kept the repeats"; cat "$TMPD/twice.err"; exit 1; }
+cat "$O" > "$TMPD/cat.csv"; tail -n +2 "$O" >> "$TMPD/cat.csv"
+"$BIN" summarize "$TMPD/cat.csv" --csv - 2> "$TMPD/cat.err" | cmp -s - "$TMPD/sum.csv" || {
+    echo "summarize counted repeated rows as seeds"; exit 1; }
+grep -qx "switchsim: summarize: 12 rows repeat an earlier row (same configuration, seed and results) and are counted once" \
+    "$TMPD/cat.err" || { echo "summarize did not say it left repeats out"; cat "$TMPD/cat.err"; exit 1; }
+head -1 "$O" > "$TMPD/one.csv"; grep ',0.5,.*,1,1048576,' "$O" | head -1 >> "$TMPD/one.csv"
+awk -F, 'NR == 1 { print; next } { $21 = $21 + 1; print }' OFS=, "$TMPD/one.csv" > "$TMPD/one2.csv"
+expect_fail 1 "switchsim: error: $TMPD/one.csv row 1 and $TMPD/one2.csv row 1 are one configuration and seed (1) with different results (step_time_s $(cut -d, -f21 "$TMPD/one.csv" | tail -1) and $(cut -d, -f21 "$TMPD/one2.csv" | tail -1)): rows of two versions of switchsim?" "$TMPD/m12.csv" -- \
+    "$BIN" merge "$TMPD/one.csv" "$TMPD/one2.csv" --csv "$TMPD/m12.csv"
 expect_fail 1 "switchsim: error: tests/data/csv_bad_num.csv:2: column 'step_time_s' must be a number, got 'fast'" - -- \
     "$BIN" summarize tests/data/csv_bad_num.csv
 
@@ -108,7 +133,7 @@ expect_fail 1 "switchsim: error: tests/data/csv_short_header.csv:1: header has 3
     "$BIN" merge tests/data/csv_good.csv tests/data/csv_short_header.csv --csv "$TMPD/m.csv"
 expect_fail 2 "switchsim: error: merge: no input files (see switchsim merge --help)" - -- "$BIN" merge --csv "$TMPD/m.csv"
 "$BIN" merge tests/data/csv_good.csv tests/data/csv_header_only.csv tests/data/csv_good.csv --csv "$TMPD/m.csv" 2>/dev/null
-[ "$(wc -l < "$TMPD/m.csv")" = 5 ] || { echo "merge of 2+0+2 rows"; exit 1; }
+[ "$(wc -l < "$TMPD/m.csv")" = 3 ] || { echo "merge of 2+0+2 rows, the last 2 repeating the first"; exit 1; }
 # --run-arg reaches every run (the real binary): cm02 and lv08 give different step times; --csv is refused
 expect_fail 1 "switchsim: error: --run-arg: the sweep sets each run's --csv itself, got '--csv'" "$TMPD/ra.csv" -- \
     "$BIN" sweep --platform topologies/tpuv3-2x2.xml --model tiny-switch --run-arg=--csv --csv "$TMPD/ra.csv"

@@ -53,7 +53,9 @@ static const char MERGE_HELP[] =
     "usage: switchsim merge FILE... --csv OUT\n"
     "Concatenates CSVs written by 'run --csv' or 'sweep' (e.g. the part files of a Slurm array) into OUT,\n"
     "written atomically.  Every header must be exactly run's; a different one is an error naming the file\n"
-    "and the column.  Rows are checked and written back as run writes them.\n\n"
+    "and the column.  Rows are checked and written back as run writes them.  A row that repeats an earlier\n"
+    "one (same configuration, seed and results: the same run, e.g. a file given twice) is written once;\n"
+    "two rows of one configuration and seed with different results are an error (nothing written).\n\n"
     "  --csv FILE   output CSV (may be one of the inputs)\n"
     "  --help       this text\n"
     "exit: 0 ok, 1 bad input or I/O failure, 2 usage\n";
@@ -61,10 +63,14 @@ static const char MERGE_HELP[] =
 static const char SUMMARIZE_HELP[] =
     "usage: switchsim summarize FILE [--csv OUT]\n"
     "Groups the rows of a run/sweep CSV by configuration (every config column except seed; per-layer\n"
-    "rows by layer and phase) and prints, per group, the number of seeds and the mean, sample standard\n"
-    "deviation (0 for one seed), min and max of step_time_s (s), examples_per_s (sequences/s),\n"
-    "dropped_frac (fraction) and a2a_s (s), as CSV.\n\n"
-    "  --csv FILE   write the summary to FILE (atomically) instead of stdout\n"
+    "rows by layer and phase), sorted by configuration, and prints a table: the config columns that differ\n"
+    "between groups (those every group shares on a '#' line above), the number of seeds n, and mean and\n"
+    "sample standard deviation (0 for one seed) of the step time (s), the all-to-all time (s) and the\n"
+    "all-to-all MB (1e6 bytes) sent per core.  A row that repeats an earlier one (same configuration, seed\n"
+    "and results, e.g. a file merged twice) is counted once; two rows of one configuration and seed with\n"
+    "different results are an error.\n\n"
+    "  --csv FILE   write CSV instead (atomically; '-' for stdout): every config column, n_seeds, then mean,\n"
+    "               sd, min and max of step_time_s, examples_per_s, dropped_frac, a2a_s, a2a_bytes_per_core\n"
     "  --help       this text\n"
     "exit: 0 ok, 1 bad input or I/O failure, 2 usage\n";
 
@@ -369,6 +375,8 @@ int cmd_merge(int argc, char **argv)
     const char *out = NULL;
     int rc = 1, n = 0;
     runrow *all = NULL;
+    int *file_of = NULL;                      /* (n) the argv index each row came from */
+    unsigned char *keep = NULL;
     errbuf err = { "" };
 
     int done = csv_options("merge", MERGE_HELP, argc, argv, &out);
@@ -386,25 +394,54 @@ int cmd_merge(int argc, char **argv)
             goto out;
         }
         runrow *grown = realloc(all, (size_t)(n + nr + 1) * sizeof *all);
-        if (grown == NULL) {
+        int *fgrown = grown != NULL ? realloc(file_of, (size_t)(n + nr + 1) * sizeof *file_of) : NULL;
+        all = grown != NULL ? grown : all;
+        file_of = fgrown != NULL ? fgrown : file_of;
+        if (grown == NULL || fgrown == NULL) {
             free(rows);
             fprintf(stderr, "switchsim: error: out of memory\n");
             goto out;
         }
-        all = grown;
         if (nr > 0)
             memcpy(all + n, rows, (size_t)nr * sizeof *rows);
+        for (int i = 0; i < nr; i++)
+            file_of[n + i] = f;
         n += nr;
         free(rows);
     }
-    runrow_table a = { all, n };
+    int ia = 0, ib = 0, kept = 0;
+    long dup = (keep = malloc((size_t)n + 1)) == NULL ? -2 : runrow_dedup(keep, &ia, &ib, all, n);
+    if (dup == -2) {
+        fprintf(stderr, "switchsim: error: out of memory\n");
+        goto out;
+    }
+    if (dup == -1) {                          /* row numbers within each file: count the rows before */
+        int ra = 1, rb = 1;
+        for (int i = 0; i < ia; i++)
+            ra += file_of[i] == file_of[ia];
+        for (int i = 0; i < ib; i++)
+            rb += file_of[i] == file_of[ib];
+        fprintf(stderr, "switchsim: error: %s row %d and %s row %d are one configuration and seed (%ld) with "
+                "different results (step_time_s %.9g and %.9g): rows of two versions of switchsim?\n",
+                argv[file_of[ia]], ra, argv[file_of[ib]], rb, all[ia].seed, all[ia].step_time_s, all[ib].step_time_s);
+        goto out;
+    }
+    for (int i = 0; i < n; i++)               /* in input order, less the repeats */
+        if (keep[i])
+            all[kept++] = all[i];
+    runrow_table a = { all, kept };
     if (atomic_file_write(out, runrow_write_table, &a, &err) != 0) {
         fprintf(stderr, "switchsim: error: %s\n", err.msg);
         goto out;
     }
-    fprintf(stderr, "switchsim: merge: %d rows from %d files -> %s\n", n, argc - optind, out);
+    fprintf(stderr, "switchsim: merge: %d rows from %d files -> %s", kept, argc - optind, out);
+    if (dup > 0)
+        fprintf(stderr, " (%ld %s an earlier one left out)", dup, dup == 1 ? "row repeating" : "rows repeating");
+    fputc('\n', stderr);
     rc = 0;
 out:
+    free(keep);
+    free(file_of);
     free(all);
     return rc;
 }
@@ -435,17 +472,30 @@ int cmd_summarize(int argc, char **argv)
         return done;
     if (argc - optind != 1)
         return usage_error("summarize", "%s", "expected one input CSV");
-    if (runrow_read(argv[optind], &rows, &nrows, &err) != 0 || stats_group_rows(&g, &ng, rows, nrows, &err) != 0) {
+    int ndup = 0;
+    if (runrow_read(argv[optind], &rows, &nrows, &err) != 0) {
         fprintf(stderr, "switchsim: error: %s\n", err.msg);
         goto out;
     }
-    if (out != NULL) {
+    if (stats_group_rows(&g, &ng, &ndup, rows, nrows, &err) != 0) {   /* its messages do not name the file */
+        fprintf(stderr, "switchsim: error: %s: %s\n", argv[optind], err.msg);
+        goto out;
+    }
+    if (ndup > 0)
+        fprintf(stderr, "switchsim: summarize: %d %s an earlier row (same configuration, seed and results) and %s "
+                "counted once\n", ndup, ndup == 1 ? "row repeats" : "rows repeat", ndup == 1 ? "is" : "are");
+    if (out != NULL && strcmp(out, "-") == 0) {
+        if (stats_write_groups(stdout, g, ng) != 0 || fflush(stdout) != 0) {
+            fprintf(stderr, "switchsim: error: cannot write to stdout\n");
+            goto out;
+        }
+    } else if (out != NULL) {
         groups_arg a = { g, ng };
         if (atomic_file_write(out, write_groups, &a, &err) != 0) {
             fprintf(stderr, "switchsim: error: %s\n", err.msg);
             goto out;
         }
-    } else if (stats_write_groups(stdout, g, ng) != 0 || fflush(stdout) != 0) {
+    } else if (stats_write_table(stdout, g, ng) != 0 || fflush(stdout) != 0) {
         fprintf(stderr, "switchsim: error: cannot write to stdout\n");
         goto out;
     }

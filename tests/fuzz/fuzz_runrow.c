@@ -1,5 +1,6 @@
 /* fuzz_runrow: a run/sweep CSV as merge, summarize and sweep --resume read it (analysis/runrow.c,
- * sim/common/csvread.c), then summarized (analysis/stats.c), matched against a sweep, and written back atomically. */
+ * sim/common/csvread.c), then summarized (analysis/stats.c: grouping, repeats, the table and the CSV that
+ * summarize prints), checked for repeats as merge does, matched against a sweep, and written back atomically. */
 #include <string.h>
 
 #include "analysis/runrow.h"
@@ -20,9 +21,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         stats_group *g = NULL;
         int ng = 0;
         errbuf serr = { "" };
-        int src = stats_group_rows(&g, &ng, rows, n, &serr);
+        int src = stats_group_rows(&g, &ng, NULL, rows, n, &serr);
         fuzz_need_message(src != 0 && n > 0, &serr);
+        if (src == 0) {
+            char *text = NULL;
+            size_t len = 0;
+            FILE *fp = open_memstream(&text, &len);
+            if (fp == NULL || stats_write_table(fp, g, ng) != 0 || stats_write_groups(fp, g, ng) != 0) {
+                fprintf(stderr, "fuzz: summarize's output failed\n");
+                abort();
+            }
+            fclose(fp);
+            free(text);
+        }
         free(g);
+        unsigned char *keep = malloc((size_t)n + 1);
+        int ia = -1, ib = -1;
+        long dup = runrow_dedup(keep, &ia, &ib, rows, n);
+        if (dup == -2 || (dup == -1 && !(ia >= 0 && ia < ib && ib < n)) || (src == 0) != (dup >= 0)) {
+            fprintf(stderr, "fuzz: merge's repeat check (%ld, rows %d and %d) disagrees with summarize's (%d)\n",
+                    dup, ia, ib, src);
+            abort();
+        }
+        free(keep);
         sweep_spec s;
         sweep_spec_init(&s);
         errbuf e2 = { "" };
