@@ -440,6 +440,7 @@ static pid_t spawn(const char *const *argv, errbuf *err)
             dup2(devnull, STDOUT_FILENO);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
         char *const *av;                       /* execv takes char *const[] but does not write them */
         memcpy(&av, &argv, sizeof av);
         execv(argv[0], av);

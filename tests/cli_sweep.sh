@@ -103,6 +103,26 @@ FAKE_RUN_SLEEP=0 "$BIN" sweep --platform $P --model switch-base --top-k 1,2 --ca
 [ "$(wc -l < "$S")" = 5 ] || { echo "resume must end with 4 rows"; cat "$S"; exit 1; }
 [ "$(cut -d, -f7,8 "$S" | sort | uniq -d)" = "" ] || { echo "resume repeated a row"; cat "$S"; exit 1; }
 
+# SIGHUP (a closed terminal) stops like SIGTERM: finished rows kept, no part folder left
+H=$TMPD/hup.csv
+FAKE_RUN_SLEEP=0.7 "$BIN" sweep --platform $P --model switch-base --top-k 1,2 --capacity-factor 1,2 \
+    --csv "$H" 2> "$TMPD/hup.err" &
+pid=$!
+sleep 1
+kill -HUP $pid
+set +e; wait $pid; rc=$?; set -e
+[ "$rc" = 1 ] || { echo "a sweep stopped by SIGHUP must exit 1, got $rc"; cat "$TMPD/hup.err"; exit 1; }
+grep -q "^switchsim: error: stopped after 1 of 4 runs; their rows are in $H, rerun with --resume to finish\$" \
+    "$TMPD/hup.err" || { echo "no stop message after SIGHUP"; cat "$TMPD/hup.err"; exit 1; }
+[ "$(wc -l < "$H")" = 2 ] || { echo "the finished run's row is not in the CSV"; cat "$H"; exit 1; }
+[ -z "$(ls "$TMPD" | grep parts)" ] || { echo "part folder left behind after SIGHUP"; exit 1; }
+# progress into a closed pipe: the sweep goes on, every row written, no part folder left
+C=$TMPD/pipe.csv
+FAKE_RUN_SLEEP=0.2 "$BIN" sweep --platform $P --model switch-base --top-k 1,2 --capacity-factor 1,2 \
+    --csv "$C" 2>&1 | head -1 > /dev/null
+[ "$(wc -l < "$C")" = 5 ] || { echo "rows lost when stderr was a closed pipe"; cat "$C"; exit 1; }
+[ -z "$(ls "$TMPD" | grep parts)" ] || { echo "part folder left behind after SIGPIPE"; exit 1; }
+
 # emit-jobs: one command per combination; running them and merging equals the sweep
 SWITCHSIM_RUN_BIN=tests/data/csv_fake_run.sh "$BIN" sweep --platform $P --model switch-base --top-k 1,2 \
     --capacity-factor 0.5,1,2 --seeds 1,2 --emit-jobs "$TMPD/jobs.txt" 2>/dev/null

@@ -43,9 +43,9 @@ static void sweep_usage(FILE *fp)
           "                           running (for GNU parallel or a Slurm array; see analysis/README.md);\n"
           "                           with --resume and --csv, combinations already there are left out\n"
           "  --help                   this text\n\n"
-          "Progress (done/total, elapsed and estimated remaining seconds) goes to stderr.  Ctrl-C stops the\n"
-          "sweep: finished rows stay in the CSV, and --resume continues it.  SWITCHSIM_RUN_BIN, if set, is the\n"
-          "program run instead of this switchsim.\n"
+          "Progress (done/total, elapsed and estimated remaining seconds) goes to stderr.  Ctrl-C, SIGTERM or\n"
+          "SIGHUP stops the sweep: finished rows stay in the CSV, and --resume continues it.  A closed stderr\n"
+          "(e.g. '2>&1 | head -1') does not.  SWITCHSIM_RUN_BIN, if set, is the program run instead of this switchsim.\n"
           "exit: 0 every run succeeded, 1 bad input, a failed run or stopped, 2 usage\n", fp);
 }
 
@@ -291,7 +291,8 @@ static int sweep_check_runs(const sweep_args *a, errbuf *err)
     return a->resume ? 0 : atomic_check_writable("--csv", a->csv, err);
 }
 
-/* Runs the combinations with Ctrl-C and SIGTERM stopping the sweep (not this process). */
+/* Runs the combinations with Ctrl-C, SIGTERM and SIGHUP stopping the sweep (not this process), and SIGPIPE
+ * ignored (the runs inherit that: a message to a closed pipe fails instead of killing a run). */
 static int sweep_execute(const sweep_args *a, const char *env_bin)
 {
     errbuf cerr = { "" };
@@ -305,13 +306,17 @@ static int sweep_execute(const sweep_args *a, const char *env_bin)
         fprintf(stderr, "switchsim: error: %s\n", cerr.msg);
         return 1;
     }
-    struct sigaction sa, old_int, old_term;
+    struct sigaction sa, ign, old_int, old_term, old_hup, old_pipe;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;       /* no SA_RESTART: waitpid returns so the runs can be stopped */
     sigemptyset(&sa.sa_mask);
+    ign = sa;
+    ign.sa_handler = SIG_IGN;      /* progress to a closed pipe ('| head -1'): EPIPE, not death with rows lost */
     sweep_stop = 0;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);          /* the terminal closed: stop as for Ctrl-C, keeping the rows */
+    sigaction(SIGPIPE, &ign, &old_pipe);
     progress_ctx pc = { a->csv };
     sweep_opts o = {
         .bin = env_bin != NULL ? env_bin : "/proc/self/exe", .csv = a->csv, .jobs = (int)a->jobs,
@@ -321,6 +326,8 @@ static int sweep_execute(const sweep_args *a, const char *env_bin)
     int r = sweep_run(NULL, &a->spec, &o, &err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
     if (r != 0) {
         fprintf(stderr, "switchsim: error: %s\n", err.msg);
         return 1;
