@@ -524,6 +524,22 @@ static int scan_platform(const char *path, const char *text, int *seen, int *gpu
     return 0;
 }
 
+void platform_link_range(double *bw_lo_Bps, double *bw_hi_Bps, double *lat_lo_s, double *lat_hi_s)
+{
+    static const int BW[] = { PR_LINK_BPS, PR_NVLINK_BPS, PR_NIC_BPS }, LAT[] = { PR_LINK_LAT, PR_NVLINK_LAT,
+                                                                                 PR_NIC_LAT };
+    *bw_lo_Bps = 1;                       /* the XML attribute's range (unit_value_ok) ... */
+    *bw_hi_Bps = PLATFORM_BW_MAX;
+    *lat_lo_s = 0;
+    *lat_hi_s = PLATFORM_LAT_MAX;
+    for (int i = 0; i < 3; i++) {         /* ... within every link property's */
+        *bw_lo_Bps = fmax(*bw_lo_Bps, PROP_RANGE[BW[i]].lo);
+        *bw_hi_Bps = fmin(*bw_hi_Bps, PROP_RANGE[BW[i]].hi);
+        *lat_lo_s = fmax(*lat_lo_s, PROP_RANGE[LAT[i]].lo);
+        *lat_hi_s = fmin(*lat_hi_s, PROP_RANGE[LAT[i]].hi);
+    }
+}
+
 int platform_precheck(const char *path, errbuf *err)
 {
     FILE *fp = fopen(path, "rb");

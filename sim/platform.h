@@ -41,6 +41,11 @@ typedef struct {
  * "FILE: missing required property 'hbm_Bps_per_core'".  Returns 0, or -1 with err. */
 int platform_precheck(const char *path, errbuf *err);
 
+/* The link numbers this loader accepts, in every place it reads one (a <link> or <cluster> attribute and the
+ * link properties of a torus or GPU platform): bandwidth in [*bw_lo_Bps, *bw_hi_Bps] B/s, latency in
+ * [*lat_lo_s, *lat_hi_s] s.  'switchsim topology' checks its options against them, so what it writes loads. */
+void platform_link_range(double *bw_lo_Bps, double *bw_hi_Bps, double *lat_lo_s, double *lat_hi_s);
+
 /* After simgrid_load_platform(path): reads chip0's properties into *chip and *torus, and checks that the
  * platform matches them: hosts chip0..chip<n-1> exist and are all there is, every host has the same
  * properties and core count, host speed = bf16_flops_per_core.  TPU: the first torus link has link_Bps and

@@ -75,11 +75,25 @@ for bad in 0 -2 1.5 many 257; do
 done
 expect_fail 1 "switchsim: error: 33 nodes x 8 GPUs = 264 GPUs, but a GPU platform (explicit routes) may have at most 256" "$OUT.new" -- \
     "$BIN" topology --chip h200 --gpus-per-node 8 --nodes 33 --out "$OUT.new"
-expect_fail 1 "switchsim: error: --nvlink-GBps must be a number in (0, 1e9], got '-450'" "$OUT.new" -- \
+expect_fail 1 "switchsim: error: --nvlink-GBps must be a number in [1e-09, 1e+07] (1 B/s to 1e+16 B/s, what a platform may hold), got '-450'" "$OUT.new" -- \
     "$BIN" topology --chip h200 --gpus-per-node 8 --nvlink-GBps -450 --out "$OUT.new"
-expect_fail 1 "switchsim: error: --nic-GBps must be a number in (0, 1e9], got '0'" "$OUT.new" -- \
+expect_fail 1 "switchsim: error: --nic-GBps must be a number in [1e-09, 1e+07] (1 B/s to 1e+16 B/s, what a platform may hold), got '0'" "$OUT.new" -- \
     "$BIN" topology --chip h100 --gpus-per-node 8 --nodes 2 --nic-GBps 0 --out "$OUT.new"
-expect_fail 1 "switchsim: error: --nic-GBps must be a number in (0, 1e9], got '50GB'" "$OUT.new" -- \
+# link numbers outside what the platform loader takes are refused here, not written for 'run' to refuse
+for v in 1e20 1e-300; do
+    expect_fail 1 "switchsim: error: --link-GBps must be a number in [1e-09, 1e+07] (1 B/s to 1e+16 B/s, what a platform may hold), got '$v'" "$OUT.new" -- \
+        "$BIN" topology --chip tpuv3 --torus 2x2 --link-GBps $v --out "$OUT.new"
+done
+expect_fail 1 "switchsim: error: --link-lat-us must be a number in [0, 1e+06] (0 s to 1 s, what a platform may hold), got '1e300'" "$OUT.new" -- \
+    "$BIN" topology --chip tpuv3 --torus 2x2 --link-lat-us 1e300 --out "$OUT.new"
+expect_fail 1 "switchsim: error: --nvlink-GBps must be a number in [1e-09, 1e+07] (1 B/s to 1e+16 B/s, what a platform may hold), got '1e8'" "$OUT.new" -- \
+    "$BIN" topology --chip h200 --gpus-per-node 8 --nvlink-GBps 1e8 --out "$OUT.new"
+# the range's ends are written, and run loads them
+"$BIN" topology --chip tpuv3 --torus 2x2 --link-GBps 1e7 --link-lat-us 1e6 --out "$OUT.new"
+"$BIN" run --platform "$OUT.new" --models tests/data/models_tiny.csv --model tiny-switch --quiet > /dev/null || {
+    echo "run refused a platform topology wrote at the range's ends"; exit 1; }
+rm -f "$OUT.new"
+expect_fail 1 "switchsim: error: --nic-GBps must be a number in [1e-09, 1e+07] (1 B/s to 1e+16 B/s, what a platform may hold), got '50GB'" "$OUT.new" -- \
     "$BIN" topology --chip h100 --gpus-per-node 8 --nodes 2 --nic-GBps 50GB --out "$OUT.new"
 # mixing the forms is a usage error: exit 2, no output file
 expect_fail 2 "switchsim: error: --torus is for TPU chips (tpuv2, tpuv3 or tpuv4); h200 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
@@ -104,11 +118,11 @@ for bad in 4x 0x4 4x-4 4x4x4x4 4x4.5 abc 2000x2 256x257 ' 4x4'; do
     expect_fail 1 "switchsim: error: --torus must be N, XxY or XxYxZ with each size an integer in [1, 1024] and at most 65536 chips, got '$bad'" "$OUT.new" -- \
         "$BIN" topology --chip tpuv3 --torus "$bad" --out "$OUT.new"
 done
-expect_fail 1 "switchsim: error: --link-GBps must be a number > 0, got '-100'" "$OUT.new" -- \
+expect_fail 1 "switchsim: error: --link-GBps must be a number in [1e-09, 1e+07] (1 B/s to 1e+16 B/s, what a platform may hold), got '-100'" "$OUT.new" -- \
     "$BIN" topology --torus 4x4 --link-GBps -100 --out "$OUT.new"
-expect_fail 1 "switchsim: error: --link-GBps must be a number > 0, got 'fast'" "$OUT.new" -- \
+expect_fail 1 "switchsim: error: --link-GBps must be a number in [1e-09, 1e+07] (1 B/s to 1e+16 B/s, what a platform may hold), got 'fast'" "$OUT.new" -- \
     "$BIN" topology --torus 4x4 --link-GBps fast --out "$OUT.new"
-expect_fail 1 "switchsim: error: --link-lat-us must be a number >= 0, got '-1'" "$OUT.new" -- \
+expect_fail 1 "switchsim: error: --link-lat-us must be a number in [0, 1e+06] (0 s to 1 s, what a platform may hold), got '-1'" "$OUT.new" -- \
     "$BIN" topology --torus 4x4 --link-lat-us -1 --out "$OUT.new"
 expect_fail 1 "switchsim: error: --wrap must be auto, all or none, got 'some'" "$OUT.new" -- \
     "$BIN" topology --torus 4x4 --wrap some --out "$OUT.new"

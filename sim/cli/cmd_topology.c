@@ -9,6 +9,7 @@
 
 #include "sim/common/atomicio.h"
 #include "sim/common/errbuf.h"
+#include "sim/platform.h"
 #include "topologies/gpu.h"
 #include "topologies/torus.h"
 
@@ -146,6 +147,22 @@ static int topology_check_form(const topology_args *a, const gpu_chip *gpu)
     return 0;
 }
 
+/* *to <- option 'opt''s value 's', a bandwidth in GB/s (lat 0) or a latency in us (lat 1), in SI units, when
+ * it is within what the platform loader accepts (platform_link_range), so that 'run' can load the file written;
+ * else -1 with "--link-GBps must be a number in [1e-09, 1e+07] (1 B/s to 1e+16 B/s, what a platform may hold),
+ * got '1e20'". */
+static int topology_number(double *to, const char *opt, const char *s, int lat, errbuf *err)
+{
+    double bw_lo, bw_hi, lat_lo, lat_hi, v;
+    platform_link_range(&bw_lo, &bw_hi, &lat_lo, &lat_hi);
+    double unit = lat ? MICRO : GIGA, lo = lat ? lat_lo : bw_lo, hi = lat ? lat_hi : bw_hi;
+    if (errbuf_parse_double(s, &v) != 0 || !(v * unit >= lo && v * unit <= hi))
+        return errbuf_set(err, "%s must be a number in [%g, %g] (%g %s to %g %s, what a platform may hold), got '%s'",
+                          opt, lo / unit, hi / unit, lo, lat ? "s" : "B/s", hi, lat ? "s" : "B/s", s);
+    *to = v * unit;
+    return 0;
+}
+
 /* The GPU platform the options describe: node size, nodes, NVLink and NIC bandwidths, checked. */
 static int topology_gpu_build(gpu_platform *p, const gpu_chip *chip, const topology_args *a, errbuf *err)
 {
@@ -160,14 +177,9 @@ static int topology_gpu_build(gpu_platform *p, const gpu_chip *chip, const topol
     const struct { const char *opt, *s; double *to; } bws[] = {
         { "--nvlink-GBps", a->nvlink_GBps, &p->nvlink_Bps }, { "--nic-GBps", a->nic_GBps, &p->nic_Bps },
     };
-    for (size_t i = 0; i < sizeof bws / sizeof bws[0]; i++) {
-        double v;
-        if (bws[i].s == NULL)
-            continue;
-        if (errbuf_parse_double(bws[i].s, &v) != 0 || !(v > 0) || v > 1e9)
-            return errbuf_set(err, "%s must be a number in (0, 1e9], got '%s'", bws[i].opt, bws[i].s);
-        *bws[i].to = v * GIGA;
-    }
+    for (size_t i = 0; i < sizeof bws / sizeof bws[0]; i++)
+        if (bws[i].s != NULL && topology_number(bws[i].to, bws[i].opt, bws[i].s, 0, err) != 0)
+            return -1;
     return gpu_platform_check(p, err);
 }
 
@@ -178,19 +190,12 @@ static int topology_torus_build(torus_platform *p, const torus_chip *chip, const
     if (torus_parse(&p->shape, a->torus, 'x') != 0)
         return errbuf_set(err, "--torus must be N, XxY or XxYxZ with each size an integer in [1, %d] and at most "
                           "%d chips, got '%s'", TORUS_DIM_MAX, TORUS_CHIPS_MAX, a->torus);
-    double v;
     p->link_Bps = chip->link_Bps;
-    if (a->link_GBps != NULL) {
-        if (errbuf_parse_double(a->link_GBps, &v) != 0 || !(v > 0))
-            return errbuf_set(err, "--link-GBps must be a number > 0, got '%s'", a->link_GBps);
-        p->link_Bps = v * GIGA;
-    }
+    if (a->link_GBps != NULL && topology_number(&p->link_Bps, "--link-GBps", a->link_GBps, 0, err) != 0)
+        return -1;
     p->link_lat_s = chip->link_lat_s;
-    if (a->link_lat_us != NULL) {
-        if (errbuf_parse_double(a->link_lat_us, &v) != 0 || !(v >= 0))
-            return errbuf_set(err, "--link-lat-us must be a number >= 0, got '%s'", a->link_lat_us);
-        p->link_lat_s = v * MICRO;
-    }
+    if (a->link_lat_us != NULL && topology_number(&p->link_lat_s, "--link-lat-us", a->link_lat_us, 1, err) != 0)
+        return -1;
     const char *wrap = a->wrap != NULL ? a->wrap : "auto";
     torus_wrap_mode mode;
     if (strcmp(wrap, "auto") == 0)
