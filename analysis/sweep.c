@@ -275,10 +275,23 @@ int sweep_spec_add_extra(sweep_spec *s, const char *arg, errbuf *err)
     return 0;
 }
 
+/* 1 if paths a and b name one file (the same device and inode: './x.xml', 'x.xml' and a link to it), or are
+ * the same string; else 0. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (strcmp(a, b) == 0)
+        return 1;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* 1 if row 'r' was run with 'value' for run option 'o': its column holds the same value (a plan matches on
- * data, unless the plan leaves it to the run, and model_par).  An option with no column matches every row. */
+ * data, unless the plan leaves it to the run, and model_par; a platform on the file it names).  An option with
+ * no column matches every row. */
 static int sweep_value_matches(const runopt *o, const char *value, const runrow *r)
 {
+    if (o->column != NULL && strcmp(o->column, "platform") == 0)
+        return same_file(r->platform, value);
     if (o->type == RUNOPT_PLAN) {
         runopt_args a;
         memset(&a, 0, sizeof a);

@@ -102,6 +102,11 @@ FAKE_RUN_SLEEP=0 "$BIN" sweep --platform $P --model switch-base --top-k 1,2 --ca
     --csv "$S" --resume 2>/dev/null
 [ "$(wc -l < "$S")" = 5 ] || { echo "resume must end with 4 rows"; cat "$S"; exit 1; }
 [ "$(cut -d, -f7,8 "$S" | sort | uniq -d)" = "" ] || { echo "resume repeated a row"; cat "$S"; exit 1; }
+# the platform is matched on the file it names, not on how the path is written
+FAKE_RUN_SLEEP=0 "$BIN" sweep --platform ./$P --model switch-base --top-k 1,2 --capacity-factor 1,2 \
+    --csv "$S" --resume 2> "$TMPD/resume.err"
+grep -qx "switchsim: sweep: 0 runs to do (4 combinations already in $S)" "$TMPD/resume.err" || {
+    echo "--resume with ./PLATFORM reran the sweep"; cat "$TMPD/resume.err"; exit 1; }
 
 # SIGHUP (a closed terminal) stops like SIGTERM: finished rows kept, no part folder left
 H=$TMPD/hup.csv
