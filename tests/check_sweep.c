@@ -173,7 +173,11 @@ START_TEST(test_matches)
     other.model_par = 2;
     ck_assert_int_eq(sweep_row_matches(&s, 3, &other), 0);
     other = r;
-    snprintf(other.platform, sizeof other.platform, "./tests/data/csv_platform.xml");   /* as given, exactly */
+    snprintf(other.platform, sizeof other.platform, "./tests/data/csv_platform.xml");   /* the same file */
+    ck_assert_int_eq(sweep_row_matches(&s, 3, &other), 1);
+    snprintf(other.platform, sizeof other.platform, "tests/data/csv_good.csv");         /* another file */
+    ck_assert_int_eq(sweep_row_matches(&s, 3, &other), 0);
+    snprintf(other.platform, sizeof other.platform, "no/such/csv_platform.xml");        /* none */
     ck_assert_int_eq(sweep_row_matches(&s, 3, &other), 0);
     ck_assert_int_eq(sweep_spec_set(&s, "--plan", "data=32", &err), 0);   /* run's plan: model=1 */
     ck_assert_int_eq(sweep_row_matches(&s, 3, &r), 1);
