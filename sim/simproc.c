@@ -1,6 +1,9 @@
 /* simproc: SimGrid initialisation with switchsim's settings, and one simulation per forked child. */
 #include "sim/simproc.h"
 
+#include <simgrid/forward.h>
+#include <simgrid/version.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -105,6 +108,11 @@ static int simproc_xfer(int fd, void *buf, size_t len, int out)
     return 0;
 }
 
+void simproc_simgrid_version(int *major, int *minor, int *patch)
+{
+    sg_version_get(major, minor, patch);
+}
+
 /* Wire format from the child: int status (0 ok, -1 error), then nout doubles (ok) or an errbuf (error). */
 int simproc_run(int (*fn)(void *arg, double *out, int nout, errbuf *err), void *arg, double *out, int nout,
                 errbuf *err)
@@ -138,6 +146,7 @@ int simproc_run(int (*fn)(void *arg, double *out, int nout, errbuf *err), void *
                  && (status == 0 ? simproc_xfer(fds[1], cout, (size_t)nout * sizeof *cout, 1)
                                  : simproc_xfer(fds[1], &cerr, sizeof cerr, 1)) == 0;
         close(fds[1]);
+        free(cout);
         fflush(stdout);
         fflush(stderr);
         _exit(ok ? 0 : 3);   /* the documented exception: a forked simulation child ends here */
@@ -162,7 +171,16 @@ int simproc_run(int (*fn)(void *arg, double *out, int nout, errbuf *err), void *
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
         ;
     if (rc == 0) {
-        if (status == -2) {
+        if (status != -2 && !(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)) {
+            /* It answered, then ended badly: a memory checker's exit code (valgrind --error-exitcode, whose
+             * report is on stderr) or a crash on the way out.  Not a result to pass on. */
+            if (WIFSIGNALED(wstatus))
+                rc = errbuf_set(err, "simproc: simulation child killed by signal %d (%s) after answering",
+                                WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+            else
+                rc = errbuf_set(err, "simproc: simulation child exited with status %d after answering (a memory "
+                                "checker's report?)", WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+        } else if (status == -2) {
             if (WIFSIGNALED(wstatus))
                 rc = errbuf_set(err, "simproc: simulation child killed by signal %d (%s)", WTERMSIG(wstatus),
                                 strsignal(WTERMSIG(wstatus)));

@@ -20,9 +20,13 @@ void simproc_simgrid_init(int *argc, char **argv);
  * SimGrid's parser aborts the process on a bad one.  netmodel_apply is the caller's, after platform_read. */
 void simproc_simgrid_start(const char *platform, netmodel m, int quiet);
 
+/* The version of the SimGrid library loaded (sg_version_get), for 'switchsim --version'. */
+void simproc_simgrid_version(int *major, int *minor, int *patch);
+
 /* Runs fn(arg, out, nout, err) in a forked child and passes the nout doubles it wrote to out back through a
  * pipe.  Returns 0, or -1 with err: the child's own error message when fn returned -1, or a message naming
- * the signal / exit status when the child crashed or exited without answering.  out is left untouched on
+ * the signal / exit status when the child crashed or exited without answering, or answered and then did not
+ * exit 0 ("... after answering": e.g. valgrind's --error-exitcode for an error or leak in the child).  out is left untouched on
  * failure.  The child ends with _exit() (the one documented exception to "only main exits"). */
 int simproc_run(int (*fn)(void *arg, double *out, int nout, errbuf *err), void *arg, double *out, int nout,
                 errbuf *err);

@@ -337,6 +337,25 @@ static int fn_crashes(void *arg, double *out, int nout, errbuf *err)
     return 0;
 }
 
+/* Answers, then dies on the way out: its last flush of stdout goes to a pipe nobody reads (SIGPIPE). */
+static int fn_dies_after_answer(void *arg, double *out, int nout, errbuf *err)
+{
+    (void)arg;
+    (void)err;
+    int p[2];
+    if (pipe(p) != 0)
+        return errbuf_set(err, "pipe failed");
+    fflush(stdout);
+    dup2(p[1], STDOUT_FILENO);
+    close(p[0]);
+    close(p[1]);
+    signal(SIGPIPE, SIG_DFL);
+    fputs("pending", stdout);                  /* no newline: flushed only at the child's end */
+    for (int i = 0; i < nout; i++)
+        out[i] = 1;
+    return 0;
+}
+
 START_TEST(test_simproc)
 {
     double base = 2.385, out[3] = { -1, -1, -1 };
@@ -352,6 +371,10 @@ START_TEST(test_simproc)
     ck_assert_str_eq(err.msg, "simproc: simulation child killed by signal 9 (Killed)");
     ck_assert_int_eq(simproc_run(fn_values, &base, out, -1, &err), -1);
     ck_assert_str_eq(err.msg, "simproc: nout must be >= 0, got -1");
+    out[0] = -1;                       /* a child that answers but does not exit 0 (valgrind's error exit code) */
+    ck_assert_int_eq(simproc_run(fn_dies_after_answer, &base, out, 3, &err), -1);
+    ck_assert_str_eq(err.msg, "simproc: simulation child killed by signal 13 (Broken pipe) after answering");
+    ck_assert_double_eq(out[0], -1);
 }
 END_TEST
 
