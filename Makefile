@@ -76,6 +76,19 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# 'switchsim --version': the version and the git commit built (with -dirty for uncommitted changes), in
+# $(BUILD)/version.h, rewritten only when they change so main.o is rebuilt only then.
+VERSION    := 0.1
+GIT_COMMIT := $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+                { git diff --quiet HEAD -- 2>/dev/null && echo $$c || echo $$c-dirty; } || echo unknown)
+.PHONY: FORCE
+FORCE:
+$(BUILD)/version.h: FORCE | $(DEPS_OK)
+	@printf '#define SWITCHSIM_VERSION "%s"\n#define SWITCHSIM_GIT_COMMIT "%s"\n' '$(VERSION)' '$(GIT_COMMIT)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/sim/cli/main.o: $(BUILD)/version.h
+$(BUILD)/sim/cli/main.o: CPPFLAGS += -iquote $(BUILD)
+
 $(BIN): $(BUILD)/sim/cli/main.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ -o $@ $(DEP_LIBS)
 
@@ -107,9 +120,11 @@ sanitize:
 	$(MAKE) valgrind
 
 # Memcheck on a tiny run: any error or definite leak fails (SimGrid in thread contexts, which valgrind follows).
+# The simulation runs in a forked child (sim/simproc.c), which valgrind follows too; its --error-exitcode in
+# the child reaches the exit status because the parent fails a child that answers but does not exit 0.
 valgrind: $(BIN)
 	@command -v valgrind > /dev/null || { echo "make: valgrind is missing: sudo apt-get install -y valgrind"; exit 1; }
-	SWITCHSIM_SIMGRID_CFG="contexts/factory:thread" valgrind -q --error-exitcode=99 --leak-check=full \
+	SWITCHSIM_SIMGRID_CFG="contexts/factory:thread" valgrind -q --error-exitcode=99 --leak-check=full --trace-children=yes \
 	  --errors-for-leak-kinds=definite ./$(BIN) run --platform topologies/tpuv3-2x2.xml \
 	  --models tests/data/models_tiny.csv --model tiny-switch --quiet --csv $(BUILD)/valgrind.csv > /dev/null
 

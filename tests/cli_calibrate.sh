@@ -15,8 +15,8 @@ for o in "usage: switchsim calibrate" --dataset --platform --quiet mm_efficiency
     optimizer_bytes_per_param "Exit codes"; do
     grep -q -- "$o" "$TMPD/help" || { echo "calibrate --help lacks $o"; exit 1; }
 done
-expect_fail 2 "$E unknown option or missing value '--bogus'" - -- "$BIN" calibrate --bogus
-expect_fail 2 "$E unknown option or missing value '--dataset'" - -- "$BIN" calibrate --dataset
+expect_fail 2 "$E unknown option '--bogus' (switchsim calibrate --help lists the options)" - -- "$BIN" calibrate --bogus
+expect_fail 2 "$E option '--dataset' needs a value (switchsim calibrate --help lists the options)" - -- "$BIN" calibrate --dataset
 expect_fail 2 "$E unexpected argument 'extra'" - -- "$BIN" calibrate extra
 expect_fail 2 "switchsim: error: validate: --a2a-only and --gpu-only exclude each other" - -- \
     "$BIN" validate --a2a-only --gpu-only

@@ -15,7 +15,7 @@ done
 
 expect_fail 2 "switchsim: error: collective needs --platform FILE and --op OP" "$CSV" -- \
     "$BIN" collective --op all-reduce --csv "$CSV"
-expect_fail 2 "switchsim: error: collective: unknown option or missing value '--bogus'" "$CSV" -- \
+expect_fail 2 "switchsim: error: collective: unknown option '--bogus' (switchsim collective --help lists the options)" "$CSV" -- \
     "$BIN" collective --bogus
 P=topologies/tpuv3-2x2.xml
 expect_fail 1 "switchsim: error: --op must be all-to-all, all-reduce, all-gather or reduce-scatter, got 'allreduce'" "$CSV" -- \

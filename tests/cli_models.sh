@@ -71,7 +71,7 @@ expect_fail 1 "switchsim: error: ${D}empty.csv:1: empty file, expected a header 
     "$BIN" models --models ${D}empty.csv
 
 # bad usage: exit 2
-expect_fail 2 "switchsim: error: unknown option '--bogus'" - -- "$BIN" models --bogus
-expect_fail 2 "switchsim: error: option '--models' needs a value" - -- "$BIN" models --models
+expect_fail 2 "switchsim: error: models: unknown option '--bogus' (switchsim models --help lists the options)" - -- "$BIN" models --bogus
+expect_fail 2 "switchsim: error: models: option '--models' needs a value (switchsim models --help lists the options)" - -- "$BIN" models --models
 expect_fail 2 "switchsim: error: unexpected argument 'switch-c'" - -- "$BIN" models switch-c
 echo "cli_models: ok"

@@ -26,6 +26,17 @@ expect_fail 1 "switchsim: error: --trace '$OUT' is the same file as --csv '$OUT'
 expect_fail 1 "switchsim: error: --dump-routing: tiny-dense has no Switch layers, so there is no routing to dump" $OUT -- \
     $BIN run --platform $P --models $M --model tiny-dense --quiet --dump-routing $OUT
 expect_fail 2 "switchsim: error: run needs --platform FILE and --model NAME" - -- $BIN run --model tiny-switch
+# a mistyped option: one line, the nearest option and where the help is (not 45 lines of help)
+expect_fail 2 "switchsim: error: run: unknown option '--capacity-factr'; did you mean --capacity-factor? (switchsim run --help lists the options)" $OUT -- \
+    $RUN --capacity-factr 2 --csv $OUT
+[ "$(wc -l < "$TMPD/stderr")" = 1 ] || { echo "a mistyped option printed more than one line"; cat "$TMPD/stderr"; exit 1; }
+expect_fail 2 "switchsim: error: run: unknown option '--dispach'; did you mean --dispatch? (switchsim run --help lists the options)" $OUT -- \
+    $RUN --dispach=exact --csv $OUT
+expect_fail 2 "switchsim: error: run: unknown option '--bogus' (switchsim run --help lists the options)" $OUT -- $RUN --bogus --csv $OUT
+expect_fail 2 "switchsim: error: run: option '--csv' needs a value (switchsim run --help lists the options)" - -- $RUN --csv
+# --version: the version, the commit built and SimGrid's version
+"$BIN" --version | grep -qx 'switchsim [0-9.]* (git \([0-9a-f]*\(-dirty\)\{0,1\}\|unknown\)), SimGrid [0-9]*\.[0-9]*\.[0-9]*' || {
+    echo "unexpected --version"; "$BIN" --version; exit 1; }
 expect_fail 1 "switchsim: error: $TMPD/none.xml: cannot open: No such file or directory" $OUT -- \
     $BIN run --platform $TMPD/none.xml --models $M --model tiny-switch --csv $OUT
 expect_fail 1 "switchsim: error: --remat must be auto, on or off, got 'yes'" $OUT -- $RUN --remat yes --csv $OUT

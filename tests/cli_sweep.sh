@@ -37,9 +37,9 @@ expect_fail 2 "switchsim: error: sweep: --model is required (see switchsim sweep
     "$BIN" sweep --platform $P --csv "$O"
 expect_fail 2 "switchsim: error: sweep: --csv FILE or --emit-jobs FILE is required (see switchsim sweep --help)" - -- \
     "$BIN" sweep --platform $P --model switch-base
-expect_fail 2 "switchsim: error: sweep: unknown option '--topk' (see switchsim sweep --help)" "$O" -- \
+expect_fail 2 "switchsim: error: sweep: unknown option '--topk'; did you mean --top-k? (switchsim sweep --help lists the options)" "$O" -- \
     "$BIN" sweep --platform $P --model switch-base --topk 1 --csv "$O"
-expect_fail 2 "switchsim: error: sweep: option '--csv' needs a value (see switchsim sweep --help)" - -- \
+expect_fail 2 "switchsim: error: sweep: option '--csv' needs a value (switchsim sweep --help lists the options)" - -- \
     "$BIN" sweep --platform $P --model switch-base --csv
 
 # a sweep: 2 k x 3 cf x 2 seeds = 12 rows, progress on stderr

@@ -143,8 +143,8 @@ cmp -s "$OUT" topologies/tpuv3-2x2.xml || { echo "topology: a failed GPU run cha
 
 # bad usage: exit 2
 expect_fail 2 "switchsim: error: --torus is required" - -- "$BIN" topology --chip tpuv3
-expect_fail 2 "switchsim: error: unknown option '--bogus'" - -- "$BIN" topology --torus 4x4 --bogus
-expect_fail 2 "switchsim: error: option '--torus' needs a value" - -- "$BIN" topology --torus
-expect_fail 2 "switchsim: error: option '--gpus-per-node' needs a value" - -- "$BIN" topology --chip h200 --gpus-per-node
+expect_fail 2 "switchsim: error: topology: unknown option '--bogus' (switchsim topology --help lists the options)" - -- "$BIN" topology --torus 4x4 --bogus
+expect_fail 2 "switchsim: error: topology: option '--torus' needs a value (switchsim topology --help lists the options)" - -- "$BIN" topology --torus
+expect_fail 2 "switchsim: error: topology: option '--gpus-per-node' needs a value (switchsim topology --help lists the options)" - -- "$BIN" topology --chip h200 --gpus-per-node
 expect_fail 2 "switchsim: error: unexpected argument 'extra'" - -- "$BIN" topology --torus 4x4 extra
 echo "cli_topology: ok"

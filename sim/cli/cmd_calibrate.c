@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "sim/cli/cmd.h"
+#include "sim/cli/cliopt.h"
 #include "fidelity/measured.h"
 
 #define CALIBRATE_DATASET "data/h200-switch-steps.csv"
@@ -22,7 +23,7 @@ int cmd_calibrate(int argc, char **argv)
     int quiet = 0, c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", LONG, NULL)) != -1) {
         if (c == 'd') {
             dataset = optarg;
         } else if (c == 'p') {
@@ -44,8 +45,7 @@ int cmd_calibrate(int argc, char **argv)
                    "Exit codes: 0 success, 1 bad input, 2 usage.\n", CALIBRATE_DATASET, CALIBRATE_PLATFORM);
             return 0;
         } else {
-            fprintf(stderr, "switchsim: error: calibrate: unknown option or missing value '%s'\n", argv[optind - 1]);
-            return 2;
+            return cliopt_bad_option(stderr, "calibrate", LONG, c, argv[optind - 1]);
         }
     }
     if (optind < argc) {

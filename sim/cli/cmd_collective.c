@@ -2,6 +2,7 @@
  * algorithm and bus bandwidth), with the op's lower bound on the platform.  The simulation is sim/collbench.c
  * in a child process; this file parses, checks and prints. */
 #include "sim/cli/cmd.h"
+#include "sim/cli/cliopt.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -183,7 +184,7 @@ static int collective_parse(collective_args *a, int argc, char **argv, errbuf *e
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", LONG, NULL)) != -1) {
         switch (c) {
         case 'p': a->cfg.platform = optarg; break;
         case 'o': a->op_s = optarg; break;
@@ -195,9 +196,7 @@ static int collective_parse(collective_args *a, int argc, char **argv, errbuf *e
             break;
         case 'h': collective_usage(stdout); return 3;
         default:
-            fprintf(stderr, "switchsim: error: collective: unknown option or missing value '%s'\n", argv[optind - 1]);
-            collective_usage(stderr);
-            return 2;
+            return cliopt_bad_option(stderr, "collective", LONG, c, argv[optind - 1]);
         }
     }
     if (optind < argc) {

@@ -2,6 +2,7 @@
  * Prints to stdout only (no output file); the numbers come from models/model.c. */
 #include "models/model.h"
 #include "sim/cli/cmd.h"
+#include "sim/cli/cliopt.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -85,14 +86,8 @@ int cmd_models(int argc, char **argv)
         case 'h':
             models_help(stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "switchsim: error: option '%s' needs a value\n", argv[optind - 1]);
-            models_help(stderr);
-            return 2;
         default:
-            fprintf(stderr, "switchsim: error: unknown option '%s'\n", argv[optind - 1]);
-            models_help(stderr);
-            return 2;
+            return cliopt_bad_option(stderr, "models", OPTS, c, argv[optind - 1]);
         }
     }
     if (optind < argc) {

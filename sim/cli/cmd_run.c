@@ -9,6 +9,7 @@
 
 #include "analysis/runrow.h"
 #include "sim/cli/cmd.h"
+#include "sim/cli/cliopt.h"
 #include "sim/runopt.h"
 #include "sim/common/atomicio.h"
 #include "sim/engine.h"
@@ -203,7 +204,7 @@ static int run_parse(runopt_args *a, int argc, char **argv, errbuf *err)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         if (c >= O_FIRST && c < O_FIRST + n) {
             if (runopt_set(a, runopt_at(c - O_FIRST), NULL, optarg, err) != 0)
                 return -1;
@@ -211,9 +212,7 @@ static int run_parse(runopt_args *a, int argc, char **argv, errbuf *err)
             run_usage(stdout);
             return 3;
         } else {
-            fprintf(stderr, "switchsim: error: run: unknown option or missing value '%s'\n", argv[optind - 1]);
-            run_usage(stderr);
-            return 2;
+            return cliopt_bad_option(stderr, "run", longopts, c, argv[optind - 1]);
         }
     }
     if (optind < argc) {

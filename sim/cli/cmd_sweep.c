@@ -1,6 +1,7 @@
 /* cmd_sweep: the 'sweep', 'merge' and 'summarize' subcommands.  Option parsing and messages only;
  * the work is in analysis/sweep.c, analysis/runrow.c and analysis/stats.c. */
 #include "sim/cli/cmd.h"
+#include "sim/cli/cliopt.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -88,14 +89,6 @@ static int usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
-/* getopt_long's failure cases, as our messages: 'c' is what it returned. */
-static int bad_option(const char *cmd, int c, char **argv)
-{
-    const char *opt = argv[optind - 1];
-    if (c == ':')
-        return usage_error(cmd, "option '%s' needs a value", opt);
-    return usage_error(cmd, "unknown option '%s'", opt);
-}
 
 /* ---- sweep ---- */
 
@@ -177,7 +170,7 @@ static int sweep_parse(sweep_args *a, int argc, char **argv)
             sweep_usage(stdout);
             return 3;
         } else {
-            return bad_option("sweep", c, argv);
+            return cliopt_bad_option(stderr, "sweep", longopts, c, argv[optind - 1]);
         }
         if (bad) {
             fprintf(stderr, "switchsim: error: %s\n", err.msg);
@@ -370,7 +363,7 @@ static int csv_options(const char *cmd, const char *help, int argc, char **argv,
             fputs(help, stdout);
             return 0;
         } else
-            return bad_option(cmd, c, argv);
+            return cliopt_bad_option(stderr, cmd, LONG, c, argv[optind - 1]);
     }
     return -1;
 }

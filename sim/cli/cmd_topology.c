@@ -2,6 +2,7 @@
  * HGX nodes of GPUs (topologies/gpu.h).  Checks every option before writing anything; the file is written
  * through a temp file and rename. */
 #include "sim/cli/cmd.h"
+#include "sim/cli/cliopt.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -99,14 +100,8 @@ static int topology_parse(topology_args *a, int argc, char **argv)
         case 'i': a->nic_GBps = optarg; break;
         case 'o': a->out = optarg; break;
         case 'h': topology_usage(stdout); return 3;
-        case ':':
-            fprintf(stderr, "switchsim: error: option '%s' needs a value\n", argv[optind - 1]);
-            topology_usage(stderr);
-            return 2;
         default:
-            fprintf(stderr, "switchsim: error: unknown option '%s'\n", argv[optind - 1]);
-            topology_usage(stderr);
-            return 2;
+            return cliopt_bad_option(stderr, "topology", OPTS, opt, argv[optind - 1]);
         }
     }
     if (optind < argc) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sim/cli/cmd.h"
+#include "sim/cli/cliopt.h"
 #include "sim/collectives.h"
 #include "sim/common/atomicio.h"
 #include "fidelity/collmeas.h"
@@ -221,7 +222,7 @@ static int validate_parse(validate_args *a, int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", LONG, NULL)) != -1) {
         switch (c) {
         case 'q': a->quick = 1; break;
         case 'a': a->a2a_only = 1; break;
@@ -230,8 +231,7 @@ static int validate_parse(validate_args *a, int argc, char **argv)
         case 'o': a->csv = optarg; break;
         case 'h': validate_usage(stdout); return 3;
         default:
-            fprintf(stderr, "switchsim: error: validate: unknown option or missing value '%s'\n", argv[optind - 1]);
-            return 2;
+            return cliopt_bad_option(stderr, "validate", LONG, c, argv[optind - 1]);
         }
     }
     if (optind < argc) {

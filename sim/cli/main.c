@@ -1,6 +1,8 @@
 /* switchsim: predicts the training step time of Switch Transformer models on a TPU-like torus.
  * This file only dispatches subcommands; it is the one place that exits. */
 #include "sim/cli/cmd.h"
+#include "sim/simproc.h"
+#include "version.h"              /* $(BUILD)/version.h: SWITCHSIM_VERSION, SWITCHSIM_GIT_COMMIT (Makefile) */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +31,8 @@ static void usage(FILE *fp)
                 "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(fp, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].what);
-    fprintf(fp, "\nexit codes: 0 success, 1 bad input or I/O failure, 2 usage\n");
+    fprintf(fp, "\n  --version  the version, the git commit it was built from and the SimGrid library's version\n"
+                "\nexit codes: 0 success, 1 bad input or I/O failure, 2 usage\n");
 }
 
 int main(int argc, char **argv)
@@ -40,6 +43,13 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        int major, minor, patch;
+        simproc_simgrid_version(&major, &minor, &patch);
+        printf("switchsim %s (git %s), SimGrid %d.%d.%d\n", SWITCHSIM_VERSION, SWITCHSIM_GIT_COMMIT, major, minor,
+               patch);
         return 0;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
