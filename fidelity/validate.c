@@ -132,10 +132,11 @@ void vreport_print(const vreport *r, FILE *fp)
         if (s.rows == 0)
             continue;
         if (l == VLABEL_CALIBRATION) {
-            fprintf(fp, "  calibration: %d rows shown, not counted (parameters were fitted to them)\n", s.rows);
+            fprintf(fp, "  calibration: %d %s shown, not counted (parameters were fitted to them)\n", s.rows,
+                    s.rows == 1 ? "row" : "rows");
             continue;
         }
-        fprintf(fp, "  %s: %d rows", LABEL[l], s.rows);
+        fprintf(fp, "  %s: %d %s", LABEL[l], s.rows, s.rows == 1 ? "row" : "rows");
         if (s.scored && l == VLABEL_BOUND)
             fprintf(fp, ", mean %.1f%% above the bound, max %.1f%% (%s)", 100.0 * s.mean_abs, 100.0 * s.max_abs,
                     r->v[s.worst].name);

@@ -331,6 +331,7 @@ START_TEST(test_run_failure)
     sweep_spec s;
     make_spec(&s, "0.5,3", NULL);
     setenv("FAKE_RUN_FAIL_CF", "3", 1);
+    setenv("FAKE_RUN_QUIET", "1", 1);           /* the failure is expected: no message in a passing suite */
     sweep_opts o = { .bin = FAKE_RUN, .csv = out, .jobs = 1, .progress = record };
     sweep_event ev;
     errbuf err = { "" };
@@ -346,6 +347,7 @@ START_TEST(test_run_failure)
     ck_assert(strstr(failed_cmd, "--top-k 2 --capacity-factor 3 --csv ") != NULL);
     ck_assert_int_eq(count_lines(out), 1 + 2);
     unsetenv("FAKE_RUN_FAIL_CF");
+    unsetenv("FAKE_RUN_QUIET");
     o.resume = 1;                                                /* resume reruns only the failed ones */
     ck_assert_msg(sweep_run(&ev, &s, &o, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(ev.total, 2);
@@ -362,6 +364,7 @@ START_TEST(test_run_all_failed)
     sweep_spec s;
     make_spec(&s, "3", NULL);
     setenv("FAKE_RUN_FAIL_CF", "3", 1);
+    setenv("FAKE_RUN_QUIET", "1", 1);           /* the failure is expected: no message in a passing suite */
     sweep_opts o = { .bin = FAKE_RUN, .csv = out, .jobs = 1 };
     sweep_event ev;
     errbuf err = { "" };
@@ -371,6 +374,7 @@ START_TEST(test_run_all_failed)
     ck_assert_str_eq(err.msg, want);
     ck_assert_int_eq(access(out, F_OK), -1);
     unsetenv("FAKE_RUN_FAIL_CF");
+    unsetenv("FAKE_RUN_QUIET");
     ck_assert_msg(sweep_run(&ev, &s, &o, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(count_lines(out), 1 + 2);
     sweep_spec_fini(&s);

@@ -81,8 +81,8 @@ START_TEST(test_summary)
     char *text = fixture_slurp(path, NULL);
     ck_assert_ptr_nonnull(strstr(text, "  measured: 3 rows, scored: mean |error| 20.0%, max 30.0%"));
     ck_assert_ptr_nonnull(strstr(text, "1 excluded"));
-    ck_assert_ptr_nonnull(strstr(text, "  bound: 1 rows, mean 50.0% above the bound, max 50.0%"));
-    ck_assert_ptr_nonnull(strstr(text, "  calibration: 1 rows shown, not counted"));
+    ck_assert_ptr_nonnull(strstr(text, "  bound: 1 row, mean 50.0% above the bound, max 50.0%"));
+    ck_assert_ptr_nonnull(strstr(text, "  calibration: 1 row shown, not counted"));
     ck_assert_ptr_nonnull(strstr(text, "5 rows, 0 failed"));
     free(text);
 

@@ -34,6 +34,16 @@ expect_fail 2 "switchsim: error: run: unknown option '--dispach'; did you mean -
     $RUN --dispach=exact --csv $OUT
 expect_fail 2 "switchsim: error: run: unknown option '--bogus' (switchsim run --help lists the options)" $OUT -- $RUN --bogus --csv $OUT
 expect_fail 2 "switchsim: error: run: option '--csv' needs a value (switchsim run --help lists the options)" - -- $RUN --csv
+# --top-k or --capacity-factor on a dense model changes nothing: said, not refused (a sweep may list both kinds)
+$BIN run --platform $P --models $M --model tiny-dense --quiet --top-k 2 --capacity-factor 2 > /dev/null 2> "$TMPD/dense.err"
+[ "$(cat "$TMPD/dense.err")" = "switchsim: warning: --top-k has no effect: tiny-dense is dense (no Switch layers to route)
+switchsim: warning: --capacity-factor has no effect: tiny-dense is dense (no Switch layers to route)" ] || {
+    echo "no warning for --top-k on a dense model"; cat "$TMPD/dense.err"; exit 1; }
+$BIN run --platform $P --models $M --model tiny-dense --quiet > /dev/null 2> "$TMPD/dense.err"
+[ ! -s "$TMPD/dense.err" ] || { echo "a warning without --top-k"; cat "$TMPD/dense.err"; exit 1; }
+$RUN | head -1 | grep -q ', 1 expert/core, ' || { echo "the summary says '1 experts/core'"; $RUN | head -1; exit 1; }
+# run --help says what the summary is
+$BIN run --help | grep -q '^Output: four summary lines' || { echo "run --help: the summary is four lines"; exit 1; }
 # --version: the version, the commit built and SimGrid's version
 "$BIN" --version | grep -qx 'switchsim [0-9.]* (git \([0-9a-f]*\(-dirty\)\{0,1\}\|unknown\)), SimGrid [0-9]*\.[0-9]*\.[0-9]*' || {
     echo "unexpected --version"; "$BIN" --version; exit 1; }

@@ -82,6 +82,8 @@ grep -qx "switchsim: summarize: 12 rows repeat an earlier row (same configuratio
     "$TMPD/cat.err" || { echo "summarize did not say it left repeats out"; cat "$TMPD/cat.err"; exit 1; }
 head -1 "$O" > "$TMPD/one.csv"; grep ',0.5,.*,1,1048576,' "$O" | head -1 >> "$TMPD/one.csv"
 awk -F, 'NR == 1 { print; next } { $21 = $21 + 1; print }' OFS=, "$TMPD/one.csv" > "$TMPD/one2.csv"
+"$BIN" merge "$TMPD/one.csv" --csv "$TMPD/m1.csv" 2> "$TMPD/m1.err"
+grep -qx "switchsim: merge: 1 row from 1 file -> $TMPD/m1.csv" "$TMPD/m1.err" || { echo "merge: 1 row(s)"; cat "$TMPD/m1.err"; exit 1; }
 expect_fail 1 "switchsim: error: $TMPD/one.csv row 1 and $TMPD/one2.csv row 1 are one configuration and seed (1) with different results (step_time_s $(cut -d, -f21 "$TMPD/one.csv" | tail -1) and $(cut -d, -f21 "$TMPD/one2.csv" | tail -1)): rows of two versions of switchsim?" "$TMPD/m12.csv" -- \
     "$BIN" merge "$TMPD/one.csv" "$TMPD/one2.csv" --csv "$TMPD/m12.csv"
 expect_fail 1 "switchsim: error: tests/data/csv_bad_num.csv:2: column 'step_time_s' must be a number, got 'fast'" - -- \

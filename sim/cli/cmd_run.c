@@ -28,7 +28,8 @@ static void run_usage(FILE *fp)
     fprintf(fp,
         "  --help                   this text\n"
         "\n"
-        "Output: one summary line (seconds, examples/s, tokens/s, TFLOP/s per chip, shares of step time).\n"
+        "Output: four summary lines: the model and plan, where the routing came from, memory per core, and the\n"
+        "step (seconds, examples/s, tokens/s, TFLOP/s per chip, shares of step time, wall time).\n"
         "Exit codes: 0 success, 1 bad input or I/O failure, 2 usage.\n");
 }
 
@@ -104,9 +105,10 @@ static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_r
     const plan *p = &res->plan;
     double t = r->step_time_s > 0 ? r->step_time_s : 1.0;
     if (p->experts > 1)
-        fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d, %g experts/core, top-%d, cf %g, "
+        fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d, %g %s/core, top-%d, cf %g, "
                     "capacity %d (enc) %d (dec) tokens/expert/group, %d groups/core\n",
-                r->model, r->platform, r->cores, p->nchips, r->data, r->model_par, r->experts_per_core, r->top_k,
+                r->model, r->platform, r->cores, p->nchips, r->data, r->model_par, r->experts_per_core,
+                r->experts_per_core == 1 ? "expert" : "experts", r->top_k,
                 r->capacity_factor, p->capacity_enc, p->capacity_dec, p->groups);
     else
         fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d, dense (no Switch layers)\n",
@@ -291,6 +293,11 @@ int cmd_run(int argc, char **argv)
     }
     if (rc == 0 && (a.cfg.model = model_set_find(models, a.model)) == NULL)
         rc = errbuf_set(&err, "--model: no model '%s' in %s (switchsim models lists them)", a.model, a.models);
+    if (rc == 0 && a.cfg.model->experts <= 1)     /* said, not refused: a sweep over models may list both kinds */
+        for (int i = 0; i < 2; i++)
+            if (i == 0 ? a.cfg.top_k != 0 : a.cfg.capacity_factor != 0)
+                fprintf(stderr, "switchsim: warning: %s has no effect: %s is dense (no Switch layers to route)\n",
+                        i == 0 ? "--top-k" : "--capacity-factor", a.model);
     if (rc == 0)
         rc = run_check_files(&a, &err);
     if (rc == 0)

@@ -434,7 +434,8 @@ int cmd_merge(int argc, char **argv)
         fprintf(stderr, "switchsim: error: %s\n", err.msg);
         goto out;
     }
-    fprintf(stderr, "switchsim: merge: %d rows from %d files -> %s", kept, argc - optind, out);
+    fprintf(stderr, "switchsim: merge: %d %s from %d %s -> %s", kept, kept == 1 ? "row" : "rows", argc - optind,
+            argc - optind == 1 ? "file" : "files", out);
     if (dup > 0)
         fprintf(stderr, " (%ld %s an earlier one left out)", dup, dup == 1 ? "row repeating" : "rows repeating");
     fputc('\n', stderr);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # A stand-in for 'switchsim run' in the sweep tests (SWITCHSIM_RUN_BIN): writes run's CSV header and
 # one step row whose config columns echo its options and whose results are made up from them.
-# FAKE_RUN_FAIL_CF=X makes the run with capacity factor X fail (exit 1); FAKE_RUN_SLEEP=S sleeps first.
+# FAKE_RUN_FAIL_CF=X makes the run with capacity factor X fail (exit 1), saying so on stderr unless FAKE_RUN_QUIET
+# is set (a test expecting the failure keeps its output quiet); FAKE_RUN_SLEEP=S sleeps first.
 [ "$1" = run ] || { echo "fake run: expected 'run', got '$1'" >&2; exit 2; }
 shift
 platform=; model=; data=32; model_par=1; routing=router; dispatch=padded; a2a=phased; k=1; cf=1.25; seed=1; csv=
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$FAKE_RUN_SLEEP" ] && sleep "$FAKE_RUN_SLEEP"
 if [ -n "$FAKE_RUN_FAIL_CF" ] && [ "$cf" = "$FAKE_RUN_FAIL_CF" ]; then
-    echo "fake run: error: capacity factor $cf refused" >&2
+    [ -n "$FAKE_RUN_QUIET" ] || echo "fake run: error: capacity factor $cf refused" >&2
     exit 1
 fi
 echo "step 1 s (fake)"
