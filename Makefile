@@ -40,7 +40,7 @@ DEPS_OK   := $(BUILD)/.deps-ok
 PLATFORMS_LARGE := topologies/tpuv3-8x8.xml topologies/tpuv3-16x16.xml topologies/h200-32gpu.xml
 GENERATOR := $(patsubst %.c,$(BUILD)/%.o,$(wildcard topologies/*.c)) $(BUILD)/sim/cli/cmd_topology.o
 
-.PHONY: all deps run test sanitize valgrind fuzz fuzz-deps fuzz-run bench plots install clean platforms
+.PHONY: all deps run test sanitize valgrind fuzz fuzz-deps fuzz-run bench plots parity readme install clean platforms
 .SECONDARY:
 
 all: $(BIN) $(TESTS) $(BENCHES) $(PLATFORMS_LARGE)
@@ -95,14 +95,28 @@ $(BIN): $(BUILD)/sim/cli/main.o $(LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ -o $@ $(DEP_LIBS) $(CHECK_LIBS)
 
-# The main job: the default simulation (Switch-Base, 32 TPUv3 cores), then the standard plots.
+# The main job: the default simulation (Switch-Base, 32 TPUv3 cores), then the standard plots and the parity
+# plots; each stage says what it does and how long it took.
 run: $(BIN) $(PLATFORMS_LARGE)
-	./$(BIN) run --platform topologies/tpuv3-4x4.xml --model switch-base --top-k 1 --capacity-factor 1.25 \
-	  --csv $(BUILD)/run.csv
-	@if [ -f analysis/plots.sh ]; then sh analysis/plots.sh $(BIN) $(BUILD)/plots; fi
+	@echo "make run: 1/3: simulate Switch-Base on 32 TPUv3 cores (topologies/tpuv3-4x4.xml, top-1, cf 1.25) -> $(BUILD)/run.csv"
+	@t=$$(date +%s); ./$(BIN) run --platform topologies/tpuv3-4x4.xml --model switch-base --top-k 1 \
+	  --capacity-factor 1.25 --csv $(BUILD)/run.csv && echo "make run: 1/3 done in $$(( $$(date +%s) - t )) s"
+	@echo "make run: 2/3: plots of a capacity-factor sweep (switch-base, top-k 1,2, 8 capacity factors: 16 runs) -> $(BUILD)/plots"
+	@t=$$(date +%s); sh analysis/plots.sh $(BIN) $(BUILD)/plots && echo "make run: 2/3 done in $$(( $$(date +%s) - t )) s"
+	@echo "make run: 3/3: parity plots against the measurements (switchsim validate: about 2 minutes, reused while the binary and data are the same) -> $(BUILD)/plots"
+	@t=$$(date +%s); sh analysis/parity.sh $(BIN) $(BUILD)/plots && echo "make run: 3/3 done in $$(( $$(date +%s) - t )) s"
 
+# The standard plots of a default sweep, and the parity plots ('make parity' alone: analysis/parity.sh).
 plots: $(BIN) $(PLATFORMS_LARGE)
 	sh analysis/plots.sh $(BIN) $(BUILD)/plots
+	sh analysis/parity.sh $(BIN) $(BUILD)/plots
+
+parity: $(BIN) $(PLATFORMS_LARGE)
+	sh analysis/parity.sh $(BIN) $(BUILD)/plots
+
+# The README's example outputs regenerated from the program ('make test' compares them: tests/cli_readme.sh).
+readme: $(BIN) $(PLATFORMS_LARGE)
+	sh tests/cli_readme.sh $(BIN) --update
 
 # Check suites (each forks its tests), then the CLI contract.  SWITCHSIM_SIMGRID_CFG reaches every simulation.
 test: $(TESTS) $(BIN) $(PLATFORMS_LARGE)

@@ -3,8 +3,11 @@
 # excluded measured rows (a source that cannot be reconciled) as crosses, calibration rows (fitted on) open.
 # 'csv' has the columns of 'validate --csv' (label,group,name,unit,model,reference,reference_min,reference_max,
 # error,tolerance,status,source,note); bound rows are not drawn.
-# Variables (gnuplot -e): csv, out, term, group (only that group's rows; default every group), title_extra.
+# Variables (gnuplot -e): csv, out, term, group (only that group's rows; default every group), title_extra,
+# xlab and ylab (the axis labels, with units).
 if (!exists("term")) term = "pngcairo"
+if (!exists("xlab")) xlab = "reference (measured or published; s, or x for a ratio)"
+if (!exists("ylab")) ylab = "switchsim (same unit as the reference)"
 if (!exists("title_extra")) title_extra = ""
 if (!exists("group")) group = ""
 # group may name several groups separated by '|' (e.g. "h200-steps|h200-ep-steps")
@@ -16,8 +19,8 @@ set logscale xy
 set grid
 set key bottom right
 set size ratio -1
-set xlabel "reference (measured or published; s, or x for a ratio)"
-set ylabel "switchsim"
+set xlabel xlab noenhanced
+set ylabel ylab noenhanced
 set title sprintf("switchsim vs measurements%s", title_extra) noenhanced
 has(g) = group eq "" || strstrt("|" . group . "|", "|" . g . "|") > 0
 in_group(g) = strcol("group") eq g && has(g)
@@ -34,6 +37,15 @@ hi = (R_max > M_max ? R_max : M_max) * 1.5
 set xrange [lo:hi]
 set yrange [lo:hi]
 set format xy "%g"
+# Less than two decades (the H200 steps alone) would get one decade tick per axis: 1-2-5 ticks instead.
+if (hi / lo < 100) {
+    do for [e=-9:6] {
+        do for [m in "1 2 5"] {
+            v = real(m) * 10.0**e
+            if (v >= lo && v <= hi) { set xtics add (sprintf("%g", v) v); set ytics add (sprintf("%g", v) v) }
+        }
+    }
+}
 plot x with lines lc rgb "black" lw 1.5 title "y = x", \
      1.1 * x with lines dt 2 lc rgb "gray40" title "+/-10%", \
      0.9 * x with lines dt 2 lc rgb "gray40" notitle, \
