@@ -71,6 +71,32 @@ void switch_router_forward(float *logits, float *probs, const float *x, const fl
     switch_softmax_forward(probs, logits, N, E);
 }
 
+void switch_sigmoid_forward(float *scores, const float *logits, int N, int E)
+{
+    size_t len = (size_t)N * E;
+    for (size_t i = 0; i < len; i++)
+        scores[i] = 1.0f / (1.0f + expf(-logits[i]));   /* expf overflows to inf for x < -88: 1/inf = 0 */
+}
+
+void switch_router_score_forward(float *logits, float *scores, const float *x, const float *w, int N, int D, int E,
+                                 switch_score score)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, E, D, 1.0f, x, D, w, E, 0.0f, logits, E);
+    if (score == SWITCH_SCORE_SIGMOID)
+        switch_sigmoid_forward(scores, logits, N, E);
+    else
+        switch_softmax_forward(scores, logits, N, E);
+}
+
+void switch_router_score_forward_ref(float *logits, float *scores, const float *x, const float *w, int N, int D,
+                                     int E, switch_score score)
+{
+    switch_router_forward_ref(logits, scores, x, w, N, D, E);    /* softmax scores */
+    if (score == SWITCH_SCORE_SIGMOID)
+        for (size_t i = 0; i < (size_t)N * E; i++)
+            scores[i] = 1.0f / (1.0f + expf(-logits[i]));
+}
+
 void switch_router_forward_ref(float *logits, float *probs, const float *x, const float *w, int N, int D, int E)
 {
     for (int n = 0; n < N; n++) {
@@ -123,29 +149,143 @@ void switch_jitter_forward(float *x, const gsl_rng *r, double eps, int N, int D)
     }
 }
 
-void switch_topk_forward(int *expert, float *gate, const float *probs, int N, int E, int k)
+/* 1 if (score a, index ia) comes before (score b, index ib) in the order: score down, then index up. */
+static inline int rank_before(float a, int ia, float b, int ib)
+{
+    return a > b || (a == b && ia < ib);
+}
+
+/* gate_n (k) <- scores of the chosen experts, renormalised when asked. */
+static void topk_gates(float *gate_n, const int *expert_n, const float *scores_n, int k, int renorm)
+{
+    float sum = 0.0f;
+    for (int j = 0; j < k; j++) {
+        gate_n[j] = scores_n[expert_n[j]];
+        sum += gate_n[j];
+    }
+    if (!renorm)
+        return;
+    float denom = sum + SWITCH_TOP2_EPS;
+    for (int j = 0; j < k; j++)
+        gate_n[j] = gate_n[j] / denom;
+}
+
+void switch_topk_gates_forward(int *expert, float *gate, const float *scores, int N, int E, int k, int renorm)
 {
     for (int n = 0; n < N; n++) {
-        const float *probs_n = probs + (size_t)n * E;
-        int first = 0;                        /* strict '>' keeps the lower index on ties */
-        for (int e = 1; e < E; e++)
-            if (probs_n[e] > probs_n[first])
-                first = e;
-        if (k == 1) {
-            expert[n] = first;
-            gate[n] = probs_n[first];
-            continue;
+        const float *scores_n = scores + (size_t)n * E;
+        int *expert_n = expert + (size_t)n * k;
+        int len = 0;                          /* expert_n[0..len) sorted: score down, index up */
+        for (int e = 0; e < E; e++) {
+            float v = scores_n[e];
+            /* e comes after every earlier expert of equal score, so it enters only above a strictly lower one */
+            if (len == k && !(v > scores_n[expert_n[k - 1]]))
+                continue;
+            int pos = len < k ? len++ : k - 1;
+            while (pos > 0 && v > scores_n[expert_n[pos - 1]]) {
+                expert_n[pos] = expert_n[pos - 1];
+                pos--;
+            }
+            expert_n[pos] = e;
         }
-        int second = (first == 0) ? 1 : 0;   /* best of the others: top_1(gates * (1 - mask_1)) */
-        for (int e = second + 1; e < E; e++)
-            if (e != first && probs_n[e] > probs_n[second])
-                second = e;
-        float g1 = probs_n[first], g2 = probs_n[second];
-        float denom = g1 + g2 + SWITCH_TOP2_EPS;
-        expert[(size_t)n * 2] = first;
-        expert[(size_t)n * 2 + 1] = second;
-        gate[(size_t)n * 2] = g1 / denom;
-        gate[(size_t)n * 2 + 1] = g2 / denom;
+        topk_gates(gate + (size_t)n * k, expert_n, scores_n, k, renorm);
+    }
+}
+
+void switch_topk_gates_forward_ref(int *expert, float *gate, const float *scores, int N, int E, int k, int renorm)
+{
+    for (int n = 0; n < N; n++) {
+        const float *scores_n = scores + (size_t)n * E;
+        int *expert_n = expert + (size_t)n * k;
+        for (int j = 0; j < k; j++) {
+            int best = -1;
+            for (int e = 0; e < E; e++) {
+                if (j > 0 && !rank_before(scores_n[expert_n[j - 1]], expert_n[j - 1], scores_n[e], e))
+                    continue;                 /* not after the previous choice */
+                if (best < 0 || rank_before(scores_n[e], e, scores_n[best], best))
+                    best = e;
+            }
+            expert_n[j] = best;
+        }
+        topk_gates(gate + (size_t)n * k, expert_n, scores_n, k, renorm);
+    }
+}
+
+void switch_topk_forward(int *expert, float *gate, const float *probs, int N, int E, int k)
+{
+    switch_topk_gates_forward(expert, gate, probs, N, E, k, k >= 2);
+}
+
+/* heap[0..len) is a min-heap in the order (score down, index up): the root is the worst token kept.  Moves the
+ * entry at i down to its place. */
+static void ec_sift_down(int *heap, int len, int i, const float *scores, int E, int e)
+{
+    for (;;) {
+        int worst = i, l = 2 * i + 1, r = l + 1;
+        if (l < len && rank_before(scores[(size_t)heap[worst] * E + e], heap[worst], scores[(size_t)heap[l] * E + e],
+                                   heap[l]))
+            worst = l;
+        if (r < len && rank_before(scores[(size_t)heap[worst] * E + e], heap[worst], scores[(size_t)heap[r] * E + e],
+                                   heap[r]))
+            worst = r;
+        if (worst == i)
+            return;
+        int t = heap[i];
+        heap[i] = heap[worst];
+        heap[worst] = t;
+        i = worst;
+    }
+}
+
+void switch_expert_choice_forward(int *token, float *gate, int *taken, int *heap, const float *scores, int N, int E,
+                                  int C)
+{
+    for (int n = 0; n < N; n++)
+        taken[n] = 0;
+    for (int e = 0; e < E; e++) {
+        for (int n = 0; n < C; n++)           /* the first C tokens, then heapified */
+            heap[n] = n;
+        for (int i = C / 2 - 1; i >= 0; i--)
+            ec_sift_down(heap, C, i, scores, E, e);
+        for (int n = C; n < N; n++) {
+            int root = heap[0];
+            if (!rank_before(scores[(size_t)n * E + e], n, scores[(size_t)root * E + e], root))
+                continue;
+            heap[0] = n;
+            ec_sift_down(heap, C, 0, scores, E, e);
+        }
+        int *token_e = token + (size_t)e * C;
+        for (int len = C; len > 0; len--) {   /* pop the worst into the last free place: best first */
+            token_e[len - 1] = heap[0];
+            heap[0] = heap[len - 1];
+            ec_sift_down(heap, len - 1, 0, scores, E, e);
+        }
+        for (int c = 0; c < C; c++) {
+            gate[(size_t)e * C + c] = scores[(size_t)token_e[c] * E + e];
+            taken[token_e[c]]++;
+        }
+    }
+}
+
+void switch_expert_choice_forward_ref(int *token, float *gate, int *taken, const float *scores, int N, int E, int C)
+{
+    for (int n = 0; n < N; n++)
+        taken[n] = 0;
+    for (int e = 0; e < E; e++) {
+        int *token_e = token + (size_t)e * C;
+        for (int c = 0; c < C; c++) {
+            int best = -1;
+            for (int n = 0; n < N; n++) {
+                float v = scores[(size_t)n * E + e];
+                if (c > 0 && !rank_before(scores[(size_t)token_e[c - 1] * E + e], token_e[c - 1], v, n))
+                    continue;                 /* not after the previous choice */
+                if (best < 0 || rank_before(v, n, scores[(size_t)best * E + e], best))
+                    best = n;
+            }
+            token_e[c] = best;
+            gate[(size_t)e * C + c] = scores[(size_t)best * E + e];
+            taken[best]++;
+        }
     }
 }
 

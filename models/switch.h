@@ -3,7 +3,7 @@
  * SimGrid, no allocation (scratch is an argument).  Not the cost model: these compute numbers, not time.
  *
  * Shapes: N tokens in a routing group, D d_model, F expert hidden width (d_ff), E experts, C expert capacity,
- * k choices per token (1 Switch, 2 MoE/GShard).  Row-major throughout; (N,k) arrays hold choice j of token n
+ * k choices per token (1 Switch, 2 MoE/GShard, up to 8 in today's models).  Row-major throughout; (N,k) arrays hold choice j of token n
  * at [n*k + j].  Semantics follow Mesh TensorFlow moe.py [SOURCES 4.2] unless a comment says otherwise. */
 #ifndef SWITCHSIM_SWITCH_H
 #define SWITCHSIM_SWITCH_H
@@ -20,10 +20,14 @@ typedef enum { SWITCH_CAP_AUTO = -1, SWITCH_CAP_FLOOR = 0, SWITCH_CAP_ROUND = 1,
 
 /* Load-balancing loss coefficient alpha [SOURCES 3: "alpha = 10^-2"]. */
 #define SWITCH_LB_ALPHA 0.01
-/* Added to g1 + g2 when top-2 gates are renormalised, as MTF does [SOURCES 4.2 _top_2_gating step 3]. */
+/* Added to the sum of the chosen gates when they are renormalised, as MTF does for top-2 [SOURCES 4.2
+ * _top_2_gating step 3] (DeepSeek-V3's transformers code adds 1e-20 [SOURCES 10.1]; either is far below a gate). */
 #define SWITCH_TOP2_EPS 1e-9f
-/* Most choices per token the kernels accept (top-1 Switch, top-2 MoE). */
-#define SWITCH_K_MAX 2
+/* Most choices per token the kernels accept (top-1 Switch, top-2 MoE, top-8 DeepSeek-V3, OLMoE, Qwen3). */
+#define SWITCH_K_MAX 8
+
+/* Router score: softmax over the experts of a token, or a sigmoid of each logit (DeepSeek-V3) [SOURCES 10.1]. */
+typedef enum { SWITCH_SCORE_SOFTMAX = 0, SWITCH_SCORE_SIGMOID = 1 } switch_score;
 
 /* Expert FFN activation: relu (W_in (D,F), W_out (F,D)) or geglu (gelu(x W_in) * (x W_gate), then W_out)
  * [SOURCES 1.1, 1.2]. */
@@ -51,6 +55,18 @@ void switch_softmax_forward(float *probs, const float *logits, int N, int E);
 void switch_router_forward(float *logits, float *probs, const float *x, const float *w, int N, int D, int E);
 /* The same with plain loops (fp32 accumulation in d order): the reference for switch_router_forward. */
 void switch_router_forward_ref(float *logits, float *probs, const float *x, const float *w, int N, int D, int E);
+/* scores (N,E) <- 1 / (1 + exp(-logits)) elementwise in fp32 (saturates to 0 and 1, never NaN for a finite
+ * logit).  scores may alias logits. */
+void switch_sigmoid_forward(float *scores, const float *logits, int N, int E);
+
+/* logits (N,E) <- x (N,D) @ w (D,E) in fp32 as switch_router_forward; scores (N,E) <- softmax rows
+ * (SWITCH_SCORE_SOFTMAX, the same numbers as switch_router_forward) or elementwise sigmoid (SWITCH_SCORE_SIGMOID).
+ * The _ref version is plain loops. */
+void switch_router_score_forward(float *logits, float *scores, const float *x, const float *w, int N, int D, int E,
+                                 switch_score score);
+void switch_router_score_forward_ref(float *logits, float *scores, const float *x, const float *w, int N, int D,
+                                     int E, switch_score score);
+
 /* The same from bf16 x (N,D): converted exactly to fp32 into the scratch xf (N,D) first, then as
  * switch_router_forward (MTF casts the router input to float32 [SOURCES 3]).  For jitter on a bf16 input,
  * convert with bf16_array_to_f32, call switch_jitter_forward, then switch_router_forward. */
@@ -62,11 +78,29 @@ void switch_router_forward_bf16(float *logits, float *probs, float *xf, const bf
  * eps == 0 leaves x untouched and draws nothing. */
 void switch_jitter_forward(float *x, const gsl_rng *r, double eps, int N, int D);
 
-/* expert (N,k), gate (N,k) <- the k largest probs (N,E) per token, k = 1 or 2 (k <= E).  Ties go to the lower
- * expert index; the second choice is the best expert other than the first (MTF: top_1(gates*(1-mask_1))),
- * so the two never coincide.  k = 1: gate = the raw probability (Switch).  k = 2: gates renormalised
- * g_j/(g1+g2+1e-9) (MTF _top_2_gating; Flaxformer would keep raw probs [SOURCES 4.3]). */
+/* expert (N,k), gate (N,k) <- the k highest scores (N,E) per token, 1 <= k <= min(E, SWITCH_K_MAX), in
+ * decreasing score order.  Ties go to the lower expert index; choice j is the best expert not among choices
+ * 0..j-1 (MTF: top_1(gates*(1-mask_1)) for the second), so no two coincide.  renorm 0: gate = the raw score;
+ * renorm 1: gate_j = s_j / (s_0 + .. + s_{k-1} + SWITCH_TOP2_EPS), the sum in fp32 in choice order.  Scores must
+ * not be NaN.  The fast version keeps a sorted list of the k best in one pass over E; the _ref makes k passes,
+ * each taking the best expert that comes after the previous choice in the order (score down, index up). */
+void switch_topk_gates_forward(int *expert, float *gate, const float *scores, int N, int E, int k, int renorm);
+void switch_topk_gates_forward_ref(int *expert, float *gate, const float *scores, int N, int E, int k, int renorm);
+
+/* Mesh TF's gates: switch_topk_gates_forward with renorm = (k >= 2): k = 1 keeps the raw probability (Switch),
+ * k = 2 renormalises g_j/(g1+g2+1e-9) (MTF _top_2_gating; Flaxformer would keep raw probs [SOURCES 4.3]). */
 void switch_topk_forward(int *expert, float *gate, const float *probs, int N, int E, int k);
+
+/* Expert choice (Zhou et al. 2022): token (E,C), gate (E,C) <- for each expert e, the C tokens of the group with
+ * the highest scores[n][e] (scores (N,E), softmax rows as the paper), in decreasing score order, ties to the
+ * lower token index; gate = that score.  C is the group's capacity, switch_capacity(cf, N, E, ..) = N*cf/E:
+ * each expert takes exactly C tokens, none is dropped, and a token may be taken by 0 to E experts.
+ * taken (N) <- the experts that took each token (0: the token passes through on its residual).  1 <= C <= N.
+ * The fast version keeps a heap of the C best per expert in heap (C) scratch ints, one pass over N; the _ref makes
+ * C passes per expert, each taking the best token after the previous one in the order (score down, index up). */
+void switch_expert_choice_forward(int *token, float *gate, int *taken, int *heap, const float *scores, int N, int E,
+                                  int C);
+void switch_expert_choice_forward_ref(int *token, float *gate, int *taken, const float *scores, int N, int E, int C);
 
 /* Mesh TF's 'random' second-expert policy [SOURCES 4.2 _top_2_gating step 5]: the second choice of token n
  * (expert, gate (N,2) from switch_topk_forward with k = 2, gates renormalised) is kept when u_n < g2/threshold,
@@ -79,7 +113,7 @@ int switch_second_random(int *expert, float *gate, int N, const gsl_rng *r, doub
 /* slot (N,k) <- each choice's position in its expert's buffer, or -1 if dropped; counts (E) <- choices kept
  * per expert (each <= C).  Position = exclusive running count per expert within the group, in token order;
  * all first choices of the group are placed before any second choice (MTF pos_2 = cumsum(mask_2) +
- * mask_1_count [SOURCES 4.2]), so a second choice never displaces a first choice; a choice at position
+ * mask_1_count [SOURCES 4.2]), and so on to the kth, so a later choice never displaces an earlier one; a choice at position
  * >= C is dropped.  expert values must lie in [0,E), or be -1 for no choice (switch_second_random): slot -1,
  * neither kept nor dropped.  Returns the number of dropped choices (kept + dropped + no choice = N*k). */
 int switch_assign_forward(int *slot, int *counts, const int *expert, int N, int E, int k, int C);

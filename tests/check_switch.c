@@ -854,6 +854,243 @@ START_TEST(test_layer_vs_double_reference)
 }
 END_TEST
 
+/* ---- top-k up to 8, sigmoid scores, expert choice -------------------------------------------------------
+ * On the integer scores HA themselves (exact ties): each token's full order, score down and ties to the lower
+ * expert (H_ORDER[n][0..1] are H_FIRST and H_SECOND). */
+static const int H_ORDER[HN][HE] = {
+    { 0, 3, 2, 1 }, { 1, 2, 3, 0 }, { 0, 3, 1, 2 }, { 0, 1, 2, 3 },
+    { 3, 2, 1, 0 }, { 2, 0, 3, 1 }, { 3, 0, 1, 2 }, { 1, 3, 0, 2 },
+};
+
+/* a == b exactly, for floats (Check's float macros promote to long double, which -Wdouble-promotion flags). */
+#define ck_assert_feq(a, b) ck_assert_msg((a) == (b), "%.9g != %.9g", (double)(a), (double)(b))
+
+static void hand_scores(float *scores)
+{
+    for (int n = 0; n < HN; n++)
+        for (int e = 0; e < HE; e++)
+            scores[n * HE + e] = (float)HA[n][e];
+}
+
+typedef void (*topk_fn)(int *, float *, const float *, int, int, int, int);
+static const topk_fn TOPK[2] = { switch_topk_gates_forward, switch_topk_gates_forward_ref };
+
+/* k = 1..4, raw and renormalised, fast and _ref: the order above; raw gates are the scores, renormalised
+ * ones score / (sum of the k chosen + 1e-9). */
+START_TEST(test_hand_topk_any_k)
+{
+    float scores[HN * HE], gate[HN * HE];
+    int expert[HN * HE];
+    hand_scores(scores);
+    for (int f = 0; f < 2; f++)
+        for (int k = 1; k <= HE; k++)
+            for (int renorm = 0; renorm <= 1; renorm++) {
+                TOPK[f](expert, gate, scores, HN, HE, k, renorm);
+                for (int n = 0; n < HN; n++) {
+                    double sum = 0.0;
+                    for (int j = 0; j < k; j++)
+                        sum += HA[n][H_ORDER[n][j]];
+                    for (int j = 0; j < k; j++) {
+                        double want = HA[n][H_ORDER[n][j]] / (renorm ? sum : 1.0);
+                        ck_assert_msg(expert[n * k + j] == H_ORDER[n][j], "%s k=%d token %d choice %d: %d",
+                                      f ? "ref" : "fast", k, n, j, expert[n * k + j]);
+                        ck_assert_double_eq_tol((double)gate[n * k + j], want, 1e-6 * want);
+                    }
+                }
+            }
+    /* top-2 through switch_topk_forward: Mesh TF's renormalisation, as before */
+    switch_topk_forward(expert, gate, scores, HN, HE, 2);
+    ck_assert_int_eq(expert[12], 3);          /* t6: 14, then the first of the tied 2s */
+    ck_assert_int_eq(expert[13], 0);
+    ck_assert_feq(gate[12], 14.0f / (16.0f + SWITCH_TOP2_EPS));
+}
+END_TEST
+
+/* Sigmoid scores of logits ln(a) are a / (1 + a); the same choices as softmax (both are monotone in the logit),
+ * renormalised over the chosen: t6 top-2 = (14/15, 2/3) / (14/15 + 2/3). */
+START_TEST(test_hand_sigmoid)
+{
+    float logits[HN * HE], scores[HN * HE], gate[HN * 2];
+    int expert[HN * 2];
+    hand_logits(logits);
+    switch_sigmoid_forward(scores, logits, HN, HE);
+    for (int n = 0; n < HN; n++)
+        for (int e = 0; e < HE; e++)
+            ck_assert_double_eq_tol((double)scores[n * HE + e], HA[n][e] / (1.0 + HA[n][e]), 1e-7);
+    switch_topk_gates_forward(expert, gate, scores, HN, HE, 2, 1);
+    for (int n = 0; n < HN; n++) {
+        if (n == 1 || n == 6)                 /* ties in fp32 logits of equal a: the lower index, as above */
+            continue;
+        ck_assert_int_eq(expert[2 * n], H_FIRST[n]);
+        ck_assert_int_eq(expert[2 * n + 1], H_SECOND[n]);
+    }
+    double a = 14.0 / 15.0, b = 2.0 / 3.0;
+    ck_assert_int_eq(expert[12], 3);
+    ck_assert_double_eq_tol((double)gate[12], a / (a + b), 1e-6);
+    ck_assert_double_eq_tol((double)gate[13], b / (a + b), 1e-6);
+    /* saturation: no NaN at the ends of the float range */
+    float ext[4] = { -1000.0f, -88.0f, 0.0f, 1000.0f }, out[4];
+    switch_sigmoid_forward(out, ext, 1, 4);
+    ck_assert_feq(out[0], 0.0f);
+    ck_assert(out[1] > 0.0f && out[1] < 1e-37f);
+    ck_assert_feq(out[2], 0.5f);
+    ck_assert_feq(out[3], 1.0f);
+}
+END_TEST
+
+/* Top-3 at C = 4, choice-major: every first choice, then every second, then every third, each in token order.
+ * Firsts: e0 t0 t2 t3, e1 t1 t7, e2 t5, e3 t4 t6.  Seconds: t0->e3 s2, t1->e2 s1, t2->e3 s3, t3->e1 s2, t4->e2 s2,
+ * t5->e0 s3, t6->e0 full, t7->e3 full.  Thirds: t0->e2 s3, t2->e1 s3; the other six are full.  8 dropped. */
+START_TEST(test_hand_assign_top3)
+{
+    static const int want_slot[HN * 3] = { 0, 2, 3, 0, 1, -1, 1, 3, 3, 2, 2, -1,
+                                           0, 2, -1, 0, 3, -1, 1, -1, -1, 1, -1, -1 };
+    int expert[HN * 3], slot[HN * 3], counts[HE];
+    for (int n = 0; n < HN; n++)
+        for (int j = 0; j < 3; j++)
+            expert[n * 3 + j] = H_ORDER[n][j];
+    ck_assert_int_eq(switch_assign_forward(slot, counts, expert, HN, HE, 3, 4), 8);
+    for (int i = 0; i < HN * 3; i++)
+        ck_assert_msg(slot[i] == want_slot[i], "token %d choice %d: slot %d, expected %d", i / 3, i % 3, slot[i],
+                      want_slot[i]);
+    for (int e = 0; e < HE; e++)
+        ck_assert_int_eq(counts[e], 4);
+}
+END_TEST
+
+/* Expert choice on the integer scores, C = 3 (each expert's column, best first, ties to the lower token):
+ * e0 (4 1 6 3 1 2 2 2): t2 t0 t3;  e1 (1 5 1 3 2 1 2 4): t1 t7 t3;  e2 (2 2 1 2 3 5 2 1): t5 t4 t0;
+ * e3 (3 2 2 2 4 2 14 3): t6 t4 t0.  Taken: t0 3, t1 1, t2 1, t3 2, t4 2, t5 1, t6 1, t7 1 (12 = E x C). */
+START_TEST(test_hand_expert_choice)
+{
+    static const int want_token[HE * 3] = { 2, 0, 3, 1, 7, 3, 5, 4, 0, 6, 4, 0 };
+    static const int want_taken[HN] = { 3, 1, 1, 2, 2, 1, 1, 1 };
+    float scores[HN * HE], gate[HE * 3];
+    int token[HE * 3], taken[HN], heap[3];
+    hand_scores(scores);
+    for (int f = 0; f < 2; f++) {
+        if (f == 0)
+            switch_expert_choice_forward(token, gate, taken, heap, scores, HN, HE, 3);
+        else
+            switch_expert_choice_forward_ref(token, gate, taken, scores, HN, HE, 3);
+        for (int i = 0; i < HE * 3; i++) {
+            ck_assert_msg(token[i] == want_token[i], "%s expert %d place %d: token %d, expected %d",
+                          f ? "ref" : "fast", i / 3, i % 3, token[i], want_token[i]);
+            ck_assert_feq(gate[i], (float)HA[want_token[i]][i / 3]);
+        }
+        for (int n = 0; n < HN; n++)
+            ck_assert_int_eq(taken[n], want_taken[n]);
+    }
+}
+END_TEST
+
+/* Fast against _ref on random scores with many ties (values on a grid of 8), every k and several E, and the
+ * properties the contract states: distinct experts, in order, renormalised gates summing to 1; for expert
+ * choice, C distinct tokens per expert and no token left out that beats the last one taken. */
+START_TEST(test_topk_ec_fast_vs_ref)
+{
+    enum { N = 96 };
+    static const int ES[] = { 1, 2, 3, 8, 9, 16, 64 };
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    gsl_rng_set(r, 7001);
+    for (size_t ie = 0; ie < sizeof ES / sizeof ES[0]; ie++) {
+        int E = ES[ie];
+        float *scores = xcalloc((size_t)N * E, sizeof *scores);
+        for (int i = 0; i < N * E; i++)
+            scores[i] = (float)(gsl_rng_uniform_int(r, 8) + 1) / 8.0f;   /* > 0: renormalised gates sum to 1 */
+        int kmax = E < SWITCH_K_MAX ? E : SWITCH_K_MAX;
+        int ex[N * SWITCH_K_MAX], ex_ref[N * SWITCH_K_MAX];
+        float g[N * SWITCH_K_MAX], g_ref[N * SWITCH_K_MAX];
+        for (int k = 1; k <= kmax; k++) {
+            switch_topk_gates_forward(ex, g, scores, N, E, k, 1);
+            switch_topk_gates_forward_ref(ex_ref, g_ref, scores, N, E, k, 1);
+            for (int n = 0; n < N; n++) {
+                double sum = 0.0;
+                for (int j = 0; j < k; j++) {
+                    int i = n * k + j;
+                    ck_assert_int_eq(ex[i], ex_ref[i]);
+                    ck_assert_feq(g[i], g_ref[i]);
+                    sum += (double)g[i];
+                    for (int jj = 0; jj < j; jj++)
+                        ck_assert_int_ne(ex[n * k + jj], ex[i]);
+                    if (j > 0)
+                        ck_assert(scores[n * E + ex[i - 1]] >= scores[n * E + ex[i]]);
+                }
+                for (int e = 0; e < E; e++) {     /* nothing left out beats the kth */
+                    int in = 0;
+                    for (int j = 0; j < k; j++)
+                        in |= ex[n * k + j] == e;
+                    ck_assert(in || scores[n * E + e] <= scores[n * E + ex[n * k + k - 1]]);
+                }
+                ck_assert_double_eq_tol(sum, 1.0, 1e-6);
+            }
+        }
+        int *tok = xcalloc((size_t)E * N, sizeof *tok), *tok_ref = xcalloc((size_t)E * N, sizeof *tok_ref);
+        float *ge = xcalloc((size_t)E * N, sizeof *ge), *ge_ref = xcalloc((size_t)E * N, sizeof *ge_ref);
+        int taken[N], taken_ref[N], heap[N];
+        static const int CS[] = { 1, 2, 7, 12, 95, 96 };
+        for (size_t ic = 0; ic < sizeof CS / sizeof CS[0]; ic++) {
+            int C = CS[ic];
+            switch_expert_choice_forward(tok, ge, taken, heap, scores, N, E, C);
+            switch_expert_choice_forward_ref(tok_ref, ge_ref, taken_ref, scores, N, E, C);
+            long total = 0;
+            for (int n = 0; n < N; n++) {
+                ck_assert_int_eq(taken[n], taken_ref[n]);
+                total += taken[n];
+            }
+            ck_assert_int_eq(total, (long)E * C);
+            for (int e = 0; e < E; e++) {
+                const int *te = tok + (size_t)e * C;
+                for (int c = 0; c < C; c++) {
+                    ck_assert_int_eq(te[c], tok_ref[(size_t)e * C + c]);
+                    ck_assert_feq(ge[(size_t)e * C + c], scores[te[c] * E + e]);
+                    for (int cc = 0; cc < c; cc++)
+                        ck_assert_int_ne(te[cc], te[c]);
+                }
+                float last = scores[te[C - 1] * E + e];
+                for (int n = 0; n < N; n++) {
+                    int in = 0;
+                    for (int c = 0; c < C; c++)
+                        in |= te[c] == n;
+                    ck_assert(in || scores[n * E + e] <= last);
+                }
+            }
+        }
+        free(tok);
+        free(tok_ref);
+        free(ge);
+        free(ge_ref);
+        free(scores);
+    }
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* The score router: softmax mode is switch_router_forward bit for bit; sigmoid mode is the sigmoid of the same
+ * logits; fast and _ref agree to fp32 summation order. */
+START_TEST(test_router_score)
+{
+    enum { N = 33, D = 40, E = 12 };
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    gsl_rng_set(r, 4242);
+    float x[N * D], w[D * E], l1[N * E], p1[N * E], l2[N * E], s2[N * E], l3[N * E], s3[N * E];
+    fill_uniform(x, N * D, r, 1.3);
+    fill_uniform(w, D * E, r, 0.4);
+    switch_router_forward(l1, p1, x, w, N, D, E);
+    switch_router_score_forward(l2, s2, x, w, N, D, E, SWITCH_SCORE_SOFTMAX);
+    ck_assert_int_eq(memcmp(l1, l2, sizeof l1), 0);
+    ck_assert_int_eq(memcmp(p1, s2, sizeof p1), 0);
+    switch_router_score_forward(l2, s2, x, w, N, D, E, SWITCH_SCORE_SIGMOID);
+    switch_router_score_forward_ref(l3, s3, x, w, N, D, E, SWITCH_SCORE_SIGMOID);
+    for (int i = 0; i < N * E; i++) {
+        ck_assert_double_eq_tol((double)s2[i], 1.0 / (1.0 + exp(-(double)l2[i])), 1e-6);
+        ck_assert_double_eq_tol((double)s3[i], (double)s2[i], 1e-5);
+        ck_assert(s2[i] > 0.0f && s2[i] < 1.0f);
+    }
+    gsl_rng_free(r);
+}
+END_TEST
+
 static Suite *switch_suite(void)
 {
     Suite *s = suite_create("switch");
@@ -866,6 +1103,10 @@ static Suite *switch_suite(void)
     tcase_add_test(tc, test_lb_uniform_is_alpha);
     tcase_add_test(tc, test_hand_dispatch_combine);
     tcase_add_test(tc, test_all_dropped);
+    tcase_add_test(tc, test_hand_topk_any_k);
+    tcase_add_test(tc, test_hand_sigmoid);
+    tcase_add_test(tc, test_hand_assign_top3);
+    tcase_add_test(tc, test_hand_expert_choice);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("capacity");
@@ -878,6 +1119,8 @@ static Suite *switch_suite(void)
     tcase_add_loop_test(tc, test_router_properties, 0, (int)(sizeof PROP / sizeof PROP[0]));
     tcase_add_test(tc, test_router_bf16_input);
     tcase_add_test(tc, test_jitter);
+    tcase_add_test(tc, test_router_score);
+    tcase_add_test(tc, test_topk_ec_fast_vs_ref);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("ffn");
