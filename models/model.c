@@ -655,8 +655,6 @@ const char *model_beyond_switch(const model_cfg *m)
         return "a sigmoid router";
     if (model_topk_renorm(m) != (m->top_k >= 2))
         return "a top-k renormalisation other than Mesh TF's";
-    if (m->top_k > 2)
-        return "top_k above 2";
     return NULL;
 }
 

@@ -101,6 +101,8 @@ int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int 
     q.data = data;
     q.model_par = model_par;
     q.experts = m->expert_every > 0 ? m->experts : 1;
+    if (m->expert_every > 0 && top_k > q.experts)
+        return errbuf_set(err, "--top-k %d is more than the %d experts of %s", top_k, q.experts, m->name);
     q.top_k = top_k;
     q.capacity_factor = capacity_factor;
     if (q.experts >= data) {

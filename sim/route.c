@@ -3,9 +3,11 @@
  * Exact: when the router FLOPs of every token of the step fit in ROUTE_EXACT_FLOPS_MAX, each group's tokens
  * (synthetic hidden states, N(0,1) per feature) go through the real kernels: fp32 router, top-k, capacity.
  * Sampled: otherwise each Switch layer routes a sample of tokens for real; the hidden states are i.i.d., so a
- * group's choices are i.i.d. draws from the layer's expert distribution, which the sample estimates (Dirichlet
- * smoothing toward the sample's mean router probability, one token's worth per expert); each group then draws
- * its tokens' first and second choices and capacity is applied exactly to the counts.  Synthetic (uniform,
+ * group's choices are i.i.d. draws from the layer's expert distributions, which the sample estimates, one per
+ * choice rank (Dirichlet smoothing toward the sample's mean router score, one token's worth per expert); each
+ * group then draws its tokens' k choices and capacity is applied exactly to the counts.  Approximation: a token's
+ * choice j is drawn from the marginal distribution of choice j and redrawn while it repeats an earlier choice of
+ * the token (k choices without replacement), not from the joint distribution of the k choices the router makes.  Synthetic (uniform,
  * zipf, hot) draw from the named distribution the same way.  The output says which one ran. */
 #include "sim/route.h"
 
@@ -33,6 +35,8 @@ struct route_ctx {
     unsigned long seed;
     double jitter;
     double second_threshold; /* Mesh TF's random second-expert policy (0: keep every second choice) */
+    switch_score score;      /* router scores: softmax or sigmoid */
+    int renorm;              /* 1: the k chosen gates are renormalised */
     double *keep2;           /* (layers) sampled routing: the fraction of second choices the policy keeps */
     int layers;              /* Switch layers */
     int E, k;
@@ -40,8 +44,9 @@ struct route_ctx {
     long sample;             /* tokens routed per layer when sampling */
     char desc[512];
     float *w;                /* (layers, D, E) router weights, exact mode */
-    double *q1, *q2, *pbar;  /* (layers, E) first / second choice distributions and mean router prob */
-    gsl_ran_discrete_t **t1, **t2;   /* per layer alias tables of q1 and q2 */
+    double *q;               /* (layers, k, E) distribution of each choice rank */
+    double *pbar;            /* (layers, E) mean router score */
+    gsl_ran_discrete_t **tq; /* (layers, k) alias tables of q */
     routing_trace *trace;    /* replayed trace, or NULL */
     routing_trace *dump;     /* recorded counts, or NULL */
     gsl_rng *rng;
@@ -54,7 +59,8 @@ struct route_ctx {
     double numerics_abs;     /* sum of |y| over every output element */
     /* scratch for one group, sized for the larger group */
     float *x, *logits, *probs, *gate;
-    int *expert, *slot, *first, *second;
+    int *expert, *slot;
+    int *cnt;                /* (k, E) the group's choices of each rank per expert, before capacity */
 };
 
 static uint64_t splitmix64(uint64_t z)
@@ -159,32 +165,37 @@ static void route_sample_layer(route_ctx *r, int layer, const float *w)
 {
     int D = r->m->d_model, E = r->E, k = r->k;
     int n = (int)r->sample;
-    double *q1 = r->q1 + (size_t)layer * E, *q2 = r->q2 + (size_t)layer * E, *pbar = r->pbar + (size_t)layer * E;
+    double *q = r->q + (size_t)layer * k * E, *pbar = r->pbar + (size_t)layer * E;
     route_reseed(r->rng, r->seed, 3, layer, 0, 0);
     route_draw_hidden(r->x, r->rng, (long)n * D);
     if (r->jitter > 0)
         switch_jitter_forward(r->x, r->rng, r->jitter, n, D);
-    switch_router_forward(r->logits, r->probs, r->x, w, n, D, E);
-    switch_topk_forward(r->expert, r->gate, r->probs, n, E, k);
+    switch_router_score_forward(r->logits, r->probs, r->x, w, n, D, E, r->score);
+    switch_topk_gates_forward(r->expert, r->gate, r->probs, n, E, k, r->renorm);
     int discarded = k == 2 ? switch_second_random(r->expert, r->gate, n, r->rng, r->second_threshold) : 0;
     r->keep2[layer] = 1.0 - (double)discarded / n;
-    memset(q1, 0, (size_t)E * sizeof *q1);
-    memset(q2, 0, (size_t)E * sizeof *q2);
+    memset(q, 0, (size_t)k * E * sizeof *q);
     memset(pbar, 0, (size_t)E * sizeof *pbar);
     for (int t = 0; t < n; t++) {
-        q1[r->expert[(size_t)t * k]] += 1.0;
-        if (k == 2 && r->expert[(size_t)t * k + 1] >= 0)
-            q2[r->expert[(size_t)t * k + 1]] += 1.0;
+        for (int j = 0; j < k; j++)
+            if (r->expert[(size_t)t * k + j] >= 0)
+                q[(size_t)j * E + r->expert[(size_t)t * k + j]] += 1.0;
         for (int e = 0; e < E; e++)
             pbar[e] += (double)r->probs[(size_t)t * E + e];
     }
     for (int e = 0; e < E; e++)
         pbar[e] /= n;
-    double lambda = E;   /* prior strength: one token's worth per expert */
-    for (int e = 0; e < E; e++) {
-        q1[e] = (q1[e] + lambda * pbar[e]) / (n + lambda);
-        q2[e] = (q2[e] + lambda * pbar[e]) / (n + lambda);
+    /* the prior: the mean score as a distribution (softmax scores already sum to 1; sigmoid ones do not) */
+    double psum = 1.0;
+    if (r->score == SWITCH_SCORE_SIGMOID) {
+        psum = 0.0;
+        for (int e = 0; e < E; e++)
+            psum += pbar[e];
     }
+    double lambda = E;   /* prior strength: one token's worth per expert */
+    for (int j = 0; j < k; j++)
+        for (int e = 0; e < E; e++)
+            q[(size_t)j * E + e] = (q[(size_t)j * E + e] + lambda * pbar[e] / psum) / (n + lambda);
 }
 
 /* Expert weights per Switch layer: F matrices per expert (2 relu, 3 geglu), paper init (truncated normal,
@@ -297,19 +308,31 @@ static int route_init_trace(route_ctx *r, errbuf *err)
     r->trace = routing_trace_load_csv(r->spec.path, L, (int)groups_total, E, err);
     if (r->trace == NULL)
         return -1;
+    int ranks = r->k > 2 ? r->k : 2;
+    if (r->trace->ranks != ranks)
+        return errbuf_set(err, "%s: the trace has %d choice columns (tokens_first ..), this run's top_k %d needs %d",
+                          r->spec.path, r->trace->ranks, r->k, ranks);
     for (int l = 0; l < L; l++) {
         int S = l < model_sparse_layers_enc(r->m) ? p->group_enc : p->group_dec;
         for (long g = 0; g < groups_total; g++) {
-            long s1 = 0, s2 = 0;
+            long s1 = 0, s2 = 0, later_ok = 1;
             const int *f = r->trace->first + ((size_t)l * groups_total + g) * E;
             const int *s = r->trace->second + ((size_t)l * groups_total + g) * E;
             for (int e = 0; e < E; e++) {
                 s1 += f[e];
                 s2 += s[e];
             }
+            for (int j = 2; j < r->trace->ranks; j++) {   /* top-k above 2: one choice of each rank per token */
+                long sj = 0;
+                const int *c = routing_trace_rank(r->trace, j) + ((size_t)l * groups_total + g) * E;
+                for (int e = 0; e < E; e++)
+                    sj += c[e];
+                later_ok &= sj == S;
+            }
             /* top-2: at most S second choices (fewer when a second-expert policy discarded some; none at
-             * all is a top-1 trace) */
-            if (s1 != S || (r->k == 2 ? s2 < 1 || s2 > S : s2 != 0))
+             * all is a top-1 trace); above 2: S of every rank */
+            int second_ok = r->k == 1 ? s2 == 0 : r->k == 2 ? s2 >= 1 && s2 <= S : s2 == S;
+            if (s1 != S || !second_ok || !later_ok)
                 return errbuf_set(err, "%s: layer %d group %ld routes %ld first and %ld second choices; this run "
                                   "has %d tokens per group and top_k %d", r->spec.path, l, g, s1, s2, S, r->k);
         }
@@ -347,17 +370,16 @@ static int route_scratch_alloc(route_ctx *r)
     r->x = malloc((size_t)rows * D * sizeof *r->x);
     r->logits = malloc((size_t)rows * E * sizeof *r->logits);
     r->probs = malloc((size_t)rows * E * sizeof *r->probs);
-    r->gate = malloc((size_t)rows * 2 * sizeof *r->gate);
-    r->expert = malloc((size_t)rows * 2 * sizeof *r->expert);
-    r->slot = malloc((size_t)rows * 2 * sizeof *r->slot);
-    r->first = malloc((size_t)E * sizeof *r->first);
-    r->second = malloc((size_t)E * sizeof *r->second);
-    r->q1 = calloc((size_t)L * E, sizeof *r->q1);
-    r->q2 = calloc((size_t)L * E, sizeof *r->q2);
+    int kk = r->k > 2 ? r->k : 2;
+    r->gate = malloc((size_t)rows * kk * sizeof *r->gate);
+    r->expert = malloc((size_t)rows * kk * sizeof *r->expert);
+    r->slot = malloc((size_t)rows * kk * sizeof *r->slot);
+    r->cnt = malloc((size_t)kk * E * sizeof *r->cnt);
+    r->q = calloc((size_t)L * kk * E, sizeof *r->q);
     r->pbar = calloc((size_t)L * E, sizeof *r->pbar);
     r->keep2 = malloc((size_t)L * sizeof *r->keep2);
-    if (!r->x || !r->logits || !r->probs || !r->gate || !r->expert || !r->slot || !r->first || !r->second ||
-        !r->q1 || !r->q2 || !r->pbar || !r->keep2)
+    if (!r->x || !r->logits || !r->probs || !r->gate || !r->expert || !r->slot || !r->cnt || !r->q || !r->pbar ||
+        !r->keep2)
         return -1;
     for (int l = 0; l < L; l++)
         r->keep2[l] = 1.0;
@@ -382,7 +404,9 @@ static int route_init_router(route_ctx *r)
     if (!r->exact) {
         free(w);
         snprintf(r->desc, sizeof r->desc, "router (sampled: %ld tokens per layer through the fp32 router "
-                 "kernel, group choices drawn from that distribution)", r->sample);
+                 "kernel, group choices drawn from that distribution%s)", r->sample,
+                 r->k > 2 ? "; a token's k choices drawn rank by rank without repeats, an approximation of the "
+                            "router's joint choice" : "");
         return 0;
     }
     r->w = w;
@@ -395,35 +419,35 @@ static int route_init_router(route_ctx *r)
     return 0;
 }
 
-/* A synthetic spec (uniform, zipf, hot): first and second choices and the mean router probability all
- * follow the named distribution; -1 when out of memory. */
+/* A synthetic spec (uniform, zipf, hot): every choice rank and the mean router probability follow the named
+ * distribution; -1 when out of memory. */
 static int route_init_synthetic(route_ctx *r)
 {
     int E = r->E;
+    int k = r->k;
     for (int l = 0; l < r->layers; l++) {
-        if (route_synthetic_q(r->q1 + (size_t)l * E, r, l) != 0)
+        double *q = r->q + (size_t)l * k * E;
+        if (route_synthetic_q(q, r, l) != 0)
             return -1;
-        memcpy(r->q2 + (size_t)l * E, r->q1 + (size_t)l * E, (size_t)E * sizeof *r->q2);
-        memcpy(r->pbar + (size_t)l * E, r->q1 + (size_t)l * E, (size_t)E * sizeof *r->pbar);
+        for (int j = 1; j < k; j++)
+            memcpy(q + (size_t)j * E, q, (size_t)E * sizeof *q);
+        memcpy(r->pbar + (size_t)l * E, q, (size_t)E * sizeof *r->pbar);
     }
     snprintf(r->desc, sizeof r->desc, "%.256s (synthetic: choices drawn per token, not the router)", r->spec.text);
     return 0;
 }
 
-/* Alias tables of each layer's first- and second-choice distributions, for drawing groups' choices. */
+/* Alias tables of each layer's distribution of each choice rank, for drawing groups' choices (top-1 has the
+ * second rank's table too: it is never drawn from). */
 static int route_alias_tables(route_ctx *r)
 {
-    int E = r->E, L = r->layers;
-    r->t1 = calloc((size_t)L, sizeof *r->t1);
-    r->t2 = calloc((size_t)L, sizeof *r->t2);
-    if (!r->t1 || !r->t2)
+    int E = r->E, L = r->layers, k = r->k;
+    r->tq = calloc((size_t)L * k, sizeof *r->tq);
+    if (!r->tq)
         return -1;
-    for (int l = 0; l < L; l++) {
-        r->t1[l] = gsl_ran_discrete_preproc((size_t)E, r->q1 + (size_t)l * E);
-        r->t2[l] = gsl_ran_discrete_preproc((size_t)E, r->q2 + (size_t)l * E);
-        if (!r->t1[l] || !r->t2[l])
+    for (size_t i = 0; i < (size_t)L * k; i++)
+        if ((r->tq[i] = gsl_ran_discrete_preproc((size_t)E, r->q + i * E)) == NULL)
             return -1;
-    }
     return 0;
 }
 
@@ -435,7 +459,7 @@ static int route_dump_alloc(route_ctx *r, errbuf *err)
     if ((double)L * groups_total * E > ROUTE_DUMP_MAX)
         return errbuf_set(err, "--dump-routing: %d layers x %ld groups x %d experts is more than %ld counts",
                           L, groups_total, E, ROUTE_DUMP_MAX);
-    r->dump = routing_trace_alloc(L, (int)groups_total, E);
+    r->dump = routing_trace_alloc_ranks(L, (int)groups_total, E, r->k > 2 ? r->k : 2);
     if (r->dump == NULL)
         return route_oom(err);
     return 0;
@@ -458,6 +482,8 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
     r->layers = model_sparse_layers(m);
     r->E = p->experts;
     r->k = p->top_k;
+    r->score = m->score == MODEL_SCORE_SIGMOID ? SWITCH_SCORE_SIGMOID : SWITCH_SCORE_SOFTMAX;
+    r->renorm = m->renorm == MODEL_RENORM_AUTO ? r->k >= 2 : m->renorm == MODEL_RENORM_YES;
     r->rng = gsl_rng_alloc(gsl_rng_taus2);
     if (r->rng == NULL)
         goto oom;
@@ -496,19 +522,15 @@ void route_ctx_free(route_ctx *r)
 {
     if (r == NULL)
         return;
-    for (int l = 0; r->t1 && l < r->layers; l++)
-        gsl_ran_discrete_free(r->t1[l]);
-    for (int l = 0; r->t2 && l < r->layers; l++)
-        gsl_ran_discrete_free(r->t2[l]);
-    free(r->t1);
-    free(r->t2);
+    for (size_t i = 0; r->tq && i < (size_t)r->layers * r->k; i++)
+        gsl_ran_discrete_free(r->tq[i]);
+    free(r->tq);
     routing_trace_free(r->trace);
     routing_trace_free(r->dump);
     if (r->rng)
         gsl_rng_free(r->rng);
     free(r->w);
-    free(r->q1);
-    free(r->q2);
+    free(r->q);
     free(r->pbar);
     free(r->keep2);
     free(r->x);
@@ -517,8 +539,7 @@ void route_ctx_free(route_ctx *r)
     free(r->gate);
     free(r->expert);
     free(r->slot);
-    free(r->first);
-    free(r->second);
+    free(r->cnt);
     free(r->w_ffn);
     free(r->xb);
     free(r->buf);
@@ -528,18 +549,19 @@ void route_ctx_free(route_ctx *r)
     free(r);
 }
 
-/* Capacity on counts: all first choices of the group before any second choice (MTF pos_2 starts at the
- * first-choice count, SOURCES 4.2 step 7).  Returns dropped choices. */
-static int route_apply_capacity(int *kept, const int *first, const int *second, int E, int k, int C)
+/* Capacity on counts cnt (k, E): all first choices of the group before any second choice (MTF pos_2 starts at
+ * the first-choice count, SOURCES 4.2 step 7), and so on to the kth.  Returns dropped choices. */
+static int route_apply_capacity(int *kept, const int *cnt, int E, int k, int C)
 {
     int dropped = 0;
     for (int e = 0; e < E; e++) {
-        int k1 = first[e] < C ? first[e] : C;
-        int k2 = 0;
-        if (k == 2)
-            k2 = second[e] < C - k1 ? second[e] : C - k1;
-        kept[e] = k1 + k2;
-        dropped += first[e] - k1 + (k == 2 ? second[e] - k2 : 0);
+        kept[e] = 0;
+        for (int j = 0; j < k; j++) {
+            int c = cnt[(size_t)j * E + e], room = C - kept[e];
+            int kj = c < room ? c : room;
+            kept[e] += kj;
+            dropped += c - kj;
+        }
     }
     return dropped;
 }
@@ -564,15 +586,14 @@ static int route_group_exact(route_ctx *r, int layer, int shard, int group, int 
     route_draw_hidden(r->x, r->rng, (long)S * D);
     if (r->jitter > 0)
         switch_jitter_forward(r->x, r->rng, r->jitter, S, D);
-    switch_router_forward(r->logits, r->probs, r->x, r->w + (size_t)layer * D * E, S, D, E);
-    switch_topk_forward(r->expert, r->gate, r->probs, S, E, k);
+    switch_router_score_forward(r->logits, r->probs, r->x, r->w + (size_t)layer * D * E, S, D, E, r->score);
+    switch_topk_gates_forward(r->expert, r->gate, r->probs, S, E, k, r->renorm);
     if (k == 2)
         switch_second_random(r->expert, r->gate, S, r->rng, r->second_threshold);
-    for (int t = 0; t < S; t++) {
-        r->first[r->expert[(size_t)t * k]]++;
-        if (k == 2 && r->expert[(size_t)t * k + 1] >= 0)
-            r->second[r->expert[(size_t)t * k + 1]]++;
-    }
+    for (int t = 0; t < S; t++)
+        for (int j = 0; j < k; j++)
+            if (r->expert[(size_t)t * k + j] >= 0)
+                r->cnt[(size_t)j * E + r->expert[(size_t)t * k + j]]++;
     int dropped = switch_assign_forward(r->slot, kept, r->expert, S, E, k, C);
     *lb = switch_lb_loss(r->probs, r->expert, S, E, k, ROUTE_ALPHA);
     if (numerics && r->numerics && route_numerics_group(r, layer, S, C, kept, err) != 0)
@@ -580,25 +601,41 @@ static int route_group_exact(route_ctx *r, int layer, int shard, int group, int 
     return dropped;
 }
 
-/* Draws the first and second choices of a group's S tokens from the layer's distributions into
- * r->first / r->second (the second different from the first). */
+/* 1 if e is among chosen[0..n). */
+static int route_chosen(const int *chosen, int n, int e)
+{
+    for (int i = 0; i < n; i++)
+        if (chosen[i] == e)
+            return 1;
+    return 0;
+}
+
+/* Draws the k choices of a group's S tokens from the layer's distributions into r->cnt: choice j from rank j's
+ * distribution, redrawn (up to ROUTE_SECOND_TRIES times) while it repeats an earlier choice of the token, then
+ * the next expert not chosen yet: k choices without replacement, approximated as the file comment says. */
 static void route_draw_counts(route_ctx *r, int layer, int shard, int group, int S)
 {
     int E = r->E, k = r->k;
+    int chosen[SWITCH_K_MAX];
+    gsl_ran_discrete_t *const *tq = r->tq + (size_t)layer * k;
     route_reseed(r->rng, r->seed, 5, layer, shard, group);
     for (int t = 0; t < S; t++) {
-        int e1 = (int)gsl_ran_discrete(r->rng, r->t1[layer]);
-        r->first[e1]++;
+        chosen[0] = (int)gsl_ran_discrete(r->rng, tq[0]);
+        r->cnt[chosen[0]]++;
         /* the second-expert policy's share, drawn only when it discards some (else the same draws) */
         if (k == 2 && r->keep2 != NULL && r->keep2[layer] < 1.0 && gsl_rng_uniform(r->rng) >= r->keep2[layer])
             continue;
-        if (k == 2 && E > 1) {
-            int e2 = e1, tries = 0;
-            while (e2 == e1 && tries++ < ROUTE_SECOND_TRIES)
-                e2 = (int)gsl_ran_discrete(r->rng, r->t2[layer]);
-            if (e2 == e1)   /* a distribution concentrated on one expert: take the next one */
-                e2 = (e1 + 1) % E;
-            r->second[e2]++;
+        for (int j = 1; j < k && j < E; j++) {
+            int e = chosen[0], tries = 0;
+            while (route_chosen(chosen, j, e) && tries++ < ROUTE_SECOND_TRIES)
+                e = (int)gsl_ran_discrete(r->rng, tq[j]);
+            if (route_chosen(chosen, j, e)) {   /* a distribution concentrated on chosen experts: the next free one */
+                e = (chosen[j - 1] + 1) % E;
+                while (route_chosen(chosen, j, e))
+                    e = (e + 1) % E;
+            }
+            chosen[j] = e;
+            r->cnt[(size_t)j * E + e]++;
         }
     }
 }
@@ -613,17 +650,18 @@ static int route_group_counts(route_ctx *r, int layer, int shard, int group, int
     long gidx = (long)shard * r->p.groups + group;
     double lbsum = 0.0;
     if (r->trace != NULL) {
-        memcpy(r->first, r->trace->first + ((size_t)layer * r->trace->groups + gidx) * E, (size_t)E * sizeof(int));
-        memcpy(r->second, r->trace->second + ((size_t)layer * r->trace->groups + gidx) * E, (size_t)E * sizeof(int));
+        for (int j = 0; j < r->k; j++)
+            memcpy(r->cnt + (size_t)j * E, routing_trace_rank(r->trace, j) + ((size_t)layer * r->trace->groups + gidx) * E,
+                   (size_t)E * sizeof(int));
     } else {
         route_draw_counts(r, layer, shard, group, S);
     }
-    int dropped = route_apply_capacity(kept, r->first, r->second, E, r->k, C);
+    int dropped = route_apply_capacity(kept, r->cnt, E, r->k, C);
     /* alpha*E*sum f_e P_e with P the mean router probability (sampled, synthetic q); a trace has no
      * probabilities, so P = f there (stated in traces/README.md). */
     const double *P = r->trace ? NULL : r->pbar + (size_t)layer * E;
     for (int e = 0; e < E; e++) {
-        double f = (double)r->first[e] / S;
+        double f = (double)r->cnt[e] / S;
         lbsum += f * (P ? P[e] : f);
     }
     *lb = ROUTE_ALPHA * E * lbsum;
@@ -638,10 +676,12 @@ static int route_group_check(const route_ctx *r, int layer, int shard, int group
     int E = r->E, k = r->k;
     int S, C;
     route_group_shape(r, layer, &S, &C);
-    long kept_sum = 0, seconds = 0;
-    for (int e = 0; e < E; e++)
-        seconds += r->second[e];
-    long discarded = k == 2 ? S - seconds : 0;   /* second choices a second-expert policy discarded */
+    long kept_sum = 0, discarded = 0;   /* later choices a second-expert policy discarded */
+    for (int j = 1; j < k; j++) {
+        discarded += S;
+        for (int e = 0; e < E; e++)
+            discarded -= r->cnt[(size_t)j * E + e];
+    }
     for (int e = 0; e < E; e++) {
         if (kept[e] < 0 || kept[e] > C)
             return errbuf_set(err, "bug: layer %d shard %d group %d: expert %d keeps %d tokens, capacity %d",
@@ -659,8 +699,7 @@ int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int
     int E = r->E;
     long gidx = (long)shard * r->p.groups + group;
     int dropped;
-    memset(r->first, 0, (size_t)E * sizeof *r->first);
-    memset(r->second, 0, (size_t)E * sizeof *r->second);
+    memset(r->cnt, 0, (size_t)r->k * E * sizeof *r->cnt);
     if (r->exact) {
         dropped = route_group_exact(r, layer, shard, group, numerics, kept, lb, err);
         if (dropped < 0)
@@ -668,10 +707,10 @@ int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int
     } else {
         dropped = route_group_counts(r, layer, shard, group, kept, lb);
     }
-    if (r->dump != NULL) {
-        memcpy(r->dump->first + ((size_t)layer * r->dump->groups + gidx) * E, r->first, (size_t)E * sizeof(int));
-        memcpy(r->dump->second + ((size_t)layer * r->dump->groups + gidx) * E, r->second, (size_t)E * sizeof(int));
-    }
+    if (r->dump != NULL)
+        for (int j = 0; j < r->k; j++)
+            memcpy(routing_trace_rank(r->dump, j) + ((size_t)layer * r->dump->groups + gidx) * E, r->cnt + (size_t)j * E,
+                   (size_t)E * sizeof(int));
     return route_group_check(r, layer, shard, group, kept, dropped, err);
 }
 

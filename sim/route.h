@@ -1,5 +1,5 @@
 /* route: what is routed.  For every Switch layer, data shard and routing group, the number of tokens whose
- * first (and second) choice is each expert, before capacity.  Sources: the real router kernels on synthetic
+ * first (second, .., kth: top-k up to 8) choice is each expert, before capacity.  Sources: the real router kernels on synthetic
  * hidden states (every token when it is affordable, otherwise a per-layer sample whose expert distribution is
  * then drawn per token), a named synthetic distribution, or a routing trace.  Pure C + GSL, no SimGrid. */
 #ifndef SWITCHSIM_ROUTE_H
@@ -34,7 +34,9 @@ typedef struct route_ctx route_ctx;
 
 /* Prepares routing for a run: draws the router weights (truncated normal, s = 0.1, SOURCES 3 Init) per
  * Switch layer, decides exact or sampled routing, routes the per-layer samples, loads a trace (checked against
- * the plan: layers, groups, experts, tokens per group).  jitter_eps: multiplicative input jitter (0 = none).
+ * the plan: layers, groups, experts, tokens per group, a choice column per rank).  The router's scores (softmax
+ * or sigmoid) and whether the k gates are renormalised come from the model (model_topk_renorm with the plan's
+ * top-k).  jitter_eps: multiplicative input jitter (0 = none).
  * second_threshold > 0: Mesh TF's random second-expert policy on top-2 router routing (switch_second_random;
  * sampled routing keeps the sample's share of second choices); 0 keeps every second choice.  dump != 0 keeps
  * every group's counts for route_dump_csv. */
@@ -43,8 +45,9 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
 void route_ctx_free(route_ctx *r);
 
 /* One routing group: sparse layer 'layer' (0-based among Switch layers, encoder then decoder), data shard
- * 'shard', group 'group' of that shard.  Fills kept (E) with the tokens kept per expert after capacity (first
- * and second choices together, each <= C), and returns the dropped choices; *lb gets the group's
+ * 'shard', group 'group' of that shard.  Fills kept (E) with the tokens kept per expert after capacity (all k
+ * choices together, each <= C; every first choice placed before any second, and so on to the kth), and returns
+ * the dropped choices; *lb gets the group's
  * load-balancing loss alpha*E*sum f_e P_e (alpha = 0.01, SOURCES 3).  Deterministic in (seed, layer,
  * shard, group), whatever order the groups are asked in.  numerics != 0 also runs the rest of the Switch
  * layer on the group when the context does numerics (once per group: model-parallel slices share it).  Checks its

@@ -25,9 +25,10 @@ static const runopt OPTS[] = {
       .help = "encoder tokens per batch, a multiple of the preset's enc_seq (default: the preset's)",
       .axis = 11, .sweep_help = "encoder tokens per batch (multiples of the preset's enc_seq)",
       .column = "tokens_per_batch" },
-    { .name = "--top-k", .arg = "K", .type = RUNOPT_INT, FIELD(cfg.top_k), .lo = 1, .hi = 2, .rule = "1 or 2",
-      .help = "1 (Switch) or 2 (MoE/GShard) (default: the preset's)",
-      .axis = 7, .sweep_help = "1 and/or 2 (routing choices per token)", .column = "top_k" },
+    { .name = "--top-k", .arg = "K", .type = RUNOPT_INT, FIELD(cfg.top_k), .lo = 1, .hi = 8, .rule = "an integer in [1, 8]",
+      .help = "routing choices per token, 1 (Switch), 2 (MoE/GShard) up to 8, at most the experts\n"
+              "(default: the preset's)",
+      .axis = 7, .sweep_help = "integers in [1, 8] (routing choices per token)", .column = "top_k" },
     { .name = "--capacity-factor", .arg = "CF", .type = RUNOPT_REAL, FIELD(cfg.capacity_factor), .lo = 0,
       .lo_open = 1, .hi = 1e6, .rule = "a number in (0, 1e6]",
       .help = "expert capacity factor > 0 (default: the preset's)",

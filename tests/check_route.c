@@ -327,6 +327,121 @@ START_TEST(test_trace_mismatch)
 }
 END_TEST
 
+/* Top-k above 2 through every path: exact router (softmax and sigmoid scores), sampled router, synthetic, and a
+ * k = 4 dump that replays to the same counts; kept + dropped = S x k in every group, each expert within C. */
+static void check_groups(route_ctx *r, const plan *p, int k, int layers, int enc_layers)
+{
+    int kept[64];
+    double lb;
+    errbuf err = { "" };
+    for (int l = 0; l < layers; l++)
+        for (int s = 0; s < p->data; s += 3)
+            for (int g = 0; g < p->groups; g++) {
+                int S = l < enc_layers ? p->group_enc : p->group_dec;
+                int C = l < enc_layers ? p->capacity_enc : p->capacity_dec;
+                int d = route_group(r, l, s, g, 1, kept, &lb, &err);
+                ck_assert_msg(d >= 0, "%s", err.msg);
+                long sum = d;
+                for (int e = 0; e < p->experts; e++) {
+                    ck_assert_int_le(kept[e], C);
+                    sum += kept[e];
+                }
+                ck_assert_int_eq(sum, (long)S * k);
+            }
+}
+
+START_TEST(test_topk_above_2)
+{
+    model_cfg m = tiny_cfg();
+    for (int k = 3; k <= 8; k += 5) {
+        plan p = tiny_plan(&m, k, 2.0);
+        route_ctx *r = ctx_for("router", &m, &p, 0);
+        check_groups(r, &p, k, 4, 2);
+        route_ctx_free(r);
+        r = ctx_for("zipf:1.2", &m, &p, 0);
+        check_groups(r, &p, k, 4, 2);
+        route_ctx_free(r);
+    }
+    m.score = MODEL_SCORE_SIGMOID;              /* DeepSeek-V3's router: sigmoid scores, renormalised top-k */
+    m.renorm = MODEL_RENORM_YES;
+    plan p = tiny_plan(&m, 3, 1.0);
+    route_ctx *r = ctx_for("router", &m, &p, 0);
+    check_groups(r, &p, 3, 4, 2);
+    double mean_abs = 0.0;
+    ck_assert(route_numerics(r, &mean_abs) > 0 && mean_abs > 0.0);
+    route_ctx_free(r);
+
+    errbuf perr = { "" };                       /* more choices than experts */
+    ck_assert_int_eq(plan_layout(&p, &m, 8, 2, 0, 1, 9, 1.0, SWITCH_CAP_FLOOR, &perr), -1);
+    ck_assert_str_eq(perr.msg, "--top-k 9 is more than the 8 experts of tiny");
+
+    model_cfg big = tiny_cfg();                 /* sampled router with top-6 of 64 experts */
+    big.d_model = 256;
+    big.experts = 64;
+    big.tokens_per_batch = 1L << 20;
+    big.enc_seq = 512;
+    big.dec_seq = 128;
+    big.group_size = 4096;
+    errbuf err = { "" };
+    ck_assert_msg(plan_layout(&p, &big, 64, 2, 0, 1, 6, 1.25, SWITCH_CAP_FLOOR, &err) == 0, "%s", err.msg);
+    r = ctx_for("router", &big, &p, 0);
+    ck_assert_ptr_nonnull(strstr(route_describe(r), "sampled"));
+    int kept[64];
+    double lb;
+    int d = route_group(r, 1, 7, 0, 0, kept, &lb, &err);
+    ck_assert_msg(d >= 0, "%s", err.msg);
+    long sum = d;
+    for (int e = 0; e < 64; e++)
+        sum += kept[e];
+    ck_assert_int_eq(sum, 6L * p.group_enc);
+    route_ctx_free(r);
+}
+END_TEST
+
+/* A top-4 dump has 4 choice columns and replays to the same counts; a top-2 run refuses it. */
+START_TEST(test_dump_replay_top4)
+{
+    model_cfg m = tiny_cfg();
+    plan p = tiny_plan(&m, 4, 1.5);
+    route_ctx *r = ctx_for("zipf:0.8", &m, &p, 1);
+    int kept[4][8], again[8], drops[4];
+    double lb;
+    errbuf err = { "" };
+    for (int l = 0; l < 4; l++)
+        for (int s = 0; s < p.data; s++)
+            for (int g = 0; g < p.groups; g++) {
+                int d = route_group(r, l, s, g, 1, again, &lb, &err);
+                if (s == 5 && g == 0) {
+                    memcpy(kept[l], again, sizeof again);
+                    drops[l] = d;
+                }
+            }
+    char path[] = "/tmp/check_route_dump4XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_msg(route_dump_csv(NULL, r, path, &err) == 0, "%s", err.msg);
+    route_ctx_free(r);
+    char spec[128];
+    snprintf(spec, sizeof spec, "trace:%s", path);
+    r = ctx_for(spec, &m, &p, 0);
+    for (int l = 0; l < 4; l++) {
+        ck_assert_int_eq(route_group(r, l, 5, 0, 1, again, &lb, &err), drops[l]);
+        ck_assert_int_eq(memcmp(kept[l], again, sizeof again), 0);
+    }
+    route_ctx_free(r);
+    plan p2 = tiny_plan(&m, 2, 1.5);
+    route_spec rs;
+    ck_assert(route_parse(&rs, spec, &err) == 0);
+    ck_assert_ptr_null(route_ctx_alloc(&rs, &m, &p2, 42, 0.0, 0.0, 0, &err));
+    char want[512];
+    snprintf(want, sizeof want, "%s: the trace has 4 choice columns (tokens_first ..), this run's top_k 2 needs 2",
+             path);
+    ck_assert_str_eq(err.msg, want);
+    unlink(path);
+}
+END_TEST
+
 static Suite *route_suite(void)
 {
     Suite *s = suite_create("route");
@@ -336,7 +451,7 @@ static Suite *route_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("group");
     tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, test_exact_invariants_and_order, 0, 2);
+    tcase_add_loop_test(tc, test_exact_invariants_and_order, 0, 4);   /* k = 1..4 */
     tcase_add_test(tc, test_hot_all);
     tcase_add_test(tc, test_hot_top2);
     tcase_add_test(tc, test_no_drops_at_full_capacity);
@@ -344,6 +459,8 @@ static Suite *route_suite(void)
     tcase_add_test(tc, test_second_policy);
     tcase_add_test(tc, test_dump_replay);
     tcase_add_test(tc, test_trace_mismatch);
+    tcase_add_test(tc, test_topk_above_2);
+    tcase_add_test(tc, test_dump_replay_top4);
     suite_add_tcase(s, tc);
     return s;
 }

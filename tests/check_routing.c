@@ -58,7 +58,7 @@ START_TEST(test_load_good)
 END_TEST
 
 #define D "tests/data/"
-#define HDR "'layer,group,expert,tokens_first,tokens_second'"
+#define HDR "'layer,group,expert,tokens_first,tokens_second' (then tokens_3 .. tokens_8 for top-k above 2)"
 
 static const struct { const char *file; int layers, groups, experts; const char *msg; } BAD[] = {
     { D "trace_nonexistent.csv", 2, 2, 4, D "trace_nonexistent.csv: cannot open: No such file or directory" },
@@ -195,6 +195,60 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* Top-4: the header names tokens_3 and tokens_4, every row has 7 fields, and the trace loads back the same;
+ * a later rank with more choices than tokens, a row of the wrong width and a column out of order are refused. */
+START_TEST(test_ranks)
+{
+    ck_assert_ptr_null(routing_trace_alloc_ranks(1, 1, 1, 1));
+    ck_assert_ptr_null(routing_trace_alloc_ranks(1, 1, 1, ROUTING_RANKS_MAX + 1));
+    char dir[] = "/tmp/check_routing_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char a[256];
+    snprintf(a, sizeof a, "%s/a.csv", dir);
+    errbuf err = { "" };
+    routing_trace *t = routing_trace_alloc_ranks(1, 2, 4, 4);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->ranks, 4);
+    ck_assert_ptr_eq(routing_trace_rank(t, 1), t->second);
+    for (int g = 0; g < 2; g++)               /* 4 tokens per group, each choosing all 4 experts in some order */
+        for (int e = 0; e < 4; e++)
+            for (int j = 0; j < 4; j++)
+                routing_trace_rank(t, j)[routing_trace_index(t, 0, g, e)] = 1;
+    routing_trace_rank(t, 3)[routing_trace_index(t, 0, 1, 0)] = 2;   /* the 4th choices of group 1: 2,0,1,1 */
+    routing_trace_rank(t, 3)[routing_trace_index(t, 0, 1, 1)] = 0;
+    ck_assert_int_eq(routing_trace_write_csv(NULL, a, t, &err), 0);
+    char *sa = fixture_slurp(a, NULL);
+    ck_assert_str_eq(sa, ROUTING_TRACE_HEADER ",tokens_3,tokens_4\n0,0,0,1,1,1,1\n0,0,1,1,1,1,1\n0,0,2,1,1,1,1\n"
+                         "0,0,3,1,1,1,1\n0,1,0,1,1,1,2\n0,1,1,1,1,1,0\n0,1,2,1,1,1,1\n0,1,3,1,1,1,1\n");
+    free(sa);
+    routing_trace *u = routing_trace_load_csv(a, 1, 2, 4, &err);
+    ck_assert_msg(u != NULL, "%s", err.msg);
+    ck_assert_int_eq(u->ranks, 4);
+    ck_assert_mem_eq(u->first, t->first, 4 * 2 * 4 * sizeof(int));
+    routing_trace_free(u);
+    static const struct { const char *text, *msg; } BADK[] = {
+        { ROUTING_TRACE_HEADER ",tokens_3\n0,0,0,1,1,1\n0,0,1,1,1,2\n0,1,0,1,1,1\n0,1,1,1,1,1\n",
+          ": layer 0 group 0 has 3 choices in tokens_3, more than its 2 tokens" },
+        { ROUTING_TRACE_HEADER ",tokens_3\n0,0,0,1,1\n", ":2: expected 6 fields, got 5" },
+        { ROUTING_TRACE_HEADER ",tokens_4\n", ":1: header must be " HDR ", got "
+          "'layer,group,expert,tokens_first,tokens_second,tokens_4'" },
+    };
+    for (size_t i = 0; i < sizeof BADK / sizeof BADK[0]; i++) {
+        FILE *fp = fopen(a, "w");
+        ck_assert_ptr_nonnull(fp);
+        fputs(BADK[i].text, fp);
+        fclose(fp);
+        ck_assert_ptr_null(routing_trace_load_csv(a, 1, 2, 2, &err));
+        char want[512];
+        snprintf(want, sizeof want, "%s%s", a, BADK[i].msg);
+        ck_assert_str_eq(err.msg, want);
+    }
+    routing_trace_free(t);
+    unlink(a);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 START_TEST(test_write_fail)
 {
     errbuf err = { "" };
@@ -212,8 +266,7 @@ START_TEST(test_write_fail)
     t->second[routing_trace_index(t, 0, 1, 2)] = -4;
     ck_assert_int_eq(routing_trace_write_csv(NULL, out, t, &err), -1);
     char want[400];
-    snprintf(want, sizeof want, "%s: layer 0 group 1 expert 2 has a negative count (%d, -4)", out,
-             t->first[routing_trace_index(t, 0, 1, 2)]);
+    snprintf(want, sizeof want, "%s: layer 0 group 1 expert 2 has a negative count (choice 2: -4)", out);
     ck_assert_str_eq(err.msg, want);
     ck_assert_int_eq(access(out, F_OK), -1);
     ck_assert_int_eq(rmdir(dir), 0);
@@ -278,6 +331,7 @@ static Suite *routing_suite(void)
     tc = tcase_create("write");
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_write_fail);
+    tcase_add_test(tc, test_ranks);
     suite_add_tcase(s, tc);
     tc = tcase_create("check_tokens");
     tcase_add_test(tc, test_check_tokens);

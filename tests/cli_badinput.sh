@@ -44,8 +44,8 @@ expect_fail 1 "switchsim: error: $TMPD/resume.csv:2: column 'step_time_s' must b
     $BIN sweep --platform $P --models $M --model tiny-switch --csv "$TMPD/resume.csv" --resume
 
 # A mistake every run of a sweep would make is one message before any run, and leaves no CSV.
-expect_fail 1 "switchsim: error: --run-arg: --top-k must be 1 or 2, got '3'" "$TMPD/s.csv" -- \
-    $BIN sweep --platform $P --models $M --model tiny-switch --run-arg=--top-k --run-arg=3 --csv "$TMPD/s.csv"
+expect_fail 1 "switchsim: error: --run-arg: --top-k must be an integer in [1, 8], got '9'" "$TMPD/s.csv" -- \
+    $BIN sweep --platform $P --models $M --model tiny-switch --run-arg=--top-k --run-arg=9 --csv "$TMPD/s.csv"
 expect_fail 1 "switchsim: error: --model: no model 'nope' in $M (switchsim models lists them)" "$TMPD/s.csv" -- \
     $BIN sweep --platform $P --models $M --model tiny-switch,nope --csv "$TMPD/s.csv"
 

@@ -9,7 +9,7 @@ M=tests/data/models_tiny.csv
 RUN="$BIN run --platform $P --models $M --model tiny-switch --quiet"
 OUT=$TMPD/out.csv
 
-expect_fail 1 "switchsim: error: --top-k must be 1 or 2, got '3'" $OUT -- $RUN --top-k 3 --csv $OUT
+expect_fail 1 "switchsim: error: --top-k must be an integer in [1, 8], got '9'" $OUT -- $RUN --top-k 9 --csv $OUT
 expect_fail 1 "switchsim: error: --capacity-factor must be a number in (0, 1e6], got '0'" $OUT -- $RUN --capacity-factor 0 --csv $OUT
 expect_fail 1 "switchsim: error: --capacity-factor must be a number in (0, 1e6], got '1.2x'" $OUT -- $RUN --capacity-factor 1.2x --csv $OUT
 expect_fail 1 "switchsim: error: --model: no model 'nope' in $M (switchsim models lists them)" $OUT -- \
@@ -114,6 +114,14 @@ $RUN --top-k 1 --dispatch exact --capacity-factor 8 --csv $TMPD/k1.csv > /dev/nu
 $RUN --top-k 2 --dispatch exact --capacity-factor 8 --csv $TMPD/k2.csv > /dev/null
 r=$(awk -F, 'FNR==2 { v[NR>2] = $20 } END { printf "%.3f", v[1] / v[0] }' $TMPD/k1.csv $TMPD/k2.csv)
 awk -v r=$r 'BEGIN { exit !(r > 1.9 && r < 2.1) }' || { echo "top-2/top-1 exact bytes ratio $r, expected ~2"; exit 1; }
+# top-4 sends about four times the bytes of top-1, and a top-4 dump replays to the same step
+$RUN --top-k 4 --dispatch exact --capacity-factor 8 --seed 3 --dump-routing $TMPD/r4.csv --csv $TMPD/k4.csv > /dev/null
+r=$(awk -F, 'FNR==2 { v[NR>2] = $20 } END { printf "%.3f", v[1] / v[0] }' $TMPD/k1.csv $TMPD/k4.csv)
+awk -v r=$r 'BEGIN { exit !(r > 3.8 && r < 4.2) }' || { echo "top-4/top-1 exact bytes ratio $r, expected ~4"; exit 1; }
+head -1 $TMPD/r4.csv | grep -qx 'layer,group,expert,tokens_first,tokens_second,tokens_3,tokens_4' || { echo "top-4 dump header"; exit 1; }
+$RUN --top-k 4 --dispatch exact --capacity-factor 8 --seed 3 --routing trace:$TMPD/r4.csv --csv $TMPD/k4b.csv > /dev/null
+a=$(tail -1 $TMPD/k4.csv | cut -d, -f18,20,21); b=$(tail -1 $TMPD/k4b.csv | cut -d, -f18,20,21)
+[ "$a" = "$b" ] || { echo "top-4 replay differs: $a vs $b"; exit 1; }
 # a timeline changes nothing in the simulation (exact dispatch + remat once read another core's rows)
 $RUN --dispatch exact --remat on --routing zipf:1.3 --csv $TMPD/nt.csv > /dev/null
 $RUN --dispatch exact --remat on --routing zipf:1.3 --csv $TMPD/wt.csv --trace $TMPD/wt.json > /dev/null

@@ -22,8 +22,8 @@ expect_fail 1 "switchsim: error: --capacity-factor: empty value in list '1,,2'" 
     "$BIN" sweep --platform $P --model switch-base --capacity-factor 1,,2 --csv "$O"
 expect_fail 1 "switchsim: error: --capacity-factor must be a number in (0, 1e6], got 'abc'" "$O" -- \
     "$BIN" sweep --platform $P --model switch-base --capacity-factor 1,abc --csv "$O"
-expect_fail 1 "switchsim: error: --top-k must be 1 or 2, got '4'" "$O" -- \
-    "$BIN" sweep --platform $P --model switch-base --top-k 1,4 --csv "$O"
+expect_fail 1 "switchsim: error: --top-k must be an integer in [1, 8], got '9'" "$O" -- \
+    "$BIN" sweep --platform $P --model switch-base --top-k 1,9 --csv "$O"
 expect_fail 1 "switchsim: error: --jobs must be an integer in [1,1024], got '0'" "$O" -- \
     "$BIN" sweep --platform $P --model switch-base --jobs 0 --csv "$O"
 # each value is checked as run checks it, with run's message

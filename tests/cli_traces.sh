@@ -92,7 +92,7 @@ expect_fail 1 "switchsim: error: traces/no-such.csv: cannot open: No such file o
     "$BIN" run --platform $P $TINY --top-k 2 --routing trace:traces/no-such.csv --trace "$O"
 expect_fail 1 "switchsim: error: tests/data/trace_good.csv: layer 0 group 0 has no row for expert 4" "$O" -- \
     "$BIN" run --platform $P $TINY --top-k 2 --routing trace:tests/data/trace_good.csv --trace "$O"
-expect_fail 1 "switchsim: error: tests/data/trace_bad_header.csv:1: header must be 'layer,group,expert,tokens_first,tokens_second', got 'layer,group,expert,tokens_first,tokens_2nd'" "$O" -- \
+expect_fail 1 "switchsim: error: tests/data/trace_bad_header.csv:1: header must be 'layer,group,expert,tokens_first,tokens_second' (then tokens_3 .. tokens_8 for top-k above 2), got 'layer,group,expert,tokens_first,tokens_2nd'" "$O" -- \
     "$BIN" run --platform $P $TINY --top-k 2 --routing trace:tests/data/trace_bad_header.csv --trace "$O"
 expect_fail 1 "switchsim: error: --trace-cores: '6-8' is not within cores [0,8)" "$O" -- \
     "$BIN" run --platform $P $TINY --top-k 2 --trace "$O" --trace-cores 0,6-8

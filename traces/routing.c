@@ -12,25 +12,32 @@
 #include "sim/common/atomicio.h"
 #include "sim/common/csvread.h"
 
-#define ROUTING_NCOLS 5
-#define ROUTING_ROW_BYTES 256   /* a row is five integers: 60 bytes at most, with spaces and CRLF well under this */
+#define ROUTING_NCOLS (3 + ROUTING_RANKS_MAX)   /* most columns */
+#define ROUTING_ROW_BYTES 256   /* a row is at most 11 integers: 120 bytes, with spaces and CRLF well under this */
 
-static const char *const COLS[ROUTING_NCOLS] = { "layer", "group", "expert", "tokens_first", "tokens_second" };
+static const char *const COLS[ROUTING_NCOLS] = { "layer", "group", "expert", "tokens_first", "tokens_second",
+                                                 "tokens_3", "tokens_4", "tokens_5", "tokens_6", "tokens_7",
+                                                 "tokens_8" };
 
 routing_trace *routing_trace_alloc(int layers, int groups, int experts)
 {
-    if (layers < 1 || groups < 1 || experts < 1)
+    return routing_trace_alloc_ranks(layers, groups, experts, 2);
+}
+
+routing_trace *routing_trace_alloc_ranks(int layers, int groups, int experts, int ranks)
+{
+    if (layers < 1 || groups < 1 || experts < 1 || ranks < 2 || ranks > ROUTING_RANKS_MAX)
         return NULL;
     size_t n = (size_t)layers * (size_t)groups;
     if (n > SIZE_MAX / (size_t)experts)
         return NULL;
     n *= (size_t)experts;
-    if (n > SIZE_MAX / (2 * sizeof(int)))
+    if (n > SIZE_MAX / ((size_t)ranks * sizeof(int)))
         return NULL;
     routing_trace *t = malloc(sizeof *t);
     if (t == NULL)
         return NULL;
-    t->first = calloc(2 * n, sizeof(int));     /* one allocation: first then second */
+    t->first = calloc((size_t)ranks * n, sizeof(int));     /* one allocation: first, second, then the later */
     if (t->first == NULL) {
         free(t);
         return NULL;
@@ -39,6 +46,7 @@ routing_trace *routing_trace_alloc(int layers, int groups, int experts)
     t->layers = layers;
     t->groups = groups;
     t->experts = experts;
+    t->ranks = ranks;
     return t;
 }
 
@@ -55,7 +63,8 @@ void routing_trace_free(routing_trace *t)
 typedef struct {
     const char *path;
     errbuf *err;
-    routing_trace *t;
+    routing_trace *t;       /* allocated once the header gives the choice columns */
+    int layers, groups, experts;
     char *row;              /* fields of the row being read, NUL-separated */
     size_t row_len, row_cap;
     size_t off[ROUTING_NCOLS];
@@ -112,19 +121,29 @@ static int parse_count(const char *s, long max, long *out)
     return 0;
 }
 
+/* The header: the five columns, then tokens_3 .. tokens_K; allocates the trace with K - 2 more ranks. */
 static void check_header(loader *L, int nfields)
 {
-    int ok = nfields == ROUTING_NCOLS;
-    for (int i = 0; ok && i < ROUTING_NCOLS; i++)
+    int ok = nfields >= 5 && nfields <= ROUTING_NCOLS;
+    for (int i = 0; ok && i < nfields; i++)
         ok = strcmp(L->row + L->off[i], COLS[i]) == 0;
-    if (ok)
+    if (ok) {
+        L->t = routing_trace_alloc_ranks(L->layers, L->groups, L->experts, nfields - 3);
+        size_t n_cells = (size_t)L->layers * (size_t)L->groups * (size_t)L->experts;
+        for (size_t i = 0; L->t != NULL && i < n_cells; i++)
+            L->t->first[i] = -1;                             /* no row yet */
+        if (L->t == NULL) {
+            errbuf_set(L->err, "%s: out of memory", L->path);
+            L->failed = 1;
+        }
         return;
+    }
     /* quote what was found, fields joined by commas (the NULs between them become commas) */
     for (size_t i = 0; i + 1 < L->row_len; i++)
         if (L->row[i] == '\0')
             L->row[i] = ',';
-    errbuf_set(L->err, "%s:%ld: header must be '%s', got '%s'", L->path, L->row_line, ROUTING_TRACE_HEADER,
-               L->row_len ? L->row : "");
+    errbuf_set(L->err, "%s:%ld: header must be '%s' (then tokens_3 .. tokens_%d for top-k above 2), got '%s'",
+               L->path, L->row_line, ROUTING_TRACE_HEADER, ROUTING_RANKS_MAX, L->row_len ? L->row : "");
     L->failed = 1;
 }
 
@@ -141,15 +160,16 @@ static void on_row(int c, void *data)
         check_header(L, nf);
         return;
     }
-    if (nf != ROUTING_NCOLS) {
-        errbuf_set(L->err, "%s:%ld: expected %d fields, got %d", L->path, L->row_line, ROUTING_NCOLS, nf);
+    routing_trace *t = L->t;
+    int ncols = 3 + t->ranks;
+    if (nf != ncols) {
+        errbuf_set(L->err, "%s:%ld: expected %d fields, got %d", L->path, L->row_line, ncols, nf);
         L->failed = 1;
         return;
     }
-    routing_trace *t = L->t;
     const long bound[3] = { t->layers, t->groups, t->experts };
     long v[ROUTING_NCOLS];
-    for (int i = 0; i < ROUTING_NCOLS; i++) {
+    for (int i = 0; i < ncols; i++) {
         const char *f = L->row + L->off[i];
         if (i < 3) {
             if (parse_count(f, bound[i] - 1, &v[i]) != 0) {
@@ -172,32 +192,37 @@ static void on_row(int c, void *data)
         L->failed = 1;
         return;
     }
-    t->first[k] = (int)v[3];
-    t->second[k] = (int)v[4];
+    for (int j = 0; j < t->ranks; j++)
+        routing_trace_rank(t, j)[k] = (int)v[3 + j];
 }
 
-/* Every cell filled; group sums consistent within a layer; at most one second choice per token. */
+/* Every cell filled; group sums consistent within a layer; at most one second (third, ..) choice per token. */
 static int check_shape(const routing_trace *t, const char *path, errbuf *err)
 {
     for (int l = 0; l < t->layers; l++) {
         long tokens0 = 0;
         for (int g = 0; g < t->groups; g++) {
-            long sum1 = 0, sum2 = 0;
+            long sum1 = 0, sum[ROUTING_RANKS_MAX] = { 0 };
             for (int e = 0; e < t->experts; e++) {
                 size_t k = routing_trace_index(t, l, g, e);
                 if (t->first[k] < 0)
                     return errbuf_set(err, "%s: layer %d group %d has no row for expert %d", path, l, g, e);
                 sum1 += t->first[k];
-                sum2 += t->second[k];
+                for (int j = 1; j < t->ranks; j++)
+                    sum[j] += routing_trace_rank(t, j)[k];
             }
             if (g == 0)
                 tokens0 = sum1;
             else if (sum1 != tokens0)
                 return errbuf_set(err, "%s: layer %d group %d routes %ld tokens (sum of tokens_first), "
                                   "group 0 routes %ld", path, l, g, sum1, tokens0);
-            if (sum2 > sum1)
+            if (sum[1] > sum1)
                 return errbuf_set(err, "%s: layer %d group %d has %ld second choices, more than its %ld tokens",
-                                  path, l, g, sum2, sum1);
+                                  path, l, g, sum[1], sum1);
+            for (int j = 2; j < t->ranks; j++)
+                if (sum[j] > sum1)
+                    return errbuf_set(err, "%s: layer %d group %d has %ld choices in tokens_%d, more than its %ld "
+                                      "tokens", path, l, g, sum[j], j + 1, sum1);
         }
     }
     return 0;
@@ -210,16 +235,13 @@ routing_trace *routing_trace_load_csv(const char *path, int layers, int groups, 
                    groups, experts);
         return NULL;
     }
-    loader L = { .path = path, .err = err, .cur_line = 1 };
+    loader L = { .path = path, .err = err, .cur_line = 1, .layers = layers, .groups = groups, .experts = experts };
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) {
         errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    L.t = routing_trace_alloc(layers, groups, experts);
     size_t n_cells = (size_t)layers * (size_t)groups * (size_t)experts;
-    for (size_t i = 0; L.t != NULL && i < n_cells; i++)
-        L.t->first[i] = -1;                                  /* no row yet */
     /* Caps, so an endless or binary file cannot take all memory: a line, and the bytes a trace of this shape
      * can need (a row per cell, each at most ROUTING_ROW_BYTES, blank lines and all). */
     char why[160];
@@ -230,9 +252,7 @@ routing_trace *routing_trace_load_csv(const char *path, int layers, int groups, 
                              .bytes_why = why, .on_field = on_field, .on_row = on_row, .data = &L,
                              .line = &L.cur_line, .failed = &L.failed };
     int rc = -1;
-    if (L.t == NULL)
-        errbuf_set(err, "%s: out of memory", path);
-    else if (csvread_feed_file(fp, &f, err) == 0 && !L.failed) {
+    if (csvread_feed_file(fp, &f, err) == 0 && !L.failed) {
         if (!L.header_done)
             errbuf_set(err, "%s: empty file, expected a header line", path);
         else
@@ -279,12 +299,18 @@ static int write_rows(FILE *fp, const void *arg, errbuf *err)
 {
     (void)err;                     /* atomic_file_write reports stream errors (ferror, fclose) */
     const routing_trace *t = arg;
-    fputs(ROUTING_TRACE_HEADER "\n", fp);
+    fputs(ROUTING_TRACE_HEADER, fp);
+    for (int j = 2; j < t->ranks; j++)
+        fprintf(fp, ",%s", COLS[3 + j]);
+    fputc('\n', fp);
     for (int l = 0; l < t->layers; l++)
         for (int g = 0; g < t->groups; g++)
             for (int e = 0; e < t->experts; e++) {
                 size_t k = routing_trace_index(t, l, g, e);
-                fprintf(fp, "%d,%d,%d,%d,%d\n", l, g, e, t->first[k], t->second[k]);
+                fprintf(fp, "%d,%d,%d", l, g, e);
+                for (int j = 0; j < t->ranks; j++)
+                    fprintf(fp, ",%d", routing_trace_rank(t, j)[k]);
+                fputc('\n', fp);
             }
     return 0;
 }
@@ -292,13 +318,14 @@ static int write_rows(FILE *fp, const void *arg, errbuf *err)
 int routing_trace_write_csv(atomic_batch *batch, const char *path, const routing_trace *t, errbuf *err)
 {
     size_t n = (size_t)t->layers * (size_t)t->groups * (size_t)t->experts;
-    for (size_t k = 0; k < n; k++)       /* a negative count could not be loaded back: refuse to write it */
-        if (t->first[k] < 0 || t->second[k] < 0) {
-            int e = (int)(k % (size_t)t->experts);
-            int g = (int)(k / (size_t)t->experts % (size_t)t->groups);
-            int l = (int)(k / (size_t)t->experts / (size_t)t->groups);
-            return errbuf_set(err, "%s: layer %d group %d expert %d has a negative count (%d, %d)", path, l, g,
-                              e, t->first[k], t->second[k]);
+    for (size_t k = 0; k < (size_t)t->ranks * n; k++)   /* a negative count could not be loaded back: refuse it */
+        if (t->first[k] < 0) {
+            size_t c = k % n;
+            int e = (int)(c % (size_t)t->experts);
+            int g = (int)(c / (size_t)t->experts % (size_t)t->groups);
+            int l = (int)(c / (size_t)t->experts / (size_t)t->groups);
+            return errbuf_set(err, "%s: layer %d group %d expert %d has a negative count (choice %d: %d)", path, l,
+                              g, e, (int)(k / n) + 1, t->first[k]);
         }
     return atomic_batch_write(batch, path, write_rows, t, err);
 }
