@@ -22,7 +22,7 @@ static const struct { const char *opt, *list, *msg; } BAD[] = {
     { "--capacity-factor", "2e6", "--capacity-factor must be a number in (0, 1e6], got '2e6'" },
     { "--capacity-factor", "1.0,1", "--capacity-factor: value '1' is listed twice" },
     { "--capacity-factor", "1 ,2", "--capacity-factor must be a number in (0, 1e6], got '1 '" },
-    { "--top-k", "1,3", "--top-k must be 1 or 2, got '3'" },
+    { "--top-k", "1,9", "--top-k must be an integer in [1, 8], got '9'" },
     { "--top-k", "1,1", "--top-k: value '1' is listed twice" },
     { "--seeds", "1,-2", "--seeds must be an integer >= 0, got '-2'" },
     { "--seeds", "1.5", "--seeds must be an integer >= 0, got '1.5'" },
