@@ -15,6 +15,7 @@
 #define SOFTMAX_BWD_FLOPS 4.0    /* dP*P, row sum, subtract, multiply */
 #define RELU_FLOPS 1.0
 #define GELU_FLOPS 8.0           /* tanh-approximate GELU: cube, 2 mult-adds, tanh, 1+, half, mult */
+#define SILU_FLOPS 4.0           /* SiLU x * sigmoid(x): negate, exp, 1+ and divide, mult (SwiGLU's gate) */
 #define GELU_BWD_FLOPS 12.0      /* its derivative and the chain rule through the gate product */
 #define RMSNORM_FLOPS 4.0        /* square, sum, rsqrt-scale, weight multiply (T5 RMS norm, no mean) */
 #define RMSNORM_BWD_FLOPS 8.0
@@ -369,6 +370,11 @@ static double ways(int model_par)
  *   P = softmax(S) on the vector unit (bf16 in HBM, fp32 arithmetic)
  *   O_h = P (seq,kv_seq) @ V_h (kv_seq,d_kv)   batched over nseq*hl
  *   Y = O (tokens,hd) @ Wo (hd,D)
+ * With grouped-query attention K and V are kv_heads/m heads wide (hkv = kv_heads/m * d_kv).  Multi-head latent
+ * attention (kv_lora > 0) runs its matrices instead of Wq, Wk, Wv: X @ (D,q_lora) then (q_lora, hl*(d_kv+rope))
+ * (or X @ (D, hl*(d_kv+rope)) without q_lora), Xkv @ (D, kv_lora+rope) then (kv_lora, hl*2*d_kv) for the keys'
+ * no-rope part and the values, and the scores are d_kv+rope wide (the compressed down-projections are charged
+ * whole on every model-parallel core: an assumption, they are small).
  * T5 does not scale the logits and pre-training uses no attention dropout, so neither is charged. */
 void cost_attention_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int seq,
                          int kv_seq, int model_par, int backward)
@@ -377,14 +383,27 @@ void cost_attention_work(cost_work *w, const cost_chip *c, const model_cfg *m, d
         return;
     double D = m->d_model, dkv = m->d_kv;
     double hl = m->heads / ways(model_par), hd = hl * dkv;
+    double hkv = model_kv_heads(m) / ways(model_par) * dkv;
     double nseq = tokens / seq, kv_tokens = nseq * kv_seq;
     double heads_b = nseq * hl;
     double scores = heads_b * seq * (double)kv_seq;
+    double dqk = dkv + (m->kv_lora > 0 ? m->rope_dim : 0);
 
-    mm(w, c, 1.0, tokens, D, hd, prec_act(c), backward);            /* Q */
-    mm(w, c, 1.0, kv_tokens, D, hd, prec_act(c), backward);         /* K */
-    mm(w, c, 1.0, kv_tokens, D, hd, prec_act(c), backward);         /* V */
-    mm(w, c, heads_b, seq, dkv, kv_seq, prec_act(c), backward);     /* Q K^T */
+    if (m->kv_lora > 0) {                                           /* multi-head latent attention */
+        if (m->q_lora > 0) {
+            mm(w, c, 1.0, tokens, D, m->q_lora, prec_act(c), backward);
+            mm(w, c, 1.0, tokens, m->q_lora, hl * dqk, prec_act(c), backward);
+        } else {
+            mm(w, c, 1.0, tokens, D, hl * dqk, prec_act(c), backward);
+        }
+        mm(w, c, 1.0, kv_tokens, D, (double)m->kv_lora + m->rope_dim, prec_act(c), backward);
+        mm(w, c, 1.0, kv_tokens, m->kv_lora, 2.0 * hd, prec_act(c), backward);
+    } else {
+        mm(w, c, 1.0, tokens, D, hd, prec_act(c), backward);        /* Q */
+        mm(w, c, 1.0, kv_tokens, D, hkv, prec_act(c), backward);    /* K */
+        mm(w, c, 1.0, kv_tokens, D, hkv, prec_act(c), backward);    /* V */
+    }
+    mm(w, c, heads_b, seq, dqk, kv_seq, prec_act(c), backward);     /* Q K^T */
     if (!backward)
         vec(w, c, SOFTMAX_FLOPS * scores, 2.0 * act_B(c) * scores);     /* read S, write P */
     else
@@ -403,14 +422,17 @@ double cost_attention_s(const cost_chip *c, const model_cfg *m, double tokens, i
 }
 
 /* ---- FFN: the same ops for a dense FFN and for the experts (batched over experts, one op each) ----
- * relu:  H = X (N,D) @ Win (D,Fl); A = relu(H); Y = A (N,Fl) @ Wout (Fl,D)
- * geglu: H = X Win, G = X Wgate; A = gelu(H) * G; Y = A Wout
+ * relu:  H = X (N,D) @ Win (D,Fl); A = relu(H); Y = A (N,Fl) @ Wout (Fl,D)  (gelu: the same with gelu)
+ * geglu: H = X Win, G = X Wgate; A = gelu(H) * G; Y = A Wout  (swiglu: the same with silu; its backward is
+ *        charged as geglu's, an assumption)
+ * F is d_ff for a dense FFN, d_ff_expert for the experts (and times the count for the fused shared experts).
  * 'rows' (n entries) are the token counts of each expert (n = 1 for a dense FFN). */
-static void ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const double *rows, int n,
+static void ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, double F, const double *rows, int n,
                      int model_par, int backward)
 {
-    double D = m->d_model, Fl = m->d_ff / ways(model_par);
-    int geglu = m->act == MODEL_ACT_GEGLU;
+    double D = m->d_model, Fl = F / ways(model_par);
+    int geglu = model_ffn_matrices(m) == 3;
+    double act_flops = m->act == MODEL_ACT_SWIGLU ? SILU_FLOPS : GELU_FLOPS;
     double total_rows = 0.0;
     for (int e = 0; e < n; e++)
         total_rows += rows[e] > 0.0 ? rows[e] : 0.0;
@@ -425,9 +447,9 @@ static void ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const
      * so it costs vector FLOPs but no HBM pass; its backward reads H and dA and writes dH.  geglu needs
      * H and G from two matmuls: read both, write A (and in backward read H, G, dA, write dH, dG). */
     if (!geglu)
-        vec(w, c, RELU_FLOPS * elems, backward ? 3.0 * act_B(c) * elems : 0.0);
+        vec(w, c, (m->act == MODEL_ACT_GELU ? GELU_FLOPS : RELU_FLOPS) * elems, backward ? 3.0 * act_B(c) * elems : 0.0);
     else if (!backward)
-        vec(w, c, (GELU_FLOPS + 1.0) * elems, 3.0 * act_B(c) * elems);
+        vec(w, c, (act_flops + 1.0) * elems, 3.0 * act_B(c) * elems);
     else
         vec(w, c, (GELU_BWD_FLOPS + 2.0) * elems, 5.0 * act_B(c) * elems);   /* read H, G, dA; write dH, dG */
     mm_rows(w, c, 1.0, rows, n, Fl, D, prec_act(c), backward);   /* output matmul */
@@ -436,7 +458,14 @@ static void ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, const
 void cost_dense_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int model_par,
                          int backward)
 {
-    ffn_work(w, c, m, &tokens, 1, model_par, backward);
+    ffn_work(w, c, m, m->d_ff, &tokens, 1, model_par, backward);
+}
+
+void cost_shared_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int model_par,
+                          int backward)
+{
+    if (m->shared_experts > 0)
+        ffn_work(w, c, m, (double)m->shared_experts * model_d_ff_expert(m), &tokens, 1, model_par, backward);
 }
 
 double cost_dense_ffn_s(const cost_chip *c, const model_cfg *m, double tokens, int model_par, int backward)
@@ -452,7 +481,7 @@ void cost_expert_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, 
 {
     if (rows == NULL || experts_local <= 0)
         return;
-    ffn_work(w, c, m, rows, experts_local, model_par, backward);
+    ffn_work(w, c, m, model_d_ff_expert(m), rows, experts_local, model_par, backward);
 }
 
 double cost_expert_ffn_s(const cost_chip *c, const model_cfg *m, const double *rows, int experts_local,
@@ -638,14 +667,14 @@ double cost_optimizer_s(const cost_chip *c, double params)
  * query), all bf16. */
 static double attn_act_B(double eb, const model_cfg *m, double q_tokens, double kv_tokens, int kv_seq, double mp)
 {
-    double hl = m->heads / mp, hd = hl * m->d_kv;
-    return eb * (q_tokens * (2.0 * m->d_model + 2.0 * hd + hl * kv_seq) + kv_tokens * 2.0 * hd);
+    double hl = m->heads / mp, hd = hl * m->d_kv, hkv = model_kv_heads(m) / mp * m->d_kv;
+    return eb * (q_tokens * (2.0 * m->d_model + 2.0 * hd + hl * kv_seq) + kv_tokens * 2.0 * hkv);
 }
 
 /* FFN rows keep the norm's input and output (2D) and the hidden tensors: relu H and A, geglu H, G and A. */
 static double ffn_act_B(double eb, const model_cfg *m, double rows, double mp)
 {
-    double nf = m->act == MODEL_ACT_GEGLU ? 3.0 : 2.0;
+    double nf = model_ffn_matrices(m);
     return eb * rows * (2.0 * m->d_model + nf * m->d_ff / mp);
 }
 
@@ -656,9 +685,10 @@ static double switch_act_B(double eb, double rb, const model_cfg *m, double toke
 {
     double rows_per_token = m->capacity_factor * (m->top_k < 1 ? 1 : m->top_k);
     double S = m->group_size > 0 && m->group_size < tokens ? m->group_size : tokens;
-    double nf = m->act == MODEL_ACT_GEGLU ? 3.0 : 2.0;
-    double per_token = eb * 2.0 * m->d_model + rb * m->experts + eb * rows_per_token * S;
-    double per_row = eb * (2.0 * m->d_model + nf * m->d_ff / mp);
+    double nf = model_ffn_matrices(m);
+    double per_token = eb * 2.0 * m->d_model + rb * m->experts + eb * rows_per_token * S +
+                       eb * nf * (double)m->shared_experts * model_d_ff_expert(m) / mp;   /* shared experts' hidden */
+    double per_row = eb * (2.0 * m->d_model + nf * model_d_ff_expert(m) / mp);
     return tokens * (per_token + rows_per_token * per_row);
 }
 

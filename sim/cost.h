@@ -146,6 +146,10 @@ void cost_attention_work(cost_work *w, const cost_chip *c, const model_cfg *m, d
 
 /* Dense FFN: relu: (N,D)@(D,F/m), relu, (N,F/m)@(F/m,D); geglu: two input matmuls, gelu * linear. */
 double cost_dense_ffn_s(const cost_chip *c, const model_cfg *m, double tokens, int model_par, int backward);
+/* The shared experts of a MoE layer (DeepSeek, Qwen-MoE, Llama 4) as one fused FFN of width
+ * shared_experts * d_ff_expert on every token; nothing for a model without them. */
+void cost_shared_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int model_par,
+                          int backward);
 void cost_dense_ffn_work(cost_work *w, const cost_chip *c, const model_cfg *m, double tokens, int model_par,
                          int backward);
 

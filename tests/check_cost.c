@@ -507,6 +507,63 @@ static const struct { double tokens; int seq, kv_seq, mp; } ATTN[] = {
     { 5 * 512, 512, 512, 4 },     /* heads split 4 ways */
 };
 
+/* Grouped-query and multi-head latent attention: the useful matmul FLOPs by hand.  Switch-Base's shapes
+ * (D 768, 12 heads of 64) on 4 sequences of 512 with kv_heads 3: K and V are 3*64 = 192 wide, not 768.  MLA with
+ * q_lora 96, kv_lora 128, rope 32: Q = X (D,96) then (96, 12*(64+32)), KV = X (D,128+32) then (128, 12*2*64),
+ * scores 64+32 wide. */
+START_TEST(test_attention_gqa_mla)
+{
+    cost_chip c;
+    cost_chip_tpuv3(&c);
+    model_cfg m = fixture_switch_base();
+    double T = 4 * 512, D = 768, hd = 768, S = 512;
+    double qk_pv = 2.0 * 4 * 12 * S * S * 64;                        /* one of Q K^T or P V */
+    cost_work f;
+    cost_work_init(&f);
+    m.kv_heads = 3;
+    cost_attention_work(&f, &c, &m, T, 512, 512, 1, 0);
+    assert_rel(f.mm_flops, 2 * 2.0 * T * D * hd + 2 * 2.0 * T * D * 192 + 2 * qk_pv, REL);
+    m.kv_heads = 0;
+    m.kv_lora = 128;
+    m.q_lora = 96;
+    m.rope_dim = 32;
+    cost_work_init(&f);
+    cost_attention_work(&f, &c, &m, T, 512, 512, 1, 0);
+    double q = 2.0 * T * D * 96 + 2.0 * T * 96 * 12 * 96, kv = 2.0 * T * D * 160 + 2.0 * T * 128 * 12 * 128;
+    assert_rel(f.mm_flops, q + kv + qk_pv * 96.0 / 64.0 + qk_pv + 2.0 * T * hd * D, REL);
+    ck_assert_double_eq(f.ops, 8.0);    /* 2 + 2 projections, QK^T, softmax, PV, output */
+}
+END_TEST
+
+/* Expert width apart from d_ff, SwiGLU's three matrices and the shared experts as one fused FFN. */
+START_TEST(test_ffn_widths)
+{
+    cost_chip c;
+    cost_chip_tpuv3(&c);
+    model_cfg m = fixture_switch_base();
+    double rows[2] = { 100, 28 };
+    cost_work f;
+    cost_work_init(&f);
+    m.d_ff_expert = 512;
+    cost_expert_ffn_work(&f, &c, &m, rows, 2, 1, 0);
+    assert_rel(f.mm_flops, 2 * 2.0 * 128 * 768 * 512, REL);          /* W_in and W_out of width 512 */
+    m.act = MODEL_ACT_SWIGLU;
+    cost_work_init(&f);
+    cost_expert_ffn_work(&f, &c, &m, rows, 2, 1, 0);
+    assert_rel(f.mm_flops, 3 * 2.0 * 128 * 768 * 512, REL);          /* and W_gate */
+    ck_assert_double_eq(f.vec_flops, (4.0 + 1.0) * 128 * 512);       /* silu(H) * G */
+    cost_work_init(&f);
+    cost_dense_ffn_work(&f, &c, &m, 1000, 1, 0);
+    assert_rel(f.mm_flops, 3 * 2.0 * 1000 * 768 * 3072, REL);        /* the dense FFN keeps d_ff */
+    cost_work_init(&f);
+    cost_shared_ffn_work(&f, &c, &m, 1000, 1, 0);
+    ck_assert_double_eq(f.ops, 0.0);                                  /* no shared experts: nothing */
+    m.shared_experts = 2;
+    cost_shared_ffn_work(&f, &c, &m, 1000, 2, 0);
+    assert_rel(f.mm_flops, 3 * 2.0 * 1000 * 768 * 1024 / 2, REL);    /* 2 x 512 fused, split 2 ways */
+}
+END_TEST
+
 START_TEST(test_attention_flops)
 {
     cost_chip c;
@@ -876,6 +933,8 @@ static Suite *cost_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sublayers");
+    tcase_add_test(tc, test_attention_gqa_mla);
+    tcase_add_test(tc, test_ffn_widths);
     tcase_add_loop_test(tc, test_attention_flops, 0, (int)(sizeof ATTN / sizeof ATTN[0]));
     tcase_add_test(tc, test_attention_dkv_padding);
     tcase_add_test(tc, test_ffn_flops);
