@@ -1,148 +1,26 @@
 /* cmd_validate: 'switchsim validate', the fidelity report (fidelity/validate.h): the cost model's calibration rows
  * (fidelity/cost_validate.c), all-to-alls against the bisection bound and GShard Fig. 9 (sim/coll_validate.c),
- * whole simulated steps against GShard Table 3 (SOURCES 6.1, here) and the measured H200 dataset
+ * whole simulated steps against GShard Table 3 (fidelity/published.c) and the measured H200 dataset
  * (fidelity/measured.c, fidelity/collmeas.c).  Each simulation runs in its own process. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "fidelity/collmeas.h"
+#include "fidelity/measured.h"
+#include "fidelity/published.h"
+#include "fidelity/validate.h"
 #include "sim/cli/cmd.h"
 #include "sim/cli/cliopt.h"
 #include "sim/collectives.h"
 #include "sim/common/atomicio.h"
-#include "fidelity/collmeas.h"
-#include "sim/cost.h"
-#include "sim/engine.h"
-#include "fidelity/measured.h"
-#include "sim/simproc.h"
-#include "fidelity/validate.h"
 
-#define VALIDATE_GSHARD_MODELS "models/gshard.csv"
 /* The measured GPU dataset and the platform its rows are predicted on. */
 #define VALIDATE_GPU_DATASET "data/h200-switch-steps.csv"
 #define VALIDATE_GPU_EP_DATASET "data/h200-ep-steps.csv"
 #define VALIDATE_GPU_COLL_DATASET "data/h200-collectives.csv"
 #define VALIDATE_GPU_PLATFORM "topologies/h200-1gpu.xml"
-
-/* GShard Table 3 [SOURCES 6.1]: steps/s on TPUv3 cores (Table 1); step time = 1 / steps/s. */
-static const struct {
-    const char *model, *platform;
-    int cores;
-    double steps_per_s;
-} GSHARD[] = {
-    { "gshard-2048e-36l", "topologies/tpuv3-32x32.xml", 2048, 0.72 },
-    { "gshard-2048e-12l", "topologies/tpuv3-32x32.xml", 2048, 2.15 },
-    { "gshard-512e-36l",  "topologies/tpuv3-16x16.xml", 512,  1.05 },
-    { "gshard-512e-12l",  "topologies/tpuv3-16x16.xml", 512,  3.28 },
-    { "gshard-128e-36l",  "topologies/tpuv3-8x8.xml",   128,  0.67 },
-    { "gshard-128e-12l",  "topologies/tpuv3-8x8.xml",   128,  2.16 },
-};
-#define N_GSHARD (int)(sizeof GSHARD / sizeof GSHARD[0])
-
-/* A prediction within 50% of the measured step passes: the cost model is calibrated on per-op efficiencies
- * (GShard Fig. 8), not on Table 3, and GShard's sequence length and batch accounting are assumptions
- * (models/gshard.csv). */
-#define VALIDATE_GSHARD_TOL 0.5
-/* Share of cycles spent recomputing the forward pass, GShard Section 5.2: 28% for 36 layers (34% for 60); taken
- * for every row, 12-layer ones included (the smallest share reported). */
-#define VALIDATE_GSHARD_REMAT_SHARE 0.28
-
-typedef struct {
-    const char *models_path, *model, *platform;
-    int top_k;               /* 0: the preset's */
-    cost_dispatch dispatch;
-    route_kind routing;
-    double cf;               /* 0: the preset's */
-} vrun_arg;
-
-/* Child process: one simulated step; out = step time, a2a bytes per core, dropped fraction. */
-static int vrun(void *argp, double *out, int nout, errbuf *err)
-{
-    const vrun_arg *a = argp;
-    model_set *ms = model_set_load_csv(a->models_path, err);
-    if (ms == NULL)
-        return -1;
-    engine_config cfg = engine_config_default();
-    cfg.platform = a->platform;
-    cfg.model = model_set_find(ms, a->model);
-    if (cfg.model == NULL) {
-        model_set_free(ms);
-        return errbuf_set(err, "%s: no model '%s'", a->models_path, a->model);
-    }
-    cfg.top_k = a->top_k;
-    cfg.capacity_factor = a->cf;
-    route_parse(&cfg.routing, a->routing == ROUTE_UNIFORM ? "uniform" : "router", err);
-    cfg.dispatch = a->dispatch;
-    cfg.a2a = COLL_A2A_PHASED;
-    cfg.act_bytes = strncmp(a->model, "gshard", 6) == 0 ? 4 : 2;   /* GShard's main runs: fp32 activations */
-    engine_result res;
-    int rc = engine_run(&res, &cfg, err);
-    if (rc == 0 && nout >= 3) {
-        out[0] = res.step.step_time_s;
-        out[1] = res.step.a2a_bytes_per_core;
-        out[2] = res.step.dropped_frac;
-    }
-    engine_result_fini(&res);
-    model_set_free(ms);
-    return rc;
-}
-
-/* GShard Table 3 rows.  Each measured step time implies a rate of model FLOPs per chip under the accounting of
- * models/gshard.csv (batch = source-side tokens, 18 + 18 layers for 36L, target as long as the source); a row
- * whose implied rate, with GShard's recompute share, exceeds the chip's peak cannot be reconciled with that
- * accounting: it is shown, excluded, with the numbers. */
-static int validate_gshard(vreport *r, int quick, errbuf *err)
-{
-    char mbuf[4096];
-    const char *models = cmd_data_path(VALIDATE_GSHARD_MODELS, mbuf, sizeof mbuf);
-    model_set *ms = model_set_load_csv(models, err);
-    if (ms == NULL)
-        return -1;
-    cost_chip chip;
-    cost_chip_tpuv3(&chip);
-    double peak = chip.bf16_flops * chip.cores_per_chip;   /* per chip */
-    int rc = -1;
-    for (int i = 0; i < N_GSHARD; i++) {
-        if (quick && GSHARD[i].cores > 512)
-            continue;
-        const model_cfg *m = model_set_find(ms, GSHARD[i].model);
-        if (m == NULL) {
-            errbuf_set(err, "%s: no model '%s'", models, GSHARD[i].model);
-            goto done;
-        }
-        char pbuf[4096];
-        vrun_arg a = { models, GSHARD[i].model, cmd_data_path(GSHARD[i].platform, pbuf, sizeof pbuf), 0,
-                       COST_DISPATCH_EINSUM, ROUTE_ROUTER, 0.0 };
-        double out[3];
-        if (simproc_run(vrun, &a, out, 3, err) != 0)
-            goto done;
-        double ref = 1.0 / GSHARD[i].steps_per_s;
-        int chips = GSHARD[i].cores / chip.cores_per_chip;
-        double implied = validate_implied_flops_per_chip(m, ref, chips);
-        double hw = implied / (1.0 - VALIDATE_GSHARD_REMAT_SHARE);
-        char name[128];
-        const char *plat = strrchr(GSHARD[i].platform, '/');
-        snprintf(name, sizeof name, "%s step time on %s", GSHARD[i].model, plat != NULL ? plat + 1 : GSHARD[i].platform);
-        vcheck *c = vreport_add(r, VLABEL_MEASURED, "gshard-table3", name, "s", out[0], ref, VALIDATE_GSHARD_TOL,
-                                "SOURCES 6.1 Table 3");
-        if (c == NULL) {
-            errbuf_set(err, "out of memory");
-            goto done;
-        }
-        c->excluded = hw > peak;
-        snprintf(c->note, sizeof c->note,
-                 "%.2f steps/s implies %.1f TFLOP/s of model FLOPs per chip (%.0f%% of the %.0f TFLOP/s peak), "
-                 "%.0f%% with %.0f%% of cycles recomputed%s", GSHARD[i].steps_per_s, implied / 1e12,
-                 100.0 * implied / peak, peak / 1e12, 100.0 * hw / peak, 100.0 * VALIDATE_GSHARD_REMAT_SHARE,
-                 c->excluded ? ": over the peak, so it cannot be reconciled with this accounting (batch = source "
-                               "tokens, 18 + 18 layers for 36L, sequence 1024): excluded" : "");
-    }
-    rc = 0;
-done:
-    model_set_free(ms);
-    return rc;
-}
 
 /* The all-to-all scaling data (analysis/a2a_scaling.gp): one row per cores and algorithm. */
 static int validate_write_scaling(FILE *fp, const void *arg, errbuf *err)
@@ -268,7 +146,7 @@ static int validate_rows(vreport *r, coll_scaling *sc, const validate_args *a, c
 {
     int all = !a->a2a_only && !a->gpu_only;
     if ((all && cost_validate(r, err) != 0) || (!a->gpu_only && coll_validate_scaling(r, sc, err) != 0) ||
-        (all && validate_gshard(r, a->quick, err) != 0))
+        (all && published_gshard(r, cmd_data_path, a->quick, err) != 0))
         return -1;
     if (!a->a2a_only && (measured_validate(r, d->gpu_src, N_GPU_SOURCES, d->gpu_platform, stdout, err) != 0 ||
                          collmeas_validate(r, d->coll_path, d->gpu_platform, stdout, err) != 0))
