@@ -1,8 +1,8 @@
 # Parity plot of 'switchsim validate': switchsim's value against the reference, log-log, with y = x and a +/-10%
-# band.  Measured rows filled (one colour per source group, the measurement's spread as an x error bar),
-# excluded measured rows (a source that cannot be reconciled) as crosses, calibration rows (fitted on) open.
-# 'csv' has the columns of 'validate --csv' (label,group,name,unit,model,reference,reference_min,reference_max,
-# error,tolerance,status,source,note); bound rows are not drawn.
+# band.  Held-out measured rows filled (one colour per source group, the measurement's spread as an x error bar),
+# calibration rows (a choice of the model was made by looking at them) open; repeats and excluded rows not drawn.
+# 'csv' has the columns of 'validate --csv' (label,class,group,name,unit,model,reference,reference_min,
+# reference_max,error,tolerance,status,source,note); bound rows are not drawn.
 # Variables (gnuplot -e): csv, out, term, group (only that group's rows; default every group), title_extra,
 # xlab and ylab (the axis labels, with units).
 if (!exists("term")) term = "pngcairo"
@@ -24,8 +24,7 @@ set ylabel ylab noenhanced
 set title sprintf("switchsim vs measurements%s", title_extra) noenhanced
 has(g) = group eq "" || strstrt("|" . group . "|", "|" . g . "|") > 0
 in_group(g) = strcol("group") eq g && has(g)
-is_row(l, g) = strcol("label") eq l && in_group(g) && strcol("status") ne "EXCLUDED"
-is_excl(g) = strcol("status") eq "EXCLUDED" && in_group(g)
+is_row(l, g) = strcol("label") eq l && in_group(g) && strcol("status") ne "EXCLUDED" && strcol("status") ne "REPEAT"
 t(g, s) = has(g) ? s : ""
 x(l, g) = is_row(l, g) ? column("reference") : NaN
 # one range for both axes: every drawn row's reference and value, widened by 1.5x each way
@@ -55,9 +54,7 @@ plot x with lines lc rgb "black" lw 1.5 title "y = x", \
          with points pt 6 ps 1.4 lw 2 lc rgb "#1f77b4" title t("h200-steps", "H200 steps, calibration (fitted on)"), \
      ''  using (x("measured", "h200-ep-steps")):"model":"reference_min":"reference_max" \
          with xerrorbars pt 5 ps 1.1 lc rgb "#9467bd" title t("h200-ep-steps", "H200 expert-parallel steps (measured)"), \
-     ''  using (x("measured", "gshard-table3")):"model" \
-         with points pt 5 ps 1.3 lc rgb "#d62728" title t("gshard-table3", "GShard Table 3 steps (measured)"), \
-     ''  using (is_excl("gshard-table3") ? column("reference") : NaN):"model" \
-         with points pt 2 ps 1.6 lw 2 lc rgb "#d62728" title t("gshard-table3", "GShard Table 3, excluded (implied > peak)"), \
+     ''  using (x("calibration", "gshard-table3")):"model" \
+         with points pt 4 ps 1.4 lw 2 lc rgb "#d62728" title t("gshard-table3", "GShard Table 3 steps (calibration)"), \
      ''  using (x("measured", "gshard-fig9")):"model" \
          with points pt 9 ps 1.6 lc rgb "#2ca02c" title t("gshard-fig9", "GShard Fig. 9 all-to-all growth (x)")

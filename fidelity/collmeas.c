@@ -195,6 +195,7 @@ int collmeas_validate(vreport *r, const char *path, const char *platform1, FILE 
         }
         if (!s->measured[i]) {
             planned++;
+            r->planned[VCLASS_COLLECTIVE]++;
             continue;
         }
         int big = s->bytes[i] >= COLLMEAS_LARGE_BYTES;
@@ -208,6 +209,7 @@ int collmeas_validate(vreport *r, const char *path, const char *platform1, FILE 
             errbuf_set(err, "out of memory");
             goto done;
         }
+        c->cls = VCLASS_COLLECTIVE;
         snprintf(c->note, sizeof c->note, "%s", big ? "" : "latency-bound (< 1 MiB): NCCL's low-latency protocols "
                  "and per-call costs are not modelled");
         n[big]++;

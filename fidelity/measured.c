@@ -417,9 +417,42 @@ static const char *differ_in_one(const measured_set *s, int ia, int ib)
     return n == 1 ? what : NULL;
 }
 
-/* The rows of one dataset whose rows are predicted (d->pred_s), and its statistics on 'table'. */
-static int validate_dataset(vreport *r, const vdata *d, const char *platform1, FILE *table, errbuf *err)
+/* 1 if row ia of a and row ib of b run the same step: every model column but the name equal, the same GPU count;
+ * the routing columns (experts, top-k, capacity factor, group size, minimum capacity) are not compared when
+ * neither row has a Switch layer, since a dense step has no routing. */
+static int same_config(const measured_set *a, int ia, const measured_set *b, int ib)
 {
+    const model_cfg *x = &a->models->rows[ia], *y = &b->models->rows[ib];
+    int dense = (x->expert_every == 0 || x->experts <= 1) && (y->expert_every == 0 || y->experts <= 1);
+    if (x->d_model != y->d_model || x->d_ff != y->d_ff || x->act != y->act || x->heads != y->heads ||
+        x->d_kv != y->d_kv || x->enc_layers != y->enc_layers || x->dec_layers != y->dec_layers ||
+        x->vocab != y->vocab || x->enc_seq != y->enc_seq || x->dec_seq != y->dec_seq ||
+        x->tokens_per_batch != y->tokens_per_batch || a->gpus[ia] != b->gpus[ib])
+        return 0;
+    return dense || (x->expert_every == y->expert_every && x->experts == y->experts && x->top_k == y->top_k &&
+                     x->capacity_factor == y->capacity_factor && x->group_size == y->group_size &&
+                     x->min_capacity == y->min_capacity);
+}
+
+/* Marks c, row i of dataset d[k], a repeat when a measured row before it (an earlier dataset, or earlier in its
+ * own) ran the same step, and names that row in c's note. */
+static void mark_repeat(vcheck *c, const vdata *d, int k, int i)
+{
+    for (int j = 0; j <= k; j++)
+        for (int m = 0; m < (j < k ? d[j].s->n : i); m++)
+            if (d[j].s->measured[m] && same_config(d[j].s, m, d[k].s, i)) {
+                c->repeat = 1;
+                snprintf(c->note, sizeof c->note, "the step of %s (%s, measured %.3f ms): counted once, there",
+                         d[j].s->models->rows[m].name, d[j].src->group, d[j].s->step_s[m] * 1e3);
+                return;
+            }
+}
+
+/* The rows of dataset d[k], whose rows are predicted (d[k].pred_s), and its statistics on 'table'.  Rows of one
+ * GPU are one-device steps, others multi-device steps; a held-out row that repeats an earlier one is a repeat. */
+static int validate_dataset(vreport *r, const vdata *dall, int k, const char *platform1, FILE *table, errbuf *err)
+{
+    const vdata *d = &dall[k];
     const measured_set *s = d->s;
     int n = s->n, rc = -1;
     double *hp = calloc((size_t)n, sizeof *hp), *hm = calloc((size_t)n, sizeof *hm);
@@ -435,10 +468,12 @@ static int validate_dataset(vreport *r, const vdata *d, const char *platform1, F
         if (measured_platform(path, sizeof path, platform1, s->gpus[i], err) != 0)
             goto done;
         const char *plat = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+        vclass cls = s->gpus[i] == 1 ? VCLASS_ONE_DEVICE : VCLASS_MULTI_DEVICE;
         if (!s->measured[i]) {
             fprintf(table, "  %s: %s on %s predicted %.3f ms, not measured yet (no row)\n", d->src->label, name, plat,
                     d->pred_s[i] * 1e3);
             nplanned++;
+            r->planned[cls]++;
             continue;
         }
         snprintf(row, sizeof row, "%s step time on %s", name, plat);
@@ -450,8 +485,10 @@ static int validate_dataset(vreport *r, const vdata *d, const char *platform1, F
         }
         c->ref_min = s->min_s[i];
         c->ref_max = s->max_s[i];
+        c->cls = cls;
         if (s->calibration[i])
             continue;
+        mark_repeat(c, dall, k, i);
         hp[nh] = d->pred_s[i];
         hm[nh] = s->step_s[i];
         nh++;
@@ -508,7 +545,7 @@ int measured_validate(vreport *r, const measured_source *src, int ndata, const c
         for (int i = 0; i < d[k].s->n; i++)
             if (measured_predict_row(&d[k].pred_s[i], d[k].s, i, platform1, NULL, 0, err) != 0)
                 goto done;
-        if (validate_dataset(r, &d[k], platform1, table, err) != 0)
+        if (validate_dataset(r, d, k, platform1, table, err) != 0)
             goto done;
     }
     rc = 0;

@@ -1,5 +1,6 @@
 /* published: the rows of 'switchsim validate' that compare whole simulated steps with published measurements
- * (GShard Table 3 on 128 to 2048 TPUv3 cores [SOURCES 6.1]).  Each step runs in its own process. */
+ * (GShard Table 3 on 128 to 2048 TPUv3 cores [SOURCES 6.1]), shown as calibration rows: the accounting they are
+ * run with was chosen by looking at them.  Each step runs in its own process. */
 #include "fidelity/published.h"
 
 #include <stdio.h>
@@ -27,10 +28,6 @@ static const struct {
 };
 #define N_GSHARD (int)(sizeof GSHARD / sizeof GSHARD[0])
 
-/* A prediction within 50% of the measured step passes: the cost model is calibrated on per-op efficiencies
- * (GShard Fig. 8), not on Table 3, and GShard's sequence length and batch accounting are assumptions
- * (models/gshard.csv). */
-#define PUBLISHED_GSHARD_TOL 0.5
 /* Share of cycles spent recomputing the forward pass, GShard Section 5.2: 28% for 36 layers (34% for 60); taken
  * for every row, 12-layer ones included (the smallest share reported). */
 #define PUBLISHED_GSHARD_REMAT_SHARE 0.28
@@ -75,10 +72,12 @@ static int published_run(void *argp, double *out, int nout, errbuf *err)
     return rc;
 }
 
-/* GShard Table 3 rows.  Each measured step time implies a rate of model FLOPs per chip under the accounting of
- * models/gshard.csv (batch = source-side tokens, 18 + 18 layers for 36L, target as long as the source); a row
- * whose implied rate, with GShard's recompute share, exceeds the chip's peak cannot be reconciled with that
- * accounting: it is shown, excluded, with the numbers. */
+/* GShard Table 3 rows, all calibration rows: the accounting of models/gshard.csv (batch = source-side tokens,
+ * 18 + 18 layers for 36L, target as long as the source, sequence 1024) and the lingvo profile were chosen
+ * because they fit the 512- and 2048-expert rows, and the 128-expert rows were set aside by a rule built on that
+ * same accounting (their implied rate, with GShard's recompute share, over the chip's peak).  A row looked at
+ * while a choice of the model was made is not held out, so none of the six is scored.  Each row's note gives
+ * the model FLOP rate per chip its published step time implies under that accounting. */
 int published_gshard(vreport *r, published_find find, int quick, errbuf *err)
 {
     char mbuf[4096];
@@ -111,19 +110,18 @@ int published_gshard(vreport *r, published_find find, int quick, errbuf *err)
         char name[128];
         const char *plat = strrchr(GSHARD[i].platform, '/');
         snprintf(name, sizeof name, "%s step time on %s", GSHARD[i].model, plat != NULL ? plat + 1 : GSHARD[i].platform);
-        vcheck *c = vreport_add(r, VLABEL_MEASURED, "gshard-table3", name, "s", out[0], ref, PUBLISHED_GSHARD_TOL,
+        vcheck *c = vreport_add(r, VLABEL_CALIBRATION, "gshard-table3", name, "s", out[0], ref, 0.0,
                                 "SOURCES 6.1 Table 3");
         if (c == NULL) {
             errbuf_set(err, "out of memory");
             goto done;
         }
-        c->excluded = hw > peak;
         snprintf(c->note, sizeof c->note,
                  "%.2f steps/s implies %.1f TFLOP/s of model FLOPs per chip (%.0f%% of the %.0f TFLOP/s peak), "
                  "%.0f%% with %.0f%% of cycles recomputed%s", GSHARD[i].steps_per_s, implied / 1e12,
                  100.0 * implied / peak, peak / 1e12, 100.0 * hw / peak, 100.0 * PUBLISHED_GSHARD_REMAT_SHARE,
-                 c->excluded ? ": over the peak, so it cannot be reconciled with this accounting (batch = source "
-                               "tokens, 18 + 18 layers for 36L, sequence 1024): excluded" : "");
+                 hw > peak ? "; over the peak under the accounting chosen to fit the 512- and 2048-expert rows"
+                           : "; the accounting and profile were chosen to fit the 512- and 2048-expert rows");
     }
     rc = 0;
 done:

@@ -92,15 +92,78 @@ START_TEST(test_summary)
     ck_assert_int_eq(vreport_write_csv(fp, &r), 0);
     fclose(fp);
     text = fixture_slurp(path, NULL);
-    ck_assert_ptr_nonnull(strstr(text, "label,group,name,unit,model,reference,reference_min,reference_max,error,"
-                                       "tolerance,status,source,note\n"));
-    ck_assert_ptr_nonnull(strstr(text, "\nmeasured,b,row,s,9,1,1,1,8.000000,0.5,EXCLUDED,SOURCES 0,"
+    ck_assert_ptr_nonnull(strstr(text, "label,class,group,name,unit,model,reference,reference_min,reference_max,"
+                                       "error,tolerance,status,source,note\n"));
+    ck_assert_ptr_nonnull(strstr(text, "\nmeasured,tpu-published,b,row,s,9,1,1,1,8.000000,0.5,EXCLUDED,SOURCES 0,"
                                        "\"over the peak, \"\"so\"\" excluded\"\n"));
-    ck_assert_ptr_nonnull(strstr(text, "\ncalibration,a,row,s,9,1,1,1,8.000000,,SHOWN,SOURCES 0,\n"));
+    ck_assert_ptr_nonnull(strstr(text, "\ncalibration,tpu-published,a,row,s,9,1,1,1,8.000000,,SHOWN,SOURCES 0,\n"));
+    ck_assert_ptr_nonnull(strstr(text, "\nbound,bound,c,row,s,1.5,1,1,1,0.500000,,PASS,SOURCES 0,\n"));
     int lines = 0;
     for (const char *p = text; *p; p++)
         lines += *p == '\n';
     ck_assert_int_eq(lines, 6);
+    free(text);
+    remove(path);
+    vreport_fini(&r);
+}
+END_TEST
+
+/* Classes: a row takes the report's class when added, a bound row is always a bound; a repeat is shown, never
+ * gated, never counted; the accuracy per class counts each class's scored rows, its calibration rows, repeats
+ * and planned rows, and prints a line for every class. */
+START_TEST(test_classes)
+{
+    vreport r;
+    vreport_init(&r);
+    vreport_set_class(&r, VCLASS_ONE_DEVICE);
+    add(&r, VLABEL_MEASURED, "a", 1.125, 1.0, 0.15);
+    add(&r, VLABEL_MEASURED, "a", 0.9375, 1.0, 0.15);
+    vcheck *rep = add(&r, VLABEL_MEASURED, "b", 2.0, 1.0, 0.15);   /* would fail, but repeats row 0 */
+    rep->repeat = 1;
+    add(&r, VLABEL_CALIBRATION, "a", 1.5, 1.0, 0.0);
+    add(&r, VLABEL_BOUND, "c", 1.25, 1.0, 0.0);
+    vreport_set_class(&r, VCLASS_COLLECTIVE);
+    add(&r, VLABEL_MEASURED, "d", 1.0, 2.0, 0.3);
+    r.planned[VCLASS_MULTI_DEVICE] = 42;
+    ck_assert_int_eq(r.v[0].cls, VCLASS_ONE_DEVICE);
+    ck_assert_int_eq(r.v[4].cls, VCLASS_BOUND);
+    ck_assert_int_eq(r.v[5].cls, VCLASS_COLLECTIVE);
+    ck_assert_str_eq(vcheck_status(rep), "REPEAT");
+    ck_assert_int_eq(vreport_failed(&r), 1);    /* the collective row, -50% */
+
+    vsummary s;
+    vreport_class_summary(&s, &r, VCLASS_ONE_DEVICE);
+    ck_assert_int_eq(s.rows, 4);
+    ck_assert_int_eq(s.scored, 2);
+    ck_assert_int_eq(s.calibration, 1);
+    ck_assert_int_eq(s.repeats, 1);
+    ck_assert_double_eq_tol(s.mean_abs, 0.09375, 1e-12);    /* (0.125 + 0.0625) / 2 */
+    ck_assert_double_eq_tol(s.max_abs, 0.125, 1e-12);
+    ck_assert_int_eq(s.worst, 0);
+    vreport_summary(&s, &r, VLABEL_MEASURED, NULL);
+    ck_assert_int_eq(s.rows, 4);
+    ck_assert_int_eq(s.scored, 3);
+    ck_assert_int_eq(s.repeats, 1);
+    vreport_class_summary(&s, &r, VCLASS_BOUND);
+    ck_assert_int_eq(s.scored, 1);
+    ck_assert_double_eq_tol(s.mean_abs, 0.25, 1e-12);
+    ck_assert_str_eq(vclass_name(VCLASS_TPU_PUBLISHED), "TPU published rows");
+
+    char path[] = "/tmp/check_validate_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *fp = fdopen(fd, "w");
+    vreport_print(&r, fp);
+    fclose(fp);
+    char *text = fixture_slurp(path, NULL);
+    ck_assert_ptr_nonnull(strstr(text, "\n  one-device steps      2 scored, mean |error| 9.4%, max 12.5% (row); "
+                                       "1 calibration row, not counted; 1 repeat\n"
+                                       "  multi-device steps    0 scored; 42 planned, not measured yet\n"
+                                       "  collectives           1 scored, mean |error| 50.0%, max 50.0% (row)\n"
+                                       "  TPU published rows    0 scored\n"
+                                       "  bounds                1 scored, mean 25.0% above the bound, max 25.0% (row)\n"
+                                       "6 rows, 1 failed\n"));
+    ck_assert_ptr_nonnull(strstr(text, "; 1 repeat (a configuration measured twice counts once); 1 outside tolerance\n"));
     free(text);
     remove(path);
     vreport_fini(&r);
@@ -135,6 +198,7 @@ static Suite *validate_suite(void)
     TCase *tc = tcase_create("report");
     tcase_add_test(tc, test_gates);
     tcase_add_test(tc, test_summary);
+    tcase_add_test(tc, test_classes);
     tcase_add_test(tc, test_implied_gshard);
     suite_add_tcase(s, tc);
     return s;

@@ -76,19 +76,29 @@ expect_fail 1 "switchsim: error: validate: --csv: cannot write '$TMPD/nodir/x.cs
 # dataset's group and on its platform (h200-<n>gpu.xml for n GPUs); rows not measured yet are no rows; exit 0
 ABS=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 (cd "$TMPD" && "$ABS" validate --gpu-only --csv gpu.csv > gpu.txt) || { cat $TMPD/gpu.txt; echo "validate --gpu-only failed"; exit 1; }
-[ "$(head -1 $TMPD/gpu.csv)" = "label,group,name,unit,model,reference,reference_min,reference_max,error,tolerance,status,source,note" ] ||
+[ "$(head -1 $TMPD/gpu.csv)" = "label,class,group,name,unit,model,reference,reference_min,reference_max,error,tolerance,status,source,note" ] ||
     { head -1 $TMPD/gpu.csv; echo "validate --csv: wrong header"; exit 1; }
 for ds in "h200-switch-steps.csv h200-steps" "h200-ep-steps.csv h200-ep-steps"; do
     DS=data/${ds%% *}
     awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; next } $c["step_ms"] != "" {
         g = ("gpus" in c) ? $c["gpus"] : 1
         print ($c["split"] == "holdout" ? "measured" : "calibration") "," $1 " step time on h200-" g "gpu.xml" }' $DS > $TMPD/want.txt
-    awk -F, -v grp="${ds#* }" 'NR > 1 && $2 == grp { print $1 "," $3 }' $TMPD/gpu.csv > $TMPD/got.txt
+    awk -F, -v grp="${ds#* }" 'NR > 1 && $3 == grp { print $1 "," $4 }' $TMPD/gpu.csv > $TMPD/got.txt
     [ -s $TMPD/want.txt ] && diff -u $TMPD/want.txt $TMPD/got.txt || { echo "validate --csv: names or labels differ from $DS"; exit 1; }
 done
 [ "$(tail -n +2 $TMPD/gpu.csv | wc -l)" = 49 ] || { echo "validate --csv: expected 35 + 14 measured rows"; exit 1; }
 grep -q "not measured yet (no row)$" $TMPD/gpu.txt || { echo "validate: rows not measured yet are not printed"; exit 1; }
-grep -q "^  measured: 41 rows, scored: mean |error| [0-9.]*%, max [0-9.]*% (.*); 0 outside tolerance$" $TMPD/gpu.txt ||
+grep -q "^  measured: 41 rows, scored: mean |error| [0-9.]*%, max [0-9.]*% (.*); 2 repeats (a configuration measured twice counts once); 0 outside tolerance$" $TMPD/gpu.txt ||
     { cat $TMPD/gpu.txt; echo "validate: no measured summary line"; exit 1; }
+# the two expert-parallel rows on one GPU that run the steps of two one-GPU rows count once, as repeats
+[ "$(awk -F, '$12 == "REPEAT" { print $4 }' $TMPD/gpu.csv | tr '\n' ' ')" = \
+    "epm-dense-x1 step time on h200-1gpu.xml epm-e32-x1 step time on h200-1gpu.xml " ] ||
+    { grep REPEAT $TMPD/gpu.csv; echo "validate --csv: expected epm-dense-x1 and epm-e32-x1 as repeats"; exit 1; }
+# accuracy class by class: 39 one-device steps scored (27 + 14 - 2 repeats), 8 calibration; multi-device steps
+# and collectives planned, none scored
+grep -q "^  one-device steps     39 scored, mean |error| [0-9.]*%, max [0-9.]*% (.*); 8 calibration rows, not counted; 2 repeats$" $TMPD/gpu.txt &&
+grep -q "^  multi-device steps    0 scored; 42 planned, not measured yet$" $TMPD/gpu.txt &&
+grep -q "^  collectives           0 scored; 126 planned, not measured yet$" $TMPD/gpu.txt ||
+    { cat $TMPD/gpu.txt; echo "validate: wrong accuracy per class"; exit 1; }
 grep -q "^  calibration: 8 rows shown, not counted" $TMPD/gpu.txt || { echo "validate: no calibration summary line"; exit 1; }
 echo "cli_calibrate: ok"

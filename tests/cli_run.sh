@@ -136,8 +136,8 @@ grep -q "^  bound: 6 rows, mean .* above the bound, max .*; 0 violated$" $TMPD/v
     { cat $TMPD/validate.txt; echo "validate: no bound summary line"; exit 1; }
 [ "$(head -1 $TMPD/scaling.csv)" = "cores,algorithm,a2a_s,bisection_s" ] && [ "$(wc -l < $TMPD/scaling.csv)" = 7 ] ||
     { echo "validate --a2a-csv: unexpected scaling data"; cat $TMPD/scaling.csv; exit 1; }
-[ "$(cut -d, -f1,2 $TMPD/a2a_rows.csv | sort | uniq -c | tr -s ' ' | tr '\n' ';')" = \
-    " 6 bound,a2a-bisection; 1 label,group; 1 measured,gshard-fig9;" ] ||
+[ "$(cut -d, -f1-3 $TMPD/a2a_rows.csv | sort | uniq -c | tr -s ' ' | tr '\n' ';')" = \
+    " 6 bound,bound,a2a-bisection; 1 label,class,group; 1 measured,tpu-published,gshard-fig9;" ] ||
     { cat $TMPD/a2a_rows.csv; echo "validate --csv: unexpected rows"; exit 1; }
 # GPU platforms: every shipped one runs, with the direct all-to-all by default; one GPU communicates nothing;
 # --a2a phased is refused there with a message and no output file

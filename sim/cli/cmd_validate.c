@@ -54,26 +54,31 @@ static void validate_usage(FILE *fp)
 {
     fprintf(fp,
         "usage: switchsim validate [--quick] [--a2a-only | --gpu-only] [--csv FILE] [--a2a-csv FILE]\n\n"
-        "Compares switchsim with numbers it was not built from, one row each, labelled:\n"
-        "  measured     a published or committed measurement (source: a SOURCES.md key): GShard Table 3\n"
-        "               step times on 128 to 2048 TPUv3 cores, the all-to-all growth of GShard Fig. 9,\n"
-        "               and the held-out rows of the measured H200 datasets (%s and\n"
-        "               %s, predicted from %s; a row of n GPUs on its\n"
-        "               n-GPU twin; rows not measured yet are printed, not rows), and the measured NCCL\n"
-        "               collectives across links (%s).  PASS within the row's stated tolerance.\n"
-        "               A row whose source cannot be reconciled is EXCLUDED, with the numbers that say why\n"
+        "Compares switchsim with measurements, one row each, labelled:\n"
+        "  measured     a held-out measurement (source: a SOURCES.md key) that no choice of the model was\n"
+        "               made by looking at: the all-to-all growth of GShard Fig. 9, the held-out rows of the\n"
+        "               measured H200 datasets (%s and %s,\n"
+        "               predicted from %s; a row of n GPUs on its n-GPU twin; rows not\n"
+        "               measured yet are printed, not rows), and the measured NCCL collectives across links\n"
+        "               (%s).  PASS within the row's stated tolerance.  A row whose\n"
+        "               source cannot be reconciled is EXCLUDED, and a row that measures a configuration\n"
+        "               another row measured is a REPEAT (counted once): both shown, neither counted\n"
         "  bound        an independent lower bound (the torus bisection for all-to-alls): PASS when not\n"
         "               violated\n"
-        "  calibration  a number a parameter was fitted to (GShard Fig. 8 efficiencies, the H200\n"
-        "               calibration rows): SHOWN, never counted\n"
-        "The summary gives per label the rows and the mean and max |error| (switchsim / reference - 1).\n"
+        "  calibration  a number a choice of the model (a fitted parameter, an accounting, an efficiency,\n"
+        "               a profile default) was made by looking at: GShard Fig. 8 efficiencies, GShard\n"
+        "               Table 3 step times on 128 to 2048 TPUv3 cores, the H200 calibration rows.  SHOWN,\n"
+        "               never counted\n"
+        "The summary gives per label the rows and the mean and max |error| (switchsim / reference - 1),\n"
+        "then the accuracy class by class: one-device steps, multi-device steps, collectives, TPU\n"
+        "published rows, bounds (scored rows, calibration rows, repeats, rows planned but not measured).\n"
         "Self-checks of the model against its own formulas are Check tests, not rows here.  Data files are\n"
         "found as 'run' finds models/models.csv (current directory, next to the binary, installed copy).\n"
         "Each simulation runs in its own process.\n"
         "  --quick         skip the 2048-core GShard runs (the slowest)\n"
         "  --a2a-only      only the all-to-all rows\n"
         "  --gpu-only      only the measured GPU datasets\n"
-        "  --csv FILE      write the rows (label,group,name,unit,model,reference,reference_min,\n"
+        "  --csv FILE      write the rows (label,class,group,name,unit,model,reference,reference_min,\n"
         "                  reference_max,error,tolerance,status,source,note) for analysis/parity.gp\n"
         "  --a2a-csv FILE  write the all-to-all scaling data (cores,algorithm,a2a_s,bisection_s; seconds)\n"
         "                  for analysis/a2a_scaling.gp\n"
@@ -145,6 +150,7 @@ static void validate_find_data(validate_data *d)
 static int validate_rows(vreport *r, coll_scaling *sc, const validate_args *a, const validate_data *d, errbuf *err)
 {
     int all = !a->a2a_only && !a->gpu_only;
+    vreport_set_class(r, VCLASS_TPU_PUBLISHED);   /* GShard's figures and table; bounds are their own class */
     if ((all && cost_validate(r, err) != 0) || (!a->gpu_only && coll_validate_scaling(r, sc, err) != 0) ||
         (all && published_gshard(r, cmd_data_path, a->quick, err) != 0))
         return -1;
