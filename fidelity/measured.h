@@ -60,7 +60,8 @@ typedef struct {
 
 /* Fits mm_efficiency, hbm_efficiency (both in (0, 1]), op_overhead_s and opt_bytes_per_param (> 0) to the
  * calibration rows only, minimising the sum of ln(predicted / measured)^2 (GSL Nelder-Mead simplex, started
- * from the platform's values).  'progress' != 0 prints one line per iteration on stderr.  Returns 0 or -1. */
+ * from fixed values, not the platform's, so that the result depends on the dataset and on the platform's other
+ * numbers only).  'progress' != 0 prints one line per iteration on stderr.  Returns 0 or -1. */
 int measured_calibrate(measured_fit *fit, const measured_set *s, const char *platform, int progress,
                        errbuf *err);
 

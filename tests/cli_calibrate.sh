@@ -101,4 +101,23 @@ grep -q "^  multi-device steps    0 scored; 42 planned, not measured yet$" $TMPD
 grep -q "^  collectives           0 scored; 126 planned, not measured yet$" $TMPD/gpu.txt ||
     { cat $TMPD/gpu.txt; echo "validate: wrong accuracy per class"; exit 1; }
 grep -q "^  calibration: 8 rows shown, not counted" $TMPD/gpu.txt || { echo "validate: no calibration summary line"; exit 1; }
+# The shipped H200 preset is calibrate's output: the four fitted numbers calibrate prints at HEAD (on the shipped
+# dataset and one-GPU platform; the fit starts from fixed values, not the platform's) equal, at the precision it
+# prints them, the properties of the shipped h200-1gpu.xml and of the platform the generator writes now.  When the
+# dataset or the cost model changes: put calibrate's numbers in the preset, then 'make platforms'.
+"$BIN" calibrate --quiet > $TMPD/cal.txt || { cat $TMPD/cal.txt; echo "calibrate on the shipped dataset failed"; exit 1; }
+grep -v '^fitted on' $TMPD/cal.txt > $TMPD/cal.want
+"$BIN" topology --chip h200 --gpus-per-node 1 --out $TMPD/h200-now.xml
+for xml in topologies/h200-1gpu.xml $TMPD/h200-now.xml; do
+    awk -F'"' '/<prop id="(mm_efficiency|hbm_efficiency|op_overhead_s|optimizer_bytes_per_param)"/ { v[$2] = $4 }
+        END { printf "mm_efficiency %.4f\nhbm_efficiency %.4f\nop_overhead_s %.4g\noptimizer_bytes_per_param %.2f\n",
+                     v["mm_efficiency"], v["hbm_efficiency"], v["op_overhead_s"], v["optimizer_bytes_per_param"] }' \
+        $xml > $TMPD/cal.got
+    diff -u $TMPD/cal.want $TMPD/cal.got ||
+        { echo "$xml: the H200 preset differs from what 'switchsim calibrate' prints (put its numbers in the preset, then make platforms)"; exit 1; }
+done
+# README.md shows the same output, under its '$ build/switchsim calibrate --quiet' line
+awk '/^\$ build\/switchsim calibrate --quiet/ { on = 1; next } on && /^(\$ |```)/ { exit } on { print }' README.md > $TMPD/cal.readme
+diff -u $TMPD/cal.txt $TMPD/cal.readme ||
+    { echo "README.md: the calibrate output shown differs from what 'switchsim calibrate --quiet' prints"; exit 1; }
 echo "cli_calibrate: ok"

@@ -1,6 +1,6 @@
 /* gpu: H100 / H200 SXM presets, HGX node routes (NVSwitch inside a node, one NIC per GPU between nodes) and
  * the platform XML generator.  Pure C: the generated XML is read back by SimGrid in sim/platform.c, never here.
- * Each number below is marked [datasheet], [measured] (on the project's H200, SOURCES 5.2 [M]) or
+ * Each number below is marked [datasheet], [measured] (on one H200, SOURCES 5.2 [M]) or
  * [assumption]; topologies/README.md has the same table. */
 #include "topologies/gpu.h"
 
@@ -23,7 +23,7 @@
 #define GPU_TF32_FLOPS 494.7e12
 #define GPU_FP32_FLOPS 66.9e12
 /* [datasheet, SOURCES 5.2] 50 MB of L2, decimal as cost_chip_h200 in sim/cost.c takes it.  PyTorch reports
- * 60 MB on the device H200 (the die's full L2); the datasheet figure is used. */
+ * 60 MB on the H200 measured (the die's full L2); the datasheet figure is used. */
 #define GPU_L2_BYTES 50e6
 /* [assumption] One CTA computes a 128x128 output tile with a K step of 64 bf16 elements: the common Hopper
  * cuBLAS/CUTLASS bf16 tile (128x256 and 256x128 tiles exist too; no source says which one XLA picks). */
@@ -31,13 +31,13 @@
 #define GPU_TILE_N 128
 #define GPU_TILE_K 64
 /* [fitted, see GPU_MM_EFFICIENCY] Time from one kernel's end to the next one's start, launch and tail. */
-#define GPU_OP_OVERHEAD_S 9.088e-6
+#define GPU_OP_OVERHEAD_S 9.143e-6
 /* fp32 matmuls (the router's logits) on the plain FP32 units: what JAX precision HIGHEST asks for.  With
  * TF32 allowed (precision DEFAULT on GPU) it would be GPU_TF32_FLOPS: edit the property to model that. */
 #define GPU_FP32_MATMUL_FLOPS GPU_FP32_FLOPS
 /* [fitted] mm_efficiency, hbm_efficiency, op_overhead_s and optimizer_bytes_per_param are fitted by
  * 'switchsim calibrate' to the 8 calibration rows of data/h200-switch-steps.csv (JAX 0.11.2 / XLA
- * with cuBLAS gemms on the project's H200; the 27 held-out rows are never fitted on).  What each absorbs:
+ * with cuBLAS gemms on one H200; the 27 held-out rows are never fitted on).  What each absorbs:
  *  - mm_efficiency: fraction of the 989.4 TFLOP/s bf16 peak a full wave of 128x128 tiles sustains in that
  *    program.  For scale: an 8192^3 matmul ran at 769-798 TFLOP/s (0.79) through PyTorch, and cuBLAS under
  *    XLA ran 16384x768x3072 at about 490 TFLOP/s (0.50) once the ~90 us dispatch is taken off
@@ -49,12 +49,12 @@
  *  - op_overhead_s: per kernel; a chain of dependent tiny kernels measured 3.8 us each.
  *  - optimizer_bytes_per_param: Adafactor's HBM traffic per parameter.
  * H100: not measured; the H200's fitted values are assumed. */
-#define GPU_MM_EFFICIENCY 0.5851
-#define GPU_HBM_EFFICIENCY 0.3858
+#define GPU_MM_EFFICIENCY 0.5725
+#define GPU_HBM_EFFICIENCY 0.3912
 /* [fitted, see GPU_MM_EFFICIENCY] HBM bytes per parameter per step of the update, beyond the matmuls.  The
  * TPU model's pass count gives 20 B (COST_ADAFACTOR_BYTES_PER_PARAM: the fp32 gradient read three times, the
  * fp32 weight read and written); the fit lands next to it. */
-#define GPU_OPT_BYTES_PER_PARAM 19.68
+#define GPU_OPT_BYTES_PER_PARAM 20.27
 /* [datasheet, SOURCES 5.2] NVLink 4: 18 links, 900 GB/s per GPU counting both directions, so 450 GB/s each
  * way through the NVSwitch (non-blocking among the 8 GPUs of an HGX board). */
 #define GPU_NVLINK_LINKS 18

@@ -36,12 +36,15 @@ int cmd_calibrate(int argc, char **argv)
                    "datasheet peaks), op_overhead_s (seconds per kernel) and optimizer_bytes_per_param (HBM\n"
                    "bytes per parameter per step) to the rows of a measured dataset whose 'split' is\n"
                    "'calibration', minimising the squared log error of the step time (GSL Nelder-Mead, from\n"
-                   "the platform's values).  Held-out rows are never read by the fit: 'switchsim validate'\n"
-                   "scores them.  Prints the fitted values, for the chip preset (topologies/gpu.c).\n"
+                   "fixed starting values, so the result depends on the dataset and the platform's other\n"
+                   "numbers only).  Held-out rows are never read by the fit: 'switchsim validate' scores\n"
+                   "them.  Prints the fitted values; the H200 preset (topologies/gpu.c) holds the values it\n"
+                   "prints for the shipped dataset and platform, and a test keeps them equal.\n"
                    "  --dataset FILE   measured dataset (default %s)\n"
                    "  --platform FILE  one-GPU platform whose other numbers are kept (default %s)\n"
                    "  --quiet          no progress lines on stderr\n"
-                   "Takes a few minutes: every step of the fit simulates every calibration row.\n"
+                   "Every step of the fit simulates every calibration row: a few hundred evaluations, about\n"
+                   "a minute of CPU for the shipped dataset.\n"
                    "Exit codes: 0 success, 1 bad input, 2 usage.\n", CALIBRATE_DATASET, CALIBRATE_PLATFORM);
             return 0;
         } else {
