@@ -26,7 +26,7 @@ typedef struct {
 /* Loads a dataset: the model columns (as models/models.csv, checked the same way), and the columns 'split'
  * (calibration or holdout), 'step_ms', 'step_min_ms', 'step_max_ms' (numbers > 0, min <= median <= max) and
  * 'device'; an optional column 'gpus' (1 to MEASURED_GPUS_MAX; 1 when absent).  A holdout row whose three
- * step columns are all empty is a planned row, not yet measured (it needs more GPUs than were lent, say): it is
+ * step columns are all empty is a planned row, not yet measured (multi-GPU machines were not available, say): it is
  * predicted and shown, never scored.  At most a third of the rows may be calibration rows.  Returns NULL with
  * "FILE:LINE: column 'step_ms' must be a number > 0, got 'x'" and the like. */
 measured_set *measured_load(const char *path, errbuf *err);

@@ -17,8 +17,8 @@ Columns, as nccl-tests names them:
                under the ideal algorithm, comparable across n
   iters, warmup, nccl_version, torch_version, device, date
 
-NVLink multicast (NVLS) stays off: the machine's notes require NCCL_NVLS_ENABLE=0 and its companions, so
-they are forced here for every rank as well.
+NVLink multicast (NVLS) stays off: NCCL_NVLS_ENABLE=0 and its companions are forced here for every rank,
+so that no run depends on the switch's multicast support.
 """
 import argparse
 import datetime

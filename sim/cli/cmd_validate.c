@@ -37,7 +37,7 @@ static int validate_write_scaling(FILE *fp, const void *arg, errbuf *err)
 }
 
 /* The measured GPU datasets: one-GPU steps (with the calibration rows), and expert-parallel steps on 1 to 8
- * GPUs (none fitted on; rows on more GPUs than were lent are predictions until measured, shown without a row). */
+ * GPUs (none fitted on; rows on more GPUs than were available are predictions until measured, shown without a row). */
 #define N_GPU_SOURCES 2
 static const measured_source GPU_SOURCES[N_GPU_SOURCES] = {
     { VALIDATE_GPU_DATASET, "H200", "h200-steps", "SOURCES 5.2 h200-switch-steps" },
