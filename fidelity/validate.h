@@ -101,4 +101,21 @@ double validate_implied_flops_per_chip(const model_cfg *m, double step_s, int ch
  * efficiency was set against them): fidelity/cost_validate.c.  Returns 0, or -1 with 'err' if memory runs out. */
 int cost_validate(vreport *r, errbuf *err);
 
+/* The collectives' rows (fidelity/coll_validate.c): phased (4x4 to 32x32 chips) and direct (4x4, 8x8) uniform
+ * all-to-alls against the bisection bound, and the all-to-all time growth from 32 to 2048 cores against GShard
+ * Fig. 9 (a measured row), each simulation in its own child (collbench's driver). */
+int coll_validate(vreport *r, errbuf *err);
+
+/* The all-to-all times behind those checks, for 'validate --csv' and the scaling plot. */
+#define COLL_SCALING_MAX 8
+typedef struct {
+    int n;
+    int cores[COLL_SCALING_MAX];
+    double phased_s[COLL_SCALING_MAX];
+    double direct_s[COLL_SCALING_MAX];     /* NaN where direct was not simulated (beyond 8x8 chips) */
+    double bisection_s[COLL_SCALING_MAX];  /* the bisection lower bound */
+} coll_scaling;
+/* coll_validate that also fills 'sc' (may be NULL). */
+int coll_validate_scaling(vreport *r, coll_scaling *sc, errbuf *err);
+
 #endif

@@ -16,7 +16,6 @@
 #include "sim/collplan.h"
 #include "sim/common/errbuf.h"
 
-typedef struct vreport vreport;   /* fidelity/validate.h: the checks below add to it */
 
 typedef enum {
     COLL_A2A_DIRECT,      /* one flow per (source, destination) chip pair, SimGrid's own routes */
@@ -104,22 +103,5 @@ long coll_world_fast_ring_calls(const coll_world *w);
  * reset, summed over them: the busiest-link lower bound of the phased algorithm's own flows. */
 double coll_world_phased_busiest_bytes(const coll_world *w);
 void coll_world_reset_stats(coll_world *w);
-
-/* 'switchsim validate' rows: phased (4x4 to 32x32 chips) and direct (4x4, 8x8) uniform all-to-alls against the
- * bisection bound, and the all-to-all time growth from 32 to 2048 cores against GShard Fig. 9 (a measured row),
- * each simulation in its own child. */
-int coll_validate(vreport *r, errbuf *err);
-
-/* The all-to-all times behind those checks, for 'validate --csv' and the scaling plot. */
-#define COLL_SCALING_MAX 8
-typedef struct {
-    int n;
-    int cores[COLL_SCALING_MAX];
-    double phased_s[COLL_SCALING_MAX];
-    double direct_s[COLL_SCALING_MAX];     /* NaN where direct was not simulated (beyond 8x8 chips) */
-    double bisection_s[COLL_SCALING_MAX];  /* the bisection lower bound */
-} coll_scaling;
-/* coll_validate that also fills 'sc' (may be NULL). */
-int coll_validate_scaling(vreport *r, coll_scaling *sc, errbuf *err);
 
 #endif

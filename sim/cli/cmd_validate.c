@@ -1,5 +1,5 @@
 /* cmd_validate: 'switchsim validate', the fidelity report (fidelity/validate.h): the cost model's calibration rows
- * (fidelity/cost_validate.c), all-to-alls against the bisection bound and GShard Fig. 9 (sim/coll_validate.c),
+ * (fidelity/cost_validate.c), all-to-alls against the bisection bound and GShard Fig. 9 (fidelity/coll_validate.c),
  * whole simulated steps against GShard Table 3 (fidelity/published.c) and the measured H200 dataset
  * (fidelity/measured.c, fidelity/collmeas.c).  Each simulation runs in its own process. */
 #include <getopt.h>
@@ -13,7 +13,6 @@
 #include "fidelity/validate.h"
 #include "sim/cli/cmd.h"
 #include "sim/cli/cliopt.h"
-#include "sim/collectives.h"
 #include "sim/common/atomicio.h"
 
 /* The measured GPU dataset and the platform its rows are predicted on. */

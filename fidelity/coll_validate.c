@@ -1,10 +1,6 @@
 /* coll_validate: the all-to-all rows of 'switchsim validate': phased and direct uniform all-to-alls against the
  * bisection bound, and their growth with the cores against GShard Fig. 9, each simulated by the collective
  * benchmark's driver (sim/collbench.h) in a child. */
-#include "sim/collbench.h"
-#include "sim/collectives.h"
-#include "sim/netmodel.h"
-#include "sim/simproc.h"
 #include "fidelity/validate.h"
 
 #include <errno.h>
@@ -16,6 +12,10 @@
 
 #include <gsl/gsl_fit.h>
 
+#include "sim/collbench.h"
+#include "sim/collectives.h"
+#include "sim/netmodel.h"
+#include "sim/simproc.h"
 #include "topologies/torus.h"
 
 /* The chip of the checks' platforms: its preset's link bandwidth and per-hop latency (topologies/torus.c). */
