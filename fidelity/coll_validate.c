@@ -18,7 +18,7 @@
 #include "sim/simproc.h"
 #include "topologies/torus.h"
 
-/* The chip of the checks' platforms: its preset's link bandwidth and per-hop latency (topologies/torus.c). */
+/* The chip of the checks' platforms: its preset's link bandwidth and per-hop latency (topologies/chip.c). */
 #define COLL_V_CHIP "tpuv3"
 /* Bytes each core sends in one all-to-all: GShard Fig. 9 used 8 MB or 32 MB per partition [SOURCES 6.1]. */
 #define COLL_V_BYTES_PER_CORE (8.0 * 1024 * 1024)
@@ -26,9 +26,13 @@
 /* ---------------------------------------------------------------------------------------------------------- */
 /* validate */
 
-static const torus_chip *coll_v_chip(void)
+/* The chip preset the validation tori are built of. */
+static chip_spec coll_v_chip(void)
 {
-    return torus_chip_find(COLL_V_CHIP);
+    chip_spec c;
+    if (chip_preset(&c, COLL_V_CHIP) != 0)
+        memset(&c, 0, sizeof c);
+    return c;
 }
 
 /* Uniform chip byte matrix for S bytes per core sent evenly to every core (itself included): a chip pair
@@ -38,8 +42,8 @@ static double *coll_v_uniform(int nchips, double S)
     double *b = malloc((size_t)nchips * (size_t)nchips * sizeof *b);
     if (b == NULL)
         return NULL;
-    double P = (double)nchips * coll_v_chip()->cores_per_chip;
-    double pair = (double)coll_v_chip()->cores_per_chip * coll_v_chip()->cores_per_chip * S / P;
+    double P = (double)nchips * coll_v_chip().cores_per_chip;
+    double pair = (double)coll_v_chip().cores_per_chip * coll_v_chip().cores_per_chip * S / P;
     for (size_t i = 0; i < (size_t)nchips * (size_t)nchips; i++)
         b[i] = pair;
     return b;
@@ -51,8 +55,8 @@ static int coll_v_run(const char *dir, int k, coll_a2a_algo algo, int route_boun
     char path[512];
     snprintf(path, sizeof path, "%s/torus%dx%d.xml", dir, k, k);
     const int dims[2] = { k, k }, wrap[2] = { 1, 1 };
-    if (access(path, R_OK) != 0 && collbench_platform_write(path, 2, dims, wrap, coll_v_chip()->link_Bps,
-                                                    coll_v_chip()->link_lat_s, err) != 0)
+    if (access(path, R_OK) != 0 && collbench_platform_write(path, 2, dims, wrap, coll_v_chip().link_Bps,
+                                                    coll_v_chip().link_lat_s, err) != 0)
         return -1;
     double *b = coll_v_uniform(k * k, COLL_V_BYTES_PER_CORE);
     if (b == NULL)
@@ -103,11 +107,11 @@ int coll_validate_scaling(vreport *r, coll_scaling *sc, errbuf *err)
         double B = pout[COLLBENCH_SIM_LINK_BPS];
         double t_p = pout[COLLBENCH_SIM_T0];
         /* bisection bound of a k x k torus, S_chip = cores per chip x S bytes sent per chip: S_chip k / (8 B) */
-        double bis = coll_v_chip()->cores_per_chip * S * k / (8.0 * B);
-        lx[i] = log((double)k * k * coll_v_chip()->cores_per_chip);
+        double bis = coll_v_chip().cores_per_chip * S * k / (8.0 * B);
+        lx[i] = log((double)k * k * coll_v_chip().cores_per_chip);
         ly[i] = log(t_p);
         if (sc != NULL && i < COLL_SCALING_MAX) {
-            sc->cores[i] = k * k * coll_v_chip()->cores_per_chip;
+            sc->cores[i] = k * k * coll_v_chip().cores_per_chip;
             sc->phased_s[i] = t_p;
             sc->direct_s[i] = NAN;
             sc->bisection_s[i] = bis;

@@ -269,7 +269,10 @@ int collbench_platform_write(const char *path, int ndims, const int *dims, const
 {
     if (ndims < 1 || ndims > COLL_DIMS_MAX)
         return errbuf_set(err, "collectives: ndims must be 1..%d, got %d", COLL_DIMS_MAX, ndims);
-    torus_platform p = { .chip = torus_chip_find(COLLBENCH_PLATFORM_CHIP), .link_Bps = bw_Bps, .link_lat_s = lat_s };
+    chip_spec chip;
+    if (chip_preset(&chip, COLLBENCH_PLATFORM_CHIP) != 0)
+        return errbuf_set(err, "collectives: no chip preset '%s'", COLLBENCH_PLATFORM_CHIP);
+    torus_platform p = { .chip = &chip, .link_Bps = bw_Bps, .link_lat_s = lat_s };
     p.shape.ndims = ndims > 1 ? ndims : 2;   /* a line or ring of L chips is the torus L x 1 */
     for (int d = 0; d < TORUS_MAX_DIMS; d++) {
         p.shape.dims[d] = d < ndims ? dims[d] : 1;

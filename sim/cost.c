@@ -3,8 +3,6 @@
  * the kernels in models/ compute the values, this file only says how long they take. */
 #include "sim/cost.h"
 
-#include "topologies/gpu.h"
-#include "topologies/torus.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -79,71 +77,27 @@ void cost_work_init(cost_work *w)
     memset(w, 0, sizeof *w);
 }
 
-/* The TPU defaults live once, in the topologies/torus.c presets (the numbers the shipped platforms carry, each
- * with its source there); the cost model copies them, as sim/platform.c reads them back from a platform. */
-static void chip_tpu(cost_chip *c, const char *name)
+/* The defaults live once, in the chip table (topologies/chip.c: the numbers the shipped platforms carry, each
+ * with its source there); the cost model takes a preset as it is, as sim/platform.c reads one back. */
+static void chip_of(cost_chip *c, const char *name)
 {
-    const torus_chip *t = torus_chip_find(name);
-    memset(c, 0, sizeof *c);
-    if (t == NULL)
-        return;
-    snprintf(c->chip, sizeof c->chip, "%s", t->name);
-    c->family = COST_FAMILY_TPU;   /* the GPU fields stay 0: a TPU never reads them */
-    c->cores_per_chip = t->cores_per_chip;
-    c->mxus_per_core = t->mxus_per_core;
-    c->mxu_dim = t->mxu_dim;
-    c->clock_Hz = t->clock_Hz;
-    c->bf16_flops = torus_chip_bf16_flops(t);
-    c->fp32_vec_flops = t->fp32_vec_flops_per_core;
-    c->hbm_bytes = t->hbm_bytes_per_core;
-    c->hbm_Bps = t->hbm_Bps_per_core;
-    c->onchip_bytes = t->onchip_bytes_per_core;
-    c->op_overhead_s = t->op_overhead_s;
-    c->fp32_matmul_passes = t->fp32_matmul_passes;
+    if (chip_preset(c, name) != 0)
+        memset(c, 0, sizeof *c);
 }
 
 void cost_chip_tpuv3(cost_chip *c)
 {
-    chip_tpu(c, "tpuv3");
-}
-
-/* The GPU defaults live once, in the topologies/gpu.c presets (each number marked datasheet, measured, fitted
- * or assumption there); the cost model copies them. */
-static void chip_gpu(cost_chip *c, const char *name)
-{
-    const gpu_chip *g = gpu_chip_find(name);
-    memset(c, 0, sizeof *c);
-    if (g == NULL)
-        return;
-    snprintf(c->chip, sizeof c->chip, "%s", g->name);
-    c->family = COST_FAMILY_GPU;
-    c->cores_per_chip = 1;                      /* one simulated core is the whole GPU */
-    c->clock_Hz = g->clock_Hz;
-    c->bf16_flops = g->bf16_flops;
-    c->fp32_vec_flops = g->fp32_flops;
-    c->hbm_bytes = g->hbm_bytes;
-    c->hbm_Bps = g->hbm_Bps;
-    c->onchip_bytes = g->l2_bytes;
-    c->op_overhead_s = g->op_overhead_s;
-    c->sms = g->sms;
-    c->tile_m = g->tile_m;
-    c->tile_n = g->tile_n;
-    c->tile_k = g->tile_k;
-    c->fp32_matmul_flops = g->fp32_matmul_flops;
-    c->mm_efficiency = g->mm_efficiency;
-    c->hbm_efficiency = g->hbm_efficiency;
-    c->opt_bytes_per_param = g->opt_bytes_per_param;
-    /* mxus_per_core, mxu_dim and fp32_matmul_passes stay 0: a GPU never reads them */
+    chip_of(c, "tpuv3");
 }
 
 void cost_chip_h100(cost_chip *c)
 {
-    chip_gpu(c, "h100");
+    chip_of(c, "h100");
 }
 
 void cost_chip_h200(cost_chip *c)
 {
-    chip_gpu(c, "h200");
+    chip_of(c, "h200");
 }
 
 static int is_gpu(const cost_chip *c)

@@ -5,49 +5,27 @@
 
 #include "models/model.h"
 #include "sim/common/errbuf.h"
+#include "topologies/chip.h"
 
-#define COST_CHIP_NAME_MAX 32
+#define COST_CHIP_NAME_MAX CHIP_NAME_MAX
 
-/* Chip family: a TPU-like core (MXU blocks, vector unit, ICI torus) or a GPU (tensor-core tiles in waves
- * over SMs, kernel launches, NVLink/NVSwitch and NICs).  Property 'family' ("tpu" or "gpu"); a platform
- * without it is a TPU. */
-typedef enum { COST_FAMILY_TPU = 0, COST_FAMILY_GPU = 1 } cost_family;
+/* Chip family (field 'family'): a TPU-like core or a GPU, chip_family (topologies/chip.h) by the cost model's
+ * names. */
+typedef enum { COST_FAMILY_TPU = CHIP_FAMILY_TPU, COST_FAMILY_GPU = CHIP_FAMILY_GPU } cost_family;
 
-/* The program's numeric precision [SOURCES 2.1 Table 2].  SELECTIVE (the Switch paper's choice and the default):
- * bf16 activations, matmuls and all-to-all payloads, the router in fp32.  BF16: the router too in bf16.  FP32:
- * fp32 everywhere (4-byte activations in HBM, every matmul an fp32 one: fp32_matmul_passes bf16 passes on a
- * TPU, the fp32_matmul_flops rate on a GPU). */
+/* The program's numeric precision [SOURCES 2.1 Table 2] (field 'precision').  SELECTIVE (the Switch paper's
+ * choice and the default): bf16 activations, matmuls and all-to-all payloads, the router in fp32.  BF16: the
+ * router too in bf16.  FP32: fp32 everywhere (4-byte activations in HBM, every matmul an fp32 one:
+ * fp32_matmul_passes bf16 passes on a TPU, the fp32_matmul_flops rate on a GPU). */
 typedef enum { COST_PRECISION_SELECTIVE = 0, COST_PRECISION_BF16 = 1, COST_PRECISION_FP32 = 2 } cost_precision;
 
-/* One TPU-like core or one GPU.  Every field is per core, read from host properties of the same name
- * (see topologies/README.md); TPU sources are in SOURCES.md section 5, GPU ones in cost.c. */
-typedef struct {
-    char chip[COST_CHIP_NAME_MAX];  /* "tpuv3", "h200" */
-    cost_family family;             /* property family */
-    int cores_per_chip;             /* TensorCores sharing the chip's links */
-    int mxus_per_core;              /* property mxus_per_core */
-    int mxu_dim;                    /* property mxu_dim: systolic array side, 128 */
-    double clock_Hz;                /* property clock_Hz */
-    double bf16_flops;              /* property bf16_flops_per_core: peak = mxus*dim^2*2*clock */
-    double fp32_vec_flops;          /* property fp32_vec_flops_per_core: vector unit rate */
-    double hbm_bytes;               /* property hbm_bytes_per_core */
-    double hbm_Bps;                 /* property hbm_Bps_per_core */
-    double onchip_bytes;            /* property onchip_bytes_per_core (VMEM) */
-    double op_overhead_s;           /* property op_overhead_s: fixed cost per op launch */
-    double fp32_matmul_passes;      /* property fp32_matmul_passes: bf16 passes per fp32 matmul (TPU) */
-    /* GPU only (family gpu; 0 on a TPU).  On a GPU, one 'core' is the whole GPU (cores_per_chip 1),
-     * bf16_flops is the dense bf16 tensor-core peak, fp32_vec_flops the plain FP32 (CUDA core) rate,
-     * onchip_bytes the L2, op_overhead_s the time from one kernel's end to the next one's start. */
-    int sms;                        /* property sms: streaming multiprocessors */
-    int tile_m, tile_n, tile_k;     /* properties tile_m, tile_n, tile_k: one CTA's output tile and K step */
-    double fp32_matmul_flops;       /* property fp32_matmul_flops: rate of an fp32 matmul (TF32 tensor or FP32) */
-    double mm_efficiency;           /* property mm_efficiency: fraction of bf16_flops a full wave of tiles sustains */
-    double hbm_efficiency;          /* property hbm_efficiency: fraction of hbm_Bps a streaming kernel reaches */
-    double opt_bytes_per_param;     /* property optimizer_bytes_per_param: HBM bytes per parameter per step of
-                                     * the update (a TPU uses COST_ADAFACTOR_BYTES_PER_PARAM) */
-    cost_precision precision;       /* not a platform property: the program's precision, set by the engine from
-                                     * --precision (the presets and platform_read leave SELECTIVE) */
-} cost_chip;
+/* One TPU-like core or one GPU: the chip table's chip_spec (topologies/chip.h), whose fields the platform's
+ * host properties fill (sim/platform.c) or a preset gives (cost_chip_tpuv3 and the like).  On a GPU, one
+ * 'core' is the whole GPU (cores_per_chip 1), bf16_flops is the dense bf16 tensor-core peak, fp32_vec_flops the
+ * plain FP32 (CUDA core) rate, onchip_bytes the L2, op_overhead_s the time from one kernel's end to the next
+ * one's start; fields of the other family stay 0.  'precision' is no platform property: the engine sets it from
+ * --precision (the presets and platform_read leave SELECTIVE). */
+typedef chip_spec cost_chip;
 
 /* Numeric precision of a matmul's operands.  BF16: bf16 in, fp32 accumulate, bf16 out (one MXU pass).
  * FP32: fp32 in and out, 'fp32_matmul_passes' bf16 MXU passes (the router's selective precision). */

@@ -17,217 +17,14 @@
 
 #include "sim/platxml.h"
 
-#define PLATFORM_DIM_MAX 1024      /* as TORUS_DIM_MAX: the largest torus dimension the generator writes */
 #define PLATFORM_FILE_MAX (1L << 30)
 #define REL_TOL 1e-9               /* numbers read back through SimGrid's unit parser may differ in the last bit */
 
-typedef enum { P_NAME, P_INT, P_POS, P_NONNEG, P_PASSES, P_DIMS, P_WRAP, P_FAMILY, P_FRAC, P_BWF, P_LATF } prop_kind;
-
-static const char *const PROP_RULES[] = {
-    [P_NAME] = "must be a chip name of 1 to 31 letters, digits, '-' or '_'",
-    [P_INT] = "must be an integer > 0",
-    [P_POS] = "must be a number > 0",
-    [P_NONNEG] = "must be a number >= 0",
-    [P_PASSES] = "must be a number >= 1",
-    [P_DIMS] = "must be 2 or 3 comma-separated integers in [1, 1024] such as '4,4'",
-    [P_WRAP] = "must be comma-separated 0 or 1 flags, one per torus dimension, such as '1,1'",
-    [P_FAMILY] = "must be tpu or gpu",
-    [P_FRAC] = "must be a number in (0, 1]",
-    [P_BWF] = "must be a number in [0.5, 1] (the payload's share of the link rate)",
-    [P_LATF] = "must be a number in [1, 100] (a flow's start-up in route latencies)",
-};
-
-/* Physical ranges of the network factors (sim/netmodel.h): a link protocol whose payload is under half its
- * rate, or a transport whose start-up costs over 100 route latencies (TCP's LV08 fit is 13), is not modelled. */
-#define BW_FACTOR_MIN 0.5
-#define LAT_FACTOR_MAX 100.0
-
-/* Which chip family requires a property: both, TPU platforms only, GPU platforms only, or none ('family'
- * itself: absent means tpu, so platform files written before GPUs existed still load). */
-typedef enum { F_BOTH, F_TPU, F_GPU, F_OPTIONAL } prop_family;
-
-/* The host properties (topologies/README.md): TPU ones in cost_chip order, then the GPU-only ones. */
-enum {
-    PR_CHIP, PR_MXUS, PR_MXU_DIM, PR_CLOCK, PR_BF16, PR_FP32VEC, PR_HBM_BYTES, PR_HBM_BPS, PR_ONCHIP,
-    PR_OVERHEAD, PR_PASSES, PR_TORUS, PR_WRAP, PR_LINK_BPS, PR_LINK_LAT,
-    PR_FAMILY, PR_SMS, PR_TILE_M, PR_TILE_N, PR_TILE_K, PR_FP32MM, PR_MM_EFF, PR_HBM_EFF, PR_OPT_BYTES, PR_GPN, PR_NODES,
-    PR_NVLINK_BPS, PR_NVLINK_LAT, PR_NIC_BPS, PR_NIC_LAT,
-    PR_LINK_BWF, PR_LINK_LATF, PR_NVLINK_BWF, PR_NVLINK_LATF, PR_NIC_BWF, PR_NIC_LATF, N_PROPS
-};
-static const struct {
-    const char *id;
-    prop_kind kind;
-    prop_family fam;
-} PROPS[N_PROPS] = {
-    [PR_CHIP] = { "chip", P_NAME, F_BOTH },
-    [PR_MXUS] = { "mxus_per_core", P_INT, F_TPU },
-    [PR_MXU_DIM] = { "mxu_dim", P_INT, F_TPU },
-    [PR_CLOCK] = { "clock_Hz", P_POS, F_BOTH },
-    [PR_BF16] = { "bf16_flops_per_core", P_POS, F_BOTH },
-    [PR_FP32VEC] = { "fp32_vec_flops_per_core", P_POS, F_BOTH },
-    [PR_HBM_BYTES] = { "hbm_bytes_per_core", P_POS, F_BOTH },
-    [PR_HBM_BPS] = { "hbm_Bps_per_core", P_POS, F_BOTH },
-    [PR_ONCHIP] = { "onchip_bytes_per_core", P_POS, F_BOTH },
-    [PR_OVERHEAD] = { "op_overhead_s", P_NONNEG, F_BOTH },
-    [PR_PASSES] = { "fp32_matmul_passes", P_PASSES, F_TPU },
-    [PR_TORUS] = { "torus", P_DIMS, F_TPU },
-    [PR_WRAP] = { "wrap", P_WRAP, F_TPU },
-    [PR_LINK_BPS] = { "link_Bps", P_POS, F_TPU },
-    [PR_LINK_LAT] = { "link_lat_s", P_NONNEG, F_TPU },
-    [PR_FAMILY] = { "family", P_FAMILY, F_OPTIONAL },
-    [PR_SMS] = { "sms", P_INT, F_GPU },
-    [PR_TILE_M] = { "tile_m", P_INT, F_GPU },
-    [PR_TILE_N] = { "tile_n", P_INT, F_GPU },
-    [PR_TILE_K] = { "tile_k", P_INT, F_GPU },
-    [PR_FP32MM] = { "fp32_matmul_flops", P_POS, F_GPU },
-    [PR_MM_EFF] = { "mm_efficiency", P_FRAC, F_GPU },
-    [PR_HBM_EFF] = { "hbm_efficiency", P_FRAC, F_GPU },
-    [PR_OPT_BYTES] = { "optimizer_bytes_per_param", P_POS, F_GPU },
-    [PR_GPN] = { "gpus_per_node", P_INT, F_GPU },
-    [PR_NODES] = { "nodes", P_INT, F_GPU },
-    [PR_NVLINK_BPS] = { "nvlink_Bps", P_POS, F_GPU },
-    [PR_NVLINK_LAT] = { "nvlink_lat_s", P_NONNEG, F_GPU },
-    [PR_NIC_BPS] = { "nic_Bps", P_POS, F_GPU },
-    [PR_NIC_LAT] = { "nic_lat_s", P_NONNEG, F_GPU },
-    [PR_LINK_BWF] = { "link_bw_factor", P_BWF, F_TPU },
-    [PR_LINK_LATF] = { "link_lat_factor", P_LATF, F_TPU },
-    [PR_NVLINK_BWF] = { "nvlink_bw_factor", P_BWF, F_GPU },
-    [PR_NVLINK_LATF] = { "nvlink_lat_factor", P_LATF, F_GPU },
-    [PR_NIC_BWF] = { "nic_bw_factor", P_BWF, F_GPU },
-    [PR_NIC_LATF] = { "nic_lat_factor", P_LATF, F_GPU },
-};
-
-/* Physical ranges of the numeric properties: far outside every chip and network built (the presets are TPU v2-v4
- * and H100/H200), and inside what keeps the cost model and SimGrid finite.  An out-of-range number (a clock of
- * 1e-300 Hz, an overhead of 1e308 s) would otherwise give a deadlock or a step shorter than its parts. */
-static const struct {
-    double lo, hi;
-} PROP_RANGE[N_PROPS] = {
-    [PR_MXUS] = { 1, 64 },            [PR_MXU_DIM] = { 1, 4096 },
-    [PR_CLOCK] = { 1e6, 1e11 },       /* 1 MHz .. 100 GHz */
-    [PR_BF16] = { 1e6, 1e18 },        [PR_FP32VEC] = { 1e3, 1e18 },   [PR_FP32MM] = { 1e3, 1e18 },   /* flop/s */
-    [PR_HBM_BYTES] = { 1e6, 1e15 },   [PR_HBM_BPS] = { 1e6, 1e15 },   [PR_ONCHIP] = { 1, 1e12 },
-    [PR_OVERHEAD] = { 0, 1 },         /* s per op */
-    [PR_PASSES] = { 1, 64 },
-    [PR_LINK_BPS] = { 1, 1e16 },      [PR_NVLINK_BPS] = { 1, 1e16 },  [PR_NIC_BPS] = { 1, 1e16 },    /* B/s */
-    [PR_LINK_LAT] = { 0, 1 },         [PR_NVLINK_LAT] = { 0, 1 },     [PR_NIC_LAT] = { 0, 1 },       /* s per hop */
-    [PR_SMS] = { 1, 100000 },         [PR_TILE_M] = { 1, 4096 },      [PR_TILE_N] = { 1, 4096 },     [PR_TILE_K] = { 1, 4096 },
-    [PR_MM_EFF] = { 0, 1 },           [PR_HBM_EFF] = { 0, 1 },
-    [PR_OPT_BYTES] = { 0, 1000 },     [PR_GPN] = { 1, 1024 },         [PR_NODES] = { 1, 100000 },
-};
-
-/* 1 when a platform of family 'gpu' (0 tpu, 1 gpu) must have property k. */
-static int prop_required(int k, int gpu)
-{
-    return PROPS[k].fam == F_BOTH || PROPS[k].fam == (gpu ? F_GPU : F_TPU);
-}
-
-/* Parses "a,b[,c]" of integers in [lo, hi] into v (room for 3).  Returns the count (2 or 3 for dims,
- * 1..3 for flags), or -1. */
-static int parse_int_list(int *v, const char *s, long lo, long hi)
-{
-    int n = 0;
-    const char *p = s;
-    for (;;) {
-        if (n == 3 || *p < '0' || *p > '9')
-            return -1;
-        char *end;
-        errno = 0;
-        long x = strtol(p, &end, 10);
-        if (errno == ERANGE || x < lo || x > hi)
-            return -1;
-        v[n++] = (int)x;
-        if (*end == '\0')
-            return n;
-        if (*end != ',')
-            return -1;
-        p = end + 1;
-    }
-}
-
-/* 0 when 'value' follows the rule of 'kind'; the parsed number goes to *num, the list to list and its length to nlist. */
-static int prop_parse(prop_kind kind, const char *value, double *num, int *list, int *nlist)
-{
-    double x = 0;
-    long l = 0;
-    int tmp[3], ntmp = 0;
-    switch (kind) {
-    case P_NAME: {
-        size_t n = strlen(value);
-        if (n < 1 || n > 31)
-            return -1;
-        for (size_t i = 0; i < n; i++) {
-            char ch = value[i];
-            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-                  ch == '_'))
-                return -1;
-        }
-        return 0;
-    }
-    case P_INT:
-        if (errbuf_parse_long(value, &l) != 0 || l < 1 || l > 1000000)
-            return -1;
-        x = (double)l;
-        break;
-    case P_POS:
-        if (errbuf_parse_double(value, &x) != 0 || !(x > 0))
-            return -1;
-        break;
-    case P_NONNEG:
-        if (errbuf_parse_double(value, &x) != 0 || !(x >= 0))
-            return -1;
-        break;
-    case P_PASSES:
-        if (errbuf_parse_double(value, &x) != 0 || !(x >= 1))
-            return -1;
-        break;
-    case P_FRAC:
-        if (errbuf_parse_double(value, &x) != 0 || !(x > 0) || x > 1)
-            return -1;
-        break;
-    case P_BWF:
-        if (errbuf_parse_double(value, &x) != 0 || !(x >= BW_FACTOR_MIN && x <= 1))
-            return -1;
-        break;
-    case P_LATF:
-        if (errbuf_parse_double(value, &x) != 0 || !(x >= 1 && x <= LAT_FACTOR_MAX))
-            return -1;
-        break;
-    case P_FAMILY:
-        if (strcmp(value, "tpu") == 0)
-            x = 0;
-        else if (strcmp(value, "gpu") == 0)
-            x = 1;
-        else
-            return -1;
-        break;
-    case P_DIMS:
-        ntmp = parse_int_list(tmp, value, 1, PLATFORM_DIM_MAX);
-        if (ntmp < 2)
-            return -1;
-        break;
-    case P_WRAP:
-        ntmp = parse_int_list(tmp, value, 0, 1);
-        if (ntmp < 1)
-            return -1;
-        break;
-    }
-    if (num != NULL)
-        *num = x;
-    if (list != NULL) {
-        for (int i = 0; i < ntmp; i++)
-            list[i] = tmp[i];
-        *nlist = ntmp;
-    }
-    return 0;
-}
-
+/* The index of property 'id' in CHIP_PROPS (the table names every property this file looks up). */
 static int prop_index(const char *id)
 {
-    for (int i = 0; i < N_PROPS; i++)
-        if (strcmp(PROPS[i].id, id) == 0)
-            return i;
-    return -1;
+    const chip_prop *p = chip_prop_find(id);
+    return p == NULL ? -1 : (int)(p - CHIP_PROPS);
 }
 
 /* ---- precheck: a small scanner over the tags and attributes of the XML text ---- */
@@ -473,17 +270,20 @@ static int scan_prop(const char *path, const scan_tag *t, int *seen, char *famil
     int k = prop_index(t->prop_id);
     if (k < 0)
         return 0;
-    double num = 0;
-    if (!t->has_value || prop_parse(PROPS[k].kind, t->prop_value, &num, NULL, NULL) != 0)
-        return errbuf_set(err, "%s:%d: property '%s' %s, got '%s'", path, t->line, t->prop_id,
-                          PROP_RULES[PROPS[k].kind], t->prop_value);
-    if (PROP_RANGE[k].hi > 0 && (num < PROP_RANGE[k].lo || num > PROP_RANGE[k].hi))
+    const chip_prop *p = &CHIP_PROPS[k];
+    chip_spec scratch;
+    int rc = t->has_value ? chip_prop_parse(&scratch, p, t->prop_value, 1) : -1;
+    if (rc == -1)
+        return errbuf_set(err, "%s:%d: property '%s' %s, got '%s'", path, t->line, t->prop_id, chip_prop_rule(p),
+                          t->prop_value);
+    if (rc == -2)
         return errbuf_set(err, "%s:%d: property '%s' must be in [%g, %g] (a physical range), got '%s'",
-                          path, t->line, t->prop_id, PROP_RANGE[k].lo, PROP_RANGE[k].hi, t->prop_value);
-    if (k == PR_FAMILY && seen[k] && strcmp(family, t->prop_value) != 0)
+                          path, t->line, t->prop_id, p->lo, p->hi, t->prop_value);
+    int is_family = p->kind == CHIP_K_FAMILY;
+    if (is_family && seen[k] && strcmp(family, t->prop_value) != 0)
         return errbuf_set(err, "%s:%d: property 'family' is '%s', but an earlier host has '%s' (all "
                           "chips must agree)", path, t->line, t->prop_value, family);
-    if (k == PR_FAMILY)
+    if (is_family)
         strcpy(family, t->prop_value);
     seen[k] = 1;
     return 0;
@@ -526,17 +326,18 @@ static int scan_platform(const char *path, const char *text, int *seen, int *gpu
 
 void platform_link_range(double *bw_lo_Bps, double *bw_hi_Bps, double *lat_lo_s, double *lat_hi_s)
 {
-    static const int BW[] = { PR_LINK_BPS, PR_NVLINK_BPS, PR_NIC_BPS }, LAT[] = { PR_LINK_LAT, PR_NVLINK_LAT,
-                                                                                 PR_NIC_LAT };
+    static const char *const BW[] = { "link_Bps", "nvlink_Bps", "nic_Bps" },
+                      *const LAT[] = { "link_lat_s", "nvlink_lat_s", "nic_lat_s" };
     *bw_lo_Bps = 1;                       /* the XML attribute's range (unit_value_ok) ... */
     *bw_hi_Bps = PLATFORM_BW_MAX;
     *lat_lo_s = 0;
     *lat_hi_s = PLATFORM_LAT_MAX;
-    for (int i = 0; i < 3; i++) {         /* ... within every link property's */
-        *bw_lo_Bps = fmax(*bw_lo_Bps, PROP_RANGE[BW[i]].lo);
-        *bw_hi_Bps = fmin(*bw_hi_Bps, PROP_RANGE[BW[i]].hi);
-        *lat_lo_s = fmax(*lat_lo_s, PROP_RANGE[LAT[i]].lo);
-        *lat_hi_s = fmin(*lat_hi_s, PROP_RANGE[LAT[i]].hi);
+    for (int i = 0; i < 3; i++) {         /* ... within every link property's (the chip table's ranges) */
+        const chip_prop *bw = chip_prop_find(BW[i]), *lat = chip_prop_find(LAT[i]);
+        *bw_lo_Bps = fmax(*bw_lo_Bps, bw->lo);
+        *bw_hi_Bps = fmin(*bw_hi_Bps, bw->hi);
+        *lat_lo_s = fmax(*lat_lo_s, lat->lo);
+        *lat_hi_s = fmin(*lat_hi_s, lat->hi);
     }
 }
 
@@ -571,12 +372,12 @@ int platform_precheck(const char *path, errbuf *err)
         errbuf_set(err, "%s: not a text file (contains a NUL byte)", path);
         goto done;
     }
-    int seen[N_PROPS] = { 0 }, gpu = 0;
+    int seen[CHIP_PROPS_MAX] = { 0 }, gpu = 0;
     if (scan_platform(path, text, seen, &gpu, err) != 0)
         goto done;
-    for (int k = 0; k < N_PROPS; k++)
-        if (prop_required(k, gpu) && !seen[k]) {
-            errbuf_set(err, "%s: missing required property '%s'%s", path, PROPS[k].id,
+    for (int k = 0; k < CHIP_N_PROPS; k++)
+        if (chip_prop_required(&CHIP_PROPS[k], gpu) && !seen[k]) {
+            errbuf_set(err, "%s: missing required property '%s'%s", path, CHIP_PROPS[k].id,
                        gpu ? " (family gpu)" : "");
             goto done;
         }
@@ -596,9 +397,24 @@ static int differs(double a, double b)
     return fabs(a - b) > REL_TOL * fmax(fabs(a), fabs(b));
 }
 
+/* The properties chip0 carries, read back through SimGrid: their text (by CHIP_PROPS index) and the chip they
+ * describe. */
+typedef struct {
+    const char *val[CHIP_PROPS_MAX];
+    chip_spec spec;
+    int gpu;
+} read_props;
+
+/* The text of property 'id' as chip0 carries it ("(missing)" when it does not). */
+static const char *val_of(const read_props *rp, const char *id)
+{
+    int k = prop_index(id);
+    return k < 0 || rp->val[k] == NULL ? "(missing)" : rp->val[k];
+}
+
 /* Every host chip1..chip<n-1> has chip0's core count, speed and values of the properties the family needs. */
-static int check_hosts_agree(const char *path, int nchips, int cores, double speed, const char *const *val,
-                             int gpu, errbuf *err)
+static int check_hosts_agree(const char *path, int nchips, int cores, double speed, const read_props *rp,
+                             errbuf *err)
 {
     for (int r = 1; r < nchips; r++) {
         char name[32];
@@ -606,36 +422,39 @@ static int check_hosts_agree(const char *path, int nchips, int cores, double spe
         sg_host_t h = sg_host_by_name(name);
         if (h == NULL)
             return errbuf_set(err, "%s: property '%s' is '%s', but there is no host '%s'", path,
-                              gpu ? "nodes" : "torus", gpu ? val[PR_NODES] : val[PR_TORUS], name);
+                              rp->gpu ? "nodes" : "torus", val_of(rp, rp->gpu ? "nodes" : "torus"), name);
         if (sg_host_core_count(h) != cores)
             return errbuf_set(err, "%s: host '%s' has %d cores, chip0 has %d (all chips must agree)", path, name,
                               sg_host_core_count(h), cores);
         if (differs(sg_host_get_speed(h), speed))
             return errbuf_set(err, "%s: host '%s' speed is %g flop/s, chip0's is %g (all chips must agree)", path,
                               name, sg_host_get_speed(h), speed);
-        for (int k = 0; k < N_PROPS; k++) {
-            if (!prop_required(k, gpu) && k != PR_FAMILY)
+        for (int k = 0; k < CHIP_N_PROPS; k++) {
+            const chip_prop *p = &CHIP_PROPS[k];
+            if (!chip_prop_required(p, rp->gpu) && p->carried != CHIP_OPTIONAL)
                 continue;
-            const char *v = sg_host_get_property_value(h, PROPS[k].id);
-            if (k == PR_FAMILY && v == NULL && val[k] == NULL)
-                continue;                       /* TPU files without 'family' */
-            if (v == NULL || val[k] == NULL || strcmp(v, val[k]) != 0)
+            const char *v = sg_host_get_property_value(h, p->id);
+            if (p->carried == CHIP_OPTIONAL && v == NULL && rp->val[k] == NULL)
+                continue;                       /* an optional property both leave out ('family' of a TPU) */
+            if (v == NULL || rp->val[k] == NULL || strcmp(v, rp->val[k]) != 0)
                 return errbuf_set(err, "%s: host '%s' property '%s' is '%s', chip0 has '%s' (all chips must agree)",
-                                  path, name, PROPS[k].id, v == NULL ? "(missing)" : v,
-                                  val[k] == NULL ? "(missing)" : val[k]);
+                                  path, name, p->id, v == NULL ? "(missing)" : v,
+                                  rp->val[k] == NULL ? "(missing)" : rp->val[k]);
         }
     }
     return 0;
 }
 
-/* The route from host 'from' to host 'to' must be 'want' links, each of bandwidth bw_k's value and latency
- * lat_k's ('what' names the route in messages). */
-static int check_route(const char *path, int from, int to, unsigned long want, const char *what, int bw_k,
-                       int lat_k, const char *const *val, const double *num, errbuf *err)
+/* The route from host 'from' to host 'to' must be 'want' links, each of the bandwidth of property 'bw_id' and
+ * the latency of 'lat_id' ('what' names the route in messages). */
+static int check_route(const char *path, int from, int to, unsigned long want, const char *what,
+                       const char *bw_id, const char *lat_id, const read_props *rp, errbuf *err)
 {
     char a[32], b[32];
     snprintf(a, sizeof a, "chip%d", from);
     snprintf(b, sizeof b, "chip%d", to);
+    double bw = chip_prop_number(&rp->spec, chip_prop_find(bw_id));
+    double lat = chip_prop_number(&rp->spec, chip_prop_find(lat_id));
     xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
     sg_host_get_route(sg_host_by_name(a), sg_host_by_name(b), links);
     unsigned long nlinks = xbt_dynar_length(links);
@@ -644,12 +463,12 @@ static int check_route(const char *path, int from, int to, unsigned long want, c
         rc = errbuf_set(err, "%s: the route from %s to %s %s has %lu links, not %lu", path, a, b, what, nlinks, want);
     for (unsigned long i = 0; rc == 0 && i < nlinks; i++) {
         sg_link_t l = xbt_dynar_get_as(links, i, sg_link_t);
-        if (differs(sg_link_get_bandwidth(l), num[bw_k]))
+        if (differs(sg_link_get_bandwidth(l), bw))
             rc = errbuf_set(err, "%s: link '%s' from %s to %s has %g B/s, but property '%s' is '%s'", path,
-                            sg_link_get_name(l), a, b, sg_link_get_bandwidth(l), PROPS[bw_k].id, val[bw_k]);
-        else if (differs(sg_link_get_latency(l), num[lat_k]))
+                            sg_link_get_name(l), a, b, sg_link_get_bandwidth(l), bw_id, val_of(rp, bw_id));
+        else if (differs(sg_link_get_latency(l), lat))
             rc = errbuf_set(err, "%s: link '%s' from %s to %s has latency %g s, but property '%s' is '%s'", path,
-                            sg_link_get_name(l), a, b, sg_link_get_latency(l), PROPS[lat_k].id, val[lat_k]);
+                            sg_link_get_name(l), a, b, sg_link_get_latency(l), lat_id, val_of(rp, lat_id));
     }
     xbt_dynar_free(&links);
     return rc;
@@ -657,13 +476,12 @@ static int check_route(const char *path, int from, int to, unsigned long want, c
 
 /* TPU: the first torus link (chip0 to its + neighbour along the first dimension longer than 1) is one link with
  * the bandwidth and latency the properties say. */
-static int check_torus_link(const char *path, sg_host_t h0, const int *dims, int ndims, const char *const *val,
-                            const double *num, errbuf *err)
+static int check_torus_link(const char *path, sg_host_t h0, const read_props *rp, errbuf *err)
 {
-    /* The first torus link: chip0 to its + neighbour along the first dimension longer than 1. */
+    const chip_spec *c = &rp->spec;
     int stride = 1;
-    for (int d = 0; d < ndims; d++) {
-        if (dims[d] > 1) {
+    for (int d = 0; d < c->ndims; d++) {
+        if (c->dims[d] > 1) {
             char name[32];
             snprintf(name, sizeof name, "chip%d", stride);
             xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
@@ -679,116 +497,67 @@ static int check_torus_link(const char *path, sg_host_t h0, const int *dims, int
             if (nlinks != 1)
                 return errbuf_set(err, "%s: the route from chip0 to its torus neighbour %s has %lu links, not 1",
                                   path, name, nlinks);
-            if (differs(bw, num[PR_LINK_BPS]))
+            if (differs(bw, c->link_Bps))
                 return errbuf_set(err, "%s: the link from chip0 to %s has %g B/s, but property 'link_Bps' is "
-                                  "'%s'", path, name, bw, val[PR_LINK_BPS]);
-            if (differs(lat, num[PR_LINK_LAT]))
+                                  "'%s'", path, name, bw, val_of(rp, "link_Bps"));
+            if (differs(lat, c->link_lat_s))
                 return errbuf_set(err, "%s: the link from chip0 to %s has latency %g s, but property "
-                                  "'link_lat_s' is '%s'", path, name, lat, val[PR_LINK_LAT]);
+                                  "'link_lat_s' is '%s'", path, name, lat, val_of(rp, "link_lat_s"));
             break;
         }
-        stride *= dims[d];
+        stride *= c->dims[d];
     }
     return 0;
 }
 
-/* The cost model's chip from the properties (family-only fields stay 0 on the other family, cost.h). */
-static void props_chip(cost_chip *out, const char *const *val, const double *num, int cores, int gpu)
+/* What the engine and the collectives need of the network, from the chip's network fields.  A GPU platform is
+ * a line of GPUs in rank order whose 'link' is NVLink; the GPU-only fields are 0 on a TPU. */
+static void props_torus(platform_torus *out, const chip_spec *c, int nchips)
 {
-    cost_chip c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.chip, sizeof c.chip, "%s", val[PR_CHIP]);
-    c.family = gpu ? COST_FAMILY_GPU : COST_FAMILY_TPU;
-    c.cores_per_chip = cores;
-    c.clock_Hz = num[PR_CLOCK];
-    c.bf16_flops = num[PR_BF16];
-    c.fp32_vec_flops = num[PR_FP32VEC];
-    c.hbm_bytes = num[PR_HBM_BYTES];
-    c.hbm_Bps = num[PR_HBM_BPS];
-    c.onchip_bytes = num[PR_ONCHIP];
-    c.op_overhead_s = num[PR_OVERHEAD];
-    /* family-only fields stay 0 on the other family (cost.h) */
-    c.mxus_per_core = (int)num[PR_MXUS];
-    c.mxu_dim = (int)num[PR_MXU_DIM];
-    c.fp32_matmul_passes = num[PR_PASSES];
-    c.sms = (int)num[PR_SMS];
-    c.tile_m = (int)num[PR_TILE_M];
-    c.tile_n = (int)num[PR_TILE_N];
-    c.tile_k = (int)num[PR_TILE_K];
-    c.fp32_matmul_flops = num[PR_FP32MM];
-    c.mm_efficiency = num[PR_MM_EFF];
-    c.hbm_efficiency = num[PR_HBM_EFF];
-    c.opt_bytes_per_param = num[PR_OPT_BYTES];
-    *out = c;
-}
-
-/* What the engine and the collectives need of the network. */
-static void props_torus(platform_torus *out, const double *num, int nchips, int ndims, const int *dims,
-                        const int *wrap, int gpu)
-{
+    int gpu = c->family == CHIP_FAMILY_GPU;
     platform_torus t;
     memset(&t, 0, sizeof t);
+    t.family = c->family;
     t.nchips = nchips;
-    if (gpu) {
-        t.family = COST_FAMILY_GPU;
-        t.ndims = 1;                      /* the engine and collectives see a line of GPUs, in rank order */
-        t.dims[0] = nchips;
-        t.dims[1] = t.dims[2] = 1;
-        t.link_Bps = num[PR_NVLINK_BPS];
-        t.link_lat_s = num[PR_NVLINK_LAT];
-        t.gpus_per_node = (int)num[PR_GPN];
-        t.nodes = (int)num[PR_NODES];
-        t.nic_Bps = num[PR_NIC_BPS];
-        t.nic_lat_s = num[PR_NIC_LAT];
-        t.link_bw_factor = num[PR_NVLINK_BWF];
-        t.link_lat_factor = num[PR_NVLINK_LATF];
-        t.nic_bw_factor = num[PR_NIC_BWF];
-        t.nic_lat_factor = num[PR_NIC_LATF];
-    } else {
-        t.family = COST_FAMILY_TPU;
-        t.ndims = ndims;
-        for (int d = 0; d < 3; d++) {
-            t.dims[d] = dims[d];
-            t.wrap[d] = wrap[d];
-        }
-        t.link_Bps = num[PR_LINK_BPS];
-        t.link_lat_s = num[PR_LINK_LAT];
-        t.link_bw_factor = num[PR_LINK_BWF];
-        t.link_lat_factor = num[PR_LINK_LATF];
+    t.ndims = gpu ? 1 : c->ndims;
+    for (int d = 0; d < 3; d++) {
+        t.dims[d] = gpu ? (d == 0 ? nchips : 1) : c->dims[d];
+        t.wrap[d] = gpu ? 0 : c->wrap[d];
     }
+    t.link_Bps = gpu ? c->nvlink_Bps : c->link_Bps;
+    t.link_lat_s = gpu ? c->nvlink_lat_s : c->link_lat_s;
+    t.link_bw_factor = gpu ? c->nvlink_bw_factor : c->link_bw_factor;
+    t.link_lat_factor = gpu ? c->nvlink_lat_factor : c->link_lat_factor;
+    t.gpus_per_node = c->gpus_per_node;
+    t.nodes = c->nodes;
+    t.nic_Bps = c->nic_Bps;
+    t.nic_lat_s = c->nic_lat_s;
+    t.nic_bw_factor = c->nic_bw_factor;
+    t.nic_lat_factor = c->nic_lat_factor;
     *out = t;
 }
 
-/* The properties chip0 carries, read back through SimGrid: their text, numbers, and the torus lists. */
-typedef struct {
-    const char *val[N_PROPS];
-    double num[N_PROPS];
-    int gpu;
-    int dims[3], wrap[3], ndims, nwrap;
-} read_props;
-
-/* Reads chip0's 'family' and every property the family requires, each parsed by its rule. */
+/* Reads chip0's 'family' and every property the family requires into rp, each parsed by its rule. */
 static int read_chip0(read_props *rp, sg_host_t h0, const char *path, errbuf *err)
 {
-    rp->val[PR_FAMILY] = sg_host_get_property_value(h0, PROPS[PR_FAMILY].id);
-    if (rp->val[PR_FAMILY] != NULL) {
-        if (prop_parse(P_FAMILY, rp->val[PR_FAMILY], &rp->num[PR_FAMILY], NULL, NULL) != 0)
-            return errbuf_set(err, "%s: property 'family' %s, got '%s'", path, PROP_RULES[P_FAMILY],
-                              rp->val[PR_FAMILY]);
-        rp->gpu = rp->num[PR_FAMILY] == 1;
+    const chip_prop *fam = chip_prop_find("family");
+    int kf = prop_index("family");
+    rp->val[kf] = sg_host_get_property_value(h0, fam->id);
+    if (rp->val[kf] != NULL) {
+        if (chip_prop_parse(&rp->spec, fam, rp->val[kf], 0) != 0)
+            return errbuf_set(err, "%s: property 'family' %s, got '%s'", path, chip_prop_rule(fam), rp->val[kf]);
+        rp->gpu = rp->spec.family == CHIP_FAMILY_GPU;
     }
-    for (int k = 0; k < N_PROPS; k++) {
-        if (!prop_required(k, rp->gpu))
+    for (int k = 0; k < CHIP_N_PROPS; k++) {
+        const chip_prop *p = &CHIP_PROPS[k];
+        if (!chip_prop_required(p, rp->gpu))
             continue;
-        rp->val[k] = sg_host_get_property_value(h0, PROPS[k].id);
+        rp->val[k] = sg_host_get_property_value(h0, p->id);
         if (rp->val[k] == NULL)
-            return errbuf_set(err, "%s: missing required property '%s'%s", path, PROPS[k].id,
+            return errbuf_set(err, "%s: missing required property '%s'%s", path, p->id,
                               rp->gpu ? " (family gpu)" : "");
-        int *list = k == PR_TORUS ? rp->dims : k == PR_WRAP ? rp->wrap : NULL;
-        int *nlist = k == PR_TORUS ? &rp->ndims : &rp->nwrap;
-        if (prop_parse(PROPS[k].kind, rp->val[k], &rp->num[k], list, nlist) != 0)
-            return errbuf_set(err, "%s: property '%s' %s, got '%s'", path, PROPS[k].id, PROP_RULES[PROPS[k].kind],
-                              rp->val[k]);
+        if (chip_prop_parse(&rp->spec, p, rp->val[k], 0) != 0)
+            return errbuf_set(err, "%s: property '%s' %s, got '%s'", path, p->id, chip_prop_rule(p), rp->val[k]);
     }
     return 0;
 }
@@ -797,31 +566,35 @@ static int read_chip0(read_props *rp, sg_host_t h0, const char *path, errbuf *er
  * must be the platform's host count. */
 static int read_nchips(const read_props *rp, const char *path, int *nchips, errbuf *err)
 {
-    const char *const *val = rp->val;
+    const chip_spec *c = &rp->spec;
     int n;
     if (rp->gpu) {
-        long gpus = (long)rp->num[PR_GPN] * (long)rp->num[PR_NODES];
+        long gpus = (long)c->gpus_per_node * (long)c->nodes;
         if (gpus > INT_MAX)
             return errbuf_set(err, "%s: properties 'gpus_per_node' x 'nodes' are %s x %s, too many GPUs", path,
-                              val[PR_GPN], val[PR_NODES]);
+                              val_of(rp, "gpus_per_node"), val_of(rp, "nodes"));
         n = (int)gpus;
     } else {
-        if (rp->nwrap != rp->ndims)
+        const char *wrap = val_of(rp, "wrap");
+        int nwrap = 1;
+        for (const char *q = wrap; *q != '\0'; q++)
+            nwrap += *q == ',';
+        if (nwrap != c->ndims)
             return errbuf_set(err, "%s: property 'wrap' must have one flag per torus dimension (%d), got '%s'", path,
-                              rp->ndims, val[PR_WRAP]);
-        for (int d = 0; d < rp->ndims; d++)
-            if (rp->wrap[d] && rp->dims[d] == 1)
-                return errbuf_set(err, "%s: property 'wrap' wraps a dimension of size 1, got '%s'", path,
-                                  val[PR_WRAP]);
-        n = rp->dims[0] * rp->dims[1] * rp->dims[2];
+                              c->ndims, wrap);
+        for (int d = 0; d < c->ndims; d++)
+            if (c->wrap[d] && c->dims[d] == 1)
+                return errbuf_set(err, "%s: property 'wrap' wraps a dimension of size 1, got '%s'", path, wrap);
+        n = c->dims[0] * c->dims[1] * c->dims[2];
     }
     size_t nhosts = sg_host_count();
     if (nhosts != (size_t)n) {
         if (rp->gpu)
             return errbuf_set(err, "%s: properties 'gpus_per_node' x 'nodes' are %s x %s (%d GPUs), but the "
-                              "platform has %zu hosts", path, val[PR_GPN], val[PR_NODES], n, nhosts);
+                              "platform has %zu hosts", path, val_of(rp, "gpus_per_node"), val_of(rp, "nodes"), n,
+                              nhosts);
         return errbuf_set(err, "%s: property 'torus' is '%s' (%d chips), but the platform has %zu hosts", path,
-                          val[PR_TORUS], n, nhosts);
+                          val_of(rp, "torus"), n, nhosts);
     }
     *nchips = n;
     return 0;
@@ -832,13 +605,13 @@ static int read_nchips(const read_props *rp, const char *path, int *nchips, errb
 static int read_check_links(const read_props *rp, sg_host_t h0, const char *path, errbuf *err)
 {
     if (!rp->gpu)
-        return check_torus_link(path, h0, rp->dims, rp->ndims, rp->val, rp->num, err);
-    int gpn = (int)rp->num[PR_GPN];
-    if (gpn > 1 && check_route(path, 0, 1, 2, "(same node: NVLink up, NVLink down)", PR_NVLINK_BPS,
-                               PR_NVLINK_LAT, rp->val, rp->num, err) != 0)
+        return check_torus_link(path, h0, rp, err);
+    int gpn = rp->spec.gpus_per_node;
+    if (gpn > 1 && check_route(path, 0, 1, 2, "(same node: NVLink up, NVLink down)", "nvlink_Bps", "nvlink_lat_s",
+                               rp, err) != 0)
         return -1;
-    if (rp->num[PR_NODES] > 1 && check_route(path, 0, gpn, 2, "(next node: NIC up, NIC down)", PR_NIC_BPS,
-                                              PR_NIC_LAT, rp->val, rp->num, err) != 0)
+    if (rp->spec.nodes > 1 && check_route(path, 0, gpn, 2, "(next node: NIC up, NIC down)", "nic_Bps", "nic_lat_s",
+                                          rp, err) != 0)
         return -1;
     return 0;
 }
@@ -848,7 +621,9 @@ int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errb
     sg_host_t h0 = sg_host_by_name("chip0");
     if (h0 == NULL)
         return errbuf_set(err, "%s: no host 'chip0' (hosts must be named chip0, chip1, ... by rank)", path);
-    read_props rp = { .val = { NULL }, .dims = { 1, 1, 1 } };
+    read_props rp;
+    memset(&rp, 0, sizeof rp);
+    rp.spec.dims[0] = rp.spec.dims[1] = rp.spec.dims[2] = 1;
     int nchips = 0;
     if (read_chip0(&rp, h0, path, err) != 0 || read_nchips(&rp, path, &nchips, err) != 0)
         return -1;
@@ -858,15 +633,17 @@ int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errb
     if (rp.gpu && cores != 1)
         return errbuf_set(err, "%s: host 'chip0' has %d cores, but a GPU is one core (property 'family' is 'gpu')",
                           path, cores);
-    if (differs(speed, rp.num[PR_BF16]))
+    if (differs(speed, rp.spec.bf16_flops))
         return errbuf_set(err, "%s: host 'chip0' speed is %g flop/s, but property 'bf16_flops_per_core' is '%s'",
-                          path, speed, rp.val[PR_BF16]);
-    if (check_hosts_agree(path, nchips, cores, speed, rp.val, rp.gpu, err) != 0)
+                          path, speed, val_of(&rp, "bf16_flops_per_core"));
+    if (check_hosts_agree(path, nchips, cores, speed, &rp, err) != 0)
         return -1;
     if (read_check_links(&rp, h0, path, err) != 0)
         return -1;
 
-    props_chip(chip, rp.val, rp.num, cores, rp.gpu);
-    props_torus(torus, rp.num, nchips, rp.ndims, rp.dims, rp.wrap, rp.gpu);
+    rp.spec.cores_per_chip = cores;
+    rp.spec.precision = COST_PRECISION_SELECTIVE;
+    props_torus(torus, &rp.spec, nchips);
+    *chip = rp.spec;                      /* the cost model's chip is the spec the properties describe */
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "sim/simproc.h"
 #include "topologies/gpu.h"
 #include "topologies/torus.h"
+#include "tests/fixtures.h"
 
 #include <check.h>
 #include <math.h>
@@ -68,7 +69,7 @@ static const char *write_file(const char *name, int (*fn)(FILE *, const void *, 
 /* A tpuv3 torus "2", "4", "3x4", ... with every dimension wrapped (all) or none. */
 static const char *tpu_platform(const char *size, int wrap_all)
 {
-    torus_platform p = { .chip = torus_chip_find("tpuv3") };
+    torus_platform p = { .chip = fixture_chip("tpuv3") };
     ck_assert_int_eq(torus_parse(&p.shape, size, 'x'), 0);
     torus_set_wrap(&p.shape, wrap_all ? TORUS_WRAP_ALL : TORUS_WRAP_NONE, p.chip);
     p.link_Bps = p.chip->link_Bps;
@@ -81,7 +82,7 @@ static const char *tpu_platform(const char *size, int wrap_all)
 static const char *gpu_platform_file(int gpn, int nodes)
 {
     gpu_platform p;
-    gpu_platform_init(&p, gpu_chip_find("h200"), gpn, nodes);
+    gpu_platform_init(&p, fixture_chip("h200"), gpn, nodes);
     return write_file("g.xml", write_gpu, &p);
 }
 
@@ -269,7 +270,7 @@ END_TEST
  * NVLink: 2 nic_lat + 4p / (0.99 NIC).  LV08 on the same files is slower (its 13x latency, 0.97, ACKs). */
 START_TEST(test_gpu_factors)
 {
-    const gpu_chip *h = gpu_chip_find("h200");
+    const chip_spec *h = fixture_chip("h200");
     const double sizes[] = { 6.4e7 };
     const double *out = run(gpu_platform_file(8, 1), COLLBENCH_A2A, COLL_A2A_AUTO, 0, sizes, 1);
     double p = sizes[0] / 8, expect = 2 * h->nvlink_lat_s + 7 * p / (NVLINK_BWF * h->nvlink_Bps);

@@ -82,7 +82,7 @@ START_TEST(test_predict)
     ck_assert(isnan(pred[4]));
     /* 1 GiB all-to-all over 8 GPUs: each sends 7/8 GiB over its NVLink (the preset's one-way bandwidth): the
      * simulated time is at least that, and within the network model's bandwidth factor and a few latencies */
-    double inject = 1073741824.0 * 7.0 / 8.0 / gpu_chip_find("h200")->nvlink_Bps;
+    double inject = 1073741824.0 * 7.0 / 8.0 / fixture_chip("h200")->nvlink_Bps;
     ck_assert_msg(pred[2] >= inject && pred[2] < 1.25 * inject, "1 GiB a2a %g s, injection bound %g s", pred[2],
                   inject);
     ck_assert_int_eq(collmeas_predict(pred, s, "x/tpuv3-2x2.xml", &err), -1);

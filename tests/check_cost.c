@@ -203,7 +203,7 @@ START_TEST(test_gpu_numbers)
     ck_assert_double_eq(c.hbm_Bps, 4.8e12);
     ck_assert_double_eq(c.clock_Hz, 1.98e9);
     /* the calibrated numbers come from the one preset (topologies/gpu.c) and are physical */
-    const gpu_chip *g = gpu_chip_find("h200");
+    const chip_spec *g = fixture_chip("h200");
     ck_assert_ptr_nonnull(g);
     ck_assert_double_eq(c.mm_efficiency, g->mm_efficiency);
     ck_assert_double_eq(c.hbm_efficiency, g->hbm_efficiency);

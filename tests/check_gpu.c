@@ -20,6 +20,7 @@
 #include "sim/engine.h"
 #include "sim/platform.h"
 #include "sim/simproc.h"
+#include "tests/fixtures.h"
 #include "tests/fixture_engine.h"
 #include "topologies/gpu.h"
 
@@ -64,44 +65,10 @@ static sg_host_t chip_host(int r)
 
 /* ---- presets and the pure routes ---- */
 
-START_TEST(test_presets)
-{
-    const gpu_chip *h100 = gpu_chip_find("h100"), *h200 = gpu_chip_find("h200");
-    ck_assert_ptr_nonnull(h100);
-    ck_assert_ptr_nonnull(h200);
-    ck_assert_ptr_null(gpu_chip_find("tpuv3"));
-    ck_assert_ptr_null(gpu_chip_find(NULL));
-    ck_assert_str_eq(gpu_chip_names(), "h100 or h200");
-    for (int i = 0; i < 2; i++) {            /* datasheet numbers shared by both SXM parts */
-        const gpu_chip *c = i ? h200 : h100;
-        ck_assert_int_eq(c->sms, 132);
-        ck_assert_double_eq(c->bf16_flops, 989.4e12);
-        ck_assert_double_eq(c->tf32_flops, 494.7e12);
-        ck_assert_double_eq(c->fp32_flops, 66.9e12);
-        ck_assert_double_eq(c->fp32_matmul_flops, 66.9e12);
-        ck_assert_double_eq(c->nvlink_Bps, 450e9);
-        ck_assert_int_eq(c->nvlink_links, 18);
-        ck_assert_double_eq(c->nic_Bps, 50e9);
-        ck_assert_int_eq(c->tile_m, 128);
-        ck_assert_int_eq(c->tile_n, 128);
-        ck_assert_int_eq(c->tile_k, 64);
-        /* fitted to the measured dataset (switchsim calibrate): physical ranges, not values */
-        ck_assert(c->op_overhead_s > 1e-7 && c->op_overhead_s < 1e-4);
-        ck_assert(c->mm_efficiency > 0.0 && c->mm_efficiency <= 1.0);
-        ck_assert(c->hbm_efficiency > 0.0 && c->hbm_efficiency <= 1.0);
-        ck_assert(c->opt_bytes_per_param > 0.0);
-    }
-    ck_assert_double_eq(h100->hbm_bytes, 80e9);
-    ck_assert_double_eq(h100->hbm_Bps, 3.35e12);
-    ck_assert_double_eq(h200->hbm_bytes, 141e9);
-    ck_assert_double_eq(h200->hbm_Bps, 4.8e12);
-}
-END_TEST
-
 START_TEST(test_route_pure)
 {
     gpu_platform p;
-    gpu_platform_init(&p, gpu_chip_find("h200"), 8, 4);
+    gpu_platform_init(&p, fixture_chip("h200"), 8, 4);
     ck_assert_int_eq(gpu_nchips(&p), 32);
     gpu_link l[2];
     char a[48], b[48];
@@ -136,7 +103,7 @@ static const struct {
 
 START_TEST(test_check_bad)
 {
-    gpu_platform p = { .chip = gpu_chip_find("h100"), .gpus_per_node = CHECK_BAD[_i].gpn,
+    gpu_platform p = { .chip = fixture_chip("h100"), .gpus_per_node = CHECK_BAD[_i].gpn,
                        .nodes = CHECK_BAD[_i].nodes, .nvlink_Bps = CHECK_BAD[_i].nvlink_Bps,
                        .nic_Bps = CHECK_BAD[_i].nic_Bps, .nvlink_lat_s = CHECK_BAD[_i].nvlink_lat_s,
                        .nic_lat_s = CHECK_BAD[_i].nic_lat_s };
@@ -168,7 +135,7 @@ static const struct {
 START_TEST(test_routes_simgrid)
 {
     gpu_platform p;
-    gpu_platform_init(&p, gpu_chip_find(SHAPES[_i].chip), SHAPES[_i].gpn, SHAPES[_i].nodes);
+    gpu_platform_init(&p, fixture_chip(SHAPES[_i].chip), SHAPES[_i].gpn, SHAPES[_i].nodes);
     p.nvlink_Bps = 3.85e11;                  /* not the defaults: the options must reach the links */
     p.nic_lat_s = 2.385e-6;
     write_platform(&p);
@@ -236,7 +203,7 @@ static void assert_cost_defaults(const cost_chip *c)
 /* Every property read back equals the preset; the platform presents itself as a line of n GPUs. */
 START_TEST(test_read_back)
 {
-    const gpu_chip *k = gpu_chip_find(SHAPES[_i].chip);
+    const chip_spec *k = fixture_chip(SHAPES[_i].chip);
     gpu_platform p;
     gpu_platform_init(&p, k, SHAPES[_i].gpn, SHAPES[_i].nodes);
     p.nic_Bps = 2.385e10;
@@ -247,7 +214,7 @@ START_TEST(test_read_back)
     platform_torus t;
     errbuf err = { "" };
     ck_assert_msg(platform_read(&c, &t, tmpxml, &err) == 0, "%s", err.msg);
-    ck_assert_str_eq(c.chip, k->name);
+    ck_assert_str_eq(c.chip, k->chip);
     ck_assert_int_eq(c.family, COST_FAMILY_GPU);
     ck_assert_int_eq(c.cores_per_chip, 1);
     ck_assert_int_eq(c.sms, k->sms);
@@ -256,13 +223,13 @@ START_TEST(test_read_back)
     ck_assert_int_eq(c.tile_k, k->tile_k);
     ck_assert_double_eq(c.clock_Hz, k->clock_Hz);
     ck_assert_double_eq(c.bf16_flops, k->bf16_flops);
-    ck_assert_double_eq(c.fp32_vec_flops, k->fp32_flops);
+    ck_assert_double_eq(c.fp32_vec_flops, k->fp32_vec_flops);
     ck_assert_double_eq(c.fp32_matmul_flops, k->fp32_matmul_flops);
     ck_assert_double_eq(c.mm_efficiency, k->mm_efficiency);
     ck_assert_double_eq(c.hbm_efficiency, k->hbm_efficiency);
     ck_assert_double_eq(c.hbm_bytes, k->hbm_bytes);
     ck_assert_double_eq(c.hbm_Bps, k->hbm_Bps);
-    ck_assert_double_eq(c.onchip_bytes, k->l2_bytes);
+    ck_assert_double_eq(c.onchip_bytes, k->onchip_bytes);
     ck_assert_double_eq(c.op_overhead_s, k->op_overhead_s);
     ck_assert_int_eq(c.mxus_per_core, 0);            /* TPU-only fields stay 0 */
     ck_assert_int_eq(c.mxu_dim, 0);
@@ -425,7 +392,7 @@ START_TEST(test_allreduce_closed_form)
     errbuf err = { "" };
     int rc;
     gpu_platform p;
-    gpu_platform_init(&p, gpu_chip_find("h200"), 8, 1);
+    gpu_platform_init(&p, fixture_chip("h200"), 8, 1);
     write_platform(&p);
     double t1 = coll_time(&p, COLLBENCH_SIM_ALLREDUCE_ALL, NULL, S, COLL_A2A_DIRECT, &err, &rc);
     ck_assert_msg(rc == 0, "%s", err.msg);
@@ -435,7 +402,7 @@ START_TEST(test_allreduce_closed_form)
     ck_assert_msg(t1 >= bw + lat - RTOL * t1 && t1 <= SLACK * (CROSS * bw + lat), "1 node: %g s, bound %g", t1,
                   bw + lat);
 
-    gpu_platform_init(&p, gpu_chip_find("h200"), 8, 4);
+    gpu_platform_init(&p, fixture_chip("h200"), 8, 4);
     write_platform(&p);
     double t4 = coll_time(&p, COLLBENCH_SIM_ALLREDUCE_ALL, NULL, S, COLL_A2A_DIRECT, &err, &rc);
     ck_assert_msg(rc == 0, "%s", err.msg);
@@ -460,7 +427,7 @@ START_TEST(test_alltoall_direct)
     int rc;
     for (int nodes = 1; nodes <= 4; nodes += 3) {
         gpu_platform p;
-        gpu_platform_init(&p, gpu_chip_find("h100"), 8, nodes);
+        gpu_platform_init(&p, fixture_chip("h100"), 8, nodes);
         write_platform(&p);
         int n = gpu_nchips(&p);
         double *b = malloc((size_t)n * n * sizeof *b);
@@ -536,7 +503,7 @@ START_TEST(test_engine_steps)
     ck_assert(out[O_STEP] > 0);
 
     gpu_platform p;
-    gpu_platform_init(&p, gpu_chip_find("h100"), 4, 2);
+    gpu_platform_init(&p, fixture_chip("h100"), 4, 2);
     write_platform(&p);
     const char *plats[] = { "topologies/h200-8gpu.xml", tmpxml };
     for (int i = 0; i < 2; i++)
@@ -561,7 +528,6 @@ static Suite *gpu_suite(void)
 {
     Suite *s = suite_create("gpu");
     TCase *tc = tcase_create("pure");
-    tcase_add_test(tc, test_presets);
     tcase_add_test(tc, test_route_pure);
     tcase_add_loop_test(tc, test_check_bad, 0, (int)(sizeof CHECK_BAD / sizeof CHECK_BAD[0]));
     suite_add_tcase(s, tc);

@@ -15,6 +15,7 @@
 #include "sim/platform.h"
 #include "sim/simproc.h"
 #include "topologies/torus.h"
+#include "tests/fixtures.h"
 
 static char tmpdir[64];
 static char tmpxml[128];
@@ -96,7 +97,7 @@ static const struct {
 
 START_TEST(test_routes_agree)
 {
-    torus_platform p = { .chip = torus_chip_find(GEN[_i].chip), .link_Bps = 1e11, .link_lat_s = 1e-6 };
+    torus_platform p = { .chip = fixture_chip(GEN[_i].chip), .link_Bps = 1e11, .link_lat_s = 1e-6 };
     ck_assert_int_eq(torus_parse(&p.shape, GEN[_i].size, 'x'), 0);
     torus_set_wrap(&p.shape, GEN[_i].mode, p.chip);
     load_generated(&p);
@@ -164,7 +165,7 @@ static const struct {
 
 START_TEST(test_read_back)
 {
-    torus_platform p = { .chip = torus_chip_find(READ[_i].chip), .link_Bps = READ[_i].link_Bps,
+    torus_platform p = { .chip = fixture_chip(READ[_i].chip), .link_Bps = READ[_i].link_Bps,
                          .link_lat_s = READ[_i].link_lat_s };
     ck_assert_int_eq(torus_parse(&p.shape, READ[_i].size, 'x'), 0);
     torus_set_wrap(&p.shape, READ[_i].mode, p.chip);
@@ -173,17 +174,17 @@ START_TEST(test_read_back)
     platform_torus t;
     errbuf err = { "" };
     ck_assert_msg(platform_read(&c, &t, tmpxml, &err) == 0, "%s", err.msg);
-    const torus_chip *k = p.chip;
-    ck_assert_str_eq(c.chip, k->name);
+    const chip_spec *k = p.chip;
+    ck_assert_str_eq(c.chip, k->chip);
     ck_assert_int_eq(c.cores_per_chip, k->cores_per_chip);
     ck_assert_int_eq(c.mxus_per_core, k->mxus_per_core);
     ck_assert_int_eq(c.mxu_dim, k->mxu_dim);
     ck_assert_double_eq(c.clock_Hz, k->clock_Hz);
-    ck_assert_double_eq(c.bf16_flops, torus_chip_bf16_flops(k));
-    ck_assert_double_eq(c.fp32_vec_flops, k->fp32_vec_flops_per_core);
-    ck_assert_double_eq(c.hbm_bytes, k->hbm_bytes_per_core);
-    ck_assert_double_eq(c.hbm_Bps, k->hbm_Bps_per_core);
-    ck_assert_double_eq(c.onchip_bytes, k->onchip_bytes_per_core);
+    ck_assert_double_eq(c.bf16_flops, k->bf16_flops);
+    ck_assert_double_eq(c.fp32_vec_flops, k->fp32_vec_flops);
+    ck_assert_double_eq(c.hbm_bytes, k->hbm_bytes);
+    ck_assert_double_eq(c.hbm_Bps, k->hbm_Bps);
+    ck_assert_double_eq(c.onchip_bytes, k->onchip_bytes);
     ck_assert_double_eq(c.op_overhead_s, k->op_overhead_s);
     ck_assert_double_eq(c.fp32_matmul_passes, k->fp32_matmul_passes);
     ck_assert_int_eq(t.ndims, p.shape.ndims);
@@ -463,7 +464,7 @@ START_TEST(test_shipped)
     ck_assert_msg(platform_read(&c, &t, SHIPPED[_i].file, &err) == 0, "%s", err.msg);
     ck_assert_str_eq(c.chip, SHIPPED[_i].chip);
     ck_assert_int_eq(t.nchips, SHIPPED[_i].nchips);
-    const torus_chip *k = torus_chip_find(SHIPPED[_i].chip);
+    const chip_spec *k = fixture_chip(SHIPPED[_i].chip);
     ck_assert_double_eq(t.link_Bps, k->link_Bps);
     ck_assert_double_eq(t.link_lat_s, k->link_lat_s);
     int full = 1;

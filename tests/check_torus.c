@@ -1,41 +1,12 @@
-/* check_torus: chip presets, torus parsing, wraparound, coordinates, hop counts, routes and the XML
+/* check_torus: torus parsing, wraparound, coordinates, hop counts, routes and the XML
  * generator of topologies/torus.c.  No SimGrid here (check_platform loads the generated files). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fixtures.h"
 #include "topologies/torus.h"
-
-/* ---- chip presets ---- */
-
-START_TEST(test_chip_presets)
-{
-    const torus_chip *v2 = torus_chip_find("tpuv2"), *v3 = torus_chip_find("tpuv3"), *v4 = torus_chip_find("tpuv4");
-    ck_assert_ptr_nonnull(v2);
-    ck_assert_ptr_nonnull(v3);
-    ck_assert_ptr_nonnull(v4);
-    ck_assert_ptr_null(torus_chip_find("tpuv9"));
-    ck_assert_ptr_null(torus_chip_find("TPUV3"));
-    ck_assert_ptr_null(torus_chip_find(NULL));
-    /* bf16 peak per core = mxus * 128^2 * 2 * clock, SOURCES 5.1 [D] rows: 22.9, 61.6, 137.6 TFLOP/s. */
-    ck_assert_double_eq(torus_chip_bf16_flops(v2), 22937600000000.0);
-    ck_assert_double_eq(torus_chip_bf16_flops(v3), 61603840000000.0);
-    ck_assert_double_eq(torus_chip_bf16_flops(v4), 137625600000000.0);
-    /* Per chip they agree with the published chip peaks (46, 123, 275 TFLOP/s) within 1%. */
-    ck_assert_double_eq_tol(2 * torus_chip_bf16_flops(v2) / 46e12, 1.0, 0.01);
-    ck_assert_double_eq_tol(2 * torus_chip_bf16_flops(v3) / 123e12, 1.0, 0.01);
-    ck_assert_double_eq_tol(2 * torus_chip_bf16_flops(v4) / 275e12, 1.0, 0.01);
-    ck_assert_double_eq(v3->hbm_bytes_per_core, 17179869184.0);      /* 32 GiB per chip / 2 */
-    ck_assert_double_eq(v3->hbm_Bps_per_core, 450e9);
-    ck_assert_double_eq(v3->link_Bps, 100e9);
-    ck_assert_double_eq(v4->link_Bps, 45e9);
-    ck_assert_double_eq(v2->link_Bps, 62e9);
-    ck_assert_double_eq(torus_chip_loopback_Bps(v3), 900e9);
-    ck_assert_int_eq(v3->cores_per_chip, 2);
-    ck_assert_int_eq(v4->mxus_per_core, 4);
-}
-END_TEST
 
 /* ---- parsing ---- */
 
@@ -104,7 +75,7 @@ START_TEST(test_wrap)
 {
     torus_shape t;
     ck_assert_int_eq(torus_parse(&t, WRAP[_i].size, 'x'), 0);
-    torus_set_wrap(&t, WRAP[_i].mode, torus_chip_find(WRAP[_i].chip));
+    torus_set_wrap(&t, WRAP[_i].mode, fixture_chip(WRAP[_i].chip));
     ck_assert_int_eq(t.wrap[0], WRAP[_i].w0);
     ck_assert_int_eq(t.wrap[1], WRAP[_i].w1);
     ck_assert_int_eq(t.wrap[2], WRAP[_i].w2);
@@ -244,21 +215,6 @@ END_TEST
 
 /* ---- numbers and XML ---- */
 
-static const double NUMBERS[] = { 2.385e-7, 1.0 / 3.0, 61603840000000.0, 17179869184.0, 1e-6, 0.0, 450e9,
-                                  6.02214076e23, 123456789.123, 4.9e-324 };
-
-START_TEST(test_format_number)
-{
-    char buf[40];
-    torus_format_number(buf, sizeof buf, NUMBERS[_i]);
-    ck_assert_double_eq(strtod(buf, NULL), NUMBERS[_i]);
-    if (NUMBERS[_i] == 1e-6)
-        ck_assert_str_eq(buf, "1e-06");
-    if (NUMBERS[_i] == 450e9)
-        ck_assert_str_eq(buf, "4.5e+11");
-}
-END_TEST
-
 /* The text torus_write_xml produces for p, in a malloc'd string. */
 static char *xml_of(const torus_platform *p, int *rc, char *msg, size_t msg_n)
 {
@@ -283,7 +239,7 @@ static int count(const char *text, const char *what)
 
 START_TEST(test_xml_explicit)
 {
-    torus_platform p = { .chip = torus_chip_find("tpuv3"), .shape = shape("4x4", 0, 0, 0), .link_Bps = 70.5e9,
+    torus_platform p = { .chip = fixture_chip("tpuv3"), .shape = shape("4x4", 0, 0, 0), .link_Bps = 70.5e9,
                          .link_lat_s = 0.75e-6 };
     int rc;
     char msg[512];
@@ -306,7 +262,7 @@ END_TEST
 
 START_TEST(test_xml_cluster)
 {
-    torus_platform p = { .chip = torus_chip_find("tpuv4"), .shape = shape("4x4x4", 1, 1, 1), .link_Bps = 45e9,
+    torus_platform p = { .chip = fixture_chip("tpuv4"), .shape = shape("4x4x4", 1, 1, 1), .link_Bps = 45e9,
                          .link_lat_s = 1e-6 };
     int rc;
     char msg[512];
@@ -341,7 +297,7 @@ static const struct {
 START_TEST(test_xml_bad)
 {
     torus_platform p = XML_BAD[_i].p;
-    p.chip = torus_chip_find("tpuv3");
+    p.chip = fixture_chip("tpuv3");
     p.shape = shape(XML_BAD[_i].size, XML_BAD[_i].w0, XML_BAD[_i].w1, 0);
     errbuf err = { "" };
     ck_assert_int_eq(torus_platform_check(&p, &err), -1);
@@ -361,7 +317,7 @@ START_TEST(test_xml_write_error)
     FILE *fp = fopen("/dev/full", "w");
     if (fp == NULL)
         return;                                   /* no /dev/full here: nothing to provoke */
-    torus_platform p = { .chip = torus_chip_find("tpuv3"), .shape = shape("4x4", 0, 0, 0), .link_Bps = 1e11,
+    torus_platform p = { .chip = fixture_chip("tpuv3"), .shape = shape("4x4", 0, 0, 0), .link_Bps = 1e11,
                          .link_lat_s = 1e-6 };
     errbuf err = { "" };
     int rc = torus_write_xml(fp, &p, &err);       /* 4x4 explicit is far larger than a stdio buffer */
@@ -374,10 +330,7 @@ END_TEST
 static Suite *torus_suite(void)
 {
     Suite *s = suite_create("torus");
-    TCase *tc = tcase_create("chips");
-    tcase_add_test(tc, test_chip_presets);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("parse");
+    TCase *tc = tcase_create("parse");
     tcase_add_loop_test(tc, test_parse_good, 0, (int)(sizeof PARSE_GOOD / sizeof PARSE_GOOD[0]));
     tcase_add_loop_test(tc, test_parse_bad, 0, (int)(sizeof PARSE_BAD / sizeof PARSE_BAD[0]));
     suite_add_tcase(s, tc);
@@ -391,7 +344,6 @@ static Suite *torus_suite(void)
     tcase_add_test(tc, test_link_exists);
     suite_add_tcase(s, tc);
     tc = tcase_create("xml");
-    tcase_add_loop_test(tc, test_format_number, 0, (int)(sizeof NUMBERS / sizeof NUMBERS[0]));
     tcase_add_test(tc, test_xml_explicit);
     tcase_add_test(tc, test_xml_cluster);
     tcase_add_loop_test(tc, test_xml_bad, 0, (int)(sizeof XML_BAD / sizeof XML_BAD[0]));

@@ -9,6 +9,18 @@
 #include <string.h>
 
 #include "models/model.h"
+#include "topologies/chip.h"
+
+/* The chip preset called 'name' (it must exist), in static storage that outlives the test: 8 slots used in
+ * turn, so a test may hold up to 8 presets at once. */
+static inline const chip_spec *fixture_chip(const char *name)
+{
+    static chip_spec slots[8];
+    static int next;
+    chip_spec *c = &slots[next++ % 8];
+    ck_assert_int_eq(chip_preset(c, name), 0);
+    return c;
+}
 
 /* The whole file at 'path', NUL-terminated (the caller frees it); *len (may be NULL) gets its size. */
 static inline char *fixture_slurp(const char *path, size_t *len)

@@ -1,4 +1,4 @@
-/* torus: chip presets, torus coordinates and dimension-ordered routes, and the platform XML generator.
+/* torus: torus coordinates and dimension-ordered routes, and the platform XML generator.
  * Pure C: the generated XML is read back by SimGrid in sim/platform.c, never here. */
 #include "topologies/torus.h"
 
@@ -9,121 +9,13 @@
 
 #include "topologies/zonexml.h"
 
-/* The ICI latency per hop is not published: SOURCES 5.1 "ICI latency" gives ~0.5-1 us per hop as an
- * assumption [M/S].  Default: the upper end, 1 us (assumption). */
-#define LINK_LAT_DEFAULT_S 1e-6
-
-/* How the 'hw' network model (sim/netmodel.h) treats ICI links, written as the platform properties
- * link_bw_factor and link_lat_factor.  Bandwidth: ICI's packet format is not published, and the per-link rates
- * of SOURCES 5.1 are delivered figures (the 100 GB/s of TPUv3 is the published pod bisection over its links),
- * so the payload is the whole rate: 1 (assumption).  Latency: a chip-to-chip link with hardware flow control
- * has no TCP start-up (no slow start, no window): a flow pays the route's hop latencies once: 1 [SOURCES 9.2]. */
-#define ICI_BW_FACTOR 1.0
-#define ICI_LAT_FACTOR 1.0
-
-/* Per-op fixed cost.  Not in SOURCES.md (assumption).  Reasoning: a TPU core runs a precompiled VLIW
- * stream, so there is no GPU-style kernel launch; what an op pays regardless of size is filling and draining
- * the systolic array (about 2 x 128 cycles = 0.27 us at 940 MHz) plus starting its HBM->VMEM DMAs, whose
- * latency is unpublished.  Rounded up to 1 us; the cost model calibrates its efficiencies on GShard
- * (SOURCES 6.1) with this value fixed. */
-#define OP_OVERHEAD_S 1e-6
-
-/* bf16 MXU passes per fp32 matmul.  Not in SOURCES.md (assumption).  Reasoning [D]: an fp32 significand
- * has 24 bits, three bf16 pieces of 8 bits (hi, mid, lo); a product accurate to about 2^-24 keeps the six
- * cross terms whose orders add up to at most 2 (hi*hi, hi*mid, mid*hi, mid*mid, hi*lo, lo*hi), so an fp32
- * router matmul (SOURCES 3 "Selective precision") costs 6 bf16 passes.  Use 3 for a bf16x3 reading. */
-#define FP32_MATMUL_PASSES 6.0
-
-/* fp32 vector rate per core.  Not in SOURCES.md as a rate (assumption, derived from CACM20 notes in
- * SOURCES 5.1 "Vector unit"): vector registers are 128 lanes x 8 sublanes of 32-bit elements and a VLIW
- * bundle issues 2 vector ALU ops, so 128 * 8 * 2 = 2048 fp32 ops per cycle (an FMA counted as one op).
- * TPUv4 (ISCA23 notes: 128 lanes, 16 ALUs per lane per core) gives the same 2048 per cycle. */
-#define VPU_OPS_PER_CYCLE 2048.0
-
-#define GIB 1073741824.0
-#define MIB 1048576.0
-
-static const torus_chip CHIPS[] = {
-    {
-        .name = "tpuv2",
-        .cores_per_chip = 2,                       /* [SOURCES 5.1 TPUv2 TensorCores/chip] */
-        .mxus_per_core = 1,                        /* [SOURCES 5.1 TPUv2 MXUs per TensorCore] */
-        .mxu_dim = 128,                            /* [SOURCES 5.1 MXU 128x128] */
-        .clock_Hz = 700e6,                         /* [SOURCES 5.1 TPUv2 clock, S CACM20] */
-        .fp32_vec_flops_per_core = VPU_OPS_PER_CYCLE * 700e6,
-        .hbm_bytes_per_core = 8 * GIB,             /* [SOURCES 5.1 TPUv2 HBM 16 GiB/chip, 8 GiB/core D] */
-        .hbm_Bps_per_core = 700e9 / 2,             /* [SOURCES 5.1 TPUv2 HBM BW 700 GB/s per chip, S CACM20] */
-        .onchip_bytes_per_core = 16 * MIB,         /* [SOURCES 5.1 TPUv2 16 MiB Vmem per core] */
-        .op_overhead_s = OP_OVERHEAD_S,
-        .fp32_matmul_passes = FP32_MATMUL_PASSES,
-        .link_Bps = 62e9,                          /* [SOURCES 5.1 TPUv2 ICI 496 Gbit/s = 62 GB/s per link] */
-        .link_lat_s = LINK_LAT_DEFAULT_S,
-        .wrap_unit = 16,                           /* [SOURCES 5.1 TPUv2 pod 16x16] */
-    },
-    {
-        .name = "tpuv3",
-        .cores_per_chip = 2,                       /* [SOURCES 5.1 TPUv3 TensorCores/chip, V GCP] */
-        .mxus_per_core = 2,                        /* [SOURCES 5.1 TPUv3 MXUs per TensorCore, V GCP] */
-        .mxu_dim = 128,
-        .clock_Hz = 940e6,                         /* [SOURCES 5.1 TPUv3 clock] */
-        .fp32_vec_flops_per_core = VPU_OPS_PER_CYCLE * 940e6,
-        .hbm_bytes_per_core = 16 * GIB,            /* [SOURCES 5.1 TPUv3 HBM 32 GiB/chip, separate per core] */
-        .hbm_Bps_per_core = 900e9 / 2,             /* [SOURCES 5.1 TPUv3 HBM BW 900 GB/s per chip, V GCP] */
-        .onchip_bytes_per_core = 32 * MIB / 2,     /* [SOURCES 5.1 TPUv3 32 MiB VMEM/chip]; spMEM left out */
-        .op_overhead_s = OP_OVERHEAD_S,
-        .fp32_matmul_passes = FP32_MATMUL_PASSES,
-        .link_Bps = 100e9,                         /* [SOURCES 5.1 ICI conflict: recommended 100 GB/s one-way
-                                                    * (SB, GCP bisection); ISCA23 70 and CACM ~84 are options] */
-        .link_lat_s = LINK_LAT_DEFAULT_S,
-        .wrap_unit = 32,                           /* [SOURCES 5.1 TPUv3 pod 32x32] */
-    },
-    {
-        .name = "tpuv4",
-        .cores_per_chip = 2,                       /* [SOURCES 5.1 TPUv4 TensorCores/chip, V GCP] */
-        .mxus_per_core = 4,                        /* [SOURCES 5.1 TPUv4 MXUs per TensorCore, V GCP] */
-        .mxu_dim = 128,
-        .clock_Hz = 1050e6,                        /* [SOURCES 5.1 TPUv4 clock, S ISCA23] */
-        .fp32_vec_flops_per_core = VPU_OPS_PER_CYCLE * 1050e6,
-        .hbm_bytes_per_core = 32 * GIB / 2,        /* [SOURCES 5.1 TPUv4 HBM 32 GiB/chip]; shared by the
-                                                    * megacore, split evenly here (assumption) */
-        .hbm_Bps_per_core = 1200e9 / 2,            /* [SOURCES 5.1 TPUv4 HBM BW 1200 GB/s per chip, V GCP] */
-        .onchip_bytes_per_core = 16 * MIB,         /* [SOURCES 5.1 TPUv4 VMEM 16 MiB per TC]; CMEM left out */
-        .op_overhead_s = OP_OVERHEAD_S,
-        .fp32_matmul_passes = FP32_MATMUL_PASSES,
-        .link_Bps = 45e9,                          /* [SOURCES 5.1 TPUv4 ICI: SB 4.5e10 B/s one-way; ISCA23 50] */
-        .link_lat_s = LINK_LAT_DEFAULT_S,
-        .wrap_unit = 4,                            /* [SOURCES 5.1 TPUv4: wraparound for dims multiple of 4] */
-    },
-};
-#define N_CHIPS (sizeof CHIPS / sizeof CHIPS[0])
-
 static const char DIM_NAMES[TORUS_MAX_DIMS] = { 'x', 'y', 'z' };
-
-const torus_chip *torus_chip_find(const char *name)
-{
-    if (name == NULL)
-        return NULL;
-    for (size_t i = 0; i < N_CHIPS; i++)
-        if (strcmp(CHIPS[i].name, name) == 0)
-            return &CHIPS[i];
-    return NULL;
-}
-
-const char *torus_chip_names(void)
-{
-    return "tpuv2, tpuv3 or tpuv4";
-}
-
-double torus_chip_bf16_flops(const torus_chip *c)
-{
-    return (double)c->mxus_per_core * c->mxu_dim * c->mxu_dim * 2.0 * c->clock_Hz;
-}
 
 /* Assumption: a copy between the cores of one chip moves at the chip's HBM bandwidth (no source gives an
  * on-chip core-to-core rate; the engine does not charge such traffic anyway). */
-double torus_chip_loopback_Bps(const torus_chip *c)
+double torus_chip_loopback_Bps(const chip_spec *c)
 {
-    return c->hbm_Bps_per_core * c->cores_per_chip;
+    return c->hbm_Bps * c->cores_per_chip;
 }
 
 int torus_parse(torus_shape *t, const char *s, char sep)
@@ -158,7 +50,7 @@ int torus_parse(torus_shape *t, const char *s, char sep)
     return 0;
 }
 
-void torus_set_wrap(torus_shape *t, torus_wrap_mode mode, const torus_chip *c)
+void torus_set_wrap(torus_shape *t, torus_wrap_mode mode, const chip_spec *c)
 {
     for (int d = 0; d < TORUS_MAX_DIMS; d++) {
         int w = 0;
@@ -289,15 +181,6 @@ void torus_link_name(char *buf, size_t n, torus_link l)
     snprintf(buf, n, "chip%d_%c%c", l.chip, DIM_NAMES[l.dim], l.dir > 0 ? '+' : '-');
 }
 
-void torus_format_number(char *buf, size_t n, double v)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
-}
-
 void torus_format_size(char *buf, size_t n, const torus_shape *t)
 {
     if (t->ndims == 3)
@@ -311,6 +194,8 @@ int torus_platform_check(const torus_platform *p, errbuf *err)
     const torus_shape *t = &p->shape;
     if (p->chip == NULL)
         return errbuf_set(err, "torus platform: no chip preset");
+    if (p->chip->family != CHIP_FAMILY_TPU)
+        return errbuf_set(err, "torus platform: chip %s is not a TPU", p->chip->chip);
     if (t->ndims < 2 || t->ndims > TORUS_MAX_DIMS)
         return errbuf_set(err, "torus platform: a torus has 2 or 3 dimensions, got %d", t->ndims);
     if (!(p->link_Bps > 0) || !isfinite(p->link_Bps))
@@ -327,49 +212,19 @@ int torus_platform_check(const torus_platform *p, errbuf *err)
     return 0;
 }
 
-/* The comma list of t's sizes (sep ',') or wrap flags. */
-static void format_list(char *buf, size_t n, const int *v, int count)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int d = 0; d < count && used < n; d++)
-        used += (size_t)snprintf(buf + used, n - used, d ? ",%d" : "%d", v[d]);
-}
-
-/* The host properties, one per line, with 'indent' spaces before each. */
+/* The host properties, one per line, with 'indent' spaces before each: the chip's, with this platform's shape
+ * and link numbers. */
 static void write_props(FILE *fp, const torus_platform *p, int indent)
 {
-    const torus_chip *c = p->chip;
-    char num[40], dims[48], wrap[48];
-    format_list(dims, sizeof dims, p->shape.dims, p->shape.ndims);
-    format_list(wrap, sizeof wrap, p->shape.wrap, p->shape.ndims);
-    fprintf(fp, "%*s<prop id=\"chip\" value=\"%s\"/>\n", indent, "", c->name);
-    fprintf(fp, "%*s<prop id=\"mxus_per_core\" value=\"%d\"/>\n", indent, "", c->mxus_per_core);
-    fprintf(fp, "%*s<prop id=\"mxu_dim\" value=\"%d\"/>\n", indent, "", c->mxu_dim);
-    const struct { const char *id; double v; } nums[] = {
-        { "clock_Hz", c->clock_Hz },
-        { "bf16_flops_per_core", torus_chip_bf16_flops(c) },
-        { "fp32_vec_flops_per_core", c->fp32_vec_flops_per_core },
-        { "hbm_bytes_per_core", c->hbm_bytes_per_core },
-        { "hbm_Bps_per_core", c->hbm_Bps_per_core },
-        { "onchip_bytes_per_core", c->onchip_bytes_per_core },
-        { "op_overhead_s", c->op_overhead_s },
-        { "fp32_matmul_passes", c->fp32_matmul_passes },
-    };
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        torus_format_number(num, sizeof num, nums[i].v);
-        fprintf(fp, "%*s<prop id=\"%s\" value=\"%s\"/>\n", indent, "", nums[i].id, num);
+    chip_spec c = *p->chip;
+    c.ndims = p->shape.ndims;
+    for (int d = 0; d < TORUS_MAX_DIMS; d++) {
+        c.dims[d] = p->shape.dims[d];
+        c.wrap[d] = p->shape.wrap[d];
     }
-    fprintf(fp, "%*s<prop id=\"torus\" value=\"%s\"/>\n", indent, "", dims);
-    fprintf(fp, "%*s<prop id=\"wrap\" value=\"%s\"/>\n", indent, "", wrap);
-    torus_format_number(num, sizeof num, p->link_Bps);
-    fprintf(fp, "%*s<prop id=\"link_Bps\" value=\"%s\"/>\n", indent, "", num);
-    torus_format_number(num, sizeof num, p->link_lat_s);
-    fprintf(fp, "%*s<prop id=\"link_lat_s\" value=\"%s\"/>\n", indent, "", num);
-    torus_format_number(num, sizeof num, ICI_BW_FACTOR);
-    fprintf(fp, "%*s<prop id=\"link_bw_factor\" value=\"%s\"/>\n", indent, "", num);
-    torus_format_number(num, sizeof num, ICI_LAT_FACTOR);
-    fprintf(fp, "%*s<prop id=\"link_lat_factor\" value=\"%s\"/>\n", indent, "", num);
+    c.link_Bps = p->link_Bps;
+    c.link_lat_s = p->link_lat_s;
+    chip_write_props(fp, &c, indent);
 }
 
 static void write_cluster(FILE *fp, const torus_platform *p, const char *speed, const char *bw,
@@ -445,12 +300,12 @@ int torus_write_xml(FILE *fp, const torus_platform *p, errbuf *err)
         return -1;
     const torus_shape *t = &p->shape;
     char speed[40], bw[40], lat[40], lbw[40], dims[48], wrap[48], size[48];
-    torus_format_number(speed, sizeof speed, torus_chip_bf16_flops(p->chip));
-    torus_format_number(bw, sizeof bw, p->link_Bps);
-    torus_format_number(lat, sizeof lat, p->link_lat_s);
-    torus_format_number(lbw, sizeof lbw, torus_chip_loopback_Bps(p->chip));
-    format_list(dims, sizeof dims, t->dims, t->ndims);
-    format_list(wrap, sizeof wrap, t->wrap, t->ndims);
+    chip_format_number(speed, sizeof speed, p->chip->bf16_flops);
+    chip_format_number(bw, sizeof bw, p->link_Bps);
+    chip_format_number(lat, sizeof lat, p->link_lat_s);
+    chip_format_number(lbw, sizeof lbw, torus_chip_loopback_Bps(p->chip));
+    chip_format_list(dims, sizeof dims, t->dims, t->ndims);
+    chip_format_list(wrap, sizeof wrap, t->wrap, t->ndims);
     torus_format_size(size, sizeof size, t);
 
     fprintf(fp, "<?xml version='1.0'?>\n"
@@ -458,7 +313,7 @@ int torus_write_xml(FILE *fp, const torus_platform *p, errbuf *err)
                 "<!-- Generated by 'switchsim topology': chip %s, torus %s, wrap %s, %d chips of %d cores,\n"
                 "     links %s B/s per direction, %s s per hop.  Sources of every number: topologies/README.md. -->\n"
                 "<platform version=\"4.1\">\n",
-            p->chip->name, size, wrap, torus_nchips(t), p->chip->cores_per_chip, bw, lat);
+            p->chip->chip, size, wrap, torus_nchips(t), p->chip->cores_per_chip, bw, lat);
     if (torus_fully_wrapped(t))
         write_cluster(fp, p, speed, bw, lat, lbw, dims);
     else if (write_explicit(fp, p, speed, bw, lat, lbw) != 0)

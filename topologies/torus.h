@@ -1,4 +1,4 @@
-/* torus: TPU chip presets and the X x Y (x Z) torus of chips they are wired in: coordinates, hop counts,
+/* torus: the X x Y (x Z) torus of TPU chips (presets: topologies/chip.h): coordinates, hop counts,
  * dimension-ordered routes, and the SimGrid platform XML generator.  Pure C (libc + errbuf): no SimGrid here;
  * sim/platform.c reads the generated files back through SimGrid. */
 #ifndef SWITCHSIM_TORUS_H
@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "sim/common/errbuf.h"
+#include "topologies/chip.h"
 
 #define TORUS_MAX_DIMS 3
 #define TORUS_DIM_MAX 1024          /* largest size of one dimension '--torus' accepts */
@@ -15,33 +16,8 @@
  * (SimGrid has no mesh cluster).  That is N*(N-1) routes: 256 chips give 65280 routes, about 20 MB of XML. */
 #define TORUS_EXPLICIT_CHIPS_MAX 256
 
-/* One chip preset.  Every number is per TensorCore unless its name says otherwise; sources are in
- * topologies/README.md and next to each preset in torus.c (SOURCES.md section 5.1). */
-typedef struct {
-    const char *name;                /* "tpuv3" */
-    int cores_per_chip;              /* TensorCores per chip, each a SimGrid core of the chip's host */
-    int mxus_per_core;               /* 128x128 systolic matrix units per core */
-    int mxu_dim;                     /* systolic array side */
-    double clock_Hz;
-    double fp32_vec_flops_per_core;  /* vector unit fp32 op/s (assumption, see torus.c) */
-    double hbm_bytes_per_core;
-    double hbm_Bps_per_core;
-    double onchip_bytes_per_core;    /* VMEM */
-    double op_overhead_s;            /* fixed cost per op (assumption, see torus.c) */
-    double fp32_matmul_passes;       /* bf16 MXU passes per fp32 matmul (assumption, see torus.c) */
-    double link_Bps;                 /* default ICI bandwidth per link per direction */
-    double link_lat_s;               /* default ICI latency per hop (assumption) */
-    int wrap_unit;                   /* '--wrap auto': a dimension wraps when its size is a multiple of this */
-} torus_chip;
-
-/* The chip preset called 'name' ("tpuv2", "tpuv3", "tpuv4"), or NULL. */
-const torus_chip *torus_chip_find(const char *name);
-/* "tpuv2, tpuv3 or tpuv4": the preset names, for messages. */
-const char *torus_chip_names(void);
-/* bf16 peak per core in flop/s: mxus * dim^2 multiply-adds * 2 flops * clock (SOURCES 5.1 [D] rows). */
-double torus_chip_bf16_flops(const torus_chip *c);
 /* The whole chip's HBM bandwidth, used as the loopback (core-to-core on one chip) bandwidth. */
-double torus_chip_loopback_Bps(const torus_chip *c);
+double torus_chip_loopback_Bps(const chip_spec *c);
 
 typedef struct {
     int ndims;                    /* 2 or 3 */
@@ -58,7 +34,7 @@ int torus_parse(torus_shape *t, const char *s, char sep);
 /* Sets t->wrap: AUTO wraps a dimension whose size is a multiple of c->wrap_unit (a complete ring, as on
  * the real machines: SOURCES 5.1 wraparound caveat), ALL wraps every dimension, NONE none.  A dimension
  * of size 1 never wraps (a ring of one chip has no link). */
-void torus_set_wrap(torus_shape *t, torus_wrap_mode mode, const torus_chip *c);
+void torus_set_wrap(torus_shape *t, torus_wrap_mode mode, const chip_spec *c);
 int torus_nchips(const torus_shape *t);
 /* 1 when every dimension wraps (the platform is a SimGrid TORUS cluster), else 0. */
 int torus_fully_wrapped(const torus_shape *t);
@@ -94,7 +70,7 @@ void torus_link_name(char *buf, size_t n, torus_link l);
 
 /* What the generator writes. */
 typedef struct {
-    const torus_chip *chip;
+    const chip_spec *chip;       /* a TPU chip (chip_preset) */
     torus_shape shape;           /* wrap already decided */
     double link_Bps;             /* per link per direction, > 0 */
     double link_lat_s;           /* per hop, >= 0 */
@@ -106,12 +82,11 @@ int torus_platform_check(const torus_platform *p, errbuf *err);
 /* Writes the SimGrid platform XML of p to fp (after torus_platform_check).  Fully wrapped: one
  * cluster topology="TORUS", SPLITDUPLEX.  Otherwise: a routing="Full" zone with one link per direction per
  * edge and an explicit dimension-ordered route per ordered pair of chips.  In both forms host "chip<r>" has
- * 'core' = cores per chip, speed = bf16 peak per core, and the properties listed in topologies/README.md.
+ * 'core' = cores per chip, speed = bf16 peak per core, and the TPU properties of the chip table (chip.h) with
+ * the platform's shape and link numbers.
  * Returns 0, or -1 with err (check failed or a write error). */
 int torus_write_xml(FILE *fp, const torus_platform *p, errbuf *err);
 /* Writes "XxY" or "XxYxZ" into buf (size n). */
 void torus_format_size(char *buf, size_t n, const torus_shape *t);
-/* Formats v with the fewest significant digits (up to 17) that strtod reads back as exactly v. */
-void torus_format_number(char *buf, size_t n, double v);
 
 #endif

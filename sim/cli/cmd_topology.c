@@ -115,9 +115,10 @@ static int topology_parse(topology_args *a, int argc, char **argv)
 
 /* Each form's options are refused in the other form (a TPU has no NVSwitch node, a GPU node no torus), and
  * each form's required option must be there.  Returns 0, or 2 after a usage message. */
-static int topology_check_form(const topology_args *a, const gpu_chip *gpu)
+static int topology_check_form(const topology_args *a, const chip_spec *gpu)
 {
-    char msg[ERRBUF_MSG_MAX];
+    char msg[ERRBUF_MSG_MAX], names[128];
+    chip_preset_names(names, sizeof names, gpu != NULL ? CHIP_FAMILY_TPU : CHIP_FAMILY_GPU);
     const struct { const char *opt, *s; int gpu_only; } forms[] = {
         { "--torus", a->torus, 0 }, { "--link-GBps", a->link_GBps, 0 }, { "--link-lat-us", a->link_lat_us, 0 },
         { "--wrap", a->wrap, 0 }, { "--gpus-per-node", a->gpus_per_node, 1 }, { "--nodes", a->nodes, 1 },
@@ -128,10 +129,10 @@ static int topology_check_form(const topology_args *a, const gpu_chip *gpu)
             continue;
         if (gpu != NULL)
             snprintf(msg, sizeof msg, "%s is for TPU chips (%s); %s is a GPU chip: use --gpus-per-node N "
-                     "[--nodes M] [--nvlink-GBps B] [--nic-GBps B]", forms[i].opt, torus_chip_names(), a->chip);
+                     "[--nodes M] [--nvlink-GBps B] [--nic-GBps B]", forms[i].opt, names, a->chip);
         else
             snprintf(msg, sizeof msg, "%s is for GPU chips (%s); %s is a TPU chip: use --torus XxY[xZ] "
-                     "[--link-GBps B] [--link-lat-us L] [--wrap MODE]", forms[i].opt, gpu_chip_names(), a->chip);
+                     "[--link-GBps B] [--link-lat-us L] [--wrap MODE]", forms[i].opt, names, a->chip);
         return usage_fail(msg);
     }
     if (gpu != NULL && a->gpus_per_node == NULL) {
@@ -160,7 +161,7 @@ static int topology_number(double *to, const char *opt, const char *s, int lat, 
 }
 
 /* The GPU platform the options describe: node size, nodes, NVLink and NIC bandwidths, checked. */
-static int topology_gpu_build(gpu_platform *p, const gpu_chip *chip, const topology_args *a, errbuf *err)
+static int topology_gpu_build(gpu_platform *p, const chip_spec *chip, const topology_args *a, errbuf *err)
 {
     long gpn, nodes = 1;
     if (errbuf_parse_long(a->gpus_per_node, &gpn) != 0 || gpn < 1 || gpn > GPU_NODE_GPUS_MAX)
@@ -180,7 +181,7 @@ static int topology_gpu_build(gpu_platform *p, const gpu_chip *chip, const topol
 }
 
 /* The torus platform the options describe: the shape, link numbers (the chip's unless given) and wrap, checked. */
-static int topology_torus_build(torus_platform *p, const torus_chip *chip, const topology_args *a, errbuf *err)
+static int topology_torus_build(torus_platform *p, const chip_spec *chip, const topology_args *a, errbuf *err)
 {
     p->chip = chip;
     if (torus_parse(&p->shape, a->torus, 'x') != 0)
@@ -235,13 +236,15 @@ int cmd_topology(int argc, char **argv)
     int rc = topology_parse(&a, argc, argv);
     if (rc != 0)
         return rc == 3 ? 0 : rc;
-    const gpu_chip *gpu = gpu_chip_find(a.chip);
-    const torus_chip *tpu = torus_chip_find(a.chip);
     errbuf err = { "" };
-    if (tpu == NULL && gpu == NULL) {
-        errbuf_set(&err, "--chip must be tpuv2, tpuv3, tpuv4, h100 or h200, got '%s'", a.chip);
+    chip_spec chip;
+    if (chip_preset(&chip, a.chip) != 0) {
+        char names[128];
+        chip_preset_names(names, sizeof names, -1);
+        errbuf_set(&err, "--chip must be %s, got '%s'", names, a.chip);
         return fail(err.msg);
     }
+    const chip_spec *gpu = chip.family == CHIP_FAMILY_GPU ? &chip : NULL, *tpu = gpu == NULL ? &chip : NULL;
     if ((rc = topology_check_form(&a, gpu)) != 0)
         return rc;
     if (gpu != NULL) {
