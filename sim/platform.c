@@ -1,6 +1,7 @@
-/* platform: the text precheck of a platform XML (SimGrid aborts on bad input, so we look first) and the
- * read-back of the chip's numbers from the host properties of a loaded platform, a TPU torus or GPU nodes
- * (property 'family').  Not the generator (topologies/torus.c, topologies/gpu.c). */
+/* platform: the precheck of a platform XML (SimGrid aborts on bad input, so we look first: libexpat parses it in
+ * sim/platxml.c, this file checks each element's numbers and properties by the chip table) and the read-back of
+ * the chip's numbers from the host properties of a loaded platform, a TPU torus or GPU nodes (property 'family').
+ * Not the generator (topologies/torus.c, topologies/gpu.c). */
 #include "sim/platform.h"
 
 #include <errno.h>
@@ -27,7 +28,7 @@ static int prop_index(const char *id)
     return p == NULL ? -1 : (int)(p - CHIP_PROPS);
 }
 
-/* ---- precheck: a small scanner over the tags and attributes of the XML text ---- */
+/* ---- precheck: the values of the elements libexpat parses (sim/platxml.c) ---- */
 
 typedef enum { U_BANDWIDTH, U_TIME, U_SPEED, U_CORE } unit_kind;
 
@@ -100,7 +101,7 @@ static const struct {
 };
 
 /* Checks one attribute of element 'elem' at 'line'.  A speed may be a comma list of power states. */
-static int check_attr(const char *path, int line, const char *elem, const char *attr, const char *value,
+static int check_attr(const char *path, long line, const char *elem, const char *attr, const char *value,
                       errbuf *err)
 {
     for (size_t i = 0; i < sizeof NUM_ATTRS / sizeof NUM_ATTRS[0]; i++) {
@@ -124,203 +125,62 @@ static int check_attr(const char *path, int line, const char *elem, const char *
             ok = value[0] != '\0' && unit_value_ok(value, NUM_ATTRS[i].kind) == 0;
         }
         if (!ok)
-            return errbuf_set(err, "%s:%d: <%s> attribute '%s' %s, got '%s'", path, line, elem, attr,
+            return errbuf_set(err, "%s:%ld: <%s> attribute '%s' %s, got '%s'", path, line, elem, attr,
                               UNIT_RULES[NUM_ATTRS[i].kind], value);
     }
     return 0;
 }
 
-static int is_name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == ':' || c == '.';
-}
-
-/* Advances *pp past whitespace, counting newlines into *line. */
-static void skip_space(const char **pp, int *line)
-{
-    const char *p = *pp;
-    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
-        if (*p == '\n')
-            (*line)++;
-        p++;
-    }
-    *pp = p;
-}
-
-/* Skips to just after 'end' (counting lines); -1 when it never comes.  A plain scan, not strstr: the
- * sanitizers' strstr reads the whole rest of the text on every call, which is quadratic on a 23 MB file. */
-static int skip_past(const char **pp, int *line, const char *end)
-{
-    size_t n = strlen(end);
-    for (const char *p = *pp; *p != '\0'; p++) {
-        if (*p == '\n')
-            (*line)++;
-        if (strncmp(p, end, n) == 0) {
-            *pp = p + n;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-#define ATTR_VALUE_MAX 256
-
-/* The scanner's place in the text. */
+/* What the precheck gathers over the elements of one file. */
 typedef struct {
     const char *path;
-    const char *p;      /* the next character */
-    int line;           /* the line *p is on */
-} scanner;
-
-/* One element's tag: its name, where it starts, and a <prop>'s id and value. */
-typedef struct {
-    char elem[32];
-    int line;
-    char prop_id[ATTR_VALUE_MAX], prop_value[ATTR_VALUE_MAX];
-    int has_id, has_value;
-} scan_tag;
-
-/* Skips a comment, processing instruction, declaration or closing tag at s->p: 1 when it did, 0 when s->p
- * starts an element, -1 when the markup never ends. */
-static int scan_markup(scanner *s, int tag_line, errbuf *err)
-{
-    if (strncmp(s->p, "<!--", 4) == 0) {
-        if (skip_past(&s->p, &s->line, "-->") != 0)
-            return errbuf_set(err, "%s:%d: unterminated comment", s->path, tag_line);
-        return 1;
-    }
-    if (strncmp(s->p, "<?", 2) == 0 || strncmp(s->p, "<!", 2) == 0 || strncmp(s->p, "</", 2) == 0) {
-        if (skip_past(&s->p, &s->line, ">") != 0)
-            return errbuf_set(err, "%s:%d: unterminated tag", s->path, tag_line);
-        return 1;
-    }
-    return 0;
-}
-
-/* Reads one name="value" attribute of tag t at s->p, checks its number, and keeps a <prop>'s id and value. */
-static int scan_attr(scanner *s, scan_tag *t, errbuf *err)
-{
-    char attr[32];
-    size_t n = 0;
-    while (is_name_char(*s->p) && n + 1 < sizeof attr)
-        attr[n++] = *s->p++;
-    attr[n] = '\0';
-    skip_space(&s->p, &s->line);
-    if (n == 0 || *s->p != '=')
-        return errbuf_set(err, "%s:%d: malformed attribute in <%s>", s->path, s->line, t->elem);
-    s->p++;
-    skip_space(&s->p, &s->line);
-    char quote = *s->p;
-    if (quote != '"' && quote != '\'')
-        return errbuf_set(err, "%s:%d: malformed attribute in <%s>", s->path, s->line, t->elem);
-    const char *v = ++s->p;
-    while (*s->p != quote && *s->p != '\0' && *s->p != '<') {
-        if (*s->p == '\n')
-            s->line++;
-        s->p++;
-    }
-    if (*s->p != quote)
-        return errbuf_set(err, "%s:%d: unterminated attribute '%s' in <%s>", s->path, t->line, attr, t->elem);
-    char value[ATTR_VALUE_MAX];
-    size_t vlen = (size_t)(s->p - v);
-    if (vlen >= sizeof value)
-        vlen = sizeof value - 1;          /* longer values are never numbers we check */
-    memcpy(value, v, vlen);
-    value[vlen] = '\0';
-    s->p++;
-    if (check_attr(s->path, t->line, t->elem, attr, value, err) != 0)
-        return -1;
-    if (strcmp(t->elem, "prop") == 0 && strcmp(attr, "id") == 0) {
-        strcpy(t->prop_id, value);
-        t->has_id = 1;
-    } else if (strcmp(t->elem, "prop") == 0 && strcmp(attr, "value") == 0) {
-        strcpy(t->prop_value, value);
-        t->has_value = 1;
-    }
-    return 0;
-}
-
-/* Reads an element's tag after its '<': the name, then name="value" pairs, then '>' or '/>'. */
-static int scan_element(scanner *s, scan_tag *t, errbuf *err)
-{
-    size_t n = 0;
-    while (is_name_char(*s->p) && n + 1 < sizeof t->elem)
-        t->elem[n++] = *s->p++;
-    t->elem[n] = '\0';
-    if (n == 0)
-        return errbuf_set(err, "%s:%d: malformed tag", s->path, t->line);
-    for (;;) {
-        skip_space(&s->p, &s->line);
-        if (*s->p == '>' || (s->p[0] == '/' && s->p[1] == '>')) {
-            s->p += *s->p == '>' ? 1 : 2;
-            return 0;
-        }
-        if (*s->p == '\0')
-            return errbuf_set(err, "%s:%d: unterminated tag <%s", s->path, t->line, t->elem);
-        if (scan_attr(s, t, err) != 0)
-            return -1;
-    }
-}
+    int seen[CHIP_PROPS_MAX];           /* 1 for each property of the table some host carries */
+    char family[CHIP_NAME_MAX];         /* the first 'family' value, "" while there is none */
+} precheck_state;
 
 /* Checks a <prop> of a known property (its rule, its physical range, one family for all chips) and marks
- * it seen; family keeps the first 'family' value. */
-static int scan_prop(const char *path, const scan_tag *t, int *seen, char *family, errbuf *err)
+ * it seen; the state keeps the first 'family' value. */
+static int precheck_prop(precheck_state *st, const char *id, const char *value, long line, errbuf *err)
 {
-    int k = prop_index(t->prop_id);
+    int k = prop_index(id);
     if (k < 0)
         return 0;
     const chip_prop *p = &CHIP_PROPS[k];
     chip_spec scratch;
-    int rc = t->has_value ? chip_prop_parse(&scratch, p, t->prop_value, 1) : -1;
+    int rc = chip_prop_parse(&scratch, p, value, 1);
     if (rc == -1)
-        return errbuf_set(err, "%s:%d: property '%s' %s, got '%s'", path, t->line, t->prop_id, chip_prop_rule(p),
-                          t->prop_value);
+        return errbuf_set(err, "%s:%ld: property '%s' %s, got '%s'", st->path, line, id, chip_prop_rule(p), value);
     if (rc == -2)
-        return errbuf_set(err, "%s:%d: property '%s' must be in [%g, %g] (a physical range), got '%s'",
-                          path, t->line, t->prop_id, p->lo, p->hi, t->prop_value);
-    int is_family = p->kind == CHIP_K_FAMILY;
-    if (is_family && seen[k] && strcmp(family, t->prop_value) != 0)
-        return errbuf_set(err, "%s:%d: property 'family' is '%s', but an earlier host has '%s' (all "
-                          "chips must agree)", path, t->line, t->prop_value, family);
-    if (is_family)
-        strcpy(family, t->prop_value);
-    seen[k] = 1;
+        return errbuf_set(err, "%s:%ld: property '%s' must be in [%g, %g] (a physical range), got '%s'", st->path,
+                          line, id, p->lo, p->hi, value);
+    if (p->kind == CHIP_K_FAMILY) {
+        if (st->family[0] != '\0' && strcmp(st->family, value) != 0)
+            return errbuf_set(err, "%s:%ld: property 'family' is '%s', but an earlier host has '%s' (all "
+                              "chips must agree)", st->path, line, value, st->family);
+        snprintf(st->family, sizeof st->family, "%s", value);
+    }
+    st->seen[k] = 1;
     return 0;
 }
 
-/* Scans the text; fills seen[] for the properties it knows, checks every number it knows.  *gpu <- 1 when
- * property 'family' says gpu (every 'family' must say the same), 0 when it says tpu or is absent. */
-static int scan_platform(const char *path, const char *text, int *seen, int *gpu, errbuf *err)
+/* platxml's check of every element: its numeric attributes, and a <prop>'s value. */
+static int precheck_elem(void *arg, const char *elem, const char **atts, long line, errbuf *err)
 {
-    char family[ATTR_VALUE_MAX] = "";
-    scanner s = { path, text, 1 };
-    int have_platform = 0;
-    while (*s.p != '\0') {
-        if (*s.p == '\n')
-            s.line++;
-        if (*s.p != '<') {
-            s.p++;
-            continue;
+    precheck_state *st = arg;
+    for (int i = 0; atts[i] != NULL; i += 2)
+        if (check_attr(st->path, line, elem, atts[i], atts[i + 1], err) != 0)
+            return -1;
+    if (strcmp(elem, "prop") == 0) {
+        const char *id = NULL, *value = NULL;
+        for (int i = 0; atts[i] != NULL; i += 2) {
+            if (strcmp(atts[i], "id") == 0)
+                id = atts[i + 1];
+            else if (strcmp(atts[i], "value") == 0)
+                value = atts[i + 1];
         }
-        int tag_line = s.line;
-        int markup = scan_markup(&s, tag_line, err);
-        if (markup < 0)
-            return -1;
-        if (markup)
-            continue;
-        s.p++;
-        scan_tag t = { .line = tag_line };
-        if (scan_element(&s, &t, err) != 0)
-            return -1;
-        if (strcmp(t.elem, "platform") == 0)
-            have_platform = 1;
-        if (t.has_id && scan_prop(path, &t, seen, family, err) != 0)
-            return -1;
+        if (id != NULL && value != NULL)           /* platxml requires both */
+            return precheck_prop(st, id, value, line, err);
     }
-    if (!have_platform)
-        return errbuf_set(err, "%s: not a SimGrid platform file (no <platform> element)", path);
-    *gpu = strcmp(family, "gpu") == 0;
     return 0;
 }
 
@@ -372,17 +232,16 @@ int platform_precheck(const char *path, errbuf *err)
         errbuf_set(err, "%s: not a text file (contains a NUL byte)", path);
         goto done;
     }
-    int seen[CHIP_PROPS_MAX] = { 0 }, gpu = 0;
-    if (scan_platform(path, text, seen, &gpu, err) != 0)
+    precheck_state st = { .path = path, .seen = { 0 }, .family = "" };
+    if (platxml_check(path, text, (size_t)size, precheck_elem, &st, err) != 0)
         goto done;
+    int gpu = strcmp(st.family, "gpu") == 0;
     for (int k = 0; k < CHIP_N_PROPS; k++)
-        if (chip_prop_required(&CHIP_PROPS[k], gpu) && !seen[k]) {
+        if (chip_prop_required(&CHIP_PROPS[k], gpu) && !st.seen[k]) {
             errbuf_set(err, "%s: missing required property '%s'%s", path, CHIP_PROPS[k].id,
                        gpu ? " (family gpu)" : "");
             goto done;
         }
-    if (platxml_check(path, text, (size_t)size, err) != 0)   /* a real parse: SimGrid aborts on malformed XML */
-        goto done;
     rc = 0;
 done:
     free(text);

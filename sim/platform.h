@@ -31,10 +31,11 @@ typedef struct {
     double nic_bw_factor, nic_lat_factor;
 } platform_torus;
 
-/* Before simgrid_load_platform(path): SimGrid aborts the process on a bad platform, so this checks what can
- * be checked as text: the file is readable and is a <platform>; every bandwidth, latency, speed and core
- * count attribute is a number > 0 (latency >= 0) with a SimGrid unit; every host property this reader knows
- * is well formed, and every one the platform's family requires is present (property 'family': tpu or gpu,
+/* Before simgrid_load_platform(path): SimGrid aborts the process on a bad platform, so this checks it first, in
+ * one libexpat parse (sim/platxml.h: well-formed, a <platform> of SimGrid's elements and attributes) that hands
+ * every element to the value checks: every bandwidth, latency, speed and core count attribute is a number > 0
+ * (latency >= 0) with a SimGrid unit; every host property of the chip table (topologies/chip.h) follows its rule
+ * and physical range, and every one the platform's family requires is present (property 'family': tpu or gpu,
  * absent = tpu; topologies/README.md lists each family's).  Messages name the file, the line and the field,
  * e.g. "FILE:12: <link> attribute 'bandwidth' must be a bandwidth in [1 B/s, 1e16 B/s] such as '100GBps', got '-1GBps'",
  * "FILE:30: property 'mm_efficiency' must be a number in (0, 1], got '1.3'" or

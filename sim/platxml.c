@@ -148,11 +148,14 @@ typedef struct {
     errbuf *err;
     int failed;
     int depth;
+    long elements;         /* elements started so far */
     int clusters;          /* <cluster> elements so far: their hosts' names are generated, so not checked */
     int doctype;           /* 1 once the <!DOCTYPE> SimGrid requires was seen */
     name_set points;       /* hosts, routers, zones, clusters */
     name_set links;        /* links, backbones */
     name_set routes;       /* "SRC\nDST" of every route, both ways unless symmetrical="NO" */
+    platxml_elem_fn elem;  /* the caller's check of every element, or NULL */
+    void *arg;
 } ctx;
 
 static void fail(ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -310,6 +313,7 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
     ctx *c = data;
     if (c->failed)
         return;
+    c->elements++;
     if (++c->depth == 1 && strcmp(name, "platform") != 0) {
         fail(c, "the root element is <%.64s>, not <platform>", name);
         return;
@@ -377,6 +381,11 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
         check_cluster(c, atts);
         c->clusters++;
     }
+    if (!c->failed && c->elem != NULL
+        && c->elem(c->arg, name, atts, (long)XML_GetCurrentLineNumber(c->xp), c->err) != 0) {
+        c->failed = 1;                                 /* the caller's message stands */
+        XML_StopParser(c->xp, XML_FALSE);
+    }
 }
 
 /* SimGrid's DTD gives every element element content: text other than white space makes its parser abort. */
@@ -402,7 +411,7 @@ static void XMLCALL on_end(void *data, const XML_Char *name)
     ((ctx *)data)->depth--;
 }
 
-int platxml_check(const char *path, const char *text, size_t len, errbuf *err)
+int platxml_check(const char *path, const char *text, size_t len, platxml_elem_fn elem, void *arg, errbuf *err)
 {
     if (len > (size_t)INT32_MAX)
         return errbuf_set(err, "%s: file is %zu bytes, too long to parse", path, len);
@@ -410,6 +419,8 @@ int platxml_check(const char *path, const char *text, size_t len, errbuf *err)
     memset(&c, 0, sizeof c);
     c.path = path;
     c.err = err;
+    c.elem = elem;
+    c.arg = arg;
     c.xp = XML_ParserCreate(NULL);
     if (c.xp == NULL)
         return errbuf_set(err, "%s: out of memory", path);
@@ -420,7 +431,8 @@ int platxml_check(const char *path, const char *text, size_t len, errbuf *err)
     XML_SetProcessingInstructionHandler(c.xp, on_pi);
     enum XML_Status st = XML_Parse(c.xp, text, (int)len, 1);
     if (st != XML_STATUS_OK && !c.failed)
-        errbuf_set(err, "%s:%lu: malformed XML: %s", path, (unsigned long)XML_GetCurrentLineNumber(c.xp),
+        errbuf_set(err, "%s:%lu: %smalformed XML: %s", path, (unsigned long)XML_GetCurrentLineNumber(c.xp),
+                   c.elements == 0 ? "not a SimGrid platform file (no <platform> element): " : "",
                    XML_ErrorString(XML_GetErrorCode(c.xp)));
     int rc = st == XML_STATUS_OK && !c.failed ? 0 : -1;
     XML_ParserFree(c.xp);

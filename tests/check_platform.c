@@ -211,7 +211,8 @@ static const struct {
     const char *file, *msg;
 } PRECHECK_BAD[] = {
     { D "platform_nope.xml", D "platform_nope.xml: cannot open: No such file or directory" },
-    { D "platform_not_xml.xml", D "platform_not_xml.xml: not a SimGrid platform file (no <platform> element)" },
+    { D "platform_not_xml.xml", D "platform_not_xml.xml:1: not a SimGrid platform file (no <platform> element): "
+                                 "malformed XML: syntax error" },
     { D "platform_missing_prop.xml", D "platform_missing_prop.xml: missing required property 'hbm_Bps_per_core'" },
     { D "platform_neg_bw.xml", D "platform_neg_bw.xml:83: <link> attribute 'bandwidth' must be a bandwidth in [1 B/s, 1e16 B/s] "
                                "such as '100GBps', got '-1e+11Bps'" },
@@ -225,7 +226,7 @@ static const struct {
                                  "got '-1e+11'" },
     /* what SimGrid's parser aborts on (SIGABRT, often no message): caught first, with the line */
     { D "platform_extra_close.xml", D "platform_extra_close.xml:84: malformed XML: mismatched tag" },
-    { D "platform_truncated.xml", D "platform_truncated.xml:70: unterminated tag <prop" },
+    { D "platform_truncated.xml", D "platform_truncated.xml:70: malformed XML: unclosed token" },
     { D "platform_bad_sharing.xml", D "platform_bad_sharing.xml:85: <link> attribute 'sharing_policy' must be one of "
                                     "SHARED, SPLITDUPLEX, FATPIPE, WIFI, got 'BOGUS'" },
     { D "platform_bad_routing.xml", D "platform_bad_routing.xml:6: <zone> attribute 'routing' must be one of Full, "
@@ -320,18 +321,21 @@ START_TEST(test_read_bad)
 }
 END_TEST
 
-/* Syntax and value errors the precheck finds in the text: written to a temp file, message after "FILE". */
-#define HOST_OPEN "<?xml version='1.0'?>\n<platform version=\"4.1\">\n"
+/* Syntax and value errors the precheck finds in the text: written to a temp file, message after "FILE".  Syntax
+ * is libexpat's to judge (its reason after "malformed XML:"); values are ours, checked as expat hands over each
+ * element, so a file that breaks both is judged by whichever comes first. */
+#define HOST_OPEN "<?xml version='1.0'?><!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n" \
+                  "<platform version=\"4.1\">\n"
 static const struct {
     const char *text, *msg;
 } PRECHECK_TEXT[] = {
-    { HOST_OPEN "<!-- never closed\n", ":3: unterminated comment" },
-    { HOST_OPEN "<!DOCTYPE x\n", ":3: unterminated tag" },
-    { HOST_OPEN "< host/>\n", ":3: malformed tag" },
-    { HOST_OPEN "<host id=\"a\"", ":3: unterminated tag <host" },
-    { HOST_OPEN "<host id>\n", ":3: malformed attribute in <host>" },
-    { HOST_OPEN "<host id=a/>\n", ":3: malformed attribute in <host>" },
-    { HOST_OPEN "<host\n id=\"a>\n", ":3: unterminated attribute 'id' in <host>" },
+    { HOST_OPEN "<!-- never closed\n", ":3: malformed XML: unclosed token" },
+    { HOST_OPEN "<!DOCTYPE x\n", ":3: malformed XML: not well-formed (invalid token)" },
+    { HOST_OPEN "< host/>\n", ":3: malformed XML: not well-formed (invalid token)" },
+    { HOST_OPEN "<host id=\"a\"", ":3: malformed XML: unclosed token" },
+    { HOST_OPEN "<host id>\n", ":3: malformed XML: not well-formed (invalid token)" },
+    { HOST_OPEN "<host id=a/>\n", ":3: malformed XML: not well-formed (invalid token)" },
+    { HOST_OPEN "<host\n id=\"a>\n", ":3: malformed XML: unclosed token" },
     { HOST_OPEN "<host id=\"a\" speed=\"fast\"/>", ":3: <host> attribute 'speed' must be a speed in [1, 1e21] flop/s such as "
                                                    "'61.5Tf', got 'fast'" },
     { HOST_OPEN "<host id=\"a\" speed=\"1Gf,\"/>", ":3: <host> attribute 'speed' must be a speed in [1, 1e21] flop/s such as "
@@ -348,7 +352,7 @@ static const struct {
                                                        "in [1 B/s, 1e16 B/s] such as '100GBps', got '1KBps'" },
     { HOST_OPEN "<link id=\"l\" bandwidth=\"0GBps\"/>", ":3: <link> attribute 'bandwidth' must be a bandwidth in [1 B/s, 1e16 B/s] "
                                                       "such as '100GBps', got '0GBps'" },
-    { HOST_OPEN "<cluster id=\"c\"\n lat=\"-1us\"/>", ":3: <cluster> attribute 'lat' must be a time in [0, 1 s] such as "
+    { HOST_OPEN "<cluster id=\"c\" prefix=\"c\" suffix=\"\" radical=\"0-1\" speed=\"1Gf\" bw=\"1GBps\"\n lat=\"-1us\"/>", ":3: <cluster> attribute 'lat' must be a time in [0, 1 s] such as "
                                                      "'1us', got '-1us'" },
     { HOST_OPEN "<prop id=\"op_overhead_s\" value=\"1e308\"/>", ":3: property 'op_overhead_s' must be in [0, 1] "
                                                                 "(a physical range), got '1e308'" },
@@ -374,7 +378,7 @@ static const struct {
                                                   "integers in [1, 1024] such as '4,4', got '4'" },
     { HOST_OPEN "<prop id=\"wrap\" value=\"2,0\"/>", ":3: property 'wrap' must be comma-separated 0 or 1 flags, "
                                                    "one per torus dimension, such as '1,1', got '2,0'" },
-    { HOST_OPEN "<prop id=\"clock_Hz\"/>", ":3: property 'clock_Hz' must be a number > 0, got ''" },
+    { HOST_OPEN "<prop id=\"clock_Hz\"/>", ":3: <prop> needs attribute 'value'" },
     { HOST_OPEN "<prop id=\"link_bw_factor\" value=\"0.3\"/>", ":3: property 'link_bw_factor' must be a number in "
                                                              "[0.5, 1] (the payload's share of the link rate), got '0.3'" },
     { HOST_OPEN "<prop id=\"nic_bw_factor\" value=\"1.01\"/>", ":3: property 'nic_bw_factor' must be a number in "
@@ -383,7 +387,7 @@ static const struct {
                                                                 "in [1, 100] (a flow's start-up in route latencies), got '0.5'" },
     { HOST_OPEN "<prop id=\"link_lat_factor\" value=\"101\"/>", ":3: property 'link_lat_factor' must be a number in "
                                                               "[1, 100] (a flow's start-up in route latencies), got '101'" },
-    { "<?xml version='1.0'?>\n<zone/>\n", ": not a SimGrid platform file (no <platform> element)" },
+    { "<?xml version='1.0'?>\n<zone/>\n", ":2: the root element is <zone>, not <platform>" },
 };
 
 START_TEST(test_precheck_text)
