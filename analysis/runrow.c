@@ -36,9 +36,14 @@ static const col_desc COLS[] = {
     NUM(dispatch_combine_s, COL_DBL, 0), NUM(a2a_s, COL_DBL, 0), NUM(allreduce_s, COL_DBL, 0),
     NUM(idle_s, COL_DBL, 0), NUM(examples_per_s, COL_DBL, 0), NUM(tflops_per_chip, COL_DBL, 0),
     NUM(mfu, COL_DBL, 0), NUM(hfu, COL_DBL, 0), STR(precision, 1), STR(impl, 1),
-    NUM(sim_wall_s, COL_DBL, 0),
+    NUM(sim_wall_s, COL_DBL, 0), STR(matmul_precision, 1),
 };
 #define N_COLS ((int)(sizeof COLS / sizeof COLS[0]))
+/* The columns of a CSV written before matmul_precision was added (it is the last one).  Such a file reads with
+ * matmul_precision "highest": the cost model charged an fp32 matmul 6 bf16 passes on a TPU and plain FP32 on a
+ * GPU then, which is what highest charges now. */
+#define N_COLS_OLD (N_COLS - 1)
+#define OLD_MATMUL_PRECISION "highest"
 
 /* Long enough for every column name, commas included. */
 #define HEADER_MAX 512
@@ -129,7 +134,7 @@ int runrow_check_header(const char *path, const char *const *names, int n, errbu
         if (strcmp(names[c], COLS[c].name) != 0)
             return errbuf_set(err, "%s:1: column %d is '%s', expected '%s' (the header of run --csv)",
                               path, c + 1, names[c], COLS[c].name);
-    if (n != N_COLS)
+    if (n != N_COLS && n != N_COLS_OLD)
         return errbuf_set(err, "%s:1: header has %d columns, expected %d (the header of run --csv)",
                           path, n, N_COLS);
     return 0;
@@ -231,6 +236,9 @@ static int check_row(const runrow *r, const csvtab *t, int i, const char *path, 
         return bad_cell(t, i, path, "layer", step ? "-1 in a step row" : "an integer >= 0 in a layer row", err);
     if (step ? strcmp(r->phase, "all") != 0 : strcmp(r->phase, "fwd") != 0 && strcmp(r->phase, "bwd") != 0)
         return bad_cell(t, i, path, "phase", step ? "all in a step row" : "fwd or bwd in a layer row", err);
+    if (strcmp(r->matmul_precision, "default") != 0 && strcmp(r->matmul_precision, "high") != 0
+        && strcmp(r->matmul_precision, "highest") != 0)
+        return bad_cell(t, i, path, "matmul_precision", "default, high or highest", err);
     if (!(r->dropped_frac >= 0 && r->dropped_frac <= 1))
         return bad_cell(t, i, path, "dropped_frac", "a fraction in [0, 1]", err);
     for (size_t k = 0; k < sizeof RESULTS / sizeof RESULTS[0]; k++) {
@@ -256,9 +264,11 @@ int runrow_read(const char *path, runrow **rows, int *nrows, errbuf *err)
         goto fail;
     }
     for (int i = 0; i < t->nrows; i++) {
-        for (int c = 0; c < N_COLS; c++)
+        for (int c = 0; c < t->ncols; c++)
             if (parse_field(&out[i], c, csvtab_get(t, i, c), path, t->line[i + 1], err) != 0)
                 goto fail;
+        if (t->ncols == N_COLS_OLD)
+            snprintf(out[i].matmul_precision, sizeof out[i].matmul_precision, "%s", OLD_MATMUL_PRECISION);
         if (check_row(&out[i], t, i, path, err) != 0)
             goto fail;
     }

@@ -46,6 +46,9 @@ typedef struct {
     char precision[16];        /* selective | bf16 | fp32 */
     char impl[16];             /* meshtf | flaxformer | lingvo */
     double sim_wall_s;         /* wall-clock seconds the simulation took (not deterministic) */
+    char matmul_precision[16]; /* default | high | highest: how fp32 matmuls ran (the platform's property or
+                                * --matmul-precision); a CSV written before this column existed reads as
+                                * highest, what the cost model charged then */
 } runrow;
 
 /* Column names in order, comma-separated, no newline. */
@@ -70,7 +73,8 @@ const char *runrow_col_name(int c);
  * no such column or buf is too small. */
 int runrow_col_format(char *buf, size_t cap, const runrow *r, const char *name);
 
-/* Checks that names[0..n) are exactly the columns of runrow_header().  Returns 0, or -1 with
+/* Checks that names[0..n) are exactly the columns of runrow_header(), or all of them but the last
+ * (matmul_precision: a CSV written before it existed).  Returns 0, or -1 with
  * "PATH:1: column C is 'X', expected 'Y' (the header of run --csv)" for the first differing column, or
  * "PATH:1: header has N columns, expected M (the header of run --csv)". */
 int runrow_check_header(const char *path, const char *const *names, int n, errbuf *err);

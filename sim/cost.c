@@ -27,7 +27,7 @@
 /* Byte sizes of a matmul's three tensors and its MXU passes. */
 typedef struct {
     double a_B, b_B, y_B;   /* bytes per element of A (M,K), B (K,N) and Y (M,N) */
-    int fp32;               /* 1: fp32_matmul_passes bf16 passes */
+    int fp32;               /* 1: an fp32 matmul, at the chip's matmul_precision */
 } mm_prec;
 
 static const mm_prec PREC_BF16 = { COST_BF16_BYTES, COST_BF16_BYTES, COST_BF16_BYTES, 0 };
@@ -119,9 +119,25 @@ static double mm_blocks(const cost_chip *c, double batch, double M, double K, do
     return batch * ceil(M / COST_MXU_FEED_ROWS) * ceil(K / dim) * ceil(N / dim);
 }
 
+double cost_fp32_matmul_passes(const cost_chip *c)
+{
+    if (is_gpu(c))
+        return c->matmul_precision == CHIP_MM_HIGH ? 3.0 : 1.0;
+    return chip_tpu_fp32_matmul_passes(c->matmul_precision);
+}
+
+double cost_fp32_matmul_flops(const cost_chip *c)
+{
+    if (c->matmul_precision == CHIP_MM_DEFAULT)
+        return c->tf32_flops;
+    if (c->matmul_precision == CHIP_MM_HIGH)
+        return c->bf16_flops / 3.0;                /* bf16x3: three bf16 products of the split operands */
+    return c->fp32_matmul_flops;
+}
+
 static double passes_of(const cost_chip *c, int fp32)
 {
-    return fp32 ? c->fp32_matmul_passes : 1.0;
+    return fp32 ? cost_fp32_matmul_passes(c) : 1.0;
 }
 
 /* Blocks spread evenly over the MXUs, rounded up; COST_MXU_FEED_ROWS cycles per block and pass. */
@@ -180,7 +196,7 @@ static void op_add(mm_op *op, const cost_chip *c, double batch, double M, double
 /* GPU tensor-core time of one op made of n matmuls, batch x (rows[e],K)@(K,N) as 'which' computes them
  * (n = 1 and rows = &M for a plain matmul).  Matmul e is t_e output tiles, each of padded contraction
  * k_e; one tile of contraction k keeps one SM busy for 2*tile_m*tile_n*k / (rate/sms) / mm_efficiency
- * seconds, rate = bf16_flops, or fp32_matmul_flops for fp32 operands (fp32_matmul_passes is a TPU number).
+ * seconds, rate = bf16_flops, or cost_fp32_matmul_flops for fp32 operands.
  * Waves: the SMs take 'sms' tiles at a time, a wave lasts as long as its longest tile, and tiles are
  * issued longest first.  So the op lasts the sum, over the wave-start positions 0, sms, 2*sms, ... in
  * the tiles sorted by k descending, of the k found there.  With one k for all tiles (every forward and
@@ -213,7 +229,7 @@ static double gpu_tensor_s(const cost_chip *c, double batch, const double *rows,
         /* wave starts i*sms in [pos, pos + tg) */
         wave_k += (ceil((pos + tg) / sms) - ceil(pos / sms)) * kg;
     }
-    double rate = fp32 ? c->fp32_matmul_flops : c->bf16_flops;
+    double rate = fp32 ? cost_fp32_matmul_flops(c) : c->bf16_flops;
     return wave_k * 2.0 * c->tile_m * c->tile_n / (rate / sms) / c->mm_efficiency;
 }
 
@@ -243,7 +259,7 @@ static void mm_rows(cost_work *w, const cost_chip *c, double batch, const double
         double tensor_s = is_gpu(c) ? gpu_tensor_s(c, batch, rows, n, K, N, p->fp32, which)
                                     : op_cycles(c, op.blocks, p->fp32) / c->clock_Hz / COST_MXU_EFFICIENCY;
         op_finish(w, c, &op, tensor_s);
-        w->hw_flops += op.flops * (is_gpu(c) ? 1.0 : passes_of(c, p->fp32));
+        w->hw_flops += op.flops * passes_of(c, p->fp32);
     }
 }
 
@@ -256,7 +272,7 @@ static void mm_grad_a(cost_work *w, const cost_chip *c, double batch, double M, 
     double tensor_s = is_gpu(c) ? gpu_tensor_s(c, batch, &M, 1, K, N, p->fp32, MM_DA)
                                 : op_cycles(c, op.blocks, p->fp32) / c->clock_Hz / COST_MXU_EFFICIENCY;
     op_finish(w, c, &op, tensor_s);
-    w->hw_flops += op.flops * (is_gpu(c) ? 1.0 : passes_of(c, p->fp32));
+    w->hw_flops += op.flops * passes_of(c, p->fp32);
 }
 
 /* One matmul op (batch x (M,K)@(K,N)), or in backward its two gradient ops dA and dB. */

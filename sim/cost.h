@@ -15,8 +15,9 @@ typedef enum { COST_FAMILY_TPU = CHIP_FAMILY_TPU, COST_FAMILY_GPU = CHIP_FAMILY_
 
 /* The program's numeric precision [SOURCES 2.1 Table 2] (field 'precision').  SELECTIVE (the Switch paper's
  * choice and the default): bf16 activations, matmuls and all-to-all payloads, the router in fp32.  BF16: the
- * router too in bf16.  FP32: fp32 everywhere (4-byte activations in HBM, every matmul an fp32 one:
- * fp32_matmul_passes bf16 passes on a TPU, the fp32_matmul_flops rate on a GPU). */
+ * router too in bf16.  FP32: fp32 everywhere (4-byte activations in HBM and on the wire, every matmul an fp32
+ * one).  What an fp32 matmul costs is the chip's matmul_precision (cost_fp32_matmul_passes,
+ * cost_fp32_matmul_flops): on a TPU at the default one bf16 pass, so there fp32 costs bytes, not passes. */
 typedef enum { COST_PRECISION_SELECTIVE = 0, COST_PRECISION_BF16 = 1, COST_PRECISION_FP32 = 2 } cost_precision;
 
 /* One TPU-like core or one GPU: the chip table's chip_spec (topologies/chip.h), whose fields the platform's
@@ -28,7 +29,7 @@ typedef enum { COST_PRECISION_SELECTIVE = 0, COST_PRECISION_BF16 = 1, COST_PRECI
 typedef chip_spec cost_chip;
 
 /* Numeric precision of a matmul's operands.  BF16: bf16 in, fp32 accumulate, bf16 out (one MXU pass).
- * FP32: fp32 in and out, 'fp32_matmul_passes' bf16 MXU passes (the router's selective precision). */
+ * FP32: fp32 in and out, run at the chip's matmul_precision (the router's selective precision). */
 typedef enum { COST_BF16, COST_FP32 } cost_prec;
 
 /* How tokens reach the expert buffers: TPU one-hot einsums (GShard Alg. 2) or a gather (memory-bound copy). */
@@ -62,7 +63,7 @@ typedef struct {
     double t_s;        /* modelled time, seconds (sum of the ops' times) */
     double mm_flops;   /* useful matmul FLOPs: 2*M*K*N of the unpadded shapes, bf16-pass equivalent not counted */
     double hw_flops;   /* matmul FLOPs the hardware runs: mm_flops, an fp32 matmul on a TPU counted once per bf16
-                        * pass (fp32_matmul_passes); every op the engine charges is in it (one-hot einsums, the
+                        * pass (cost_fp32_matmul_passes; so is a GPU's bf16x3); every op the engine charges is in it (one-hot einsums, the
                         * capacity-padded expert buffers, recomputation), MXU tile padding is not */
     double vec_flops;  /* vector-unit FLOPs (fp32) */
     double hbm_B;      /* bytes read from and written to HBM */
@@ -71,22 +72,29 @@ typedef struct {
 
 void cost_work_init(cost_work *w);
 
-/* Default numbers for one TPUv3 TensorCore: the topologies/torus.c preset, as the shipped platforms carry it
- * (2 MXUs of 128x128 at 940 MHz, so bf16 61.6 TFLOP/s; 16 GiB HBM at 450 GB/s, 16 MiB VMEM; the fp32 vector
- * rate, the per-op overhead and the fp32 matmul passes are assumptions named there).  The engine reads the
- * platform instead. */
+/* bf16 passes of an fp32 matmul at the chip's matmul_precision.  TPU: MXU passes, 1 (default), 3 (high) or 6
+ * (highest) [SOURCES 5.3].  GPU: 3 at high (bf16x3), else 1 (one pass of the TF32 or FP32 units). */
+double cost_fp32_matmul_passes(const cost_chip *c);
+/* GPU: the rate of an fp32 matmul at the chip's matmul_precision: tf32_flops (default), bf16_flops / 3 (high,
+ * bf16x3) or fp32_matmul_flops (highest: true fp32 on the CUDA cores) [SOURCES 5.3]. */
+double cost_fp32_matmul_flops(const cost_chip *c);
+
+/* Default numbers for one TPUv3 TensorCore: the topologies/chip.c preset, as the shipped platforms carry it
+ * (2 MXUs of 128x128 at 940 MHz, so bf16 61.6 TFLOP/s; 16 GiB HBM at 450 GB/s, 16 MiB VMEM; fp32 matmuls at
+ * precision default; the fp32 vector rate and the per-op overhead are assumptions named there).  The engine
+ * reads the platform instead. */
 void cost_chip_tpuv3(cost_chip *c);
-/* Default numbers for one H100 SXM / H200 SXM GPU (datasheet, measured or assumed: each marked in
- * topologies/gpu.c):
- * 132 SMs, bf16 989.4 TFLOP/s, fp32 matmul and vector 66.9 TFLOP/s, 50 MB L2, 128x128 tiles with K step 64,
- * mm_efficiency 0.79, hbm_efficiency 0.90, 4 us per kernel; HBM 80 GB at 3.35 TB/s (H100) or 141 GB at
+/* Default numbers for one H100 SXM / H200 SXM GPU (datasheet, measured, fitted or assumed: each marked in
+ * topologies/chip.c):
+ * 132 SMs, bf16 989.4 TFLOP/s, TF32 494.7, fp32 matmul (precision highest) and vector 66.9 TFLOP/s, 50 MB L2,
+ * 128x128 tiles with K step 64, the fitted mm_efficiency, hbm_efficiency and per-kernel overhead; HBM 80 GB at 3.35 TB/s (H100) or 141 GB at
  * 4.8 TB/s (H200).  The two differ only in 'chip', 'hbm_bytes' and 'hbm_Bps'. */
 void cost_chip_h100(cost_chip *c);
 void cost_chip_h200(cost_chip *c);
 
 /* TPU: MXU cycles of 'batch' independent (M,K)@(K,N) matmuls: M padded to COST_MXU_FEED_ROWS, K and N to
  * 'mxu_dim'; each MXU takes one (8-row, K tile, N tile) block every 8 cycles, blocks spread evenly over
- * the MXUs (rounded up); FP32 multiplies by 'fp32_matmul_passes'.  0 when any dimension is <= 0.
+ * the MXUs (rounded up); FP32 multiplies by cost_fp32_matmul_passes.  0 when any dimension is <= 0.
  * GPU: 0 (there is no MXU; see cost_gpu_waves and cost_bmatmul_s). */
 double cost_matmul_cycles(const cost_chip *c, double batch, double M, double K, double N, cost_prec p);
 
@@ -100,7 +108,7 @@ double cost_gpu_waves(const cost_chip *c, double batch, double M, double N);
  * TPU: tensor time = MXU cycles / clock / COST_MXU_EFFICIENCY, HBM rate = hbm_Bps.
  * GPU: the output is cut into tile_m x tile_n tiles per matmul, K padded to a multiple of tile_k; tiles
  * run in waves of 'sms' (cost_gpu_waves), a tile taking 2*tile_m*tile_n*Kpad / (rate/sms) / mm_efficiency
- * with rate = bf16_flops, or fp32_matmul_flops for COST_FP32 (fp32_matmul_passes is not used); so
+ * with rate = bf16_flops, or cost_fp32_matmul_flops for COST_FP32; so
  * tensor time = waves x tile time.  HBM rate = hbm_Bps * hbm_efficiency.
  * 0 when any dimension is <= 0 (no op is launched). */
 double cost_matmul_s(const cost_chip *c, double M, double K, double N, cost_prec p);

@@ -322,6 +322,7 @@ engine_config engine_config_default(void)
     c.network = NETMODEL_HW;
     c.act_bytes = 0;
     c.precision = COST_PRECISION_SELECTIVE;
+    c.matmul_precision = -1;
     c.remat = PLAN_REMAT_AUTO;
     c.reuse = 1;
     c.a2a_fast = 1;
@@ -377,6 +378,8 @@ static int eng_start(engine *g, engine_config *cfg, errbuf *err)
         g->chip = *cfg->chip;
     }
     g->chip.precision = cfg->precision;
+    if (cfg->matmul_precision >= 0)
+        g->chip.matmul_precision = cfg->matmul_precision;
     return eng_resolve_a2a(cfg, &g->torus, g->m, err);
 }
 

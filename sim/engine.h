@@ -24,6 +24,8 @@ typedef struct {
     int data, model_par;         /* plan; data 0 = cores / model_par, model_par 0 = smallest that fits */
     long tokens_per_batch;       /* encoder tokens per batch, a multiple of enc_seq; 0 = the preset's */
     cost_precision precision;    /* SELECTIVE (fp32 router, default), BF16 or FP32 [SOURCES 2.1 Table 2] */
+    int matmul_precision;        /* how fp32 matmuls run, a chip_matmul_precision [SOURCES 5.3]; -1: the
+                                  * platform's (property matmul_precision) */
     int top_k;                   /* 1 or 2; 0 = the preset's */
     double capacity_factor;      /* > 0; 0 = the preset's */
     int impl;                    /* ENGINE_IMPL_PRESET: the preset's implementation profile; else a model_impl */

@@ -74,6 +74,12 @@ static const runopt OPTS[] = {
       .help = "selective (default: bf16 activations and matmuls, fp32 router), bf16 (router too)\n"
               "or fp32 (everything: 4-byte activations in HBM and on the wire, fp32 matmuls)",
       .axis = 12, .sweep_help = "selective | bf16 | fp32", .column = "precision" },
+    { .name = "--matmul-precision", .arg = "M", .type = RUNOPT_ENUM, FIELD(cfg.matmul_precision),
+      .words = { "default", "high", "highest" }, .values = { CHIP_MM_DEFAULT, CHIP_MM_HIGH, CHIP_MM_HIGHEST },
+      .help = "how an fp32 matmul runs: default (TPU one bf16 pass, GPU TF32), high (3 bf16\n"
+              "passes) or highest (TPU 6 bf16 passes, GPU true fp32) (default: the platform's\n"
+              "property matmul_precision: default on the TPU presets, highest on the GPU ones)",
+      .axis = 14, .sweep_help = "default | high | highest", .column = "matmul_precision" },
     { .name = "--act-dtype", .arg = "T", .type = RUNOPT_ENUM, FIELD(cfg.act_bytes),
       .words = { "bf16", "fp32" }, .values = { 2, 4 },
       .help = "bf16 or fp32 (GShard's main runs) on the wire (default: the precision's,\nfp32 under --precision fp32, else bf16)" },

@@ -50,7 +50,7 @@ START_TEST(test_presets_tpu)
     ck_assert_int_eq(v2.wrap_unit, 16);
     ck_assert_int_eq(v3.wrap_unit, 32);
     ck_assert_int_eq(v4.wrap_unit, 4);
-    ck_assert_double_eq(v3.fp32_matmul_passes, 6.0);
+    ck_assert_int_eq(v3.matmul_precision, CHIP_MM_DEFAULT);   /* one bf16 pass per fp32 matmul [SOURCES 5.3] */
 }
 END_TEST
 
@@ -76,7 +76,7 @@ START_TEST(test_presets_gpu)
         ck_assert_int_eq(c->tile_n, 128);
         ck_assert_int_eq(c->tile_k, 64);
         ck_assert_int_eq(c->mxus_per_core, 0);            /* the TPU fields stay 0 */
-        ck_assert_double_eq(c->fp32_matmul_passes, 0.0);
+        ck_assert_int_eq(c->matmul_precision, CHIP_MM_HIGHEST);   /* the measured dataset's JAX router */
         /* fitted to the measured dataset (switchsim calibrate): physical ranges, not values */
         ck_assert(c->op_overhead_s > 1e-7 && c->op_overhead_s < 1e-4);
         ck_assert(c->mm_efficiency > 0.0 && c->mm_efficiency <= 1.0);
@@ -147,11 +147,12 @@ START_TEST(test_table)
         if (p->carried != CHIP_PRESET)
             ck_assert_ptr_eq(chip_prop_find(p->id), p);
         ck_assert_ptr_nonnull(chip_prop_rule(p));
-        /* a property a family must carry has a default on every preset of that family, but for the shape */
+        /* a number a family must carry has a default on every preset of that family (0 is a level of an
+         * enumeration, but no number's value) */
         if (p->carried == CHIP_BOTH || p->carried == CHIP_TPU || p->carried == CHIP_GPU)
             for (int k = 0; k < (int)(sizeof PRESETS / sizeof PRESETS[0]); k++) {
                 chip_spec c = preset(PRESETS[k]);
-                if (chip_prop_required(p, c.family) && p->kind != CHIP_K_NAME)
+                if (chip_prop_required(p, c.family) && p->kind != CHIP_K_NAME && p->kind != CHIP_K_MMPREC)
                     ck_assert_msg(chip_prop_number(&c, p) != 0, "%s has no '%s'", c.chip, p->id);
             }
     }
@@ -177,7 +178,9 @@ static const struct {
     { "mxus_per_core", "1000001", 0, -1 },
     { "op_overhead_s", "0", 1, 0 },
     { "op_overhead_s", "-1e-6", 0, -1 },
-    { "fp32_matmul_passes", "0.5", 0, -1 },
+    { "matmul_precision", "highest", 1, 0 },
+    { "matmul_precision", "HIGHEST", 1, -1 },
+    { "matmul_precision", "6", 1, -1 },
     { "mm_efficiency", "1", 1, 0 },
     { "mm_efficiency", "0", 0, -1 },
     { "link_bw_factor", "0.49", 0, -1 },
@@ -203,6 +206,23 @@ START_TEST(test_parse)
     ck_assert_int_eq(rc, PARSE[_i].rc);
     if (rc != 0)
         ck_assert_int_eq(memcmp(&c, &before, sizeof c), 0);   /* untouched on failure */
+}
+END_TEST
+
+/* The three levels by name, and what an fp32 matmul costs at each on a TPU [SOURCES 5.3]. */
+START_TEST(test_matmul_precision)
+{
+    static const char *const names[] = { "default", "high", "highest" };
+    static const double passes[] = { 1, 3, 6 };
+    for (int i = 0; i < 3; i++) {
+        ck_assert_str_eq(chip_matmul_precision_name(i), names[i]);
+        ck_assert_int_eq(chip_matmul_precision_parse(names[i]), i);
+        ck_assert_double_eq(chip_tpu_fp32_matmul_passes(i), passes[i]);
+    }
+    ck_assert_ptr_null(chip_matmul_precision_name(3));
+    ck_assert_ptr_null(chip_matmul_precision_name(-1));
+    ck_assert_int_eq(chip_matmul_precision_parse("bf16_3x"), -1);
+    ck_assert_double_eq(chip_tpu_fp32_matmul_passes(3), 0.0);
 }
 END_TEST
 
@@ -266,7 +286,7 @@ START_TEST(test_write_props)
                           "  <prop id=\"hbm_Bps_per_core\" value=\"6e+11\"/>\n"
                           "  <prop id=\"onchip_bytes_per_core\" value=\"16777216\"/>\n"
                           "  <prop id=\"op_overhead_s\" value=\"1e-06\"/>\n"
-                          "  <prop id=\"fp32_matmul_passes\" value=\"6\"/>\n"
+                          "  <prop id=\"matmul_precision\" value=\"default\"/>\n"
                           "  <prop id=\"torus\" value=\"4,4,4\"/>\n"
                           "  <prop id=\"wrap\" value=\"1,1,1\"/>\n"
                           "  <prop id=\"link_Bps\" value=\"4.5e+10\"/>\n"
@@ -284,7 +304,11 @@ START_TEST(test_write_props)
     ck_assert_ptr_eq(strstr(buf, "<prop id=\"family\" value=\"gpu\"/>\n<prop id=\"chip\" value=\"h100\"/>\n"), buf);
     ck_assert_ptr_nonnull(strstr(buf, "<prop id=\"gpus_per_node\" value=\"8\"/>\n<prop id=\"nodes\" value=\"2\"/>\n"));
     ck_assert_ptr_null(strstr(buf, "mxu_dim"));
-    ck_assert_ptr_null(strstr(buf, "tf32_flops"));                 /* a preset number, not a property */
+    ck_assert_ptr_nonnull(strstr(buf, "<prop id=\"fp32_matmul_flops\" value=\"6.69e+13\"/>\n"
+                                      "<prop id=\"tf32_flops\" value=\"4.947e+14\"/>\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "<prop id=\"op_overhead_s\" value=\"9.143e-06\"/>\n"
+                                      "<prop id=\"matmul_precision\" value=\"highest\"/>\n"));
+    ck_assert_ptr_null(strstr(buf, "nvlink_links"));               /* a preset number, not a property */
     ck_assert_ptr_null(strstr(buf, "cores_per_chip"));
     free(buf);
 }
@@ -304,6 +328,7 @@ static Suite *chip_suite(void)
     tcase_add_test(tc, test_table);
     tcase_add_loop_test(tc, test_parse, 0, (int)(sizeof PARSE / sizeof PARSE[0]));
     tcase_add_test(tc, test_parse_fields);
+    tcase_add_test(tc, test_matmul_precision);
     suite_add_tcase(s, tc);
     tc = tcase_create("write");
     tcase_add_loop_test(tc, test_format_number, 0, (int)(sizeof NUMBERS / sizeof NUMBERS[0]));

@@ -31,7 +31,8 @@ START_TEST(test_tpuv3_numbers)
     /* the quoted bf16 peak agrees with MXUs x 128^2 MACs x 2 x clock within 0.2 % [SOURCES 5.1] */
     double derived = c.mxus_per_core * (double)c.mxu_dim * c.mxu_dim * 2.0 * c.clock_Hz;
     ck_assert_double_eq_tol(derived / c.bf16_flops, 1.0, 2e-3);
-    ck_assert(c.fp32_matmul_passes > 1.0);
+    ck_assert_int_eq(c.matmul_precision, CHIP_MM_DEFAULT);       /* one bf16 pass per fp32 matmul [SOURCES 5.3] */
+    ck_assert_double_eq(cost_fp32_matmul_passes(&c), 1.0);
     ck_assert(c.fp32_vec_flops > 0.0 && c.fp32_vec_flops < c.bf16_flops);
 }
 END_TEST
@@ -107,20 +108,29 @@ START_TEST(test_matmul_double_mxus)
 }
 END_TEST
 
+/* What an fp32 matmul costs on a TPU at each matmul precision [SOURCES 5.3]: default (the TPU presets) one
+ * bf16 MXU pass, high 3 (bf16_3x), highest 6 (bf16_6x). */
+static const double TPU_PASSES[] = { [CHIP_MM_DEFAULT] = 1, [CHIP_MM_HIGH] = 3, [CHIP_MM_HIGHEST] = 6 };
+
 START_TEST(test_matmul_fp32_factor)
 {
     cost_chip c;
     cost_chip_tpuv3(&c);
-    double ov = c.op_overhead_s;
-    /* MXU-bound in both precisions: exactly fp32_matmul_passes times */
+    c.matmul_precision = _i;
+    double ov = c.op_overhead_s, P = TPU_PASSES[_i];
+    ck_assert_double_eq(cost_fp32_matmul_passes(&c), P);
+    /* MXU-bound in both precisions (4096^3: 2.5 ms of MXU per pass, 0.45 ms of fp32 HBM traffic): exactly P times */
     assert_rel(cost_matmul_s(&c, 4096, 4096, 4096, COST_FP32) - ov,
-               c.fp32_matmul_passes * (cost_matmul_s(&c, 4096, 4096, 4096, COST_BF16) - ov), REL);
+               P * (cost_matmul_s(&c, 4096, 4096, 4096, COST_BF16) - ov), REL);
     ck_assert_double_eq(cost_matmul_cycles(&c, 1, 4096, 768, 128, COST_FP32),
-                        c.fp32_matmul_passes * cost_matmul_cycles(&c, 1, 4096, 768, 128, COST_BF16));
-    /* the router shape (tokens, D) @ (D, E): fp32 costs more, by at most the pass factor */
+                        P * cost_matmul_cycles(&c, 1, 4096, 768, 128, COST_BF16));
+    /* the router shape (tokens, D) @ (D, E) is HBM-bound in bf16: fp32 costs more (twice the bytes at one
+     * pass), by at most the pass factor or the byte factor, whichever is larger */
     double b = cost_matmul_s(&c, 32768, 768, 128, COST_BF16), f = cost_matmul_s(&c, 32768, 768, 128, COST_FP32);
     ck_assert(f > b);
-    ck_assert(f - ov <= c.fp32_matmul_passes * (b - ov) * (1 + REL));
+    ck_assert(f - ov <= fmax(P, 2.0) * (b - ov) * (1 + REL));
+    if (_i == CHIP_MM_DEFAULT)     /* one pass: only the bytes differ, so exactly twice the HBM time */
+        assert_rel(f - ov, 2.0 * (b - ov), REL);
 }
 END_TEST
 
@@ -244,7 +254,7 @@ START_TEST(test_gpu_h100_vs_h200)
     ck_assert_double_eq(a.fp32_vec_flops, b.fp32_vec_flops);
     ck_assert_double_eq(a.onchip_bytes, b.onchip_bytes);
     ck_assert_double_eq(a.op_overhead_s, b.op_overhead_s);
-    ck_assert_double_eq(a.fp32_matmul_passes, b.fp32_matmul_passes);
+    ck_assert_int_eq(a.matmul_precision, b.matmul_precision);
     ck_assert_double_eq(a.fp32_matmul_flops, b.fp32_matmul_flops);
     ck_assert_double_eq(a.mm_efficiency, b.mm_efficiency);
     ck_assert_double_eq(a.hbm_efficiency, b.hbm_efficiency);
@@ -358,15 +368,20 @@ START_TEST(test_gpu_fp32_router)
      * FP32 rate 66.9e12 / 132 per SM: 0.0629 ms; the operands (29.8 MB) move in 0.0069 ms */
     double want = 2.0 * 128 * 128 * 768 / (66.9e12 / 132) / 0.79 + 4e-6;
     assert_rel(cost_matmul_s(&c, 8192, 768, 128, COST_FP32), want, REL);
-    /* fp32_matmul_passes is a TPU number: a GPU ignores it */
-    cost_chip p = c;
-    p.fp32_matmul_passes = 6.0;
-    ck_assert_double_eq(cost_matmul_s(&p, 8192, 768, 128, COST_FP32), cost_matmul_s(&c, 8192, 768, 128, COST_FP32));
-    /* a platform that allows TF32 sets fp32_matmul_flops to the TF32 tensor rate 494.7e12 */
-    cost_chip tf = c;
-    tf.fp32_matmul_flops = 494.7e12;
+    ck_assert_int_eq(c.matmul_precision, CHIP_MM_HIGHEST);    /* the GPU presets: true fp32 (JAX HIGHEST) */
+    ck_assert_double_eq(cost_fp32_matmul_passes(&c), 1.0);
+    /* precision default runs it on the TF32 tensor cores (494.7e12), high as three bf16 products (bf16x3:
+     * 989.4e12 / 3, and 3 passes of hardware FLOPs) [SOURCES 5.3] */
+    cost_chip tf = c, b3 = c;
+    tf.matmul_precision = CHIP_MM_DEFAULT;
+    b3.matmul_precision = CHIP_MM_HIGH;
     assert_rel(cost_matmul_s(&tf, 8192, 768, 128, COST_FP32), 2.0 * 128 * 128 * 768 / (494.7e12 / 132) / 0.79 + 4e-6,
                REL);
+    assert_rel(cost_matmul_s(&b3, 8192, 768, 128, COST_FP32),
+               2.0 * 128 * 128 * 768 / (989.4e12 / 3 / 132) / 0.79 + 4e-6, REL);
+    ck_assert_double_eq(cost_fp32_matmul_flops(&tf), 494.7e12);
+    ck_assert_double_eq(cost_fp32_matmul_flops(&b3), 989.4e12 / 3);
+    ck_assert_double_eq(cost_fp32_matmul_passes(&b3), 3.0);
     /* the router op charges that matmul plus four vector ops (softmax, top-1, positions, aux loss) */
     model_cfg m = fixture_switch_base();
     cost_work w;
@@ -676,9 +691,9 @@ START_TEST(test_router)
 }
 END_TEST
 
-/* Precision [SOURCES 2.1 Table 2]: fp32 everywhere makes every activation matmul an fp32 one (fp32_matmul_passes
- * bf16 passes, 4-byte operands), bf16 everywhere runs the router in one pass on 2-byte elements; hw_flops
- * counts the passes, mm_flops does not. */
+/* Precision [SOURCES 2.1 Table 2]: fp32 everywhere makes every activation matmul an fp32 one (4-byte operands,
+ * at the chip's matmul precision: one bf16 pass on the TPU presets, 6 at highest), bf16 everywhere runs the
+ * router on 2-byte elements; hw_flops counts the passes, mm_flops does not. */
 START_TEST(test_precision)
 {
     cost_chip sel, b16, f32;
@@ -687,7 +702,8 @@ START_TEST(test_precision)
     b16.precision = COST_PRECISION_BF16;
     f32.precision = COST_PRECISION_FP32;
     model_cfg m = fixture_switch_base();
-    double T = 16384, P = sel.fp32_matmul_passes;
+    double T = 16384, P = cost_fp32_matmul_passes(&sel);
+    ck_assert_double_eq(P, 1.0);
     cost_work ws, wf, rs, rb;
     cost_work_init(&ws);
     cost_work_init(&wf);
@@ -714,11 +730,20 @@ START_TEST(test_precision)
     ck_assert_int_eq(cost_memory_check(&mf, &f32, &m, 1e6, 2048, 1, 0, &err), 0);
     ck_assert_double_gt(mf.activations_B, 1.5 * ms.activations_B);   /* the fp32 logits and router stay */
     ck_assert_double_eq(mf.params_B, ms.params_B);
+    /* at highest the same fp32 program pays 6 passes: hardware FLOPs and (MXU-bound) time follow */
+    cost_chip f6 = f32;
+    f6.matmul_precision = CHIP_MM_HIGHEST;
+    cost_work w6;
+    cost_work_init(&w6);
+    cost_dense_ffn_work(&w6, &f6, &m, T, 1, 0);
+    assert_rel(w6.hw_flops, 6.0 * ws.mm_flops, REL);
+    assert_rel(w6.hbm_B, wf.hbm_B, REL);
+    ck_assert_double_gt(w6.t_s, 3.0 * wf.t_s);
 }
 END_TEST
 
 /* Gating work of the implementation profiles [SOURCES 4.2]: Mesh TF's cumsum einsum is k fp32 (S,S)@(S,E) per
- * group, 2 G E S^2 FLOPs each (6 bf16 passes of hardware FLOPs on a TPUv3); the dispatch's backward is one
+ * group, 2 G E S^2 FLOPs each (one bf16 pass of hardware FLOPs per FLOP on a TPUv3 at precision default); the dispatch's backward is one
  * gradient matmul, the combine's two; jitter and the combine build are memory-bound passes. */
 START_TEST(test_gating_work)
 {
@@ -731,7 +756,7 @@ START_TEST(test_gating_work)
     cost_work_init(&w);
     cost_cumsum_einsum_work(&w, &c, G, S, E, 2);
     assert_rel(w.mm_flops, 2.0 * 2.0 * G * E * (double)S * S, REL);
-    assert_rel(w.hw_flops, c.fp32_matmul_passes * w.mm_flops, REL);
+    assert_rel(w.hw_flops, cost_fp32_matmul_passes(&c) * w.mm_flops, REL);
     cost_work d, k;
     cost_work_init(&d);
     cost_work_init(&k);
@@ -913,7 +938,7 @@ static Suite *cost_suite(void)
     tcase_add_test(tc, test_matmul_padding_2080);
     tcase_add_loop_test(tc, test_matmul_skinny_hbm, 0, (int)(sizeof SKINNY / sizeof SKINNY[0]));
     tcase_add_test(tc, test_matmul_double_mxus);
-    tcase_add_test(tc, test_matmul_fp32_factor);
+    tcase_add_loop_test(tc, test_matmul_fp32_factor, 0, 3);
     tcase_add_test(tc, test_matmul_batch_and_empty);
     tcase_add_test(tc, test_vector);
     suite_add_tcase(s, tc);

@@ -27,12 +27,13 @@ typedef struct {
     switch_cap_mode cap_round;
     int impl;                     /* ENGINE_IMPL_PRESET or a model_impl */
     int a2a_flows;                /* 1: --a2a-timing flows */
+    int matmul_precision;         /* -1: the platform's; else --matmul-precision */
 } erun;
 
 static erun erun_default(void)
 {
     erun r = { "topologies/tpuv3-2x2.xml", "tiny-switch", "router", 1, 1, 0, 1.25, COLL_A2A_PHASED, 3, 0, 0,
-               COST_PRECISION_SELECTIVE, PLAN_REMAT_AUTO, SWITCH_CAP_AUTO, ENGINE_IMPL_PRESET, 0 };
+               COST_PRECISION_SELECTIVE, PLAN_REMAT_AUTO, SWITCH_CAP_AUTO, ENGINE_IMPL_PRESET, 0, -1 };
     return r;
 }
 
@@ -69,6 +70,7 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
     cfg.impl = a->impl;
     cfg.cap_round = a->cap_round;
     cfg.a2a_fast = !a->a2a_flows;
+    cfg.matmul_precision = a->matmul_precision;
     engine_result res;
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= N_OUT) {
@@ -274,11 +276,14 @@ START_TEST(test_tokens_per_batch)
 END_TEST
 
 /* --precision: fp32 doubles the padded all-to-all bytes (4-byte activations on the wire) and slows the step;
- * bf16 runs the router in one bf16 pass on bf16 bytes, so its router time drops; the rest stays */
+ * bf16 runs the router on bf16 bytes, so its router time drops; the rest stays.  On the TPU platform an fp32
+ * matmul is one bf16 pass (matmul_precision default [SOURCES 5.3]), so fp32 costs bytes; --matmul-precision
+ * highest makes every fp32 matmul 6 passes: the fp32 program's compute and the selective router's time grow,
+ * bytes on the wire do not. */
 START_TEST(test_precision)
 {
     erun a = erun_default();
-    double sel[N_OUT], b16[N_OUT], f32[N_OUT];
+    double sel[N_OUT], b16[N_OUT], f32[N_OUT], f6[N_OUT], s6[N_OUT];
     erun_do(&a, sel);
     a.precision = COST_PRECISION_BF16;
     erun_do(&a, b16);
@@ -286,10 +291,20 @@ START_TEST(test_precision)
     erun_do(&a, f32);
     ck_assert_double_eq_tol(f32[O_BYTES], 2.0 * sel[O_BYTES], 1e-9 * sel[O_BYTES]);
     ck_assert_double_eq(b16[O_BYTES], sel[O_BYTES]);
-    ck_assert_double_gt(f32[O_COMPUTE], 1.3 * sel[O_COMPUTE]);   /* 6-pass matmuls, 4-byte tensors (a tiny model: partly overhead) */
+    ck_assert_double_gt(f32[O_COMPUTE], sel[O_COMPUTE]);         /* 4-byte tensors */
     ck_assert_double_lt(b16[O_ROUTER], sel[O_ROUTER]);
     ck_assert_double_eq(b16[O_COMPUTE], sel[O_COMPUTE]);
     ck_assert_double_eq(b16[O_DISPATCH], sel[O_DISPATCH]);
+    a.matmul_precision = CHIP_MM_HIGHEST;
+    erun_do(&a, f6);
+    ck_assert_double_gt(f6[O_COMPUTE], 1.3 * f32[O_COMPUTE]);   /* 6-pass matmuls (a tiny model: partly overhead) */
+    ck_assert_double_eq(f6[O_BYTES], f32[O_BYTES]);
+    ck_assert_double_gt(f6[O_HFU] / f6[O_MFU], 3.0 * f32[O_HFU] / f32[O_MFU]);
+    a.precision = COST_PRECISION_SELECTIVE;
+    erun_do(&a, s6);
+    ck_assert_double_gt(s6[O_ROUTER], sel[O_ROUTER]);
+    ck_assert_double_eq(s6[O_COMPUTE], sel[O_COMPUTE]);         /* only the router is fp32 */
+    ck_assert_double_eq(s6[O_BYTES], sel[O_BYTES]);
 }
 END_TEST
 

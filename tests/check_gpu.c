@@ -233,7 +233,8 @@ START_TEST(test_read_back)
     ck_assert_double_eq(c.op_overhead_s, k->op_overhead_s);
     ck_assert_int_eq(c.mxus_per_core, 0);            /* TPU-only fields stay 0 */
     ck_assert_int_eq(c.mxu_dim, 0);
-    ck_assert_double_eq(c.fp32_matmul_passes, 0);
+    ck_assert_double_eq(c.tf32_flops, k->tf32_flops);
+    ck_assert_int_eq(c.matmul_precision, CHIP_MM_HIGHEST);
     ck_assert_int_eq(t.family, COST_FAMILY_GPU);
     ck_assert_int_eq(t.ndims, 1);
     ck_assert_int_eq(t.dims[0], gpu_nchips(&p));

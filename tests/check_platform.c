@@ -186,7 +186,7 @@ START_TEST(test_read_back)
     ck_assert_double_eq(c.hbm_Bps, k->hbm_Bps);
     ck_assert_double_eq(c.onchip_bytes, k->onchip_bytes);
     ck_assert_double_eq(c.op_overhead_s, k->op_overhead_s);
-    ck_assert_double_eq(c.fp32_matmul_passes, k->fp32_matmul_passes);
+    ck_assert_int_eq(c.matmul_precision, k->matmul_precision);
     ck_assert_int_eq(t.ndims, p.shape.ndims);
     for (int d = 0; d < 3; d++) {
         ck_assert_int_eq(t.dims[d], p.shape.dims[d]);
@@ -356,8 +356,8 @@ static const struct {
                                                      "'1us', got '-1us'" },
     { HOST_OPEN "<prop id=\"op_overhead_s\" value=\"1e308\"/>", ":3: property 'op_overhead_s' must be in [0, 1] "
                                                                 "(a physical range), got '1e308'" },
-    { HOST_OPEN "<prop id=\"fp32_matmul_passes\" value=\"1e308\"/>", ":3: property 'fp32_matmul_passes' must be "
-                                                                     "in [1, 64] (a physical range), got '1e308'" },
+    { HOST_OPEN "<prop id=\"tf32_flops\" value=\"1e300\"/>", ":3: property 'tf32_flops' must be in [1000, 1e+18] "
+                                                               "(a physical range), got '1e300'" },
     { HOST_OPEN "<prop id=\"hbm_Bps_per_core\" value=\"1e-300\"/>", ":3: property 'hbm_Bps_per_core' must be in "
                                                                     "[1e+06, 1e+15] (a physical range), got '1e-300'" },
     { HOST_OPEN "<host id=\"a\" speed=\"1e-300f\"/>", ":3: <host> attribute 'speed' must be a speed in [1, 1e21] "
@@ -370,8 +370,8 @@ static const struct {
                                                         "got '128.5'" },
     { HOST_OPEN "<prop id=\"op_overhead_s\" value=\"-1e-6\"/>", ":3: property 'op_overhead_s' must be a number "
                                                               ">= 0, got '-1e-6'" },
-    { HOST_OPEN "<prop id=\"fp32_matmul_passes\" value=\"0.5\"/>", ":3: property 'fp32_matmul_passes' must be a "
-                                                                 "number >= 1, got '0.5'" },
+    { HOST_OPEN "<prop id=\"matmul_precision\" value=\"6\"/>", ":3: property 'matmul_precision' must be default, "
+                                                               "high or highest, got '6'" },
     { HOST_OPEN "<prop id=\"torus\" value=\"4x4\"/>", ":3: property 'torus' must be 2 or 3 comma-separated "
                                                     "integers in [1, 1024] such as '4,4', got '4x4'" },
     { HOST_OPEN "<prop id=\"torus\" value=\"4\"/>", ":3: property 'torus' must be 2 or 3 comma-separated "

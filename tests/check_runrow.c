@@ -13,7 +13,7 @@
 #define HEADER "model,platform,cores,data,model_par,experts_per_core,top_k,capacity_factor,expert_capacity," \
                "routing,dispatch,a2a,seed,tokens_per_batch,scope,layer,phase,dropped_frac,lb_loss," \
                "a2a_bytes_per_core,step_time_s,compute_s,router_s,dispatch_combine_s,a2a_s,allreduce_s," \
-               "idle_s,examples_per_s,tflops_per_chip,mfu,hfu,precision,impl,sim_wall_s"
+               "idle_s,examples_per_s,tflops_per_chip,mfu,hfu,precision,impl,sim_wall_s,matmul_precision"
 
 static runrow sample_row(void)
 {
@@ -25,7 +25,7 @@ static runrow sample_row(void)
         .a2a_bytes_per_core = 402653184, .step_time_s = 0.61, .compute_s = 0.43, .router_s = 0.0055,
         .dispatch_combine_s = 0.025, .a2a_s = 0.073, .allreduce_s = 0.049, .idle_s = 0.0225,
         .examples_per_s = 3357.1, .tflops_per_chip = 45.5, .mfu = 0.37, .hfu = 0.52, .precision = "selective", .impl = "flaxformer",
-        .sim_wall_s = 1.9,
+        .sim_wall_s = 1.9, .matmul_precision = "default",
     };
     return r;
 }
@@ -33,10 +33,11 @@ static runrow sample_row(void)
 START_TEST(test_header)
 {
     ck_assert_str_eq(runrow_header(), HEADER);
-    ck_assert_int_eq(runrow_ncols(), 34);
+    ck_assert_int_eq(runrow_ncols(), 35);
     ck_assert_str_eq(runrow_col_name(0), "model");
     ck_assert_str_eq(runrow_col_name(33), "sim_wall_s");
-    ck_assert_ptr_null(runrow_col_name(34));
+    ck_assert_str_eq(runrow_col_name(34), "matmul_precision");
+    ck_assert_ptr_null(runrow_col_name(35));
     ck_assert_ptr_null(runrow_col_name(-1));
 }
 END_TEST
@@ -60,15 +61,38 @@ START_TEST(test_write_bytes)
     fclose(fp);
     ck_assert_str_eq(buf, HEADER "\n"
         "switch-base,topologies/tpuv3-4x4.xml,32,32,1,4,1,1.25,40,router,padded,phased,1,1048576,step,-1,all,"
-        "0.00625,0.0101,402653184,0.61,0.43,0.0055,0.025,0.073,0.049,0.0225,3357.1,45.5,0.37,0.52,selective,flaxformer,1.9\n"
+        "0.00625,0.0101,402653184,0.61,0.43,0.0055,0.025,0.073,0.049,0.0225,3357.1,45.5,0.37,0.52,selective,flaxformer,1.9,default\n"
         "switch-base,\"my, \"\"odd\"\" platform.xml\",32,32,1,4,1,1.25,40,\" lead\",padded,phased,-7,1048576,"
         "step,-1,all,0.00625,0.0101,1.5e+09,0.333333333,0.43,0.0055,0.025,0.073,nan,0.0225,3357.1,45.5,0.37,0.52,selective,"
-        "flaxformer,1.9\n");
+        "flaxformer,1.9,default\n");
     free(buf);
 }
 END_TEST
 
 /* Reading a file the writer could have written and writing it back gives the same bytes. */
+/* A CSV written before the matmul_precision column existed reads with 'highest' there (what the cost model
+ * charged an fp32 matmul then: 6 bf16 passes on a TPU, plain FP32 on a GPU), every other column as written. */
+START_TEST(test_old_columns)
+{
+    runrow *old = NULL, *now = NULL;
+    int n_old = -1, n_now = -1;
+    errbuf err = { "" };
+    ck_assert_msg(runrow_read("tests/data/csv_old_columns.csv", &old, &n_old, &err) == 0, "%s", err.msg);
+    ck_assert_msg(runrow_read("tests/data/csv_good.csv", &now, &n_now, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(n_old, 2);
+    ck_assert_int_eq(n_now, 2);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_str_eq(old[i].matmul_precision, "highest");
+        ck_assert_str_eq(now[i].matmul_precision, "default");
+        ck_assert(!runrow_same_config(&old[i], &now[i]));      /* summarize keeps them apart */
+        snprintf(old[i].matmul_precision, sizeof old[i].matmul_precision, "default");
+        ck_assert_int_eq(memcmp(&old[i], &now[i], sizeof now[i]), 0);
+    }
+    free(old);
+    free(now);
+}
+END_TEST
+
 START_TEST(test_round_trip)
 {
     runrow *rows = NULL;
@@ -120,7 +144,7 @@ static const struct { const char *file, *msg; } BAD[] = {
     { "tests/data/csv_bad_header.csv",
       "tests/data/csv_bad_header.csv:1: column 4 is 'dta', expected 'data' (the header of run --csv)" },
     { "tests/data/csv_short_header.csv",
-      "tests/data/csv_short_header.csv:1: header has 33 columns, expected 34 (the header of run --csv)" },
+      "tests/data/csv_short_header.csv:1: header has 33 columns, expected 35 (the header of run --csv)" },
     { "tests/data/csv_short_row.csv", "tests/data/csv_short_row.csv:3: expected 34 fields, got 33" },
     { "tests/data/csv_torn.csv", "tests/data/csv_torn.csv:2: expected 34 fields, got 12" },
     { "tests/data/csv_bad_int.csv", "tests/data/csv_bad_int.csv:4: column 'seed' must be an integer, got 'x1'" },
@@ -215,6 +239,7 @@ static Suite *runrow_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("read");
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_old_columns);
     tcase_add_test(tc, test_read_crlf_and_empty_body);
     tcase_add_test(tc, test_read_bom);
     tcase_add_loop_test(tc, test_read_bad, 0, (int)(sizeof BAD / sizeof BAD[0]));

@@ -59,7 +59,7 @@ expect_fail 1 "switchsim: error: $O: exists; use --resume to continue that sweep
     echo "unexpected summary table"; cat "$TMPD/sum.txt"; exit 1; }
 "$BIN" summarize "$O" --csv - > "$TMPD/sum.csv"
 [ "$(wc -l < "$TMPD/sum.csv")" = 7 ] || { echo "expected 6 groups"; cat "$TMPD/sum.csv"; exit 1; }
-grep -q '^switch-base,tests/data/csv_platform.xml,32,32,1,4,1,0.5,128,router,padded,phased,1048576,step,-1,all,selective,flaxformer,2,0.5615,0.000707106781,0.561,0.562,' \
+grep -q '^switch-base,tests/data/csv_platform.xml,32,32,1,4,1,0.5,128,router,padded,phased,1048576,step,-1,all,selective,flaxformer,highest,2,0.5615,0.000707106781,0.561,0.562,' \
     "$TMPD/sum.csv" || { echo "unexpected summary"; cat "$TMPD/sum.csv"; exit 1; }
 "$BIN" summarize "$O" --csv "$TMPD/sum2.csv"
 cmp -s "$TMPD/sum.csv" "$TMPD/sum2.csv" || { echo "summarize --csv FILE differs from --csv -"; exit 1; }
@@ -157,7 +157,7 @@ expect_fail 1 "switchsim: error: --run-arg: a value must not hold a line break (
 # merge: header mismatch names the file and the column; no output
 expect_fail 1 "switchsim: error: tests/data/csv_bad_header.csv:1: column 4 is 'dta', expected 'data' (the header of run --csv)" "$TMPD/m.csv" -- \
     "$BIN" merge tests/data/csv_good.csv tests/data/csv_bad_header.csv --csv "$TMPD/m.csv"
-expect_fail 1 "switchsim: error: tests/data/csv_short_header.csv:1: header has 33 columns, expected 34 (the header of run --csv)" "$TMPD/m.csv" -- \
+expect_fail 1 "switchsim: error: tests/data/csv_short_header.csv:1: header has 33 columns, expected 35 (the header of run --csv)" "$TMPD/m.csv" -- \
     "$BIN" merge tests/data/csv_good.csv tests/data/csv_short_header.csv --csv "$TMPD/m.csv"
 expect_fail 2 "switchsim: error: merge: no input files (see switchsim merge --help)" - -- "$BIN" merge --csv "$TMPD/m.csv"
 "$BIN" merge tests/data/csv_good.csv tests/data/csv_header_only.csv tests/data/csv_good.csv --csv "$TMPD/m.csv" 2>/dev/null

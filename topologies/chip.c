@@ -35,11 +35,17 @@
  * (SOURCES 6.1) with this value fixed. */
 #define TPU_OP_OVERHEAD_S 1e-6
 
-/* bf16 MXU passes per fp32 matmul.  Not in SOURCES.md (assumption).  Reasoning [D]: an fp32 significand
- * has 24 bits, three bf16 pieces of 8 bits (hi, mid, lo); a product accurate to about 2^-24 keeps the six
- * cross terms whose orders add up to at most 2 (hi*hi, hi*mid, mid*hi, mid*mid, hi*lo, lo*hi), so an fp32
- * router matmul (SOURCES 3 "Selective precision") costs 6 bf16 passes.  Use 3 for a bf16x3 reading. */
-#define TPU_FP32_MATMUL_PASSES 6.0
+/* bf16 MXU passes of an fp32 matmul at each matmul precision: XLA's dot algorithms on a TPU [SOURCES 5.3]:
+ * DEFAULT one bf16 pass (fp32 accumulation), HIGH bf16_3x, HIGHEST bf16_6x.  Why 6 for a product accurate to
+ * about 2^-24 [D]: an fp32 significand has 24 bits, three bf16 pieces of 8 bits (hi, mid, lo), and the cross
+ * terms whose orders add up to at most 2 are six (hi*hi, hi*mid, mid*hi, mid*mid, hi*lo, lo*hi). */
+static const double TPU_FP32_MATMUL_PASSES[] = { [CHIP_MM_DEFAULT] = 1, [CHIP_MM_HIGH] = 3, [CHIP_MM_HIGHEST] = 6 };
+
+/* The TPU presets run fp32 matmuls at DEFAULT, one bf16 pass: "By default, TPUs perform matrix multiplication
+ * operations with bfloat16 values and accumulations with IEEE float32 values" (Cloud TPU bfloat16 page), which
+ * TensorFlow, Mesh TensorFlow and Lingvo kept and JAX kept until September 2021 [SOURCES 5.3]: the Switch and
+ * GShard runs' fp32 router paid bytes, not passes. */
+#define TPU_MATMUL_PRECISION CHIP_MM_DEFAULT
 
 /* fp32 vector rate per core.  Not in SOURCES.md as a rate (assumption, derived from CACM20 notes in
  * SOURCES 5.1 "Vector unit"): vector registers are 128 lanes x 8 sublanes of 32-bit elements and a VLIW
@@ -73,9 +79,11 @@
 #define GPU_TILE_K 64
 /* [fitted, see GPU_MM_EFFICIENCY] Time from one kernel's end to the next one's start, launch and tail. */
 #define GPU_OP_OVERHEAD_S 9.143e-6
-/* fp32 matmuls (the router's logits) on the plain FP32 units: what JAX precision HIGHEST asks for.  With
- * TF32 allowed (precision DEFAULT on GPU) it would be GPU_TF32_FLOPS: edit the property to model that. */
+/* A true fp32 matmul runs on the plain FP32 units (precision highest); default runs it on TF32 tensor cores,
+ * high as three bf16 passes.  The GPU presets run fp32 matmuls at HIGHEST: the measured H200 dataset's JAX
+ * program asks for precision=HIGHEST on its router matmul (SOURCES 5.2, 5.3). */
 #define GPU_FP32_MATMUL_FLOPS GPU_FP32_FLOPS
+#define GPU_MATMUL_PRECISION CHIP_MM_HIGHEST
 /* [fitted] mm_efficiency, hbm_efficiency, op_overhead_s and optimizer_bytes_per_param are fitted by
  * 'switchsim calibrate' to the 8 calibration rows of data/h200-switch-steps.csv (JAX 0.11.2 / XLA
  * with cuBLAS gemms on one H200; the 27 held-out rows are never fitted on).  What each absorbs:
@@ -157,6 +165,8 @@ const chip_prop CHIP_PROPS[] = {
         [CHIP_TPUV4] = VPU_OPS_PER_CYCLE * 1050e6, HOPPER(GPU_FP32_FLOPS) } },
     { "fp32_matmul_flops", CHIP_K_POS, CHIP_GPU, 1e3, 1e18, "flop/s", "SOURCES 5.2 plain FP32 (JAX HIGHEST)",
       F(fp32_matmul_flops), { HOPPER(GPU_FP32_MATMUL_FLOPS) } },
+    { "tf32_flops", CHIP_K_POS, CHIP_GPU, 1e3, 1e18, "flop/s", "SOURCES 5.2 dense TF32", F(tf32_flops),
+      { HOPPER(GPU_TF32_FLOPS) } },
     { "mm_efficiency", CHIP_K_FRAC, CHIP_GPU, 0, 1, "", "fitted (switchsim calibrate)", F(mm_efficiency),
       { HOPPER(GPU_MM_EFFICIENCY) } },
     { "hbm_efficiency", CHIP_K_FRAC, CHIP_GPU, 0, 1, "", "fitted (switchsim calibrate)", F(hbm_efficiency),
@@ -184,8 +194,8 @@ const chip_prop CHIP_PROPS[] = {
         HOPPER(GPU_L2_BYTES) } },
     { "op_overhead_s", CHIP_K_NONNEG, CHIP_BOTH, 0, 1, "s", "assumption (TPU); fitted (GPU)", F(op_overhead_s),
       { TPUS(TPU_OP_OVERHEAD_S), HOPPER(GPU_OP_OVERHEAD_S) } },
-    { "fp32_matmul_passes", CHIP_K_PASSES, CHIP_TPU, 1, 64, "", "assumption (TPU_FP32_MATMUL_PASSES)",
-      F(fp32_matmul_passes), { TPUS(TPU_FP32_MATMUL_PASSES) } },
+    { "matmul_precision", CHIP_K_MMPREC, CHIP_BOTH, 0, 0, "", "SOURCES 5.3", F(matmul_precision),
+      { TPUS(TPU_MATMUL_PRECISION), HOPPER(GPU_MATMUL_PRECISION) } },
     { "torus", CHIP_K_DIMS, CHIP_TPU_SHAPE, 0, 0, "", "the platform's shape", F(dims), { 0 } },
     { "wrap", CHIP_K_WRAP, CHIP_TPU_SHAPE, 0, 0, "", "the platform's shape", F(wrap), { 0 } },
     { "link_Bps", CHIP_K_POS, CHIP_TPU, 1, 1e16, "B/s", "SOURCES 5.1 ICI per-link bandwidth conflict", F(link_Bps),
@@ -217,8 +227,6 @@ const chip_prop CHIP_PROPS[] = {
       { [CHIP_TPUV2] = 16,               /* pod 16x16 */
         [CHIP_TPUV3] = 32,               /* pod 32x32 */
         [CHIP_TPUV4] = 4 } },            /* wraparound for dimensions that are multiples of 4 */
-    { "tf32_flops", CHIP_K_POS, CHIP_PRESET, 0, 0, "flop/s", "SOURCES 5.2 dense TF32", F(tf32_flops),
-      { HOPPER(GPU_TF32_FLOPS) } },
     { "nvlink_links", CHIP_K_INT, CHIP_PRESET, 0, 0, "", "SOURCES 5.2 NVLink 4", F(nvlink_links),
       { HOPPER(GPU_NVLINK_LINKS) } },
 };
@@ -231,7 +239,7 @@ static const char *const RULES[] = {
     [CHIP_K_INT] = "must be an integer > 0",
     [CHIP_K_POS] = "must be a number > 0",
     [CHIP_K_NONNEG] = "must be a number >= 0",
-    [CHIP_K_PASSES] = "must be a number >= 1",
+    [CHIP_K_MMPREC] = "must be default, high or highest",
     [CHIP_K_FRAC] = "must be a number in (0, 1]",
     [CHIP_K_BWF] = "must be a number in [0.5, 1] (the payload's share of the link rate)",
     [CHIP_K_LATF] = "must be a number in [1, 100] (a flow's start-up in route latencies)",
@@ -317,8 +325,6 @@ static int number_ok(chip_kind kind, double x)
         return x > 0;
     case CHIP_K_NONNEG:
         return x >= 0;
-    case CHIP_K_PASSES:
-        return x >= 1;
     case CHIP_K_FRAC:
         return x > 0 && x <= 1;
     case CHIP_K_BWF:
@@ -350,6 +356,11 @@ int chip_prop_parse(chip_spec *out, const chip_prop *p, const char *value, int r
         if (!name_ok(value))
             return -1;
         snprintf(out->chip, sizeof out->chip, "%s", value);
+        return 0;
+    case CHIP_K_MMPREC:
+        if ((l = chip_matmul_precision_parse(value)) < 0)
+            return -1;
+        *(int *)field(out, p) = (int)l;
         return 0;
     case CHIP_K_FAMILY:
         for (int f = 0; f < 2; f++)
@@ -400,11 +411,33 @@ double chip_prop_number(const chip_spec *c, const chip_prop *p)
     case CHIP_K_WRAP:
         return 0;
     case CHIP_K_FAMILY:
+    case CHIP_K_MMPREC:
     case CHIP_K_INT:
         return *(const int *)cfield(c, p);
     default:
         return *(const double *)cfield(c, p);
     }
+}
+
+static const char *const MM_NAMES[] = { [CHIP_MM_DEFAULT] = "default", [CHIP_MM_HIGH] = "high",
+                                        [CHIP_MM_HIGHEST] = "highest" };
+
+const char *chip_matmul_precision_name(int level)
+{
+    return level >= CHIP_MM_DEFAULT && level <= CHIP_MM_HIGHEST ? MM_NAMES[level] : NULL;
+}
+
+int chip_matmul_precision_parse(const char *name)
+{
+    for (int i = CHIP_MM_DEFAULT; i <= CHIP_MM_HIGHEST; i++)
+        if (strcmp(MM_NAMES[i], name) == 0)
+            return i;
+    return -1;
+}
+
+double chip_tpu_fp32_matmul_passes(int level)
+{
+    return level >= CHIP_MM_DEFAULT && level <= CHIP_MM_HIGHEST ? TPU_FP32_MATMUL_PASSES[level] : 0.0;
 }
 
 void chip_format_list(char *buf, size_t n, const int *v, int count)
@@ -439,6 +472,11 @@ void chip_prop_format(char *buf, size_t n, const chip_spec *c, const chip_prop *
     case CHIP_K_WRAP:
         chip_format_list(buf, n, c->wrap, c->ndims);
         break;
+    case CHIP_K_MMPREC: {
+        const char *name = chip_matmul_precision_name(*(const int *)cfield(c, p));
+        snprintf(buf, n, "%s", name != NULL ? name : "?");
+        break;
+    }
     case CHIP_K_INT:
         snprintf(buf, n, "%d", *(const int *)cfield(c, p));
         break;
@@ -461,7 +499,7 @@ int chip_preset(chip_spec *out, const char *name)
     snprintf(c.chip, sizeof c.chip, "%s", PRESET_NAMES[id]);
     for (int k = 0; k < CHIP_N_PROPS; k++) {
         const chip_prop *p = &CHIP_PROPS[k];
-        if (p->kind == CHIP_K_INT || p->kind == CHIP_K_FAMILY)
+        if (p->kind == CHIP_K_INT || p->kind == CHIP_K_FAMILY || p->kind == CHIP_K_MMPREC)
             *(int *)field(&c, p) = (int)p->def[id];
         else if (p->kind != CHIP_K_NAME && p->kind != CHIP_K_DIMS && p->kind != CHIP_K_WRAP)
             *(double *)field(&c, p) = p->def[id];

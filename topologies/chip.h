@@ -19,6 +19,11 @@
  * in waves over SMs, kernel launches, NVLink/NVSwitch and NICs).  Property 'family'; absent means tpu. */
 typedef enum { CHIP_FAMILY_TPU = 0, CHIP_FAMILY_GPU = 1 } chip_family;
 
+/* How an fp32 matmul runs (property matmul_precision, run option --matmul-precision), XLA's dot precision
+ * [SOURCES 5.3].  TPU: 1, 3 or 6 bf16 MXU passes.  GPU: TF32 tensor cores, three bf16 passes (bf16x3), or
+ * true fp32 on the CUDA cores. */
+typedef enum { CHIP_MM_DEFAULT = 0, CHIP_MM_HIGH = 1, CHIP_MM_HIGHEST = 2 } chip_matmul_precision;
+
 /* The chip presets, in the order the defaults of a CHIP_PROPS entry are given. */
 typedef enum { CHIP_TPUV2, CHIP_TPUV3, CHIP_TPUV4, CHIP_H100, CHIP_H200, CHIP_N_PRESETS } chip_preset_id;
 
@@ -38,7 +43,8 @@ typedef struct {
     double clock_Hz;
     double bf16_flops;              /* bf16 peak per core, flop/s (TPU: mxus * dim^2 * 2 * clock; GPU: dense) */
     double fp32_vec_flops;          /* fp32 vector rate (TPU vector unit, GPU CUDA cores), flop/s */
-    double fp32_matmul_flops;       /* GPU: rate of an fp32 matmul (plain FP32 or TF32), flop/s */
+    double fp32_matmul_flops;       /* GPU: rate of a true fp32 matmul (precision highest: plain FP32), flop/s */
+    double tf32_flops;              /* GPU: dense TF32 tensor-core peak (an fp32 matmul at precision default) */
     double mm_efficiency;           /* GPU: fraction of bf16_flops a full wave of tiles sustains */
     double hbm_efficiency;          /* GPU: fraction of hbm_Bps a streaming kernel reaches */
     double opt_bytes_per_param;     /* GPU: HBM bytes per parameter per step of the optimizer update */
@@ -46,7 +52,8 @@ typedef struct {
     double hbm_Bps;
     double onchip_bytes;            /* TPU VMEM, GPU L2 */
     double op_overhead_s;           /* fixed cost per op (TPU) or from one kernel's end to the next's start (GPU) */
-    double fp32_matmul_passes;      /* TPU: bf16 MXU passes per fp32 matmul */
+    int matmul_precision;           /* how an fp32 matmul runs, a chip_matmul_precision: the chip's default,
+                                     * which --matmul-precision overrides */
     /* the network a host of a platform states: the preset's defaults, or the platform's */
     int ndims;                      /* TPU: torus dimensions, 2 or 3 (0 in a preset) */
     int dims[CHIP_DIMS_MAX];        /* TPU: chips per dimension; 1 past ndims */
@@ -58,7 +65,6 @@ typedef struct {
     double nvlink_Bps, nvlink_lat_s;          /* GPU: per GPU per direction, per hop */
     double nic_Bps, nic_lat_s;                /* GPU: per NIC per direction, per NIC link */
     double nvlink_bw_factor, nvlink_lat_factor, nic_bw_factor, nic_lat_factor;   /* GPU: 'hw' model factors */
-    double tf32_flops;              /* GPU: dense TF32 tensor-core peak (not a property: an fp32_matmul_flops value) */
     int nvlink_links;               /* GPU: NVLink links per GPU (not a property) */
     /* not a property: the program's numeric precision, a cost_precision (sim/cost.h) the engine sets */
     int precision;
@@ -71,7 +77,7 @@ typedef enum {
     CHIP_K_INT,       /* an integer > 0 (field: int) */
     CHIP_K_POS,       /* a number > 0 (field: double) */
     CHIP_K_NONNEG,    /* a number >= 0 */
-    CHIP_K_PASSES,    /* a number >= 1 */
+    CHIP_K_MMPREC,    /* default, high or highest (field: int, a chip_matmul_precision) */
     CHIP_K_FRAC,      /* a number in (0, 1] */
     CHIP_K_BWF,       /* a number in [0.5, 1]: a link's payload share of its rate */
     CHIP_K_LATF,      /* a number in [1, 100]: a flow's start-up in route latencies */
@@ -136,6 +142,14 @@ void chip_write_props(FILE *fp, const chip_spec *c, int indent);
 
 /* Writes the comma list of v (count entries), "4,4", into buf (size n). */
 void chip_format_list(char *buf, size_t n, const int *v, int count);
+/* "default", "high" or "highest"; NULL for another value. */
+const char *chip_matmul_precision_name(int level);
+/* The level called 'name', or -1. */
+int chip_matmul_precision_parse(const char *name);
+/* bf16 MXU passes of an fp32 matmul on a TPU at 'level': 1 (default), 3 (high, bf16_3x), 6 (highest,
+ * bf16_6x) [SOURCES 5.3]. */
+double chip_tpu_fp32_matmul_passes(int level);
+
 /* Formats v with the fewest significant digits (up to 17) that strtod reads back as exactly v. */
 void chip_format_number(char *buf, size_t n, double v);
 

@@ -75,6 +75,8 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
     snprintf(r->precision, sizeof r->precision, "%s", PREC[cfg->precision]);
     snprintf(r->impl, sizeof r->impl, "%s", model_impl_name(res->impl));
     r->sim_wall_s = layer < 0 ? res->wall_s : 0.0;
+    const char *mm = chip_matmul_precision_name(res->chip.matmul_precision);
+    snprintf(r->matmul_precision, sizeof r->matmul_precision, "%s", mm != NULL ? mm : "default");
 }
 
 typedef struct {
