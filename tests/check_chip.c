@@ -54,6 +54,25 @@ START_TEST(test_presets_tpu)
 }
 END_TEST
 
+/* TPU v5p [SOURCES 5.4]: the published per-chip numbers, and what the preset derives from them. */
+START_TEST(test_preset_v5p)
+{
+    chip_spec c = preset("tpuv5p");
+    ck_assert_int_eq(c.family, CHIP_FAMILY_TPU);
+    ck_assert_int_eq(c.cores_per_chip, 2);
+    ck_assert_int_eq(c.mxus_per_core, 4);
+    ck_assert_int_eq(c.mxu_dim, 128);
+    ck_assert_double_eq(c.clock_Hz, 1.75e9);
+    ck_assert_double_eq(c.bf16_flops, 229376000000000.0);               /* 4 x 128^2 x 2 x 1.75 GHz */
+    ck_assert_double_eq_tol(c.cores_per_chip * c.bf16_flops / 459e12, 1.0, 0.001);   /* 459 TFLOP/s per chip */
+    ck_assert_double_eq(c.cores_per_chip * c.hbm_bytes, 95.0 * 1073741824.0);        /* 95 GiB */
+    ck_assert_double_eq(c.cores_per_chip * c.hbm_Bps, 2765e9);
+    ck_assert_double_eq(6 * 2 * c.link_Bps, 1200e9);         /* 6 links, both directions: 1200 GB/s per chip */
+    ck_assert_int_eq(c.wrap_unit, 4);
+    ck_assert_int_eq(c.matmul_precision, CHIP_MM_DEFAULT);
+}
+END_TEST
+
 START_TEST(test_presets_gpu)
 {
     chip_spec h100 = preset("h100"), h200 = preset("h200");
@@ -99,15 +118,15 @@ START_TEST(test_preset_unknown)
     ck_assert_str_eq(c.chip, "keep");                      /* untouched */
     char buf[128];
     chip_preset_names(buf, sizeof buf, CHIP_FAMILY_TPU);
-    ck_assert_str_eq(buf, "tpuv2, tpuv3 or tpuv4");
+    ck_assert_str_eq(buf, "tpuv2, tpuv3, tpuv4 or tpuv5p");
     chip_preset_names(buf, sizeof buf, CHIP_FAMILY_GPU);
     ck_assert_str_eq(buf, "h100 or h200");
     chip_preset_names(buf, sizeof buf, -1);
-    ck_assert_str_eq(buf, "tpuv2, tpuv3, tpuv4, h100 or h200");
+    ck_assert_str_eq(buf, "tpuv2, tpuv3, tpuv4, tpuv5p, h100 or h200");
 }
 END_TEST
 
-static const char *const PRESETS[] = { "tpuv2", "tpuv3", "tpuv4", "h100", "h200" };
+static const char *const PRESETS[] = { "tpuv2", "tpuv3", "tpuv4", "tpuv5p", "h100", "h200" };
 
 /* Every preset follows every rule and range of the properties its family carries. */
 START_TEST(test_presets_in_range)
@@ -320,6 +339,7 @@ static Suite *chip_suite(void)
     TCase *tc = tcase_create("presets");
     tcase_add_test(tc, test_presets_tpu);
     tcase_add_test(tc, test_presets_gpu);
+    tcase_add_test(tc, test_preset_v5p);
     tcase_add_test(tc, test_preset_unknown);
     tcase_add_loop_test(tc, test_presets_in_range, 0, (int)(sizeof PRESETS / sizeof PRESETS[0]));
     tcase_add_test(tc, test_spec_check_bad);

@@ -96,11 +96,11 @@ rm -f "$OUT.new"
 expect_fail 1 "switchsim: error: --nic-GBps must be a number in [1e-09, 1e+07] (1 B/s to 1e+16 B/s, what a platform may hold), got '50GB'" "$OUT.new" -- \
     "$BIN" topology --chip h100 --gpus-per-node 8 --nodes 2 --nic-GBps 50GB --out "$OUT.new"
 # mixing the forms is a usage error: exit 2, no output file
-expect_fail 2 "switchsim: error: --torus is for TPU chips (tpuv2, tpuv3 or tpuv4); h200 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
+expect_fail 2 "switchsim: error: --torus is for TPU chips (tpuv2, tpuv3, tpuv4 or tpuv5p); h200 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
     "$BIN" topology --chip h200 --torus 4x4 --out "$OUT.new"
-expect_fail 2 "switchsim: error: --wrap is for TPU chips (tpuv2, tpuv3 or tpuv4); h100 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
+expect_fail 2 "switchsim: error: --wrap is for TPU chips (tpuv2, tpuv3, tpuv4 or tpuv5p); h100 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
     "$BIN" topology --chip h100 --gpus-per-node 8 --wrap all --out "$OUT.new"
-expect_fail 2 "switchsim: error: --link-GBps is for TPU chips (tpuv2, tpuv3 or tpuv4); h200 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
+expect_fail 2 "switchsim: error: --link-GBps is for TPU chips (tpuv2, tpuv3, tpuv4 or tpuv5p); h200 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
     "$BIN" topology --chip h200 --gpus-per-node 8 --link-GBps 450 --out "$OUT.new"
 expect_fail 2 "switchsim: error: --gpus-per-node is for GPU chips (h100 or h200); tpuv3 is a TPU chip: use --torus XxY[xZ] [--link-GBps B] [--link-lat-us L] [--wrap MODE]" "$OUT.new" -- \
     "$BIN" topology --chip tpuv3 --gpus-per-node 8 --out "$OUT.new"
@@ -111,8 +111,18 @@ expect_fail 2 "switchsim: error: --nic-GBps is for GPU chips (h100 or h200); tpu
 expect_fail 2 "switchsim: error: --gpus-per-node is required for GPU chip h200" "$OUT.new" -- \
     "$BIN" topology --chip h200 --nodes 4 --out "$OUT.new"
 
+# a TPU v5p cube: a wrapped TORUS cluster whose chips run (SOURCES 5.4)
+"$BIN" topology --chip tpuv5p --torus 4x4x4 --out "$TMPD/v5p.xml"
+grep -q 'topo_parameters="4,4,4"' "$TMPD/v5p.xml" || { echo "topology: tpuv5p 4x4x4 is not a TORUS cluster"; exit 1; }
+grep -q '<prop id="bf16_flops_per_core" value="2.29376e+14"/>' "$TMPD/v5p.xml" ||
+    { echo "topology: tpuv5p has not 229.376 TFLOP/s per core"; exit 1; }
+"$BIN" run --platform "$TMPD/v5p.xml" --models tests/data/models_tiny.csv --model tiny-switch --quiet \
+    --csv "$TMPD/v5p.csv" > /dev/null
+awk -F, 'NR == 2 { exit !($3 == 128 && $21 > 0) }' "$TMPD/v5p.csv" ||
+    { echo "run on tpuv5p 4x4x4: expected 128 cores and a step time"; head -2 "$TMPD/v5p.csv"; exit 1; }
+
 # bad values: exit 1, exact message, no output file
-expect_fail 1 "switchsim: error: --chip must be tpuv2, tpuv3, tpuv4, h100 or h200, got 'tpuv9'" "$OUT.new" -- \
+expect_fail 1 "switchsim: error: --chip must be tpuv2, tpuv3, tpuv4, tpuv5p, h100 or h200, got 'tpuv9'" "$OUT.new" -- \
     "$BIN" topology --chip tpuv9 --torus 4x4 --out "$OUT.new"
 for bad in 4x 0x4 4x-4 4x4x4x4 4x4.5 abc 2000x2 256x257 ' 4x4'; do
     expect_fail 1 "switchsim: error: --torus must be N, XxY or XxYxZ with each size an integer in [1, 1024] and at most 65536 chips, got '$bad'" "$OUT.new" -- \
@@ -134,7 +144,7 @@ expect_fail 1 "switchsim: error: $TMPD/nodir/p.xml: cannot create temp file: No 
 
 # a failed run leaves an existing file untouched
 cp topologies/tpuv3-2x2.xml "$OUT"
-expect_fail 1 "switchsim: error: --chip must be tpuv2, tpuv3, tpuv4, h100 or h200, got 'v3'" - -- \
+expect_fail 1 "switchsim: error: --chip must be tpuv2, tpuv3, tpuv4, tpuv5p, h100 or h200, got 'v3'" - -- \
     "$BIN" topology --chip v3 --torus 4x4 --out "$OUT"
 cmp -s "$OUT" topologies/tpuv3-2x2.xml || { echo "topology: a failed run changed the existing file"; exit 1; }
 expect_fail 1 "switchsim: error: --gpus-per-node must be an integer in [1, 8] (GPUs on one NVSwitch), got '16'" - -- \

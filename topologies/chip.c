@@ -59,6 +59,14 @@ static const double TPU_FP32_MATMUL_PASSES[] = { [CHIP_MM_DEFAULT] = 1, [CHIP_MM
  * 1% of the published 46 / 123 / 275 TFLOP/s per chip). */
 #define TPU_BF16_FLOPS(mxus, clock) ((double)(mxus) * MXU_DIM * MXU_DIM * 2.0 * (clock))
 
+/* TPU v5p [SOURCES 5.4]: per chip 2 TensorCores of 4 MXUs each, 459 TFLOP/s bf16, 95 GiB HBM2e at 2765 GB/s,
+ * 1200 GB/s of ICI per chip counting both directions, in a 3-D torus (6 links).  Not published, so derived or
+ * assumed: the MXUs are 128x128 as on every earlier TPU (assumption); the clock is what makes the peak with them,
+ * 459e12 / (2 cores x 4 MXUs x 128^2 x 2) = 1.75 GHz [D]; a link carries 1200 / 6 / 2 = 100 GB/s each way [D];
+ * the VMEM is TPUv4's 16 MiB per TensorCore, the vector unit TPUv4's 2048 ops per cycle (assumptions). */
+#define V5P_CLOCK_HZ 1.75e9
+#define V5P_LINK_BPS (1200e9 / 6 / 2)
+
 /* ---- GPU numbers shared by H100 and H200 SXM (the same GH100 die), each [datasheet], [measured] (on the
  * one H200, SOURCES 5.2 [M]), [fitted] or [assumption] ---- */
 
@@ -128,10 +136,11 @@ static const double TPU_FP32_MATMUL_PASSES[] = { [CHIP_MM_DEFAULT] = 1, [CHIP_MM
 /* A default the same on H100 and H200. */
 #define HOPPER(v) [CHIP_H100] = (v), [CHIP_H200] = (v)
 /* A default the same on every TPU. */
-#define TPUS(v) [CHIP_TPUV2] = (v), [CHIP_TPUV3] = (v), [CHIP_TPUV4] = (v)
+#define TPUS(v) [CHIP_TPUV2] = (v), [CHIP_TPUV3] = (v), [CHIP_TPUV4] = (v), [CHIP_TPUV5P] = (v)
 
 static const char *const PRESET_NAMES[CHIP_N_PRESETS] = {
-    [CHIP_TPUV2] = "tpuv2", [CHIP_TPUV3] = "tpuv3", [CHIP_TPUV4] = "tpuv4", [CHIP_H100] = "h100", [CHIP_H200] = "h200",
+    [CHIP_TPUV2] = "tpuv2", [CHIP_TPUV3] = "tpuv3", [CHIP_TPUV4] = "tpuv4", [CHIP_TPUV5P] = "tpuv5p",
+    [CHIP_H100] = "h100", [CHIP_H200] = "h200",
 };
 
 #define F(field) offsetof(chip_spec, field)
@@ -145,7 +154,7 @@ const chip_prop CHIP_PROPS[] = {
       { TPUS(CHIP_FAMILY_TPU), HOPPER(CHIP_FAMILY_GPU) } },
     { "chip", CHIP_K_NAME, CHIP_BOTH, 0, 0, "", "", F(chip), { 0 } },
     { "mxus_per_core", CHIP_K_INT, CHIP_TPU, 1, 64, "", "SOURCES 5.1 MXUs per TensorCore", F(mxus_per_core),
-      { [CHIP_TPUV2] = 1, [CHIP_TPUV3] = 2, [CHIP_TPUV4] = 4 } },   /* [V GCP for v3, v4] */
+      { [CHIP_TPUV2] = 1, [CHIP_TPUV3] = 2, [CHIP_TPUV4] = 4, [CHIP_TPUV5P] = 4 } },   /* [V GCP for v3-v5p] */
     { "mxu_dim", CHIP_K_INT, CHIP_TPU, 1, 4096, "", "SOURCES 5.1 MXU 128x128", F(mxu_dim), { TPUS(MXU_DIM) } },
     { "sms", CHIP_K_INT, CHIP_GPU, 1, 100000, "", "SOURCES 5.2 datasheet", F(sms),
       { HOPPER(132) } },                                             /* 132 SMs on H100 SXM5 and H200 SXM */
@@ -154,15 +163,18 @@ const chip_prop CHIP_PROPS[] = {
     { "tile_k", CHIP_K_INT, CHIP_GPU, 1, 4096, "", "assumption", F(tile_k), { HOPPER(GPU_TILE_K) } },
     { "clock_Hz", CHIP_K_POS, CHIP_BOTH, 1e6, 1e11, "Hz", "SOURCES 5.1 Clock; SOURCES 5.2 boost clock", F(clock_Hz),
       { [CHIP_TPUV2] = 700e6, [CHIP_TPUV3] = 940e6, [CHIP_TPUV4] = 1050e6,   /* [S CACM20; -; S ISCA23] */
+        [CHIP_TPUV5P] = V5P_CLOCK_HZ,                                       /* [D from the peak, 5.4] */
         HOPPER(GPU_CLOCK_HZ) } },
     { "bf16_flops_per_core", CHIP_K_POS, CHIP_BOTH, 1e6, 1e18, "flop/s", "SOURCES 5.1 [D] rows; SOURCES 5.2",
       F(bf16_flops),
       { [CHIP_TPUV2] = TPU_BF16_FLOPS(1, 700e6), [CHIP_TPUV3] = TPU_BF16_FLOPS(2, 940e6),
-        [CHIP_TPUV4] = TPU_BF16_FLOPS(4, 1050e6), HOPPER(GPU_BF16_FLOPS) } },
+        [CHIP_TPUV4] = TPU_BF16_FLOPS(4, 1050e6), [CHIP_TPUV5P] = TPU_BF16_FLOPS(4, V5P_CLOCK_HZ),
+        HOPPER(GPU_BF16_FLOPS) } },
     { "fp32_vec_flops_per_core", CHIP_K_POS, CHIP_BOTH, 1e3, 1e18, "flop/s",
       "assumption (TPU: VPU_OPS_PER_CYCLE); SOURCES 5.2 plain FP32", F(fp32_vec_flops),
       { [CHIP_TPUV2] = VPU_OPS_PER_CYCLE * 700e6, [CHIP_TPUV3] = VPU_OPS_PER_CYCLE * 940e6,
-        [CHIP_TPUV4] = VPU_OPS_PER_CYCLE * 1050e6, HOPPER(GPU_FP32_FLOPS) } },
+        [CHIP_TPUV4] = VPU_OPS_PER_CYCLE * 1050e6, [CHIP_TPUV5P] = VPU_OPS_PER_CYCLE * V5P_CLOCK_HZ,
+        HOPPER(GPU_FP32_FLOPS) } },
     { "fp32_matmul_flops", CHIP_K_POS, CHIP_GPU, 1e3, 1e18, "flop/s", "SOURCES 5.2 plain FP32 (JAX HIGHEST)",
       F(fp32_matmul_flops), { HOPPER(GPU_FP32_MATMUL_FLOPS) } },
     { "tf32_flops", CHIP_K_POS, CHIP_GPU, 1e3, 1e18, "flop/s", "SOURCES 5.2 dense TF32", F(tf32_flops),
@@ -178,6 +190,7 @@ const chip_prop CHIP_PROPS[] = {
       { [CHIP_TPUV2] = 8 * GIB,          /* 16 GiB/chip, 8 GiB/core [D] */
         [CHIP_TPUV3] = 16 * GIB,         /* 32 GiB/chip, separate per core */
         [CHIP_TPUV4] = 32 * GIB / 2,     /* 32 GiB/chip, shared by the megacore: split evenly (assumption) */
+        [CHIP_TPUV5P] = 95 * GIB / 2,    /* 95 GiB HBM2e per chip [5.4], split evenly (assumption) */
         [CHIP_H100] = 80 * GB,           /* [datasheet] H100 SXM5 80 GB HBM3 */
         [CHIP_H200] = 141 * GB } },      /* [datasheet] H200 SXM 141 GB HBM3e */
     { "hbm_Bps_per_core", CHIP_K_POS, CHIP_BOTH, 1e6, 1e15, "B/s", "SOURCES 5.1 HBM BW per chip / cores; SOURCES 5.2",
@@ -185,12 +198,14 @@ const chip_prop CHIP_PROPS[] = {
       { [CHIP_TPUV2] = 700e9 / 2,        /* 700 GB/s per chip [S CACM20] */
         [CHIP_TPUV3] = 900e9 / 2,        /* 900 GB/s per chip [V GCP] */
         [CHIP_TPUV4] = 1200e9 / 2,       /* 1200 GB/s per chip [V GCP] */
+        [CHIP_TPUV5P] = 2765e9 / 2,      /* 2765 GB/s per chip [5.4] */
         [CHIP_H100] = 3.35e12, [CHIP_H200] = 4.8e12 } },   /* [datasheet] */
     { "onchip_bytes_per_core", CHIP_K_POS, CHIP_BOTH, 1, 1e12, "B", "SOURCES 5.1 VMEM; SOURCES 5.2 L2",
       F(onchip_bytes),
       { [CHIP_TPUV2] = 16 * MIB,         /* 16 MiB Vmem per core */
         [CHIP_TPUV3] = 32 * MIB / 2,     /* 32 MiB VMEM per chip; spMEM left out */
         [CHIP_TPUV4] = 16 * MIB,         /* 16 MiB VMEM per TensorCore; CMEM left out */
+        [CHIP_TPUV5P] = 16 * MIB,        /* not published: TPUv4's (assumption) */
         HOPPER(GPU_L2_BYTES) } },
     { "op_overhead_s", CHIP_K_NONNEG, CHIP_BOTH, 0, 1, "s", "assumption (TPU); fitted (GPU)", F(op_overhead_s),
       { TPUS(TPU_OP_OVERHEAD_S), HOPPER(GPU_OP_OVERHEAD_S) } },
@@ -202,7 +217,8 @@ const chip_prop CHIP_PROPS[] = {
       { [CHIP_TPUV2] = 62e9,             /* 496 Gbit/s = 62 GB/s per link [S CACM20] */
         [CHIP_TPUV3] = 100e9,            /* recommended 100 GB/s one-way (SB, GCP bisection); ISCA23 70 and CACM
                                           * ~84 are options */
-        [CHIP_TPUV4] = 45e9 } },         /* SB 4.5e10 B/s one-way; ISCA23 50 */
+        [CHIP_TPUV4] = 45e9,             /* SB 4.5e10 B/s one-way; ISCA23 50 */
+        [CHIP_TPUV5P] = V5P_LINK_BPS } },  /* 1200 GB/s bidirectional per chip over 6 links [D, 5.4] */
     { "link_lat_s", CHIP_K_NONNEG, CHIP_TPU, 0, 1, "s", "SOURCES 5.1 ICI latency (assumption)", F(link_lat_s),
       { TPUS(ICI_LAT_S) } },
     { "link_bw_factor", CHIP_K_BWF, CHIP_TPU, 0, 0, "", "SOURCES 9.2", F(link_bw_factor), { TPUS(ICI_BW_FACTOR) } },
@@ -226,7 +242,8 @@ const chip_prop CHIP_PROPS[] = {
     { "wrap_unit", CHIP_K_INT, CHIP_PRESET, 0, 0, "", "SOURCES 5.1 wraparound caveat", F(wrap_unit),
       { [CHIP_TPUV2] = 16,               /* pod 16x16 */
         [CHIP_TPUV3] = 32,               /* pod 32x32 */
-        [CHIP_TPUV4] = 4 } },            /* wraparound for dimensions that are multiples of 4 */
+        [CHIP_TPUV4] = 4,                /* wraparound for dimensions that are multiples of 4 */
+        [CHIP_TPUV5P] = 4 } },           /* wraparound where a dimension is a whole number of 4-chip cubes [5.4] */
     { "nvlink_links", CHIP_K_INT, CHIP_PRESET, 0, 0, "", "SOURCES 5.2 NVLink 4", F(nvlink_links),
       { HOPPER(GPU_NVLINK_LINKS) } },
 };

@@ -25,7 +25,7 @@ typedef enum { CHIP_FAMILY_TPU = 0, CHIP_FAMILY_GPU = 1 } chip_family;
 typedef enum { CHIP_MM_DEFAULT = 0, CHIP_MM_HIGH = 1, CHIP_MM_HIGHEST = 2 } chip_matmul_precision;
 
 /* The chip presets, in the order the defaults of a CHIP_PROPS entry are given. */
-typedef enum { CHIP_TPUV2, CHIP_TPUV3, CHIP_TPUV4, CHIP_H100, CHIP_H200, CHIP_N_PRESETS } chip_preset_id;
+typedef enum { CHIP_TPUV2, CHIP_TPUV3, CHIP_TPUV4, CHIP_TPUV5P, CHIP_H100, CHIP_H200, CHIP_N_PRESETS } chip_preset_id;
 
 /* One chip, or one TPU TensorCore: every number is per core (a GPU is one core), named as its field in the
  * property table (CHIP_PROPS says which property fills which field, its unit and its source).  The network
@@ -126,7 +126,7 @@ double chip_prop_number(const chip_spec *c, const chip_prop *p);
  * fewest digits that read back exactly, lists comma-separated. */
 void chip_prop_format(char *buf, size_t n, const chip_spec *c, const chip_prop *p);
 
-/* *out <- the preset called 'name' (tpuv2, tpuv3, tpuv4, h100, h200), every field from the table's defaults.
+/* *out <- the preset called 'name' (tpuv2, tpuv3, tpuv4, tpuv5p, h100, h200), every field from the table's defaults.
  * Returns 0, or -1 leaving *out untouched when there is none. */
 int chip_preset(chip_spec *out, const char *name);
 /* The preset names of 'family' (-1: all) for messages, "tpuv2, tpuv3 or tpuv4", into buf (size n). */
