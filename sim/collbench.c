@@ -25,7 +25,7 @@
 #include "topologies/torus.h"
 
 /* The chip of the checks' platforms (collbench_platform_write): its preset's link bandwidth and per-hop latency
- * (topologies/torus.c). */
+ * (topologies/chip.c). */
 #define COLLBENCH_PLATFORM_CHIP "tpuv3"
 
 static const char *const OP_NAMES[] = {

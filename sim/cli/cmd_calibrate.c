@@ -1,6 +1,6 @@
 /* cmd_calibrate: 'switchsim calibrate', the fit of the GPU cost model's named parameters (mm_efficiency,
  * hbm_efficiency, op_overhead_s, optimizer_bytes_per_param) to the calibration rows of a measured dataset.
- * It prints the values; the chip preset (topologies/gpu.c) holds them and the platforms carry them. */
+ * It prints the values; the chip preset (topologies/chip.c) holds them and the platforms carry them. */
 #include <getopt.h>
 #include <stdio.h>
 
@@ -38,7 +38,7 @@ int cmd_calibrate(int argc, char **argv)
                    "'calibration', minimising the squared log error of the step time (GSL Nelder-Mead, from\n"
                    "fixed starting values, so the result depends on the dataset and the platform's other\n"
                    "numbers only).  Held-out rows are never read by the fit: 'switchsim validate' scores\n"
-                   "them.  Prints the fitted values; the H200 preset (topologies/gpu.c) holds the values it\n"
+                   "them.  Prints the fitted values; the H200 preset (topologies/chip.c) holds the values it\n"
                    "prints for the shipped dataset and platform, and a test keeps them equal.\n"
                    "  --dataset FILE   measured dataset (default %s)\n"
                    "  --platform FILE  one-GPU platform whose other numbers are kept (default %s)\n"
