@@ -106,9 +106,8 @@ int model_kv_heads(const model_cfg *m);           /* kv_heads, or heads */
 int model_d_ff_expert(const model_cfg *m);        /* d_ff_expert, or d_ff */
 int model_ffn_matrices(const model_cfg *m);       /* 2 (relu, gelu) or 3 (geglu, swiglu) */
 int model_topk_renorm(const model_cfg *m);        /* 1 if the chosen gates are renormalised (AUTO: top_k >= 2) */
-/* NULL if the preset uses only what the Switch/T5 encoder-decoders use (what `run` simulates layer by layer);
- * else the first other feature, e.g. "decoder-only" or "grouped-query attention (kv_heads < heads)".  Top-k up to
- * 8 is simulated: it is not such a feature. */
+/* NULL if the preset uses only what the Switch/T5 encoder-decoders use; else the first other feature, e.g.
+ * "decoder-only" or "grouped-query attention (kv_heads < heads)" (top-k up to 8 is not such a feature). */
 const char *model_beyond_switch(const model_cfg *m);
 
 double model_params_total(const model_cfg *m);    /* all parameters, experts included */

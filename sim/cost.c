@@ -670,11 +670,13 @@ int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, 
     if (!(tokens >= 0.0) || !(params_local >= 0.0))
         return errbuf_set(err, "cost_memory_check: tokens and params_local must be >= 0, got %g and %g", tokens,
                           params_local);
-    if (m->enc_seq <= 0)
+    int dec_only = m->arch == MODEL_ARCH_DEC_ONLY;
+    if (!dec_only && m->enc_seq <= 0)
         return errbuf_set(err, "cost_memory_check: model '%s' enc_seq must be > 0, got %d", m->name, m->enc_seq);
     double mp = model_par;
-    double t_enc = tokens, t_dec = tokens * m->dec_seq / m->enc_seq;
-    double n_enc = t_enc / m->enc_seq;   /* sequences: the decoder's cross-attention keys are encoder tokens */
+    /* a decoder-only model's tokens are all decoder tokens; an encoder-decoder's split as enc_seq : dec_seq */
+    double t_enc = dec_only ? 0.0 : tokens, t_dec = dec_only ? tokens : tokens * m->dec_seq / m->enc_seq;
+    double n_enc = dec_only ? 0.0 : t_enc / m->enc_seq;   /* sequences: cross-attention keys are encoder tokens */
     double eb = act_B(c);
 
     double sum = 0.0, largest = 0.0, inputs = 0.0;
@@ -684,7 +686,7 @@ int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, 
         double t = dec ? t_dec : t_enc;
         int seq = dec ? m->dec_seq : m->enc_seq;
         double b = attn_act_B(eb, m, t, t, seq, mp);
-        if (dec)
+        if (dec && !dec_only)
             b += attn_act_B(eb, m, t, n_enc * m->enc_seq, m->enc_seq, mp);
         b += model_layer_is_sparse(m, layer) ? switch_act_B(eb, router_B(c), m, t, mp) : ffn_act_B(eb, m, t, mp);
         sum += b;

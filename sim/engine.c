@@ -181,6 +181,12 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
                                     pi->build_passes_per_choice * p->top_k + pi->build_passes_fixed);
     }
     traffic_expert_rows(g->tr, rows, core, sl, enc);
+    /* shared experts: one fused FFN on every token of the layer (nothing without them); remat recomputes it */
+    cost_work shared;
+    cost_work_init(&shared);
+    for (int pass = 0; pass < (bwd && g->remat ? 2 : 1); pass++)
+        cost_shared_ffn_work(&shared, &g->chip, m, tokens, p->model_par, bwd && pass == (g->remat ? 1 : 0));
+    eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_FFN, &shared, 1.0, layer, ph);
     if (!bwd) {
         eng_work(g, core, SCHED_CAT_ROUTER, SCHED_N_GATING, &gating, 1.0, layer, ph);
         eng_work(g, core, SCHED_CAT_ROUTER, SCHED_N_ROUTER, &router, 1.0, layer, ph);
@@ -213,6 +219,7 @@ static void eng_layer(engine *g, int core, int layer, int ph)
     const plan *p = &g->p;
     const model_cfg *m = g->m;
     int enc = layer < m->enc_layers;
+    int cross = !enc && m->arch != MODEL_ARCH_DEC_ONLY;     /* decoder of an encoder-decoder */
     int bwd = ph == SCHED_BWD;
     int mp = p->model_par;
     double T = enc ? (double)p->tokens_enc : (double)p->tokens_dec;
@@ -220,25 +227,25 @@ static void eng_layer(engine *g, int core, int layer, int ph)
     int passes = bwd && g->remat ? 2 : 1;   /* remat recomputes the forward before its backward */
     for (int pass = 0; pass < passes; pass++) {
         int b = pass == passes - 1 ? bwd : 0;
-        cost_work self, cross, norm, ffn;
+        cost_work self, xattn, norm, ffn;
         cost_work_init(&self);
-        cost_work_init(&cross);
+        cost_work_init(&xattn);
         cost_work_init(&norm);
         cost_work_init(&ffn);
         cost_attention_work(&self, &g->chip, m, T, enc ? m->enc_seq : m->dec_seq, enc ? m->enc_seq : m->dec_seq, mp, b);
-        if (!enc)
-            cost_attention_work(&cross, &g->chip, m, T, m->dec_seq, m->enc_seq, mp, b);
-        g->hw[core] += self.hw_flops + cross.hw_flops;
-        sched_op(g->s, SCHED_CAT_COMPUTE, SCHED_N_ATTENTION, enc ? self.t_s : self.t_s + cross.t_s, layer, ph);
+        if (cross)
+            cost_attention_work(&xattn, &g->chip, m, T, m->dec_seq, m->enc_seq, mp, b);
+        g->hw[core] += self.hw_flops + xattn.hw_flops;
+        sched_op(g->s, SCHED_CAT_COMPUTE, SCHED_N_ATTENTION, cross ? self.t_s + xattn.t_s : self.t_s, layer, ph);
         cost_layernorm_residual_work(&norm, &g->chip, m, T, b);
-        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_NORM, &norm, enc ? 2 : 3, layer, ph);
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_NORM, &norm, cross ? 3 : 2, layer, ph);
         if (g->sparse_index[layer] < 0) {
             cost_dense_ffn_work(&ffn, &g->chip, m, T, mp, b);
             eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_FFN, &ffn, 1.0, layer, ph);
         }
     }
     eng_model_allreduce(g, enc, T, layer, ph);                 /* attention output */
-    if (!enc)
+    if (cross)
         eng_model_allreduce(g, enc, T, layer, ph);             /* cross-attention output */
     if (g->sparse_index[layer] >= 0)
         eng_switch_layer(g, core, layer, ph, T);
@@ -662,9 +669,12 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
     /* the preset with the batch the config asks for */
     model_cfg mloc = *cfg_in->model;
     if (cfg.tokens_per_batch > 0) {
-        if (cfg.tokens_per_batch % mloc.enc_seq != 0)
-            return errbuf_set(err, "--tokens-per-batch must be a multiple of %s's encoder sequence length %d (whole "
-                              "sequences), got %ld", mloc.name, mloc.enc_seq, cfg.tokens_per_batch);
+        int dec_only = mloc.arch == MODEL_ARCH_DEC_ONLY;
+        int seq = dec_only ? mloc.dec_seq : mloc.enc_seq;
+        if (cfg.tokens_per_batch % seq != 0)
+            return errbuf_set(err, "--tokens-per-batch must be a multiple of %s's %s sequence length %d (whole "
+                              "sequences), got %ld", mloc.name, dec_only ? "decoder" : "encoder", seq,
+                              cfg.tokens_per_batch);
         mloc.tokens_per_batch = cfg.tokens_per_batch;
     }
     g.impl = cfg.impl >= 0 && cfg.impl < MODEL_IMPL_N ? (model_impl)cfg.impl : mloc.impl;

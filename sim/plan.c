@@ -76,6 +76,33 @@ static long plan_groups(long enc, long dec, long group_size)
     return best;
 }
 
+/* The token layout of a decoder-only model: sequences of dec_seq tokens, every token in the decoder stack
+ * (tokens_enc 0, no encoder groups), groups of at most group_size tokens splitting each shard evenly. */
+static int plan_layout_dec_only(plan *p, plan *q, const model_cfg *m, int data, double capacity_factor,
+                                switch_cap_mode cap_round, errbuf *err)
+{
+    if (m->tokens_per_batch % m->dec_seq != 0)
+        return errbuf_set(err, "%s: tokens_per_batch %ld is not a multiple of dec_seq %d", m->name,
+                          m->tokens_per_batch, m->dec_seq);
+    q->sequences = m->tokens_per_batch / m->dec_seq;
+    if (m->tokens_per_batch % data != 0)
+        return errbuf_set(err, "plan data=%d does not divide the %ld tokens per batch of %s", data,
+                          m->tokens_per_batch, m->name);
+    q->tokens_enc = 0;
+    q->tokens_dec = m->tokens_per_batch / data;
+    long g = plan_groups(q->tokens_dec, q->tokens_dec, m->group_size);
+    if (g < 0 || g > PLAN_GROUPS_MAX || q->tokens_dec / (g < 1 ? 1 : g) > INT_MAX)
+        return errbuf_set(err, "%s: %ld tokens per core split into %ld equal groups, more than %d or none", m->name,
+                          q->tokens_dec, g, PLAN_GROUPS_MAX);
+    q->groups = (int)g;
+    q->group_enc = 0;
+    q->group_dec = (int)(q->tokens_dec / g);
+    q->capacity_enc = 0;
+    q->capacity_dec = switch_capacity(capacity_factor, q->group_dec, q->experts, m->min_capacity, cap_round);
+    *p = *q;
+    return 0;
+}
+
 int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int data, int model_par,
                 int top_k, double capacity_factor, switch_cap_mode cap_round, errbuf *err)
 {
@@ -95,6 +122,9 @@ int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int 
     if (m->d_ff % model_par != 0 || m->heads % model_par != 0 || m->d_model % model_par != 0)
         return errbuf_set(err, "plan model=%d must divide d_ff %d, heads %d and d_model %d of %s",
                           model_par, m->d_ff, m->heads, m->d_model, m->name);
+    if (model_d_ff_expert(m) % model_par != 0)
+        return errbuf_set(err, "plan model=%d must divide d_ff_expert %d of %s", model_par, model_d_ff_expert(m),
+                          m->name);
     q.cores = cores;
     q.cores_per_chip = cores_per_chip;
     q.nchips = cores / cores_per_chip;
@@ -118,6 +148,8 @@ int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int 
         q.experts_per_core = 1;
         q.cores_per_expert = data / q.experts;
     }
+    if (m->arch == MODEL_ARCH_DEC_ONLY)
+        return plan_layout_dec_only(p, &q, m, data, capacity_factor, cap_round, err);
     if (m->tokens_per_batch % m->enc_seq != 0)
         return errbuf_set(err, "%s: tokens_per_batch %ld is not a multiple of enc_seq %d",
                           m->name, m->tokens_per_batch, m->enc_seq);
@@ -181,10 +213,6 @@ static int plan_try(plan *p, cost_memory *mem, const plan_request *req, const mo
 int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, const model_cfg *m,
                 const cost_chip *chip, errbuf *err)
 {
-    const char *beyond = model_beyond_switch(m);
-    if (beyond != NULL)
-        return errbuf_set(err, "%s: the engine simulates the layers of Switch/T5 encoder-decoders; this model has %s",
-                          m->name, beyond);
     int mp_lo = req->model_par > 0 ? req->model_par : 1;
     int mp_hi = req->model_par > 0 ? req->model_par : req->cores;
     int remat_lo = req->remat == PLAN_REMAT_ON, remat_hi = req->remat != PLAN_REMAT_OFF;

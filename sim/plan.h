@@ -58,9 +58,8 @@ typedef struct {
  * lays out and fits in the chip's HBM (Switch paper section 5: raise m only as far as memory needs); with remat
  * AUTO, off before on.  Fills *p, *mem (per core) and *remat (1 on, 0 off).  On failure returns -1 with the
  * first reason, e.g. "plan data=32,model=1 with remat needs 17.50 GiB per core, HBM has 16.00 GiB (1.50 GiB
- * over) (with model=1; no power-of-two model-parallel plan fits either)".  A model with a part the engine does not
- * simulate (model_beyond_switch) is refused first: "NAME: the engine simulates the layers of Switch/T5
- * encoder-decoders; this model has decoder-only". */
+ * over) (with model=1; no power-of-two model-parallel plan fits either)".  A decoder-only model has no encoder
+ * tokens (tokens_enc, group_enc and capacity_enc 0). */
 int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, const model_cfg *m,
                 const cost_chip *chip, errbuf *err);
 

@@ -186,16 +186,17 @@ static void route_sample_layer(route_ctx *r, int layer, const float *w)
     for (int e = 0; e < E; e++)
         pbar[e] /= n;
     /* the prior: the mean score as a distribution (softmax scores already sum to 1; sigmoid ones do not) */
-    double psum = 1.0;
-    if (r->score == SWITCH_SCORE_SIGMOID) {
-        psum = 0.0;
+    if (r->score == SWITCH_SCORE_SIGMOID) {   /* also what the load-balancing loss takes as P */
+        double psum = 0.0;
         for (int e = 0; e < E; e++)
             psum += pbar[e];
+        for (int e = 0; e < E; e++)
+            pbar[e] /= psum;
     }
     double lambda = E;   /* prior strength: one token's worth per expert */
     for (int j = 0; j < k; j++)
         for (int e = 0; e < E; e++)
-            q[(size_t)j * E + e] = (q[(size_t)j * E + e] + lambda * pbar[e] / psum) / (n + lambda);
+            q[(size_t)j * E + e] = (q[(size_t)j * E + e] + lambda * pbar[e]) / (n + lambda);
 }
 
 /* Expert weights per Switch layer: F matrices per expert (2 relu, 3 geglu), paper init (truncated normal,
@@ -209,6 +210,8 @@ static int route_numerics_alloc(route_ctx *r, int smax)
     double nw = (double)r->layers * E * D * F * mats;
     if (nw > ROUTE_NUMERICS_WEIGHTS_MAX)
         return 0;
+    if ((m->act != MODEL_ACT_RELU && m->act != MODEL_ACT_GEGLU) || model_d_ff_expert(m) != m->d_ff)
+        return 0;                   /* the kernels are relu and geglu experts of width d_ff */
     size_t per_layer = (size_t)E * D * F * (size_t)mats;
     switch_act act = m->act == MODEL_ACT_GEGLU ? SWITCH_ACT_GEGLU : SWITCH_ACT_RELU;
     r->w_ffn = malloc((size_t)r->layers * per_layer * sizeof *r->w_ffn);
@@ -352,6 +355,8 @@ static void route_choose_mode(route_ctx *r)
     double exact_max = ROUTE_EXACT_FLOPS_MAX > L * ROUTE_SAMPLE_FLOPS ? ROUTE_EXACT_FLOPS_MAX : L * ROUTE_SAMPLE_FLOPS;
     r->exact = r->spec.kind == ROUTE_ROUTER && exact_flops <= exact_max;
     long want = (long)(ROUTE_SAMPLE_FLOPS / (2.0 * D * E));
+    if (want > (long)(ROUTE_SAMPLE_DRAWS / D))
+        want = (long)(ROUTE_SAMPLE_DRAWS / D);
     long layer_tokens = (long)p->data * p->tokens_dec;   /* the smaller stack: no more than a layer routes */
     if (want > layer_tokens)
         want = layer_tokens;

@@ -29,6 +29,9 @@ int route_parse(route_spec *spec, const char *s, errbuf *err);
 #define ROUTE_EXACT_FLOPS_MAX 4.0e9
 /* Router FLOPs per layer spent on the sample when sampling. */
 #define ROUTE_SAMPLE_FLOPS 1.0e9
+/* Hidden-state elements drawn per layer for the sample, at most: the FLOP budget alone asks for 1e9/(2E) draws,
+ * 62M per layer at 8 experts (seconds of Gaussian draws); a model of 128 or more experts stays below (3.9M). */
+#define ROUTE_SAMPLE_DRAWS 4.0e6
 
 typedef struct route_ctx route_ctx;
 

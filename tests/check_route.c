@@ -371,6 +371,21 @@ START_TEST(test_topk_above_2)
     ck_assert(route_numerics(r, &mean_abs) > 0 && mean_abs > 0.0);
     route_ctx_free(r);
 
+    model_cfg dm = tiny_cfg();                   /* decoder-only: 512 tokens, 64 per core in 2 groups of 32 */
+    dm.arch = MODEL_ARCH_DEC_ONLY;
+    dm.enc_layers = 0;
+    dm.enc_seq = 0;
+    p = tiny_plan(&dm, 4, 1.0);
+    ck_assert_int_eq(p.tokens_enc, 0);
+    ck_assert_int_eq(p.tokens_dec, 64);
+    ck_assert_int_eq(p.groups, 2);
+    ck_assert_int_eq(p.group_dec, 32);
+    ck_assert_int_eq(p.capacity_dec, 4);        /* floor(1.0 x 32 / 8) */
+    ck_assert_int_eq(p.sequences, 32);
+    r = ctx_for("router", &dm, &p, 0);
+    check_groups(r, &p, 4, 2, 0);
+    route_ctx_free(r);
+
     errbuf perr = { "" };                       /* more choices than experts */
     ck_assert_int_eq(plan_layout(&p, &m, 8, 2, 0, 1, 9, 1.0, SWITCH_CAP_FLOOR, &perr), -1);
     ck_assert_str_eq(perr.msg, "--top-k 9 is more than the 8 experts of tiny");

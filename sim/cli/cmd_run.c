@@ -48,12 +48,14 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
                           : p->cores_per_expert > 1 ? 1.0 / p->cores_per_expert : (double)p->experts_per_core;
     r->top_k = p->top_k;
     r->capacity_factor = p->capacity_factor;
-    r->expert_capacity = p->experts > 1 ? p->capacity_enc : 0;
+    r->expert_capacity = p->experts <= 1 ? 0 : p->tokens_enc > 0 ? p->capacity_enc : p->capacity_dec;
     snprintf(r->routing, sizeof r->routing, "%.*s", (int)sizeof r->routing - 1, cfg->routing.text);
     snprintf(r->dispatch, sizeof r->dispatch, "%s", cfg->dispatch == COST_DISPATCH_EINSUM ? "padded" : "exact");
     snprintf(r->a2a, sizeof r->a2a, "%s", res->a2a == COLL_A2A_DIRECT ? "direct" : "phased");
     r->seed = (long)cfg->seed;
-    r->tokens_per_batch = p->sequences * cfg->model->enc_seq;   /* the batch as run (--tokens-per-batch) */
+    /* the batch as run (--tokens-per-batch): encoder tokens, or a decoder-only model's tokens */
+    r->tokens_per_batch = p->sequences * (cfg->model->arch == MODEL_ARCH_DEC_ONLY ? cfg->model->dec_seq
+                                                                                   : cfg->model->enc_seq);
     snprintf(r->scope, sizeof r->scope, "%s", layer < 0 ? "step" : "layer");
     r->layer = layer;
     snprintf(r->phase, sizeof r->phase, "%s", layer < 0 ? "all" : ph == 0 ? "fwd" : "bwd");
@@ -106,7 +108,13 @@ static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_r
     const runrow *r = &row;
     const plan *p = &res->plan;
     double t = r->step_time_s > 0 ? r->step_time_s : 1.0;
-    if (p->experts > 1)
+    if (p->experts > 1 && p->tokens_enc == 0)     /* decoder-only */
+        fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d, %g %s/core, top-%d, cf %g, "
+                    "capacity %d tokens/expert/group, %d groups/core\n",
+                r->model, r->platform, r->cores, p->nchips, r->data, r->model_par, r->experts_per_core,
+                r->experts_per_core == 1 ? "expert" : "experts", r->top_k, r->capacity_factor, p->capacity_dec,
+                p->groups);
+    else if (p->experts > 1)
         fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d, %g %s/core, top-%d, cf %g, "
                     "capacity %d (enc) %d (dec) tokens/expert/group, %d groups/core\n",
                 r->model, r->platform, r->cores, p->nchips, r->data, r->model_par, r->experts_per_core,
