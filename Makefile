@@ -133,14 +133,18 @@ sanitize:
 	  LDFLAGS="$(LDFLAGS) -fsanitize=address,undefined" test
 	$(MAKE) valgrind
 
-# Memcheck on a tiny run: any error or definite leak fails (SimGrid in thread contexts, which valgrind follows).
-# The simulation runs in a forked child (sim/simproc.c), which valgrind follows too; its --error-exitcode in
-# the child reaches the exit status because the parent fails a child that answers but does not exit 0.
+# Memcheck on a tiny run and a tiny collective: any error or definite leak fails (SimGrid in thread contexts,
+# which valgrind follows).  The collective is simulated in a forked child (sim/simproc.c, as validate and
+# calibrate are), which valgrind follows too; its --error-exitcode there reaches the exit status because the
+# parent fails a child that answers but does not exit 0.
 valgrind: $(BIN)
 	@command -v valgrind > /dev/null || { echo "make: valgrind is missing: sudo apt-get install -y valgrind"; exit 1; }
 	SWITCHSIM_SIMGRID_CFG="contexts/factory:thread" valgrind -q --error-exitcode=99 --leak-check=full --trace-children=yes \
 	  --errors-for-leak-kinds=definite ./$(BIN) run --platform topologies/tpuv3-2x2.xml \
 	  --models tests/data/models_tiny.csv --model tiny-switch --quiet --csv $(BUILD)/valgrind.csv > /dev/null
+	SWITCHSIM_SIMGRID_CFG="contexts/factory:thread" valgrind -q --error-exitcode=99 --leak-check=full --trace-children=yes \
+	  --errors-for-leak-kinds=definite ./$(BIN) collective --platform topologies/tpuv3-2x2.xml --op all-to-all \
+	  --min-bytes 1K --max-bytes 4K > /dev/null
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c), one per parser, each run FUZZ_SECONDS on a corpus seeded from the
 # shipped files, in a separate tree built by clang with ASan+UBSan; any crash, sanitizer report, hang or file
