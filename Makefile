@@ -187,6 +187,7 @@ platforms: $(BIN)
 	./$(BIN) topology --chip tpuv3 --torus 32x32 --out topologies/tpuv3-32x32.xml
 	./$(BIN) topology --chip tpuv2 --torus 16x16 --out topologies/tpuv2-16x16.xml
 	./$(BIN) topology --chip tpuv4 --torus 4x4x4 --out topologies/tpuv4-4x4x4.xml
+	./$(BIN) topology --chip h100 --gpus-per-node 1 --out topologies/h100-1gpu.xml
 	./$(BIN) topology --chip h200 --gpus-per-node 1 --out topologies/h200-1gpu.xml
 	./$(BIN) topology --chip h200 --gpus-per-node 2 --out topologies/h200-2gpu.xml
 	./$(BIN) topology --chip h200 --gpus-per-node 4 --out topologies/h200-4gpu.xml

@@ -208,4 +208,61 @@ typedef struct {
 int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, double params_local,
                       double tokens, int model_par, int remat, errbuf *err);
 
+/* ---- The torch profile: PyTorch eager on one GPU [SOURCES 5.3] ----
+ * Eager PyTorch runs every element-wise op as its own kernel: each pays op_overhead_s and one pass over HBM
+ * (no fusion).  Attention is flash attention (no [S,S] tensor in HBM), matmuls run under bf16 autocast over
+ * fp32 master weights, and the update is the fused AdamW. */
+
+/* Fused AdamW per parameter (fp32 param, grad, exp_avg, exp_avg_sq): reads all four (4 x 4 B) and writes the
+ * param, exp_avg and exp_avg_sq (3 x 4 B): 28 B.  FLOPs: the two moment updates (3 each), bias corrections,
+ * sqrt, add eps, divide, weight decay and the step (about 12).  Launches: multi_tensor_apply takes at most
+ * COST_ADAMW_TENSORS_PER_LAUNCH tensors (its list depth 4) and COST_ADAMW_BLOCKS_PER_LAUNCH chunks of
+ * COST_ADAMW_CHUNK_ELEMS elements per launch [SOURCES 5.3]. */
+#define COST_ADAMW_BYTES_PER_PARAM 28.0
+#define COST_ADAMW_FLOPS_PER_PARAM 12.0
+#define COST_ADAMW_TENSORS_PER_LAUNCH 36
+#define COST_ADAMW_BLOCKS_PER_LAUNCH 320
+#define COST_ADAMW_CHUNK_ELEMS 65536
+
+/* One eager element-wise (or reduction) kernel over 'elems' elements: reads in_B and writes out_B bytes per
+ * element (all inputs together, all outputs together), flops_per_elem fp32 FLOPs each:
+ * max(flops / fp32_vec_flops, bytes / HBM rate) + op_overhead_s, as cost_vector_s.  Nothing when elems <= 0. */
+void cost_torch_eltwise_work(cost_work *w, const cost_chip *c, double elems, double in_B, double out_B,
+                             double flops_per_elem);
+
+/* Flash attention (PyTorch SDPA's flash kernel) of 'batch' sequences of 'seq' tokens, 'heads' query heads
+ * sharing 'kv_heads' key/value heads (GQA read in place, not repeated), 'head_dim' wide, bf16.  'causal' != 0:
+ * the key/query pairs at or below the diagonal, seq*(seq+1)/2 per head, else seq^2.
+ * Forward: QK^T and PV, 4*batch*heads*pairs*head_dim FLOPs; HBM: Q and O (batch*seq*heads*head_dim bf16 each),
+ * K and V (batch*seq*kv_heads*head_dim bf16 each) and the fp32 log-sum-exp (batch*heads*seq), one launch.
+ * Backward: five products of that size (QK^T recomputed, dP = dO V^T, dV, dQ, dK): 2.5x the forward FLOPs;
+ * HBM: Q, K, V, O, dO, the log-sum-exp read, dQ, dK, dV written, and the preprocessing kernel's
+ * rowsum(dO * O) (reads dO and O, writes batch*heads*seq fp32, read again by the main kernel): two launches.
+ * Each launch: max(FLOPs / (bf16_flops * mm_efficiency), bytes / HBM rate) + op_overhead_s; the FLOPs count as
+ * mm_flops and hw_flops.  No [seq, seq] tensor is written. */
+void cost_flash_attention_work(cost_work *w, const cost_chip *c, double batch, int seq, int heads, int kv_heads,
+                               int head_dim, int causal, int backward);
+
+/* Autocast's casts of 'params' fp32 weights held in 'tensors' tensors: forward, one cast kernel per weight
+ * tensor per step, reading 4 B and writing 2 B per parameter (the bf16 copy is reused within the step);
+ * backward, the cast's gradient, one kernel per tensor reading the bf16 gradient (2 B) and writing it fp32
+ * (4 B).  Time: the bytes at the HBM rate plus tensors x op_overhead_s. */
+void cost_autocast_cast_work(cost_work *w, const cost_chip *c, double params, double tensors, int backward);
+
+/* Fused AdamW over 'params' fp32 parameters in 'tensors' tensors: COST_ADAMW_BYTES_PER_PARAM and
+ * COST_ADAMW_FLOPS_PER_PARAM per parameter, max(flops / fp32_vec_flops, bytes / HBM rate) for the work plus
+ * op_overhead_s per launch; launches = max(ceil(tensors / COST_ADAMW_TENSORS_PER_LAUNCH),
+ * ceil(ceil(params / COST_ADAMW_CHUNK_ELEMS) / COST_ADAMW_BLOCKS_PER_LAUNCH)) (the fewer launches the two
+ * limits allow; a tensor's last partial chunk is not counted apart). */
+void cost_fused_adamw_work(cost_work *w, const cost_chip *c, double params, double tensors);
+
+/* torch's grouped GEMM (grouped_mm, bf16): expert e multiplies its own rows[e] rows, (rows[e],K)@(K,N), all
+ * E experts in one launch.  Tiles and waves as cost_expert_ffn_work's (each expert's ceil(rows[e]/tile_m) x
+ * ceil(N/tile_n) output tiles, no padding of rows to a capacity), at grouped_mm_efficiency instead of
+ * mm_efficiency (mm_efficiency when it is 0).  backward: the two gradient launches dA = dY W^T (tiles over
+ * (rows[e], K)) and dW = A^T dY (K x N tiles per expert, contraction rows[e]).  HBM: A, the weights of the
+ * experts that have rows and the output once each, bf16.  An expert of 0 rows costs nothing. */
+void cost_grouped_mm_work(cost_work *w, const cost_chip *c, const double *rows, int E, double K, double N,
+                          int backward);
+
 #endif

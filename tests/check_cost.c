@@ -926,6 +926,155 @@ START_TEST(test_validate)
 }
 END_TEST
 
+
+/* ---- the torch profile (H100, formula_chip: HBM 3.35 TB/s at 90 %, 4 us per kernel) ---- */
+
+/* One eager kernel: SiLU over a (16384, 512) bf16 activation, 8388608 elements, 2 B in, 2 B out, 4 FLOPs each:
+ * 33554432 B / 3.015 TB/s = 11.13 us against 33.6 MFLOP / 66.9 TFLOP/s = 0.50 us: memory-bound.  An unfused
+ * chain of three such kernels is three launches and three passes. */
+START_TEST(test_torch_eltwise)
+{
+    cost_chip c;
+    formula_chip(&c, 1);
+    cost_work w;
+    cost_work_init(&w);
+    cost_torch_eltwise_work(&w, &c, 8388608.0, 2.0, 2.0, 4.0);
+    assert_rel(w.t_s, 33554432.0 / H100_HBM_RATE + GPU_KERNEL_S, REL);
+    ck_assert_double_eq(w.hbm_B, 33554432.0);
+    ck_assert_double_eq(w.vec_flops, 33554432.0);
+    ck_assert_double_eq(w.ops, 1.0);
+    cost_torch_eltwise_work(&w, &c, 8388608.0, 2.0, 2.0, 4.0);
+    cost_torch_eltwise_work(&w, &c, 8388608.0, 2.0, 2.0, 4.0);
+    assert_rel(w.t_s, 3.0 * (33554432.0 / H100_HBM_RATE + GPU_KERNEL_S), REL);
+    ck_assert_double_eq(w.ops, 3.0);
+    cost_torch_eltwise_work(&w, &c, 0.0, 2.0, 2.0, 4.0);    /* no elements: no launch */
+    ck_assert_double_eq(w.ops, 3.0);
+    /* compute-bound: 100 FLOPs per 4-byte element, 1e6 elements: 1e8 / 66.9e12 = 1.49 us > 4e6 / 3.015e12 */
+    cost_work_init(&w);
+    cost_torch_eltwise_work(&w, &c, 1e6, 4.0, 0.0, 100.0);
+    assert_rel(w.t_s, 1e8 / 66.9e12 + GPU_KERNEL_S, REL);
+}
+END_TEST
+
+/* Flash attention, batch 16, seq 1024, 8 query heads over 2 kv heads, head_dim 64, causal:
+ *   pairs 1024 * 1025 / 2 = 524800; forward FLOPs 4 * 16 * 8 * 524800 * 64 = 17196646400
+ *   Q and O 16*1024*8*64*2 = 16777216 B each, K and V 16*1024*2*64*2 = 4194304 B each, LSE 16*8*1024*4 = 524288 B
+ *   forward bytes 2*16777216 + 2*4194304 + 524288 = 42467328 (14.1 us) < 17.2 GFLOP at 0.79 x 989.4 T (22.0 us)
+ *   backward: rowsum(dO*O): 16777216 FLOPs, 2*16777216 + 524288 = 34078720 B (HBM-bound), one launch;
+ *             main: 2.5 x 17196646400 = 42991616000 FLOPs, 4*16777216 + 4*4194304 + 2*524288 = 84934656 B. */
+START_TEST(test_flash_attention)
+{
+    cost_chip c;
+    formula_chip(&c, 1);
+    const double peak = 989.4e12 * GPU_MM_EFF;
+    cost_work w;
+    cost_work_init(&w);
+    cost_flash_attention_work(&w, &c, 16, 1024, 8, 2, 64, 1, 0);
+    assert_rel(w.t_s, 17196646400.0 / peak + GPU_KERNEL_S, REL);
+    ck_assert_double_eq(w.mm_flops, 17196646400.0);
+    ck_assert_double_eq(w.hbm_B, 42467328.0);
+    ck_assert_double_eq(w.ops, 1.0);
+    cost_work_init(&w);
+    cost_flash_attention_work(&w, &c, 16, 1024, 8, 2, 64, 1, 1);
+    double bwd = (34078720.0 / H100_HBM_RATE + GPU_KERNEL_S) + (42991616000.0 / peak + GPU_KERNEL_S);
+    assert_rel(w.t_s, bwd, REL);
+    ck_assert_double_eq(w.hbm_B, 34078720.0 + 84934656.0);
+    ck_assert_double_eq(w.ops, 2.0);
+    /* not causal: every pair, 4 * 16 * 8 * 1048576 * 64 FLOPs */
+    cost_work_init(&w);
+    cost_flash_attention_work(&w, &c, 16, 1024, 8, 2, 64, 0, 0);
+    ck_assert_double_eq(w.mm_flops, 34359738368.0);
+    /* no [S,S] tensor: the bytes are linear in the tokens, the same for 16 x 1024 and 8 x 2048 */
+    cost_work a, b;
+    cost_work_init(&a);
+    cost_work_init(&b);
+    for (int backward = 0; backward <= 1; backward++) {
+        cost_flash_attention_work(&a, &c, 16, 1024, 8, 2, 64, 1, backward);
+        cost_flash_attention_work(&b, &c, 8, 2048, 8, 2, 64, 1, backward);
+    }
+    ck_assert_double_eq(a.hbm_B, b.hbm_B);
+    cost_work_init(&w);
+    cost_flash_attention_work(&w, &c, 16, 0, 8, 2, 64, 1, 0);
+    ck_assert_double_eq(w.ops, 0.0);
+}
+END_TEST
+
+/* Autocast: 1e8 fp32 parameters in 50 tensors, each cast once: 1e8 x (4 + 2) B at 3.015 TB/s + 50 launches;
+ * the backward cast (bf16 gradient to fp32) moves the same bytes. */
+START_TEST(test_autocast_casts)
+{
+    cost_chip c;
+    formula_chip(&c, 1);
+    for (int backward = 0; backward <= 1; backward++) {
+        cost_work w;
+        cost_work_init(&w);
+        cost_autocast_cast_work(&w, &c, 1e8, 50, backward);
+        assert_rel(w.t_s, 6e8 / H100_HBM_RATE + 50 * GPU_KERNEL_S, REL);
+        ck_assert_double_eq(w.hbm_B, 6e8);
+        ck_assert_double_eq(w.ops, 50.0);
+    }
+}
+END_TEST
+
+/* Fused AdamW: 187726336 parameters (a-e8k1) in 51 tensors: 28 B each = 5256337408 B (1.743 ms at 3.015 TB/s)
+ * against 12 FLOPs each (33.7 us): memory-bound.  Launches: ceil(51/36) = 2 by tensors; 187726336 / 65536 =
+ * 2864.48, so 2865 chunks, ceil(2865/320) = 9 by blocks: 9.  1e6 parameters in 100 tensors: ceil(100/36) = 3
+ * by tensors, 16 chunks in 1 launch by blocks: 3. */
+START_TEST(test_fused_adamw)
+{
+    cost_chip c;
+    formula_chip(&c, 1);
+    cost_work w;
+    cost_work_init(&w);
+    cost_fused_adamw_work(&w, &c, 187726336.0, 51);
+    assert_rel(w.t_s, 5256337408.0 / H100_HBM_RATE + 9 * GPU_KERNEL_S, REL);
+    ck_assert_double_eq(w.hbm_B, 5256337408.0);
+    ck_assert_double_eq(w.ops, 9.0);
+    cost_work_init(&w);
+    cost_fused_adamw_work(&w, &c, 1e6, 100);
+    assert_rel(w.t_s, 28e6 / H100_HBM_RATE + 3 * GPU_KERNEL_S, REL);
+    ck_assert_double_eq(w.ops, 3.0);
+}
+END_TEST
+
+/* Grouped GEMM, experts of 1000, 24, 0 and 300 rows, K 512, N 2048, grouped_mm_efficiency 0.5:
+ *   forward: tile rows 8 + 1 + 0 + 3 = 12, x 16 columns = 192 tiles: 2 waves of K 512; HBM 1324*512*2 (A)
+ *     + 3*512*2048*2 (the three experts with rows) + 1324*2048*2 (Y) = 13070336 B (4.3 us) < 8.95 us.
+ *   backward dA: 12 x 4 = 48 tiles, 1 wave of K 2048.  dW: per expert 4 x 16 = 64 tiles of K = rows padded to
+ *     64: 1024, 64, 320; longest first: tiles 0..63 K 1024, 64..127 K 320, 128..191 K 64; wave starts at
+ *     tiles 0 (K 1024) and 132 (K 64). */
+START_TEST(test_grouped_mm)
+{
+    cost_chip c;
+    formula_chip(&c, 1);
+    c.grouped_mm_efficiency = 0.5;
+    double rows[4] = { 1000, 24, 0, 300 };
+    cost_work w;
+    cost_work_init(&w);
+    cost_grouped_mm_work(&w, &c, rows, 4, 512, 2048, 0);
+    assert_rel(w.t_s, 2.0 * GPU_TILE_FLOPS(512) / GPU_SM_BF16 / 0.5 + GPU_KERNEL_S, REL);
+    ck_assert_double_eq(w.hbm_B, 13070336.0);
+    ck_assert_double_eq(w.mm_flops, 2.0 * 1324 * 512 * 2048);
+    ck_assert_double_eq(w.ops, 1.0);
+    cost_work_init(&w);
+    cost_grouped_mm_work(&w, &c, rows, 4, 512, 2048, 1);
+    double bwd = (GPU_TILE_FLOPS(2048) / GPU_SM_BF16 / 0.5 + GPU_KERNEL_S) +
+                 (GPU_TILE_FLOPS(1024 + 64) / GPU_SM_BF16 / 0.5 + GPU_KERNEL_S);
+    assert_rel(w.t_s, bwd, REL);
+    ck_assert_double_eq(w.ops, 2.0);
+    /* efficiency 0 falls back to mm_efficiency: the same as setting 0.79 */
+    cost_work a, b;
+    cost_work_init(&a);
+    cost_work_init(&b);
+    c.grouped_mm_efficiency = 0.0;
+    cost_grouped_mm_work(&a, &c, rows, 4, 512, 2048, 1);
+    c.grouped_mm_efficiency = GPU_MM_EFF;
+    cost_grouped_mm_work(&b, &c, rows, 4, 512, 2048, 1);
+    ck_assert_double_eq(a.t_s, b.t_s);
+    ck_assert(a.t_s < bwd);
+}
+END_TEST
+
 static Suite *cost_suite(void)
 {
     Suite *s = suite_create("cost");
@@ -969,6 +1118,14 @@ static Suite *cost_suite(void)
     tcase_add_test(tc, test_precision);
     tcase_add_test(tc, test_gating_work);
     tcase_add_test(tc, test_embed_vocab_norm);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("torch");
+    tcase_add_test(tc, test_torch_eltwise);
+    tcase_add_test(tc, test_flash_attention);
+    tcase_add_test(tc, test_autocast_casts);
+    tcase_add_test(tc, test_fused_adamw);
+    tcase_add_test(tc, test_grouped_mm);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("memory");

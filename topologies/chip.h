@@ -46,6 +46,8 @@ typedef struct {
     double fp32_matmul_flops;       /* GPU: rate of a true fp32 matmul (precision highest: plain FP32), flop/s */
     double tf32_flops;              /* GPU: dense TF32 tensor-core peak (an fp32 matmul at precision default) */
     double mm_efficiency;           /* GPU: fraction of bf16_flops a full wave of tiles sustains */
+    double grouped_mm_efficiency;   /* GPU, torch profile: the same for a grouped GEMM's tiles (0: mm_efficiency);
+                                     * fitted by 'calibrate --torch', not a platform property yet */
     double hbm_efficiency;          /* GPU: fraction of hbm_Bps a streaming kernel reaches */
     double opt_bytes_per_param;     /* GPU: HBM bytes per parameter per step of the optimizer update */
     double hbm_bytes;
