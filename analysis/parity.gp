@@ -54,6 +54,10 @@ plot x with lines lc rgb "black" lw 1.5 title "y = x", \
          with points pt 6 ps 1.4 lw 2 lc rgb "#1f77b4" title t("h200-steps", "H200 steps, calibration (fitted on)"), \
      ''  using (x("measured", "h200-ep-steps")):"model":"reference_min":"reference_max" \
          with xerrorbars pt 5 ps 1.1 lc rgb "#9467bd" title t("h200-ep-steps", "H200 expert-parallel steps (measured)"), \
+     ''  using (x("measured", "h100-moe-steps")):"model":"reference_min":"reference_max" \
+         with xerrorbars pt 13 ps 1.2 lc rgb "#ff7f0e" title t("h100-moe-steps", "H100 PyTorch MoE steps, held out (measured)"), \
+     ''  using (x("calibration", "h100-moe-steps")):"model" \
+         with points pt 12 ps 1.4 lw 2 lc rgb "#ff7f0e" title t("h100-moe-steps", "H100 PyTorch MoE steps, calibration (fitted on)"), \
      ''  using (x("calibration", "gshard-table3")):"model" \
          with points pt 4 ps 1.4 lw 2 lc rgb "#d62728" title t("gshard-table3", "GShard Table 3 steps (calibration)"), \
      ''  using (x("measured", "gshard-fig9")):"model" \

@@ -18,6 +18,17 @@ done
 expect_fail 2 "$E unknown option '--bogus' (switchsim calibrate --help lists the options)" - -- "$BIN" calibrate --bogus
 expect_fail 2 "$E option '--dataset' needs a value (switchsim calibrate --help lists the options)" - -- "$BIN" calibrate --dataset
 expect_fail 2 "$E unexpected argument 'extra'" - -- "$BIN" calibrate extra
+for o in --torch grouped_mm_efficiency data/h100-moe-steps.csv; do
+    grep -q -- "$o" "$TMPD/help" || { echo "calibrate --help lacks $o"; exit 1; }
+done
+expect_fail 2 "$E --torch fits on the H100 preset; --platform is not read" - -- "$BIN" calibrate --torch --platform $P
+# --torch: the PyTorch dataset's loader messages; the engine predicts no decoder-only row yet, so the fit stops at
+# the first calibration row, naming it and the reason
+expect_fail 1 "$E $TMPD/none.csv: cannot open: No such file or directory" - -- \
+    "$BIN" calibrate --torch --dataset $TMPD/none.csv --quiet
+expect_fail 1 "$E ${D}good_tiny.csv:1: missing column 'family'" - -- "$BIN" calibrate --torch --dataset ${D}good_tiny.csv
+expect_fail 1 "$E a-dense not predicted: the engine does not simulate decoder-only models yet" - -- \
+    "$BIN" calibrate --torch --quiet
 expect_fail 2 "switchsim: error: validate: --a2a-only and --gpu-only exclude each other" - -- \
     "$BIN" validate --a2a-only --gpu-only
 
@@ -120,4 +131,9 @@ done
 awk '/^\$ build\/switchsim calibrate --quiet/ { on = 1; next } on && /^(\$ |```)/ { exit } on { print }' README.md > $TMPD/cal.readme
 diff -u $TMPD/cal.txt $TMPD/cal.readme ||
     { echo "README.md: the calibrate output shown differs from what 'switchsim calibrate --quiet' prints"; exit 1; }
+# the PyTorch dataset: its rows the engine cannot simulate yet are named, not given numbers
+grep -q "^  H100 PyTorch: 38 rows not predicted: the engine does not simulate decoder-only models yet: a-dense " $TMPD/gpu.txt ||
+    { cat $TMPD/gpu.txt; echo "validate: the PyTorch rows are not reported"; exit 1; }
+grep -q "^H100 PyTorch (NVIDIA H100 80GB HBM3, 38 rows: 26 held out): 0 rows predicted, 38 not" $TMPD/gpu.txt ||
+    { echo "validate: no PyTorch summary line"; exit 1; }
 echo "cli_calibrate: ok"
