@@ -542,7 +542,7 @@ static int eng_simulate(engine *g, engine_result *res, errbuf *err)
 static int eng_check_step(const engine_times *r, double execs_per_core, errbuf *err)
 {
     const double t[] = { r->step_time_s, r->compute_s, r->router_s, r->dispatch_combine_s, r->a2a_s,
-                         r->allreduce_s, r->idle_s };
+                         r->allreduce_s, r->idle_s, r->bubble_s };
     double sum = 0.0;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         if (!isfinite(t[i]) || t[i] < 0)
@@ -568,6 +568,7 @@ static void eng_fill_times(engine_times *r, const double *cat, double span, doub
     r->a2a_s = cat[SCHED_CAT_A2A];
     r->allreduce_s = cat[SCHED_CAT_ALLREDUCE];
     r->idle_s = cat[SCHED_CAT_IDLE];
+    r->bubble_s = cat[SCHED_CAT_BUBBLE];
     r->examples_per_s = span > 0 ? sequences / span : 0.0;
     r->tflops_per_chip = span > 0 ? flops / span / nchips / 1e12 : 0.0;
 }

@@ -54,7 +54,8 @@ typedef struct {
 /* Where the time of the step, or of one layer's phase, went and what it moved. */
 typedef struct {
     double step_time_s;          /* simulated span: the last core's finish (a layer phase: last end - first start) */
-    double compute_s, router_s, dispatch_combine_s, a2a_s, allreduce_s, idle_s;   /* mean per core; they sum to it */
+    double compute_s, router_s, dispatch_combine_s, a2a_s, allreduce_s, idle_s;   /* mean per core; with bubble_s */
+    double bubble_s;             /* they sum to it; bubble: waits for pipeline neighbours (0 without a pipeline) */
     double dropped_frac;         /* dropped choices / (tokens x k), Switch layers */
     double lb_loss;              /* mean load-balancing loss */
     double a2a_bytes_per_core;   /* bytes one core sends in the all-to-alls (mean over cores) */

@@ -16,6 +16,7 @@ struct sched {
     int building;                 /* the core being built, -1 none */
     size_t cur;                   /* where its items start */
     int oom;
+    int p2p;                      /* a send or receive was added */
 };
 
 static const char *const SCHED_NAMES[SCHED_N_NAMES] = {
@@ -23,7 +24,8 @@ static const char *const SCHED_NAMES[SCHED_N_NAMES] = {
     [SCHED_N_GATING] = "gating", [SCHED_N_ROUTER] = "router", [SCHED_N_COMBINE_BUILD] = "combine_build",
     [SCHED_N_DISPATCH] = "dispatch", [SCHED_N_A2A] = "a2a", [SCHED_N_EXPERT_FFN] = "expert_ffn",
     [SCHED_N_COMBINE] = "combine", [SCHED_N_VOCAB_LOSS] = "vocab_loss", [SCHED_N_ALLREDUCE] = "allreduce",
-    [SCHED_N_REDUCE] = "reduce", [SCHED_N_OPTIMIZER] = "optimizer",
+    [SCHED_N_REDUCE] = "reduce", [SCHED_N_OPTIMIZER] = "optimizer", [SCHED_N_SEND] = "send",
+    [SCHED_N_RECV] = "recv", [SCHED_N_REDUCESCATTER] = "reducescatter", [SCHED_N_ALLGATHER] = "allgather",
 };
 
 const char *sched_name(int id)
@@ -190,6 +192,28 @@ void sched_barrier_all(sched *s, int layer, int phase)
     sched_push(s, SCHED_BARRIER, SCHED_BAR_ALL, SCHED_CAT_IDLE, 0, 0.0, layer, phase);
 }
 
+void sched_flush(sched *s, int layer, int phase)
+{
+    sched_push(s, SCHED_BARRIER, SCHED_BAR_ALL, SCHED_CAT_BUBBLE, 0, 0.0, layer, phase);
+}
+
+void sched_send(sched *s, int dst, double bytes, int layer, int phase)
+{
+    s->p2p = 1;
+    sched_push(s, SCHED_SEND, dst, SCHED_CAT_BUBBLE, SCHED_N_SEND, bytes > 0.0 ? bytes : 0.0, layer, phase);
+}
+
+void sched_recv(sched *s, int src, int layer, int phase)
+{
+    s->p2p = 1;
+    sched_push(s, SCHED_RECV, src, SCHED_CAT_BUBBLE, SCHED_N_RECV, 0.0, layer, phase);
+}
+
+int sched_has_p2p(const sched *s)
+{
+    return s->p2p;
+}
+
 void sched_collective(sched *s, int coll, sched_cat cat, sched_name_id name, int layer, int phase)
 {
     sched_push(s, SCHED_COLL, coll, cat, name, 0.0, layer, phase);
@@ -245,4 +269,27 @@ int sched_nlists(const sched *s)
 size_t sched_nitems(const sched *s)
 {
     return s->nitems;
+}
+
+int sched_1f1b(int *mb, int *bwd, int stage, int stages, int micro)
+{
+    if (stages < 1 || micro < 1 || stage < 0 || stage >= stages)
+        return -1;
+    int warm = stages - stage - 1 < micro ? stages - stage - 1 : micro;
+    int n = 0, f = 0, b = 0;
+    for (; f < warm; f++, n++) {
+        mb[n] = f;
+        bwd[n] = 0;
+    }
+    while (f < micro) {
+        mb[n] = f++;
+        bwd[n++] = 0;
+        mb[n] = b++;
+        bwd[n++] = 1;
+    }
+    for (; b < micro; b++, n++) {
+        mb[n] = b;
+        bwd[n] = 1;
+    }
+    return 0;
 }

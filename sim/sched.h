@@ -16,13 +16,18 @@ typedef enum {
     SCHED_BARRIER,     /* every core waits for the others (ref: sched_barrier); the wait is idle */
     SCHED_COLL,        /* a collective (ref: index of its sched_coll); its cores start it together, after a
                         * barrier of all cores in the list before it */
-    SCHED_MARK         /* a layer's pass begins (ref SCHED_MARK_BEGIN) or ends (SCHED_MARK_END): its span */
+    SCHED_MARK,        /* a layer's pass begins (ref SCHED_MARK_BEGIN) or ends (SCHED_MARK_END): its span */
+    SCHED_SEND,        /* point-to-point send of t_s bytes to core ref (a pipeline neighbour): a SimGrid flow over
+                        * the route between the chips; the sender does not wait for it.  FWD phase: activations
+                        * (the receiver's forward channel), BWD: gradients (its backward channel) */
+    SCHED_RECV         /* waits for the next message of core ref on the core's channel of the item's phase, in
+                        * order; the wait (the transfer's time included) is booked to the item's category */
 } sched_kind;
 
-/* Where a core's time goes (the CSV columns compute_s .. idle_s). */
+/* Where a core's time goes (the CSV columns compute_s .. idle_s, and bubble_s: waits for pipeline neighbours). */
 typedef enum {
     SCHED_CAT_COMPUTE, SCHED_CAT_ROUTER, SCHED_CAT_DISPATCH, SCHED_CAT_A2A, SCHED_CAT_ALLREDUCE, SCHED_CAT_IDLE,
-    SCHED_N_CAT
+    SCHED_CAT_BUBBLE, SCHED_N_CAT
 } sched_cat;
 
 enum { SCHED_FWD, SCHED_BWD, SCHED_N_PH };
@@ -35,10 +40,11 @@ typedef enum { SCHED_BAR_ALL } sched_barrier;
 typedef enum {
     SCHED_N_EMBED, SCHED_N_ATTENTION, SCHED_N_NORM, SCHED_N_FFN, SCHED_N_GATING, SCHED_N_ROUTER,
     SCHED_N_COMBINE_BUILD, SCHED_N_DISPATCH, SCHED_N_A2A, SCHED_N_EXPERT_FFN, SCHED_N_COMBINE, SCHED_N_VOCAB_LOSS,
-    SCHED_N_ALLREDUCE, SCHED_N_REDUCE, SCHED_N_OPTIMIZER, SCHED_N_NAMES
+    SCHED_N_ALLREDUCE, SCHED_N_REDUCE, SCHED_N_OPTIMIZER, SCHED_N_SEND, SCHED_N_RECV, SCHED_N_REDUCESCATTER,
+    SCHED_N_ALLGATHER, SCHED_N_NAMES
 } sched_name_id;
 
-/* "embed", "attention", ..., "optimizer"; "?" out of range. */
+/* "embed", "attention", ..., "optimizer", "send", "recv", "reducescatter", "allgather"; "?" out of range. */
 const char *sched_name(int id);
 
 typedef enum {
@@ -46,7 +52,7 @@ typedef enum {
     SCHED_ALLREDUCE,      /* ring all-reduce of chip_bytes per chip: over all chips (groups NULL: the dimension
                            * rings of a torus, node-aware rings on GPUs), or over the ring of the chip's group */
     SCHED_REDUCESCATTER,  /* the all-reduce's halves over all chips: chip_bytes is the reduce-scatter's input, the */
-    SCHED_ALLGATHER       /* all-gather's output.  Room for point-to-point sends between pipeline stages here. */
+    SCHED_ALLGATHER       /* all-gather's output.  (Point-to-point sends are items: SCHED_SEND, SCHED_RECV.) */
 } sched_coll_kind;
 
 /* Chips grouped for all-reduces: a ring per group, members in ring order. */
@@ -76,11 +82,13 @@ typedef struct {
 
 /* 24 bytes: a Switch-C step on 8192 cores is about a thousand items per core. */
 typedef struct {
-    double t_s;                   /* OP: seconds on the core, > 0 */
-    int32_t ref;                  /* COLL: index of the sched_coll; BARRIER: sched_barrier; MARK: begin or end */
+    double t_s;                   /* OP: seconds on the core, > 0; SEND: bytes, >= 0 */
+    int32_t ref;                  /* COLL: index of the sched_coll; BARRIER: sched_barrier; MARK: begin or end;
+                                   * SEND: the receiving core; RECV: the sending core */
     int16_t layer;                /* layer (0 .. nlayers-1), -1 outside the layers */
     uint8_t kind;                 /* sched_kind */
-    uint8_t cat;                  /* sched_cat the item's time is booked to (a barrier: idle) */
+    uint8_t cat;                  /* sched_cat the item's time is booked to (a barrier: idle, or bubble for a
+                                   * pipeline's flush) */
     uint8_t phase;                /* SCHED_FWD or SCHED_BWD */
     uint8_t name;                 /* sched_name_id */
 } sched_item;
@@ -108,6 +116,13 @@ void sched_begin(sched *s, int core);
 /* An op of t_s seconds (none when t_s <= 0). */
 void sched_op(sched *s, sched_cat cat, sched_name_id name, double t_s, int layer, int phase);
 void sched_barrier_all(sched *s, int layer, int phase);
+/* A barrier of all cores whose wait is booked to the bubble: the end of a pipeline's cool-down. */
+void sched_flush(sched *s, int layer, int phase);
+/* Point-to-point: 'bytes' to core 'dst' on its channel of 'phase'; a receive from core 'src' (sched_kind). */
+void sched_send(sched *s, int dst, double bytes, int layer, int phase);
+void sched_recv(sched *s, int src, int layer, int phase);
+/* Whether any list has a send or receive (the timer then opens the channels). */
+int sched_has_p2p(const sched *s);
 /* Collective 'coll' (an index from sched_coll_add), booked to 'cat' on the timeline as 'name'. */
 void sched_collective(sched *s, int coll, sched_cat cat, sched_name_id name, int layer, int phase);
 void sched_mark(sched *s, int begin_end, int layer, int phase);
@@ -118,5 +133,12 @@ const sched_item *sched_list(const sched *s, int core, size_t *n);
 /* Distinct lists stored, and items in them (memory: 24 bytes each). */
 int sched_nlists(const sched *s);
 size_t sched_nitems(const sched *s);
+
+/* The one-forward-one-backward order of stage 'stage' (0 .. stages-1) over 'micro' micro-batches: min(stages -
+ * stage - 1, micro) warm-up forwards, then one forward and one backward in turn, then the cool-down backwards.
+ * Fills mb[0 .. 2 micro) with the micro-batch and bwd[] with 0 (forward) or 1 (backward); -1 on bad sizes.  With
+ * equal stage times f + b per micro-batch and free transfers, the step is (micro + stages - 1)(f + b) and each
+ * stage waits (stages - 1)(f + b) of it: the bubble (stages - 1) / (micro + stages - 1). */
+int sched_1f1b(int *mb, int *bwd, int stage, int stages, int micro);
 
 #endif

@@ -8,7 +8,9 @@
 #include <simgrid/actor.h>
 #include <simgrid/barrier.h>
 #include <simgrid/engine.h>
+#include <simgrid/comm.h>
 #include <simgrid/host.h>
+#include <simgrid/mailbox.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +60,8 @@ typedef struct {
     timer_memo memo[TIMER_AR_MEMO];
     int nmemo;
     struct timer_arg *args;        /* (cores) each actor's timer and core */
+    sg_mailbox_t *chan;            /* (cores, SCHED_N_PH) point-to-point channels into each core, when the
+                                    * schedule has sends: forward activations, backward gradients */
     int done;                      /* layer passes core 0 has finished (progress) */
     double wall_last;
     int failed;
@@ -144,13 +148,34 @@ static void timer_flush(timer *t, int core)
     }
 }
 
-/* Global barrier: the wait is idle time. */
+/* Global barrier: the wait is idle time (a pipeline's flush: bubble). */
 static void timer_sync(timer *t, int core, const sched_item *it)
 {
     timer_flush(t, core);
     double t0 = simgrid_get_clock();
     sg_barrier_wait(t->all);
-    timer_book(t, core, SCHED_CAT_IDLE, it->layer, it->phase, simgrid_get_clock() - t0);
+    timer_book(t, core, it->cat, it->layer, it->phase, simgrid_get_clock() - t0);
+}
+
+/* A point-to-point send: a detached SimGrid communication from the core's chip to the receiver's over the
+ * platform's route (the receiver's channels are eager: the flow starts now), so the sender goes on at once. */
+static void timer_send(timer *t, int core, const sched_item *it)
+{
+    timer_flush(t, core);
+    sg_mailbox_t mb = t->chan[(size_t)it->ref * SCHED_N_PH + it->phase];
+    sg_comm_detach(sg_mailbox_put_init(mb, t, (long)it->t_s), NULL);
+}
+
+/* A point-to-point receive: waits for the next message on the core's channel of the item's phase; the wait, the
+ * transfer's time included, is booked to the item's category (the bubble). */
+static void timer_recv(timer *t, int core, const sched_item *it)
+{
+    timer_flush(t, core);
+    double t0 = simgrid_get_clock();
+    (void)sg_mailbox_get(t->chan[(size_t)core * SCHED_N_PH + it->phase]);
+    double t1 = simgrid_get_clock();
+    if (t1 > t0)
+        timer_record(t, core, it, TL_COMM, t0, t1);
 }
 
 /* Ends a communication that started at 't0' after the leader's part: the chip's cores wait for each other, and
@@ -366,6 +391,9 @@ static void timer_actor(int argc, char **argv)
     int core = arg->core;
     size_t n;
     const sched_item *list = sched_list(t->s, core, &n);
+    if (t->chan != NULL)
+        for (int ph = 0; ph < SCHED_N_PH; ph++)   /* eager: a send's flow starts before the receive is posted */
+            sg_mailbox_set_receiver(sg_mailbox_get_name(t->chan[(size_t)core * SCHED_N_PH + ph]));
     for (size_t i = 0; i < n; i++) {
         const sched_item *it = &list[i];
         switch ((sched_kind)it->kind) {
@@ -386,6 +414,12 @@ static void timer_actor(int argc, char **argv)
         }
         case SCHED_MARK:
             timer_mark(t, core, it);
+            break;
+        case SCHED_SEND:
+            timer_send(t, core, it);
+            break;
+        case SCHED_RECV:
+            timer_recv(t, core, it);
             break;
         }
     }
@@ -416,6 +450,16 @@ static int timer_alloc(timer *t, timer_result *res)
         return -1;
     for (size_t i = 0; i < nl; i++)
         res->lt0[i] = INFINITY;
+    if (!sched_has_p2p(t->s))
+        return 0;
+    t->chan = calloc(cores * SCHED_N_PH, sizeof *t->chan);
+    if (t->chan == NULL)
+        return -1;
+    for (size_t i = 0; i < cores * SCHED_N_PH; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "p2p%zu.%s", i / SCHED_N_PH, TIMER_PHASE[i % SCHED_N_PH]);
+        t->chan[i] = sg_mailbox_by_name(name);
+    }
     return 0;
 }
 
@@ -438,6 +482,7 @@ static void timer_free(timer *t)
     free(t->a2a_calls);
     free(t->seq);
     free(t->args);
+    free(t->chan);
     free(t->a2a_chip_calls);
     free(t->a2a_known);
     free(t->a2a_dur);

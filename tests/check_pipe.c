@@ -1,0 +1,202 @@
+/* Check suite for the pipeline schedule: the one-forward-one-backward order (sched_1f1b) by hand, and 4 stages of
+ * 8 micro-batches timed by the timer on a line of 4 chips, each stage's forward 1 ms and backward 2 ms per
+ * micro-batch, the activations and gradients sent point-to-point: the step is (m + P - 1)(f + b) = 33 ms and every
+ * stage waits (P - 1)(f + b) = 9 ms of it for its neighbours, the bubble (P - 1) / (m + P - 1) = 3/11.  Every
+ * simulation runs in its own child (simproc_run). */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/collbench.h"
+#include "sim/netmodel.h"
+#include "sim/platform.h"
+#include "sim/sched.h"
+#include "sim/simproc.h"
+#include "sim/timer.h"
+
+#define P 4                /* stages, one chip each */
+#define M 8                /* micro-batches */
+#define F_S 1e-3           /* a stage's forward of one micro-batch */
+#define B_S 2e-3           /* its backward */
+#define TICK 1e-9          /* surf/precision: the resolution of SimGrid's simulated times */
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/check_pipe_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* F0 F1 F2 | F3 B0 F4 B1 F5 B2 F6 B3 F7 B4 | B5 B6 B7 on the first of 4 stages; F0 B0 F1 B1 ... on the last;
+ * fewer micro-batches than warm-up slots: all forwards, then all backwards. */
+START_TEST(test_1f1b_order)
+{
+    int mb[2 * M], bwd[2 * M];
+    const int mb0[2 * M] = { 0, 1, 2, 3, 0, 4, 1, 5, 2, 6, 3, 7, 4, 5, 6, 7 };
+    const int bw0[2 * M] = { 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1, 1 };
+    ck_assert_int_eq(sched_1f1b(mb, bwd, 0, P, M), 0);
+    for (int i = 0; i < 2 * M; i++) {
+        ck_assert_int_eq(mb[i], mb0[i]);
+        ck_assert_int_eq(bwd[i], bw0[i]);
+    }
+    ck_assert_int_eq(sched_1f1b(mb, bwd, P - 1, P, M), 0);
+    for (int i = 0; i < 2 * M; i++) {
+        ck_assert_int_eq(mb[i], i / 2);
+        ck_assert_int_eq(bwd[i], i % 2);
+    }
+    const int mb1[4] = { 0, 1, 0, 1 }, bw1[4] = { 0, 0, 1, 1 };
+    ck_assert_int_eq(sched_1f1b(mb, bwd, 0, P, 2), 0);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(mb[i], mb1[i]);
+        ck_assert_int_eq(bwd[i], bw1[i]);
+    }
+    ck_assert_int_eq(sched_1f1b(mb, bwd, P, P, M), -1);
+    ck_assert_int_eq(sched_1f1b(mb, bwd, 0, P, 0), -1);
+    ck_assert_int_eq(sched_1f1b(mb, bwd, 0, 0, M), -1);
+}
+END_TEST
+
+typedef struct {
+    const char *platform;
+    double bytes;              /* per send */
+} prun;
+
+enum { O_STEP, O_BUBBLE, O_COMPUTE = O_BUBBLE + P, O_IDLE = O_COMPUTE + P, O_N = O_IDLE + P };
+
+/* Child: the 4 stages' 1F1B lists (one op per pass, a send after it, a receive before it), a flush, the timer. */
+static int prun_child(void *argp, double *out, int nout, errbuf *err)
+{
+    const prun *a = argp;
+    cost_chip chip;
+    platform_torus t;
+    simproc_simgrid_start(a->platform, NETMODEL_HW, 1);
+    if (platform_read(&chip, &t, a->platform, err) != 0)
+        return -1;
+    netmodel_apply(NETMODEL_HW, &t);
+    ck_assert_int_eq(t.nchips, P);
+    sched *s = sched_alloc(P, 1, 0);
+    for (int st = 0; st < P; st++) {
+        int mb[2 * M], bwd[2 * M];
+        ck_assert_int_eq(sched_1f1b(mb, bwd, st, P, M), 0);
+        sched_begin(s, st);
+        for (int i = 0; i < 2 * M; i++) {
+            if (!bwd[i]) {
+                if (st > 0)
+                    sched_recv(s, st - 1, -1, SCHED_FWD);
+                sched_op(s, SCHED_CAT_COMPUTE, SCHED_N_FFN, F_S, -1, SCHED_FWD);
+                if (st < P - 1)
+                    sched_send(s, st + 1, a->bytes, -1, SCHED_FWD);
+            } else {
+                if (st < P - 1)
+                    sched_recv(s, st + 1, -1, SCHED_BWD);
+                sched_op(s, SCHED_CAT_COMPUTE, SCHED_N_FFN, B_S, -1, SCHED_BWD);
+                if (st > 0)
+                    sched_send(s, st - 1, a->bytes, -1, SCHED_BWD);
+            }
+        }
+        sched_flush(s, -1, SCHED_BWD);
+        ck_assert_int_eq(sched_end(s, err), 0);
+    }
+    ck_assert(sched_has_p2p(s));
+    timer_cfg tc = { .s = s, .core_flops = chip.bf16_flops, .ndims = t.ndims, .a2a = COLL_A2A_PHASED, .reuse = 1 };
+    for (int d = 0; d < COLL_DIMS_MAX; d++) {
+        tc.dims[d] = t.dims[d];
+        tc.wrap[d] = t.wrap[d];
+    }
+    timer_result r;
+    int rc = timer_run(&r, &tc, err);
+    if (rc == 0 && nout == O_N) {
+        out[O_STEP] = r.t_end;
+        for (int c = 0; c < P; c++) {
+            out[O_BUBBLE + c] = r.acct[(size_t)c * SCHED_N_CAT + SCHED_CAT_BUBBLE];
+            out[O_COMPUTE + c] = r.acct[(size_t)c * SCHED_N_CAT + SCHED_CAT_COMPUTE];
+            out[O_IDLE + c] = r.acct[(size_t)c * SCHED_N_CAT + SCHED_CAT_IDLE];
+        }
+    }
+    timer_result_fini(&r);
+    sched_free(s);
+    return rc;
+}
+
+static void run_ok(const char *platform, double bytes, double lat, double *out)
+{
+    const int dims[3] = { P, 1, 1 }, wrap[3] = { 0, 0, 0 };
+    errbuf err = { "" };
+    ck_assert_msg(collbench_platform_write(platform, 1, dims, wrap, 1e11, lat, &err) == 0, "%s", err.msg);
+    prun a = { platform, bytes };
+    ck_assert_msg(simproc_run(prun_child, &a, out, O_N, &err) == 0, "%s", err.msg);
+}
+
+/* Free transfers (0 bytes, 1 ps links): step (8 + 3)(1 + 2) ms = 33 ms, each stage 24 ms of compute and 9 ms of
+ * bubble, nothing idle; the bubble's share 3/11, within SimGrid's 1 ns per event (2 M + 1 per stage). */
+START_TEST(test_bubble)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/line.xml", tmpdir);
+    double out[O_N];
+    run_ok(path, 0.0, 1e-12, out);
+    double step = (M + P - 1) * (F_S + B_S), tol = (4 * M + 2) * TICK;
+    ck_assert_msg(fabs(out[O_STEP] - step) <= tol, "step %.12g s, expected %.12g s", out[O_STEP], step);
+    for (int c = 0; c < P; c++) {
+        ck_assert_double_eq_tol(out[O_COMPUTE + c], M * (F_S + B_S), tol);
+        ck_assert_msg(fabs(out[O_BUBBLE + c] - (P - 1) * (F_S + B_S)) <= tol, "stage %d bubble %.12g s", c,
+                      out[O_BUBBLE + c]);
+        ck_assert_double_eq_tol(out[O_IDLE + c], 0.0, tol);
+        ck_assert_double_eq_tol(out[O_BUBBLE + c] / out[O_STEP], (double)(P - 1) / (M + P - 1), 1e-6);
+    }
+}
+END_TEST
+
+/* Transfers of 100 MB over 100 GB/s links (1 ms each, plus 1 us latency per hop): each is on the critical path
+ * of the warm-up and cool-down, so the step is longer than 33 ms and the bubble more than 9 ms per stage, while
+ * the compute stays 24 ms: the transfers' time is bubble, nothing else. */
+START_TEST(test_bubble_transfers)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/line.xml", tmpdir);
+    double out[O_N];
+    run_ok(path, 1e8, 1e-6, out);
+    double ideal = (M + P - 1) * (F_S + B_S);
+    ck_assert_double_gt(out[O_STEP], ideal + 2 * (P - 1) * 1e-3 - 1e-6);
+    for (int c = 0; c < P; c++) {
+        ck_assert_double_eq_tol(out[O_COMPUTE + c], M * (F_S + B_S), 1e-7);
+        ck_assert_double_eq_tol(out[O_BUBBLE + c] + out[O_COMPUTE + c] + out[O_IDLE + c], out[O_STEP], 1e-7);
+        ck_assert_double_gt(out[O_BUBBLE + c], (P - 1) * (F_S + B_S));
+    }
+}
+END_TEST
+
+static Suite *pipe_suite(void)
+{
+    Suite *s = suite_create("pipe");
+    TCase *tc = tcase_create("order");
+    tcase_add_test(tc, test_1f1b_order);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("sim");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_bubble);
+    tcase_add_test(tc, test_bubble_transfers);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(pipe_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
