@@ -19,10 +19,13 @@ typedef struct {
     size_t off;         /* offsetof in runrow */
     size_t size;        /* bytes of a COL_STR field, NUL included */
     int config;         /* 1 if the column describes the configuration (compared by runrow_same_config) */
+    const char *dflt;   /* a column added later: what a CSV written before it (without it) reads as; else NULL */
 } col_desc;
 
-#define STR(f, cfg) { #f, COL_STR, offsetof(runrow, f), sizeof(((runrow *)0)->f), cfg }
-#define NUM(f, t, cfg) { #f, t, offsetof(runrow, f), 0, cfg }
+#define STR(f, cfg) { #f, COL_STR, offsetof(runrow, f), sizeof(((runrow *)0)->f), cfg, NULL }
+#define STRD(f, cfg, d) { #f, COL_STR, offsetof(runrow, f), sizeof(((runrow *)0)->f), cfg, d }
+#define NUM(f, t, cfg) { #f, t, offsetof(runrow, f), 0, cfg, NULL }
+#define NUMD(f, t, cfg, d) { #f, t, offsetof(runrow, f), 0, cfg, d }
 
 /* The order is the README's "Output columns" and the struct's order. */
 static const col_desc COLS[] = {
@@ -36,14 +39,15 @@ static const col_desc COLS[] = {
     NUM(dispatch_combine_s, COL_DBL, 0), NUM(a2a_s, COL_DBL, 0), NUM(allreduce_s, COL_DBL, 0),
     NUM(idle_s, COL_DBL, 0), NUM(examples_per_s, COL_DBL, 0), NUM(tflops_per_chip, COL_DBL, 0),
     NUM(mfu, COL_DBL, 0), NUM(hfu, COL_DBL, 0), STR(precision, 1), STR(impl, 1),
-    NUM(sim_wall_s, COL_DBL, 0), STR(matmul_precision, 1),
+    NUM(sim_wall_s, COL_DBL, 0),
+    /* added later, each with the value of a CSV written before it: matmul_precision "highest" (the cost model
+     * charged an fp32 matmul 6 bf16 passes on a TPU and plain FP32 on a GPU then, which is what highest charges
+     * now); pipe 1, micro_batches 1, zero 0, bubble_s 0 (no pipeline, no ZeRO-1) */
+    STRD(matmul_precision, 1, "highest"),
+    NUMD(pipe, COL_INT, 1, "1"), NUMD(micro_batches, COL_INT, 1, "1"), NUMD(zero, COL_INT, 1, "0"),
+    NUMD(bubble_s, COL_DBL, 0, "0"),
 };
 #define N_COLS ((int)(sizeof COLS / sizeof COLS[0]))
-/* The columns of a CSV written before matmul_precision was added (it is the last one).  Such a file reads with
- * matmul_precision "highest": the cost model charged an fp32 matmul 6 bf16 passes on a TPU and plain FP32 on a
- * GPU then, which is what highest charges now. */
-#define N_COLS_OLD (N_COLS - 1)
-#define OLD_MATMUL_PRECISION "highest"
 
 /* Long enough for every column name, commas included. */
 #define HEADER_MAX 512
@@ -134,7 +138,10 @@ int runrow_check_header(const char *path, const char *const *names, int n, errbu
         if (strcmp(names[c], COLS[c].name) != 0)
             return errbuf_set(err, "%s:1: column %d is '%s', expected '%s' (the header of run --csv)",
                               path, c + 1, names[c], COLS[c].name);
-    if (n != N_COLS && n != N_COLS_OLD)
+    int older = n > 0 && n < N_COLS;            /* an older run's header: the columns added since all missing */
+    for (int c = n; older && c < N_COLS; c++)
+        older = COLS[c].dflt != NULL;
+    if (n != N_COLS && !older)
         return errbuf_set(err, "%s:1: header has %d columns, expected %d (the header of run --csv)",
                           path, n, N_COLS);
     return 0;
@@ -208,13 +215,19 @@ static int check_row(const runrow *r, const csvtab *t, int i, const char *path, 
 {
     static const char *const RESULTS[] = { "lb_loss", "a2a_bytes_per_core", "step_time_s", "compute_s",
         "router_s", "dispatch_combine_s", "a2a_s", "allreduce_s", "idle_s", "examples_per_s", "tflops_per_chip",
-        "sim_wall_s", "experts_per_core" };
+        "sim_wall_s", "experts_per_core", "bubble_s" };
     if (r->cores < 1)
         return bad_cell(t, i, path, "cores", "an integer >= 1", err);
     if (r->data < 1 || r->data > r->cores)
         return bad_cell(t, i, path, "data", "an integer in [1, cores]", err);
-    if (r->model_par < 1 || (long)r->data * r->model_par != r->cores)
-        return bad_cell(t, i, path, "model_par", "cores / data", err);
+    if (r->pipe < 1 || r->pipe > r->cores)
+        return bad_cell(t, i, path, "pipe", "an integer in [1, cores]", err);
+    if (r->model_par < 1 || (long)r->data * r->model_par * r->pipe != r->cores)
+        return bad_cell(t, i, path, "model_par", "cores / data / pipe", err);
+    if (r->micro_batches < 1 || (r->pipe == 1 && r->micro_batches != 1))
+        return bad_cell(t, i, path, "micro_batches", "an integer >= 1 (1 when pipe is 1)", err);
+    if (r->zero != 0 && r->zero != 1)
+        return bad_cell(t, i, path, "zero", "0 or 1", err);
     if (r->top_k != 1 && r->top_k != 2)
         return bad_cell(t, i, path, "top_k", "1 or 2", err);
     if (!(r->capacity_factor > 0) || !isfinite(r->capacity_factor))
@@ -264,11 +277,10 @@ int runrow_read(const char *path, runrow **rows, int *nrows, errbuf *err)
         goto fail;
     }
     for (int i = 0; i < t->nrows; i++) {
-        for (int c = 0; c < t->ncols; c++)
-            if (parse_field(&out[i], c, csvtab_get(t, i, c), path, t->line[i + 1], err) != 0)
+        for (int c = 0; c < N_COLS; c++)
+            if (parse_field(&out[i], c, c < t->ncols ? csvtab_get(t, i, c) : COLS[c].dflt, path, t->line[i + 1],
+                            err) != 0)
                 goto fail;
-        if (t->ncols == N_COLS_OLD)
-            snprintf(out[i].matmul_precision, sizeof out[i].matmul_precision, "%s", OLD_MATMUL_PRECISION);
         if (check_row(&out[i], t, i, path, err) != 0)
             goto fail;
     }

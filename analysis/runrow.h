@@ -49,6 +49,11 @@ typedef struct {
     char matmul_precision[16]; /* default | high | highest: how fp32 matmuls ran (the platform's property or
                                 * --matmul-precision); a CSV written before this column existed reads as
                                 * highest, what the cost model charged then */
+    /* added later (a CSV without them reads as 1, 1, 0, 0) */
+    int pipe;                  /* pipeline stages P; cores = data x model_par x pipe */
+    int micro_batches;         /* micro-batches per step (1 without a pipeline) */
+    int zero;                  /* 1: ZeRO-1 (optimizer state sharded over the data-parallel replicas) */
+    double bubble_s;           /* waiting for pipeline neighbours (activations, gradients, the flush), mean per core */
 } runrow;
 
 /* Column names in order, comma-separated, no newline. */
@@ -73,8 +78,8 @@ const char *runrow_col_name(int c);
  * no such column or buf is too small. */
 int runrow_col_format(char *buf, size_t cap, const runrow *r, const char *name);
 
-/* Checks that names[0..n) are exactly the columns of runrow_header(), or all of them but the last
- * (matmul_precision: a CSV written before it existed).  Returns 0, or -1 with
+/* Checks that names[0..n) are exactly the columns of runrow_header(), or its first columns when every column left
+ * out was added later (an older run's CSV: runrow_read gives them their old value).  Returns 0, or -1 with
  * "PATH:1: column C is 'X', expected 'Y' (the header of run --csv)" for the first differing column, or
  * "PATH:1: header has N columns, expected M (the header of run --csv)". */
 int runrow_check_header(const char *path, const char *const *names, int n, errbuf *err);
@@ -83,8 +88,9 @@ int runrow_check_header(const char *path, const char *const *names, int n, errbu
  * *nrows (0 allowed).  On failure returns -1, leaves *rows and *nrows untouched, and fills 'err' with
  * the header message above, a csvtab_read message (sim/common/csvread.h), or
  * "PATH:LINE: column 'NAME' must be an integer|a number, got 'VALUE'", or, for a value run never writes,
- * "PATH:LINE: column 'NAME' must be RULE, got 'VALUE'": cores, data, model_par >= 1 with data x model_par =
- * cores; top_k 1 or 2; capacity_factor finite > 0; dispatch, a2a, scope, layer and phase as run writes them;
+ * "PATH:LINE: column 'NAME' must be RULE, got 'VALUE'": cores, data, model_par, pipe >= 1 with data x model_par x
+ * pipe = cores; micro_batches >= 1 (1 without a pipeline); zero 0 or 1; top_k 1 or 2; capacity_factor finite
+ * > 0; dispatch, a2a, scope, layer and phase as run writes them;
  * seed, expert_capacity >= 0; dropped_frac in [0, 1]; every other result finite and >= 0. */
 int runrow_read(const char *path, runrow **rows, int *nrows, errbuf *err);
 

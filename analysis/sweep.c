@@ -81,7 +81,8 @@ static void make_key(value_key *k, const runopt *o, const char *v, size_t i)
         memcpy(&d, f, sizeof d);
         snprintf(k->key, sizeof k->key, "%.9g", d);        /* as runrow_dbl_eq compares */
     } else if (o->type == RUNOPT_PLAN) {
-        snprintf(k->key, sizeof k->key, "%d,%d", a.cfg.data, a.cfg.model_par);
+        snprintf(k->key, sizeof k->key, "%d,%d,%d,%d,%d", a.cfg.data, a.cfg.model_par, a.cfg.expert_ways, a.cfg.pipe,
+                 a.cfg.micro);
     } else {
         size_t n = o->size < 16 ? o->size : 16;            /* the stored bytes, in hex */
         for (size_t b = 0; b < n; b++)
@@ -286,7 +287,7 @@ static int same_file(const char *a, const char *b)
 }
 
 /* 1 if row 'r' was run with 'value' for run option 'o': its column holds the same value (a plan matches on
- * data, unless the plan leaves it to the run, and model_par; a platform on the file it names).  An option with
+ * data, unless the plan leaves it to the run, model_par, pipe and micro-batches; a platform on the file it names).  An option with
  * no column matches every row. */
 static int sweep_value_matches(const runopt *o, const char *value, const runrow *r)
 {
@@ -297,7 +298,9 @@ static int sweep_value_matches(const runopt *o, const char *value, const runrow 
         memset(&a, 0, sizeof a);
         if (runopt_set(&a, o, NULL, value, NULL) != 0)
             return 0;
-        return (a.cfg.data == 0 || a.cfg.data == r->data) && a.cfg.model_par == r->model_par;
+        int pipe = a.cfg.pipe > 1 ? a.cfg.pipe : 1, micro = pipe == 1 ? 1 : a.cfg.micro > 0 ? a.cfg.micro : 4 * pipe;
+        return (a.cfg.data == 0 || a.cfg.data == r->data) && a.cfg.model_par == r->model_par && pipe == r->pipe &&
+               micro == r->micro_batches;
     }
     if (o->column == NULL)
         return 1;

@@ -663,7 +663,8 @@ int coll_allgather_all(coll_world *w, int chip, double bytes, errbuf *err)
     return coll_ring_all(w, chip, bytes, COLLPLAN_PASS_AG, err);
 }
 
-int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err)
+/* A ring over 'group': the all-reduce's reduce-scatter and/or all-gather passes (COLLPLAN_PASS_*), n-1 steps each. */
+static int coll_ring_group(coll_world *w, int chip, const int *group, int n, double bytes, int passes, errbuf *err)
 {
     int me = -1;
     for (int i = 0; i < n; i++) {
@@ -678,7 +679,7 @@ int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, doubl
     if (n == 1)
         return 0;
     if (w->node_size > 0)
-        return coll_allreduce_switched(w, chip, group, n, bytes, COLLPLAN_PASS_RS | COLLPLAN_PASS_AG, err);
+        return coll_allreduce_switched(w, chip, group, n, bytes, passes, err);
     int next = group[(me + 1) % n], prev = group[(me + n - 1) % n];
     char name[64];
     snprintf(name, sizeof name, "coll-g%d.%d", chip, next);
@@ -690,7 +691,23 @@ int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, doubl
     snprintf(name, sizeof name, "coll-g%d.%d", next, chip);
     sg_mailbox_t from_next = sg_mailbox_by_name(name);
     double size = bytes / n / 2.0;
-    for (int t = 0; t < 2 * (n - 1); t++)
+    int npass = ((passes & COLLPLAN_PASS_RS) != 0) + ((passes & COLLPLAN_PASS_AG) != 0);
+    for (int t = 0; t < npass * (n - 1); t++)
         coll_ring_step(to_next, to_prev, from_prev, from_next, size);
     return 0;
+}
+
+int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err)
+{
+    return coll_ring_group(w, chip, group, n, bytes, COLLPLAN_PASS_RS | COLLPLAN_PASS_AG, err);
+}
+
+int coll_reducescatter_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err)
+{
+    return coll_ring_group(w, chip, group, n, bytes, COLLPLAN_PASS_RS, err);
+}
+
+int coll_allgather_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err)
+{
+    return coll_ring_group(w, chip, group, n, bytes, COLLPLAN_PASS_AG, err);
 }

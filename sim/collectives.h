@@ -84,6 +84,9 @@ int coll_allgather_all(coll_world *w, int chip, double bytes, errbuf *err);
  * Errors: "collectives: chip 3 is not in the all-reduce group", "collectives: all-reduce group member 7 is
  * not a chip (0..15)". */
 int coll_allreduce_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err);
+/* Its two halves over the group on their own (n-1 steps each), as coll_reducescatter_all and coll_allgather_all. */
+int coll_reducescatter_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err);
+int coll_allgather_group(coll_world *w, int chip, const int *group, int n, double bytes, errbuf *err);
 
 /* Fast timing of the phased all-to-alls, for a world whose neighbour messages never share a link (every
  * dimension a ring of 3 or more chips, or a line of 2; routes checked link by link) under a network model that

@@ -36,7 +36,9 @@ typedef struct {
     traffic *tr;                   /* what the Switch layers send: routing, byte matrices, expert rows */
     int *a2a_coll;                 /* (tr->nmat, 2) the schedule's collective of m1 and m2 of each matrix */
     int ar_coll[2];                /* the model-parallel all-reduce of an encoder, decoder layer (-1: on chip) */
-    int grad_coll, expert_coll;    /* the gradient all-reduces (expert: -1 without replicas) */
+    int grad_coll, expert_coll;    /* the gradient all-reduces (expert: -1 without replicas); under ZeRO-1 their
+                                    * reduce-scatters, and grad_ag, expert_ag the parameters' all-gathers */
+    int grad_ag, expert_ag;
     double *rows;                  /* (experts_per_core) scratch: rows of each local expert */
     sched_groups grad;             /* chips holding the same dense-parameter slices */
     sched_groups expert;           /* chips holding the same experts (replicas), when has_expert_groups */
@@ -120,10 +122,12 @@ static void eng_reduce_math(engine *g, double elements, double elem_bytes, int l
              layer, ph);
 }
 
-/* A gradient all-reduce (collective 'coll' of 'bytes' per chip over the groups 'gr'), then its additions. */
+/* A gradient all-reduce or reduce-scatter (collective 'coll' of 'bytes' per chip over the groups 'gr'), then its
+ * additions. */
 static void eng_allreduce(engine *g, int core, int coll, double bytes, const sched_groups *gr)
 {
-    eng_coll(g, coll, SCHED_CAT_ALLREDUCE, SCHED_N_ALLREDUCE, -1, SCHED_BWD);
+    int rs = sched_coll_at(g->s, coll)->kind == SCHED_REDUCESCATTER;   /* ZeRO-1's half: the same additions */
+    eng_coll(g, coll, SCHED_CAT_ALLREDUCE, rs ? SCHED_N_REDUCESCATTER : SCHED_N_ALLREDUCE, -1, SCHED_BWD);
     /* A group of one single-core chip (one GPU) has nothing to add; a chip of several cores still combines
      * its cores' slices, alone or not. */
     int group_n = gr->n == 1 ? g->p.nchips : gr->size[gr->gid[plan_chip(&g->p, core)]];
@@ -222,7 +226,7 @@ static void eng_layer(engine *g, int core, int layer, int ph)
     int cross = !enc && m->arch != MODEL_ARCH_DEC_ONLY;     /* decoder of an encoder-decoder */
     int bwd = ph == SCHED_BWD;
     int mp = p->model_par;
-    double T = enc ? (double)p->tokens_enc : (double)p->tokens_dec;
+    double T = (enc ? (double)p->tokens_enc : (double)p->tokens_dec) / p->micro;   /* a micro-batch's */
     sched_mark(g->s, SCHED_MARK_BEGIN, layer, ph);
     int passes = bwd && g->remat ? 2 : 1;   /* remat recomputes the forward before its backward */
     for (int pass = 0; pass < passes; pass++) {
@@ -253,6 +257,32 @@ static void eng_layer(engine *g, int core, int layer, int ph)
     sched_mark(g->s, SCHED_MARK_END, layer, ph);
 }
 
+/* The gradient collectives, the optimizer and the step's last barrier.  Gradients: dense parameters over the
+ * data-parallel replicas, expert parameters over the cores that share an expert; per chip, the bytes of the slices
+ * its cores hold.  ZeRO-1: each all-reduce becomes a reduce-scatter (the additions as before), the optimizer
+ * updates 1/replicas of the parameters, and an all-gather of the updated parameters follows (same bytes). */
+static void eng_step_end(engine *g, int core)
+{
+    const model_cfg *m = g->m;
+    const plan *p = &g->p;
+    double dense_local = model_params_dense(m) / p->model_par / p->pipe;
+    double expert_local = p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / p->model_par : 0;
+    eng_allreduce(g, core, g->grad_coll, sched_coll_at(g->s, g->grad_coll)->chip_bytes, &g->grad);
+    if (g->has_expert_groups)
+        eng_allreduce(g, core, g->expert_coll, sched_coll_at(g->s, g->expert_coll)->chip_bytes, &g->expert);
+    if (p->zero) {
+        dense_local /= p->data;
+        expert_local /= p->cores_per_expert;
+    }
+    sched_op(g->s, SCHED_CAT_COMPUTE, SCHED_N_OPTIMIZER, cost_optimizer_s(&g->chip, dense_local + expert_local), -1, SCHED_BWD);
+    if (p->zero) {
+        eng_coll(g, g->grad_ag, SCHED_CAT_ALLREDUCE, SCHED_N_ALLGATHER, -1, SCHED_BWD);
+        if (g->has_expert_groups)
+            eng_coll(g, g->expert_ag, SCHED_CAT_ALLREDUCE, SCHED_N_ALLGATHER, -1, SCHED_BWD);
+    }
+    sched_barrier_all(g->s, -1, SCHED_BWD);
+}
+
 /* Core 'core''s list: embeddings, the layers forward, the vocab softmax and loss, the layers backward, the
  * gradient all-reduces, the optimizer, a final barrier. */
 static int eng_core_list(engine *g, int core, errbuf *err)
@@ -276,16 +306,67 @@ static int eng_core_list(engine *g, int core, errbuf *err)
     for (int l = g->nlayers - 1; l >= 0; l--)
         eng_layer(g, core, l, SCHED_BWD);
     eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_EMBED, &w[3], 1.0, -1, SCHED_BWD);
+    eng_step_end(g, core);
+    return sched_end(g->s, err);
+}
 
-    /* Gradient all-reduces: dense parameters over the data-parallel replicas, expert parameters over the
-     * cores that share an expert.  Per chip, the bytes of the slices its cores hold. */
-    double dense_local = model_params_dense(m) / p->model_par;
-    double expert_local = p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / p->model_par : 0;
-    eng_allreduce(g, core, g->grad_coll, sched_coll_at(g->s, g->grad_coll)->chip_bytes, &g->grad);
-    if (g->has_expert_groups)
-        eng_allreduce(g, core, g->expert_coll, sched_coll_at(g->s, g->expert_coll)->chip_bytes, &g->expert);
-    sched_op(g->s, SCHED_CAT_COMPUTE, SCHED_N_OPTIMIZER, cost_optimizer_s(&g->chip, dense_local + expert_local), -1, SCHED_BWD);
-    sched_barrier_all(g->s, -1, SCHED_BWD);
+/* A pipeline stage's list (plan p->pipe > 1): stage s = core / (n m) runs layers [s L, (s+1) L), L = layers / P,
+ * over p->micro micro-batches in the 1F1B order (sched_1f1b); the first stage embeds, the last adds the vocab
+ * softmax and loss.  Between stages the corresponding cores send a micro-batch's activations forward and their
+ * gradients back: [tokens, d_model] of the boundary's stack, plus the encoder output when the boundary is in the
+ * decoder (its cross-attention keys), at act_bytes each.  The cool-down ends in a flush (its wait is bubble), then
+ * the gradient collectives of the stage's replicas. */
+static int eng_core_list_pipe(engine *g, int core, errbuf *err)
+{
+    const model_cfg *m = g->m;
+    const plan *p = &g->p;
+    int sc = p->data * p->model_par, st = core / sc, P = p->pipe, L = g->nlayers / P, K = p->micro;
+    int l0 = st * L, l1 = l0 + L;
+    double Tenc = (double)p->tokens_enc / K, Tdec = (double)p->tokens_dec / K;
+    double bytes = (l1 - 1 < m->enc_layers ? Tenc : Tenc + Tdec) * m->d_model * g->cfg->act_bytes;
+    int *mb = malloc(2 * (size_t)K * sizeof *mb), *bwd = malloc(2 * (size_t)K * sizeof *bwd);
+    if (mb == NULL || bwd == NULL || sched_1f1b(mb, bwd, st, P, K) != 0) {
+        free(mb);
+        free(bwd);
+        return errbuf_set(err, "out of memory building the pipeline schedule");
+    }
+    cost_work w[4];
+    for (int i = 0; i < 4; i++)
+        cost_work_init(&w[i]);
+    cost_embed_work(&w[0], &g->chip, m, Tenc + Tdec, 0);
+    cost_vocab_loss_work(&w[1], &g->chip, m, Tdec, p->model_par, 0);
+    cost_vocab_loss_work(&w[2], &g->chip, m, Tdec, p->model_par, 1);
+    cost_embed_work(&w[3], &g->chip, m, Tenc + Tdec, 1);
+    sched_begin(g->s, core);
+    for (int i = 0; i < 2 * K; i++) {
+        if (!bwd[i]) {
+            if (st > 0)
+                sched_recv(g->s, core - sc, -1, SCHED_FWD);
+            else
+                eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_EMBED, &w[0], 1.0, -1, SCHED_FWD);
+            for (int l = l0; l < l1; l++)
+                eng_layer(g, core, l, SCHED_FWD);
+            if (st < P - 1)
+                sched_send(g->s, core + sc, bytes, -1, SCHED_FWD);
+            else
+                eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_VOCAB_LOSS, &w[1], 1.0, -1, SCHED_FWD);
+        } else {
+            if (st < P - 1)
+                sched_recv(g->s, core + sc, -1, SCHED_BWD);
+            else
+                eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_VOCAB_LOSS, &w[2], 1.0, -1, SCHED_BWD);
+            for (int l = l1 - 1; l >= l0; l--)
+                eng_layer(g, core, l, SCHED_BWD);
+            if (st > 0)
+                sched_send(g->s, core - sc, bytes, -1, SCHED_BWD);
+            else
+                eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_EMBED, &w[3], 1.0, -1, SCHED_BWD);
+        }
+    }
+    free(mb);
+    free(bwd);
+    sched_flush(g->s, -1, SCHED_BWD);
+    eng_step_end(g, core);
     return sched_end(g->s, err);
 }
 
@@ -448,8 +529,9 @@ static int eng_build_groups(engine *g, errbuf *err)
     const plan *p = &g->p;
     long *key = malloc((size_t)p->nchips * sizeof *key);
     int rc = key == NULL ? -1 : 0;
+    int stage_chips = p->nchips / p->pipe;                    /* a pipeline stage's replicas are its own */
     for (int c = 0; rc == 0 && c < p->nchips; c++)
-        key[c] = (c * p->cores_per_chip) % p->model_par;
+        key[c] = (long)(c / stage_chips) * p->model_par + (c * p->cores_per_chip) % p->model_par;
     if (rc == 0)
         rc = sched_groups_init(&g->grad, key, p->nchips);
     if (rc == 0 && p->cores_per_expert > 1 && g->nsparse > 0) {
@@ -498,19 +580,27 @@ static int eng_colls(engine *g, errbuf *err)
         if (p->model_par > p->cores_per_chip && g->ar_coll[enc ? 0 : 1] < 0)
             rc = -1;
     }
-    double dense_local = model_params_dense(g->m) / p->model_par;
+    double dense_local = model_params_dense(g->m) / p->model_par / p->pipe;
     double expert_local = p->experts > 1 ? model_params_expert(g->m) / p->experts * p->experts_per_core / p->model_par
                                          : 0;
     double slices_per_chip = p->model_par < p->cores_per_chip ? p->model_par : p->cores_per_chip;
-    sched_coll grad = { .kind = SCHED_ALLREDUCE, .groups = g->grad.n == 1 ? NULL : &g->grad,
+    /* ZeRO-1: the all-reduce's two halves, the reduce-scatter now and the all-gather after the optimizer */
+    sched_coll grad = { .kind = p->zero ? SCHED_REDUCESCATTER : SCHED_ALLREDUCE,
+                        .groups = g->grad.n == 1 ? NULL : &g->grad,
                         .chip_bytes = dense_local * ENGINE_GRAD_BYTES * slices_per_chip };
     g->grad_coll = sched_coll_add(g->s, &grad);
-    g->expert_coll = -1;
+    grad.kind = SCHED_ALLGATHER;
+    g->grad_ag = p->zero ? sched_coll_add(g->s, &grad) : -1;
+    rc = p->zero && g->grad_ag < 0 ? -1 : rc;
+    g->expert_coll = g->expert_ag = -1;
     if (g->has_expert_groups) {
-        sched_coll ex = { .kind = SCHED_ALLREDUCE, .groups = g->expert.n == 1 ? NULL : &g->expert,
+        sched_coll ex = { .kind = p->zero ? SCHED_REDUCESCATTER : SCHED_ALLREDUCE,
+                          .groups = g->expert.n == 1 ? NULL : &g->expert,
                           .chip_bytes = expert_local * ENGINE_GRAD_BYTES * p->cores_per_chip };
         g->expert_coll = sched_coll_add(g->s, &ex);
-        rc = g->expert_coll < 0 ? -1 : rc;
+        ex.kind = SCHED_ALLGATHER;
+        g->expert_ag = p->zero ? sched_coll_add(g->s, &ex) : -1;
+        rc = g->expert_coll < 0 || (p->zero && g->expert_ag < 0) ? -1 : rc;
     }
     return rc != 0 || g->grad_coll < 0 ? errbuf_set(err, "out of memory setting up the simulation") : 0;
 }
@@ -521,7 +611,7 @@ static int eng_simulate(engine *g, engine_result *res, errbuf *err)
     if (traffic_route(g->tr, g->route, err) != 0 || eng_colls(g, err) != 0)
         return -1;
     for (int core = 0; core < g->p.cores; core++)
-        if (eng_core_list(g, core, err) != 0)
+        if ((g->p.pipe > 1 ? eng_core_list_pipe(g, core, err) : eng_core_list(g, core, err)) != 0)
             return -1;
     timer_cfg tc = { .s = g->s, .core_flops = g->chip.bf16_flops, .ndims = g->torus.ndims,
                      .gpus_per_node = g->torus.family == COST_FAMILY_GPU ? g->torus.gpus_per_node : 0,
@@ -698,7 +788,8 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
     if (eng_start(&g, &cfg, err) != 0)
         return -1;
     plan_request req = { g.torus.nchips * g.chip.cores_per_chip, cfg.data, cfg.model_par, cfg.top_k,
-                         cfg.capacity_factor, cfg.cap_round, cfg.remat };
+                         cfg.capacity_factor, cfg.cap_round, cfg.remat, cfg.expert_ways, cfg.pipe, cfg.micro,
+                         cfg.zero };
     if (plan_choose(&g.p, &mem, &g.remat, &req, g.m, &g.chip, err) != 0)
         return -1;
     int rc = eng_alloc(&g, err);

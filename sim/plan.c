@@ -2,16 +2,20 @@
 #include "sim/plan.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 
 #define PLAN_WAYS_MAX 1000000   /* far beyond any torus; keeps products of ways inside int */
+#define PLAN_GIB 1073741824.0   /* bytes in a GiB (the memory messages) */
 #define PLAN_GROUPS_MAX 1000000 /* routing groups per core: the routing arrays are groups x experts */
 
-int plan_parse(int *data, int *model, const char *spec, errbuf *err)
+int plan_parse(plan_ways *w, const char *spec, errbuf *err)
 {
-    int d = 0, m = 1, seen_d = 0, seen_m = 0;
+    static const char *const KEYS[] = { "data", "model", "tensor", "expert", "pipe", "micro" };
+    enum { K_DATA, K_MODEL, K_TENSOR, K_EXPERT, K_PIPE, K_MICRO, K_N };
+    int v_of[K_N] = { 0 }, seen[K_N] = { 0 };
     char buf[128];
     if (snprintf(buf, sizeof buf, "%s", spec) >= (int)sizeof buf)
         return errbuf_set(err, "--plan must be data=N,model=M, got '%s'", spec);
@@ -27,23 +31,30 @@ int plan_parse(int *data, int *model, const char *spec, errbuf *err)
             return errbuf_set(err, "--plan must be data=N,model=M with integers in [1,%d], got '%s'", PLAN_WAYS_MAX,
                               spec);
         *eq = '\0';
-        if (strcmp(item, "data") == 0 && !seen_d) {
-            d = (int)v;
-            seen_d = 1;
-        } else if (strcmp(item, "model") == 0 && !seen_m) {
-            m = (int)v;
-            seen_m = 1;
-        } else if (strcmp(item, "data") == 0 || strcmp(item, "model") == 0) {
+        int k = 0;
+        while (k < K_N && strcmp(item, KEYS[k]) != 0)
+            k++;
+        if (k == K_N)
+            return errbuf_set(err, "--plan keys are data, model (or tensor), expert, pipe and micro, got '%s' in "
+                              "'%s'", item, spec);
+        if (seen[k])
             return errbuf_set(err, "--plan gives '%s' twice in '%s'", item, spec);
-        } else {
-            return errbuf_set(err, "--plan keys are data and model, got '%s' in '%s'", item, spec);
-        }
+        if ((k == K_MODEL && seen[K_TENSOR]) || (k == K_TENSOR && seen[K_MODEL]))
+            return errbuf_set(err, "--plan gives both model and tensor (one name for the same ways) in '%s'", spec);
+        seen[k] = 1;
+        v_of[k] = (int)v;
         any = 1;
     }
     if (!any)
         return errbuf_set(err, "--plan must be data=N,model=M, got '%s'", spec);
-    *data = d;
-    *model = m;
+    if (seen[K_MICRO] && !seen[K_PIPE])
+        return errbuf_set(err, "--plan micro=%d needs pipe=P (micro-batches are the pipeline's) in '%s'",
+                          v_of[K_MICRO], spec);
+    w->data = v_of[K_DATA];
+    w->model = seen[K_MODEL] ? v_of[K_MODEL] : seen[K_TENSOR] ? v_of[K_TENSOR] : 1;
+    w->expert = v_of[K_EXPERT];
+    w->pipe = seen[K_PIPE] ? v_of[K_PIPE] : 1;
+    w->micro = v_of[K_MICRO];
     return 0;
 }
 
@@ -182,6 +193,8 @@ int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int 
     q.group_dec = (int)(q.tokens_dec / g);
     q.capacity_enc = switch_capacity(capacity_factor, q.group_enc, q.experts, m->min_capacity, cap_round);
     q.capacity_dec = switch_capacity(capacity_factor, q.group_dec, q.experts, m->min_capacity, cap_round);
+    q.pipe = 1;
+    q.micro = 1;
     *p = q;
     return 0;
 }
@@ -193,21 +206,98 @@ int plan_expert_owner(const plan *p, int src, int e)
     return e / p->experts_per_core;
 }
 
-/* One candidate: layout with m = mp, then the memory check.  'e' gets why it does not work. */
+/* Dense and expert parameters a core holds (a stage's share under a pipeline). */
+static void plan_params(double *dense, double *expert, const plan *p, const model_cfg *m)
+{
+    int mp = p->model_par;
+    *dense = model_params_dense(m) / mp / p->pipe;
+    *expert = p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / mp / p->pipe : 0;
+}
+
+int plan_memory(cost_memory *mem, const plan *p, const model_cfg *m, const cost_chip *chip, int remat, errbuf *err)
+{
+    double dense, expert;
+    plan_params(&dense, &expert, p, m);
+    double tokens = (double)(p->tokens_enc + p->tokens_dec);
+    if (p->pipe == 1 && !p->zero)
+        return cost_memory_check(mem, chip, m, dense + expert, tokens, p->model_par, remat, err);
+    cost_chip any = *chip;
+    any.hbm_bytes = INFINITY;
+    int inflight = p->micro < p->pipe ? p->micro : p->pipe;
+    cost_memory mm;
+    if (cost_memory_check(&mm, &any, m, dense + expert, tokens / p->micro * inflight, p->model_par, remat, err) != 0)
+        return -1;
+    mm.activations_B /= p->pipe;                 /* the stage's layers */
+    if (p->zero)                                 /* each replica keeps 1/replicas of the state */
+        mm.optimizer_B *= (dense / p->data + expert / p->cores_per_expert) / (dense + expert);
+    mm.total_B = mm.params_B + mm.optimizer_B + mm.activations_B;
+    if (mm.total_B > chip->hbm_bytes)
+        return errbuf_set(err, "plan needs %.2f GiB per core, HBM has %.2f GiB (%.2f GiB over)",
+                          mm.total_B / PLAN_GIB, chip->hbm_bytes / PLAN_GIB, (mm.total_B - chip->hbm_bytes) / PLAN_GIB);
+    *mem = mm;
+    return 0;
+}
+
+/* The pipeline's rules (plan_choose's comment) for plan p with 'micro' micro-batches (0: 4 x pipe). */
+static int plan_pipeline(plan *p, const model_cfg *m, int micro, errbuf *e)
+{
+    int P = p->pipe, nl = m->enc_layers + m->dec_layers;
+    p->micro = P == 1 ? 1 : micro > 0 ? micro : 4 * P;
+    if (P == 1)
+        return 0;
+    if (p->experts > 1)
+        return errbuf_set(e, "plan pipe=%d: %s has Switch layers, whose all-to-alls a pipeline stage would run among "
+                          "its own chips, which the engine does not simulate: pipelines take dense models", P, m->name);
+    if (p->model_par > p->cores_per_chip)
+        return errbuf_set(e, "plan pipe=%d with model=%d: a pipeline needs the model-parallel shards within a chip "
+                          "(%d cores)", P, p->model_par, p->cores_per_chip);
+    if (nl % P != 0)
+        return errbuf_set(e, "plan pipe=%d must divide the %d layers of %s (stages of equal layer ranges)", P, nl,
+                          m->name);
+    long seqs = p->sequences / p->data;
+    if (p->sequences % p->data != 0 || seqs % p->micro != 0)
+        return errbuf_set(e, "plan micro=%d must divide the %ld sequences of each data shard (%ld sequences over "
+                          "data=%d)", p->micro, seqs, p->sequences, p->data);
+    return 0;
+}
+
+/* One candidate: layout with m = mp, then the pipeline's rules, the expert ways and the memory check.  'e' gets
+ * why it does not work. */
 static int plan_try(plan *p, cost_memory *mem, const plan_request *req, const model_cfg *m, const cost_chip *chip,
                     int mp, int remat, errbuf *e)
 {
     int data = req->model_par > 0 ? req->data : 0;
-    if (plan_layout(p, m, req->cores, chip->cores_per_chip, data, mp, req->top_k, req->capacity_factor,
+    int P = req->pipe > 1 ? req->pipe : 1;
+    char pz[64] = "";
+    if (P > 1)
+        snprintf(pz, sizeof pz, ",pipe=%d", P);
+    if (req->zero)
+        snprintf(pz + strlen(pz), sizeof pz - strlen(pz), " with zero-1");
+    if (P > 1) {
+        if (req->cores % P != 0)
+            return errbuf_set(e, "plan pipe=%d does not divide the platform's %d cores", P, req->cores);
+        if (data > 0 && (long)data * mp * P != req->cores)
+            return errbuf_set(e, "plan data=%d,model=%d,pipe=%d needs %ld cores, the platform has %d", data, mp, P,
+                              (long)data * mp * P, req->cores);
+    }
+    if (plan_layout(p, m, req->cores / P, chip->cores_per_chip, data, mp, req->top_k, req->capacity_factor,
                     req->cap_round, e) != 0)
         return -1;
-    double params_local = model_params_dense(m) / mp +
-        (p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / mp : 0);
+    p->pipe = P;
+    p->cores *= P;
+    p->nchips *= P;
+    p->zero = req->zero ? 1 : 0;
+    if (plan_pipeline(p, m, req->micro, e) != 0)
+        return -1;
+    int ways = p->data < p->experts ? p->data : p->experts;
+    if (req->expert > 0 && req->expert != ways)
+        return errbuf_set(e, "plan expert=%d: the experts spread over the data axis, so the expert ways are "
+                          "min(data %d, experts %d) = %d", req->expert, p->data, p->experts, ways);
     errbuf me = { "" };
-    if (cost_memory_check(mem, chip, m, params_local, (double)(p->tokens_enc + p->tokens_dec), mp, remat, &me) == 0)
+    if (plan_memory(mem, p, m, chip, remat, &me) == 0)
         return 0;
     const char *why = strncmp(me.msg, "plan ", 5) == 0 ? me.msg + 5 : me.msg;
-    return errbuf_set(e, "plan data=%d,model=%d%s %.400s", p->data, mp, remat ? " with remat" : "", why);
+    return errbuf_set(e, "plan data=%d,model=%d%s%s %.400s", p->data, mp, pz, remat ? " with remat" : "", why);
 }
 
 int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, const model_cfg *m,

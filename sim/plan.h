@@ -1,5 +1,7 @@
 /* plan: how a model is laid out over the cores (Switch paper section 5): data-parallel n x model-parallel m
- * cores, experts spread over the data axis, routing groups and expert capacity.  Pure arithmetic, no SimGrid. */
+ * cores, experts spread over the data axis, routing groups and expert capacity; optionally P pipeline stages of
+ * n x m cores each (contiguous layer ranges on consecutive cores, micro-batches in a 1F1B order) and the optimizer
+ * state sharded over the data-parallel replicas (ZeRO-1).  Pure arithmetic, no SimGrid. */
 #ifndef SWITCHSIM_PLAN_H
 #define SWITCHSIM_PLAN_H
 
@@ -28,11 +30,23 @@ typedef struct {
     int group_dec;          /* S: tokens per group in decoder layers */
     int capacity_enc;       /* C for encoder / decoder Switch layers */
     int capacity_dec;
+    int pipe;               /* P pipeline stages (1: none); cores = n x m x P, stage s on cores [s n m, (s+1) n m) */
+    int micro;              /* micro-batches per step (1 without a pipeline); tokens_enc, tokens_dec are a
+                             * step's, a micro-batch has 1/micro of them */
+    int zero;               /* 1: ZeRO-1, the optimizer state of the dense parameters (and of replicated experts)
+                             * sharded over the data-parallel replicas */
 } plan;
 
-/* Parses "data=N,model=M" (either key may be left out: data defaults to cores/model, model to 1).
- * *data is set to 0 when absent so plan_layout can fill it from the core count. */
-int plan_parse(int *data, int *model, const char *spec, errbuf *err);
+/* The ways --plan asks for.  data 0: cores / (model x pipe); expert 0: not given; micro 0: 4 x pipe. */
+typedef struct {
+    int data, model, expert, pipe, micro;
+} plan_ways;
+
+/* Parses "data=N,model=M" (either key may be left out: data defaults to cores/model, model to 1), or the longer
+ * "data=D,expert=E,tensor=T,pipe=P[,micro=K]" (tensor is model's other name; any key may be left out).  expert=
+ * states the expert-parallel ways, which the layout takes from the data axis: it must equal min(data, experts)
+ * (plan_layout checks it).  Fills *w (data, expert and micro 0 when absent; model and pipe 1). */
+int plan_parse(plan_ways *w, const char *spec, errbuf *err);
 
 /* Lays the model out; rejects with the numbers a plan that does not divide:
  * "plan data=6,model=1 needs 6 cores, the platform has 32".  cap_round: SWITCH_CAP_FLOOR (Mesh TF) or
@@ -52,11 +66,19 @@ typedef struct {
     double capacity_factor;
     switch_cap_mode cap_round;
     plan_remat remat;
+    int expert;                  /* 0, or the expert ways to check (plan_parse) */
+    int pipe, micro;             /* 0 or 1: no pipeline; micro 0: 4 x pipe */
+    int zero;                    /* 1: ZeRO-1 */
 } plan_request;
 
 /* Chooses the plan and rematerialisation: with model_par 0, m = 1, 2, 4, ... up to the cores, the first that
  * lays out and fits in the chip's HBM (Switch paper section 5: raise m only as far as memory needs); with remat
- * AUTO, off before on.  Fills *p, *mem (per core) and *remat (1 on, 0 off).  On failure returns -1 with the
+ * AUTO, off before on.  With pipe P > 1 each stage has n x m of the cores; the memory per core is a stage's: 1/P of
+ * the parameters and optimizer state, and 1/P of the layers' activations for min(P, micro) micro-batches in
+ * flight (the first stage's count under 1F1B).  A pipeline needs a model without Switch layers (a stage's
+ * all-to-alls would be among its own chips: not simulated), model-parallel shards within a chip, layers a
+ * multiple of P, and micro-batches that divide each data shard's sequences.  With zero, the optimizer state per
+ * core divides by the data-parallel replicas of each parameter.  Fills *p, *mem (per core) and *remat (1 on, 0 off).  On failure returns -1 with the
  * first reason, e.g. "plan data=32,model=1 with remat needs 17.50 GiB per core, HBM has 16.00 GiB (1.50 GiB
  * over) (with model=1; no power-of-two model-parallel plan fits either)".  A decoder-only model has no encoder
  * tokens (tokens_enc, group_enc and capacity_enc 0). */
@@ -65,7 +87,9 @@ int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, 
 
 /* The data-parallel core that holds expert 'e' for the tokens of data shard 'src' (its replica group). */
 int plan_expert_owner(const plan *p, int src, int e);
-/* Core id of (data shard i, model slice j); chip of a core. */
+/* Per-core memory of plan p (plan_choose's check; 'why' gets the message when it does not fit): -1 if over HBM. */
+int plan_memory(cost_memory *mem, const plan *p, const model_cfg *m, const cost_chip *chip, int remat, errbuf *err);
+/* Core id of (data shard i, model slice j) in the first stage; chip of a core. */
 static inline int plan_core(const plan *p, int i, int j) { return i * p->model_par + j; }
 static inline int plan_chip(const plan *p, int core) { return core / p->cores_per_chip; }
 

@@ -18,7 +18,11 @@ static const runopt OPTS[] = {
       .axis = 10, .sweep_help = "preset CSV passed to every run (default: run's models/models.csv)" },
     { .name = "--plan", .arg = "data=N,model=M", .type = RUNOPT_PLAN, FIELD(cfg.data),
       .help = "data-parallel x model-parallel ways, N*M = cores (default: data = cores,\n"
-              "model = the smallest power of two that fits in HBM)",
+              "model = the smallest power of two that fits in HBM); or\n"
+              "data=D,expert=E,tensor=T,pipe=P[,micro=K]: D*T*P = cores, tensor = model,\n"
+              "P pipeline stages of equal layer ranges (dense models, model shards within a\n"
+              "chip) over K micro-batches in 1F1B order (default K = 4P); expert ways come\n"
+              "from the data axis: E, if given, must be min(D, experts)",
       .axis = 3, .sweep_help = "plans, separated by ';' (quote it for the shell)" },
     { .name = "--tokens-per-batch", .arg = "N", .type = RUNOPT_INT, FIELD(cfg.tokens_per_batch), .lo = 1,
       .hi = 1099511627776.0, .rule = "an integer in [1, 2^40]",
@@ -87,6 +91,10 @@ static const runopt OPTS[] = {
       .words = { "auto", "on", "off" }, .values = { PLAN_REMAT_AUTO, PLAN_REMAT_ON, PLAN_REMAT_OFF },
       .help = "auto (default: only when activations would not fit in HBM), on, off:\n"
               "recompute each layer's forward in backward" },
+    { .name = "--zero", .arg = "N", .type = RUNOPT_ENUM, FIELD(cfg.zero), .words = { "0", "1" }, .values = { 0, 1 },
+      .help = "1: ZeRO-1, the optimizer state sharded over the data-parallel replicas: the\n"
+              "gradient all-reduce becomes a reduce-scatter, the optimizer updates 1/replicas,\n"
+              "an all-gather of the parameters follows; 0 (default): none" },
     { .name = "--no-reuse", .type = RUNOPT_FLAG, FIELD(cfg.reuse), .values = { 0 },
       .help = "simulate every all-to-all, even one identical to an earlier one" },
     { .name = "--a2a-timing", .arg = "T", .type = RUNOPT_ENUM, FIELD(cfg.a2a_fast),
@@ -202,7 +210,17 @@ int runopt_set(runopt_args *a, const runopt *o, const char *shown, const char *v
         *(double *)(void *)f = d;
         return 0;
     case RUNOPT_PLAN:
-        return plan_parse(&a->cfg.data, &a->cfg.model_par, value, err);
+    {
+        plan_ways w;
+        if (plan_parse(&w, value, err) != 0)
+            return -1;
+        a->cfg.data = w.data;
+        a->cfg.model_par = w.model;
+        a->cfg.expert_ways = w.expert;
+        a->cfg.pipe = w.pipe;
+        a->cfg.micro = w.micro;
+        return 0;
+    }
     case RUNOPT_ROUTING:
         return route_parse(&a->cfg.routing, value, err);
     }
@@ -231,7 +249,8 @@ int runopt_same(const runopt *o, const char *x, const char *y)
         return runopt_dbl_eq(*(const double *)(const void *)((const char *)&ax + o->off),
                              *(const double *)(const void *)((const char *)&ay + o->off));
     if (o->type == RUNOPT_PLAN)
-        return ax.cfg.data == ay.cfg.data && ax.cfg.model_par == ay.cfg.model_par;
+        return ax.cfg.data == ay.cfg.data && ax.cfg.model_par == ay.cfg.model_par &&
+               ax.cfg.expert_ways == ay.cfg.expert_ways && ax.cfg.pipe == ay.cfg.pipe && ax.cfg.micro == ay.cfg.micro;
     return memcmp((const char *)&ax + o->off, (const char *)&ay + o->off, o->size) == 0;
 }
 

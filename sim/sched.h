@@ -51,7 +51,8 @@ typedef enum {
     SCHED_A2A,            /* all-to-all among all chips of the chip byte matrix 'bytes' */
     SCHED_ALLREDUCE,      /* ring all-reduce of chip_bytes per chip: over all chips (groups NULL: the dimension
                            * rings of a torus, node-aware rings on GPUs), or over the ring of the chip's group */
-    SCHED_REDUCESCATTER,  /* the all-reduce's halves over all chips: chip_bytes is the reduce-scatter's input, the */
+    SCHED_REDUCESCATTER,  /* the all-reduce's halves, over all chips or the groups' rings: chip_bytes is the
+                           * reduce-scatter's input, the */
     SCHED_ALLGATHER       /* all-gather's output.  (Point-to-point sends are items: SCHED_SEND, SCHED_RECV.) */
 } sched_coll_kind;
 
@@ -75,7 +76,8 @@ typedef struct {
     long key;                     /* A2A: >= 0 promises that every collective of this key has an equal matrix (the
                                    * timer replays it by key instead of hashing it); -1: no promise */
     double chip_bytes;            /* the others: bytes per chip */
-    const sched_groups *groups;   /* ALLREDUCE: NULL all chips, else the ring of the chip's group; not owned */
+    const sched_groups *groups;   /* ALLREDUCE and its halves: NULL all chips, else the ring of the chip's group;
+                                   * not owned */
     int replay;                   /* ALLREDUCE over groups: one of the same chip_bytes already timed in the step may
                                    * be replayed (the model-parallel all-reduces, equal groups, common start) */
 } sched_coll;

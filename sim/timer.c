@@ -319,11 +319,15 @@ static timer_memo *timer_memo_find(timer *t, double bytes, long seq)
 static int timer_allreduce_flows(timer *t, int chip, const sched_coll *c, errbuf *e)
 {
     const sched_groups *gr = c->groups;
+    const int *mem = gr == NULL ? NULL : gr->members + gr->start[gr->gid[chip]];
+    int n = gr == NULL ? 0 : gr->size[gr->gid[chip]];
     switch (c->kind) {
     case SCHED_REDUCESCATTER:
-        return coll_reducescatter_all(t->world, chip, c->chip_bytes, e);
+        return gr == NULL ? coll_reducescatter_all(t->world, chip, c->chip_bytes, e)
+                          : coll_reducescatter_group(t->world, chip, mem, n, c->chip_bytes, e);
     case SCHED_ALLGATHER:
-        return coll_allgather_all(t->world, chip, c->chip_bytes, e);
+        return gr == NULL ? coll_allgather_all(t->world, chip, c->chip_bytes, e)
+                          : coll_allgather_group(t->world, chip, mem, n, c->chip_bytes, e);
     default:
         if (gr == NULL)
             return coll_allreduce_all(t->world, chip, c->chip_bytes, e);

@@ -9,14 +9,27 @@
 
 START_TEST(test_parse)
 {
-    int d = -1, m = -1;
+    plan_ways w;
     errbuf err = { "" };
-    ck_assert_int_eq(plan_parse(&d, &m, "data=32,model=1", &err), 0);
-    ck_assert_int_eq(d, 32);
-    ck_assert_int_eq(m, 1);
-    ck_assert_int_eq(plan_parse(&d, &m, "model=4", &err), 0);
-    ck_assert_int_eq(d, 0);
-    ck_assert_int_eq(m, 4);
+    ck_assert_int_eq(plan_parse(&w, "data=32,model=1", &err), 0);
+    ck_assert_int_eq(w.data, 32);
+    ck_assert_int_eq(w.model, 1);
+    ck_assert_int_eq(w.pipe, 1);
+    ck_assert_int_eq(w.micro, 0);
+    ck_assert_int_eq(w.expert, 0);
+    ck_assert_int_eq(plan_parse(&w, "model=4", &err), 0);
+    ck_assert_int_eq(w.data, 0);
+    ck_assert_int_eq(w.model, 4);
+    ck_assert_int_eq(plan_parse(&w, "data=2,expert=2,tensor=2,pipe=4,micro=8", &err), 0);
+    ck_assert_int_eq(w.data, 2);
+    ck_assert_int_eq(w.expert, 2);
+    ck_assert_int_eq(w.model, 2);
+    ck_assert_int_eq(w.pipe, 4);
+    ck_assert_int_eq(w.micro, 8);
+    ck_assert_int_eq(plan_parse(&w, "pipe=2", &err), 0);
+    ck_assert_int_eq(w.data, 0);
+    ck_assert_int_eq(w.model, 1);
+    ck_assert_int_eq(w.pipe, 2);
 }
 END_TEST
 
@@ -24,7 +37,10 @@ static const struct { const char *spec, *msg; } BAD_PLAN[] = {
     { "data=x", "--plan must be data=N,model=M with integers in [1,1000000], got 'data=x'" },
     { "data=0,model=1", "--plan must be data=N,model=M with integers in [1,1000000], got 'data=0,model=1'" },
     { "data=4,data=8", "--plan gives 'data' twice in 'data=4,data=8'" },
-    { "pipe=2", "--plan keys are data and model, got 'pipe' in 'pipe=2'" },
+    { "stages=2", "--plan keys are data, model (or tensor), expert, pipe and micro, got 'stages' in 'stages=2'" },
+    { "model=2,tensor=2", "--plan gives both model and tensor (one name for the same ways) in 'model=2,tensor=2'" },
+    { "data=4,micro=8", "--plan micro=8 needs pipe=P (micro-batches are the pipeline's) in 'data=4,micro=8'" },
+    { "pipe=0", "--plan must be data=N,model=M with integers in [1,1000000], got 'pipe=0'" },
     { "", "--plan must be data=N,model=M, got ''" },
     { "data=8,,model=1", "--plan has an empty item in 'data=8,,model=1'" },
     { "data=8,", "--plan has an empty item in 'data=8,'" },
@@ -33,12 +49,13 @@ static const struct { const char *spec, *msg; } BAD_PLAN[] = {
 
 START_TEST(test_parse_bad)
 {
-    int d = 7, m = 7;
+    plan_ways w = { 7, 7, 7, 7, 7 };
     errbuf err = { "" };
-    ck_assert_int_eq(plan_parse(&d, &m, BAD_PLAN[_i].spec, &err), -1);
+    ck_assert_int_eq(plan_parse(&w, BAD_PLAN[_i].spec, &err), -1);
     ck_assert_str_eq(err.msg, BAD_PLAN[_i].msg);
-    ck_assert_int_eq(d, 7);   /* outputs untouched on failure */
-    ck_assert_int_eq(m, 7);
+    ck_assert_int_eq(w.data, 7);   /* outputs untouched on failure */
+    ck_assert_int_eq(w.model, 7);
+    ck_assert_int_eq(w.pipe, 7);
 }
 END_TEST
 
@@ -163,7 +180,7 @@ START_TEST(test_choose)
     cost_memory mem;
     int remat = -1;
     errbuf err = { "" };
-    plan_request req = { 32, 0, 0, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_AUTO };
+    plan_request req = { 32, 0, 0, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_AUTO, 0, 0, 0, 0 };
     ck_assert_msg(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(p.model_par, 1);
     ck_assert_int_eq(p.data, 32);
@@ -180,6 +197,94 @@ START_TEST(test_choose)
 }
 END_TEST
 
+/* A dense model (switch-base without its Switch layers: 12 + 12 layers) on 32 TPU v3 cores.  ZeRO-1 over data=32:
+ * the optimizer state per core is 1/32 of the plain plan's, parameters and activations as they were.  Four stages
+ * of 8 data shards, 8 micro-batches: a stage holds 1/4 of the parameters and optimizer state, and 1/4 of the
+ * layers' activations for min(4, 8) = 4 micro-batches of 1/8 of the shard's tokens: 4/8/4 = 1/8 of a plain plan's
+ * activations on a shard of 8 data ways (every activation term is linear in the tokens at a fixed sequence
+ * length). */
+START_TEST(test_choose_zero_pipe)
+{
+    model_cfg m = fixture_switch_base();
+    m.expert_every = 0;
+    cost_chip chip;
+    cost_chip_tpuv3(&chip);
+    plan p;
+    cost_memory plain, zero, pipe, shard8;
+    chip.hbm_bytes *= 16;   /* the memory is compared, not checked: the whole model on 8 cores needs 96 GiB */
+    int remat = -1;
+    errbuf err = { "" };
+    plan_request req = { 32, 32, 1, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_OFF, 0, 0, 0, 0 };
+    ck_assert_msg(plan_choose(&p, &plain, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.pipe, 1);
+    ck_assert_int_eq(p.micro, 1);
+    ck_assert_int_eq(p.zero, 0);
+    req.zero = 1;
+    ck_assert_msg(plan_choose(&p, &zero, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.zero, 1);
+    ck_assert_double_eq_tol(zero.optimizer_B, plain.optimizer_B / 32, 1e-9 * plain.optimizer_B);
+    ck_assert_double_eq(zero.params_B, plain.params_B);
+    ck_assert_double_eq_tol(zero.activations_B, plain.activations_B, 1e-9 * plain.activations_B);
+    ck_assert_double_eq_tol(zero.total_B, zero.params_B + zero.optimizer_B + zero.activations_B, 1.0);
+
+    /* a plain plan on 8 cores: the data shard a stage of the pipeline has */
+    plan_request r8 = { 8, 8, 1, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_OFF, 0, 0, 0, 0 };
+    ck_assert_msg(plan_choose(&p, &shard8, &remat, &r8, &m, &chip, &err) == 0, "%s", err.msg);
+    plan_request rp = { 32, 8, 1, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_OFF, 0, 4, 8, 0 };
+    ck_assert_msg(plan_choose(&p, &pipe, &remat, &rp, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.pipe, 4);
+    ck_assert_int_eq(p.micro, 8);
+    ck_assert_int_eq(p.cores, 32);
+    ck_assert_int_eq(p.nchips, 16);
+    ck_assert_int_eq(p.data, 8);
+    ck_assert_double_eq_tol(pipe.params_B, shard8.params_B / 4, 1e-9 * shard8.params_B);
+    ck_assert_double_eq_tol(pipe.optimizer_B, shard8.optimizer_B / 4, 1e-9 * shard8.optimizer_B);
+    ck_assert_double_eq_tol(pipe.activations_B, shard8.activations_B / 8, 1e-9 * shard8.activations_B);
+    rp.micro = 0;                                   /* default: 4 x pipe micro-batches */
+    ck_assert_msg(plan_choose(&p, &pipe, &remat, &rp, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.micro, 16);
+}
+END_TEST
+
+/* What a pipeline refuses, with the numbers. */
+START_TEST(test_choose_pipe_bad)
+{
+    model_cfg m = fixture_switch_base();
+    cost_chip chip;
+    cost_chip_tpuv3(&chip);
+    chip.hbm_bytes *= 16;
+    plan p;
+    cost_memory mem;
+    int remat = -1;
+    errbuf err = { "" };
+    plan_request req = { 32, 8, 1, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_OFF, 0, 4, 8, 0 };
+    ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
+    ck_assert_str_eq(err.msg, "plan pipe=4: switch-base has Switch layers, whose all-to-alls a pipeline stage would "
+                     "run among its own chips, which the engine does not simulate: pipelines take dense models");
+    m.expert_every = 0;
+    req.pipe = 5;
+    ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
+    ck_assert_str_eq(err.msg, "plan pipe=5 does not divide the platform's 32 cores");
+    req.pipe = 2;
+    ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
+    ck_assert_str_eq(err.msg, "plan data=8,model=1,pipe=2 needs 16 cores, the platform has 32");
+    req.pipe = 16;
+    req.data = 2;
+    ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
+    ck_assert_str_eq(err.msg, "plan pipe=16 must divide the 24 layers of switch-base (stages of equal layer ranges)");
+    req.pipe = 4;
+    req.data = 8;
+    req.micro = 3;
+    ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
+    ck_assert_msg(strncmp(err.msg, "plan micro=3 must divide the ", 29) == 0, "%s", err.msg);
+    req.micro = 8;
+    req.expert = 2;
+    ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
+    ck_assert_str_eq(err.msg, "plan expert=2: the experts spread over the data axis, so the expert ways are "
+                     "min(data 8, experts 1) = 1");
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
     Suite *s = suite_create("plan");
@@ -190,6 +295,8 @@ static Suite *plan_suite(void)
     tc = tcase_create("layout");
     tcase_add_test(tc, test_layout_switch_base);
     tcase_add_test(tc, test_choose);
+    tcase_add_test(tc, test_choose_zero_pipe);
+    tcase_add_test(tc, test_choose_pipe_bad);
     tcase_add_test(tc, test_layout_replicated_experts);
     tcase_add_test(tc, test_layout_model_parallel);
     tcase_add_test(tc, test_layout_prime_tokens);

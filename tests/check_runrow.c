@@ -13,7 +13,9 @@
 #define HEADER "model,platform,cores,data,model_par,experts_per_core,top_k,capacity_factor,expert_capacity," \
                "routing,dispatch,a2a,seed,tokens_per_batch,scope,layer,phase,dropped_frac,lb_loss," \
                "a2a_bytes_per_core,step_time_s,compute_s,router_s,dispatch_combine_s,a2a_s,allreduce_s," \
-               "idle_s,examples_per_s,tflops_per_chip,mfu,hfu,precision,impl,sim_wall_s,matmul_precision"
+               "idle_s,examples_per_s,tflops_per_chip,mfu,hfu,precision,impl,sim_wall_s,matmul_precision,pipe," \
+               "micro_batches,zero,bubble_s"
+#define NEW_COLS ",pipe,micro_batches,zero,bubble_s"   /* added after matmul_precision: an older CSV lacks them */
 
 static runrow sample_row(void)
 {
@@ -25,7 +27,7 @@ static runrow sample_row(void)
         .a2a_bytes_per_core = 402653184, .step_time_s = 0.61, .compute_s = 0.43, .router_s = 0.0055,
         .dispatch_combine_s = 0.025, .a2a_s = 0.073, .allreduce_s = 0.049, .idle_s = 0.0225,
         .examples_per_s = 3357.1, .tflops_per_chip = 45.5, .mfu = 0.37, .hfu = 0.52, .precision = "selective", .impl = "flaxformer",
-        .sim_wall_s = 1.9, .matmul_precision = "default",
+        .sim_wall_s = 1.9, .matmul_precision = "default", .pipe = 1, .micro_batches = 1,
     };
     return r;
 }
@@ -33,11 +35,12 @@ static runrow sample_row(void)
 START_TEST(test_header)
 {
     ck_assert_str_eq(runrow_header(), HEADER);
-    ck_assert_int_eq(runrow_ncols(), 35);
+    ck_assert_int_eq(runrow_ncols(), 39);
     ck_assert_str_eq(runrow_col_name(0), "model");
     ck_assert_str_eq(runrow_col_name(33), "sim_wall_s");
     ck_assert_str_eq(runrow_col_name(34), "matmul_precision");
-    ck_assert_ptr_null(runrow_col_name(35));
+    ck_assert_str_eq(runrow_col_name(38), "bubble_s");
+    ck_assert_ptr_null(runrow_col_name(39));
     ck_assert_ptr_null(runrow_col_name(-1));
 }
 END_TEST
@@ -61,15 +64,15 @@ START_TEST(test_write_bytes)
     fclose(fp);
     ck_assert_str_eq(buf, HEADER "\n"
         "switch-base,topologies/tpuv3-4x4.xml,32,32,1,4,1,1.25,40,router,padded,phased,1,1048576,step,-1,all,"
-        "0.00625,0.0101,402653184,0.61,0.43,0.0055,0.025,0.073,0.049,0.0225,3357.1,45.5,0.37,0.52,selective,flaxformer,1.9,default\n"
+        "0.00625,0.0101,402653184,0.61,0.43,0.0055,0.025,0.073,0.049,0.0225,3357.1,45.5,0.37,0.52,selective,flaxformer,1.9,"
+        "default,1,1,0,0\n"
         "switch-base,\"my, \"\"odd\"\" platform.xml\",32,32,1,4,1,1.25,40,\" lead\",padded,phased,-7,1048576,"
         "step,-1,all,0.00625,0.0101,1.5e+09,0.333333333,0.43,0.0055,0.025,0.073,nan,0.0225,3357.1,45.5,0.37,0.52,selective,"
-        "flaxformer,1.9,default\n");
+        "flaxformer,1.9,default,1,1,0,0\n");
     free(buf);
 }
 END_TEST
 
-/* Reading a file the writer could have written and writing it back gives the same bytes. */
 /* A CSV written before the matmul_precision column existed reads with 'highest' there (what the cost model
  * charged an fp32 matmul then: 6 bf16 passes on a TPU, plain FP32 on a GPU), every other column as written. */
 START_TEST(test_old_columns)
@@ -93,6 +96,8 @@ START_TEST(test_old_columns)
 }
 END_TEST
 
+/* Reading a file the writer could have written before the pipeline's columns and writing it back gives the same
+ * bytes, with those columns added at their old values (pipe 1, micro_batches 1, zero 0, bubble_s 0). */
 START_TEST(test_round_trip)
 {
     runrow *rows = NULL;
@@ -114,10 +119,33 @@ START_TEST(test_round_trip)
         runrow_write(fp, &rows[i]);
     fclose(fp);
     char *file = fixture_slurp("tests/data/csv_good.csv", &flen);
-    ck_assert_uint_eq(len, flen);
-    ck_assert_str_eq(buf, file);
+    char *exp = malloc(flen + 3 * 64), *w = exp;
+    for (const char *f = file; *f; f++) {
+        if (*f == '\n')
+            w += sprintf(w, "%s", w == exp + strcspn(file, "\n") ? NEW_COLS : ",1,1,0,0");
+        *w++ = *f;
+    }
+    *w = '\0';
+    ck_assert_str_eq(buf, exp);
     free(buf);
     free(file);
+    free(exp);
+    free(rows);
+}
+END_TEST
+
+/* A pipelined run's row reads back with its pipeline columns. */
+START_TEST(test_read_pipe)
+{
+    runrow *rows = NULL;
+    int n = -1;
+    errbuf err = { "" };
+    ck_assert_msg(runrow_read("tests/data/csv_pipe.csv", &rows, &n, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(rows[0].pipe, 4);
+    ck_assert_int_eq(rows[0].micro_batches, 8);
+    ck_assert_int_eq(rows[0].zero, 1);
+    ck_assert(rows[0].bubble_s == 0.125);
     free(rows);
 }
 END_TEST
@@ -144,7 +172,7 @@ static const struct { const char *file, *msg; } BAD[] = {
     { "tests/data/csv_bad_header.csv",
       "tests/data/csv_bad_header.csv:1: column 4 is 'dta', expected 'data' (the header of run --csv)" },
     { "tests/data/csv_short_header.csv",
-      "tests/data/csv_short_header.csv:1: header has 33 columns, expected 35 (the header of run --csv)" },
+      "tests/data/csv_short_header.csv:1: header has 33 columns, expected 39 (the header of run --csv)" },
     { "tests/data/csv_short_row.csv", "tests/data/csv_short_row.csv:3: expected 34 fields, got 33" },
     { "tests/data/csv_torn.csv", "tests/data/csv_torn.csv:2: expected 34 fields, got 12" },
     { "tests/data/csv_bad_int.csv", "tests/data/csv_bad_int.csv:4: column 'seed' must be an integer, got 'x1'" },
@@ -157,7 +185,9 @@ static const struct { const char *file, *msg; } BAD[] = {
     { "/dev/zero", "/dev/zero:1: line longer than 1048576 bytes (not a CSV file?)" },   /* endless input */
     /* values run never writes: refused, so merge, summarize and --resume never take them */
     { D "csv_neg_cores.csv", D "csv_neg_cores.csv:2: column 'cores' must be an integer >= 1, got '-1'" },
-    { D "csv_plan_cores.csv", D "csv_plan_cores.csv:2: column 'model_par' must be cores / data, got '1'" },
+    { D "csv_plan_cores.csv", D "csv_plan_cores.csv:2: column 'model_par' must be cores / data / pipe, got '1'" },
+    { D "csv_bad_micro.csv", D "csv_bad_micro.csv:2: column 'micro_batches' must be an integer >= 1 (1 when pipe is 1), "
+      "got '2'" },
     { D "csv_neg_dropped.csv", D "csv_neg_dropped.csv:2: column 'dropped_frac' must be a fraction in [0, 1], got '-5'" },
     { D "csv_nan_time.csv", D "csv_nan_time.csv:2: column 'step_time_s' must be a finite number >= 0, got 'nan'" },
     { D "csv_inf_wall.csv", D "csv_inf_wall.csv:2: column 'sim_wall_s' must be a finite number >= 0, got 'inf'" },
@@ -240,6 +270,7 @@ static Suite *runrow_suite(void)
     tc = tcase_create("read");
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_old_columns);
+    tcase_add_test(tc, test_read_pipe);
     tcase_add_test(tc, test_read_crlf_and_empty_body);
     tcase_add_test(tc, test_read_bom);
     tcase_add_loop_test(tc, test_read_bad, 0, (int)(sizeof BAD / sizeof BAD[0]));

@@ -79,6 +79,10 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
     r->sim_wall_s = layer < 0 ? res->wall_s : 0.0;
     const char *mm = chip_matmul_precision_name(res->chip.matmul_precision);
     snprintf(r->matmul_precision, sizeof r->matmul_precision, "%s", mm != NULL ? mm : "default");
+    r->pipe = p->pipe;
+    r->micro_batches = p->micro;
+    r->zero = p->zero;
+    r->bubble_s = t->bubble_s;
 }
 
 typedef struct {
@@ -108,21 +112,26 @@ static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_r
     const runrow *r = &row;
     const plan *p = &res->plan;
     double t = r->step_time_s > 0 ? r->step_time_s : 1.0;
+    char pz[64] = "";   /* the pipeline and ZeRO-1, when the plan has them */
+    if (p->pipe > 1)
+        snprintf(pz, sizeof pz, ",pipe=%d,micro=%d", p->pipe, p->micro);
+    if (p->zero)
+        snprintf(pz + strlen(pz), sizeof pz - strlen(pz), " with zero-1");
     if (p->experts > 1 && p->tokens_enc == 0)     /* decoder-only */
-        fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d, %g %s/core, top-%d, cf %g, "
+        fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d%s, %g %s/core, top-%d, cf %g, "
                     "capacity %d tokens/expert/group, %d groups/core\n",
-                r->model, r->platform, r->cores, p->nchips, r->data, r->model_par, r->experts_per_core,
+                r->model, r->platform, r->cores, p->nchips, r->data, r->model_par, pz, r->experts_per_core,
                 r->experts_per_core == 1 ? "expert" : "experts", r->top_k, r->capacity_factor, p->capacity_dec,
                 p->groups);
     else if (p->experts > 1)
-        fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d, %g %s/core, top-%d, cf %g, "
+        fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d%s, %g %s/core, top-%d, cf %g, "
                     "capacity %d (enc) %d (dec) tokens/expert/group, %d groups/core\n",
-                r->model, r->platform, r->cores, p->nchips, r->data, r->model_par, r->experts_per_core,
+                r->model, r->platform, r->cores, p->nchips, r->data, r->model_par, pz, r->experts_per_core,
                 r->experts_per_core == 1 ? "expert" : "experts", r->top_k,
                 r->capacity_factor, p->capacity_enc, p->capacity_dec, p->groups);
     else
-        fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d, dense (no Switch layers)\n",
-                r->model, r->platform, r->cores, p->nchips, r->data, r->model_par);
+        fprintf(fp, "%s on %s: %d cores (%d chips), plan data=%d,model=%d%s, dense (no Switch layers)\n",
+                r->model, r->platform, r->cores, p->nchips, r->data, r->model_par, pz);
     if (p->experts > 1)
         fprintf(fp, "routing: %s; dispatch %s, all-to-all %s", res->routing_desc, r->dispatch, r->a2a);
     else
@@ -145,13 +154,16 @@ static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_r
             res->mem_total_B / 1073741824.0, res->hbm_B / 1073741824.0, res->mem_params_B / 1073741824.0,
             res->mem_optimizer_B / 1073741824.0, res->mem_activations_B / 1073741824.0,
             res->remat ? ", remat on" : ", remat off");
+    char bub[32] = "";   /* the bubble's share, when the plan pipelines */
+    if (p->pipe > 1)
+        snprintf(bub, sizeof bub, " bubble %.1f%%", 100 * r->bubble_s / t);
     fprintf(fp, "step %.6g s | %.4g examples/s | %.4g tokens/s | %.4g TFLOP/s/chip (MFU %.1f%%, HFU %.1f%%) | compute %.1f%% router %.1f%% "
-                "dispatch+combine %.1f%% a2a %.1f%% allreduce %.1f%% idle %.1f%% | dropped %.3f%% | "
+                "dispatch+combine %.1f%% a2a %.1f%% allreduce %.1f%% idle %.1f%%%s | dropped %.3f%% | "
                 "a2a %.4g MB/core | lb loss %.4g | wall %.2f s (setup %.2f, routing kernels %.2f, SimGrid and cost "
                 "model %.2f)\n",
             r->step_time_s, r->examples_per_s, r->examples_per_s * (double)r->tokens_per_batch / (double)p->sequences,
             r->tflops_per_chip, 100 * r->mfu, 100 * r->hfu, 100 * r->compute_s / t, 100 * r->router_s / t, 100 * r->dispatch_combine_s / t,
-            100 * r->a2a_s / t, 100 * r->allreduce_s / t, 100 * r->idle_s / t, 100 * r->dropped_frac,
+            100 * r->a2a_s / t, 100 * r->allreduce_s / t, 100 * r->idle_s / t, bub, 100 * r->dropped_frac,
             r->a2a_bytes_per_core / 1e6, r->lb_loss, r->sim_wall_s, res->wall_setup_s, res->wall_route_s,
             r->sim_wall_s - res->wall_setup_s - res->wall_route_s);
 }

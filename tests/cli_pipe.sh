@@ -1,0 +1,45 @@
+#!/bin/sh
+# CLI contract of run's pipeline and ZeRO-1 ($1 = the switchsim binary): the plan data=D,expert=E,tensor=T,pipe=P
+# with micro-batches (its summary lines, the bubble's share, the CSV's pipeline columns), --zero 1, and the bad
+# values (exit 1, the message naming the value).  Dense t5-base on 32 TPU v3 cores: a fraction of a second each.
+set -e
+BIN=$1
+. tests/lib_cli.sh
+P=topologies/tpuv3-4x4.xml
+E="switchsim: error:"
+
+"$BIN" run --help > "$TMPD/help"
+for o in "data=D,expert=E,tensor=T,pipe=P" "--zero N" "1F1B"; do
+    grep -qF -- "$o" "$TMPD/help" || { echo "run --help lacks $o"; exit 1; }
+done
+
+# 4 stages of 8 data shards, 8 micro-batches: the plan line, per-stage memory, a bubble share in the step line
+"$BIN" run --platform $P --model t5-base --plan data=8,expert=1,tensor=1,pipe=4,micro=8 --quiet \
+    --csv "$TMPD/pipe.csv" > "$TMPD/out"
+grep -qF "t5-base on $P: 32 cores (16 chips), plan data=8,model=1,pipe=4,micro=8, dense (no Switch layers)" \
+    "$TMPD/out" || { echo "pipeline plan line:"; cat "$TMPD/out"; exit 1; }
+grep -q " idle [0-9.]*% bubble [0-9.]*% |" "$TMPD/out" || { echo "no bubble share:"; cat "$TMPD/out"; exit 1; }
+head -1 "$TMPD/pipe.csv" | grep -q ",sim_wall_s,pipe,micro_batches,zero,bubble_s$" || { echo "CSV header"; exit 1; }
+sed -n 2p "$TMPD/pipe.csv" | grep -q ",4,8,0,[0-9.e-]*$" || { echo "CSV row:"; sed -n 2p "$TMPD/pipe.csv"; exit 1; }
+# the bubble is at least the ideal 1F1B share (P-1)/(m+P-1) = 3/11 of the step (stages are not equal)
+awk -F, 'NR == 2 { if (!($38 >= 3.0 / 11.0 * $21)) { print "bubble " $38 " < 3/11 of step " $21; exit 1 } }' \
+    "$TMPD/pipe.csv"
+
+# ZeRO-1: the optimizer state per core is 1/32 (0.83 GiB -> 0.03 GiB), the plan line says so
+"$BIN" run --platform $P --model t5-base --zero 1 --quiet > "$TMPD/zero"
+grep -qF "plan data=32,model=1 with zero-1, dense" "$TMPD/zero" || { echo "zero plan line:"; cat "$TMPD/zero"; exit 1; }
+grep -qF "(params 0.83, optimizer 0.03, activations" "$TMPD/zero" || { echo "zero memory:"; cat "$TMPD/zero"; exit 1; }
+
+# bad values: exit 1, the message names the value
+expect_fail 1 "$E --plan keys are data, model (or tensor), expert, pipe and micro, got 'stage' in 'stage=4'" - -- \
+    "$BIN" run --platform $P --model t5-base --plan stage=4
+expect_fail 1 "$E --plan must be data=N,model=M with integers in [1,1000000], got 'pipe=0'" - -- \
+    "$BIN" run --platform $P --model t5-base --plan pipe=0
+expect_fail 1 "$E plan pipe=3 does not divide the platform's 32 cores" - -- \
+    "$BIN" run --platform $P --model t5-base --plan pipe=3
+expect_fail 1 "$E plan expert=4: the experts spread over the data axis, so the expert ways are min(data 8, experts 1) = 1" - -- \
+    "$BIN" run --platform $P --model t5-base --plan data=8,expert=4,pipe=4
+expect_fail 1 "$E plan pipe=4: switch-base has Switch layers, whose all-to-alls a pipeline stage would run among its own chips, which the engine does not simulate: pipelines take dense models" - -- \
+    "$BIN" run --platform $P --model switch-base --plan pipe=4
+expect_fail 1 "$E --zero must be 0 or 1, got '2'" - -- "$BIN" run --platform $P --model t5-base --zero 2
+echo "cli_pipe: ok"
