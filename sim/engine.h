@@ -24,7 +24,8 @@ typedef struct {
     int data, model_par;         /* plan; data 0 = cores / model_par, model_par 0 = smallest that fits */
     int expert_ways;             /* 0, or the expert ways the plan must have (plan_parse) */
     int pipe, micro;             /* pipeline stages (0 or 1: none) and micro-batches (0: 4 x pipe) */
-    int zero;                    /* 1: ZeRO-1 (reduce-scatter the gradients, shard the optimizer, all-gather) */
+    int zero;                    /* 1: ZeRO-1 (reduce-scatter the gradients, shard the optimizer, all-gather);
+                                  * -1: only if the plan does not fit without it */
     long tokens_per_batch;       /* encoder tokens per batch, a multiple of enc_seq; 0 = the preset's */
     cost_precision precision;    /* SELECTIVE (fp32 router, default), BF16 or FP32 [SOURCES 2.1 Table 2] */
     int matmul_precision;        /* how fp32 matmuls run, a chip_matmul_precision [SOURCES 5.3]; -1: the

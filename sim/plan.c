@@ -306,17 +306,21 @@ int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, 
     int mp_lo = req->model_par > 0 ? req->model_par : 1;
     int mp_hi = req->model_par > 0 ? req->model_par : req->cores;
     int remat_lo = req->remat == PLAN_REMAT_ON, remat_hi = req->remat != PLAN_REMAT_OFF;
+    int zero_lo = req->zero == 1, zero_hi = req->zero != 0;   /* auto: off, then on (it costs no step time) */
     errbuf first = { "" };
     for (int mp = mp_lo; mp <= mp_hi; mp *= 2)
-        for (int r = remat_lo; r <= remat_hi; r++) {
-            errbuf e = { "" };
-            if (plan_try(p, mem, req, m, chip, mp, r, &e) == 0) {
-                *remat = r;
-                return 0;
+        for (int r = remat_lo; r <= remat_hi; r++)
+            for (int z = zero_lo; z <= zero_hi; z++) {
+                errbuf e = { "" };
+                plan_request rq = *req;
+                rq.zero = z;
+                if (plan_try(p, mem, &rq, m, chip, mp, r, &e) == 0) {
+                    *remat = r;
+                    return 0;
+                }
+                if (first.msg[0] == '\0')
+                    first = e;
             }
-            if (first.msg[0] == '\0')
-                first = e;
-        }
     if (req->model_par == 0)
         return errbuf_set(err, "%.400s (with model=1; no power-of-two model-parallel plan fits either)", first.msg);
     *err = first;

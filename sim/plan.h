@@ -68,12 +68,13 @@ typedef struct {
     plan_remat remat;
     int expert;                  /* 0, or the expert ways to check (plan_parse) */
     int pipe, micro;             /* 0 or 1: no pipeline; micro 0: 4 x pipe */
-    int zero;                    /* 1: ZeRO-1 */
+    int zero;                    /* 1: ZeRO-1, 0: none, -1: only where the plan does not fit without it */
 } plan_request;
 
-/* Chooses the plan and rematerialisation: with model_par 0, m = 1, 2, 4, ... up to the cores, the first that
- * lays out and fits in the chip's HBM (Switch paper section 5: raise m only as far as memory needs); with remat
- * AUTO, off before on.  With pipe P > 1 each stage has n x m of the cores; the memory per core is a stage's: 1/P of
+/* Chooses the plan, rematerialisation and ZeRO-1: with model_par 0, m = 1, 2, 4, ... up to the cores, the first
+ * that lays out and fits in the chip's HBM (Switch paper section 5: raise m only as far as memory needs); with
+ * remat AUTO, off before on; for each, with zero -1, ZeRO-1 off before on (it saves memory at no step time, while
+ * remat costs compute).  The pipeline's depth is the request's.  With pipe P > 1 each stage has n x m of the cores; the memory per core is a stage's: 1/P of
  * the parameters and optimizer state, and 1/P of the layers' activations for min(P, micro) micro-batches in
  * flight (the first stage's count under 1F1B).  A pipeline needs a model without Switch layers (a stage's
  * all-to-alls would be among its own chips: not simulated), model-parallel shards within a chip, layers a

@@ -91,10 +91,12 @@ static const runopt OPTS[] = {
       .words = { "auto", "on", "off" }, .values = { PLAN_REMAT_AUTO, PLAN_REMAT_ON, PLAN_REMAT_OFF },
       .help = "auto (default: only when activations would not fit in HBM), on, off:\n"
               "recompute each layer's forward in backward" },
-    { .name = "--zero", .arg = "N", .type = RUNOPT_ENUM, FIELD(cfg.zero), .words = { "0", "1" }, .values = { 0, 1 },
+    { .name = "--zero", .arg = "N", .type = RUNOPT_ENUM, FIELD(cfg.zero), .words = { "0", "1", "auto" },
+      .values = { 0, 1, -1 },
       .help = "1: ZeRO-1, the optimizer state sharded over the data-parallel replicas: the\n"
               "gradient all-reduce becomes a reduce-scatter, the optimizer updates 1/replicas,\n"
-              "an all-gather of the parameters follows; 0 (default): none" },
+              "an all-gather of the parameters follows; 0 (default): none; auto: only where\n"
+              "the plan does not fit in HBM without it (tried before remat)" },
     { .name = "--no-reuse", .type = RUNOPT_FLAG, FIELD(cfg.reuse), .values = { 0 },
       .help = "simulate every all-to-all, even one identical to an earlier one" },
     { .name = "--a2a-timing", .arg = "T", .type = RUNOPT_ENUM, FIELD(cfg.a2a_fast),

@@ -11,7 +11,7 @@
 #include "tests/fixture_engine.h"
 
 enum { O_STEP = FX_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DROPPED, O_LB, O_NUMERICS,
-       O_LAYER_BYTES, O_TFLOPS, O_MFU, O_HFU, O_TOKENS, O_EPS, O_CAP, O_GROUPS, O_IMPL, O_A2A_FAST, N_OUT };
+       O_LAYER_BYTES, O_TFLOPS, O_MFU, O_HFU, O_TOKENS, O_EPS, O_CAP, O_GROUPS, O_IMPL, O_A2A_FAST, O_BUBBLE, N_OUT };
 _Static_assert((int)O_BYTES == (int)FX_BYTES, "the first outputs are fixture_step_out's");
 
 typedef struct {
@@ -28,12 +28,13 @@ typedef struct {
     int impl;                     /* ENGINE_IMPL_PRESET or a model_impl */
     int a2a_flows;                /* 1: --a2a-timing flows */
     int matmul_precision;         /* -1: the platform's; else --matmul-precision */
+    int data, pipe, micro, zero;  /* the plan's ways (0: the defaults) and ZeRO-1 */
 } erun;
 
 static erun erun_default(void)
 {
     erun r = { "topologies/tpuv3-2x2.xml", "tiny-switch", "router", 1, 1, 0, 1.25, COLL_A2A_PHASED, 3, 0, 0,
-               COST_PRECISION_SELECTIVE, PLAN_REMAT_AUTO, SWITCH_CAP_AUTO, ENGINE_IMPL_PRESET, 0, -1 };
+               COST_PRECISION_SELECTIVE, PLAN_REMAT_AUTO, SWITCH_CAP_AUTO, ENGINE_IMPL_PRESET, 0, -1, 0, 0, 0, 0 };
     return r;
 }
 
@@ -71,6 +72,10 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
     cfg.cap_round = a->cap_round;
     cfg.a2a_fast = !a->a2a_flows;
     cfg.matmul_precision = a->matmul_precision;
+    cfg.data = a->data;
+    cfg.pipe = a->pipe;
+    cfg.micro = a->micro;
+    cfg.zero = a->zero;
     engine_result res;
     int rc = engine_run(&res, &cfg, err);
     if (rc == 0 && nout >= N_OUT) {
@@ -89,6 +94,7 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
         out[O_GROUPS] = res.plan.groups;
         out[O_IMPL] = res.impl;
         out[O_A2A_FAST] = (double)res.a2a_fast;
+        out[O_BUBBLE] = s->bubble_s;
         for (int i = 0; i < res.nlayers; i++)
             out[O_LAYER_BYTES] += res.layers[i].a2a_bytes_per_core;
     }
@@ -192,6 +198,51 @@ START_TEST(test_dense_and_model_parallel)
     a.model_par = 2;
     erun_do(&a, om);
     ck_assert_double_gt(om[O_ALLREDUCE], o[O_ALLREDUCE]);
+}
+END_TEST
+
+/* ZeRO-1 on tiny-dense over 8 data-parallel cores: the gradient all-reduce becomes a reduce-scatter and an
+ * all-gather of the same bytes (a ring all-reduce is exactly those two passes: the same time), and the optimizer
+ * updates 1/8 of the parameters: the step and the compute shrink by opt(N) - opt(N/8), N the dense parameters. */
+START_TEST(test_zero1)
+{
+    erun a = erun_default();
+    a.model = "tiny-dense";
+    double o[N_OUT], oz[N_OUT];
+    erun_do(&a, o);
+    a.zero = 1;
+    erun_do(&a, oz);
+    errbuf err = { "" };
+    model_set *ms = model_set_load_csv("tests/data/models_tiny.csv", &err);
+    ck_assert_msg(ms != NULL, "%s", err.msg);
+    double n = model_params_dense(model_set_find(ms, "tiny-dense"));
+    model_set_free(ms);
+    cost_chip chip;
+    cost_chip_tpuv3(&chip);
+    double saved = cost_optimizer_s(&chip, n) - cost_optimizer_s(&chip, n / 8);
+    ck_assert_double_gt(saved, 0.0);
+    ck_assert_double_eq_tol(o[O_COMPUTE] - oz[O_COMPUTE], saved, 1e-9 * o[O_COMPUTE]);
+    ck_assert_double_eq_tol(o[O_STEP] - oz[O_STEP], saved, 1e-6 * o[O_STEP]);
+    ck_assert_double_eq_tol(oz[O_ALLREDUCE], o[O_ALLREDUCE], 1e-6 * o[O_ALLREDUCE]);
+    ck_assert_double_eq(oz[O_BUBBLE], 0.0);
+}
+END_TEST
+
+/* Two stages of 4 data shards, 4 micro-batches: the shares (bubble included) sum to the step, and the bubble is at
+ * least the equal-stage share (P-1)/(m+P-1) = 1/5 of the step (unequal stages, transfers: more, never less). */
+START_TEST(test_pipeline_step)
+{
+    erun a = erun_default();
+    a.model = "tiny-dense";
+    a.data = 4;
+    a.pipe = 2;
+    a.micro = 4;
+    double o[N_OUT];
+    erun_do(&a, o);
+    double sum = o[O_COMPUTE] + o[O_ROUTER] + o[O_DISPATCH] + o[O_A2A] + o[O_ALLREDUCE] + o[O_IDLE] + o[O_BUBBLE];
+    ck_assert_double_eq_tol(sum, o[O_STEP], 1e-6 * o[O_STEP]);
+    ck_assert_double_ge(o[O_BUBBLE], 0.2 * o[O_STEP] * (1 - 1e-6));
+    ck_assert_double_lt(o[O_BUBBLE], 0.5 * o[O_STEP]);
 }
 END_TEST
 
@@ -419,6 +470,8 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_exact_top2_twice);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_dense_and_model_parallel);
+    tcase_add_test(tc, test_zero1);
+    tcase_add_test(tc, test_pipeline_step);
     tcase_add_test(tc, test_invariants);
     tcase_add_test(tc, test_one_core_step_by_hand);
     tcase_add_test(tc, test_a2a_fast_step);

@@ -246,6 +246,35 @@ START_TEST(test_choose_zero_pipe)
 }
 END_TEST
 
+/* --zero auto: where the plain plan is over HBM by less than the optimizer state ZeRO-1 saves, the search takes
+ * ZeRO-1 before remat (it costs no step time); where the plain plan fits, it stays plain. */
+START_TEST(test_choose_zero_auto)
+{
+    model_cfg m = fixture_switch_base();
+    m.expert_every = 0;
+    cost_chip chip;
+    cost_chip_tpuv3(&chip);
+    chip.hbm_bytes *= 16;
+    plan p;
+    cost_memory plain, mem;
+    int remat = -1;
+    errbuf err = { "" };
+    plan_request req = { 32, 32, 1, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_AUTO, 0, 0, 0, -1 };
+    ck_assert_msg(plan_choose(&p, &plain, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.zero, 0);
+    ck_assert_int_eq(remat, 0);
+    chip.hbm_bytes = plain.total_B - plain.optimizer_B / 2;   /* over by half the state; 31/32 of it is saved */
+    ck_assert_msg(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.zero, 1);
+    ck_assert_int_eq(remat, 0);
+    ck_assert_double_eq_tol(mem.optimizer_B, plain.optimizer_B / 32, 1e-9 * plain.optimizer_B);
+    req.zero = 0;                                             /* without it: remat */
+    ck_assert_msg(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.zero, 0);
+    ck_assert_int_eq(remat, 1);
+}
+END_TEST
+
 /* What a pipeline refuses, with the numbers. */
 START_TEST(test_choose_pipe_bad)
 {
@@ -297,6 +326,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_choose);
     tcase_add_test(tc, test_choose_zero_pipe);
     tcase_add_test(tc, test_choose_pipe_bad);
+    tcase_add_test(tc, test_choose_zero_auto);
     tcase_add_test(tc, test_layout_replicated_experts);
     tcase_add_test(tc, test_layout_model_parallel);
     tcase_add_test(tc, test_layout_prime_tokens);

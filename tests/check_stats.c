@@ -83,17 +83,19 @@ START_TEST(test_group_rows)
     fclose(fp);
     ck_assert_str_eq(buf,       /* every config column, so no two groups print alike */
         "model,platform,cores,data,model_par,experts_per_core,top_k,capacity_factor,expert_capacity,routing,"
-        "dispatch,a2a,tokens_per_batch,scope,layer,phase,precision,impl,matmul_precision,n_seeds,"
+        "dispatch,a2a,tokens_per_batch,scope,layer,phase,precision,impl,matmul_precision,pipe,micro_batches,zero,"
+        "n_seeds,"
         "step_time_s_mean,step_time_s_sd,step_time_s_min,step_time_s_max,"
         "examples_per_s_mean,examples_per_s_sd,examples_per_s_min,examples_per_s_max,"
         "dropped_frac_mean,dropped_frac_sd,dropped_frac_min,dropped_frac_max,"
         "a2a_s_mean,a2a_s_sd,a2a_s_min,a2a_s_max,"
         "a2a_bytes_per_core_mean,a2a_bytes_per_core_sd,a2a_bytes_per_core_min,a2a_bytes_per_core_max\n"
         "switch-base,topologies/tpuv3-4x4.xml,32,32,1,4,1,1.25,40,router,padded,phased,1048576,step,-1,all,"
-        "selective,flaxformer,highest,3,0.75,0.125,0.625,0.875,2000,1000,1000,3000,0.02,0.01,0.01,0.03,0.2,0.1,0.1,0.3,"
-        "402653184,0,402653184,402653184\n"
+        "selective,flaxformer,highest,1,1,0,3,0.75,0.125,0.625,0.875,2000,1000,1000,3000,0.02,0.01,0.01,0.03,0.2,0.1,"
+        "0.1,0.3,402653184,0,402653184,402653184\n"
         "switch-base,topologies/tpuv3-4x4.xml,32,32,1,4,2,1.25,40,router,padded,phased,1048576,step,-1,all,"
-        "selective,flaxformer,highest,1,0.61,0,0.61,0.61,3357.1,0,3357.1,3357.1,0.00625,0,0.00625,0.00625,0.073,0,0.073,"
+        "selective,flaxformer,highest,1,1,0,1,0.61,0,0.61,0.61,3357.1,0,3357.1,3357.1,0.00625,0,0.00625,0.00625,0.073,0,"
+        "0.073,"
         "0.073,402653184,0,402653184,402653184\n");
     free(buf);
     buf = NULL;
@@ -104,7 +106,7 @@ START_TEST(test_group_rows)
         "# every group: model=switch-base platform=topologies/tpuv3-4x4.xml cores=32 data=32 model_par=1 "
         "experts_per_core=4 capacity_factor=1.25 expert_capacity=40 routing=router dispatch=padded a2a=phased "
         "tokens_per_batch=1048576 scope=step layer=-1 phase=all precision=selective impl=flaxformer "
-        "matmul_precision=highest\n"
+        "matmul_precision=highest pipe=1 micro_batches=1 zero=0\n"
         "top_k  n  step_s     sd  a2a_s   sd  a2a_MB/core  sd\n"
         "1      3    0.75  0.125    0.2  0.1      402.653   0\n"
         "2      1    0.61      0  0.073    0      402.653   0\n");
@@ -152,7 +154,7 @@ static runrow base_row(double cf, long seed, double step_s)
                  .capacity_factor = cf, .routing = "router", .dispatch = "padded", .a2a = "phased", .seed = seed,
                  .scope = "step", .layer = -1, .phase = "all", .step_time_s = step_s, .a2a_s = step_s / 10,
                  .a2a_bytes_per_core = 2e6, .precision = "selective", .impl = "meshtf",
-                 .matmul_precision = "default" };
+                 .matmul_precision = "default", .pipe = 1, .micro_batches = 1 };
     return r;
 }
 
@@ -182,7 +184,7 @@ START_TEST(test_group_shows_every_difference)
     ck_assert_str_eq(buf,
         "# every group: model=switch-base platform=p.xml cores=2 data=2 model_par=1 experts_per_core=0 top_k=1 "
         "capacity_factor=1 expert_capacity=0 routing=router dispatch=padded a2a=phased scope=step layer=-1 "
-        "phase=all matmul_precision=default\n"
+        "phase=all matmul_precision=default pipe=1 micro_batches=1 zero=0\n"
         "tokens_per_batch  precision  impl    n  step_s     sd  a2a_s      sd  a2a_MB/core  sd\n"
         "0                 fp32       lingvo  1       4      0    0.4       0            2   0\n"
         "0                 fp32       meshtf  1       1      0    0.1       0            2   0\n"
