@@ -29,7 +29,8 @@ static const struct { const char *opt, *list, *msg; } BAD[] = {
     { "--dispatch", "padded,gather", "--dispatch must be padded or exact, got 'gather'" },
     { "--a2a", "ring", "--a2a must be phased or direct, got 'ring'" },
     { "--plan", "data=32,model=1;data=x", "--plan must be data=N,model=M with integers in [1,1000000], got 'data=x'" },
-    { "--plan", "experts=4", "--plan keys are data and model, got 'experts' in 'experts=4'" },
+    { "--plan", "experts=4", "--plan keys are data, model (or tensor), expert, pipe and micro, got 'experts' in "
+      "'experts=4'" },
     { "--plan", "data=0", "--plan must be data=N,model=M with integers in [1,1000000], got 'data=0'" },
     { "--plan", "data=2,model=1;model=1,data=2", "--plan: value 'model=1,data=2' is listed twice" },
     { "--plan", "data=2;data=2,model=1", "--plan: value 'data=2,model=1' is listed twice" },
@@ -160,7 +161,7 @@ START_TEST(test_matches)
     errbuf err = { "" };
     ck_assert_int_eq(sweep_spec_set(&s, "--plan", "model=1,data=32", &err), 0);
     runrow r = { .model = "switch-base", .platform = "tests/data/csv_platform.xml", .data = 32, .model_par = 1,
-                 .top_k = 2, .capacity_factor = 1.25, .seed = 99, .scope = "step" };
+                 .top_k = 2, .capacity_factor = 1.25, .seed = 99, .scope = "step", .pipe = 1, .micro_batches = 1 };
     unsigned char done[4];
     ck_assert_int_eq(sweep_row_matches(&s, 3, &r), 1);   /* k=2, cf 1.25; any seed: --seeds not given */
     ck_assert_int_eq(sweep_row_matches(&s, 1, &r), 0);
@@ -171,6 +172,10 @@ START_TEST(test_matches)
     ck_assert_int_eq(sweep_row_matches(&s, 3, &other), 0);
     other = r;
     other.model_par = 2;
+    ck_assert_int_eq(sweep_row_matches(&s, 3, &other), 0);
+    other = r;
+    other.pipe = 2;                                           /* a pipelined run is another plan */
+    other.micro_batches = 8;
     ck_assert_int_eq(sweep_row_matches(&s, 3, &other), 0);
     other = r;
     snprintf(other.platform, sizeof other.platform, "./tests/data/csv_platform.xml");   /* the same file */
