@@ -41,5 +41,5 @@ expect_fail 1 "$E plan expert=4: the experts spread over the data axis, so the e
     "$BIN" run --platform $P --model t5-base --plan data=8,expert=4,pipe=4
 expect_fail 1 "$E plan pipe=4: switch-base has Switch layers, whose all-to-alls a pipeline stage would run among its own chips, which the engine does not simulate: pipelines take dense models" - -- \
     "$BIN" run --platform $P --model switch-base --plan pipe=4
-expect_fail 1 "$E --zero must be 0 or 1, got '2'" - -- "$BIN" run --platform $P --model t5-base --zero 2
+expect_fail 1 "$E --zero must be 0, 1 or auto, got '2'" - -- "$BIN" run --platform $P --model t5-base --zero 2
 echo "cli_pipe: ok"

@@ -59,7 +59,7 @@ expect_fail 1 "switchsim: error: $O: exists; use --resume to continue that sweep
     echo "unexpected summary table"; cat "$TMPD/sum.txt"; exit 1; }
 "$BIN" summarize "$O" --csv - > "$TMPD/sum.csv"
 [ "$(wc -l < "$TMPD/sum.csv")" = 7 ] || { echo "expected 6 groups"; cat "$TMPD/sum.csv"; exit 1; }
-grep -q '^switch-base,tests/data/csv_platform.xml,32,32,1,4,1,0.5,128,router,padded,phased,1048576,step,-1,all,selective,flaxformer,highest,2,0.5615,0.000707106781,0.561,0.562,' \
+grep -q '^switch-base,tests/data/csv_platform.xml,32,32,1,4,1,0.5,128,router,padded,phased,1048576,step,-1,all,selective,flaxformer,highest,1,1,0,2,0.5615,0.000707106781,0.561,0.562,' \
     "$TMPD/sum.csv" || { echo "unexpected summary"; cat "$TMPD/sum.csv"; exit 1; }
 "$BIN" summarize "$O" --csv "$TMPD/sum2.csv"
 cmp -s "$TMPD/sum.csv" "$TMPD/sum2.csv" || { echo "summarize --csv FILE differs from --csv -"; exit 1; }
