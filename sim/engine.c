@@ -14,6 +14,7 @@
 #include "sim/platform.h"
 #include "sim/sched.h"
 #include "sim/simproc.h"
+#include "sim/steptimes.h"
 #include "sim/timer.h"
 #include "sim/traffic.h"
 #include "traces/timeline.h"
@@ -625,44 +626,6 @@ static int eng_simulate(engine *g, engine_result *res, errbuf *err)
     return timer_run(&g->tm, &tc, err);
 }
 
-/* What every step must satisfy; a number far outside physics (an op overhead of 1e308 s) breaks it, and then
- * the run fails instead of printing nonsense: every time finite and >= 0, the step > 0, and the per-core
- * shares summing to the step, relative 1e-6, plus 1e-9 s (surf/precision: SimGrid ends an execution within it
- * of its cost-model time, which is what the shares book) per execution of a core. */
-static int eng_check_step(const engine_times *r, double execs_per_core, errbuf *err)
-{
-    const double t[] = { r->step_time_s, r->compute_s, r->router_s, r->dispatch_combine_s, r->a2a_s,
-                         r->allreduce_s, r->idle_s, r->bubble_s };
-    double sum = 0.0;
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        if (!isfinite(t[i]) || t[i] < 0)
-            return errbuf_set(err, "the simulated step has a non-finite or negative time (step %g s, compute %g s, "
-                              "a2a %g s): a platform or model number out of any physical range?", r->step_time_s,
-                              r->compute_s, r->a2a_s);
-        if (i > 0)
-            sum += t[i];
-    }
-    if (!(r->step_time_s > 0) || fabs(sum - r->step_time_s) > 1e-9 * (1.0 + execs_per_core) + 1e-6 * r->step_time_s)
-        return errbuf_set(err, "the simulated step is inconsistent: its shares sum to %.9g s, the step is %.9g s "
-                          "(a platform or model number out of any physical range?)", sum, r->step_time_s);
-    return 0;
-}
-
-static void eng_fill_times(engine_times *r, const double *cat, double span, double sequences, double flops,
-                           int nchips)
-{
-    r->step_time_s = span;
-    r->compute_s = cat[SCHED_CAT_COMPUTE];
-    r->router_s = cat[SCHED_CAT_ROUTER];
-    r->dispatch_combine_s = cat[SCHED_CAT_DISPATCH];
-    r->a2a_s = cat[SCHED_CAT_A2A];
-    r->allreduce_s = cat[SCHED_CAT_ALLREDUCE];
-    r->idle_s = cat[SCHED_CAT_IDLE];
-    r->bubble_s = cat[SCHED_CAT_BUBBLE];
-    r->examples_per_s = span > 0 ? sequences / span : 0.0;
-    r->tflops_per_chip = span > 0 ? flops / span / nchips / 1e12 : 0.0;
-}
-
 /* The per-layer, per-phase rows: each layer's span, its time shares, drops, balance loss and bytes. */
 static int eng_collect_layers(engine_result *res, const engine *g)
 {
@@ -682,7 +645,7 @@ static int eng_collect_layers(engine_result *res, const engine *g)
             r->dropped_frac = tr->lchoices[l] > 0 ? (double)tr->ldropped[l] / (double)tr->lchoices[l] : 0.0;
             r->lb_loss = tr->llb_n[l] > 0 ? tr->llb[l] / (double)tr->llb_n[l] : 0.0;
             r->a2a_bytes_per_core = tr->lbytes[l] / cores;
-            eng_fill_times(r, lc, g->tm.lt1[li] - g->tm.lt0[li], 0.0, 0.0, g->p.nchips);
+            steptimes_fill(r, lc, g->tm.lt1[li] - g->tm.lt0[li], 0.0, 0.0, g->p.nchips);
         }
     return 0;
 }
@@ -711,13 +674,13 @@ static int eng_collect(engine_result *res, engine *g, const cost_memory *mem, er
     res->step.lb_loss = lb_n > 0 ? lb_sum / (double)lb_n : 0.0;
     res->step.a2a_bytes_per_core = a2a_bytes / cores;
     double t_end = g->tm.t_end;
-    eng_fill_times(&res->step, cat, t_end, (double)p->sequences, flops, p->nchips);
+    steptimes_fill(&res->step, cat, t_end, (double)p->sequences, flops, p->nchips);
     double hw = 0.0, peak = g->chip.bf16_flops * cores;   /* bf16 peak of all cores */
     for (int c = 0; c < cores; c++)
         hw += g->hw[c];
     res->step.mfu = t_end > 0 ? flops / t_end / peak : 0.0;
     res->step.hfu = t_end > 0 ? hw / t_end / peak : 0.0;
-    if (eng_check_step(&res->step, (double)g->tm.execs / g->p.cores, err) != 0)
+    if (steptimes_check(&res->step, (double)g->tm.execs / g->p.cores, err) != 0)
         return -1;
     if (g->cfg->per_layer && eng_collect_layers(res, g) != 0)
         return errbuf_set(err, "out of memory setting up the simulation");
