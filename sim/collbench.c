@@ -61,7 +61,8 @@ double collbench_bus_factor(collbench_op op, int nranks)
 
 const char *collbench_bound_name(collbench_bound_kind k)
 {
-    return k == COLLBENCH_BOUND_BISECTION ? "bisection" : k == COLLBENCH_BOUND_NODE ? "node-egress" : "injection";
+    return k == COLLBENCH_BOUND_BISECTION ? "bisection" : k == COLLBENCH_BOUND_NODE ? "node-egress"
+         : k == COLLBENCH_BOUND_LEAF ? "leaf-uplink" : "injection";
 }
 
 /* Bytes that must cross a cut between a part of 'in' chips and one of 'out' chips (n = in + out), towards the
@@ -107,6 +108,14 @@ double collbench_bound(collbench_bound_kind *kind, collbench_op op, const platfo
             if (c > best) {
                 best = c;
                 *kind = COLLBENCH_BOUND_NODE;
+            }
+        }
+        if (t->rails > 0 && t->nodes > t->nodes_per_leaf) {
+            double g = (double)t->nodes_per_leaf * t->gpus_per_node;   /* a full group against the rest */
+            double c = collbench_cut_bytes(op, g, n - g, n, S, p) / t->leaf_up_Bps;
+            if (c > best) {
+                best = c;
+                *kind = COLLBENCH_BOUND_LEAF;
             }
         }
         return best;

@@ -20,8 +20,10 @@ int collbench_op_parse(collbench_op *op, const char *s);
 double collbench_bus_factor(collbench_op op, int nranks);
 
 /* What binds the lower bound. */
-typedef enum { COLLBENCH_BOUND_INJECTION, COLLBENCH_BOUND_BISECTION, COLLBENCH_BOUND_NODE } collbench_bound_kind;
-/* "injection", "bisection", "node-egress". */
+typedef enum {
+    COLLBENCH_BOUND_INJECTION, COLLBENCH_BOUND_BISECTION, COLLBENCH_BOUND_NODE, COLLBENCH_BOUND_LEAF
+} collbench_bound_kind;
+/* "injection", "bisection", "node-egress", "leaf-uplink". */
 const char *collbench_bound_name(collbench_bound_kind k);
 
 /* Lower bound (seconds) on the time of 'op' whatever the algorithm, on network t, for 'size' bytes per rank
@@ -31,7 +33,8 @@ const char *collbench_bound_name(collbench_bound_kind k);
  * largest of: injection (the bytes a chip must send or receive over its links: all-reduce 2(n-1)/n of the
  * buffer, as any all-reduce that reduces in the chips [SOURCES 9.1], all-gather and reduce-scatter (n-1)/n,
  * all-to-all what it sends to other chips), and a cut: on a torus the mid cut of each dimension (bytes that must
- * cross it, once, over its links one way), on GPU nodes one node against the rest (its NICs).  Returns the bound
+ * cross it, once, over its links one way), on GPU nodes one node against the rest (its NICs) and, on a rail fat
+ * tree of several leaf groups, a full group against the rest (its spine uplinks, leaf_up_Bps).  Returns the bound
  * and sets *kind to the one that binds (injection on a tie). */
 double collbench_bound(collbench_bound_kind *kind, collbench_op op, const platform_torus *t, int ranks_per_chip,
                        double size);

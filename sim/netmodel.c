@@ -41,7 +41,8 @@ long netmodel_apply(netmodel m, const platform_torus *t)
         if (strstr(name, "loopback") != NULL)
             continue;
         double bwf = t->link_bw_factor, latf = t->link_lat_factor;
-        if (t->family == COST_FAMILY_GPU && strstr(name, "_nic_") != NULL) {
+        /* InfiniBand: the NICs, and a rail fat tree's leaf-spine links (topologies/gpu.h) */
+        if (t->family == COST_FAMILY_GPU && (strstr(name, "_nic_") != NULL || strstr(name, "_spine_") != NULL)) {
             bwf = t->nic_bw_factor;
             latf = t->nic_lat_factor;
         }

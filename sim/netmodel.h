@@ -23,7 +23,7 @@ const char *netmodel_name(netmodel m);
 int netmodel_cfg(char items[][NETMODEL_CFG_LEN], netmodel m);
 /* After simgrid_load_platform and platform_read, before simgrid_run.  hw: every link between chips gets
  * bandwidth x its technology's bandwidth factor and latency x its latency factor (a torus: every link is ICI;
- * GPU nodes: '_nvlink_' links NVLink, '_nic_' links the NICs); loopbacks (traffic inside a chip) are left as
+ * GPU nodes: '_nvlink_' links NVLink, '_nic_' links the NICs, '_spine_' links a rail fat tree's leaf uplinks, InfiniBand too); loopbacks (traffic inside a chip) are left as
  * they are.  lv08, cm02: nothing.  Returns the number of links changed. */
 long netmodel_apply(netmodel m, const platform_torus *t);
 

@@ -393,6 +393,13 @@ static void props_torus(platform_torus *out, const chip_spec *c, int nchips)
     t.nic_lat_s = c->nic_lat_s;
     t.nic_bw_factor = c->nic_bw_factor;
     t.nic_lat_factor = c->nic_lat_factor;
+    if (gpu && c->rails > 0) {
+        t.rails = c->rails;
+        t.nodes_per_leaf = c->nodes_per_leaf;
+        t.oversub = c->oversub;
+        t.leaf_up_Bps = (double)c->nodes_per_leaf * c->rails * c->nic_Bps / c->oversub;
+        t.spine_lat_s = c->spine_lat_s;
+    }
     *out = t;
 }
 
@@ -409,6 +416,13 @@ static int read_chip0(read_props *rp, sg_host_t h0, const char *path, errbuf *er
     }
     for (int k = 0; k < CHIP_N_PROPS; k++) {
         const chip_prop *p = &CHIP_PROPS[k];
+        if (p->carried == CHIP_OPTIONAL && k != kf && rp->gpu) {    /* a rail fat tree's shape, when it is one */
+            rp->val[k] = sg_host_get_property_value(h0, p->id);
+            if (rp->val[k] != NULL && chip_prop_parse(&rp->spec, p, rp->val[k], 1) != 0)
+                return errbuf_set(err, "%s: property '%s' %s in [%g, %g], got '%s'", path, p->id, chip_prop_rule(p),
+                                  p->lo, p->hi, rp->val[k]);
+            continue;
+        }
         if (!chip_prop_required(p, rp->gpu))
             continue;
         rp->val[k] = sg_host_get_property_value(h0, p->id);
@@ -459,6 +473,68 @@ static int read_nchips(const read_props *rp, const char *path, int *nchips, errb
     return 0;
 }
 
+/* A rail fat tree's route from chip0 to chip<to> must be 'want' links (3: NIC up, the group's leaf, NIC down; 6:
+ * NIC up, leaf, spine up, spine down, leaf, NIC down), the NICs of nic_Bps / nic_lat_s and the spine links of
+ * bw_up / spine_lat_s. */
+static int check_rail_route(const read_props *rp, const char *path, int to, unsigned long want, double bw_up,
+                            errbuf *err)
+{
+    const chip_spec *c = &rp->spec;
+    char b[32];
+    snprintf(b, sizeof b, "chip%d", to);
+    xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
+    sg_host_get_route(sg_host_by_name("chip0"), sg_host_by_name(b), links);
+    unsigned long nlinks = xbt_dynar_length(links);
+    int rc = 0;
+    if (nlinks != want)
+        rc = errbuf_set(err, "%s: the route from chip0 to %s (%s) has %lu links, not %lu", path, b,
+                        want == 3 ? "same leaf group: NIC up, leaf, NIC down"
+                                  : "next leaf group: NIC up, leaf, spine up, spine down, leaf, NIC down",
+                        nlinks, want);
+    for (unsigned long i = 0; rc == 0 && i < nlinks; i++) {
+        int nic = i == 0 || i == nlinks - 1, spine = want == 6 && (i == 2 || i == 3);
+        if (!nic && !spine)
+            continue;                       /* a leaf: FATPIPE, never a bottleneck */
+        sg_link_t l = xbt_dynar_get_as(links, i, sg_link_t);
+        double bw = spine ? bw_up : c->nic_Bps, lat = spine ? c->spine_lat_s : c->nic_lat_s;
+        if (differs(sg_link_get_bandwidth(l), bw))
+            rc = errbuf_set(err, "%s: link '%s' from chip0 to %s has %g B/s, but the properties say %g (%s)", path,
+                            sg_link_get_name(l), b, sg_link_get_bandwidth(l), bw,
+                            spine ? "nodes_per_leaf x rails x nic_Bps / oversub" : "nic_Bps");
+        else if (differs(sg_link_get_latency(l), lat))
+            rc = errbuf_set(err, "%s: link '%s' from chip0 to %s has latency %g s, but property '%s' is '%s'", path,
+                            sg_link_get_name(l), b, sg_link_get_latency(l), spine ? "spine_lat_s" : "nic_lat_s",
+                            val_of(rp, spine ? "spine_lat_s" : "nic_lat_s"));
+    }
+    xbt_dynar_free(&links);
+    return rc;
+}
+
+/* A rail fat tree: its shape properties agree, routes within a node are the flat form's, the route to the next
+ * node of chip0's leaf group (when there is one) and to the first GPU of the second group (when there is one)
+ * check_rail_route's. */
+static int check_rails(const read_props *rp, const char *path, errbuf *err)
+{
+    const chip_spec *c = &rp->spec;
+    int gpn = c->gpus_per_node;
+    if (c->rails != gpn)
+        return errbuf_set(err, "%s: property 'rails' is '%s', but a rail fat tree has one rail per GPU of a node "
+                          "(property 'gpus_per_node' is '%s')", path, val_of(rp, "rails"), val_of(rp, "gpus_per_node"));
+    if (c->nodes_per_leaf < 1 || !(c->oversub >= 1))
+        return errbuf_set(err, "%s: property 'rails' is '%s', but properties 'nodes_per_leaf' (%s) and 'oversub' (%s) "
+                          "are not both there", path, val_of(rp, "rails"), val_of(rp, "nodes_per_leaf"),
+                          val_of(rp, "oversub"));
+    if (gpn > 1 && check_route(path, 0, 1, 2, "(same node: NVLink up, NVLink down)", "nvlink_Bps", "nvlink_lat_s",
+                               rp, err) != 0)
+        return -1;
+    double up = (double)c->nodes_per_leaf * c->rails * c->nic_Bps / c->oversub;
+    if (c->nodes > 1 && c->nodes_per_leaf > 1 && check_rail_route(rp, path, gpn, 3, up, err) != 0)
+        return -1;
+    if (c->nodes > c->nodes_per_leaf && check_rail_route(rp, path, c->nodes_per_leaf * gpn, 6, up, err) != 0)
+        return -1;
+    return 0;
+}
+
 /* The links the properties describe.  GPU: in a node, chip0's NVLink up and chip1's NVLink down; across
  * nodes, chip0's NIC up and the first GPU of node 1's NIC down.  TPU: the first torus link. */
 static int read_check_links(const read_props *rp, sg_host_t h0, const char *path, errbuf *err)
@@ -466,6 +542,8 @@ static int read_check_links(const read_props *rp, sg_host_t h0, const char *path
     if (!rp->gpu)
         return check_torus_link(path, h0, rp, err);
     int gpn = rp->spec.gpus_per_node;
+    if (rp->spec.rails > 0)
+        return check_rails(rp, path, err);
     if (gpn > 1 && check_route(path, 0, 1, 2, "(same node: NVLink up, NVLink down)", "nvlink_Bps", "nvlink_lat_s",
                                rp, err) != 0)
         return -1;

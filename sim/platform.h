@@ -29,6 +29,12 @@ typedef struct {
      * GPU: NVLink (nvlink_bw_factor, nvlink_lat_factor) and the NICs (nic_bw_factor, nic_lat_factor; TPU 0). */
     double link_bw_factor, link_lat_factor;
     double nic_bw_factor, nic_lat_factor;
+    /* GPU rail-optimised fat tree (topologies/gpu.h); rails 0 on a flat GPU platform and on a TPU: GPU i of every
+     * node on rail i, leaf groups of nodes_per_leaf consecutive nodes, whose traffic between groups crosses the
+     * spine over the groups' uplinks, leaf_up_Bps each way for a full group (nodes_per_leaf x rails x nic_Bps /
+     * oversub), spine_lat_s per leaf-spine link. */
+    int rails, nodes_per_leaf;
+    double oversub, leaf_up_Bps, spine_lat_s;
 } platform_torus;
 
 /* Before simgrid_load_platform(path): SimGrid aborts the process on a bad platform, so this checks it first, in
@@ -52,7 +58,9 @@ void platform_link_range(double *bw_lo_Bps, double *bw_hi_Bps, double *lat_lo_s,
  * properties and core count, host speed = bf16_flops_per_core.  TPU: the first torus link has link_Bps and
  * link_lat_s.  GPU: one core per host, n = gpus_per_node x nodes, the route chip0 -> chip1 is two links of
  * nvlink_Bps / nvlink_lat_s (when a node has 2+ GPUs) and chip0 -> chip<gpus_per_node> two of nic_Bps /
- * nic_lat_s (when there are 2+ nodes).  Fills every cost_chip field (the other family's stay 0).
+ * nic_lat_s (when there are 2+ nodes).  A rail fat tree (property 'rails'): rails = gpus_per_node, the optional
+ * properties nodes_per_leaf and oversub present, and the route from chip0 to the first GPU of the second leaf
+ * group (when there is one) NIC up, the two spine links (leaf_up_Bps, spine_lat_s), NIC down.  Fills every cost_chip field (the other family's stay 0).
  * Messages name the file and the property, e.g. "FILE: property 'hbm_Bps_per_core' must be a number > 0,
  * got 'abc'".  Returns 0, or -1 with err leaving *chip and *torus untouched. */
 int platform_read(cost_chip *chip, platform_torus *torus, const char *path, errbuf *err);

@@ -94,7 +94,8 @@ static const struct {
     { 0, 1, 1, 1, 0, 0, "gpu platform: GPUs per node must be in [1, 8], got 0" },
     { 9, 1, 1, 1, 0, 0, "gpu platform: GPUs per node must be in [1, 8], got 9" },
     { 8, 0, 1, 1, 0, 0, "gpu platform: nodes must be in [1, 256], got 0" },
-    { 8, 33, 1, 1, 0, 0, "33 nodes x 8 GPUs = 264 GPUs, but a GPU platform (explicit routes) may have at most 256" },
+    { 8, 33, 1, 1, 0, 0, "33 nodes x 8 GPUs = 264 GPUs, but a GPU platform (explicit routes) may have at most 256 "
+                           "(--rails writes a fat tree of up to 4096)" },
     { 8, 2, -4.5e11, 1, 0, 0, "gpu platform: NVLink bandwidth must be > 0 B/s, got -4.5e+11" },
     { 8, 2, 1, NAN, 0, 0, "gpu platform: NIC bandwidth must be > 0 B/s, got nan" },
     { 8, 2, 1, 1, -1e-6, 0, "gpu platform: NVLink latency must be >= 0 s, got -1e-06" },

@@ -236,6 +236,11 @@ const chip_prop CHIP_PROPS[] = {
       { HOPPER(GPU_LAT_FACTOR) } },
     { "nic_bw_factor", CHIP_K_BWF, CHIP_GPU, 0, 0, "", "SOURCES 9.2", F(nic_bw_factor), { HOPPER(GPU_NIC_BW_FACTOR) } },
     { "nic_lat_factor", CHIP_K_LATF, CHIP_GPU, 0, 0, "", "SOURCES 9.2", F(nic_lat_factor), { HOPPER(GPU_LAT_FACTOR) } },
+    /* the rail-optimised fat tree's shape (topologies/gpu.h): optional, absent (0) on the flat form */
+    { "rails", CHIP_K_INT, CHIP_OPTIONAL, 1, 64, "", "the platform's shape", F(rails), { 0 } },
+    { "nodes_per_leaf", CHIP_K_INT, CHIP_OPTIONAL, 1, 1024, "", "the platform's shape", F(nodes_per_leaf), { 0 } },
+    { "oversub", CHIP_K_POS, CHIP_OPTIONAL, 1, 64, "", "the platform's shape", F(oversub), { 0 } },
+    { "spine_lat_s", CHIP_K_NONNEG, CHIP_OPTIONAL, 0, 1, "s", "assumption", F(spine_lat_s), { 0 } },
     /* a preset's numbers that no host property carries */
     { "cores_per_chip", CHIP_K_INT, CHIP_PRESET, 1, 64, "", "SOURCES 5.1 TensorCores/chip", F(cores_per_chip),
       { TPUS(2), HOPPER(1) } },          /* a GPU is one simulated core */

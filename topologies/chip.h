@@ -67,6 +67,10 @@ typedef struct {
     double nvlink_Bps, nvlink_lat_s;          /* GPU: per GPU per direction, per hop */
     double nic_Bps, nic_lat_s;                /* GPU: per NIC per direction, per NIC link */
     double nvlink_bw_factor, nvlink_lat_factor, nic_bw_factor, nic_lat_factor;   /* GPU: 'hw' model factors */
+    int rails;                      /* GPU rail fat tree: rails (= gpus_per_node); 0 on the flat form */
+    int nodes_per_leaf;             /* GPU rail fat tree: nodes of a leaf group (topologies/gpu.h) */
+    double oversub;                 /* GPU rail fat tree: leaf downlink over uplink bandwidth, >= 1 */
+    double spine_lat_s;             /* GPU rail fat tree: per leaf-spine link */
     int nvlink_links;               /* GPU: NVLink links per GPU (not a property) */
     /* not a property: the program's numeric precision, a cost_precision (sim/cost.h) the engine sets */
     int precision;

@@ -22,10 +22,12 @@ static void topology_usage(FILE *fp)
     fprintf(fp,
         "usage: switchsim topology --chip NAME --torus N|XxY[xZ] [OPTIONS]                  (TPU chips)\n"
         "       switchsim topology --chip NAME --gpus-per-node N [--nodes M] [OPTIONS]       (GPU chips)\n"
+        "       switchsim topology --chip NAME --gpus-per-node N --nodes M --rails N [--oversub R] [OPTIONS]\n"
         "Writes a SimGrid platform XML: one host 'chip<r>' per chip, its cores as the host's cores, the chip's\n"
         "numbers as host properties.  TPU: r = x + X*(y + Y*z), dimension-ordered routes over the torus links.\n"
         "GPU: r = node*N + GPU in node, one core per GPU; in a node every GPU has an NVLink pair into an NVSwitch\n"
-        "(a route crosses it once), between nodes every GPU has its own NIC into a non-blocking fat tree.\n\n"
+        "(a route crosses it once), between nodes every GPU has its own NIC into a non-blocking fat tree, or\n"
+        "with --rails into a rail-optimised fat tree (GPU i of every node on rail i, leaf groups under a spine).\n\n"
         "  --chip NAME          chip preset: tpuv2, tpuv3, tpuv4 or tpuv5p, or h100 or h200 (default tpuv3)\n"
         "  --out FILE           output file (default: standard output)\n"
         "  --help               this text\n"
@@ -41,10 +43,18 @@ static void topology_usage(FILE *fp)
         "                       multiple of 4)\n"
         "GPU chips:\n"
         "  --gpus-per-node N    GPUs on one NVSwitch (an HGX board), in [1, %d] (required)\n"
-        "  --nodes M            nodes (default 1); at most %d GPUs in all\n"
+        "  --nodes M            nodes (default 1); at most %d GPUs in all (%d with --rails)\n"
         "  --nvlink-GBps B      NVLink bandwidth per GPU per direction, GB/s (default 450: NVLink 4, 18 links)\n"
-        "  --nic-GBps B         NIC bandwidth per GPU per direction, GB/s (default 50: 400 Gb/s NDR InfiniBand)\n",
-        TORUS_DIM_MAX, GPU_NODE_GPUS_MAX, GPU_EXPLICIT_GPUS_MAX);
+        "  --nic-GBps B         NIC bandwidth per GPU per direction, GB/s (default 50: 400 Gb/s NDR InfiniBand)\n"
+        "  --rails N            a rail-optimised fat tree of N rails, N = --gpus-per-node (GPU i of every node on\n"
+        "                       rail i); cross-rail traffic stays off the spine inside a leaf group, as NCCL's\n"
+        "                       PXN sends it; a zone per node, so routes do not grow as GPUs^2\n"
+        "  --nodes-per-leaf K   with --rails: nodes under one leaf switch per rail, a leaf group, in [1, %d]\n"
+        "                       (default %d, or --nodes when fewer); at most %d groups\n"
+        "  --oversub R          with --rails: a leaf's downlink over uplink bandwidth, in [1, %g] (default 1:\n"
+        "                       non-blocking); a group's uplinks carry its nodes x rails x NIC / R each way\n",
+        TORUS_DIM_MAX, GPU_NODE_GPUS_MAX, GPU_EXPLICIT_GPUS_MAX, GPU_RAIL_GPUS_MAX, GPU_LEAF_NODES_MAX,
+        GPU_LEAF_NODES_DEFAULT, GPU_LEAF_GROUPS_MAX, GPU_OVERSUB_MAX);
 }
 
 /* topology's command line: each option as given, NULL when absent. */
@@ -52,6 +62,7 @@ typedef struct {
     const char *chip, *out;
     const char *torus, *link_GBps, *link_lat_us, *wrap;         /* TPU chips */
     const char *gpus_per_node, *nodes, *nvlink_GBps, *nic_GBps; /* GPU chips */
+    const char *rails, *nodes_per_leaf, *oversub;                /* GPU chips, rail-optimised fat tree */
 } topology_args;
 
 static int fail(const char *msg)
@@ -80,6 +91,9 @@ static int topology_parse(topology_args *a, int argc, char **argv)
         { "nodes", required_argument, NULL, 'n' },
         { "nvlink-GBps", required_argument, NULL, 'v' },
         { "nic-GBps", required_argument, NULL, 'i' },
+        { "rails", required_argument, NULL, 'r' },
+        { "nodes-per-leaf", required_argument, NULL, 'k' },
+        { "oversub", required_argument, NULL, 'R' },
         { "out", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -100,6 +114,9 @@ static int topology_parse(topology_args *a, int argc, char **argv)
         case 'n': a->nodes = optarg; break;
         case 'v': a->nvlink_GBps = optarg; break;
         case 'i': a->nic_GBps = optarg; break;
+        case 'r': a->rails = optarg; break;
+        case 'k': a->nodes_per_leaf = optarg; break;
+        case 'R': a->oversub = optarg; break;
         case 'o': a->out = optarg; break;
         case 'h': topology_usage(stdout); return 3;
         default:
@@ -123,14 +140,15 @@ static int topology_check_form(const topology_args *a, const chip_spec *gpu)
     const struct { const char *opt, *s; int gpu_only; } forms[] = {
         { "--torus", a->torus, 0 }, { "--link-GBps", a->link_GBps, 0 }, { "--link-lat-us", a->link_lat_us, 0 },
         { "--wrap", a->wrap, 0 }, { "--gpus-per-node", a->gpus_per_node, 1 }, { "--nodes", a->nodes, 1 },
-        { "--nvlink-GBps", a->nvlink_GBps, 1 }, { "--nic-GBps", a->nic_GBps, 1 },
+        { "--nvlink-GBps", a->nvlink_GBps, 1 }, { "--nic-GBps", a->nic_GBps, 1 }, { "--rails", a->rails, 1 },
+        { "--nodes-per-leaf", a->nodes_per_leaf, 1 }, { "--oversub", a->oversub, 1 },
     };
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         if (forms[i].s == NULL || forms[i].gpu_only == (gpu != NULL))
             continue;
         if (gpu != NULL)
             snprintf(msg, sizeof msg, "%s is for TPU chips (%s); %s is a GPU chip: use --gpus-per-node N "
-                     "[--nodes M] [--nvlink-GBps B] [--nic-GBps B]", forms[i].opt, names, a->chip);
+                     "[--nodes M] [--nvlink-GBps B] [--nic-GBps B] [--rails N]", forms[i].opt, names, a->chip);
         else
             snprintf(msg, sizeof msg, "%s is for GPU chips (%s); %s is a TPU chip: use --torus XxY[xZ] "
                      "[--link-GBps B] [--link-lat-us L] [--wrap MODE]", forms[i].opt, names, a->chip);
@@ -142,6 +160,11 @@ static int topology_check_form(const topology_args *a, const chip_spec *gpu)
     }
     if (gpu == NULL && a->torus == NULL)
         return usage_fail("--torus is required");
+    if (gpu != NULL && a->rails == NULL && (a->nodes_per_leaf != NULL || a->oversub != NULL)) {
+        snprintf(msg, sizeof msg, "%s is for the rail-optimised fat tree: give --rails N too",
+                 a->nodes_per_leaf != NULL ? "--nodes-per-leaf" : "--oversub");
+        return usage_fail(msg);
+    }
     return 0;
 }
 
@@ -164,14 +187,40 @@ static int topology_number(double *to, const char *opt, const char *s, int lat, 
 /* The GPU platform the options describe: node size, nodes, NVLink and NIC bandwidths, checked. */
 static int topology_gpu_build(gpu_platform *p, const chip_spec *chip, const topology_args *a, errbuf *err)
 {
-    long gpn, nodes = 1;
+    long gpn, nodes = 1, rails = 0, npl = 0;
+    int max = a->rails != NULL ? GPU_RAIL_GPUS_MAX : GPU_EXPLICIT_GPUS_MAX;
     if (errbuf_parse_long(a->gpus_per_node, &gpn) != 0 || gpn < 1 || gpn > GPU_NODE_GPUS_MAX)
         return errbuf_set(err, "--gpus-per-node must be an integer in [1, %d] (GPUs on one NVSwitch), got '%s'",
                           GPU_NODE_GPUS_MAX, a->gpus_per_node);
-    if (a->nodes != NULL
-        && (errbuf_parse_long(a->nodes, &nodes) != 0 || nodes < 1 || nodes > GPU_EXPLICIT_GPUS_MAX))
-        return errbuf_set(err, "--nodes must be an integer in [1, %d], got '%s'", GPU_EXPLICIT_GPUS_MAX, a->nodes);
+    if (a->nodes != NULL && (errbuf_parse_long(a->nodes, &nodes) != 0 || nodes < 1 || nodes > max))
+        return errbuf_set(err, "--nodes must be an integer in [1, %d], got '%s'", max, a->nodes);
+    if (a->rails != NULL && (errbuf_parse_long(a->rails, &rails) != 0 || rails != gpn))
+        return errbuf_set(err, "--rails must be --gpus-per-node (%ld: GPU i of every node on rail i), got '%s'", gpn,
+                          a->rails);
+    if (a->nodes_per_leaf != NULL
+        && (errbuf_parse_long(a->nodes_per_leaf, &npl) != 0 || npl < 1 || npl > GPU_LEAF_NODES_MAX))
+        return errbuf_set(err, "--nodes-per-leaf must be an integer in [1, %d], got '%s'", GPU_LEAF_NODES_MAX,
+                          a->nodes_per_leaf);
     gpu_platform_init(p, chip, (int)gpn, (int)nodes);
+    if (rails > 0) {
+        gpu_platform_set_rails(p);
+        if (npl > 0)
+            p->nodes_per_leaf = (int)npl;
+        double r;
+        if (a->oversub != NULL) {
+            if (errbuf_parse_double(a->oversub, &r) != 0 || !(r >= 1 && r <= GPU_OVERSUB_MAX))
+                return errbuf_set(err, "--oversub must be a number in [1, %g] (leaf downlink over uplink "
+                                  "bandwidth), got '%s'", GPU_OVERSUB_MAX, a->oversub);
+            p->oversub = r;
+        }
+        if (gpu_nchips(p) > GPU_RAIL_GPUS_MAX)
+            return errbuf_set(err, "--nodes %ld x --gpus-per-node %ld = %d GPUs, but a rail-optimised platform may "
+                              "have at most %d", nodes, gpn, gpu_nchips(p), GPU_RAIL_GPUS_MAX);
+        if (gpu_leaf_groups(p) > GPU_LEAF_GROUPS_MAX)
+            return errbuf_set(err, "--nodes %ld in leaf groups of --nodes-per-leaf %d is %d groups, at most %d (the "
+                              "spine routes every pair of groups)", nodes, p->nodes_per_leaf, gpu_leaf_groups(p),
+                              GPU_LEAF_GROUPS_MAX);
+    }
     const struct { const char *opt, *s; double *to; } bws[] = {
         { "--nvlink-GBps", a->nvlink_GBps, &p->nvlink_Bps }, { "--nic-GBps", a->nic_GBps, &p->nic_Bps },
     };
