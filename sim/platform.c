@@ -475,9 +475,9 @@ static int read_nchips(const read_props *rp, const char *path, int *nchips, errb
 
 /* A rail fat tree's route from chip0 to chip<to> must be 'want' links (3: NIC up, the group's leaf, NIC down; 6:
  * NIC up, leaf, spine up, spine down, leaf, NIC down), the NICs of nic_Bps / nic_lat_s and the spine links of
- * bw_up / spine_lat_s. */
+ * bw_up (up) and bw_down (down, the second group's: the last group may have fewer nodes) / spine_lat_s. */
 static int check_rail_route(const read_props *rp, const char *path, int to, unsigned long want, double bw_up,
-                            errbuf *err)
+                            double bw_down, errbuf *err)
 {
     const chip_spec *c = &rp->spec;
     char b[32];
@@ -496,7 +496,7 @@ static int check_rail_route(const read_props *rp, const char *path, int to, unsi
         if (!nic && !spine)
             continue;                       /* a leaf: FATPIPE, never a bottleneck */
         sg_link_t l = xbt_dynar_get_as(links, i, sg_link_t);
-        double bw = spine ? bw_up : c->nic_Bps, lat = spine ? c->spine_lat_s : c->nic_lat_s;
+        double bw = spine ? (i == 2 ? bw_up : bw_down) : c->nic_Bps, lat = spine ? c->spine_lat_s : c->nic_lat_s;
         if (differs(sg_link_get_bandwidth(l), bw))
             rc = errbuf_set(err, "%s: link '%s' from chip0 to %s has %g B/s, but the properties say %g (%s)", path,
                             sg_link_get_name(l), b, sg_link_get_bandwidth(l), bw,
@@ -528,9 +528,12 @@ static int check_rails(const read_props *rp, const char *path, errbuf *err)
                                rp, err) != 0)
         return -1;
     double up = (double)c->nodes_per_leaf * c->rails * c->nic_Bps / c->oversub;
-    if (c->nodes > 1 && c->nodes_per_leaf > 1 && check_rail_route(rp, path, gpn, 3, up, err) != 0)
+    int second = c->nodes - c->nodes_per_leaf < c->nodes_per_leaf ? c->nodes - c->nodes_per_leaf : c->nodes_per_leaf;
+    double down = (double)second * c->rails * c->nic_Bps / c->oversub;
+    if (c->nodes > 1 && c->nodes_per_leaf > 1 && check_rail_route(rp, path, gpn, 3, up, up, err) != 0)
         return -1;
-    if (c->nodes > c->nodes_per_leaf && check_rail_route(rp, path, c->nodes_per_leaf * gpn, 6, up, err) != 0)
+    if (c->nodes > c->nodes_per_leaf
+        && check_rail_route(rp, path, c->nodes_per_leaf * gpn, 6, up, down, err) != 0)
         return -1;
     return 0;
 }

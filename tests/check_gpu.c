@@ -86,6 +86,75 @@ START_TEST(test_route_pure)
 }
 END_TEST
 
+/* The rail form, 4 nodes of 2 GPUs in leaf groups of 2, by hand: in a node NVLink; within a group NIC up, the
+ * group's leaf, NIC down; between groups NIC up, leaf 0, group 0's uplink, group 1's downlink, leaf 1, NIC down.
+ * A group's uplinks: 2 nodes x 2 rails x 50 GB/s / oversub 2 = 100 GB/s; the last, partial group's its own. */
+START_TEST(test_route_pure_rails)
+{
+    gpu_platform p;
+    gpu_platform_init(&p, fixture_chip("h100"), 2, 5);
+    gpu_platform_set_rails(&p);
+    ck_assert_int_eq(p.rails, 2);
+    ck_assert_int_eq(p.nodes_per_leaf, 5);                 /* fewer nodes than a leaf takes: one group */
+    ck_assert_int_eq(gpu_leaf_groups(&p), 1);
+    p.nodes_per_leaf = 2;
+    p.oversub = 2;
+    ck_assert_int_eq(gpu_leaf_groups(&p), 3);
+    ck_assert_double_eq(gpu_leaf_uplink_Bps(&p, 0), 1e11);
+    ck_assert_double_eq(gpu_leaf_uplink_Bps(&p, 2), 5e10);  /* node 4 alone */
+    gpu_link l[GPU_ROUTE_MAX];
+    char name[48];
+    static const struct { int src, dst, n; const char *links[GPU_ROUTE_MAX]; } R[] = {
+        { 0, 1, 2, { "chip0_nvlink_up", "chip1_nvlink_down" } },
+        { 1, 2, 3, { "chip1_nic_up", "leaf0_fabric", "chip2_nic_down" } },
+        { 3, 4, 6, { "chip3_nic_up", "leaf0_fabric", "leaf0_spine_up", "leaf1_spine_down", "leaf1_fabric",
+                     "chip4_nic_down" } },
+        { 9, 0, 6, { "chip9_nic_up", "leaf2_fabric", "leaf2_spine_up", "leaf0_spine_down", "leaf0_fabric",
+                     "chip0_nic_down" } },
+        { 7, 7, 0, { NULL } },
+    };
+    for (size_t i = 0; i < sizeof R / sizeof R[0]; i++) {
+        ck_assert_int_eq(gpu_route(l, &p, R[i].src, R[i].dst), R[i].n);
+        for (int k = 0; k < R[i].n; k++) {
+            gpu_link_name(name, sizeof name, l[k]);
+            ck_assert_str_eq(name, R[i].links[k]);
+        }
+    }
+}
+END_TEST
+
+static const struct {
+    int rails, npl;
+    double oversub, spine_lat_s;
+    int nodes;
+    const char *msg;
+} RAILS_BAD[] = {
+    { 4, 2, 1, 0, 4, "gpu platform: rails must equal GPUs per node (GPU i of every node on rail i), got 4 rails for 8 "
+                     "GPUs per node" },
+    { 8, 0, 1, 0, 4, "gpu platform: nodes per leaf must be in [1, 64], got 0" },
+    { 8, 1, 1, 0, 129, "gpu platform: 129 nodes in leaf groups of 1 is 129 groups, at most 128 (the spine routes "
+                       "every pair of groups)" },
+    { 8, 2, 0.9, 0, 4, "gpu platform: oversubscription must be in [1, 64], got 0.9" },
+    { 8, 2, NAN, 0, 4, "gpu platform: oversubscription must be in [1, 64], got nan" },
+    { 8, 2, 1, -1, 4, "gpu platform: spine latency must be >= 0 s, got -1" },
+    { 8, 2, 1, 0, 513, "513 nodes x 8 GPUs = 4104 GPUs, but a rail-optimised GPU platform may have at most 4096" },
+};
+
+START_TEST(test_check_bad_rails)
+{
+    gpu_platform p;
+    gpu_platform_init(&p, fixture_chip("h200"), 8, RAILS_BAD[_i].nodes);
+    gpu_platform_set_rails(&p);
+    p.rails = RAILS_BAD[_i].rails;
+    p.nodes_per_leaf = RAILS_BAD[_i].npl;
+    p.oversub = RAILS_BAD[_i].oversub;
+    p.spine_lat_s = RAILS_BAD[_i].spine_lat_s;
+    errbuf err = { "" };
+    ck_assert_int_eq(gpu_platform_check(&p, &err), -1);
+    ck_assert_str_eq(err.msg, RAILS_BAD[_i].msg);
+}
+END_TEST
+
 static const struct {
     int gpn, nodes;
     double nvlink_Bps, nic_Bps, nvlink_lat_s, nic_lat_s;
@@ -126,25 +195,53 @@ END_TEST
 static const struct {
     const char *chip;
     int gpn, nodes;
+    int npl;                /* > 0: the rail form, leaf groups of npl nodes */
+    double oversub;
 } SHAPES[] = {
-    { "h200", 1, 1 }, { "h200", 8, 1 }, { "h100", 4, 3 }, { "h200", 8, 4 }, { "h100", 1, 5 }, { "h200", 3, 2 },
+    { "h200", 1, 1, 0, 0 }, { "h200", 8, 1, 0, 0 }, { "h100", 4, 3, 0, 0 }, { "h200", 8, 4, 0, 0 },
+    { "h100", 1, 5, 0, 0 }, { "h200", 3, 2, 0, 0 },
+    { "h100", 2, 2, 32, 1 }, { "h200", 2, 5, 2, 2 }, { "h100", 8, 4, 1, 4 }, { "h200", 1, 3, 2, 1.5 },
+    { "h100", 4, 2, 2, 1 },
 };
 
-/* Every ordered pair: SimGrid's route is exactly gpu_route's two links (the loopback for a GPU to itself); in
- * one node the two NVLink links (the NVSwitch crossed once), across nodes the two NICs and never NVLink; and
- * each link has the bandwidth and latency of its kind. */
+/* p as SHAPES[i] says: the flat form, or the rail form with its groups and oversubscription. */
+static void shape_init(gpu_platform *p, int i)
+{
+    gpu_platform_init(p, fixture_chip(SHAPES[i].chip), SHAPES[i].gpn, SHAPES[i].nodes);
+    if (SHAPES[i].npl > 0) {
+        gpu_platform_set_rails(p);
+        p->nodes_per_leaf = SHAPES[i].npl;
+        p->oversub = SHAPES[i].oversub;
+    }
+}
+
+/* Every ordered pair: SimGrid's route is exactly gpu_route's links (the loopback for a GPU to itself); in
+ * one node the two NVLink links (the NVSwitch crossed once), across nodes the two NICs (with, in the rail form,
+ * the leaves and, between groups, the spine links) and never NVLink; and each link has the bandwidth and
+ * latency of its kind.  The rail form has exactly its links: 5 per GPU (NVLink and NIC pairs, loopback), a leaf
+ * per group and, with 2+ groups, 2 spine links per group. */
 START_TEST(test_routes_simgrid)
 {
     gpu_platform p;
-    gpu_platform_init(&p, fixture_chip(SHAPES[_i].chip), SHAPES[_i].gpn, SHAPES[_i].nodes);
+    shape_init(&p, _i);
     p.nvlink_Bps = 3.85e11;                  /* not the defaults: the options must reach the links */
     p.nic_lat_s = 2.385e-6;
+    p.spine_lat_s = 0.715e-6;
     write_platform(&p);
     simproc_simgrid_init(NULL, NULL);
     simgrid_load_platform(tmpxml);
     int n = gpu_nchips(&p);
     ck_assert_uint_eq(sg_host_count(), (size_t)n);
-    gpu_link want[2];
+    if (p.rails > 0) {
+        size_t nlinks = sg_link_count(), ours = 0;
+        sg_link_t *all = sg_link_list();
+        for (size_t i = 0; i < nlinks; i++)
+            ours += strncmp(sg_link_get_name(all[i]), "__", 2) != 0;   /* not SimGrid's own loopback */
+        free(all);
+        int groups = gpu_leaf_groups(&p);
+        ck_assert_uint_eq(ours, (size_t)(5 * n + groups * (groups > 1 ? 3 : 1)));
+    }
+    gpu_link want[GPU_ROUTE_MAX];
     char name[48], self[48];
     for (int s = 0; s < n; s++)
         for (int d = 0; d < n; d++) {
@@ -160,16 +257,28 @@ START_TEST(test_routes_simgrid)
             }
             ck_assert_uint_eq(xbt_dynar_length(links), (unsigned long)nl);
             int same_node = s / p.gpus_per_node == d / p.gpus_per_node;
+            ck_assert_int_eq(nl, same_node || p.rails == 0 ? 2
+                                 : s / p.gpus_per_node / p.nodes_per_leaf == d / p.gpus_per_node / p.nodes_per_leaf
+                                 ? 3 : 6);
             for (int i = 0; i < nl; i++) {
                 sg_link_t l = xbt_dynar_get_as(links, i, sg_link_t);
                 gpu_link_name(name, sizeof name, want[i]);
                 ck_assert_str_eq(sg_link_get_name(l), name);
                 ck_assert_int_eq(strstr(sg_link_get_name(l), "nvlink") != NULL, same_node);
-                ck_assert_int_eq(strstr(sg_link_get_name(l), "_nic_") != NULL, !same_node);
-                ck_assert_int_eq(atoi(sg_link_get_name(l) + 4), i == 0 ? s : d);   /* src's up, dst's down */
-                ck_assert_double_eq_tol(sg_link_get_bandwidth(l), same_node ? p.nvlink_Bps : p.nic_Bps,
-                                        1e-9 * p.nvlink_Bps);
-                ck_assert_double_eq_tol(sg_link_get_latency(l), same_node ? p.nvlink_lat_s : p.nic_lat_s, 1e-15);
+                if (i == 0 || i == nl - 1) {
+                    ck_assert_int_eq(strstr(sg_link_get_name(l), "_nic_") != NULL, !same_node);
+                    ck_assert_int_eq(atoi(sg_link_get_name(l) + 4), i == 0 ? s : d);   /* src's up, dst's down */
+                }
+                double bw = same_node ? p.nvlink_Bps : p.nic_Bps, lat = same_node ? p.nvlink_lat_s : p.nic_lat_s;
+                if (want[i].kind == GPU_SPINE_UP || want[i].kind == GPU_SPINE_DOWN) {
+                    bw = gpu_leaf_uplink_Bps(&p, want[i].gpu);
+                    lat = p.spine_lat_s;
+                } else if (want[i].kind == GPU_LEAF) {
+                    bw = gpu_leaf_uplink_Bps(&p, want[i].gpu) * p.oversub;   /* FATPIPE: all the group's NICs */
+                    lat = 0;
+                }
+                ck_assert_double_eq_tol(sg_link_get_bandwidth(l), bw, 1e-9 * bw);
+                ck_assert_double_eq_tol(sg_link_get_latency(l), lat, 1e-15);
             }
             xbt_dynar_free(&links);
         }
@@ -206,7 +315,7 @@ START_TEST(test_read_back)
 {
     const chip_spec *k = fixture_chip(SHAPES[_i].chip);
     gpu_platform p;
-    gpu_platform_init(&p, k, SHAPES[_i].gpn, SHAPES[_i].nodes);
+    shape_init(&p, _i);
     p.nic_Bps = 2.385e10;
     write_platform(&p);
     simproc_simgrid_init(NULL, NULL);
@@ -253,6 +362,12 @@ START_TEST(test_read_back)
     ck_assert_double_eq(t.link_lat_factor, 1.0);
     ck_assert_double_eq(t.nic_lat_factor, 1.0);
     ck_assert_double_eq(sg_host_get_speed(chip_host(t.nchips - 1)), k->bf16_flops);
+    ck_assert_int_eq(t.rails, p.rails);
+    ck_assert_int_eq(t.nodes_per_leaf, p.nodes_per_leaf);
+    ck_assert_double_eq(t.oversub, p.oversub);
+    ck_assert_double_eq(t.spine_lat_s, p.spine_lat_s);
+    ck_assert_double_eq_tol(t.leaf_up_Bps, p.rails > 0 ? p.nodes_per_leaf * p.rails * 2.385e10 / p.oversub : 0.0,
+                            1e-6);
     assert_cost_defaults(&c);
 }
 END_TEST
@@ -451,6 +566,45 @@ START_TEST(test_alltoall_direct)
 }
 END_TEST
 
+/* A cross-node all-to-all on 2 nodes of 2 GPUs on rails, S bytes per pair, by hand (CM02 without cross-traffic:
+ * a flow takes its route's latency, then its bytes at its max-min share).  Each GPU sends S to its node peer over
+ * NVLink (9x a NIC: never the bottleneck) and S to each GPU of the other node: 2 flows on its NIC up, 2 on every
+ * NIC down.  One leaf group (the default, as the flat form): the NICs bind, nic/2 per flow, t = 2S/nic + 2 NIC
+ * latencies, the flat form's time.  Leaf groups of one node, non-blocking: a group's uplink is 2 rails x nic for
+ * its 4 outgoing flows, nic/2 each: the same bytes time, plus 2 spine latencies.  Oversubscribed 2:1: the uplink
+ * is 1 nic for 4 flows, nic/4 each: t = 4S/nic + 2 NIC + 2 spine latencies, twice the bytes time. */
+START_TEST(test_alltoall_rails_by_hand)
+{
+    char cfg[512];
+    const char *old = getenv("SWITCHSIM_SIMGRID_CFG");
+    snprintf(cfg, sizeof cfg, "%s network/model:CM02 network/crosstraffic:0", old != NULL ? old : "");
+    ck_assert_int_eq(setenv("SWITCHSIM_SIMGRID_CFG", cfg, 1), 0);
+    const double S = 2.385e8;
+    double b[16];
+    for (int i = 0; i < 16; i++)
+        b[i] = i % 5 == 0 ? 0.0 : S;
+    static const struct { int rails, npl; double oversub, bytes_nics, spine_lats; } CASES[] = {
+        { 0, 0, 0, 2, 0 }, { 2, 2, 1, 2, 0 }, { 2, 1, 1, 2, 2 }, { 2, 1, 2, 4, 2 }, { 2, 1, 4, 8, 2 },
+    };
+    for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+        gpu_platform p;
+        gpu_platform_init(&p, fixture_chip("h100"), 2, 2);
+        if (CASES[c].rails > 0) {
+            gpu_platform_set_rails(&p);
+            p.nodes_per_leaf = CASES[c].npl;
+            p.oversub = CASES[c].oversub;
+        }
+        write_platform(&p);
+        errbuf err = { "" };
+        int rc;
+        double t = coll_time(&p, COLLBENCH_SIM_A2A, b, 0, COLL_A2A_DIRECT, &err, &rc);
+        ck_assert_msg(rc == 0, "%s", err.msg);
+        double want = CASES[c].bytes_nics * S / p.nic_Bps + 2 * p.nic_lat_s + CASES[c].spine_lats * GPU_SPINE_LAT_S;
+        ck_assert_msg(fabs(t - want) <= RTOL * want, "case %zu: %.9g s, by hand %.9g", c, t, want);
+    }
+}
+END_TEST
+
 /* ---- whole steps ---- */
 
 enum { O_STEP = FX_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DIRECT, N_OUT };
@@ -518,6 +672,27 @@ START_TEST(test_engine_steps)
                          out[O_IDLE];
             ck_assert_double_eq_tol(sum, out[O_STEP], 1e-8);
         }
+    /* The same 2 x 4 GPUs on rails (one leaf group, non-blocking): the same routes but for the leaf, a FATPIPE
+     * link of no latency, so the same step to SimGrid's precision, whatever the split. */
+    double flat[N_OUT];
+    char railxml[160];
+    snprintf(railxml, sizeof railxml, "%s/rails.xml", tmpdir);
+    gpu_platform_set_rails(&p);
+    FILE *fp = fopen(railxml, "w");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_msg(gpu_write_xml(fp, &p, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(fclose(fp), 0);
+    for (int mp = 1; mp <= 2; mp++) {
+        grun g = { tmpxml, "tiny-switch", COLL_A2A_AUTO, mp, 1 };
+        ck_assert_msg(simproc_run(grun_child, &g, flat, N_OUT, &err) == 0, "%s", err.msg);
+        g.platform = railxml;
+        ck_assert_msg(simproc_run(grun_child, &g, out, N_OUT, &err) == 0, "%s", err.msg);
+        ck_assert_double_eq_tol(out[O_STEP], flat[O_STEP], 1e-9 * flat[O_STEP]);
+        ck_assert_double_eq_tol(out[O_A2A], flat[O_A2A], 1e-9 * flat[O_STEP]);
+        ck_assert_double_eq(out[O_BYTES], flat[O_BYTES]);
+        ck_assert(out[O_A2A] > 0);
+    }
+    unlink(railxml);
     grun ph = { "topologies/h200-8gpu.xml", "tiny-switch", COLL_A2A_PHASED, 0, 1 };
     ck_assert_int_eq(simproc_run(grun_child, &ph, out, N_OUT, &err), -1);
     ck_assert_str_eq(err.msg, "--a2a phased is the torus algorithm (neighbour ring steps per dimension); "
@@ -531,6 +706,8 @@ static Suite *gpu_suite(void)
     Suite *s = suite_create("gpu");
     TCase *tc = tcase_create("pure");
     tcase_add_test(tc, test_route_pure);
+    tcase_add_test(tc, test_route_pure_rails);
+    tcase_add_loop_test(tc, test_check_bad_rails, 0, (int)(sizeof RAILS_BAD / sizeof RAILS_BAD[0]));
     tcase_add_loop_test(tc, test_check_bad, 0, (int)(sizeof CHECK_BAD / sizeof CHECK_BAD[0]));
     suite_add_tcase(s, tc);
     tc = tcase_create("platform");
@@ -548,6 +725,7 @@ static Suite *gpu_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_allreduce_closed_form);
     tcase_add_test(tc, test_alltoall_direct);
+    tcase_add_test(tc, test_alltoall_rails_by_hand);
     tcase_add_test(tc, test_engine_steps);
     suite_add_tcase(s, tc);
     return s;

@@ -10,7 +10,7 @@ OUT=$TMPD/p.xml
 # --help documents every option and its unit, exit 0
 "$BIN" topology --help > "$TMPD/help" || { echo "topology --help failed"; exit 1; }
 for o in --chip --torus --link-GBps --link-lat-us --wrap --out --help GB/s microseconds \
-         --gpus-per-node --nodes --nvlink-GBps --nic-GBps h100 h200; do
+         --gpus-per-node --nodes --nvlink-GBps --nic-GBps h100 h200 --rails --nodes-per-leaf --oversub; do
     grep -q -- "$o" "$TMPD/help" || { echo "topology --help lacks $o"; exit 1; }
 done
 
@@ -73,7 +73,7 @@ for bad in 0 -2 1.5 many 257; do
     expect_fail 1 "switchsim: error: --nodes must be an integer in [1, 256], got '$bad'" "$OUT.new" -- \
         "$BIN" topology --chip h200 --gpus-per-node 8 --nodes "$bad" --out "$OUT.new"
 done
-expect_fail 1 "switchsim: error: 33 nodes x 8 GPUs = 264 GPUs, but a GPU platform (explicit routes) may have at most 256" "$OUT.new" -- \
+expect_fail 1 "switchsim: error: 33 nodes x 8 GPUs = 264 GPUs, but a GPU platform (explicit routes) may have at most 256 (--rails writes a fat tree of up to 4096)" "$OUT.new" -- \
     "$BIN" topology --chip h200 --gpus-per-node 8 --nodes 33 --out "$OUT.new"
 expect_fail 1 "switchsim: error: --nvlink-GBps must be a number in [1e-09, 1e+07] (1 B/s to 1e+16 B/s, what a platform may hold), got '-450'" "$OUT.new" -- \
     "$BIN" topology --chip h200 --gpus-per-node 8 --nvlink-GBps -450 --out "$OUT.new"
@@ -96,11 +96,11 @@ rm -f "$OUT.new"
 expect_fail 1 "switchsim: error: --nic-GBps must be a number in [1e-09, 1e+07] (1 B/s to 1e+16 B/s, what a platform may hold), got '50GB'" "$OUT.new" -- \
     "$BIN" topology --chip h100 --gpus-per-node 8 --nodes 2 --nic-GBps 50GB --out "$OUT.new"
 # mixing the forms is a usage error: exit 2, no output file
-expect_fail 2 "switchsim: error: --torus is for TPU chips (tpuv2, tpuv3, tpuv4 or tpuv5p); h200 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
+expect_fail 2 "switchsim: error: --torus is for TPU chips (tpuv2, tpuv3, tpuv4 or tpuv5p); h200 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B] [--rails N]" "$OUT.new" -- \
     "$BIN" topology --chip h200 --torus 4x4 --out "$OUT.new"
-expect_fail 2 "switchsim: error: --wrap is for TPU chips (tpuv2, tpuv3, tpuv4 or tpuv5p); h100 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
+expect_fail 2 "switchsim: error: --wrap is for TPU chips (tpuv2, tpuv3, tpuv4 or tpuv5p); h100 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B] [--rails N]" "$OUT.new" -- \
     "$BIN" topology --chip h100 --gpus-per-node 8 --wrap all --out "$OUT.new"
-expect_fail 2 "switchsim: error: --link-GBps is for TPU chips (tpuv2, tpuv3, tpuv4 or tpuv5p); h200 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B]" "$OUT.new" -- \
+expect_fail 2 "switchsim: error: --link-GBps is for TPU chips (tpuv2, tpuv3, tpuv4 or tpuv5p); h200 is a GPU chip: use --gpus-per-node N [--nodes M] [--nvlink-GBps B] [--nic-GBps B] [--rails N]" "$OUT.new" -- \
     "$BIN" topology --chip h200 --gpus-per-node 8 --link-GBps 450 --out "$OUT.new"
 expect_fail 2 "switchsim: error: --gpus-per-node is for GPU chips (h100 or h200); tpuv3 is a TPU chip: use --torus XxY[xZ] [--link-GBps B] [--link-lat-us L] [--wrap MODE]" "$OUT.new" -- \
     "$BIN" topology --chip tpuv3 --gpus-per-node 8 --out "$OUT.new"
@@ -110,6 +110,44 @@ expect_fail 2 "switchsim: error: --nic-GBps is for GPU chips (h100 or h200); tpu
     "$BIN" topology --chip tpuv4 --torus 4x4x4 --nic-GBps 50 --out "$OUT.new"
 expect_fail 2 "switchsim: error: --gpus-per-node is required for GPU chip h200" "$OUT.new" -- \
     "$BIN" topology --chip h200 --nodes 4 --out "$OUT.new"
+
+# the rail-optimised fat tree: a zone per node, leaf groups under a spine; every option reaches the file
+"$BIN" topology --chip h100 --gpus-per-node 2 --nodes 4 --rails 2 --nodes-per-leaf 2 --oversub 2 --out "$OUT"
+[ "$(grep -c '<zone id="node' "$OUT")" -eq 4 ] || { echo "topology --rails: expected a zone per node"; exit 1; }
+[ "$(grep -c '<zone id="group' "$OUT")" -eq 2 ] || { echo "topology --rails: expected 2 leaf groups"; exit 1; }
+# a group's uplinks: 2 nodes x 2 rails x 50 GB/s / 2 = 100 GB/s each way
+grep -q '<link id="leaf1_spine_up" bandwidth="1e+11Bps" latency="5e-07s"/>' "$OUT" ||
+    { echo "topology --rails --oversub 2: group uplink is not 1e11 B/s"; exit 1; }
+grep -q '<prop id="oversub" value="2"/>' "$OUT" || { echo "topology --rails: no oversub property"; exit 1; }
+[ "$(grep -c '<route ' "$OUT")" -eq 32 ] || { echo "topology --rails 4x2: expected 8 routes per node"; exit 1; }
+"$BIN" run --platform "$OUT" --models tests/data/models_tiny.csv --model tiny-switch --quiet > /dev/null ||
+    { echo "run refused a rail platform"; exit 1; }
+# 4096 GPUs: the route tables grow as GPUs, not GPUs^2 (about 15 MB, most of it host properties)
+"$BIN" topology --chip h200 --gpus-per-node 8 --nodes 512 --rails 8 --out "$OUT"
+[ "$(wc -c < "$OUT")" -lt 20000000 ] || { echo "topology --rails 4096 GPUs: more than 20 MB"; exit 1; }
+[ "$(grep -c '<zoneRoute src="group' "$OUT")" -eq 240 ] || { echo "topology --rails 4096 GPUs: expected 16x15 spine routes"; exit 1; }
+for bad in 4 0 x 8.0; do
+    expect_fail 1 "switchsim: error: --rails must be --gpus-per-node (8: GPU i of every node on rail i), got '$bad'" "$OUT.new" -- \
+        "$BIN" topology --chip h200 --gpus-per-node 8 --nodes 2 --rails "$bad" --out "$OUT.new"
+done
+for bad in 0.5 0 65 -1 two; do
+    expect_fail 1 "switchsim: error: --oversub must be a number in [1, 64] (leaf downlink over uplink bandwidth), got '$bad'" "$OUT.new" -- \
+        "$BIN" topology --chip h100 --gpus-per-node 8 --nodes 4 --rails 8 --oversub "$bad" --out "$OUT.new"
+done
+for bad in 0 65 1.5; do
+    expect_fail 1 "switchsim: error: --nodes-per-leaf must be an integer in [1, 64], got '$bad'" "$OUT.new" -- \
+        "$BIN" topology --chip h100 --gpus-per-node 8 --nodes 4 --rails 8 --nodes-per-leaf "$bad" --out "$OUT.new"
+done
+expect_fail 1 "switchsim: error: --nodes must be an integer in [1, 4096], got '4097'" "$OUT.new" -- \
+    "$BIN" topology --chip h100 --gpus-per-node 1 --nodes 4097 --rails 1 --out "$OUT.new"
+expect_fail 1 "switchsim: error: --nodes 513 x --gpus-per-node 8 = 4104 GPUs, but a rail-optimised platform may have at most 4096" "$OUT.new" -- \
+    "$BIN" topology --chip h100 --gpus-per-node 8 --nodes 513 --rails 8 --out "$OUT.new"
+expect_fail 1 "switchsim: error: --nodes 512 in leaf groups of --nodes-per-leaf 2 is 256 groups, at most 128 (the spine routes every pair of groups)" "$OUT.new" -- \
+    "$BIN" topology --chip h100 --gpus-per-node 8 --nodes 512 --rails 8 --nodes-per-leaf 2 --out "$OUT.new"
+expect_fail 2 "switchsim: error: --oversub is for the rail-optimised fat tree: give --rails N too" "$OUT.new" -- \
+    "$BIN" topology --chip h100 --gpus-per-node 8 --nodes 4 --oversub 2 --out "$OUT.new"
+expect_fail 2 "switchsim: error: --rails is for GPU chips (h100 or h200); tpuv3 is a TPU chip: use --torus XxY[xZ] [--link-GBps B] [--link-lat-us L] [--wrap MODE]" "$OUT.new" -- \
+    "$BIN" topology --chip tpuv3 --torus 4x4 --rails 8 --out "$OUT.new"
 
 # a TPU v5p cube: a wrapped TORUS cluster whose chips run (SOURCES 5.4)
 "$BIN" topology --chip tpuv5p --torus 4x4x4 --out "$TMPD/v5p.xml"
