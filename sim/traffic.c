@@ -2,7 +2,6 @@
 #include "sim/traffic.h"
 
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 static double traffic_wall(void)
@@ -28,9 +27,25 @@ static void traffic_transpose(double *dst, const double *src, int n)
                     dst[(size_t)j * n + i] = src[(size_t)i * n + j];
 }
 
+/* Whether the n x n matrix a equals its transpose (value by value; its entries are sums of bytes >= 0, so
+ * equal values are equal bits, as memcmp of the transpose saw them), compared in 64 x 64 tiles. */
+static int traffic_symmetric(const double *a, int n)
+{
+    enum { TILE = 64 };
+    for (int i0 = 0; i0 < n; i0 += TILE)
+        for (int j0 = i0; j0 < n; j0 += TILE)
+            for (int i = i0; i < i0 + TILE && i < n; i++)
+                for (int j = j0 > i ? j0 : i + 1; j < j0 + TILE && j < n; j++)
+                    if (a[(size_t)i * n + j] != a[(size_t)j * n + i])
+                        return 0;
+    return 1;
+}
+
 /* Padded dispatch: every shard sends groups x C slots to every expert, whatever the routing; and how many of
- * a core's destination experts are on other cores.  Then the combine matrices. */
-static void traffic_padded(traffic *t)
+ * a core's destination experts are on other cores.  Then the combine matrices: when every matrix is symmetric
+ * (every layout of equal shards so far), m2 is m1 itself, else the transposes in memory of their own (two
+ * 6144-chip matrices are 604 MB that a transpose would write and a compare read again). */
+static int traffic_padded(traffic *t)
 {
     const plan *p = t->p;
     size_t nn = (size_t)p->nchips * p->nchips;
@@ -48,10 +63,21 @@ static void traffic_padded(traffic *t)
             }
         }
     }
+    int all = 1;
+    for (int i = 0; i < t->nmat; i++) {  /* a symmetric m1 is its own combine matrix: one key for both */
+        t->m2_is_m1[i] = traffic_symmetric(t->m1 + (size_t)i * nn, p->nchips);
+        all &= t->m2_is_m1[i];
+    }
+    if (all) {
+        t->m2 = t->m1;
+        return 0;
+    }
+    t->m2 = calloc((size_t)t->nmat * nn, sizeof *t->m2);
+    if (t->m2 == NULL)
+        return -1;
     for (int i = 0; i < t->nmat; i++)
         traffic_transpose(t->m2 + (size_t)i * nn, t->m1 + (size_t)i * nn, p->nchips);
-    for (int i = 0; i < t->nmat; i++)   /* a symmetric m1 is its own combine matrix: one key for both */
-        t->m2_is_m1[i] = memcmp(t->m2 + (size_t)i * nn, t->m1 + (size_t)i * nn, nn * sizeof *t->m1) == 0;
+    return 0;
 }
 
 traffic *traffic_alloc(const plan *p, const model_cfg *m, const int *sparse_index, int nlayers, int nsparse,
@@ -65,7 +91,7 @@ traffic *traffic_alloc(const plan *p, const model_cfg *m, const int *sparse_inde
                     .nlayers = nlayers, .sparse_index = sparse_index, .nsparse = nsparse };
     t->nmat = padded ? 2 : (nsparse > 0 ? nsparse : 1);
     t->m1 = calloc((size_t)t->nmat * nn, sizeof *t->m1);
-    t->m2 = calloc((size_t)t->nmat * nn, sizeof *t->m2);
+    t->m2 = padded ? NULL : calloc((size_t)t->nmat * nn, sizeof *t->m2);   /* padded: traffic_padded's */
     t->recv = calloc((size_t)(nsparse > 0 ? nsparse : 1) * cores * p->experts_per_core, sizeof *t->recv);
     t->remote_experts = calloc(cores, sizeof *t->remote_experts);
     t->lbytes = calloc(nl + 1, sizeof *t->lbytes);
@@ -73,13 +99,15 @@ traffic *traffic_alloc(const plan *p, const model_cfg *m, const int *sparse_inde
     t->lchoices = calloc(nl + 1, sizeof *t->lchoices);
     t->llb = calloc(nl + 1, sizeof *t->llb);
     t->llb_n = calloc(nl + 1, sizeof *t->llb_n);
-    if (!t->m1 || !t->m2 || !t->recv || !t->remote_experts || !t->lbytes || !t->ldropped || !t->lchoices || !t->llb
+    if (!t->m1 || (!padded && !t->m2) || !t->recv || !t->remote_experts || !t->lbytes || !t->ldropped || !t->lchoices || !t->llb
         || !t->llb_n) {
         traffic_free(t);
         return NULL;
     }
-    if (padded)
-        traffic_padded(t);
+    if (padded && traffic_padded(t) != 0) {
+        traffic_free(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -87,8 +115,9 @@ void traffic_free(traffic *t)
 {
     if (t == NULL)
         return;
+    if (t->m2 != t->m1)
+        free(t->m2);
     free(t->m1);
-    free(t->m2);
     free(t->recv);
     free(t->remote_experts);
     free(t->lbytes);

@@ -18,7 +18,8 @@ typedef struct {
     const int *sparse_index;      /* (nlayers) index among Switch layers, or -1 (the caller's) */
     int nsparse;
     /* all-to-all byte matrices (nchips x nchips, row = source chip): dispatch (m1) and combine (m2 = m1
-     * transposed), per Switch layer when exact, else two (encoder and decoder capacity buffers) */
+     * transposed), per Switch layer when exact, else two (encoder and decoder capacity buffers); padded, m2 is
+     * m1 (the same memory) when both matrices are symmetric */
     int nmat;
     double *m1, *m2;
     int m2_is_m1[2];              /* padded: matrix i (enc, dec) is symmetric (its own combine matrix) */
