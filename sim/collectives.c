@@ -194,9 +194,10 @@ void coll_world_reset_stats(coll_world *w)
 /* ---------------------------------------------------------------------------------------------------------- */
 /* direct */
 
-static int coll_a2a_direct(coll_world *w, int chip, const double *bytes, errbuf *err)
+/* The direct all-to-all of chip 'base + me' among the n chips base .. base + n - 1, bytes (n, n). */
+static int coll_a2a_direct(coll_world *w, int base, int n, int me, const double *bytes, errbuf *err)
 {
-    int n = w->n;
+    int chip = me;                /* indices below are within the block; hosts and mailboxes at base + index */
     const double *row = bytes + (size_t)chip * n;
     int nput = 0, nget = 0;
     for (int t = 0; t < n; t++) {
@@ -214,12 +215,13 @@ static int coll_a2a_direct(coll_world *w, int chip, const double *bytes, errbuf 
     for (int s = 0, g = 0; s < n; s++)
         if (s != chip && bytes[(size_t)s * n + chip] > 0.0) {
             got[g] = NULL;
-            comms[nc++] = sg_mailbox_get_async(w->mb_direct[chip], &got[g]);
+            comms[nc++] = sg_mailbox_get_async(w->mb_direct[base + chip], &got[g]);
             g++;
         }
     for (int t = 0; t < n; t++)
         if (t != chip && row[t] > 0.0)   /* the payload is the matrix entry's address, read-only */
-            comms[nc++] = sg_mailbox_put_async(w->mb_direct[t], (void *)(uintptr_t)&row[t], collplan_size(row[t]));
+            comms[nc++] = sg_mailbox_put_async(w->mb_direct[base + t], (void *)(uintptr_t)&row[t],
+                                               collplan_size(row[t]));
     sg_comm_wait_all(comms, (size_t)nc);
     double received = 0.0, expected = 0.0;
     int bad = -1;
@@ -238,11 +240,19 @@ static int coll_a2a_direct(coll_world *w, int chip, const double *bytes, errbuf 
     free(got);
     if (bad >= 0)
         return errbuf_set(err, "collectives: chip %d received a direct all-to-all message that is not from its "
-                          "column of this byte matrix", chip);
+                          "column of this byte matrix", base + chip);
     if (!collplan_close(received, expected))
         return errbuf_set(err, "collectives: chip %d received %.17g bytes in a direct all-to-all, expected %.17g",
-                          chip, received, expected);
+                          base + chip, received, expected);
     return 0;
+}
+
+int coll_alltoall_block(coll_world *w, int chip, int base, int n, const double *bytes, errbuf *err)
+{
+    if (n < 1 || base < 0 || base > w->n - n || chip < base || chip >= base + n)
+        return errbuf_set(err, "collectives: chip %d is not in the all-to-all block of %d chips from chip %d (0..%d)",
+                          chip, n, base, w->n - 1);
+    return coll_a2a_direct(w, base, n, chip - base, bytes, err);
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -400,7 +410,7 @@ int coll_alltoall_run(coll_world *w, int chip, const double *bytes, coll_a2a_alg
     if (chip < 0 || chip >= w->n || w->calls[chip] != w->cur_call || w->cur_failed || w->cur_fast)
         return errbuf_set(err, "collectives: chip %d runs the flows of an all-to-all it did not prepare, or whose "
                           "time is already known", chip);
-    return algo == COLL_A2A_DIRECT ? coll_a2a_direct(w, chip, bytes, err) : coll_phased_run(w, chip, err);
+    return algo == COLL_A2A_DIRECT ? coll_a2a_direct(w, 0, w->n, chip, bytes, err) : coll_phased_run(w, chip, err);
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */

@@ -61,6 +61,13 @@ int coll_alltoall_prepare(coll_world *w, int chip, const double *bytes, coll_a2a
                           errbuf *err);
 int coll_alltoall_run(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err);
 
+/* The direct all-to-all among the block of n chips base .. base + n - 1 alone (a pipeline stage's chips, while the
+ * others do other work): bytes (n, n), row = source chip - base; one flow per pair with bytes > 0, as DIRECT.  Only
+ * the block's chips call it, each once per call; the block's calls follow each other (its chips pass a barrier
+ * before each), and calls of disjoint blocks may overlap in time.  No call state: no replay, no plan.
+ * Errors: "collectives: chip 9 is not in the all-to-all block of 4 chips from chip 4 (0..15)". */
+int coll_alltoall_block(coll_world *w, int chip, int base, int n, const double *bytes, errbuf *err);
+
 /* Ring all-reduce of 'bytes' per chip over all chips: reduce-scatter along x, then y (then z) on the shrinking
  * shard, then all-gather back in reverse order.  Each ring is bidirectional (half the data each way); on a ring
  * dimension it uses neighbour links only; on a line the ring is 0,2,4,..,5,3,1 (hops of at most two links, no

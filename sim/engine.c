@@ -26,6 +26,11 @@ typedef struct {
     const engine_config *cfg;
     const model_cfg *m;
     plan p;
+    plan sp;                       /* what the traffic routes: p, or under a pipeline one stage of it (its n x m
+                                    * cores and chips, pipe 1), every stage routing its own layers alike */
+    int stage_chips;               /* chips of a pipeline stage (all chips without one) */
+    double *mb_mat;                /* pipelined Switch layers: (tr->nmat, 2, stage_chips^2) m1 and m2 of each
+                                    * matrix over 'micro' (a micro-batch's share) */
     cost_chip chip;
     platform_torus torus;
     route_ctx *route;
@@ -35,7 +40,8 @@ typedef struct {
     int nsparse;
     int *sparse_index;             /* (nlayers) index among Switch layers, or -1 */
     traffic *tr;                   /* what the Switch layers send: routing, byte matrices, expert rows */
-    int *a2a_coll;                 /* (tr->nmat, 2) the schedule's collective of m1 and m2 of each matrix */
+    int *a2a_coll;                 /* (pipe, tr->nmat, 2) the schedule's collective of m1 and m2 of each matrix
+                                    * (a pipeline: on each stage's chips) */
     int ar_coll[2];                /* the model-parallel all-reduce of an encoder, decoder layer (-1: on chip) */
     int grad_coll, expert_coll;    /* the gradient all-reduces (expert: -1 without replicas); under ZeRO-1 their
                                     * reduce-scatters, and grad_ag, expert_ag the parameters' all-gathers */
@@ -106,10 +112,15 @@ static void eng_work(engine *g, int core, sched_cat cat, sched_name_id name, con
     sched_op(g->s, cat, name, times * w->t_s, layer, ph);
 }
 
-/* A collective: every core waits for the others (the wait is idle), then they start it together. */
+/* A collective: every core waits for the others (the wait is idle), then they start it together.  Within a layer of
+ * a pipeline the collective is the stage's (its all-to-alls: model-parallel shards are within a chip there), so
+ * the stage's cores wait for each other, not the other stages'. */
 static void eng_coll(engine *g, int coll, sched_cat cat, sched_name_id name, int layer, int ph)
 {
-    sched_barrier_all(g->s, layer, ph);
+    if (g->p.pipe > 1 && layer >= 0)
+        sched_barrier_stage(g->s, layer, ph);
+    else
+        sched_barrier_all(g->s, layer, ph);
     sched_collective(g->s, coll, cat, name, layer, ph);
 }
 
@@ -150,6 +161,25 @@ static void eng_model_allreduce(engine *g, int enc, double tokens, int layer, in
     eng_reduce_math(g, bytes / g->cfg->act_bytes, g->cfg->act_bytes, layer, ph);
 }
 
+/* The all-to-alls of Switch-layer matrix 'mi' on core 'core''s chips: the step's, or its pipeline stage's. */
+static void eng_a2a_colls(const engine *g, int core, int mi, int *a2a1, int *a2a2)
+{
+    int st = core / (g->p.cores / g->p.pipe);
+    const int *c = g->a2a_coll + ((size_t)st * g->tr->nmat + (size_t)mi) * 2;
+    *a2a1 = c[0];
+    *a2a2 = c[1];
+}
+
+/* rows (experts_per_core) <- the rows core 'core''s experts compute in Switch layer sl for one micro-batch: under a
+ * pipeline, the step's routing (of the core's place in its stage) over the micro-batches. */
+static void eng_expert_rows(const engine *g, double *rows, int core, int sl, int enc)
+{
+    int sc = g->p.cores / g->p.pipe;
+    traffic_expert_rows(g->tr, rows, core % sc, sl, enc);
+    for (int e = 0; g->p.micro > 1 && e < g->p.experts_per_core; e++)
+        rows[e] /= g->p.micro;
+}
+
 static void eng_switch_layer(engine *g, int core, int layer, int ph, double tokens)
 {
     const plan *p = &g->p;
@@ -160,8 +190,9 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     int C = enc ? p->capacity_enc : p->capacity_dec;
     int bwd = ph == SCHED_BWD;
     cost_dispatch dmode = eng_padded(g->cfg) ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
-    int mi = traffic_mat(g->tr, sl, enc);
-    int a2a1 = g->a2a_coll[2 * mi], a2a2 = g->a2a_coll[2 * mi + 1];
+    int G = p->groups / p->micro;   /* a micro-batch's groups (whole groups: plan_choose) */
+    int a2a1, a2a2;
+    eng_a2a_colls(g, core, traffic_mat(g->tr, sl, enc), &a2a1, &a2a2);
     double *rows = g->rows;
     int epc = p->experts_per_core;
     const eng_impl *pi = &IMPL[g->impl];
@@ -174,18 +205,18 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     cost_work_init(&ffn);
     cost_work_init(&ffn_fwd);
     cost_router_work(&router, &g->chip, m, tokens, p->experts, p->top_k, bwd);
-    cost_dispatch_work(&disp, &g->chip, m, dmode, p->groups, S, p->experts, C, bwd ? 2 : 0);
-    cost_dispatch_work(&comb, &g->chip, m, dmode, p->groups, S, p->experts, C, bwd ? 1 : 0);
+    cost_dispatch_work(&disp, &g->chip, m, dmode, G, S, p->experts, C, bwd ? 2 : 0);
+    cost_dispatch_work(&comb, &g->chip, m, dmode, G, S, p->experts, C, bwd ? 1 : 0);
     if (!bwd) {   /* what the profile adds to gating: no gradient flows through it */
         if (g->cfg->jitter > 0.0)
             cost_jitter_work(&gating, &g->chip, m, tokens);
         if (pi->cumsum_einsum)
-            cost_cumsum_einsum_work(&gating, &g->chip, p->groups, S, p->experts, p->top_k);
+            cost_cumsum_einsum_work(&gating, &g->chip, G, S, p->experts, p->top_k);
         if (dmode == COST_DISPATCH_EINSUM)
-            cost_combine_build_work(&build, &g->chip, p->groups, S, p->experts, C,
+            cost_combine_build_work(&build, &g->chip, G, S, p->experts, C,
                                     pi->build_passes_per_choice * p->top_k + pi->build_passes_fixed);
     }
-    traffic_expert_rows(g->tr, rows, core, sl, enc);
+    eng_expert_rows(g, rows, core, sl, enc);
     /* shared experts: one fused FFN on every token of the layer (nothing without them); remat recomputes it */
     cost_work shared;
     cost_work_init(&shared);
@@ -267,7 +298,8 @@ static void eng_step_end(engine *g, int core)
     const model_cfg *m = g->m;
     const plan *p = &g->p;
     double dense_local = model_params_dense(m) / p->model_par / p->pipe;
-    double expert_local = p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / p->model_par : 0;
+    double expert_local = p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / p->model_par
+                                           / p->pipe : 0;
     eng_allreduce(g, core, g->grad_coll, sched_coll_at(g->s, g->grad_coll)->chip_bytes, &g->grad);
     if (g->has_expert_groups)
         eng_allreduce(g, core, g->expert_coll, sched_coll_at(g->s, g->expert_coll)->chip_bytes, &g->expert);
@@ -390,6 +422,7 @@ static void eng_free(engine *g)
     free(g->sparse_index);
     traffic_free(g->tr);
     free(g->a2a_coll);
+    free(g->mb_mat);
     free(g->rows);
     sched_groups_fini(&g->grad);
     sched_groups_fini(&g->expert);
@@ -433,7 +466,7 @@ static int eng_resolve_a2a(engine_config *cfg, const platform_torus *t, const mo
                               "a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is direct: "
                               "leave --a2a out or give --a2a direct", cfg->platform);
         cfg->a2a = COLL_A2A_DIRECT;
-        if (m->experts > 1 && t->nchips > ENGINE_DIRECT_CHIPS_MAX)
+        if (m->experts > 1 && t->nchips > ENGINE_DIRECT_CHIPS_MAX && cfg->pipe <= 1)   /* a pipeline: per stage */
             return errbuf_set(err, "%s: %d GPUs is %ld flows per all-to-all, beyond what SimGrid simulates in "
                               "reasonable time (its cost grows about as chips^4.5), and a GPU platform "
                               "has only the direct all-to-all: run Switch models on at most %d GPUs", cfg->platform,
@@ -447,6 +480,26 @@ static int eng_resolve_a2a(engine_config *cfg, const platform_torus *t, const mo
                           "reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts"
                           "); use --a2a phased, or direct on at most %d chips", t->nchips, flows,
                           ENGINE_DIRECT_CHIPS_MAX);
+    return 0;
+}
+
+/* A pipeline with Switch layers: every stage's all-to-alls run among its own chips, as direct flows (the phased
+ * algorithm's rings would run through the other stages' chips), so the algorithm is direct, and a stage is at most
+ * ENGINE_DIRECT_CHIPS_MAX chips.  'asked' is the algorithm the run asked for (AUTO: none). */
+static int eng_pipe_a2a(engine_config *cfg, coll_a2a_algo asked, const plan *p, errbuf *err)
+{
+    if (p->pipe == 1 || p->experts == 1)
+        return 0;
+    if (asked == COLL_A2A_PHASED || asked == COLL_A2A_PHASED_XY)
+        return errbuf_set(err, "plan pipe=%d with Switch layers: a stage's all-to-alls run among its own chips as "
+                          "direct flows (the phased algorithm's rings would cross the other stages' chips): leave "
+                          "--a2a out or give --a2a direct", p->pipe);
+    cfg->a2a = COLL_A2A_DIRECT;
+    int n = p->nchips / p->pipe;
+    if (n > ENGINE_DIRECT_CHIPS_MAX)
+        return errbuf_set(err, "plan pipe=%d: a stage's %d chips is %ld flows per all-to-all, beyond what SimGrid "
+                          "simulates in reasonable time (its cost grows about as chips^4.5): stages of at most %d "
+                          "chips", p->pipe, n, (long)n * (n - 1), ENGINE_DIRECT_CHIPS_MAX);
     return 0;
 }
 
@@ -513,13 +566,24 @@ static int eng_alloc(engine *g, errbuf *err)
     if (eng_alloc_routing(g, err) != 0)
         return -1;
     const plan *p = &g->p;
-    g->tr = traffic_alloc(p, g->m, g->sparse_index, g->nlayers, g->nsparse, g->cfg->act_bytes, eng_padded(g->cfg));
-    g->a2a_coll = g->tr == NULL ? NULL : calloc((size_t)g->tr->nmat * 2, sizeof *g->a2a_coll);
+    g->sp = *p;
+    g->stage_chips = p->nchips / p->pipe;
+    if (p->pipe > 1) {                     /* one stage: the layout plan_layout made before the stages */
+        g->sp.cores = p->cores / p->pipe;
+        g->sp.nchips = g->stage_chips;
+        g->sp.pipe = 1;
+        g->sp.micro = 1;
+    }
+    g->tr = traffic_alloc(&g->sp, g->m, g->sparse_index, g->nlayers, g->nsparse, g->cfg->act_bytes,
+                          eng_padded(g->cfg));
+    g->a2a_coll = g->tr == NULL ? NULL : calloc((size_t)p->pipe * g->tr->nmat * 2, sizeof *g->a2a_coll);
     g->rows = calloc((size_t)p->experts_per_core, sizeof *g->rows);
     g->hw = calloc((size_t)p->cores, sizeof *g->hw);
     g->s = sched_alloc(p->cores, p->cores_per_chip, g->nlayers);
     if (!g->tr || !g->a2a_coll || !g->rows || !g->hw || !g->s)
         return errbuf_set(err, "out of memory setting up the simulation");
+    if (p->pipe > 1 && sched_set_stage_cores(g->s, g->sp.cores) != 0)
+        return errbuf_set(err, "bug: a pipeline stage of %d cores is not whole chips", g->sp.cores);
     return 0;
 }
 
@@ -544,6 +608,7 @@ static int eng_build_groups(engine *g, errbuf *err)
                 key[c] = key[c] * base + (long)((core / p->model_par) % p->experts) * p->model_par +
                          core % p->model_par;
             }
+            key[c] = key[c] * p->pipe + c / stage_chips;   /* a stage's replicas hold its own layers' experts */
         }
         g->has_expert_groups = 1;
         rc = sched_groups_init(&g->expert, key, p->nchips);
@@ -557,14 +622,52 @@ static int eng_build_groups(engine *g, errbuf *err)
     return rc == 0 ? 0 : errbuf_set(err, "out of memory setting up the simulation");
 }
 
+/* A pipeline's all-to-alls: every stage's Switch layers send among the stage's own chips (expert parallelism within a
+ * stage, as DeepSeek-V3's PP16 x EP64), so each matrix (of one stage's chips: the traffic routes one stage) has a
+ * collective per stage on its block of chips, carrying a micro-batch's share: the step's routing over 'micro'.  The
+ * micro-batches hold whole routing groups (plan_choose), so each group's capacity and drops are the step's; padded,
+ * the bytes are exactly a micro-batch's own (capacity buffers do not depend on the routing); exact, they are the
+ * micro-batches' mean (the step's kept tokens, which the micro-batches' own routings sum to, evenly split).  Keys
+ * per stage, since the stages' chips differ.  -1 when memory runs out. */
+static int eng_colls_stages(engine *g)
+{
+    const plan *p = &g->p;
+    int nmat = g->tr->nmat, n = g->stage_chips;
+    size_t nn = (size_t)n * n;
+    g->mb_mat = malloc((size_t)nmat * 2 * nn * sizeof *g->mb_mat);
+    if (g->mb_mat == NULL)
+        return -1;
+    for (int i = 0; i < nmat; i++)
+        for (size_t k = 0; k < nn; k++) {
+            g->mb_mat[(2 * (size_t)i) * nn + k] = g->tr->m1[(size_t)i * nn + k] / p->micro;
+            g->mb_mat[(2 * (size_t)i + 1) * nn + k] = g->tr->m2[(size_t)i * nn + k] / p->micro;
+        }
+    for (int st = 0; st < p->pipe; st++)
+        for (int i = 0; i < nmat; i++) {
+            long key = g->tr->padded ? 2 * ((long)st * nmat + i) : -1;
+            long key2 = key < 0 ? -1 : g->tr->m2_is_m1[i] ? key : key + 1;
+            sched_coll c1 = { .kind = SCHED_A2A, .bytes = g->mb_mat + 2 * (size_t)i * nn, .key = key,
+                              .base = st * n, .n = n };
+            sched_coll c2 = c1;
+            c2.bytes = g->mb_mat + (2 * (size_t)i + 1) * nn;
+            c2.key = key2;
+            int *c = g->a2a_coll + ((size_t)st * nmat + (size_t)i) * 2;
+            c[0] = sched_coll_add(g->s, &c1);
+            c[1] = sched_coll_add(g->s, &c2);
+            if (c[0] < 0 || c[1] < 0)
+                return -1;
+        }
+    return 0;
+}
+
 /* The schedule's collectives: both all-to-alls of every byte matrix (padded: one key per matrix, m2's that of m1
  * when they are equal; exact: none), the model-parallel all-reduces over links, the gradient all-reduces. */
 static int eng_colls(engine *g, errbuf *err)
 {
     const plan *p = &g->p;
+    int rc = p->pipe > 1 ? eng_colls_stages(g) : 0;
     size_t nn = (size_t)p->nchips * p->nchips;
-    int rc = 0;
-    for (int i = 0; i < g->tr->nmat && rc == 0; i++) {
+    for (int i = 0; i < g->tr->nmat && rc == 0 && p->pipe == 1; i++) {
         long key = g->tr->padded ? 2 * i : -1;
         long key2 = key < 0 ? -1 : g->tr->m2_is_m1[i] ? key : key + 1;
         sched_coll c1 = { .kind = SCHED_A2A, .bytes = g->tr->m1 + (size_t)i * nn, .key = key };
@@ -583,7 +686,7 @@ static int eng_colls(engine *g, errbuf *err)
     }
     double dense_local = model_params_dense(g->m) / p->model_par / p->pipe;
     double expert_local = p->experts > 1 ? model_params_expert(g->m) / p->experts * p->experts_per_core / p->model_par
-                                         : 0;
+                                           / p->pipe : 0;
     double slices_per_chip = p->model_par < p->cores_per_chip ? p->model_par : p->cores_per_chip;
     /* ZeRO-1: the all-reduce's two halves, the reduce-scatter now and the all-gather after the optimizer */
     sched_coll grad = { .kind = p->zero ? SCHED_REDUCESCATTER : SCHED_ALLREDUCE,
@@ -753,7 +856,8 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
     plan_request req = { g.torus.nchips * g.chip.cores_per_chip, cfg.data, cfg.model_par, cfg.top_k,
                          cfg.capacity_factor, cfg.cap_round, cfg.remat, cfg.expert_ways, cfg.pipe, cfg.micro,
                          cfg.zero };
-    if (plan_choose(&g.p, &mem, &g.remat, &req, g.m, &g.chip, err) != 0)
+    if (plan_choose(&g.p, &mem, &g.remat, &req, g.m, &g.chip, err) != 0
+        || eng_pipe_a2a(&cfg, cfg_in->a2a, &g.p, err) != 0)
         return -1;
     int rc = eng_alloc(&g, err);
     if (rc == 0)

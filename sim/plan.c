@@ -245,9 +245,6 @@ static int plan_pipeline(plan *p, const model_cfg *m, int micro, errbuf *e)
     p->micro = P == 1 ? 1 : micro > 0 ? micro : 4 * P;
     if (P == 1)
         return 0;
-    if (p->experts > 1)
-        return errbuf_set(e, "plan pipe=%d: %s has Switch layers, whose all-to-alls a pipeline stage would run among "
-                          "its own chips, which the engine does not simulate: pipelines take dense models", P, m->name);
     if (p->model_par > p->cores_per_chip)
         return errbuf_set(e, "plan pipe=%d with model=%d: a pipeline needs the model-parallel shards within a chip "
                           "(%d cores)", P, p->model_par, p->cores_per_chip);
@@ -258,6 +255,9 @@ static int plan_pipeline(plan *p, const model_cfg *m, int micro, errbuf *e)
     if (p->sequences % p->data != 0 || seqs % p->micro != 0)
         return errbuf_set(e, "plan micro=%d must divide the %ld sequences of each data shard (%ld sequences over "
                           "data=%d)", p->micro, seqs, p->sequences, p->data);
+    if (p->experts > 1 && p->groups % p->micro != 0)   /* a micro-batch routes whole groups: the step's capacity */
+        return errbuf_set(e, "plan micro=%d must divide the %d routing groups of each data shard (a micro-batch routes "
+                          "whole groups)", p->micro, p->groups);
     return 0;
 }
 

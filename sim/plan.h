@@ -76,9 +76,9 @@ typedef struct {
  * remat AUTO, off before on; for each, with zero -1, ZeRO-1 off before on (it saves memory at no step time, while
  * remat costs compute).  The pipeline's depth is the request's.  With pipe P > 1 each stage has n x m of the cores; the memory per core is a stage's: 1/P of
  * the parameters and optimizer state, and 1/P of the layers' activations for min(P, micro) micro-batches in
- * flight (the first stage's count under 1F1B).  A pipeline needs a model without Switch layers (a stage's
- * all-to-alls would be among its own chips: not simulated), model-parallel shards within a chip, layers a
- * multiple of P, and micro-batches that divide each data shard's sequences.  With zero, the optimizer state per
+ * flight (the first stage's count under 1F1B).  A pipeline needs model-parallel shards within a chip, layers a
+ * multiple of P, micro-batches that divide each data shard's sequences and, with Switch layers (whose experts a
+ * stage spreads over its own data axis), its routing groups.  With zero, the optimizer state per
  * core divides by the data-parallel replicas of each parameter.  Fills *p, *mem (per core) and *remat (1 on, 0 off).  On failure returns -1 with the
  * first reason, e.g. "plan data=32,model=1 with remat needs 17.50 GiB per core, HBM has 16.00 GiB (1.50 GiB
  * over) (with model=1; no power-of-two model-parallel plan fits either)".  A decoder-only model has no encoder

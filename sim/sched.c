@@ -7,6 +7,7 @@
 
 struct sched {
     int cores, cores_per_chip, nchips, nlayers;
+    int stage_cores;              /* cores of a pipeline stage (SCHED_BAR_STAGE) */
     sched_coll *colls;
     int ncolls, capcolls;
     sched_item *items;            /* (nitems) the distinct lists back to back */
@@ -85,6 +86,7 @@ sched *sched_alloc(int cores, int cores_per_chip, int nlayers)
     s->cores_per_chip = cores_per_chip;
     s->nchips = cores / cores_per_chip;
     s->nlayers = nlayers;
+    s->stage_cores = cores;
     s->building = -1;
     s->start = calloc((size_t)cores, sizeof *s->start);
     s->len = calloc((size_t)cores, sizeof *s->len);
@@ -190,6 +192,24 @@ void sched_op(sched *s, sched_cat cat, sched_name_id name, double t_s, int layer
 void sched_barrier_all(sched *s, int layer, int phase)
 {
     sched_push(s, SCHED_BARRIER, SCHED_BAR_ALL, SCHED_CAT_IDLE, 0, 0.0, layer, phase);
+}
+
+void sched_barrier_stage(sched *s, int layer, int phase)
+{
+    sched_push(s, SCHED_BARRIER, SCHED_BAR_STAGE, SCHED_CAT_IDLE, 0, 0.0, layer, phase);
+}
+
+int sched_set_stage_cores(sched *s, int n)
+{
+    if (n < 1 || s->cores % n != 0 || n % s->cores_per_chip != 0)
+        return -1;
+    s->stage_cores = n;
+    return 0;
+}
+
+int sched_stage_cores(const sched *s)
+{
+    return s->stage_cores;
 }
 
 void sched_flush(sched *s, int layer, int phase)

@@ -13,7 +13,8 @@
 
 typedef enum {
     SCHED_OP,          /* work on the core: t_s seconds in category cat */
-    SCHED_BARRIER,     /* every core waits for the others (ref: sched_barrier); the wait is idle */
+    SCHED_BARRIER,     /* every core (or every core of the pipeline stage) waits for the others (ref:
+                        * sched_barrier); the wait is idle */
     SCHED_COLL,        /* a collective (ref: index of its sched_coll); its cores start it together, after a
                         * barrier of all cores in the list before it */
     SCHED_MARK,        /* a layer's pass begins (ref SCHED_MARK_BEGIN) or ends (SCHED_MARK_END): its span */
@@ -33,8 +34,9 @@ typedef enum {
 enum { SCHED_FWD, SCHED_BWD, SCHED_N_PH };
 enum { SCHED_MARK_BEGIN, SCHED_MARK_END };
 
-/* Barriers: of all cores.  (A chip's cores and a collective's group wait for each other inside the timer.) */
-typedef enum { SCHED_BAR_ALL } sched_barrier;
+/* Barriers: of all cores, or of the cores of one pipeline stage (sched_set_stage_cores).  (A chip's cores and a
+ * collective's group wait for each other inside the timer.) */
+typedef enum { SCHED_BAR_ALL, SCHED_BAR_STAGE } sched_barrier;
 
 /* An item's name on the timeline (sched_name): one table, so that an item is small. */
 typedef enum {
@@ -48,7 +50,8 @@ typedef enum {
 const char *sched_name(int id);
 
 typedef enum {
-    SCHED_A2A,            /* all-to-all among all chips of the chip byte matrix 'bytes' */
+    SCHED_A2A,            /* all-to-all of the chip byte matrix 'bytes' among all chips, or among the block of
+                           * chips base .. base + n - 1 (a pipeline stage's) */
     SCHED_ALLREDUCE,      /* ring all-reduce of chip_bytes per chip: over all chips (groups NULL: the dimension
                            * rings of a torus, node-aware rings on GPUs), or over the ring of the chip's group */
     SCHED_REDUCESCATTER,  /* the all-reduce's halves, over all chips or the groups' rings: chip_bytes is the
@@ -72,7 +75,10 @@ void sched_groups_fini(sched_groups *gr);
 typedef struct {
     sched_coll_kind kind;
     const double *bytes;          /* A2A: (nchips, nchips) bytes, row = source chip, the diagonal stays on chip;
-                                   * not owned (the builder's) */
+                                   * with n > 0, (n, n) among the chips base .. base + n - 1; not owned (the
+                                   * builder's) */
+    int base, n;                  /* A2A: n 0 all chips, else the block of n chips from chip base (the timer runs
+                                   * it as the direct all-to-all: coll_alltoall_block) */
     long key;                     /* A2A: >= 0 promises that every collective of this key has an equal matrix (the
                                    * timer replays it by key instead of hashing it); -1: no promise */
     double chip_bytes;            /* the others: bytes per chip */
@@ -118,6 +124,12 @@ void sched_begin(sched *s, int core);
 /* An op of t_s seconds (none when t_s <= 0). */
 void sched_op(sched *s, sched_cat cat, sched_name_id name, double t_s, int layer, int phase);
 void sched_barrier_all(sched *s, int layer, int phase);
+/* A barrier of the cores of the building core's pipeline stage: cores [k n, (k + 1) n) for n the stage's cores. */
+void sched_barrier_stage(sched *s, int layer, int phase);
+/* Cores per pipeline stage (consecutive cores; default: all cores, one stage).  -1 unless n >= 1 divides the
+ * cores into whole chips. */
+int sched_set_stage_cores(sched *s, int n);
+int sched_stage_cores(const sched *s);
 /* A barrier of all cores whose wait is booked to the bubble: the end of a pipeline's cool-down. */
 void sched_flush(sched *s, int layer, int phase);
 /* Point-to-point: 'bytes' to core 'dst' on its channel of 'phase'; a receive from core 'src' (sched_kind). */

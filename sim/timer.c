@@ -27,6 +27,7 @@ static const char *const TIMER_PHASE[SCHED_N_PH] = { "fwd", "bwd" };
  * replay the wrong duration: astronomically unlikely, stated. */
 typedef struct {
     int keyed;                     /* 1: 'hash' is the schedule's key, 0: the matrix's hash */
+    int base;                      /* the chips' block (its first chip: 0 for all chips) */
     uint64_t hash;
     double *dur;                   /* (nchips) seconds each chip took */
 } timer_replay;
@@ -46,14 +47,18 @@ typedef struct {
     coll_world *world;
     sg_bar_t all;                  /* every core */
     sg_bar_t *chipbar;             /* (nchips) cores of one chip */
+    int stage_cores;               /* cores of a pipeline stage (sched_stage_cores) */
+    sg_bar_t *stagebar;            /* (cores / stage_cores) cores of one stage */
     timer_result *res;
     double *pending;               /* (cores) seconds of ops deferred into one execution (no timeline) */
     long *a2a_calls;               /* (cores) all-to-alls each core has entered */
     long *a2a_chip_calls;          /* (nchips) all-to-alls each chip has entered */
-    long a2a_cur_call;             /* the all-to-all the chips are in (its first chip looked it up) */
+    /* per all-to-all block, at its first chip (0: all chips; a pipeline stage's all-to-alls run on its block
+     * while other stages do other work): */
+    long *a2a_cur_call;            /* (nchips) the all-to-all the block's chips are in (its first chip looked it up) */
+    int *cur_replay, *cur_new;     /* (nchips) its entry in 'replay' (-1: none) and whether it is timed now */
     timer_replay *replay;          /* (nreplay) the all-to-alls timed so far, when reuse is on */
     int nreplay, capreplay;
-    int cur_replay, cur_new;       /* the current one's entry (-1: none) and whether it is timed now (not replayed) */
     int *a2a_known;                /* (nchips) the current one's time is known without flows: a2a_dur */
     double *a2a_dur;               /* (nchips) */
     long *seq;                     /* (cores) replayable all-reduces each core has entered: equal on all cores */
@@ -148,12 +153,12 @@ static void timer_flush(timer *t, int core)
     }
 }
 
-/* Global barrier: the wait is idle time (a pipeline's flush: bubble). */
+/* Global barrier, or the core's stage's: the wait is idle time (a pipeline's flush: bubble). */
 static void timer_sync(timer *t, int core, const sched_item *it)
 {
     timer_flush(t, core);
     double t0 = simgrid_get_clock();
-    sg_barrier_wait(t->all);
+    sg_barrier_wait(it->ref == SCHED_BAR_STAGE ? t->stagebar[core / t->stage_cores] : t->all);
     timer_book(t, core, it->cat, it->layer, it->phase, simgrid_get_clock() - t0);
 }
 
@@ -204,18 +209,27 @@ static uint64_t timer_hash(const double *bytes, size_t count, int algo)
     return h;
 }
 
-/* The current all-to-all's replay entry (t->cur_replay, t->cur_new: found, or new and to be timed now), by the
- * schedule's key when it gives one, else by the matrix's hash; -1 with err when memory runs out. */
+/* The chips an all-to-all spans: the block from *base of *n chips. */
+static void timer_a2a_block(const timer *t, const sched_coll *c, int *base, int *n)
+{
+    *base = c->n > 0 ? c->base : 0;
+    *n = c->n > 0 ? c->n : t->nchips;
+}
+
+/* The current all-to-all's replay entry in its block (cur_replay, cur_new: found, or new and to be timed now), by
+ * the schedule's key when it gives one, else by the matrix's hash, and by the block; -1 with err when memory runs
+ * out. */
 static int timer_replay_find(timer *t, const sched_coll *c, errbuf *err)
 {
-    int keyed = c->key >= 0;
-    uint64_t h = keyed ? (uint64_t)c->key : timer_hash(c->bytes, (size_t)t->nchips * (size_t)t->nchips, t->cfg->a2a);
-    t->cur_replay = -1;
+    int keyed = c->key >= 0, base, n;
+    timer_a2a_block(t, c, &base, &n);
+    uint64_t h = keyed ? (uint64_t)c->key : timer_hash(c->bytes, (size_t)n * (size_t)n, t->cfg->a2a);
+    t->cur_replay[base] = -1;
     for (int i = 0; i < t->nreplay; i++)
-        if (t->replay[i].keyed == keyed && t->replay[i].hash == h)
-            t->cur_replay = i;
-    t->cur_new = t->cur_replay < 0;
-    if (!t->cur_new) {
+        if (t->replay[i].keyed == keyed && t->replay[i].hash == h && t->replay[i].base == base)
+            t->cur_replay[base] = i;
+    t->cur_new[base] = t->cur_replay[base] < 0;
+    if (!t->cur_new[base]) {
         t->res->a2a_reused++;
         return 0;
     }
@@ -230,8 +244,8 @@ static int timer_replay_find(timer *t, const sched_coll *c, errbuf *err)
     double *dur = calloc((size_t)t->nchips, sizeof *dur);
     if (dur == NULL)
         return errbuf_set(err, "out of memory for the all-to-all replays");
-    t->replay[t->nreplay] = (timer_replay){ keyed, h, dur };
-    t->cur_replay = t->nreplay++;
+    t->replay[t->nreplay] = (timer_replay){ keyed, base, h, dur };
+    t->cur_replay[base] = t->nreplay++;
     return 0;
 }
 
@@ -241,21 +255,24 @@ static int timer_replay_find(timer *t, const sched_coll *c, errbuf *err)
 static int timer_a2a_known(timer *t, int chip, long call, const sched_coll *c, double *dur)
 {
     errbuf e;
-    int known;
-    if (call > t->a2a_cur_call) {
-        t->a2a_cur_call = call;
-        t->cur_replay = -1;
-        t->cur_new = 1;
+    int known, base, n;
+    timer_a2a_block(t, c, &base, &n);
+    if (call > t->a2a_cur_call[base]) {
+        t->a2a_cur_call[base] = call;
+        t->cur_replay[base] = -1;
+        t->cur_new[base] = 1;
         if (t->cfg->reuse && timer_replay_find(t, c, &e) != 0) {
             timer_fail(t, &e);
-            t->cur_new = 1;
+            t->cur_new[base] = 1;
         }
     }
-    double *mine = t->cur_replay >= 0 ? &t->replay[t->cur_replay].dur[chip] : NULL;
-    if (!t->cur_new) {
+    double *mine = t->cur_replay[base] >= 0 ? &t->replay[t->cur_replay[base]].dur[chip] : NULL;
+    if (!t->cur_new[base]) {
         *dur = *mine;
         return 1;
     }
+    if (c->n > 0)                         /* a block's all-to-all: its direct flows run (coll_alltoall_block) */
+        return 0;
     known = coll_alltoall_prepare(t->world, chip, c->bytes, t->cfg->a2a, dur, &e);
     if (known < 0) {
         timer_fail(t, &e);
@@ -279,7 +296,7 @@ static void timer_alltoall(timer *t, int core, const sched_item *it, const sched
         t->a2a_chip_calls[chip] = call;
         t->a2a_known[chip] = timer_a2a_known(t, chip, call, c, &t->a2a_dur[chip]);
     }
-    if (core == 0)
+    if (core == (c->n > 0 ? c->base : 0) * t->cpc)   /* the block's first core counts its calls */
         t->res->a2a_count++;
     if (t->a2a_known[chip]) {
         timer_charge(t, core, it, TL_COMM, t->a2a_dur[chip]);
@@ -288,10 +305,13 @@ static void timer_alltoall(timer *t, int core, const sched_item *it, const sched
     double t0 = simgrid_get_clock();
     if (timer_leader(t, core)) {
         errbuf e;
-        if (coll_alltoall_run(t->world, chip, c->bytes, t->cfg->a2a, &e) != 0)
+        int base, n;
+        timer_a2a_block(t, c, &base, &n);
+        if ((c->n > 0 ? coll_alltoall_block(t->world, chip, base, n, c->bytes, &e)
+                      : coll_alltoall_run(t->world, chip, c->bytes, t->cfg->a2a, &e)) != 0)
             timer_fail(t, &e);
-        else if (t->cur_replay >= 0)
-            t->replay[t->cur_replay].dur[chip] = simgrid_get_clock() - t0;
+        else if (t->cur_replay[base] >= 0)
+            t->replay[t->cur_replay[base]].dur[chip] = simgrid_get_clock() - t0;
     }
     timer_comm_end(t, core, it, t0);
 }
@@ -449,8 +469,13 @@ static int timer_alloc(timer *t, timer_result *res)
     t->a2a_known = calloc((size_t)t->nchips, sizeof *t->a2a_known);
     t->a2a_dur = calloc((size_t)t->nchips, sizeof *t->a2a_dur);
     t->chipbar = calloc((size_t)t->nchips, sizeof *t->chipbar);
+    t->stagebar = calloc((size_t)(t->cores / t->stage_cores), sizeof *t->stagebar);
+    t->a2a_cur_call = calloc((size_t)t->nchips, sizeof *t->a2a_cur_call);
+    t->cur_replay = calloc((size_t)t->nchips, sizeof *t->cur_replay);
+    t->cur_new = calloc((size_t)t->nchips, sizeof *t->cur_new);
     if (!res->acct || !res->lacct || !res->lt0 || !res->lt1 || !t->pending || !t->a2a_calls || !t->seq || !t->args
-        || !t->a2a_chip_calls || !t->a2a_known || !t->a2a_dur || !t->chipbar)
+        || !t->a2a_chip_calls || !t->a2a_known || !t->a2a_dur || !t->chipbar || !t->stagebar || !t->a2a_cur_call
+        || !t->cur_replay || !t->cur_new)
         return -1;
     for (size_t i = 0; i < nl; i++)
         res->lt0[i] = INFINITY;
@@ -474,6 +499,14 @@ static void timer_free(timer *t)
             if (t->chipbar[c] != NULL)
                 sg_barrier_destroy(t->chipbar[c]);
     free(t->chipbar);
+    if (t->stagebar != NULL)
+        for (int st = 0; st < t->cores / t->stage_cores; st++)
+            if (t->stagebar[st] != NULL)
+                sg_barrier_destroy(t->stagebar[st]);
+    free(t->stagebar);
+    free(t->a2a_cur_call);
+    free(t->cur_replay);
+    free(t->cur_new);
     if (t->all != NULL)
         sg_barrier_destroy(t->all);
     coll_world_free(t->world);
@@ -519,6 +552,7 @@ int timer_run(timer_result *res, const timer_cfg *cfg, errbuf *err)
     t.cpc = sched_cores_per_chip(cfg->s);
     t.nchips = sched_nchips(cfg->s);
     t.nlayers = sched_nlayers(cfg->s);
+    t.stage_cores = sched_stage_cores(cfg->s);
     t.wall_last = cfg->wall0;
     int rc = timer_alloc(&t, res) != 0 ? errbuf_set(err, "out of memory setting up the simulation") : 0;
     if (rc == 0)
@@ -527,6 +561,8 @@ int timer_run(timer_result *res, const timer_cfg *cfg, errbuf *err)
         t.all = sg_barrier_init((unsigned)t.cores);
         for (int c = 0; c < t.nchips; c++)
             t.chipbar[c] = sg_barrier_init((unsigned)t.cpc);
+        for (int st = 0; st < t.cores / t.stage_cores; st++)
+            t.stagebar[st] = sg_barrier_init((unsigned)t.stage_cores);
         for (int core = 0; core < t.cores; core++) {
             char host[32], name[32];
             t.args[core] = (timer_arg){ &t, core };

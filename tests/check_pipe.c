@@ -1,8 +1,9 @@
 /* Check suite for the pipeline schedule: the one-forward-one-backward order (sched_1f1b) by hand, and 4 stages of
  * 8 micro-batches timed by the timer on a line of 4 chips, each stage's forward 1 ms and backward 2 ms per
  * micro-batch, the activations and gradients sent point-to-point: the step is (m + P - 1)(f + b) = 33 ms and every
- * stage waits (P - 1)(f + b) = 9 ms of it for its neighbours, the bubble (P - 1) / (m + P - 1) = 3/11.  Every
- * simulation runs in its own child (simproc_run). */
+ * stage waits (P - 1)(f + b) = 9 ms of it for its neighbours, the bubble (P - 1) / (m + P - 1) = 3/11.  And the
+ * all-to-alls of two stages on their own blocks of chips, at different times (a stage barrier, not a global one).
+ * Every simulation runs in its own child (simproc_run). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -177,6 +178,92 @@ START_TEST(test_bubble_transfers)
 }
 END_TEST
 
+enum { B_STEP, B_A2A, B_COMPUTE = B_A2A + P, B_IDLE = B_COMPUTE + P, B_COUNT = B_IDLE + P, B_REUSED, B_N };
+
+#define BLOCK_BYTES 1e8    /* per chip pair and direction: 1 ms over a 100 GB/s link */
+#define BLOCK_WORK_S 5e-3
+
+/* Child: 2 stages of 2 chips on the line of 4; stage 0 works 5 ms, then two all-to-alls of its block (chips 0, 1),
+ * each after a barrier of its stage; stage 1 runs two all-to-alls of its block (chips 2, 3) at once, then works. */
+static int block_child(void *argp, double *out, int nout, errbuf *err)
+{
+    const char *platform = argp;
+    cost_chip chip;
+    platform_torus t;
+    simproc_simgrid_start(platform, NETMODEL_HW, 1);
+    if (platform_read(&chip, &t, platform, err) != 0)
+        return -1;
+    netmodel_apply(NETMODEL_HW, &t);
+    static const double M2[4] = { 0, BLOCK_BYTES, BLOCK_BYTES, 0 };   /* (2, 2), the diagonal stays on chip */
+    sched *s = sched_alloc(P, 1, 0);
+    ck_assert_int_eq(sched_set_stage_cores(s, 2), 0);
+    ck_assert_int_eq(sched_set_stage_cores(s, 3), -1);
+    int cl[2];
+    for (int st = 0; st < 2; st++) {
+        sched_coll c = { .kind = SCHED_A2A, .bytes = M2, .key = st, .base = 2 * st, .n = 2 };
+        cl[st] = sched_coll_add(s, &c);
+    }
+    for (int core = 0; core < P; core++) {
+        int st = core / 2;
+        sched_begin(s, core);
+        if (st == 0)
+            sched_op(s, SCHED_CAT_COMPUTE, SCHED_N_FFN, BLOCK_WORK_S, -1, SCHED_FWD);
+        for (int k = 0; k < 2; k++) {
+            sched_barrier_stage(s, -1, SCHED_FWD);
+            sched_collective(s, cl[st], SCHED_CAT_A2A, SCHED_N_A2A, -1, SCHED_FWD);
+        }
+        if (st == 1)
+            sched_op(s, SCHED_CAT_COMPUTE, SCHED_N_FFN, BLOCK_WORK_S, -1, SCHED_FWD);
+        sched_barrier_all(s, -1, SCHED_BWD);
+        ck_assert_int_eq(sched_end(s, err), 0);
+    }
+    timer_cfg tc = { .s = s, .core_flops = chip.bf16_flops, .ndims = t.ndims, .a2a = COLL_A2A_DIRECT, .reuse = 1 };
+    for (int d = 0; d < COLL_DIMS_MAX; d++) {
+        tc.dims[d] = t.dims[d];
+        tc.wrap[d] = t.wrap[d];
+    }
+    timer_result r;
+    int rc = timer_run(&r, &tc, err);
+    if (rc == 0 && nout == B_N) {
+        out[B_STEP] = r.t_end;
+        for (int c = 0; c < P; c++) {
+            out[B_A2A + c] = r.acct[(size_t)c * SCHED_N_CAT + SCHED_CAT_A2A];
+            out[B_COMPUTE + c] = r.acct[(size_t)c * SCHED_N_CAT + SCHED_CAT_COMPUTE];
+            out[B_IDLE + c] = r.acct[(size_t)c * SCHED_N_CAT + SCHED_CAT_IDLE];
+        }
+        out[B_COUNT] = (double)r.a2a_count;
+        out[B_REUSED] = (double)r.a2a_reused;
+    }
+    timer_result_fini(&r);
+    sched_free(s);
+    return rc;
+}
+
+/* Each block's all-to-all is two flows, one each way over the link between its chips: 1 ms + 1 us.  Stage 1 runs
+ * its two at once (0 to 2.002 ms) while stage 0 works, then works 5 ms; stage 0 runs its two after its work: both
+ * end at 7.002 ms, and nobody waits (a global barrier before each all-to-all would have idled stage 1 5 ms).  The
+ * second all-to-all of each block is replayed from its first (per block: the chips differ). */
+START_TEST(test_stage_alltoall_blocks)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/line.xml", tmpdir);
+    const int dims[3] = { P, 1, 1 }, wrap[3] = { 0, 0, 0 };
+    errbuf err = { "" };
+    ck_assert_msg(collbench_platform_write(path, 1, dims, wrap, 1e11, 1e-6, &err) == 0, "%s", err.msg);
+    double out[B_N];
+    ck_assert_msg(simproc_run(block_child, path, out, B_N, &err) == 0, "%s", err.msg);
+    double a2a = BLOCK_BYTES / 1e11 + 1e-6, tol = 1e-7;
+    ck_assert_msg(fabs(out[B_STEP] - (BLOCK_WORK_S + 2 * a2a)) <= tol, "step %.12g s", out[B_STEP]);
+    for (int c = 0; c < P; c++) {
+        ck_assert_msg(fabs(out[B_A2A + c] - 2 * a2a) <= tol, "core %d a2a %.12g s", c, out[B_A2A + c]);
+        ck_assert_double_eq_tol(out[B_COMPUTE + c], BLOCK_WORK_S, tol);
+        ck_assert_double_eq_tol(out[B_IDLE + c], 0.0, tol);
+    }
+    ck_assert_double_eq(out[B_COUNT], 4.0);
+    ck_assert_double_eq(out[B_REUSED], 2.0);
+}
+END_TEST
+
 static Suite *pipe_suite(void)
 {
     Suite *s = suite_create("pipe");
@@ -188,6 +275,7 @@ static Suite *pipe_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_bubble);
     tcase_add_test(tc, test_bubble_transfers);
+    tcase_add_test(tc, test_stage_alltoall_blocks);
     suite_add_tcase(s, tc);
     return s;
 }

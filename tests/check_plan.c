@@ -246,6 +246,41 @@ START_TEST(test_choose_zero_pipe)
 }
 END_TEST
 
+/* Switch layers in a pipeline (switch-base, 128 experts, 12 + 12 layers, every other FFN a Switch layer, on 32 TPU
+ * v3 cores): 4 stages of 8 data shards, 16 experts a core in each stage (expert ways min(8, 128) = 8).  A core
+ * holds its stage's 1/4 of the dense parameters and of its 16 experts' parameters (each expert's layers are spread
+ * over the stages like the dense ones), so parameters and optimizer state are 1/4 of a plain plan's on 8 cores,
+ * and the activations 1/8 as for the dense model (4 in flight of 8 micro-batches, 1/4 of the layers). */
+START_TEST(test_choose_moe_pipe)
+{
+    model_cfg m = fixture_switch_base();
+    cost_chip chip;
+    cost_chip_tpuv3(&chip);
+    chip.hbm_bytes *= 16;
+    plan p;
+    cost_memory shard8, pipe;
+    int remat = -1;
+    errbuf err = { "" };
+    plan_request r8 = { 8, 8, 1, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_OFF, 0, 0, 0, 0 };
+    ck_assert_msg(plan_choose(&p, &shard8, &remat, &r8, &m, &chip, &err) == 0, "%s", err.msg);
+    plan_request rp = { 32, 8, 1, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_OFF, 8, 4, 8, 0 };
+    ck_assert_msg(plan_choose(&p, &pipe, &remat, &rp, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.pipe, 4);
+    ck_assert_int_eq(p.experts, 128);
+    ck_assert_int_eq(p.experts_per_core, 16);
+    ck_assert_int_eq(p.groups % p.micro, 0);
+    ck_assert_double_eq_tol(pipe.params_B, shard8.params_B / 4, 1e-9 * shard8.params_B);
+    ck_assert_double_eq_tol(pipe.optimizer_B, shard8.optimizer_B / 4, 1e-9 * shard8.optimizer_B);
+    ck_assert_double_eq_tol(pipe.activations_B, shard8.activations_B / 8, 1e-9 * shard8.activations_B);
+    rp.zero = 1;                         /* ZeRO-1: dense state over 8 replicas, each expert's over its 1 */
+    cost_memory z;
+    ck_assert_msg(plan_choose(&p, &z, &remat, &rp, &m, &chip, &err) == 0, "%s", err.msg);
+    double dense = model_params_dense(&m) / 4, expert = model_params_expert(&m) / 128 * 16 / 4;
+    ck_assert_double_eq_tol(z.optimizer_B, pipe.optimizer_B * (dense / 8 + expert) / (dense + expert),
+                            1e-9 * pipe.optimizer_B);
+}
+END_TEST
+
 /* --zero auto: where the plain plan is over HBM by less than the optimizer state ZeRO-1 saves, the search takes
  * ZeRO-1 before remat (it costs no step time); where the plain plan fits, it stays plain. */
 START_TEST(test_choose_zero_auto)
@@ -287,9 +322,11 @@ START_TEST(test_choose_pipe_bad)
     int remat = -1;
     errbuf err = { "" };
     plan_request req = { 32, 8, 1, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_OFF, 0, 4, 8, 0 };
+    req.micro = 256;                     /* divides the 256 sequences, not the 16 groups, of a shard */
     ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
-    ck_assert_str_eq(err.msg, "plan pipe=4: switch-base has Switch layers, whose all-to-alls a pipeline stage would "
-                     "run among its own chips, which the engine does not simulate: pipelines take dense models");
+    ck_assert_str_eq(err.msg, "plan micro=256 must divide the 16 routing groups of each data shard (a micro-batch "
+                     "routes whole groups)");
+    req.micro = 8;
     m.expert_every = 0;
     req.pipe = 5;
     ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
@@ -325,6 +362,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_layout_switch_base);
     tcase_add_test(tc, test_choose);
     tcase_add_test(tc, test_choose_zero_pipe);
+    tcase_add_test(tc, test_choose_moe_pipe);
     tcase_add_test(tc, test_choose_pipe_bad);
     tcase_add_test(tc, test_choose_zero_auto);
     tcase_add_test(tc, test_layout_replicated_experts);

@@ -40,7 +40,28 @@ expect_fail 1 "$E plan pipe=3 does not divide the platform's 32 cores" - -- \
     "$BIN" run --platform $P --model t5-base --plan pipe=3
 expect_fail 1 "$E plan expert=4: the experts spread over the data axis, so the expert ways are min(data 8, experts 1) = 1" - -- \
     "$BIN" run --platform $P --model t5-base --plan data=8,expert=4,pipe=4
-expect_fail 1 "$E plan pipe=4: switch-base has Switch layers, whose all-to-alls a pipeline stage would run among its own chips, which the engine does not simulate: pipelines take dense models" - -- \
-    "$BIN" run --platform $P --model switch-base --plan pipe=4
+expect_fail 1 "$E plan pipe=4 with Switch layers: a stage's all-to-alls run among its own chips as direct flows (the phased algorithm's rings would cross the other stages' chips): leave --a2a out or give --a2a direct" - -- \
+    "$BIN" run --platform $P --model switch-base --plan pipe=4 --a2a phased
+expect_fail 1 "$E plan micro=8 must divide the 4 routing groups of each data shard (a micro-batch routes whole groups)" - -- \
+    "$BIN" run --platform topologies/h200-8gpu.xml --models tests/data/models_tiny.csv --model tiny-switch --plan data=4,pipe=2,micro=8
+
+# Switch layers in stages (tiny-switch, 2 encoder + 2 decoder layers, 8 experts, on 8 GPUs): data=4,pipe=2 puts
+# layers 0-1 on GPUs 0-3 and layers 2-3 on GPUs 4-7, 2 experts a GPU; each stage's all-to-alls run among its own 4
+# GPUs, 2 per layer and phase for each of the 2 micro-batches: 16 per GPU, all in its stage's layers, all but
+# the first of each stage replayed (padded: one matrix a stack, symmetric).  Bytes, by
+# hand (padded: capacity buffers whole; d_model 64 at 2 bytes): a shard's 1024 encoder tokens are 4 groups of 256
+# with C = 1.25 x 256 / 8 = 40, so a GPU sends 4 x 40 slots to each of the 2 experts of each of its 3 stage peers,
+# 3 x 320 x 128 = 122880 B per encoder all-to-all and step, 61440 per micro-batch; decoder groups of 64 tokens, C
+# = 10: 30720 B per step.  Per GPU and step: 4 GPUs x 2 layers x 4 all-to-alls x 122880 + 4 x 2 x 4 x 30720 over 8
+# GPUs = 614400 B, the step line's 0.6144 MB/core.
+"$BIN" run --platform topologies/h200-8gpu.xml --models tests/data/models_tiny.csv --model tiny-switch \
+    --plan data=4,expert=4,pipe=2,micro=2 --quiet --trace "$TMPD/moe.json" > "$TMPD/moe"
+grep -qF "plan data=4,model=1,pipe=2,micro=2, 2 experts/core" "$TMPD/moe" || { echo "moe plan:"; cat "$TMPD/moe"; exit 1; }
+grep -qF "all-to-all direct (30 of 32 all-to-alls replayed" "$TMPD/moe" || { echo "moe a2a:"; cat "$TMPD/moe"; exit 1; }
+grep -q " bubble [0-9.]*% | .* | a2a 0.6144 MB/core |" "$TMPD/moe" || { echo "moe step:"; cat "$TMPD/moe"; exit 1; }
+jq -e '[.traceEvents[] | select(.ph == "X" and (.name | startswith("a2a L"))) | {pid, l: (.name[5:] | tonumber)}]
+       | (length == 128) and all(.[]; (.pid <= 4) == (.l <= 1))
+       and ([group_by(.pid)[] | length] == [16,16,16,16,16,16,16,16])' "$TMPD/moe.json" > /dev/null \
+    || { echo "moe all-to-alls not on their stages' GPUs"; exit 1; }
 expect_fail 1 "$E --zero must be 0, 1 or auto, got '2'" - -- "$BIN" run --platform $P --model t5-base --zero 2
 echo "cli_pipe: ok"
