@@ -228,14 +228,15 @@ static int check_row(const runrow *r, const csvtab *t, int i, const char *path, 
         return bad_cell(t, i, path, "micro_batches", "an integer >= 1 (1 when pipe is 1)", err);
     if (r->zero != 0 && r->zero != 1)
         return bad_cell(t, i, path, "zero", "0 or 1", err);
-    if (r->top_k != 1 && r->top_k != 2)
-        return bad_cell(t, i, path, "top_k", "1 or 2", err);
+    if (r->top_k < 1 || r->top_k > 8)   /* models/model.h MODEL_TOPK_MAX */
+        return bad_cell(t, i, path, "top_k", "an integer in [1, 8]", err);
     if (!(r->capacity_factor > 0) || !isfinite(r->capacity_factor))
         return bad_cell(t, i, path, "capacity_factor", "a finite number > 0", err);
     if (r->expert_capacity < 0)
         return bad_cell(t, i, path, "expert_capacity", "an integer >= 0", err);
-    if (strcmp(r->dispatch, "padded") != 0 && strcmp(r->dispatch, "exact") != 0)
-        return bad_cell(t, i, path, "dispatch", "padded or exact", err);
+    if (strcmp(r->dispatch, "padded") != 0 && strcmp(r->dispatch, "exact") != 0 &&
+        strcmp(r->dispatch, "dropless") != 0 && strcmp(r->dispatch, "expert-choice") != 0)
+        return bad_cell(t, i, path, "dispatch", "padded, exact, dropless or expert-choice", err);
     if (strcmp(r->a2a, "phased") != 0 && strcmp(r->a2a, "direct") != 0)
         return bad_cell(t, i, path, "a2a", "phased or direct", err);
     if (r->seed < 0)

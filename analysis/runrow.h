@@ -19,7 +19,7 @@ typedef struct {
     double capacity_factor;
     int expert_capacity;       /* C, tokens per expert per group */
     char routing[128];         /* router | uniform | zipf:S | hot:FRAC | trace:FILE */
-    char dispatch[16];         /* padded | exact */
+    char dispatch[16];         /* padded | exact | dropless | expert-choice */
     char a2a[16];              /* direct | phased */
     long seed;
     long tokens_per_batch;
@@ -44,7 +44,7 @@ typedef struct {
     double hfu;                /* hardware FLOPs utilisation: matmul FLOPs run (padding, one-hot einsums, cumsum
                                 * matmuls, recomputation, fp32 passes) per second / the bf16 peak (step rows) */
     char precision[16];        /* selective | bf16 | fp32 */
-    char impl[16];             /* meshtf | flaxformer | lingvo */
+    char impl[16];             /* meshtf | flaxformer | lingvo | torch */
     double sim_wall_s;         /* wall-clock seconds the simulation took (not deterministic) */
     char matmul_precision[16]; /* default | high | highest: how fp32 matmuls ran (the platform's property or
                                 * --matmul-precision); a CSV written before this column existed reads as

@@ -7,8 +7,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sim/common/csvread.h"
+#include "sim/engine.h"
+#include "sim/simproc.h"
 
 /* At most a third of the rows may be calibration rows (as the other measured datasets). */
 #define TORCHSTEPS_CAL_FRACTION_MAX (1.0 / 3.0)
@@ -19,6 +22,11 @@
 #define FIT_STEP 0.4
 #define FIT_SIZE_TOL 1e-4
 #define FIT_ITER_MAX 400
+/* Where the fit starts, whatever the chip's values (so the result depends on the dataset only): microbenchmark
+ * values of the same GPU generation [SOURCES 5.3]: an 8192^3 bf16 matmul through PyTorch at 0.79 of the peak, a
+ * streaming copy at 0.8 of the HBM rate, 3.8 us per kernel of a chain of tiny dependent kernels; the grouped GEMM
+ * starts at the matmul's value. */
+#define FIT_START { 0.79, 0.80, 3.8e-6, 0.79 }
 
 const char *torchsteps_dispatch_name(torchsteps_dispatch d)
 {
@@ -283,35 +291,90 @@ fail:
 
 void torchsteps_params_get(torchsteps_params *p, const cost_chip *c)
 {
-    p->mm_efficiency = c->mm_efficiency;
-    p->hbm_efficiency = c->hbm_efficiency;
-    p->op_overhead_s = c->op_overhead_s;
-    p->grouped_mm_efficiency = c->grouped_mm_efficiency > 0.0 ? c->grouped_mm_efficiency : c->mm_efficiency;
+    p->mm_efficiency = c->torch_mm_efficiency > 0.0 ? c->torch_mm_efficiency : c->mm_efficiency;
+    p->hbm_efficiency = c->torch_hbm_efficiency > 0.0 ? c->torch_hbm_efficiency : c->hbm_efficiency;
+    p->op_overhead_s = c->torch_op_overhead_s > 0.0 ? c->torch_op_overhead_s : c->op_overhead_s;
+    p->grouped_mm_efficiency = c->grouped_mm_efficiency > 0.0 ? c->grouped_mm_efficiency : p->mm_efficiency;
 }
 
 void torchsteps_params_set(cost_chip *c, const torchsteps_params *p)
 {
-    c->mm_efficiency = p->mm_efficiency;
-    c->hbm_efficiency = p->hbm_efficiency;
-    c->op_overhead_s = p->op_overhead_s;
+    c->torch_mm_efficiency = p->mm_efficiency;
+    c->torch_hbm_efficiency = p->hbm_efficiency;
+    c->torch_op_overhead_s = p->op_overhead_s;
     c->grouped_mm_efficiency = p->grouped_mm_efficiency;
+}
+
+/* One row through the engine, in a child process (one SimGrid engine per process): out[0] the step, out[1] the
+ * dropped fraction, out[2] the capacity the engine used (checked against the row's). */
+typedef struct {
+    const torchsteps_row *row;
+    const cost_chip *chip;
+    const char *platform;
+    const char *trace;       /* NULL, or the row's routing trace file */
+    int record;              /* 1: record the routing there, 0: replay it */
+} predict_arg;
+
+static int predict_child(void *argp, double *out, int nout, errbuf *err)
+{
+    const predict_arg *a = argp;
+    const torchsteps_row *row = a->row;
+    engine_config cfg = engine_config_default();
+    cfg.platform = a->platform;
+    cfg.model = &row->model;
+    cfg.data = 1;
+    cfg.model_par = 1;
+    cfg.impl = MODEL_IMPL_TORCH;
+    cfg.remat = PLAN_REMAT_OFF;            /* the program keeps every activation */
+    cfg.dispatch = row->dispatch == TORCHSTEPS_DROPLESS ? COST_DISPATCH_DROPLESS
+                   : row->dispatch == TORCHSTEPS_EXPERT_CHOICE ? COST_DISPATCH_EXPERT_CHOICE : COST_DISPATCH_EINSUM;
+    cfg.chip = a->chip;
+    char spec[ROUTE_SPEC_MAX];
+    snprintf(spec, sizeof spec, "%s%s", a->trace != NULL && !a->record ? "trace:" : "router",
+             a->trace != NULL && !a->record ? a->trace : "");
+    if (route_parse(&cfg.routing, spec, err) != 0)
+        return -1;
+    if (a->record)
+        cfg.dump_routing = a->trace;
+    engine_result res;
+    int rc = engine_run(&res, &cfg, err);
+    if (rc == 0 && a->record)
+        rc = route_dump_csv(NULL, res.route, a->trace, err);
+    if (rc == 0 && nout >= 3) {
+        out[0] = res.step.step_time_s;
+        out[1] = res.step.dropped_frac;
+        out[2] = res.plan.experts > 1 ? res.plan.capacity_dec : 0;
+    }
+    engine_result_fini(&res);
+    return rc;
 }
 
 int torchsteps_predict_engine(double *step_s, char *why, size_t nwhy, const torchsteps_row *row,
                               const cost_chip *chip, void *arg, errbuf *err)
 {
-    (void)chip;
-    (void)arg;
-    (void)err;
-    *step_s = (double)NAN;
-    const char *beyond = model_beyond_switch(&row->model);
-    if (beyond != NULL)
-        snprintf(why, nwhy, "the engine does not simulate %s models yet", beyond);
-    else if (row->dispatch == TORCHSTEPS_DROPLESS || row->dispatch == TORCHSTEPS_EXPERT_CHOICE)
-        snprintf(why, nwhy, "the engine has no %s dispatch yet", torchsteps_dispatch_name(row->dispatch));
-    else
-        snprintf(why, nwhy, "the engine has no torch profile schedule yet");
-    return 1;
+    (void)why;
+    (void)nwhy;
+    const torchsteps_engine_arg *ea = arg;
+    predict_arg a = { row, chip, ea->platform, NULL, 0 };
+    char trace[4096];
+    if (ea->cache_dir != NULL && row->dispatch != TORCHSTEPS_NONE) {   /* a dense row routes nothing */
+        if (snprintf(trace, sizeof trace, "%s/%s.csv", ea->cache_dir, row->model.name) >= (int)sizeof trace)
+            return errbuf_set(err, "routing cache path too long: '%s'", ea->cache_dir);
+        a.trace = trace;
+        a.record = access(trace, F_OK) != 0;
+    }
+    double out[3];
+    if (simproc_run(predict_child, &a, out, 3, err) != 0) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return errbuf_set(err, "row '%s': %s", row->model.name, msg);
+    }
+    int want = row->dispatch == TORCHSTEPS_DROPLESS ? (int)row->model.tokens_per_batch : row->capacity;
+    if (row->dispatch != TORCHSTEPS_NONE && (int)out[2] != want)
+        return errbuf_set(err, "row '%s': bug: the engine's capacity %d is not the program's %d", row->model.name,
+                          (int)out[2], want);
+    *step_s = out[0];
+    return 0;
 }
 
 /* ---- scoring ---- */
@@ -467,14 +530,16 @@ done:
     return rc;
 }
 
-int torchsteps_validate_file(vreport *r, const char *path, FILE *table, errbuf *err)
+int torchsteps_validate_file(vreport *r, const char *path, const char *platform, FILE *table, errbuf *err)
 {
     torchsteps_set *s = torchsteps_load(path, err);
     if (s == NULL)
         return -1;
     cost_chip chip;
     cost_chip_h100(&chip);
-    int rc = torchsteps_validate(r, s, &chip, torchsteps_predict_engine, NULL, "H100 PyTorch", "h100-moe-steps",
+    torchsteps_engine_arg ea = { platform, NULL };
+    int rc = torchsteps_validate(r, s, &chip, torchsteps_predict_engine, &ea, "H100 PyTorch",
+                                 "h100-moe-steps",
                                  "SOURCES 5.3 h100-moe-steps", table, err);
     torchsteps_free(s);
     return rc;
@@ -548,8 +613,7 @@ int torchsteps_calibrate(torchsteps_fit *fit, const torchsteps_set *s, const cos
     if (ncal < TORCHSTEPS_NPARAM)
         return errbuf_set(err, "%d calibration rows, the fit needs at least %d", ncal, TORCHSTEPS_NPARAM);
     fitctx f = { s, chip, predict, arg, err, 0, 0 };
-    torchsteps_params p0;
-    torchsteps_params_get(&p0, chip);
+    const torchsteps_params p0 = FIT_START;
     gsl_vector *x = gsl_vector_alloc(TORCHSTEPS_NPARAM), *step = gsl_vector_alloc(TORCHSTEPS_NPARAM);
     gsl_multimin_fminimizer *mz = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2,
                                                                 TORCHSTEPS_NPARAM);
@@ -568,7 +632,7 @@ int torchsteps_calibrate(torchsteps_fit *fit, const torchsteps_set *s, const cos
     int status = gsl_multimin_fminimizer_set(mz, &fn, x, step) == GSL_SUCCESS ? GSL_CONTINUE : GSL_FAILURE;
     if (status != GSL_CONTINUE && !f.failed) {
         f.failed = 1;
-        errbuf_set(err, "the fit could not start from the chip's values");
+        errbuf_set(err, "the fit could not start from its starting values");
     }
     for (int it = 1; status == GSL_CONTINUE && it <= FIT_ITER_MAX && !f.failed; it++) {
         if (gsl_multimin_fminimizer_iterate(mz) != GSL_SUCCESS)

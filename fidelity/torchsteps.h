@@ -61,7 +61,8 @@ typedef struct {
 torchsteps_set *torchsteps_load(const char *path, errbuf *err);
 void torchsteps_free(torchsteps_set *s);   /* NULL is a no-op */
 
-/* The torch profile's parameters that a calibration fits (cost_chip fields of the same names). */
+/* The torch profile's parameters that a calibration fits: cost_chip's torch_mm_efficiency, torch_hbm_efficiency,
+ * torch_op_overhead_s and grouped_mm_efficiency (get: a field at 0 reads as the value the engine then uses). */
 #define TORCHSTEPS_NPARAM 4
 typedef struct {
     double mm_efficiency, hbm_efficiency, op_overhead_s, grouped_mm_efficiency;
@@ -77,9 +78,16 @@ void torchsteps_params_set(cost_chip *c, const torchsteps_params *p);
 typedef int (*torchsteps_predictor)(double *step_s, char *why, size_t nwhy, const torchsteps_row *row,
                                     const cost_chip *chip, void *arg, errbuf *err);
 
-/* switchsim's predictor: the engine's torch profile.  Until the engine simulates decoder-only layers and the
- * dropless and expert-choice dispatches with the torch profile, it predicts no row and says which of these the
- * row needs.  'arg' is unused. */
+/* switchsim's predictor: engine_run in a child process with the torch profile (--impl torch), the row's dispatch,
+ * the real fp32 router, no recomputation, on the one-GPU platform file with 'chip's numbers in place of the
+ * platform's.  'arg' is a torchsteps_engine_arg.  With a cache folder, a row's routing is recorded there the
+ * first time (ROW.csv, a routing trace) and replayed after (the same counts per group and rank, so the same
+ * step): a fit predicts each row hundreds of times and the router's samples are most of a prediction's time.
+ * Predicts every row (never returns 1); fails when the engine's expert capacity differs from the row's. */
+typedef struct {
+    const char *platform;    /* the one-GPU platform file */
+    const char *cache_dir;   /* NULL, or an existing folder for the routing traces */
+} torchsteps_engine_arg;
 int torchsteps_predict_engine(double *step_s, char *why, size_t nwhy, const torchsteps_row *row,
                               const cost_chip *chip, void *arg, errbuf *err);
 
@@ -115,13 +123,14 @@ int torchsteps_validate(vreport *r, const torchsteps_set *s, const cost_chip *ch
                         void *arg, const char *label, const char *group, const char *source, FILE *table,
                         errbuf *err);
 
-/* validate's section for a dataset file: loaded, every row predicted with torchsteps_predict_engine on the H100
- * preset's numbers (cost_chip_h100: what topologies/h100-1gpu.xml carries), under group "h100-moe-steps" and
- * source "SOURCES 5.3 h100-moe-steps".  Returns 0, or -1 with err (the file's message when it does not load). */
-int torchsteps_validate_file(vreport *r, const char *path, FILE *table, errbuf *err);
+/* validate's section for a dataset file: loaded, every row predicted with torchsteps_predict_engine on 'platform'
+ * (topologies/h100-1gpu.xml) with the H100 preset's numbers (cost_chip_h100: what that file carries), under
+ * group "h100-moe-steps" and source "SOURCES 5.3 h100-moe-steps".  Returns 0, or -1 with err (the file's message when it does not load). */
+int torchsteps_validate_file(vreport *r, const char *path, const char *platform, FILE *table, errbuf *err);
 
 /* The fit: the four parameters minimising the sum over the calibration rows (and only those: 'predict' is
- * never called on a held-out row) of ln(predicted / measured)^2, GSL Nelder-Mead from 'chip's values, the
+ * never called on a held-out row) of ln(predicted / measured)^2, GSL Nelder-Mead from fixed starting values
+ * (torchsteps.c FIT_START) with 'chip's other numbers, the
  * efficiencies in (0, 1) through a logit, the overhead > 0 through a log.  Every calibration row must be
  * predicted: one that is not fails the fit with "ROW not predicted: WHY".  'progress' != NULL:
  * one line per iteration there. */

@@ -239,7 +239,7 @@ static int choice_index(const char *s, const char *const *names, int n)
 static void field_choice(load_ctx *c, const model_col *col, const char *s)
 {
     static const char *const ACT[MODEL_ACT_N] = { "relu", "geglu", "gelu", "swiglu" };
-    static const char *const IMPL[MODEL_IMPL_N] = { "flaxformer", "meshtf", "lingvo" };
+    static const char *const IMPL[MODEL_IMPL_N] = { "flaxformer", "meshtf", "lingvo", "torch" };
     static const char *const ARCH[] = { "enc-dec", "dec-only" };
     static const char *const SCORE[] = { "softmax", "sigmoid" };
     static const char *const RENORM[] = { "", "0", "1" };      /* model_renorm order */
@@ -263,7 +263,7 @@ static void field_choice(load_ctx *c, const model_col *col, const char *s)
         break;
     case COL_IMPL:
         if (s[0] != '\0' && (i = choice_index(s, IMPL, MODEL_IMPL_N)) < 0)
-            bad_field(c, col->name, "'meshtf', 'flaxformer' or 'lingvo'", s);
+            bad_field(c, col->name, "'meshtf', 'flaxformer', 'lingvo' or 'torch'", s);
         else if (i >= 0)
             c->cur.impl = (model_impl)i;
         break;
@@ -762,6 +762,6 @@ const char *model_arch_name(model_arch arch)
 
 const char *model_impl_name(model_impl impl)
 {
-    static const char *const NAME[MODEL_IMPL_N] = { "flaxformer", "meshtf", "lingvo" };
+    static const char *const NAME[MODEL_IMPL_N] = { "flaxformer", "meshtf", "lingvo", "torch" };
     return (int)impl >= 0 && (int)impl < MODEL_IMPL_N ? NAME[impl] : "?";
 }

@@ -33,9 +33,9 @@ typedef enum { MODEL_RENORM_AUTO = 0, MODEL_RENORM_NO = 1, MODEL_RENORM_YES = 2 
 /* The implementation a preset's published runs used (models/README.md): how groups, capacity, positions and the
  * combine tensor are computed, and what they cost (sim/cost.h).  FLAXFORMER is the default of a file without
  * the optional 'impl' column. */
-typedef enum { MODEL_IMPL_FLAXFORMER = 0, MODEL_IMPL_MESHTF = 1, MODEL_IMPL_LINGVO = 2 } model_impl;
-#define MODEL_IMPL_N 3
-/* "flaxformer", "meshtf", "lingvo" */
+typedef enum { MODEL_IMPL_FLAXFORMER = 0, MODEL_IMPL_MESHTF = 1, MODEL_IMPL_LINGVO = 2, MODEL_IMPL_TORCH = 3 } model_impl;
+#define MODEL_IMPL_N 4
+/* "flaxformer", "meshtf", "lingvo", "torch" */
 const char *model_impl_name(model_impl impl);
 
 #define MODEL_NAME_MAX 64

@@ -72,6 +72,12 @@ typedef struct {
     double flops;
 } mm_op;
 
+const char *cost_dispatch_name(cost_dispatch d)
+{
+    static const char *const NAME[] = { "padded", "exact", "dropless", "expert-choice" };
+    return (int)d >= 0 && (int)d < 4 ? NAME[d] : "?";
+}
+
 void cost_work_init(cost_work *w)
 {
     memset(w, 0, sizeof *w);
@@ -318,6 +324,14 @@ double cost_bmatmul_s(const cost_chip *c, double batch, double M, double K, doub
 double cost_matmul_s(const cost_chip *c, double M, double K, double N, cost_prec p)
 {
     return cost_bmatmul_s(c, 1.0, M, K, N, p);
+}
+
+void cost_matmul_work(cost_work *w, const cost_chip *c, double batch, double M, double K, double N, cost_prec p,
+                      int backward)
+{
+    if (batch <= 0.0 || M <= 0.0 || K <= 0.0 || N <= 0.0)
+        return;
+    mm(w, c, batch, M, K, N, p == COST_FP32 ? &PREC_FP32 : &PREC_BF16, backward);
 }
 
 double cost_vector_s(const cost_chip *c, double flops, double bytes)
@@ -634,11 +648,13 @@ double cost_optimizer_s(const cost_chip *c, double params)
 
 /* Bytes the backward pass keeps for one attention sublayer: the norm's input and output (2D per query),
  * Q and the context (2 hd per query), K and V (2 hd per key token) and the probabilities (hl*kv_seq per
- * query), all bf16. */
+ * query), all bf16.  The torch profile's flash attention keeps no probabilities, only the fp32 log-sum-exp
+ * (hl per query). */
 static double attn_act_B(double eb, const model_cfg *m, double q_tokens, double kv_tokens, int kv_seq, double mp)
 {
     double hl = m->heads / mp, hd = hl * m->d_kv, hkv = model_kv_heads(m) / mp * m->d_kv;
-    return eb * (q_tokens * (2.0 * m->d_model + 2.0 * hd + hl * kv_seq) + kv_tokens * 2.0 * hkv);
+    double probs = m->impl == MODEL_IMPL_TORCH ? hl * COST_FP32_BYTES / eb : hl * kv_seq;
+    return eb * (q_tokens * (2.0 * m->d_model + 2.0 * hd + probs) + kv_tokens * 2.0 * hkv);
 }
 
 /* FFN rows keep the norm's input and output (2D) and the hidden tensors: relu H and A, geglu H, G and A. */
@@ -656,7 +672,8 @@ static double switch_act_B(double eb, double rb, const model_cfg *m, double toke
     double rows_per_token = m->capacity_factor * (m->top_k < 1 ? 1 : m->top_k);
     double S = m->group_size > 0 && m->group_size < tokens ? m->group_size : tokens;
     double nf = model_ffn_matrices(m);
-    double per_token = eb * 2.0 * m->d_model + rb * m->experts + eb * rows_per_token * S +
+    double combine = m->impl == MODEL_IMPL_TORCH ? 0.0 : eb * rows_per_token * S;   /* torch: index vectors only */
+    double per_token = eb * 2.0 * m->d_model + rb * m->experts + combine +
                        eb * nf * (double)m->shared_experts * model_d_ff_expert(m) / mp;   /* shared experts' hidden */
     double per_row = eb * (2.0 * m->d_model + nf * model_d_ff_expert(m) / mp);
     return tokens * (per_token + rows_per_token * per_row);
@@ -701,6 +718,8 @@ int cost_memory_check(cost_memory *out, const cost_chip *c, const model_cfg *m, 
     /* fp32 gradients + factored second moments: an (R,Q) matrix keeps R+Q floats, <= 2/D per parameter
      * when both sides are >= D */
     mem.optimizer_B = COST_FP32_BYTES * params_local * (1.0 + 2.0 / m->d_model);
+    if (m->impl == MODEL_IMPL_TORCH)   /* AdamW: fp32 gradients, exp_avg and exp_avg_sq */
+        mem.optimizer_B = 3.0 * COST_FP32_BYTES * params_local;
     mem.activations_B = fixed + (remat ? inputs + largest : sum);
     mem.total_B = mem.params_B + mem.optimizer_B + mem.activations_B;
     if (mem.total_B > c->hbm_bytes)

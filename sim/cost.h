@@ -32,8 +32,14 @@ typedef chip_spec cost_chip;
  * FP32: fp32 in and out, run at the chip's matmul_precision (the router's selective precision). */
 typedef enum { COST_BF16, COST_FP32 } cost_prec;
 
-/* How tokens reach the expert buffers: TPU one-hot einsums (GShard Alg. 2) or a gather (memory-bound copy). */
-typedef enum { COST_DISPATCH_EINSUM, COST_DISPATCH_GATHER } cost_dispatch;
+/* How tokens reach the experts: TPU one-hot einsums into capacity buffers sent whole (GShard Alg. 2), a gather of
+ * the kept tokens (memory-bound copy), dropless (every choice kept: tokens sorted by expert, each expert's true
+ * rows, a grouped GEMM), or expert choice (each expert takes its top C tokens of a group: buffers of C rows). */
+typedef enum {
+    COST_DISPATCH_EINSUM, COST_DISPATCH_GATHER, COST_DISPATCH_DROPLESS, COST_DISPATCH_EXPERT_CHOICE
+} cost_dispatch;
+/* "padded", "exact", "dropless", "expert-choice": the --dispatch words and the CSV's 'dispatch' column */
+const char *cost_dispatch_name(cost_dispatch d);
 
 /* Rows fed into the MXU per pass: one bf16[8,128] @ bf16[128,128] every 8 cycles [SOURCES 5.1 SB],
  * so M is padded to a multiple of 8 while K and N are padded to 'mxu_dim'. */
@@ -114,6 +120,12 @@ double cost_gpu_waves(const cost_chip *c, double batch, double M, double N);
 double cost_matmul_s(const cost_chip *c, double M, double K, double N, cost_prec p);
 /* 'batch' independent matmuls in one op (a batched einsum such as the per-head QK^T). */
 double cost_bmatmul_s(const cost_chip *c, double batch, double M, double K, double N, cost_prec p);
+
+/* batch x (M,K)@(K,N) as one op, bf16 operands and output (COST_BF16) or fp32 ones at the chip's matmul_precision
+ * (COST_FP32), priced as cost_bmatmul_s; backward: its two gradient ops dA = dY B^T and dB = A^T dY instead.
+ * Adds to 'w'. */
+void cost_matmul_work(cost_work *w, const cost_chip *c, double batch, double M, double K, double N, cost_prec p,
+                      int backward);
 
 /* Elementwise / reduction work: max(flops / fp32_vec_flops, bytes / HBM rate) + op_overhead_s (HBM rate
  * as for matmuls: hbm_Bps, times hbm_efficiency on a GPU); 0 when both are <= 0. */
@@ -200,7 +212,9 @@ double cost_optimizer_s(const cost_chip *c, double params);
  * parameter); activations = what the backward pass keeps for the encoder and decoder layers, the
  * combine tensors of the Switch layers and the fp32 vocab logits; with remat only each layer's input is
  * kept plus one layer's full activations.  'tokens' = encoder tokens this core holds; decoder tokens
- * are tokens * dec_seq / enc_seq.  Returns 0 and fills 'out', or -1 with "plan needs X GiB per core,
+ * are tokens * dec_seq / enc_seq.  Under the torch profile (m->impl): AdamW's gradients and two moments (12 B
+ * per parameter), flash attention's log-sum-exp in place of the probabilities, no combine tensor.
+ * Returns 0 and fills 'out', or -1 with "plan needs X GiB per core,
  * HBM has Y GiB (Z GiB over)" leaving 'out' untouched. */
 typedef struct {
     double params_B, optimizer_B, activations_B, total_B;   /* bytes per core */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sim/eager.h"
 #include "sim/platform.h"
 #include "sim/sched.h"
 #include "sim/simproc.h"
@@ -65,10 +66,11 @@ static double wall_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Padded (einsum) dispatch: whole capacity buffers on the wire. */
+/* Dispatches whose buffers are fixed before routing and go on the wire whole: padded (einsum) capacity buffers,
+ * and expert choice's (each expert takes C tokens of every group). */
 static int eng_padded(const engine_config *cfg)
 {
-    return cfg->dispatch == COST_DISPATCH_EINSUM;
+    return cfg->dispatch == COST_DISPATCH_EINSUM || cfg->dispatch == COST_DISPATCH_EXPERT_CHOICE;
 }
 
 /* What each implementation profile runs [SOURCES 4.2, 4.3]: its largest group, capacity rule, how positions
@@ -85,6 +87,9 @@ static int eng_padded(const engine_config *cfg)
  * - lingvo (GShard): the preset's group size; C = int(S cf/E), 4 if 0, up to a multiple of 4; tf.cumsum,
  *   sequential (GShard 5.2: negligible at 128 experts); no jitter; k products, k-1 adds and one cast:
  *   assumption (the casts of Lingvo's gating were not read).
+ * - torch (PyTorch eager, sim/eager.h: what analysis/measure/moe_step.py runs): the preset's group (the program
+ *   routes its whole batch as one group); padded capacity ceil(cf S k / E) (eng_capacity); no jitter; its
+ *   kernels are eager.c's, not the passes above.
  * meshtf's top-2 also runs Mesh TF's default 'random' second-expert policy (the second choice kept with
  * probability min(1, g2/0.2), switch_second_random) on router routing; the other profiles keep both choices
  * (Flaxformer's top-k has no such policy; Lingvo's random routing was not read: assumption). */
@@ -99,6 +104,7 @@ static const eng_impl IMPL[MODEL_IMPL_N] = {
     [MODEL_IMPL_FLAXFORMER] = { 0, SWITCH_CAP_ROUND, 0, 0.0, 0.0, 0.0 },
     [MODEL_IMPL_MESHTF] = { 1024, SWITCH_CAP_FLOOR, 1, 1e-2, 2.0, 2.0 },
     [MODEL_IMPL_LINGVO] = { 0, SWITCH_CAP_LINGVO, 0, 0.0, 2.0, 0.0 },
+    [MODEL_IMPL_TORCH] = { 0, SWITCH_CAP_FLOOR, 0, 0.0, 0.0, 0.0 },
 };
 
 /* ---- the schedule of one core ---- */
@@ -180,8 +186,49 @@ static void eng_expert_rows(const engine *g, double *rows, int core, int sl, int
         rows[e] /= g->p.micro;
 }
 
+/* A MoE layer under the torch profile: the eager kernels of the dispatch mode (sim/eager.h) in the places the
+ * all-to-alls cut them: router and dispatch, the experts, the combine; the shared experts first. */
+static void eng_moe_eager(engine *g, int core, int layer, int ph, double tokens)
+{
+    const plan *p = &g->p;
+    int sl = g->sparse_index[layer], enc = layer < g->m->enc_layers, bwd = ph == SCHED_BWD;
+    int a2a1, a2a2;
+    eng_a2a_colls(g, core, traffic_mat(g->tr, sl, enc), &a2a1, &a2a2);
+    cost_dispatch dm = g->cfg->dispatch;
+    eager_dispatch d = dm == COST_DISPATCH_DROPLESS ? EAGER_DROPLESS
+                       : dm == COST_DISPATCH_EXPERT_CHOICE ? EAGER_EXPERT_CHOICE : EAGER_PADDED;
+    int C = (enc ? p->capacity_enc : p->capacity_dec) * (p->groups / p->micro);   /* a micro-batch's buffer rows */
+    double choices = (double)g->tr->lchoices[layer], kept = tokens * p->top_k;
+    if (choices > 0.0)
+        kept *= 1.0 - (double)g->tr->ldropped[layer] / choices;      /* the layer's share of choices kept */
+    eng_expert_rows(g, g->rows, core, sl, enc);
+    eager_moe em;
+    eager_moe_work(&em, &g->chip, g->m, d, tokens, p->experts, p->top_k, g->rows, p->experts_per_core, kept, C, bwd);
+    if (!bwd) {
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_FFN, &em.shared, 1.0, layer, ph);
+        eng_work(g, core, SCHED_CAT_ROUTER, SCHED_N_ROUTER, &em.router, 1.0, layer, ph);
+        eng_work(g, core, SCHED_CAT_DISPATCH, SCHED_N_DISPATCH, &em.dispatch, 1.0, layer, ph);
+        eng_coll(g, a2a1, SCHED_CAT_A2A, SCHED_N_A2A, layer, ph);
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_EXPERT_FFN, &em.expert, 1.0, layer, ph);
+        eng_coll(g, a2a2, SCHED_CAT_A2A, SCHED_N_A2A, layer, ph);
+        eng_work(g, core, SCHED_CAT_DISPATCH, SCHED_N_COMBINE, &em.combine, 1.0, layer, ph);
+    } else {
+        eng_work(g, core, SCHED_CAT_DISPATCH, SCHED_N_COMBINE, &em.combine, 1.0, layer, ph);
+        eng_coll(g, a2a1, SCHED_CAT_A2A, SCHED_N_A2A, layer, ph);
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_EXPERT_FFN, &em.expert, 1.0, layer, ph);
+        eng_coll(g, a2a2, SCHED_CAT_A2A, SCHED_N_A2A, layer, ph);
+        eng_work(g, core, SCHED_CAT_DISPATCH, SCHED_N_DISPATCH, &em.dispatch, 1.0, layer, ph);
+        eng_work(g, core, SCHED_CAT_ROUTER, SCHED_N_ROUTER, &em.router, 1.0, layer, ph);
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_FFN, &em.shared, 1.0, layer, ph);
+    }
+}
+
 static void eng_switch_layer(engine *g, int core, int layer, int ph, double tokens)
 {
+    if (g->impl == MODEL_IMPL_TORCH) {
+        eng_moe_eager(g, core, layer, ph, tokens);
+        return;
+    }
     const plan *p = &g->p;
     const model_cfg *m = g->m;
     int sl = g->sparse_index[layer];
@@ -189,7 +236,10 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     int S = enc ? p->group_enc : p->group_dec;
     int C = enc ? p->capacity_enc : p->capacity_dec;
     int bwd = ph == SCHED_BWD;
-    cost_dispatch dmode = eng_padded(g->cfg) ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
+    cost_dispatch dmode = g->cfg->dispatch == COST_DISPATCH_EINSUM ? COST_DISPATCH_EINSUM : COST_DISPATCH_GATHER;
+    int Cd = C;   /* the rows the gather copies, E x Cd: dropless every choice (S k), else the buffers */
+    if (g->cfg->dispatch == COST_DISPATCH_DROPLESS)
+        Cd = (int)(((long)S * p->top_k + p->experts - 1) / p->experts);
     int G = p->groups / p->micro;   /* a micro-batch's groups (whole groups: plan_choose) */
     int a2a1, a2a2;
     eng_a2a_colls(g, core, traffic_mat(g->tr, sl, enc), &a2a1, &a2a2);
@@ -205,8 +255,8 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     cost_work_init(&ffn);
     cost_work_init(&ffn_fwd);
     cost_router_work(&router, &g->chip, m, tokens, p->experts, p->top_k, bwd);
-    cost_dispatch_work(&disp, &g->chip, m, dmode, G, S, p->experts, C, bwd ? 2 : 0);
-    cost_dispatch_work(&comb, &g->chip, m, dmode, G, S, p->experts, C, bwd ? 1 : 0);
+    cost_dispatch_work(&disp, &g->chip, m, dmode, G, S, p->experts, Cd, bwd ? 2 : 0);
+    cost_dispatch_work(&comb, &g->chip, m, dmode, G, S, p->experts, Cd, bwd ? 1 : 0);
     if (!bwd) {   /* what the profile adds to gating: no gradient flows through it */
         if (g->cfg->jitter > 0.0)
             cost_jitter_work(&gating, &g->chip, m, tokens);
@@ -249,9 +299,45 @@ static void eng_switch_layer(engine *g, int core, int layer, int ph, double toke
     }
 }
 
+/* A decoder-only layer under the torch profile (sim/eager.h): attention sublayer, the FFN's norm and residual,
+ * then the dense SwiGLU or the MoE layer; backward the FFN first. */
+static void eng_layer_eager(engine *g, int core, int layer, int ph)
+{
+    const model_cfg *m = g->m;
+    const plan *p = &g->p;
+    int bwd = ph == SCHED_BWD, sparse = g->sparse_index[layer] >= 0;
+    double T = (double)p->tokens_dec / p->micro;
+    cost_work attn, norm, ffn;
+    cost_work_init(&attn);
+    cost_work_init(&norm);
+    cost_work_init(&ffn);
+    eager_attention_work(&attn, &g->chip, m, T / m->dec_seq, m->dec_seq, bwd);
+    eager_norm_residual_work(&norm, &g->chip, m, T, bwd);
+    if (!sparse)
+        eager_swiglu_work(&ffn, &g->chip, m, T, m->d_ff, bwd);
+    sched_mark(g->s, SCHED_MARK_BEGIN, layer, ph);
+    if (!bwd) {
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_ATTENTION, &attn, 1.0, layer, ph);
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_NORM, &norm, 1.0, layer, ph);
+    }
+    if (sparse)
+        eng_switch_layer(g, core, layer, ph, T);
+    else
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_FFN, &ffn, 1.0, layer, ph);
+    if (bwd) {
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_NORM, &norm, 1.0, layer, ph);
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_ATTENTION, &attn, 1.0, layer, ph);
+    }
+    sched_mark(g->s, SCHED_MARK_END, layer, ph);
+}
+
 /* One layer of one stack, forward or backward, on one core. */
 static void eng_layer(engine *g, int core, int layer, int ph)
 {
+    if (g->impl == MODEL_IMPL_TORCH) {
+        eng_layer_eager(g, core, layer, ph);
+        return;
+    }
     const plan *p = &g->p;
     const model_cfg *m = g->m;
     int enc = layer < m->enc_layers;
@@ -307,7 +393,21 @@ static void eng_step_end(engine *g, int core)
         dense_local /= p->data;
         expert_local /= p->cores_per_expert;
     }
-    sched_op(g->s, SCHED_CAT_COMPUTE, SCHED_N_OPTIMIZER, cost_optimizer_s(&g->chip, dense_local + expert_local), -1, SCHED_BWD);
+    if (g->impl == MODEL_IMPL_TORCH) {   /* fused AdamW over the core's share; the weight casts' gradients */
+        eager_params ep;
+        eager_params_count(&ep, m, p->experts_per_core);
+        double share = (dense_local + expert_local) / (ep.params > 0.0 ? ep.params : 1.0);
+        cost_work opt, casts;
+        cost_work_init(&opt);
+        cost_work_init(&casts);
+        eager_casts_work(&casts, &g->chip, &ep, 1);
+        cost_fused_adamw_work(&opt, &g->chip, ep.params * share, ep.tensors);
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_CAST, &casts, 1.0, -1, SCHED_BWD);
+        eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_OPTIMIZER, &opt, 1.0, -1, SCHED_BWD);
+    } else {
+        sched_op(g->s, SCHED_CAT_COMPUTE, SCHED_N_OPTIMIZER, cost_optimizer_s(&g->chip, dense_local + expert_local),
+                 -1, SCHED_BWD);
+    }
     if (p->zero) {
         eng_coll(g, g->grad_ag, SCHED_CAT_ALLREDUCE, SCHED_N_ALLGATHER, -1, SCHED_BWD);
         if (g->has_expert_groups)
@@ -323,14 +423,25 @@ static int eng_core_list(engine *g, int core, errbuf *err)
     const model_cfg *m = g->m;
     const plan *p = &g->p;
     double Tenc = (double)p->tokens_enc, Tdec = (double)p->tokens_dec;
-    cost_work w[4];
-    for (int i = 0; i < 4; i++)
+    cost_work w[5];
+    for (int i = 0; i < 5; i++)
         cost_work_init(&w[i]);
-    cost_embed_work(&w[0], &g->chip, m, Tenc + Tdec, 0);
-    cost_vocab_loss_work(&w[1], &g->chip, m, Tdec, p->model_par, 0);
-    cost_vocab_loss_work(&w[2], &g->chip, m, Tdec, p->model_par, 1);
-    cost_embed_work(&w[3], &g->chip, m, Tenc + Tdec, 1);
+    if (g->impl == MODEL_IMPL_TORCH) {
+        eager_params ep;
+        eager_params_count(&ep, m, p->experts_per_core);
+        eager_embed_work(&w[0], &g->chip, m, Tdec, 0);
+        eager_head_loss_work(&w[1], &g->chip, m, Tdec, 0);
+        eager_head_loss_work(&w[2], &g->chip, m, Tdec, 1);
+        eager_embed_work(&w[3], &g->chip, m, Tdec, 1);
+        eager_casts_work(&w[4], &g->chip, &ep, 0);
+    } else {
+        cost_embed_work(&w[0], &g->chip, m, Tenc + Tdec, 0);
+        cost_vocab_loss_work(&w[1], &g->chip, m, Tdec, p->model_par, 0);
+        cost_vocab_loss_work(&w[2], &g->chip, m, Tdec, p->model_par, 1);
+        cost_embed_work(&w[3], &g->chip, m, Tenc + Tdec, 1);
+    }
     sched_begin(g->s, core);
+    eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_CAST, &w[4], 1.0, -1, SCHED_FWD);   /* torch: autocast's */
     eng_work(g, core, SCHED_CAT_COMPUTE, SCHED_N_EMBED, &w[0], 1.0, -1, SCHED_FWD);
     for (int l = 0; l < g->nlayers; l++)
         eng_layer(g, core, l, SCHED_FWD);
@@ -518,6 +629,15 @@ static int eng_start(engine *g, engine_config *cfg, errbuf *err)
             return errbuf_set(err, "engine: the chip numbers given (%s) are not of the platform's chip family or "
                               "core count (%s)", cfg->chip->chip, g->chip.chip);
         g->chip = *cfg->chip;
+    }
+    if (g->impl == MODEL_IMPL_TORCH) {
+        /* the torch profile's own fitted values, where the platform has them */
+        if (g->chip.torch_mm_efficiency > 0.0)
+            g->chip.mm_efficiency = g->chip.torch_mm_efficiency;
+        if (g->chip.torch_hbm_efficiency > 0.0)
+            g->chip.hbm_efficiency = g->chip.torch_hbm_efficiency;
+        if (g->chip.torch_op_overhead_s > 0.0)
+            g->chip.op_overhead_s = g->chip.torch_op_overhead_s;
     }
     g->chip.precision = cfg->precision;
     if (cfg->matmul_precision >= 0)
@@ -816,6 +936,37 @@ static int eng_collect(engine_result *res, engine *g, const cost_memory *mem, er
     return 0;
 }
 
+/* The capacity the dispatch mode and profile give, in place of the plan's (cf S / E by the profile's rounding):
+ * dropless, S (a token's k choices are k distinct experts, so no expert gets more than S: nothing drops); the
+ * torch profile's padded buffers, ceil(cf S k / E) (the program's rule, capacity for the k choices); expert
+ * choice keeps the plan's min(S, floor(cf S / E)).  Then the torch profile's limits: decoder-only, on GPUs, no
+ * tensor parallelism, no recomputation (the program it models has none of these). */
+static int eng_capacity(engine *g, errbuf *err)
+{
+    plan *p = &g->p;
+    int *cap[2] = { &p->capacity_enc, &p->capacity_dec };
+    int S[2] = { p->group_enc, p->group_dec };
+    for (int i = 0; i < 2; i++) {
+        if (S[i] <= 0 || p->experts <= 1)
+            continue;
+        if (g->cfg->dispatch == COST_DISPATCH_DROPLESS)
+            *cap[i] = S[i];
+        else if (g->impl == MODEL_IMPL_TORCH && g->cfg->dispatch != COST_DISPATCH_EXPERT_CHOICE)
+            *cap[i] = (int)ceil(p->capacity_factor * S[i] * p->top_k / p->experts);
+    }
+    if (g->impl != MODEL_IMPL_TORCH)
+        return 0;
+    if (g->m->arch != MODEL_ARCH_DEC_ONLY || g->chip.family != COST_FAMILY_GPU)
+        return errbuf_set(err, "--impl torch models eager PyTorch running a decoder-only model on GPUs; %s is %s "
+                          "and %s is a %s platform", g->m->name, model_arch_name(g->m->arch), g->cfg->platform,
+                          g->chip.family == COST_FAMILY_GPU ? "GPU" : "TPU");
+    if (p->model_par > 1 || g->remat)
+        return errbuf_set(err, "--impl torch has no tensor parallelism and no recomputation (the eager program it "
+                          "models runs neither): the plan chose model=%d%s; give --plan with model=1 and --remat off",
+                          p->model_par, g->remat ? " with recomputation" : "");
+    return 0;
+}
+
 int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
 {
     engine_config cfg = *cfg_in;   /* with the preset's top-k and capacity factor, and the platform's all-to-all */
@@ -835,6 +986,7 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
         mloc.tokens_per_batch = cfg.tokens_per_batch;
     }
     g.impl = cfg.impl >= 0 && cfg.impl < MODEL_IMPL_N ? (model_impl)cfg.impl : mloc.impl;
+    mloc.impl = g.impl;   /* the profile run, which the memory check reads */
     if (IMPL[g.impl].group_size > 0)
         mloc.group_size = IMPL[g.impl].group_size;
     cfg.model = &mloc;
@@ -859,7 +1011,9 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
     if (plan_choose(&g.p, &mem, &g.remat, &req, g.m, &g.chip, err) != 0
         || eng_pipe_a2a(&cfg, cfg_in->a2a, &g.p, err) != 0)
         return -1;
-    int rc = eng_alloc(&g, err);
+    int rc = eng_capacity(&g, err);
+    if (rc == 0)
+        rc = eng_alloc(&g, err);
     if (rc == 0)
         rc = eng_build_groups(&g, err);
     if (rc == 0)

@@ -40,12 +40,14 @@ static const runopt OPTS[] = {
       .axis = 8, .sweep_help = "capacity factors, numbers > 0 (e.g. 0.5,0.75,1,1.25,1.5,2,3,4)",
       .column = "capacity_factor" },
     { .name = "--impl", .arg = "I", .type = RUNOPT_ENUM, FIELD(cfg.impl),
-      .words = { "meshtf", "flaxformer", "lingvo" },
-      .values = { MODEL_IMPL_MESHTF, MODEL_IMPL_FLAXFORMER, MODEL_IMPL_LINGVO },
+      .words = { "meshtf", "flaxformer", "lingvo", "torch" },
+      .values = { MODEL_IMPL_MESHTF, MODEL_IMPL_FLAXFORMER, MODEL_IMPL_LINGVO, MODEL_IMPL_TORCH },
       .help = "implementation profile: meshtf (Mesh TensorFlow, the Switch paper's runs),\n"
-              "flaxformer (T5X) or lingvo (GShard): group size, capacity rule, cumsum,\n"
-              "jitter and the combine tensor's cost (default: the preset's 'impl')",
-      .axis = 13, .sweep_help = "meshtf | flaxformer | lingvo", .column = "impl" },
+              "flaxformer (T5X), lingvo (GShard): group size, capacity rule, cumsum, jitter\n"
+              "and the combine tensor's cost; or torch (eager PyTorch on GPUs: every\n"
+              "element-wise op its own kernel, flash attention, bf16 autocast, fused AdamW;\n"
+              "decoder-only models) (default: the preset's 'impl')",
+      .axis = 13, .sweep_help = "meshtf | flaxformer | lingvo | torch", .column = "impl" },
     { .name = "--capacity-round", .arg = "MODE", .type = RUNOPT_ENUM, FIELD(cfg.cap_round),
       .words = { "floor", "round", "lingvo" }, .values = { SWITCH_CAP_FLOOR, SWITCH_CAP_ROUND, SWITCH_CAP_LINGVO },
       .help = "floor (Mesh TensorFlow), round (Flaxformer) or lingvo (floor, 4 for 0, up to a\n"
@@ -59,9 +61,13 @@ static const runopt OPTS[] = {
     { .name = "--jitter", .arg = "EPS", .type = RUNOPT_REAL, FIELD(cfg.jitter), .lo = 0, .hi = 1, .hi_open = 1,
       .rule = "a number in [0,1)", .help = "router input jitter U(1-EPS,1+EPS) (default: the profile's: 1e-2 for meshtf\ntop-1, else 0 as the T5X Switch configs)" },
     { .name = "--dispatch", .arg = "MODE", .type = RUNOPT_ENUM, FIELD(cfg.dispatch),
-      .words = { "padded", "exact" }, .values = { COST_DISPATCH_EINSUM, COST_DISPATCH_GATHER },
-      .help = "padded (TPU einsum: capacity buffers sent whole, default) or exact (gather:\nkept tokens only)",
-      .axis = 5, .sweep_help = "padded | exact", .column = "dispatch" },
+      .words = { "padded", "exact", "dropless", "expert-choice" },
+      .values = { COST_DISPATCH_EINSUM, COST_DISPATCH_GATHER, COST_DISPATCH_DROPLESS, COST_DISPATCH_EXPERT_CHOICE },
+      .help = "padded (capacity buffers sent whole, default), exact (gather: kept tokens\n"
+              "only), dropless (every choice kept, tokens sorted by expert, a grouped GEMM\n"
+              "over each expert's true rows) or expert-choice (each expert takes its top C =\n"
+              "group x cf / experts tokens)",
+      .axis = 5, .sweep_help = "padded | exact | dropless | expert-choice", .column = "dispatch" },
     { .name = "--a2a", .arg = "ALGO", .type = RUNOPT_ENUM, FIELD(cfg.a2a),
       .words = { "phased", "direct" }, .values = { COLL_A2A_PHASED, COLL_A2A_DIRECT },
       .help = "phased (neighbour ring steps per dimension, the default on a torus) or direct\n"

@@ -25,7 +25,7 @@ static const char *const SCHED_NAMES[SCHED_N_NAMES] = {
     [SCHED_N_GATING] = "gating", [SCHED_N_ROUTER] = "router", [SCHED_N_COMBINE_BUILD] = "combine_build",
     [SCHED_N_DISPATCH] = "dispatch", [SCHED_N_A2A] = "a2a", [SCHED_N_EXPERT_FFN] = "expert_ffn",
     [SCHED_N_COMBINE] = "combine", [SCHED_N_VOCAB_LOSS] = "vocab_loss", [SCHED_N_ALLREDUCE] = "allreduce",
-    [SCHED_N_REDUCE] = "reduce", [SCHED_N_OPTIMIZER] = "optimizer", [SCHED_N_SEND] = "send",
+    [SCHED_N_REDUCE] = "reduce", [SCHED_N_OPTIMIZER] = "optimizer", [SCHED_N_CAST] = "weight casts", [SCHED_N_SEND] = "send",
     [SCHED_N_RECV] = "recv", [SCHED_N_REDUCESCATTER] = "reducescatter", [SCHED_N_ALLGATHER] = "allgather",
 };
 

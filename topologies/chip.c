@@ -112,6 +112,15 @@ static const double TPU_FP32_MATMUL_PASSES[] = { [CHIP_MM_DEFAULT] = 1, [CHIP_MM
  * TPU model's pass count gives 20 B (COST_ADAFACTOR_BYTES_PER_PARAM: the fp32 gradient read three times, the
  * fp32 weight read and written); the fit lands next to it. */
 #define GPU_OPT_BYTES_PER_PARAM 20.27
+/* [fitted] The torch profile's (PyTorch eager, sim/eager.h) mm_efficiency, hbm_efficiency, op_overhead_s and the
+ * grouped GEMM's efficiency, fitted by 'switchsim calibrate --torch' to the 12 calibration rows of
+ * data/h100-moe-steps.csv (PyTorch 2.11 eager on one H100 SXM; the 26 held-out rows are never fitted on).  The
+ * same hardware as above under another program: eager kernels are unfused and each is a launch, so the
+ * values differ from the JAX program's.  H200: not measured under torch; the H100's values are assumed. */
+#define TORCH_MM_EFFICIENCY 0.5
+#define TORCH_HBM_EFFICIENCY 0.8
+#define TORCH_OP_OVERHEAD_S 4e-6
+#define TORCH_GROUPED_MM_EFFICIENCY 0.5
 /* [datasheet, SOURCES 5.2] NVLink 4: 18 links, 900 GB/s per GPU counting both directions, so 450 GB/s each
  * way through the NVSwitch (non-blocking among the 8 GPUs of an HGX board). */
 #define GPU_NVLINK_LINKS 18
@@ -185,6 +194,15 @@ const chip_prop CHIP_PROPS[] = {
       { HOPPER(GPU_HBM_EFFICIENCY) } },
     { "optimizer_bytes_per_param", CHIP_K_POS, CHIP_GPU, 0, 1000, "B", "fitted (switchsim calibrate)",
       F(opt_bytes_per_param), { HOPPER(GPU_OPT_BYTES_PER_PARAM) } },
+    /* the torch profile's own (optional: a GPU platform written before them runs it with the values above) */
+    { "torch_mm_efficiency", CHIP_K_FRAC, CHIP_OPTIONAL, 0, 1, "", "fitted (switchsim calibrate --torch)",
+      F(torch_mm_efficiency), { HOPPER(TORCH_MM_EFFICIENCY) } },
+    { "torch_hbm_efficiency", CHIP_K_FRAC, CHIP_OPTIONAL, 0, 1, "", "fitted (switchsim calibrate --torch)",
+      F(torch_hbm_efficiency), { HOPPER(TORCH_HBM_EFFICIENCY) } },
+    { "torch_op_overhead_s", CHIP_K_NONNEG, CHIP_OPTIONAL, 0, 1, "s", "fitted (switchsim calibrate --torch)",
+      F(torch_op_overhead_s), { HOPPER(TORCH_OP_OVERHEAD_S) } },
+    { "grouped_mm_efficiency", CHIP_K_FRAC, CHIP_OPTIONAL, 0, 1, "", "fitted (switchsim calibrate --torch)",
+      F(grouped_mm_efficiency), { HOPPER(TORCH_GROUPED_MM_EFFICIENCY) } },
     { "hbm_bytes_per_core", CHIP_K_POS, CHIP_BOTH, 1e6, 1e15, "B", "SOURCES 5.1 HBM per chip / cores; SOURCES 5.2",
       F(hbm_bytes),
       { [CHIP_TPUV2] = 8 * GIB,          /* 16 GiB/chip, 8 GiB/core [D] */

@@ -46,8 +46,11 @@ typedef struct {
     double fp32_matmul_flops;       /* GPU: rate of a true fp32 matmul (precision highest: plain FP32), flop/s */
     double tf32_flops;              /* GPU: dense TF32 tensor-core peak (an fp32 matmul at precision default) */
     double mm_efficiency;           /* GPU: fraction of bf16_flops a full wave of tiles sustains */
-    double grouped_mm_efficiency;   /* GPU, torch profile: the same for a grouped GEMM's tiles (0: mm_efficiency);
-                                     * fitted by 'calibrate --torch', not a platform property yet */
+    double torch_mm_efficiency;     /* GPU, torch profile: its mm_efficiency (0: the one above) */
+    double torch_hbm_efficiency;    /* GPU, torch profile: its hbm_efficiency (0: the one above) */
+    double torch_op_overhead_s;     /* GPU, torch profile: its op_overhead_s (0: the one above) */
+    double grouped_mm_efficiency;   /* GPU, torch profile: mm_efficiency of a grouped GEMM's tiles (0: its
+                                     * mm_efficiency) */
     double hbm_efficiency;          /* GPU: fraction of hbm_Bps a streaming kernel reaches */
     double opt_bytes_per_param;     /* GPU: HBM bytes per parameter per step of the optimizer update */
     double hbm_bytes;

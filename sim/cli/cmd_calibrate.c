@@ -1,8 +1,12 @@
 /* cmd_calibrate: 'switchsim calibrate', the fit of the GPU cost model's named parameters (mm_efficiency,
  * hbm_efficiency, op_overhead_s, optimizer_bytes_per_param) to the calibration rows of a measured dataset.
  * It prints the values; the chip preset (topologies/chip.c) holds them and the platforms carry them. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "sim/cli/cmd.h"
 #include "sim/cli/cliopt.h"
@@ -12,10 +16,18 @@
 #define CALIBRATE_DATASET "data/h200-switch-steps.csv"
 #define CALIBRATE_PLATFORM "topologies/h200-1gpu.xml"
 #define CALIBRATE_TORCH_DATASET "data/h100-moe-steps.csv"
+#define CALIBRATE_TORCH_PLATFORM "topologies/h100-1gpu.xml"
+#define TORCHSTEPS_NAME_PATH (MODEL_NAME_MAX + 8)   /* "/NAME.csv" */
 
 /* --torch: the torch profile's parameters fitted to the calibration rows of the PyTorch dataset. */
-static int calibrate_torch(const char *dataset, int quiet)
+static int calibrate_torch(const char *dataset, const char *platform, int quiet)
 {
+    char dir[] = "/tmp/switchsim-torchfit-XXXXXX";   /* the rows' routing, recorded once, replayed after */
+    if (mkdtemp(dir) == NULL) {
+        fprintf(stderr, "switchsim: error: calibrate: cannot create a folder in /tmp: %s\n", strerror(errno));
+        return 1;
+    }
+    torchsteps_engine_arg ea = { platform, dir };
     errbuf err = { "" };
     torchsteps_set *s = torchsteps_load(dataset, &err);
     if (s == NULL) {
@@ -25,7 +37,14 @@ static int calibrate_torch(const char *dataset, int quiet)
     cost_chip chip;
     cost_chip_h100(&chip);
     torchsteps_fit fit;
-    int rc = torchsteps_calibrate(&fit, s, &chip, torchsteps_predict_engine, NULL, quiet ? NULL : stderr, &err);
+    int rc = torchsteps_calibrate(&fit, s, &chip, torchsteps_predict_engine, &ea,
+                                  quiet ? NULL : stderr, &err);
+    for (int i = 0; i < s->n; i++) {
+        char path[sizeof dir + TORCHSTEPS_NAME_PATH];
+        snprintf(path, sizeof path, "%s/%s.csv", dir, s->rows[i].model.name);
+        unlink(path);
+    }
+    rmdir(dir);
     torchsteps_free(s);
     if (rc != 0) {
         fprintf(stderr, "switchsim: error: calibrate: %s\n", err.msg);
@@ -98,9 +117,9 @@ int cmd_calibrate(int argc, char **argv)
         return 2;
     }
     if (torch) {
-        char tbuf[4096];
+        char tbuf[4096], tpbuf[4096];
         return calibrate_torch(dataset_given ? dataset : cmd_data_path(CALIBRATE_TORCH_DATASET, tbuf, sizeof tbuf),
-                               quiet);
+                               cmd_data_path(CALIBRATE_TORCH_PLATFORM, tpbuf, sizeof tpbuf), quiet);
     }
     errbuf err = { "" };
     measured_set *s = measured_load(dataset, &err);

@@ -50,7 +50,7 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
     r->capacity_factor = p->capacity_factor;
     r->expert_capacity = p->experts <= 1 ? 0 : p->tokens_enc > 0 ? p->capacity_enc : p->capacity_dec;
     snprintf(r->routing, sizeof r->routing, "%.*s", (int)sizeof r->routing - 1, cfg->routing.text);
-    snprintf(r->dispatch, sizeof r->dispatch, "%s", cfg->dispatch == COST_DISPATCH_EINSUM ? "padded" : "exact");
+    snprintf(r->dispatch, sizeof r->dispatch, "%s", cost_dispatch_name(cfg->dispatch));
     snprintf(r->a2a, sizeof r->a2a, "%s", res->a2a == COLL_A2A_DIRECT ? "direct" : "phased");
     r->seed = (long)cfg->seed;
     /* the batch as run (--tokens-per-batch): encoder tokens, or a decoder-only model's tokens */

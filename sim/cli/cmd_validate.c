@@ -22,6 +22,7 @@
 #define VALIDATE_GPU_EP_DATASET "data/h200-ep-steps.csv"
 #define VALIDATE_GPU_COLL_DATASET "data/h200-collectives.csv"
 #define VALIDATE_GPU_PLATFORM "topologies/h200-1gpu.xml"
+#define VALIDATE_TORCH_PLATFORM "topologies/h100-1gpu.xml"
 
 /* The all-to-all scaling data (analysis/a2a_scaling.gp): one row per cores and algorithm. */
 static int validate_write_scaling(FILE *fp, const void *arg, errbuf *err)
@@ -136,8 +137,8 @@ static int validate_parse(validate_args *a, int argc, char **argv)
 /* Where the measured datasets and the one-GPU platform are (cmd_data_path), with the buffers that hold them. */
 typedef struct {
     measured_source gpu_src[N_GPU_SOURCES];
-    const char *gpu_platform, *coll_path, *torch_path;
-    char dbufs[N_GPU_SOURCES][4096], pbuf[4096], cbuf[4096], tbuf[4096];
+    const char *gpu_platform, *coll_path, *torch_path, *torch_platform;
+    char dbufs[N_GPU_SOURCES][4096], pbuf[4096], cbuf[4096], tbuf[4096], tpbuf[4096];
 } validate_data;
 
 static void validate_find_data(validate_data *d)
@@ -149,6 +150,7 @@ static void validate_find_data(validate_data *d)
     d->gpu_platform = cmd_data_path(VALIDATE_GPU_PLATFORM, d->pbuf, sizeof d->pbuf);
     d->coll_path = cmd_data_path(VALIDATE_GPU_COLL_DATASET, d->cbuf, sizeof d->cbuf);
     d->torch_path = cmd_data_path(VALIDATE_TORCH_DATASET, d->tbuf, sizeof d->tbuf);
+    d->torch_platform = cmd_data_path(VALIDATE_TORCH_PLATFORM, d->tpbuf, sizeof d->tpbuf);
 }
 
 /* Every row the options ask for, in report order: cost model, all-to-alls, GShard steps, measured GPU steps,
@@ -162,7 +164,7 @@ static int validate_rows(vreport *r, coll_scaling *sc, const validate_args *a, c
         return -1;
     if (!a->a2a_only && (measured_validate(r, d->gpu_src, N_GPU_SOURCES, d->gpu_platform, stdout, err) != 0 ||
                          collmeas_validate(r, d->coll_path, d->gpu_platform, stdout, err) != 0 ||
-                         torchsteps_validate_file(r, d->torch_path, stdout, err) != 0))
+                         torchsteps_validate_file(r, d->torch_path, d->torch_platform, stdout, err) != 0))
         return -1;
     return 0;
 }
