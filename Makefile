@@ -40,7 +40,7 @@ DEPS_OK   := $(BUILD)/.deps-ok
 PLATFORMS_LARGE := topologies/tpuv3-8x8.xml topologies/tpuv3-16x16.xml topologies/h200-32gpu.xml
 GENERATOR := $(patsubst %.c,$(BUILD)/%.o,$(wildcard topologies/*.c)) $(BUILD)/sim/cli/cmd_topology.o
 
-.PHONY: all deps run test sanitize valgrind fuzz fuzz-deps fuzz-run bench plots parity readme install clean platforms
+.PHONY: calibrate-torch all deps run test sanitize valgrind fuzz fuzz-deps fuzz-run bench plots parity readme install clean platforms
 .SECONDARY:
 
 all: $(BIN) $(TESTS) $(BENCHES) $(PLATFORMS_LARGE)
@@ -117,6 +117,11 @@ parity: $(BIN) $(PLATFORMS_LARGE)
 # The README's example outputs regenerated from the program ('make test' compares them: tests/cli_readme.sh).
 readme: $(BIN) $(PLATFORMS_LARGE)
 	sh tests/cli_readme.sh $(BIN) --update
+
+# The torch profile's fit (minutes, so not in 'make test'): what 'calibrate --torch' prints must be what the H100
+# preset and the shipped h100-1gpu.xml hold (topologies/chip.c TORCH_*).
+calibrate-torch: $(BIN)
+	sh tests/calibrate_torch.sh $(BIN)
 
 # Check suites (each forks its tests), then the CLI contract.  SWITCHSIM_SIMGRID_CFG reaches every simulation.
 test: $(TESTS) $(BIN) $(PLATFORMS_LARGE)

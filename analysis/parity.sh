@@ -1,6 +1,7 @@
 #!/bin/sh
 # parity.sh: the parity plots of 'switchsim validate' as PNG (gnuplot): parity.png (every measured and
-# calibration row, log-log, y = x, +/-10%) and gpu_parity.png (the H200 rows alone).
+# calibration row, log-log, y = x, +/-10%), gpu_parity.png (the H200 rows alone), torch_parity.png (the H100
+# PyTorch rows alone) and k_active.png (their step against top-k at equal activated parameters).
 # usage: sh analysis/parity.sh [BIN [OUTDIR]]     (defaults: build/switchsim build/plots; 'make parity')
 # PLOTS_VALIDATE_CSV=FILE plots the rows of 'validate --csv FILE' instead of making them.
 # The rows come from the whole report (about 2 minutes), so they are kept in OUTDIR/validate.csv with a key
@@ -45,4 +46,11 @@ fi
 gnuplot -e "csv='$VAL'; out='$OUT/parity.png'; term='$PNG'" "$GP/parity.gp" || exit 1
 gnuplot -e "csv='$VAL'; out='$OUT/gpu_parity.png'; term='$PNG'; group='h200-steps|h200-ep-steps'; title_extra=', H200s'; xlab='measured step time on one H200 (s)'; ylab='switchsim step time (s)'" \
     "$GP/parity.gp" || exit 1
-echo "parity: wrote $OUT/parity.png $OUT/gpu_parity.png" >&2
+gnuplot -e "csv='$VAL'; out='$OUT/torch_parity.png'; term='$PNG'; group='h100-moe-steps'; title_extra=', PyTorch on an H100'; xlab='measured step time on one H100 (s)'; ylab='switchsim step time (s)'" \
+    "$GP/parity.gp" || exit 1
+# the equal-activated-parameter series f-e8k1 .. f-e64k8 of each family: family,k,measured,predicted
+awk -F, '$3 == "h100-moe-steps" && $4 ~ /^[abc]-e(8k1|16k2|32k4|64k8) step time$/ {
+    split($4, w, " "); n = w[1]; k = substr(n, index(n, "k") + 1)
+    print substr(n, 1, 1) "," k "," $7 "," $6 }' "$VAL" | sort -t, -k1,1 -k2,2n > "$OUT/k_active.csv"
+gnuplot -e "dat='$OUT/k_active.csv'; out='$OUT/k_active.png'; term='$PNG'" "$GP/k_active.gp" || exit 1
+echo "parity: wrote $OUT/parity.png $OUT/gpu_parity.png $OUT/torch_parity.png $OUT/k_active.png" >&2

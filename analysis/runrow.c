@@ -46,6 +46,8 @@ static const col_desc COLS[] = {
     STRD(matmul_precision, 1, "highest"),
     NUMD(pipe, COL_INT, 1, "1"), NUMD(micro_batches, COL_INT, 1, "1"), NUMD(zero, COL_INT, 1, "0"),
     NUMD(bubble_s, COL_DBL, 0, "0"),
+    /* max_load 0 (not recorded) */
+    NUMD(max_load, COL_DBL, 0, "0"),
 };
 #define N_COLS ((int)(sizeof COLS / sizeof COLS[0]))
 
@@ -215,7 +217,7 @@ static int check_row(const runrow *r, const csvtab *t, int i, const char *path, 
 {
     static const char *const RESULTS[] = { "lb_loss", "a2a_bytes_per_core", "step_time_s", "compute_s",
         "router_s", "dispatch_combine_s", "a2a_s", "allreduce_s", "idle_s", "examples_per_s", "tflops_per_chip",
-        "sim_wall_s", "experts_per_core", "bubble_s" };
+        "sim_wall_s", "experts_per_core", "bubble_s", "max_load" };
     if (r->cores < 1)
         return bad_cell(t, i, path, "cores", "an integer >= 1", err);
     if (r->data < 1 || r->data > r->cores)

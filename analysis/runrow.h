@@ -54,6 +54,8 @@ typedef struct {
     int micro_batches;         /* micro-batches per step (1 without a pipeline) */
     int zero;                  /* 1: ZeRO-1 (optimizer state sharded over the data-parallel replicas) */
     double bubble_s;           /* waiting for pipeline neighbours (activations, gradients, the flush), mean per core */
+    double max_load;           /* the first Switch layer's busiest expert: its rows over the mean (a layer row: that
+                                * layer's); 1 padded or expert choice, 0 dense (a CSV without it reads as 0) */
 } runrow;
 
 /* Column names in order, comma-separated, no newline. */

@@ -663,6 +663,8 @@ static int eng_alloc_routing(engine *g, errbuf *err)
                                err);
     if (g->route == NULL)
         return -1;
+    if (cfg->dispatch == COST_DISPATCH_EXPERT_CHOICE)
+        route_set_expert_choice(g->route);
     if (cfg->timeline == NULL)
         return 0;
     int *mask = NULL;
@@ -868,6 +870,7 @@ static int eng_collect_layers(engine_result *res, const engine *g)
             r->dropped_frac = tr->lchoices[l] > 0 ? (double)tr->ldropped[l] / (double)tr->lchoices[l] : 0.0;
             r->lb_loss = tr->llb_n[l] > 0 ? tr->llb[l] / (double)tr->llb_n[l] : 0.0;
             r->a2a_bytes_per_core = tr->lbytes[l] / cores;
+            r->max_load = g->sparse_index[l] >= 0 ? traffic_max_load(tr, g->sparse_index[l]) : 0.0;
             steptimes_fill(r, lc, g->tm.lt1[li] - g->tm.lt0[li], 0.0, 0.0, g->p.nchips);
         }
     return 0;
@@ -894,8 +897,11 @@ static int eng_collect(engine_result *res, engine *g, const cost_memory *mem, er
         a2a_bytes += SCHED_N_PH * g->tr->lbytes[l];
     }
     res->step.dropped_frac = res->choices > 0 ? (double)res->dropped / (double)res->choices : 0.0;
+    if (route_expert_choice_unknown(g->route))   /* expert choice without per-token scores: not known */
+        res->step.dropped_frac = (double)NAN;
     res->step.lb_loss = lb_n > 0 ? lb_sum / (double)lb_n : 0.0;
     res->step.a2a_bytes_per_core = a2a_bytes / cores;
+    res->step.max_load = g->nsparse > 0 ? traffic_max_load(g->tr, 0) : 0.0;
     double t_end = g->tm.t_end;
     steptimes_fill(&res->step, cat, t_end, (double)p->sequences, flops, p->nchips);
     double hw = 0.0, peak = g->chip.bf16_flops * cores;   /* bf16 peak of all cores */
@@ -954,6 +960,9 @@ static int eng_capacity(engine *g, errbuf *err)
         else if (g->impl == MODEL_IMPL_TORCH && g->cfg->dispatch != COST_DISPATCH_EXPERT_CHOICE)
             *cap[i] = (int)ceil(p->capacity_factor * S[i] * p->top_k / p->experts);
     }
+    if (g->cfg->dispatch == COST_DISPATCH_EXPERT_CHOICE && p->top_k != 1)
+        return errbuf_set(err, "--dispatch expert-choice: experts choose their tokens, so a token has no top-k; give "
+                          "--top-k 1 (it is %d)", p->top_k);
     if (g->impl != MODEL_IMPL_TORCH)
         return 0;
     if (g->m->arch != MODEL_ARCH_DEC_ONLY || g->chip.family != COST_FAMILY_GPU)
@@ -999,6 +1008,14 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
         cfg.top_k = cfg.model->top_k;
     if (cfg.capacity_factor == 0)
         cfg.capacity_factor = cfg.model->capacity_factor;
+    if (cfg.same_active && cfg.top_k != mloc.top_k && mloc.experts > 1) {   /* equal activated parameters */
+        long width = (long)model_d_ff_expert(&mloc) * mloc.top_k;
+        if (width % cfg.top_k != 0)
+            return errbuf_set(err, "--same-active: %s's expert width %d x its top-k %d is not a multiple of --top-k %d",
+                              mloc.name, model_d_ff_expert(&mloc), mloc.top_k, cfg.top_k);
+        mloc.d_ff_expert = (int)(width / cfg.top_k);
+        mloc.top_k = cfg.top_k;   /* the model as run: its FLOPs and memory count k of the narrower experts */
+    }
     if (cfg.cap_round == SWITCH_CAP_AUTO)
         cfg.cap_round = IMPL[g.impl].cap;
     if (cfg.jitter < 0.0)

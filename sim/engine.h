@@ -44,6 +44,8 @@ typedef struct {
                                   * 0 = the precision's (4 under FP32, else 2) */
     plan_remat remat;            /* recompute the forward in backward: on, off, or only if needed to fit */
     int reuse;                   /* reuse the simulation of an identical all-to-all byte matrix */
+    int same_active;             /* 1: at a top_k other than the preset's, experts d_ff_expert x preset k / top_k
+                                  * wide, so a token activates the preset's expert parameters */
     int a2a_fast;                /* time each phased all-to-all from its plan where no two of its messages can share
                                   * a link (coll_world_set_fast); 0: every message a SimGrid flow */
     int per_layer;               /* also fill per-layer rows */
@@ -62,6 +64,8 @@ typedef struct {
     double bubble_s;             /* they sum to it; bubble: waits for pipeline neighbours (0 without a pipeline) */
     double dropped_frac;         /* dropped choices / (tokens x k), Switch layers */
     double lb_loss;              /* mean load-balancing loss */
+    double max_load;             /* the first Switch layer's (a layer row: its own) busiest expert's rows over the
+                                  * mean (traffic_max_load; 1 for padded buffers, 0 without Switch layers) */
     double a2a_bytes_per_core;   /* bytes one core sends in the all-to-alls (mean over cores) */
     double examples_per_s;       /* sequences per second (0 for a layer) */
     double tflops_per_chip;      /* model FLOPs per chip per second, 1e12 (0 for a layer) */

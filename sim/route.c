@@ -61,6 +61,10 @@ struct route_ctx {
     float *x, *logits, *probs, *gate;
     int *expert, *slot;
     int *cnt;                /* (k, E) the group's choices of each rank per expert, before capacity */
+    int ec;                  /* 1: expert choice (route_set_expert_choice) */
+    int ec_unknown;          /* expert choice on routing without per-token scores: the tokens left out unknown */
+    int *ec_token, *ec_taken, *ec_heap;   /* expert choice scratch: (E C) tokens, (S) takers, (C) heap */
+    float *ec_gate;          /* (E C) */
 };
 
 static uint64_t splitmix64(uint64_t z)
@@ -544,6 +548,10 @@ void route_ctx_free(route_ctx *r)
     free(r->gate);
     free(r->expert);
     free(r->slot);
+    free(r->ec_token);
+    free(r->ec_taken);
+    free(r->ec_heap);
+    free(r->ec_gate);
     free(r->cnt);
     free(r->w_ffn);
     free(r->xb);
@@ -699,11 +707,56 @@ static int route_group_check(const route_ctx *r, int layer, int shard, int group
     return dropped;
 }
 
+void route_set_expert_choice(route_ctx *r)
+{
+    r->ec = 1;
+}
+
+int route_expert_choice_unknown(const route_ctx *r)
+{
+    return r->ec_unknown;
+}
+
+/* Expert choice on one group: every expert takes C tokens (all of them when C >= S); the tokens no expert took
+ * are counted from the real router's scores (switch_expert_choice_forward) when routing is exact, else unknown. */
+static int route_group_ec(route_ctx *r, int layer, int shard, int group, int *kept, double *lb, errbuf *err)
+{
+    int E = r->E, D = r->m->d_model;
+    int S, C;
+    route_group_shape(r, layer, &S, &C);
+    int c = C < S ? C : S;
+    for (int e = 0; e < E; e++)
+        kept[e] = c;
+    *lb = 0.0;   /* expert choice balances by construction: no auxiliary loss */
+    if (!r->exact || c < 1) {
+        r->ec_unknown = 1;
+        return 0;
+    }
+    if (r->ec_token == NULL) {
+        r->ec_token = malloc((size_t)E * c * sizeof *r->ec_token);
+        r->ec_gate = malloc((size_t)E * c * sizeof *r->ec_gate);
+        r->ec_taken = malloc((size_t)S * sizeof *r->ec_taken);
+        r->ec_heap = malloc((size_t)c * sizeof *r->ec_heap);
+        if (!r->ec_token || !r->ec_gate || !r->ec_taken || !r->ec_heap)
+            return errbuf_set(err, "out of memory routing");
+    }
+    route_reseed(r->rng, r->seed, 4, layer, shard, group);
+    route_draw_hidden(r->x, r->rng, (long)S * D);
+    switch_router_score_forward(r->logits, r->probs, r->x, r->w + (size_t)layer * D * E, S, D, E, r->score);
+    switch_expert_choice_forward(r->ec_token, r->ec_gate, r->ec_taken, r->ec_heap, r->probs, S, E, c);
+    int left = 0;
+    for (int t = 0; t < S; t++)
+        left += r->ec_taken[t] == 0;
+    return left;
+}
+
 int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int *kept, double *lb, errbuf *err)
 {
     int E = r->E;
     long gidx = (long)shard * r->p.groups + group;
     int dropped;
+    if (r->ec)
+        return route_group_ec(r, layer, shard, group, kept, lb, err);
     memset(r->cnt, 0, (size_t)r->k * E * sizeof *r->cnt);
     if (r->exact) {
         dropped = route_group_exact(r, layer, shard, group, numerics, kept, lb, err);

@@ -58,6 +58,13 @@ void route_ctx_free(route_ctx *r);
  * kept_e <= C); returns -1 with err on a violation (a bug, never input). */
 int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int *kept, double *lb, errbuf *err);
 
+/* Expert choice from now on (--dispatch expert-choice): route_group gives every expert C tokens of the group
+ * (all S when C >= S) and returns the tokens no expert took, from the real router's scores (exact routing), with
+ * no load-balancing loss; with routing that has no per-token scores (sampled, a distribution, a trace) that count
+ * is unknown: route_group returns 0 and route_expert_choice_unknown says 1. */
+void route_set_expert_choice(route_ctx *r);
+int route_expert_choice_unknown(const route_ctx *r);
+
 /* Groups that also ran the rest of the Switch layer (dispatch, expert FFN, combine) for real: only exact
  * routing of small models.  *mean_abs (may be NULL) gets the mean over groups of sum |y|. */
 long route_numerics(const route_ctx *r, double *mean_abs);

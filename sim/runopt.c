@@ -104,6 +104,10 @@ static const runopt OPTS[] = {
               "gradient all-reduce becomes a reduce-scatter, the optimizer updates 1/replicas,\n"
               "an all-gather of the parameters follows; 0 (default): none; auto: only where\n"
               "the plan does not fit in HBM without it (tried before remat)" },
+    { .name = "--same-active", .type = RUNOPT_FLAG, FIELD(cfg.same_active), .values = { 1 },
+      .help = "with --top-k K: experts of width d_ff_expert x (the preset's k) / K, so each token\n"
+              "activates as many expert parameters as the preset (fine-grained experts: top-8\n"
+              "of experts 1/4 as wide as top-2's)" },
     { .name = "--no-reuse", .type = RUNOPT_FLAG, FIELD(cfg.reuse), .values = { 0 },
       .help = "simulate every all-to-all, even one identical to an earlier one" },
     { .name = "--a2a-timing", .arg = "T", .type = RUNOPT_ENUM, FIELD(cfg.a2a_fast),

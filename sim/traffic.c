@@ -202,6 +202,20 @@ int traffic_route(traffic *t, route_ctx *route, errbuf *err)
     return 0;
 }
 
+double traffic_max_load(const traffic *t, int sl)
+{
+    if (t->padded)
+        return 1.0;
+    size_t n = (size_t)t->p->cores * t->p->experts_per_core;
+    const double *r = t->recv + (size_t)sl * n;
+    double sum = 0.0, max = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        sum += r[i];
+        max = r[i] > max ? r[i] : max;
+    }
+    return sum > 0.0 ? max / (sum / (double)n) : 0.0;
+}
+
 void traffic_expert_rows(const traffic *t, double *rows, int core, int sl, int enc)
 {
     const plan *p = t->p;

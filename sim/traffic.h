@@ -47,6 +47,10 @@ int traffic_route(traffic *t, route_ctx *route, errbuf *err);
 /* Index of Switch layer sl's matrices (encoder or decoder): m1 + index x nchips^2. */
 int traffic_mat(const traffic *t, int sl, int enc);
 
+/* The busiest expert of Switch layer sl: the most rows an (expert, core) pair computes over the mean of all pairs;
+ * 1 for padded buffers and expert choice (equal rows by construction), 0 when the layer received nothing. */
+double traffic_max_load(const traffic *t, int sl);
+
 /* rows (experts_per_core) <- the rows each of core 'core''s experts computes in Switch layer sl (padded: whole
  * capacity buffers from every sender). */
 void traffic_expert_rows(const traffic *t, double *rows, int core, int sl, int enc);

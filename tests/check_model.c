@@ -290,7 +290,7 @@ static const struct { const char *file, *msg; } BAD[] = {
       D "bad_every.csv:2: column 'expert_every' must be an integer in [0, 1024] (0 dense, M: every Mth FFN layer), "
         "got '2000'" },
     { D "bad_topk.csv", D "bad_topk.csv:2: column 'top_k' must be an integer in [1, 8] (experts per token), got '9'" },
-    { D "bad_impl.csv", D "bad_impl.csv:3: column 'impl' must be 'meshtf', 'flaxformer' or 'lingvo', got 'mtf'" },
+    { D "bad_impl.csv", D "bad_impl.csv:3: column 'impl' must be 'meshtf', 'flaxformer', 'lingvo' or 'torch', got 'mtf'" },
     { D "bad_cf.csv", D "bad_cf.csv:2: column 'capacity_factor' must be a finite number > 0, got '1.25x'" },
     { D "neg_cf.csv", D "neg_cf.csv:2: column 'capacity_factor' must be a finite number > 0, got '-0.5'" },
     { D "nan_cf.csv", D "nan_cf.csv:2: column 'capacity_factor' must be a finite number > 0, got 'nan'" },

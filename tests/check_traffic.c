@@ -130,12 +130,34 @@ START_TEST(test_exact)
 }
 END_TEST
 
+/* The busiest expert: rows 1 per (core, expert) pair everywhere but one pair at 5 over 8 pairs: mean 12/8 = 1.5,
+ * max 5: 5 / 1.5; padded buffers are equal: 1; a layer that received nothing: 0. */
+START_TEST(test_max_load)
+{
+    model_cfg m = tiny_cfg();
+    plan p = tiny_plan(&m);
+    traffic *t = traffic_alloc(&p, &m, SPARSE, 4, 4, 2, 0);
+    ck_assert_ptr_nonnull(t);
+    size_t n = (size_t)p.cores * p.experts_per_core;
+    ck_assert_uint_eq(n, 8);
+    ck_assert_double_eq(traffic_max_load(t, 1), 0.0);
+    for (size_t i = 0; i < n; i++)
+        t->recv[n + i] = i == 3 ? 5.0 : 1.0;
+    ck_assert_double_eq_tol(traffic_max_load(t, 1), 5.0 / 1.5, 1e-15);
+    traffic_free(t);
+    t = traffic_alloc(&p, &m, SPARSE, 4, 4, 2, 1);
+    ck_assert_double_eq(traffic_max_load(t, 0), 1.0);
+    traffic_free(t);
+}
+END_TEST
+
 static Suite *traffic_suite(void)
 {
     Suite *s = suite_create("traffic");
     TCase *tc = tcase_create("route");
     tcase_add_test(tc, test_padded);
     tcase_add_test(tc, test_exact);
+    tcase_add_test(tc, test_max_load);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -19,8 +19,8 @@ done
 grep -qF "t5-base on $P: 32 cores (16 chips), plan data=8,model=1,pipe=4,micro=8, dense (no Switch layers)" \
     "$TMPD/out" || { echo "pipeline plan line:"; cat "$TMPD/out"; exit 1; }
 grep -q " idle [0-9.]*% bubble [0-9.]*% |" "$TMPD/out" || { echo "no bubble share:"; cat "$TMPD/out"; exit 1; }
-head -1 "$TMPD/pipe.csv" | grep -q ",pipe,micro_batches,zero,bubble_s$" || { echo "CSV header"; exit 1; }
-sed -n 2p "$TMPD/pipe.csv" | grep -q ",4,8,0,[0-9.e-]*$" || { echo "CSV row:"; sed -n 2p "$TMPD/pipe.csv"; exit 1; }
+head -1 "$TMPD/pipe.csv" | grep -q ",pipe,micro_batches,zero,bubble_s,max_load$" || { echo "CSV header"; exit 1; }
+sed -n 2p "$TMPD/pipe.csv" | grep -q ",4,8,0,[0-9.e-]*,0$" || { echo "CSV row:"; sed -n 2p "$TMPD/pipe.csv"; exit 1; }
 # the bubble is at least the ideal 1F1B share (P-1)/(m+P-1) = 3/11 of the step (stages are not equal)
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "bubble_s") b = i; if ($i == "step_time_s") s = i }; next }
     NR == 2 { if (!(b && s && $b >= 3.0 / 11.0 * $s)) { print "bubble " $b " < 3/11 of step " $s; exit 1 } }' \

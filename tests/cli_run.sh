@@ -17,7 +17,13 @@ expect_fail 1 "switchsim: error: --model: no model 'nope' in $M (switchsim model
 expect_fail 1 "switchsim: error: plan data=6,model=1 needs 6 cores, the platform has 8" $OUT -- $RUN --plan data=6 --csv $OUT
 expect_fail 1 "switchsim: error: --routing must be router, uniform, zipf:S, hot:FRAC or trace:FILE, got 'magic'" $OUT -- \
     $RUN --routing magic --csv $OUT
-expect_fail 1 "switchsim: error: --dispatch must be padded or exact, got 'fast'" $OUT -- $RUN --dispatch fast --csv $OUT
+expect_fail 1 "switchsim: error: --dispatch must be padded, exact, dropless or expert-choice, got 'fast'" $OUT -- $RUN --dispatch fast --csv $OUT
+expect_fail 1 "switchsim: error: --dispatch expert-choice: experts choose their tokens, so a token has no top-k; give --top-k 1 (it is 2)" $OUT -- \
+    $RUN --dispatch expert-choice --top-k 2 --csv $OUT
+expect_fail 1 "switchsim: error: --impl torch models eager PyTorch running a decoder-only model on GPUs; tiny-switch is enc-dec and $P is a TPU platform" $OUT -- \
+    $RUN --impl torch --csv $OUT
+expect_fail 1 "switchsim: error: --same-active: tiny-switch's expert width 128 x its top-k 1 is not a multiple of --top-k 3" $OUT -- \
+    $RUN --top-k 3 --same-active --csv $OUT
 expect_fail 1 "switchsim: error: --csv: cannot write '$TMPD/nodir/out.csv': directory '$TMPD/nodir' is missing or not writable" \
     $TMPD/nodir/out.csv -- $RUN --csv $TMPD/nodir/out.csv
 expect_fail 1 "switchsim: error: --trace-cores needs --trace FILE" $OUT -- $RUN --trace-cores 0-3 --csv $OUT
@@ -26,6 +32,27 @@ expect_fail 1 "switchsim: error: --trace '$OUT' is the same file as --csv '$OUT'
 expect_fail 1 "switchsim: error: --dump-routing: tiny-dense has no Switch layers, so there is no routing to dump" $OUT -- \
     $BIN run --platform $P --models $M --model tiny-dense --quiet --dump-routing $OUT
 expect_fail 2 "switchsim: error: run needs --platform FILE and --model NAME" - -- $BIN run --model tiny-switch
+# dispatch modes on tiny-switch (512 encoder and 128 decoder tokens per core, groups of 256 and 64, 8 experts,
+# cf 1.25): dropless keeps every choice (capacity = the group) and reports the busiest expert over the mean;
+# expert choice gives each expert int(256 x 1.25 / 8) = 40 and int(64 x 1.25 / 8) = 10 rows of every group
+col() { awk -F, -v c="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next } NR == 2 { print $k }' "$2"; }
+$RUN --dispatch dropless --csv $OUT > $TMPD/dl.txt
+grep -q "capacity 256 (enc) 64 (dec) tokens/expert/group" $TMPD/dl.txt || { cat $TMPD/dl.txt; echo "dropless capacity"; exit 1; }
+[ "$(col dispatch $OUT),$(col dropped_frac $OUT),$(col expert_capacity $OUT)" = "dropless,0,256" ] ||
+    { cat $OUT; echo "dropless: dispatch, drops or capacity"; exit 1; }
+awk "BEGIN { exit !($(col max_load $OUT) > 1.0 && $(col max_load $OUT) < 8.0) }" || { echo "dropless max_load"; exit 1; }
+$RUN --dispatch expert-choice --csv $OUT > $TMPD/ec.txt
+grep -q "capacity 40 (enc) 10 (dec) tokens/expert/group" $TMPD/ec.txt || { cat $TMPD/ec.txt; echo "expert-choice capacity"; exit 1; }
+[ "$(col dispatch $OUT),$(col max_load $OUT),$(col lb_loss $OUT)" = "expert-choice,1,0" ] ||
+    { cat $OUT; echo "expert-choice: dispatch, max_load or lb_loss"; exit 1; }
+# at equal activated parameters top-2 of experts half as wide runs, and counts the same model FLOPs per token
+$RUN --dispatch dropless --csv $OUT > /dev/null
+f1=$(awk "BEGIN { print $(col tflops_per_chip $OUT) * $(col step_time_s $OUT) }")
+rm -f $OUT
+$RUN --top-k 2 --same-active --dispatch dropless --csv $OUT > /dev/null
+f2=$(awk "BEGIN { print $(col tflops_per_chip $OUT) * $(col step_time_s $OUT) }")
+awk "BEGIN { exit !($f1 > 0 && ($f2 / $f1 - 1)^2 < 1e-10) }" || { echo "--same-active: model FLOPs $f1 vs $f2"; exit 1; }
+rm -f $OUT
 # a mistyped option: one line, the nearest option and where the help is (not 45 lines of help)
 expect_fail 2 "switchsim: error: run: unknown option '--capacity-factr'; did you mean --capacity-factor? (switchsim run --help lists the options)" $OUT -- \
     $RUN --capacity-factr 2 --csv $OUT
@@ -72,7 +99,7 @@ awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; next }
           if (b["4096,fp32"] != 2 * b["4096,selective"]) { print "fp32 bytes " b["4096,fp32"]; bad = 1 }
           if (e["2048,selective"] < 31.99 || e["2048,selective"] > 32.01) { print "sequences " e["2048,selective"]; bad = 1 }
           exit bad }' $TMPD/tp.csv || { cat $TMPD/tp.csv; echo "sweep --tokens-per-batch --precision: wrong rows"; exit 1; }
-expect_fail 1 "switchsim: error: --impl must be meshtf, flaxformer or lingvo, got 'mtf'" $OUT -- $RUN --impl mtf --csv $OUT
+expect_fail 1 "switchsim: error: --impl must be meshtf, flaxformer, lingvo or torch, got 'mtf'" $OUT -- $RUN --impl mtf --csv $OUT
 # implementation profiles: the CSV names the one run; meshtf groups up to 1024 tokens (one group of 512 per core
 # here), so C = int(512 x 1.25 / 8) = 80; the preset has no 'impl' column: flaxformer, C 40
 $RUN --impl meshtf --csv $TMPD/im.csv > /dev/null

@@ -117,10 +117,10 @@ static const double TPU_FP32_MATMUL_PASSES[] = { [CHIP_MM_DEFAULT] = 1, [CHIP_MM
  * data/h100-moe-steps.csv (PyTorch 2.11 eager on one H100 SXM; the 26 held-out rows are never fitted on).  The
  * same hardware as above under another program: eager kernels are unfused and each is a launch, so the
  * values differ from the JAX program's.  H200: not measured under torch; the H100's values are assumed. */
-#define TORCH_MM_EFFICIENCY 0.5
-#define TORCH_HBM_EFFICIENCY 0.8
-#define TORCH_OP_OVERHEAD_S 4e-6
-#define TORCH_GROUPED_MM_EFFICIENCY 0.5
+#define TORCH_MM_EFFICIENCY 0.7857
+#define TORCH_HBM_EFFICIENCY 0.6826
+#define TORCH_OP_OVERHEAD_S 2.621e-19
+#define TORCH_GROUPED_MM_EFFICIENCY 0.9972
 /* [datasheet, SOURCES 5.2] NVLink 4: 18 links, 900 GB/s per GPU counting both directions, so 450 GB/s each
  * way through the NVSwitch (non-blocking among the 8 GPUs of an HGX board). */
 #define GPU_NVLINK_LINKS 18

@@ -62,6 +62,7 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
     r->dropped_frac = t->dropped_frac;
     r->lb_loss = t->lb_loss;
     r->a2a_bytes_per_core = t->a2a_bytes_per_core;
+    r->max_load = t->max_load;
     r->step_time_s = t->step_time_s;
     r->compute_s = t->compute_s;
     r->router_s = t->router_s;
@@ -159,12 +160,12 @@ static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_r
         snprintf(bub, sizeof bub, " bubble %.1f%%", 100 * r->bubble_s / t);
     fprintf(fp, "step %.6g s | %.4g examples/s | %.4g tokens/s | %.4g TFLOP/s/chip (MFU %.1f%%, HFU %.1f%%) | compute %.1f%% router %.1f%% "
                 "dispatch+combine %.1f%% a2a %.1f%% allreduce %.1f%% idle %.1f%%%s | dropped %.3f%% | "
-                "a2a %.4g MB/core | lb loss %.4g | wall %.2f s (setup %.2f, routing kernels %.2f, SimGrid and cost "
+                "a2a %.4g MB/core | lb loss %.4g | max load %.3g | wall %.2f s (setup %.2f, routing kernels %.2f, SimGrid and cost "
                 "model %.2f)\n",
             r->step_time_s, r->examples_per_s, r->examples_per_s * (double)r->tokens_per_batch / (double)p->sequences,
             r->tflops_per_chip, 100 * r->mfu, 100 * r->hfu, 100 * r->compute_s / t, 100 * r->router_s / t, 100 * r->dispatch_combine_s / t,
             100 * r->a2a_s / t, 100 * r->allreduce_s / t, 100 * r->idle_s / t, bub, 100 * r->dropped_frac,
-            r->a2a_bytes_per_core / 1e6, r->lb_loss, r->sim_wall_s, res->wall_setup_s, res->wall_route_s,
+            r->a2a_bytes_per_core / 1e6, r->lb_loss, r->max_load, r->sim_wall_s, res->wall_setup_s, res->wall_route_s,
             r->sim_wall_s - res->wall_setup_s - res->wall_route_s);
 }
 
