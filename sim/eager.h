@@ -2,7 +2,7 @@
  * decoder-only MoE transformer (pre-norm RMSNorm, fused QKV projection, rotary embeddings, flash attention,
  * SwiGLU, an fp32 router, dropless / padded / expert-choice dispatch, untied head, fp32 cross-entropy) under
  * bf16 autocast over fp32 parameters, with the fused AdamW: the program analysis/measure/moe_step.py runs
- * [SOURCES 5.3 torch-eager].  Every element-wise op is its own kernel (its own launch, its own pass over HBM:
+ * [SOURCES 5.3 PyTorch eager].  Every element-wise op is its own kernel (its own launch, its own pass over HBM:
  * cost_torch_eltwise_work), every matmul a cuBLAS call (cost_matmul_work), the expert matmuls a grouped GEMM
  * (cost_grouped_mm_work) or a batched matmul over capacity buffers.  Backward ops follow autograd's formulas of
  * the forward ops (each written next to its kernel in eager.c).  Pure functions of shapes and chip numbers.
