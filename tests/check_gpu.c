@@ -87,7 +87,8 @@ START_TEST(test_route_pure)
 END_TEST
 
 /* The rail form, 4 nodes of 2 GPUs in leaf groups of 2, by hand: in a node NVLink; within a group NIC up, the
- * group's leaf, NIC down; between groups NIC up, leaf 0, group 0's uplink, group 1's downlink, leaf 1, NIC down.
+ * source node's leaf link, NIC down; between groups NIC up, the source node's leaf link, group 0's uplink, group
+ * 1's downlink, the destination node's leaf link, NIC down.
  * A group's uplinks: 2 nodes x 2 rails x 50 GB/s / oversub 2 = 100 GB/s; the last, partial group's its own. */
 START_TEST(test_route_pure_rails)
 {
@@ -106,10 +107,10 @@ START_TEST(test_route_pure_rails)
     char name[48];
     static const struct { int src, dst, n; const char *links[GPU_ROUTE_MAX]; } R[] = {
         { 0, 1, 2, { "chip0_nvlink_up", "chip1_nvlink_down" } },
-        { 1, 2, 3, { "chip1_nic_up", "leaf0_fabric", "chip2_nic_down" } },
-        { 3, 4, 6, { "chip3_nic_up", "leaf0_fabric", "leaf0_spine_up", "leaf1_spine_down", "leaf1_fabric",
+        { 1, 2, 3, { "chip1_nic_up", "node0_fabric", "chip2_nic_down" } },
+        { 3, 4, 6, { "chip3_nic_up", "node1_fabric", "leaf0_spine_up", "leaf1_spine_down", "node2_fabric",
                      "chip4_nic_down" } },
-        { 9, 0, 6, { "chip9_nic_up", "leaf2_fabric", "leaf2_spine_up", "leaf0_spine_down", "leaf0_fabric",
+        { 9, 0, 6, { "chip9_nic_up", "node4_fabric", "leaf2_spine_up", "leaf0_spine_down", "node0_fabric",
                      "chip0_nic_down" } },
         { 7, 7, 0, { NULL } },
     };
@@ -239,7 +240,8 @@ START_TEST(test_routes_simgrid)
             ours += strncmp(sg_link_get_name(all[i]), "__", 2) != 0;   /* not SimGrid's own loopback */
         free(all);
         int groups = gpu_leaf_groups(&p);
-        ck_assert_uint_eq(ours, (size_t)(5 * n + groups * (groups > 1 ? 3 : 1)));
+        /* per GPU 4 links and a loopback, per node its leaf link, per group 2 spine links when there are groups */
+        ck_assert_uint_eq(ours, (size_t)(5 * n + p.nodes + groups * (groups > 1 ? 2 : 0)));
     }
     gpu_link want[GPU_ROUTE_MAX];
     char name[48], self[48];
@@ -274,7 +276,8 @@ START_TEST(test_routes_simgrid)
                     bw = gpu_leaf_uplink_Bps(&p, want[i].gpu);
                     lat = p.spine_lat_s;
                 } else if (want[i].kind == GPU_LEAF) {
-                    bw = gpu_leaf_uplink_Bps(&p, want[i].gpu) * p.oversub;   /* FATPIPE: all the group's NICs */
+                    /* FATPIPE, one per node: all its group's NICs */
+                    bw = gpu_leaf_uplink_Bps(&p, want[i].gpu / p.nodes_per_leaf) * p.oversub;
                     lat = 0;
                 }
                 ck_assert_double_eq_tol(sg_link_get_bandwidth(l), bw, 1e-9 * bw);

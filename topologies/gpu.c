@@ -117,12 +117,12 @@ int gpu_route(gpu_link *links, const gpu_platform *p, int src, int dst)
         links[1] = (gpu_link){ .gpu = dst, .kind = same_node ? GPU_NVLINK_DOWN : GPU_NIC_DOWN };
         return 2;
     }
-    int gs = src / gpn / p->nodes_per_leaf, gd = dst / gpn / p->nodes_per_leaf, n = 1;
-    links[n++] = (gpu_link){ .gpu = gs, .kind = GPU_LEAF };
+    int ks = src / gpn, kd = dst / gpn, gs = ks / p->nodes_per_leaf, gd = kd / p->nodes_per_leaf, n = 1;
+    links[n++] = (gpu_link){ .gpu = ks, .kind = GPU_LEAF };
     if (gs != gd) {
         links[n++] = (gpu_link){ .gpu = gs, .kind = GPU_SPINE_UP };
         links[n++] = (gpu_link){ .gpu = gd, .kind = GPU_SPINE_DOWN };
-        links[n++] = (gpu_link){ .gpu = gd, .kind = GPU_LEAF };
+        links[n++] = (gpu_link){ .gpu = kd, .kind = GPU_LEAF };
     }
     links[n++] = (gpu_link){ .gpu = dst, .kind = GPU_NIC_DOWN };
     return n;
@@ -130,8 +130,8 @@ int gpu_route(gpu_link *links, const gpu_platform *p, int src, int dst)
 
 void gpu_link_name(char *buf, size_t n, gpu_link l)
 {
-    int spine = l.kind == GPU_LEAF || l.kind == GPU_SPINE_UP || l.kind == GPU_SPINE_DOWN;
-    snprintf(buf, n, "%s%d_%s", spine ? "leaf" : "chip", l.gpu, LINK_SUFFIX[l.kind]);
+    int spine = l.kind == GPU_SPINE_UP || l.kind == GPU_SPINE_DOWN;
+    snprintf(buf, n, "%s%d_%s", l.kind == GPU_LEAF ? "node" : spine ? "leaf" : "chip", l.gpu, LINK_SUFFIX[l.kind]);
 }
 
 /* The host properties of GPU platform 'arg', one per line, 6 spaces in: the chip's, with this platform's shape
@@ -233,13 +233,17 @@ static void write_rails(FILE *fp, const gpu_platform *p, const gpu_numbers *f)
         }
         zonexml_write_loopback(fp, r, f->lbw);
     }
-    for (int g = 0; g < groups; g++) {
+    for (int k = 0; k < p->nodes; k++) {
         /* The group's rail leaves as one non-blocking switch (PXN keeps cross-rail traffic off the spine): a
          * FATPIPE link (every flow its own bandwidth, never below a NIC's) of no latency, since SimGrid refuses
-         * a route without a link. */
-        gpu_link_name(name, sizeof name, (gpu_link){ .gpu = g, .kind = GPU_LEAF });
-        chip_format_number(bw, sizeof bw, gpu_leaf_uplink_Bps(p, g) * p->oversub);
+         * a route without a link; one per node (its traffic into the leaves, and out of them from the spine),
+         * not one per group: SimGrid's solver revisits every flow of a link each time one of them starts or
+         * ends, and one link for all of a group's flows made the rail platform 9x slower than the flat one. */
+        gpu_link_name(name, sizeof name, (gpu_link){ .gpu = k, .kind = GPU_LEAF });
+        chip_format_number(bw, sizeof bw, gpu_leaf_uplink_Bps(p, k / npl) * p->oversub);
         fprintf(fp, "    <link id=\"%s\" bandwidth=\"%sBps\" latency=\"0s\" sharing_policy=\"FATPIPE\"/>\n", name, bw);
+    }
+    for (int g = 0; g < groups; g++) {
         chip_format_number(bw, sizeof bw, gpu_leaf_uplink_Bps(p, g));
         for (int kind = GPU_SPINE_UP; kind <= GPU_SPINE_DOWN && groups > 1; kind++) {
             gpu_link_name(name, sizeof name, (gpu_link){ .gpu = g, .kind = (gpu_link_kind)kind });
@@ -255,12 +259,13 @@ static void write_rails(FILE *fp, const gpu_platform *p, const gpu_numbers *f)
         /* a zone of one router, the group's gateway to the spine */
         fprintf(fp, "      <zone id=\"leaf%d\" routing=\"Full\">\n        <router id=\"leaf%d_switch\"/>\n      </zone>\n",
                 g, g);
-        gpu_link_name(name, sizeof name, (gpu_link){ .gpu = g, .kind = GPU_LEAF });
         for (int a = k0; a < k1; a++) {
-            for (int b = a + 1; b < k1; b++)
-                fprintf(fp, "      <zoneRoute src=\"node%d\" dst=\"node%d\" gw_src=\"node%d_nics\" "
-                            "gw_dst=\"node%d_nics\" symmetrical=\"YES\"><link_ctn id=\"%s\"/></zoneRoute>\n",
-                        a, b, a, b, name);
+            gpu_link_name(name, sizeof name, (gpu_link){ .gpu = a, .kind = GPU_LEAF });
+            for (int b = k0; b < k1; b++)
+                if (b != a)
+                    fprintf(fp, "      <zoneRoute src=\"node%d\" dst=\"node%d\" gw_src=\"node%d_nics\" "
+                                "gw_dst=\"node%d_nics\" symmetrical=\"NO\"><link_ctn id=\"%s\"/></zoneRoute>\n",
+                            a, b, a, b, name);
             if (groups > 1)
                 fprintf(fp, "      <zoneRoute src=\"node%d\" dst=\"leaf%d\" gw_src=\"node%d_nics\" "
                             "gw_dst=\"leaf%d_switch\" symmetrical=\"YES\"><link_ctn id=\"%s\"/></zoneRoute>\n",

@@ -75,8 +75,9 @@ int gpu_platform_check(const gpu_platform *p, errbuf *err);
 
 /* The links a GPU's traffic can take, each in one direction: its NVLink into the NVSwitch (up) and out of it
  * (down), its NIC into the fabric (up) and out of it (down); in the rail form also a leaf group's rail leaves
- * as one non-blocking switch (a FATPIPE link of no latency: every flow has its own bandwidth, at least a NIC's)
- * and its uplinks to the spine (up) and back (down), whose 'gpu' is the group. */
+ * as one non-blocking switch (a FATPIPE link of no latency: every flow has its own bandwidth, at least a NIC's;
+ * one per node, whose 'gpu' is the node) and its uplinks to the spine (up) and back (down), whose 'gpu' is the
+ * group. */
 typedef enum {
     GPU_NVLINK_UP, GPU_NVLINK_DOWN, GPU_NIC_UP, GPU_NIC_DOWN, GPU_LEAF, GPU_SPINE_UP, GPU_SPINE_DOWN
 } gpu_link_kind;
@@ -91,12 +92,12 @@ typedef struct {
 /* links (GPU_ROUTE_MAX) <- the route from GPU src to GPU dst, src != dst: in one node src's NVLink up then
  * dst's NVLink down (the NVSwitch crossed once); across nodes src's NIC up then dst's NIC down (flat form: the fat
  * tree between them is non-blocking, so it adds no link of its own; its latency is in nic_lat_s); in the rail
- * form src's NIC up, src's group's leaf, [src's group's spine uplink, dst's group's spine downlink, dst's group's
- * leaf, when the groups differ,] dst's NIC down.  Returns the number of links: 2, 3 or 6, or 0 when src == dst
+ * form src's NIC up, src's node's leaf link, [src's group's spine uplink, dst's group's spine downlink, dst's
+ * node's leaf link, when the groups differ,] dst's NIC down.  Returns the number of links: 2, 3 or 6, or 0 when src == dst
  * (the loopback). */
 int gpu_route(gpu_link *links, const gpu_platform *p, int src, int dst);
-/* Writes the link's platform name, "chip<r>_nvlink_up" (_nvlink_down, _nic_up, _nic_down) or "leaf<g>_fabric"
- * (_spine_up, _spine_down), into buf (size n). */
+/* Writes the link's platform name, "chip<r>_nvlink_up" (_nvlink_down, _nic_up, _nic_down), "node<k>_fabric"
+ * or "leaf<g>_spine_up" (_spine_down), into buf (size n). */
 void gpu_link_name(char *buf, size_t n, gpu_link l);
 
 /* Writes the SimGrid platform XML of p to fp (after gpu_platform_check).  Flat form: one routing="Full" zone with host
@@ -107,8 +108,8 @@ void gpu_link_name(char *buf, size_t n, gpu_link l);
  * zones in zones, so that no route table grows as GPUs^2: a "spine" zone holding a zone per leaf group
  * ("group<g>") holding a zone per node ("node<k>", with its GPUs' hosts, links and routes and a router
  * "node<k>_nics" that a GPU reaches through its NIC up) and a zone of one router "leaf<g>_switch"; a group zone
- * routes node to node and node to that router over its leaf link, the spine zone group to group (router to
- * router) over the two groups' spine links.
+ * routes node to node over the source node's leaf link and node to that router (both ways) over the node's, the
+ * spine zone group to group (router to router) over the two groups' spine links.
  * SimGrid's route of every pair is gpu_route's (tests/check_gpu.c).  The hosts carry the properties 'rails',
  * 'nodes_per_leaf', 'oversub' and 'spine_lat_s' besides the flat form's.
  * Returns 0, or -1 with err (check failed or a write error). */
