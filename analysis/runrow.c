@@ -239,8 +239,8 @@ static int check_row(const runrow *r, const csvtab *t, int i, const char *path, 
     if (strcmp(r->dispatch, "padded") != 0 && strcmp(r->dispatch, "exact") != 0 &&
         strcmp(r->dispatch, "dropless") != 0 && strcmp(r->dispatch, "expert-choice") != 0)
         return bad_cell(t, i, path, "dispatch", "padded, exact, dropless or expert-choice", err);
-    if (strcmp(r->a2a, "phased") != 0 && strcmp(r->a2a, "direct") != 0)
-        return bad_cell(t, i, path, "a2a", "phased or direct", err);
+    if (strcmp(r->a2a, "phased") != 0 && strcmp(r->a2a, "direct") != 0 && strcmp(r->a2a, "hier") != 0)
+        return bad_cell(t, i, path, "a2a", "phased, direct or hier", err);
     if (r->seed < 0)
         return bad_cell(t, i, path, "seed", "an integer >= 0", err);
     if (r->tokens_per_batch < 1)

@@ -20,7 +20,7 @@ typedef struct {
     int expert_capacity;       /* C, tokens per expert per group */
     char routing[128];         /* router | uniform | zipf:S | hot:FRAC | trace:FILE */
     char dispatch[16];         /* padded | exact | dropless | expert-choice */
-    char a2a[16];              /* direct | phased */
+    char a2a[16];              /* direct | phased | hier */
     long seed;
     long tokens_per_batch;
     /* what the row covers */

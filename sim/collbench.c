@@ -147,8 +147,8 @@ static int collbench_start(const collbench_cfg *cfg, cost_chip *chip, platform_t
     return 0;
 }
 
-/* The all-to-all algorithm run (auto: direct on GPUs, phased on a torus), refused where it does not
- * belong or would take too long. */
+/* The all-to-all algorithm run (auto: phased on a torus; on GPUs hier across nodes under hw, else direct), refused
+ * where it does not belong or would take too long. */
 static int collbench_algo(const collbench_cfg *cfg, const platform_torus *t, coll_a2a_algo *algo, errbuf *err)
 {
     int gpu = t->family == COST_FAMILY_GPU, n = t->nchips;
@@ -156,10 +156,18 @@ static int collbench_algo(const collbench_cfg *cfg, const platform_torus *t, col
     if (cfg->op != COLLBENCH_A2A)
         return 0;
     if (*algo == COLL_A2A_AUTO)
-        *algo = gpu ? COLL_A2A_DIRECT : COLL_A2A_PHASED;
-    if (gpu && *algo != COLL_A2A_DIRECT)
+        *algo = !gpu ? COLL_A2A_PHASED
+              : t->nodes > 1 && cfg->network == NETMODEL_HW ? COLL_A2A_HIER : COLL_A2A_DIRECT;
+    if (gpu && (*algo == COLL_A2A_PHASED || *algo == COLL_A2A_PHASED_XY))
         return errbuf_set(err, "--algo %s is the torus all-to-all (neighbour ring steps); %s is a GPU platform, "
-                          "where it is direct", *algo == COLL_A2A_PHASED ? "phased" : "phased-xy", cfg->platform);
+                          "where it is hier or direct", *algo == COLL_A2A_PHASED ? "phased" : "phased-xy",
+                          cfg->platform);
+    if (!gpu && *algo == COLL_A2A_HIER)
+        return errbuf_set(err, "--algo hier is the GPU nodes' all-to-all (NVLink in a node, NICs between); %s is a "
+                          "torus, where it is phased, phased-xy or direct", cfg->platform);
+    if (*algo == COLL_A2A_HIER && cfg->network != NETMODEL_HW)
+        return errbuf_set(err, "--algo hier is timed from its plan as the hw network model times flows; give "
+                          "--network-model hw, or --algo direct for %s", netmodel_name(cfg->network));
     if (*algo == COLL_A2A_DIRECT && n > COLLBENCH_DIRECT_CHIPS_MAX)
         return errbuf_set(err, "--algo direct: %d chips is %ld flows per size, beyond what SimGrid simulates in "
                           "reasonable time (its cost grows about as chips^4.5); direct runs on at most %d chips",

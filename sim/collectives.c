@@ -14,6 +14,7 @@
  *
  * Network model: the caller's (sim/netmodel.h); the closed forms of tests/check_collectives.c are LV08's. */
 #include "sim/collectives.h"
+#include "sim/collhier.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -57,6 +58,10 @@ struct coll_world {
     double *ring_dur;             /* (n) */
     long *calls;                  /* (n) all-to-all calls per chip */
     long cur_call;                /* the call the chips are in */
+    /* the hierarchical all-to-all (HIER), read from the platform at its first call */
+    collhier_net hnet;
+    double *hier_bw;              /* (4 n + 2 groups) hnet's bandwidth arrays */
+    double *hier_work;            /* (collhier_work_len) */
 };
 
 
@@ -157,6 +162,8 @@ void coll_world_free(coll_world *w)
     free(w->calls);
     free(w->ring_calls);
     free(w->ring_dur);
+    free(w->hier_bw);
+    free(w->hier_work);
     free(w);
 }
 
@@ -359,6 +366,57 @@ static int coll_phased_run(coll_world *w, int chip, errbuf *err)
 /* ---------------------------------------------------------------------------------------------------------- */
 /* one call: plan, timing */
 
+/* A link's bandwidth by name, the network model's factors applied. */
+static double coll_link_bw(const char *prefix, int i, const char *suffix)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s%d_%s", prefix, i, suffix);
+    return sg_link_get_bandwidth(sg_link_by_name(name));
+}
+
+/* The hierarchical all-to-all's network (w->hnet) from the platform, once: the links of gpu_route
+ * (topologies/gpu.h) by name, those that exist (NVLink with 2+ GPUs a node, NICs with 2+ nodes, spine links
+ * with 2+ leaf groups), and the route latency of a pair of each kind.  -1 with err when memory runs out. */
+static int coll_hier_net(coll_world *w, errbuf *err)
+{
+    if (w->hier_work != NULL)
+        return 0;
+    collhier_net *h = &w->hnet;
+    int n = w->n, gpn = w->node_size, nodes = n / gpn;
+    const char *npl = sg_host_get_property_value(w->hosts[0], "nodes_per_leaf");
+    h->n = n;
+    h->gpn = gpn;
+    h->npl = npl != NULL && atoi(npl) > 0 ? atoi(npl) : nodes;
+    int groups = (nodes + h->npl - 1) / h->npl;
+    w->hier_bw = calloc(4 * (size_t)n + 2 * (size_t)groups, sizeof *w->hier_bw);
+    if (w->hier_bw == NULL)
+        return errbuf_set(err, "collectives: out of memory for a hierarchical all-to-all on %d chips", n);
+    double *bw = w->hier_bw;
+    h->nv_up = bw, h->nv_down = bw + n, h->nic_up = bw + 2 * n, h->nic_down = bw + 3 * n;
+    h->spine_up = bw + 4 * n, h->spine_down = bw + 4 * n + groups;
+    for (int r = 0; r < n; r++) {
+        if (gpn > 1) {
+            bw[r] = coll_link_bw("chip", r, "nvlink_up");
+            bw[n + r] = coll_link_bw("chip", r, "nvlink_down");
+        }
+        if (nodes > 1) {
+            bw[2 * n + r] = coll_link_bw("chip", r, "nic_up");
+            bw[3 * n + r] = coll_link_bw("chip", r, "nic_down");
+        }
+    }
+    for (int g = 0; g < groups && groups > 1; g++) {
+        bw[4 * n + g] = coll_link_bw("leaf", g, "spine_up");
+        bw[4 * n + groups + g] = coll_link_bw("leaf", g, "spine_down");
+    }
+    h->lat_node = gpn > 1 ? sg_host_get_route_latency(w->hosts[0], w->hosts[1]) : 0.0;
+    h->lat_group = nodes > 1 && h->npl > 1 ? sg_host_get_route_latency(w->hosts[0], w->hosts[gpn]) : 0.0;
+    h->lat_spine = groups > 1 ? sg_host_get_route_latency(w->hosts[0], w->hosts[h->npl * gpn]) : 0.0;
+    w->hier_work = malloc(collhier_work_len(h) * sizeof *w->hier_work);
+    if (w->hier_work == NULL)
+        return errbuf_set(err, "collectives: out of memory for a hierarchical all-to-all on %d chips", n);
+    return 0;
+}
+
 /* What the first chip to enter a call works out for all of them (actors run one at a time, so there is no
  * race): for a phased all-to-all its plan and, where fast, every chip's duration. */
 static int coll_call_begin(coll_world *w, const double *bytes, coll_a2a_algo algo, errbuf *err)
@@ -366,6 +424,13 @@ static int coll_call_begin(coll_world *w, const double *bytes, coll_a2a_algo alg
     w->cur_fast = 0;
     if (algo == COLL_A2A_DIRECT)
         return 0;
+    if (algo == COLL_A2A_HIER) {
+        if (coll_hier_net(w, err) != 0 || collhier_time(w->fast_dur, w->hier_work, bytes, &w->hnet, err) != 0)
+            return -1;
+        w->cur_fast = 1;
+        w->fast_calls++;
+        return 0;
+    }
     if (collplan_phased(w->pl, bytes, algo == COLL_A2A_PHASED ? w->pl->ndims : 1, err) != 0)
         return -1;
     if (w->fast) {
@@ -381,11 +446,14 @@ int coll_alltoall_prepare(coll_world *w, int chip, const double *bytes, coll_a2a
 {
     if (chip < 0 || chip >= w->n)
         return errbuf_set(err, "collectives: chip %d is not a chip (0..%d)", chip, w->n - 1);
-    if (algo != COLL_A2A_DIRECT && algo != COLL_A2A_PHASED && algo != COLL_A2A_PHASED_XY)
+    if (algo != COLL_A2A_DIRECT && algo != COLL_A2A_PHASED && algo != COLL_A2A_PHASED_XY && algo != COLL_A2A_HIER)
         return errbuf_set(err, "collectives: unknown all-to-all algorithm %d", (int)algo);
-    if (algo != COLL_A2A_DIRECT && w->node_size > 0)
+    if ((algo == COLL_A2A_PHASED || algo == COLL_A2A_PHASED_XY) && w->node_size > 0)
         return errbuf_set(err, "collectives: the phased all-to-all is for tori (neighbour ring steps); a "
-                          "switched network runs the direct one");
+                          "switched network runs the direct or the hierarchical one");
+    if (algo == COLL_A2A_HIER && w->node_size == 0)
+        return errbuf_set(err, "collectives: the hierarchical all-to-all is for GPU nodes (a switched world); a "
+                          "torus runs the phased or the direct one");
     long call = ++w->calls[chip];
     if (call > w->cur_call) {
         w->cur_call = call;

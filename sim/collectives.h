@@ -23,8 +23,11 @@ typedef enum {
                            * ndims equal shares that take the dimensions in rotated orders (x-then-y and
                            * y-then-x in 2D) at the same time, so every dimension's links work in every phase */
     COLL_A2A_PHASED_XY,   /* the same ring steps, all bytes x then y (then z): one dimension busy at a time */
-    COLL_A2A_AUTO         /* engine_config only, never a collective's argument: the platform's own algorithm
-                           * (PHASED on a torus, DIRECT on a GPU platform) */
+    COLL_A2A_AUTO,        /* engine_config only, never a collective's argument: the platform's own algorithm
+                           * (PHASED on a torus; on a GPU platform HIER across nodes, DIRECT in one node) */
+    COLL_A2A_HIER         /* switched worlds only: GPU nodes' hierarchical all-to-all (sim/collhier.h), NVLink
+                           * gather to the destination's rail then one message per (node pair, rail) over the
+                           * NICs, always timed from its plan (no flows) */
 } coll_a2a_algo;
 
 typedef struct coll_world coll_world;
@@ -40,8 +43,9 @@ int coll_world_nchips(const coll_world *w);
 /* Makes w (ndims 1: chips in rank order) a switched network, as on GPU platforms: nodes of gpus_per_node
  * consecutive ranks behind a crossbar (NVSwitch), nodes joined by a non-blocking fabric (a NIC per GPU), every
  * flow on SimGrid's routes.  Afterwards the phased all-to-alls fail ("collectives: the phased all-to-all is for
- * tori ..."), DIRECT is unchanged, and both all-reduces run node-aware rings (coll_allreduce_group).  Call
- * before any collective.  Errors: "collectives: 12 chips do not split into nodes of 8". */
+ * tori ..."), DIRECT is unchanged, and both all-reduces run node-aware rings (coll_allreduce_group).  HIER
+ * then times all-to-alls from their plan, on the links' numbers read from the platform at its first call (a rail
+ * fat tree's leaf groups from chip0's property 'nodes_per_leaf'; none: one group).  Call before any collective.  Errors: "collectives: 12 chips do not split into nodes of 8". */
 int coll_world_set_switched(coll_world *w, int gpus_per_node, errbuf *err);
 /* GPUs per node of a switched world, 0 for a torus. */
 int coll_world_switched(const coll_world *w);
@@ -55,7 +59,8 @@ int coll_world_switched(const coll_world *w);
  * travelling that way (forwarded data included) and receives from it; on a ring, data goes the short way
  * (a tie at distance L/2 is split half each way); a line (no wraparound, more than 2 chips) instead gets one
  * flow per destination along it over the platform's route (ring steps there would store and forward); the
- * plan is collplan_phased's, with its conservation checks.  Replaying an identical all-to-all is the caller's
+ * plan is collplan_phased's, with its conservation checks.  HIER (a switched world): always 1, every chip's
+ * time from the plan (collhier_time); a torus refuses it.  Replaying an identical all-to-all is the caller's
  * (sim/timer.c). */
 int coll_alltoall_prepare(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, double *dur_s,
                           errbuf *err);
@@ -104,7 +109,7 @@ int coll_allgather_group(coll_world *w, int chip, const int *group, int n, doubl
  * after loading the platform and applying the network model, before any collective.  Returns 1 when on, 0
  * when it does not apply, with why (e.g. "x is a line of 4 chips, whose flows share links"). */
 int coll_world_set_fast(coll_world *w, errbuf *why);
-/* Phased all-to-alls timed that way so far. */
+/* Phased and hierarchical all-to-alls timed from their plan so far. */
 long coll_world_fast_calls(const coll_world *w);
 /* The same timing for coll_allreduce_all and its halves (the dimension rings), where also no dimension has 2 chips
  * (its ring would send both ways over one link): calls timed so far. */

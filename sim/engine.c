@@ -564,26 +564,36 @@ engine_config engine_config_default(void)
 
 /* ---- one step, top to bottom: start SimGrid, choose the plan, allocate, group, run, collect ---- */
 
-/* The all-to-all algorithm for the platform: phased on a torus unless the config says direct; direct on GPUs,
- * which refuse phased.  Refuses a direct all-to-all SimGrid cannot simulate in reasonable time. */
+/* The all-to-all algorithm for the platform: phased on a torus unless the config says direct; on GPUs the
+ * hierarchical one across nodes (under hw, whose flow timing its plan's timing is) and direct in one node, unless
+ * the config says which; phased refused on GPUs and hier on a torus.  Refuses a direct all-to-all SimGrid cannot
+ * simulate in reasonable time. */
 static int eng_resolve_a2a(engine_config *cfg, const platform_torus *t, const model_cfg *m, errbuf *err)
 {
     long flows = (long)t->nchips * (t->nchips - 1);
     if (t->family == COST_FAMILY_GPU) {
-        /* The phased algorithm forwards data along torus rings; through a crossbar and a non-blocking fat tree
-         * every GPU pair has its own route, so the all-to-all is direct (as NCCL's send/recv all-to-all). */
+        /* The phased algorithm forwards data along torus rings; through a crossbar and a fat tree every GPU pair
+         * has its own route, so the all-to-all is direct (NCCL's send/recv) or hierarchical (PXN, DeepEP). */
         if (cfg->a2a == COLL_A2A_PHASED || cfg->a2a == COLL_A2A_PHASED_XY)
             return errbuf_set(err, "--a2a phased is the torus algorithm (neighbour ring steps per dimension); %s is "
-                              "a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is direct: "
-                              "leave --a2a out or give --a2a direct", cfg->platform);
-        cfg->a2a = COLL_A2A_DIRECT;
-        if (m->experts > 1 && t->nchips > ENGINE_DIRECT_CHIPS_MAX && cfg->pipe <= 1)   /* a pipeline: per stage */
-            return errbuf_set(err, "%s: %d GPUs is %ld flows per all-to-all, beyond what SimGrid simulates in "
-                              "reasonable time (its cost grows about as chips^4.5), and a GPU platform "
-                              "has only the direct all-to-all: run Switch models on at most %d GPUs", cfg->platform,
-                              t->nchips, flows, ENGINE_DIRECT_CHIPS_MAX);
+                              "a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is hier or "
+                              "direct: leave --a2a out or give one of them", cfg->platform);
+        if (cfg->a2a == COLL_A2A_HIER && cfg->network != NETMODEL_HW)
+            return errbuf_set(err, "--a2a hier is timed from its plan as the hw network model times flows; give "
+                              "--network-model hw, or --a2a direct for %s", netmodel_name(cfg->network));
+        if (cfg->a2a == COLL_A2A_AUTO)
+            cfg->a2a = t->nodes > 1 && cfg->network == NETMODEL_HW ? COLL_A2A_HIER : COLL_A2A_DIRECT;
+        if (cfg->a2a == COLL_A2A_DIRECT && m->experts > 1 && t->nchips > ENGINE_DIRECT_CHIPS_MAX &&
+            cfg->pipe <= 1)   /* a pipeline: per stage */
+            return errbuf_set(err, "--a2a direct on %s: %d GPUs is %ld flows per all-to-all, beyond what SimGrid "
+                              "simulates in reasonable time (its cost grows about as chips^4.5): use --a2a hier "
+                              "(network model hw), or direct on at most %d GPUs", cfg->platform, t->nchips, flows,
+                              ENGINE_DIRECT_CHIPS_MAX);
         return 0;
     }
+    if (cfg->a2a == COLL_A2A_HIER)
+        return errbuf_set(err, "--a2a hier is the GPU nodes' all-to-all (NVLink in a node, NICs between); %s is a "
+                          "torus: leave --a2a out or give phased or direct", cfg->platform);
     if (cfg->a2a == COLL_A2A_AUTO)
         cfg->a2a = COLL_A2A_PHASED;
     if (cfg->a2a == COLL_A2A_DIRECT && t->nchips > ENGINE_DIRECT_CHIPS_MAX)

@@ -69,11 +69,13 @@ static const runopt OPTS[] = {
               "group x cf / experts tokens)",
       .axis = 5, .sweep_help = "padded | exact | dropless | expert-choice", .column = "dispatch" },
     { .name = "--a2a", .arg = "ALGO", .type = RUNOPT_ENUM, FIELD(cfg.a2a),
-      .words = { "phased", "direct" }, .values = { COLL_A2A_PHASED, COLL_A2A_DIRECT },
-      .help = "phased (neighbour ring steps per dimension, the default on a torus) or direct\n"
-              "(one flow per chip pair: accurate, slow beyond ~128 chips; the default and the\n"
-              "only one on a GPU platform)",
-      .axis = 6, .sweep_help = "phased | direct", .column = "a2a" },
+      .words = { "phased", "direct", "hier" }, .values = { COLL_A2A_PHASED, COLL_A2A_DIRECT, COLL_A2A_HIER },
+      .help = "phased (neighbour ring steps per dimension, the default on a torus), direct\n"
+              "(one flow per chip pair: accurate, slow beyond ~128 chips; the default in one\n"
+              "GPU node) or hier (GPU nodes: NVLink gather to the destination's rail, one\n"
+              "message per node pair and rail over the NICs, timed from its plan; the\n"
+              "default across GPU nodes under --network-model hw)",
+      .axis = 6, .sweep_help = "phased | direct | hier", .column = "a2a" },
     { .name = "--network-model", .arg = "M", .type = RUNOPT_ENUM, FIELD(cfg.network),
       .words = { "hw", "lv08", "cm02" }, .values = { NETMODEL_HW, NETMODEL_LV08, NETMODEL_CM02 },
       .help = "hw (default: max-min sharing, each link technology's payload and latency\n"

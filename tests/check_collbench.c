@@ -300,7 +300,7 @@ START_TEST(test_refuse)
     ck_assert_int_eq(simproc_run(collbench_run, &c, out, COLLBENCH_NOUT(1), &err), -1);
     char want[512];
     snprintf(want, sizeof want, "--algo phased is the torus all-to-all (neighbour ring steps); %s is a GPU platform, "
-             "where it is direct", p);
+             "where it is hier or direct", p);
     ck_assert_str_eq(err.msg, want);
     c.platform = "topologies/tpuv3-16x16.xml";
     c.algo = COLL_A2A_DIRECT;

@@ -27,7 +27,7 @@ static const struct { const char *opt, *list, *msg; } BAD[] = {
     { "--seeds", "1,-2", "--seeds must be an integer >= 0, got '-2'" },
     { "--seeds", "1.5", "--seeds must be an integer >= 0, got '1.5'" },
     { "--dispatch", "padded,gather", "--dispatch must be padded, exact, dropless or expert-choice, got 'gather'" },
-    { "--a2a", "ring", "--a2a must be phased or direct, got 'ring'" },
+    { "--a2a", "ring", "--a2a must be phased, direct or hier, got 'ring'" },
     { "--plan", "data=32,model=1;data=x", "--plan must be data=N,model=M with integers in [1,1000000], got 'data=x'" },
     { "--plan", "experts=4", "--plan keys are data, model (or tensor), expert, pipe and micro, got 'experts' in "
       "'experts=4'" },

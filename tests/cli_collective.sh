@@ -20,7 +20,7 @@ expect_fail 2 "switchsim: error: collective: unknown option '--bogus' (switchsim
 P=topologies/tpuv3-2x2.xml
 expect_fail 1 "switchsim: error: --op must be all-to-all, all-reduce, all-gather or reduce-scatter, got 'allreduce'" "$CSV" -- \
     "$BIN" collective --platform $P --op allreduce --csv "$CSV"
-expect_fail 1 "switchsim: error: --algo for all-to-all must be direct, phased or phased-xy, got 'ring'" "$CSV" -- \
+expect_fail 1 "switchsim: error: --algo for all-to-all must be direct, phased, phased-xy or hier, got 'ring'" "$CSV" -- \
     "$BIN" collective --platform $P --op all-to-all --algo ring --csv "$CSV"
 expect_fail 1 "switchsim: error: --algo for all-gather must be ring, got 'direct'" "$CSV" -- \
     "$BIN" collective --platform $P --op all-gather --algo direct --csv "$CSV"
@@ -36,7 +36,7 @@ expect_fail 1 "switchsim: error: --a2a-timing must be fast or flows, got 'exact'
     "$BIN" collective --platform $P --op all-to-all --a2a-timing exact --csv "$CSV"
 expect_fail 1 "switchsim: error: --min-bytes (2048) must not exceed --max-bytes (1024)" "$CSV" -- \
     "$BIN" collective --platform $P --op all-reduce --min-bytes 2K --max-bytes 1K --csv "$CSV"
-expect_fail 1 "switchsim: error: --algo phased is the torus all-to-all (neighbour ring steps); topologies/h200-8gpu.xml is a GPU platform, where it is direct" "$CSV" -- \
+expect_fail 1 "switchsim: error: --algo phased is the torus all-to-all (neighbour ring steps); topologies/h200-8gpu.xml is a GPU platform, where it is hier or direct" "$CSV" -- \
     "$BIN" collective --platform topologies/h200-8gpu.xml --op all-to-all --algo phased --csv "$CSV"
 expect_fail 1 "switchsim: error: $TMPD/none.xml: cannot open: No such file or directory" "$CSV" -- \
     "$BIN" collective --platform "$TMPD/none.xml" --op all-reduce --csv "$CSV"
@@ -62,6 +62,25 @@ grep -q "^# all-reduce, ring, 4 ranks (chips, 4 chips) on $TMPD/ring4.xml; netwo
 [ "$(tail -n +2 "$CSV" | cut -d, -f3-5)" = "phased,cores,8" ] || { echo "collective: ranks cores"; cat "$CSV"; exit 1; }
 "$BIN" collective --platform topologies/h200-8gpu.xml --op all-to-all --min-bytes 1M --max-bytes 1M --csv "$CSV" > /dev/null
 [ "$(tail -n +2 "$CSV" | cut -d, -f3-5)" = "direct,chips,8" ] || { echo "collective: GPU default"; cat "$CSV"; exit 1; }
+
+# Across GPU nodes the default is hier, timed from its plan; an even all-to-all of 64 MB a rank on 2 nodes of 8:
+# every NIC sends and receives 8 x 4 MB, 32 MiB at 50 GB/s x the NIC factor, which direct flows take too, so the
+# rows agree (the times to the printed precision); 1 KB a rank: hier pays the NVLink hop's latency (1 us) on top
+"$BIN" topology --chip h100 --gpus-per-node 8 --nodes 2 --out "$TMPD/g16.xml" > /dev/null
+"$BIN" collective --platform "$TMPD/g16.xml" --op all-to-all --min-bytes 64M --max-bytes 64M > "$TMPD/hier"
+"$BIN" collective --platform "$TMPD/g16.xml" --op all-to-all --min-bytes 64M --max-bytes 64M --algo direct > "$TMPD/direct"
+grep -q '^# all-to-all, hier, 16 ranks' "$TMPD/hier" || { echo "collective: hier not the default on 2 nodes"; cat "$TMPD/hier"; exit 1; }
+grep -q "^# wall .*; timed from the message plan (every link's bytes over its bandwidth)$" "$TMPD/hier" ||
+    { echo "collective: hier's last line"; cat "$TMPD/hier"; exit 1; }
+[ "$(grep '^  ' "$TMPD/hier")" = "$(grep '^  ' "$TMPD/direct")" ] || { echo "collective: hier and direct rows differ";
+    cat "$TMPD/hier" "$TMPD/direct"; exit 1; }
+rm -f "$CSV"
+expect_fail 1 "switchsim: error: --algo for all-to-all must be direct, phased, phased-xy or hier, got 'pxn'" "$CSV" -- \
+    "$BIN" collective --platform "$TMPD/g16.xml" --op all-to-all --algo pxn --csv "$CSV"
+expect_fail 1 "switchsim: error: --algo hier is the GPU nodes' all-to-all (NVLink in a node, NICs between); $P is a torus, where it is phased, phased-xy or direct" "$CSV" -- \
+    "$BIN" collective --platform $P --op all-to-all --algo hier --csv "$CSV"
+expect_fail 1 "switchsim: error: --algo hier is timed from its plan as the hw network model times flows; give --network-model hw, or --algo direct for cm02" "$CSV" -- \
+    "$BIN" collective --platform "$TMPD/g16.xml" --op all-to-all --algo hier --network-model cm02 --csv "$CSV"
 
 # On a wrapped 8x8 torus the phased all-to-all is timed from its message plan by default: the same rows as its
 # flows (to the printed precision), and the last line says so; --a2a-timing flows simulates the flows.

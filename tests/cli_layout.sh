@@ -19,8 +19,8 @@ bad=$(grep -ln '\b_exit *(' $(echo "$SRC" | grep '\.c$') | grep -v '^sim/simproc
 
 # the engine of one step writes no file: no fopen for writing, no atomic write or batch commit (a routing dump is
 # added to the caller's batch, which 'run' commits), no temp files or renames
-ENGINE="sim/engine.c sim/sched.c sim/timer.c sim/traffic.c sim/collectives.c sim/collplan.c sim/cost.c sim/plan.c
-        sim/route.c sim/netmodel.c"
+ENGINE="sim/engine.c sim/sched.c sim/timer.c sim/traffic.c sim/collectives.c sim/collplan.c sim/collhier.c sim/cost.c
+        sim/plan.c sim/route.c sim/netmodel.c"
 for f in $ENGINE; do
     [ -f "$f" ] || continue
     bad=$(grep -n 'fopen *([^)]*"[wa]\|atomic_file_write\|atomic_batch_commit\|mkstemp\|mkdtemp\|rename *(\|remove *(\|unlink *(' "$f" || true)

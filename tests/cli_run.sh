@@ -166,13 +166,14 @@ grep -q "^  bound: 6 rows, mean .* above the bound, max .*; 0 violated$" $TMPD/v
 [ "$(cut -d, -f1-3 $TMPD/a2a_rows.csv | sort | uniq -c | tr -s ' ' | tr '\n' ';')" = \
     " 6 bound,bound,a2a-bisection; 1 label,class,group; 1 measured,tpu-published,gshard-fig9;" ] ||
     { cat $TMPD/a2a_rows.csv; echo "validate --csv: unexpected rows"; exit 1; }
-# GPU platforms: every shipped one runs, with the direct all-to-all by default; one GPU communicates nothing;
-# --a2a phased is refused there with a message and no output file
-for g in 1gpu 8gpu 32gpu; do
+# GPU platforms: every shipped one runs, with the direct all-to-all by default in one node and hier across nodes;
+# one GPU communicates nothing; --a2a phased is refused there with a message and no output file
+for g in 1gpu:direct 8gpu:direct 32gpu:hier; do
+    a=${g#*:} g=${g%:*}
     $BIN run --platform topologies/h200-$g.xml --models $M --model tiny-switch --quiet --per-layer \
         --csv $TMPD/g.csv --trace $TMPD/g.json > $TMPD/g.txt || { cat $TMPD/g.txt; echo "run on h200-$g failed"; exit 1; }
-    grep -q "all-to-all direct" $TMPD/g.txt || { echo "h200-$g: the all-to-all is not direct"; exit 1; }
-    [ "$(awk -F, 'NR == 2 { print $12 }' $TMPD/g.csv)" = direct ] || { echo "h200-$g: CSV a2a is not direct"; exit 1; }
+    grep -q "all-to-all $a" $TMPD/g.txt || { echo "h200-$g: the all-to-all is not $a"; exit 1; }
+    [ "$(awk -F, 'NR == 2 { print $12 }' $TMPD/g.csv)" = $a ] || { echo "h200-$g: CSV a2a is not $a"; exit 1; }
 done
 $BIN run --platform topologies/h200-1gpu.xml --models $M --model tiny-switch --quiet --csv $TMPD/g1.csv > /dev/null
 awk -F, 'NR == 2 { exit !($20 == 0 && $25 == 0 && $26 == 0 && $27 == 0) }' $TMPD/g1.csv ||
@@ -189,9 +190,23 @@ for m in tiny-switch tiny-dense; do
         echo "  cut -d, -f1-29 X > tests/golden/run_${m}_h200-1gpu.csv, after checking why)"; exit 1
     fi
 done
-expect_fail 1 "switchsim: error: --a2a phased is the torus algorithm (neighbour ring steps per dimension); topologies/h200-8gpu.xml is a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is direct: leave --a2a out or give --a2a direct" $TMPD/ph.csv -- \
+expect_fail 1 "switchsim: error: --a2a phased is the torus algorithm (neighbour ring steps per dimension); topologies/h200-8gpu.xml is a GPU platform (NVSwitch nodes, a NIC per GPU), where the all-to-all is hier or direct: leave --a2a out or give one of them" $TMPD/ph.csv -- \
     $BIN run --platform topologies/h200-8gpu.xml --models $M --model tiny-switch --quiet --a2a phased --csv $TMPD/ph.csv
 $BIN topology --chip h100 --gpus-per-node 8 --nodes 17 --out $TMPD/g136.xml
-expect_fail 1 "switchsim: error: $TMPD/g136.xml: 136 GPUs is 18360 flows per all-to-all, beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5), and a GPU platform has only the direct all-to-all: run Switch models on at most 128 GPUs" $TMPD/ph.csv -- \
-    $BIN run --platform $TMPD/g136.xml --models $M --model tiny-switch --quiet --csv $TMPD/ph.csv
+expect_fail 1 "switchsim: error: --a2a direct on $TMPD/g136.xml: 136 GPUs is 18360 flows per all-to-all, beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5): use --a2a hier (network model hw), or direct on at most 128 GPUs" $TMPD/ph.csv -- \
+    $BIN run --platform $TMPD/g136.xml --models $M --model tiny-switch --quiet --a2a direct --csv $TMPD/ph.csv
+# across GPU nodes the all-to-all is hier by default, timed from its plan; it is refused on a torus and under
+# another network model than hw; a bad value names the option
+$BIN topology --chip h100 --gpus-per-node 8 --nodes 2 --out $TMPD/g16.xml
+$BIN run --platform $TMPD/g16.xml --models $M --model tiny-switch --quiet --csv $TMPD/h.csv > $TMPD/h.out
+grep -q "all-to-all hier .*timed from their message plan (every link's bytes over its bandwidth)" $TMPD/h.out ||
+    { echo "cli_run: hier not the default across GPU nodes"; cat $TMPD/h.out; exit 1; }
+[ "$(sed -n 2p $TMPD/h.csv | cut -d, -f12)" = "hier" ] || { echo "cli_run: the CSV's a2a column"; cat $TMPD/h.csv; exit 1; }
+$BIN summarize $TMPD/h.csv > /dev/null || { echo "cli_run: summarize refuses a hier row"; exit 1; }
+expect_fail 1 "switchsim: error: --a2a must be phased, direct or hier, got 'pxn'" $TMPD/ph.csv -- \
+    $BIN run --platform $TMPD/g16.xml --models $M --model tiny-switch --quiet --a2a pxn --csv $TMPD/ph.csv
+expect_fail 1 "switchsim: error: --a2a hier is the GPU nodes' all-to-all (NVLink in a node, NICs between); topologies/tpuv3-2x2.xml is a torus: leave --a2a out or give phased or direct" $TMPD/ph.csv -- \
+    $BIN run --platform topologies/tpuv3-2x2.xml --models $M --model tiny-switch --quiet --a2a hier --csv $TMPD/ph.csv
+expect_fail 1 "switchsim: error: --a2a hier is timed from its plan as the hw network model times flows; give --network-model hw, or --a2a direct for lv08" $TMPD/ph.csv -- \
+    $BIN run --platform $TMPD/g16.xml --models $M --model tiny-switch --quiet --a2a hier --network-model lv08 --csv $TMPD/ph.csv
 echo "cli_run: ok"

@@ -28,7 +28,9 @@ static void collective_usage(FILE *fp)
         "  --op OP             all-to-all, all-reduce, all-gather or reduce-scatter\n"
         "  --algo A            all-to-all: phased (neighbour ring steps per dimension, half the bytes x-then-y and\n"
         "                      half y-then-x; default on a torus), phased-xy (all bytes x then y), direct (a flow\n"
-        "                      per chip pair; default and only one on GPU platforms; at most %d chips);\n"
+        "                      per chip pair; default in one GPU node; at most %d chips), hier (GPU nodes:\n"
+        "                      NVLink gather to the destination's rail, then one message per node pair and rail\n"
+        "                      over the NICs, timed from its plan; default across GPU nodes, network model hw)\n"
         "                      the others: ring (bidirectional rings per torus dimension; node-aware rings on GPUs)\n"
         "  --min-bytes N       smallest size, bytes per rank; suffix K, M, G = 1024, 1024^2, 1024^3 (default 1K)\n"
         "  --max-bytes N       largest size, bytes per rank (default 1G)\n"
@@ -113,7 +115,8 @@ static const char *collective_algo_name(collbench_op op, coll_a2a_algo a)
 {
     if (op != COLLBENCH_A2A)
         return "ring";
-    return a == COLL_A2A_DIRECT ? "direct" : a == COLL_A2A_PHASED_XY ? "phased-xy" : "phased";
+    return a == COLL_A2A_DIRECT ? "direct" : a == COLL_A2A_PHASED_XY ? "phased-xy"
+         : a == COLL_A2A_HIER ? "hier" : "phased";
 }
 
 /* collective's command line, and the run it describes. */
@@ -224,8 +227,11 @@ static int collective_check(collective_args *a, errbuf *err)
             cfg->algo = COLL_A2A_PHASED;
         else if (strcmp(a->algo_s, "phased-xy") == 0)
             cfg->algo = COLL_A2A_PHASED_XY;
+        else if (strcmp(a->algo_s, "hier") == 0)
+            cfg->algo = COLL_A2A_HIER;
         else
-            return errbuf_set(err, "--algo for all-to-all must be direct, phased or phased-xy, got '%s'", a->algo_s);
+            return errbuf_set(err, "--algo for all-to-all must be direct, phased, phased-xy or hier, got '%s'",
+                              a->algo_s);
     } else if (a->algo_s != NULL && strcmp(a->algo_s, "ring") != 0) {
         return errbuf_set(err, "--algo for %s must be ring, got '%s'", a->op_s, a->algo_s);
     }
@@ -260,7 +266,9 @@ static void collective_print(const collective_rows *rows, const char *op_s)
                kind, ratio);
     }
     printf("# wall %.2f s in SimGrid%s\n", out[COLLBENCH_WALL_S],
-           out[COLLBENCH_FAST] > 0 ? "; timed from the message plan (no two messages share a link)" : "");
+           out[COLLBENCH_FAST] <= 0 ? ""
+           : out[COLLBENCH_ALGO] == COLL_A2A_HIER ? "; timed from the message plan (every link's bytes over its bandwidth)"
+           : "; timed from the message plan (no two messages share a link)");
 }
 
 int cmd_collective(int argc, char **argv)

@@ -51,7 +51,8 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
     r->expert_capacity = p->experts <= 1 ? 0 : p->tokens_enc > 0 ? p->capacity_enc : p->capacity_dec;
     snprintf(r->routing, sizeof r->routing, "%.*s", (int)sizeof r->routing - 1, cfg->routing.text);
     snprintf(r->dispatch, sizeof r->dispatch, "%s", cost_dispatch_name(cfg->dispatch));
-    snprintf(r->a2a, sizeof r->a2a, "%s", res->a2a == COLL_A2A_DIRECT ? "direct" : "phased");
+    snprintf(r->a2a, sizeof r->a2a, "%s", res->a2a == COLL_A2A_DIRECT ? "direct"
+                                           : res->a2a == COLL_A2A_HIER ? "hier" : "phased");
     r->seed = (long)cfg->seed;
     /* the batch as run (--tokens-per-batch): encoder tokens, or a decoder-only model's tokens */
     r->tokens_per_batch = p->sequences * (cfg->model->arch == MODEL_ARCH_DEC_ONLY ? cfg->model->dec_seq
@@ -140,7 +141,9 @@ static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_r
     if (res->a2a_reused > 0)
         fprintf(fp, " (%ld of %ld all-to-alls replayed from an identical byte matrix simulated earlier)",
                 res->a2a_reused, res->a2a_count);
-    if (res->a2a_fast > 0)
+    if (res->a2a_fast > 0 && res->a2a == COLL_A2A_HIER)
+        fprintf(fp, "; %ld timed from their message plan (every link's bytes over its bandwidth)", res->a2a_fast);
+    else if (res->a2a_fast > 0)
         fprintf(fp, "; %ld timed from their message plan (no two messages share a link)", res->a2a_fast);
     else if (p->experts > 1 && res->a2a_flows_why[0] != '\0')
         fprintf(fp, "; all as SimGrid flows: %s", res->a2a_flows_why);
