@@ -117,7 +117,7 @@ static const runopt OPTS[] = {
       .help = "fast (default: where no two messages of the phased all-to-all can share a link,\n"
               "every ring wrapped and of 3 or more chips, under the hw model, each is timed\n"
               "from its message plan in one pass: the flows' times to 1e-6) or flows (every\n"
-              "message a SimGrid flow)" },
+              "message a SimGrid flow); --a2a hier is always timed from its plan" },
     { .name = "--csv", .arg = "FILE", .type = RUNOPT_TEXT, FIELD(csv),
       .help = "write the step row (and --per-layer rows) as CSV" },
     { .name = "--per-layer", .type = RUNOPT_FLAG, FIELD(cfg.per_layer), .values = { 1 },
