@@ -366,17 +366,35 @@ static int coll_phased_run(coll_world *w, int chip, errbuf *err)
 /* ---------------------------------------------------------------------------------------------------------- */
 /* one call: plan, timing */
 
-/* A link's bandwidth by name, the network model's factors applied. */
-static double coll_link_bw(const char *prefix, int i, const char *suffix)
+static int coll_link_name_cmp(const void *a, const void *b)
+{
+    return strcmp(sg_link_get_name(*(const sg_link_t *)a), sg_link_get_name(*(const sg_link_t *)b));
+}
+
+static int coll_link_key_cmp(const void *key, const void *l)
+{
+    return strcmp(key, sg_link_get_name(*(const sg_link_t *)l));
+}
+
+/* The bandwidth of link "<prefix><i>_<suffix>" (the network model's factors applied), found in 'links' (nl,
+ * sorted by name): SimGrid's own lookup throws on a missing name.  -1 with err when there is none. */
+static int coll_link_bw(double *bw, sg_link_t *links, size_t nl, const char *prefix, int i, const char *suffix,
+                        errbuf *err)
 {
     char name[64];
     snprintf(name, sizeof name, "%s%d_%s", prefix, i, suffix);
-    return sg_link_get_bandwidth(sg_link_by_name(name));
+    const sg_link_t *l = bsearch(name, links, nl, sizeof *links, coll_link_key_cmp);
+    if (l == NULL)
+        return errbuf_set(err, "collectives: the platform has no link '%s', which the hierarchical all-to-all "
+                          "reads (the GPU platforms of 'switchsim topology' have it)", name);
+    *bw = sg_link_get_bandwidth(*l);
+    return 0;
 }
 
 /* The hierarchical all-to-all's network (w->hnet) from the platform, once: the links of gpu_route
  * (topologies/gpu.h) by name, those that exist (NVLink with 2+ GPUs a node, NICs with 2+ nodes, spine links
- * with 2+ leaf groups), and the route latency of a pair of each kind.  -1 with err when memory runs out. */
+ * with 2+ leaf groups), and the route latency of a pair of each kind.  -1 with err when a link is missing or
+ * memory runs out. */
 static int coll_hier_net(coll_world *w, errbuf *err)
 {
     if (w->hier_work != NULL)
@@ -388,26 +406,33 @@ static int coll_hier_net(coll_world *w, errbuf *err)
     h->gpn = gpn;
     h->npl = npl != NULL && atoi(npl) > 0 ? atoi(npl) : nodes;
     int groups = (nodes + h->npl - 1) / h->npl;
+    size_t nl = sg_link_count();
+    sg_link_t *links = sg_link_list();
+    free(w->hier_bw);
     w->hier_bw = calloc(4 * (size_t)n + 2 * (size_t)groups, sizeof *w->hier_bw);
-    if (w->hier_bw == NULL)
+    if (w->hier_bw == NULL || links == NULL) {
+        free(links);
         return errbuf_set(err, "collectives: out of memory for a hierarchical all-to-all on %d chips", n);
+    }
+    qsort(links, nl, sizeof *links, coll_link_name_cmp);
     double *bw = w->hier_bw;
     h->nv_up = bw, h->nv_down = bw + n, h->nic_up = bw + 2 * n, h->nic_down = bw + 3 * n;
     h->spine_up = bw + 4 * n, h->spine_down = bw + 4 * n + groups;
-    for (int r = 0; r < n; r++) {
-        if (gpn > 1) {
-            bw[r] = coll_link_bw("chip", r, "nvlink_up");
-            bw[n + r] = coll_link_bw("chip", r, "nvlink_down");
-        }
-        if (nodes > 1) {
-            bw[2 * n + r] = coll_link_bw("chip", r, "nic_up");
-            bw[3 * n + r] = coll_link_bw("chip", r, "nic_down");
-        }
+    int rc = 0;
+    for (int r = 0; r < n && rc == 0; r++) {
+        if (gpn > 1)
+            rc = coll_link_bw(&bw[r], links, nl, "chip", r, "nvlink_up", err) != 0
+                 || coll_link_bw(&bw[n + r], links, nl, "chip", r, "nvlink_down", err) != 0 ? -1 : 0;
+        if (nodes > 1 && rc == 0)
+            rc = coll_link_bw(&bw[2 * n + r], links, nl, "chip", r, "nic_up", err) != 0
+                 || coll_link_bw(&bw[3 * n + r], links, nl, "chip", r, "nic_down", err) != 0 ? -1 : 0;
     }
-    for (int g = 0; g < groups && groups > 1; g++) {
-        bw[4 * n + g] = coll_link_bw("leaf", g, "spine_up");
-        bw[4 * n + groups + g] = coll_link_bw("leaf", g, "spine_down");
-    }
+    for (int g = 0; g < groups && groups > 1 && rc == 0; g++)
+        rc = coll_link_bw(&bw[4 * n + g], links, nl, "leaf", g, "spine_up", err) != 0
+             || coll_link_bw(&bw[4 * n + groups + g], links, nl, "leaf", g, "spine_down", err) != 0 ? -1 : 0;
+    free(links);
+    if (rc != 0)
+        return -1;
     h->lat_node = gpn > 1 ? sg_host_get_route_latency(w->hosts[0], w->hosts[1]) : 0.0;
     h->lat_group = nodes > 1 && h->npl > 1 ? sg_host_get_route_latency(w->hosts[0], w->hosts[gpn]) : 0.0;
     h->lat_spine = groups > 1 ? sg_host_get_route_latency(w->hosts[0], w->hosts[h->npl * gpn]) : 0.0;

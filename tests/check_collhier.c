@@ -222,6 +222,34 @@ START_TEST(test_against_direct)
 }
 END_TEST
 
+/* A GPU platform whose links are not named as the generator names them: hier cannot read them, and says which
+ * (SimGrid's own lookup would abort the process). */
+START_TEST(test_missing_link)
+{
+    write_net(0);
+    char *xml = fixture_slurp(tmpxml, NULL);
+    for (char *at = strstr(xml, "chip3_nic_up"); at != NULL; at = strstr(at, "chip3_nic_up"))
+        memcpy(at, "chip3_nix_up", 12);
+    FILE *fp = fopen(tmpxml, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs(xml, fp);
+    ck_assert_int_eq(fclose(fp), 0);
+    free(xml);
+    int n = 16;
+    double *b = malloc((size_t)n * n * sizeof *b);
+    ck_assert_ptr_nonnull(b);
+    make_matrix(b, n, M_EVEN, MB);
+    collbench_sim c = { .platform = tmpxml, .ndims = 1, .dims = { n, 1, 1 }, .wrap = { 0, 0, 0 }, .bytes = b,
+                        .algo = COLL_A2A_HIER, .reps = 1, .gpus_per_node = 8, .network = NETMODEL_CM02 };
+    double out[COLLBENCH_SIM_NOUT(1)];
+    errbuf err = { "" };
+    ck_assert_int_eq(simproc_run(collbench_sim_run, &c, out, COLLBENCH_SIM_NOUT(1), &err), -1);
+    ck_assert_str_eq(err.msg, "collectives: the platform has no link 'chip3_nic_up', which the hierarchical "
+                              "all-to-all reads (the GPU platforms of 'switchsim topology' have it)");
+    free(b);
+}
+END_TEST
+
 static Suite *collhier_suite(void)
 {
     Suite *s = suite_create("collhier");
@@ -233,6 +261,7 @@ static Suite *collhier_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_against_direct, 0, (int)(sizeof CASES / sizeof CASES[0]));
+    tcase_add_test(tc, test_missing_link);
     suite_add_tcase(s, tc);
     return s;
 }
