@@ -152,8 +152,8 @@ static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_r
     fprintf(fp, "\n");
     if (p->top_k > 2 && r->dropped_frac > 0.5 && strcmp(r->dispatch, "dropless") != 0)
         fprintf(fp, "note: %.0f%% of the choices dropped: the capacity %s gives each expert is about cf x group / "
-                    "experts whatever k (Mesh TensorFlow's rule), so top-%d offers it about %d times what it holds; --dispatch "
-                    "dropless keeps every choice (--impl torch sizes padded buffers for the k choices)\n",
+                    "experts whatever k (Mesh TensorFlow's rule), so top-%d offers it about %d times what it holds; "
+                    "--dispatch dropless keeps every choice (--impl torch sizes padded buffers for the k choices)\n",
                 100.0 * r->dropped_frac, r->impl, p->top_k, p->top_k);
     if (res->numerics_groups > 0)
         fprintf(fp, "layer numerics: %ld groups ran dispatch, bf16 expert FFN and combine after routing (mean "
