@@ -8,7 +8,11 @@
  * group then draws its tokens' k choices and capacity is applied exactly to the counts.  Approximation: a token's
  * choice j is drawn from the marginal distribution of choice j and redrawn while it repeats an earlier choice of
  * the token (k choices without replacement), not from the joint distribution of the k choices the router makes.  Synthetic (uniform,
- * zipf, hot) draw from the named distribution the same way.  The output says which one ran. */
+ * zipf, hot) draw from the named distribution the same way.  Runs of more than ROUTE_MULTINOMIAL_CHOICES token
+ * choices (thousands of GPUs) draw each group's counts of each rank at once, a multinomial over the rank's
+ * distribution: the same counts in distribution for each rank, but a token's k choices are then not kept apart
+ * (two ranks may pick one expert for one token), a further approximation that matters little when k << E.  The
+ * output says which one ran. */
 #include "sim/route.h"
 
 #include <gsl/gsl_randist.h>
@@ -25,6 +29,9 @@
 #define ROUTE_ALPHA 0.01          /* load-balancing loss coefficient alpha [SOURCES 3] */
 #define ROUTE_INIT_SCALE 0.1      /* init scale s: sigma = sqrt(s / fan_in), truncated at 2 sigma [SOURCES 3 Init] */
 #define ROUTE_SECOND_TRIES 64     /* rejection draws for a second choice different from the first */
+/* Token choices of a run above which drawn routing draws each group's counts per rank as one multinomial: 2^27
+ * draws of gsl_ran_discrete take about 15 s here; DeepSeek-V3 on 2048 GPUs would draw 2e9. */
+#define ROUTE_MULTINOMIAL_CHOICES 134217728.0
 #define ROUTE_DUMP_MAX 50000000L  /* counts kept for --dump-routing, about 400 MB */
 #define ROUTE_NUMERICS_WEIGHTS_MAX 16000000.0   /* expert weights (all Switch layers) kept for the layer numerics */
 
@@ -35,6 +42,8 @@ struct route_ctx {
     unsigned long seed;
     double jitter;
     double second_threshold; /* Mesh TF's random second-expert policy (0: keep every second choice) */
+    int multinomial;         /* drawn routing: a group's counts of each rank in one multinomial draw */
+    unsigned int *ucnt;      /* (E) that draw's counts */
     switch_score score;      /* router scores: softmax or sigmoid */
     int renorm;              /* 1: the k chosen gates are renormalised */
     double *keep2;           /* (layers) sampled routing: the fraction of second choices the policy keeps */
@@ -358,6 +367,9 @@ static void route_choose_mode(route_ctx *r)
     /* exact whenever it costs no more than sampling every layer would */
     double exact_max = ROUTE_EXACT_FLOPS_MAX > L * ROUTE_SAMPLE_FLOPS ? ROUTE_EXACT_FLOPS_MAX : L * ROUTE_SAMPLE_FLOPS;
     r->exact = r->spec.kind == ROUTE_ROUTER && exact_flops <= exact_max;
+    double choices = ((double)p->tokens_enc * Lenc + (double)p->tokens_dec * (L - Lenc)) * p->data * r->k;
+    r->multinomial = !r->exact && r->spec.kind != ROUTE_TRACE && r->second_threshold == 0.0 &&
+                     choices > ROUTE_MULTINOMIAL_CHOICES;
     long want = (long)(ROUTE_SAMPLE_FLOPS / (2.0 * D * E));
     if (want > (long)(ROUTE_SAMPLE_DRAWS / D))
         want = (long)(ROUTE_SAMPLE_DRAWS / D);
@@ -414,8 +426,8 @@ static int route_init_router(route_ctx *r)
         free(w);
         snprintf(r->desc, sizeof r->desc, "router (sampled: %ld tokens per layer through the fp32 router "
                  "kernel, group choices drawn from that distribution%s)", r->sample,
-                 r->k > 2 ? "; a token's k choices drawn rank by rank without repeats, an approximation of the "
-                            "router's joint choice" : "");
+                 r->k > 2 && !r->multinomial ? "; a token's k choices drawn rank by rank without repeats, an "
+                                               "approximation of the router's joint choice" : "");
         return 0;
     }
     r->w = w;
@@ -514,6 +526,14 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
         goto oom;
     if (dump && route_dump_alloc(r, err) != 0)
         goto fail;
+    if (r->multinomial) {
+        size_t len = strlen(r->desc);
+        if ((r->ucnt = malloc((size_t)r->E * sizeof *r->ucnt)) == NULL)
+            goto oom;
+        snprintf(r->desc + len, sizeof r->desc - len, "; each group's counts of each choice rank drawn as one "
+                 "multinomial (over %.0f token choices: a token's k choices not kept apart)",
+                 ROUTE_MULTINOMIAL_CHOICES);
+    }
     if (r->second_threshold > 0.0) {
         size_t len = strlen(r->desc);
         snprintf(r->desc + len, sizeof r->desc - len, "; second choices kept with probability min(1, g2/%g) "
@@ -553,6 +573,7 @@ void route_ctx_free(route_ctx *r)
     free(r->ec_heap);
     free(r->ec_gate);
     free(r->cnt);
+    free(r->ucnt);
     free(r->w_ffn);
     free(r->xb);
     free(r->buf);
@@ -632,6 +653,14 @@ static void route_draw_counts(route_ctx *r, int layer, int shard, int group, int
     int chosen[SWITCH_K_MAX];
     gsl_ran_discrete_t *const *tq = r->tq + (size_t)layer * k;
     route_reseed(r->rng, r->seed, 5, layer, shard, group);
+    if (r->multinomial) {
+        for (int j = 0; j < k && j < E; j++) {
+            gsl_ran_multinomial(r->rng, (size_t)E, (unsigned int)S, r->q + ((size_t)layer * k + j) * E, r->ucnt);
+            for (int e = 0; e < E; e++)
+                r->cnt[(size_t)j * E + e] = (int)r->ucnt[e];
+        }
+        return;
+    }
     for (int t = 0; t < S; t++) {
         chosen[0] = (int)gsl_ran_discrete(r->rng, tq[0]);
         r->cnt[chosen[0]]++;

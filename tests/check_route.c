@@ -457,6 +457,69 @@ START_TEST(test_dump_replay_top4)
 }
 END_TEST
 
+/* Expert choice: every expert keeps C = 4 of a group's 32 tokens (cf 1, 8 experts); the exact router says how
+ * many tokens no expert took (between 0 and 32 - 4, since at least C distinct tokens are taken); no balancing
+ * loss.  A distribution has no per-token scores: the count is unknown, said by route_expert_choice_unknown. */
+START_TEST(test_expert_choice)
+{
+    model_cfg m = tiny_cfg();
+    plan p = tiny_plan(&m, 1, 1.0);
+    ck_assert_int_eq(p.capacity_enc, 4);
+    route_ctx *r = ctx_for("router", &m, &p, 0);
+    route_set_expert_choice(r);
+    int kept[8];
+    double lb = -1.0;
+    errbuf err = { "" };
+    int left = route_group(r, 0, 0, 0, 1, kept, &lb, &err);
+    for (int e = 0; e < 8; e++)
+        ck_assert_int_eq(kept[e], 4);
+    ck_assert_int_ge(left, 0);
+    ck_assert_int_le(left, 28);
+    ck_assert_double_eq(lb, 0.0);
+    ck_assert_int_eq(route_expert_choice_unknown(r), 0);
+    ck_assert_int_eq(route_group(r, 0, 0, 0, 1, kept, &lb, &err), left);   /* the same draws */
+    route_ctx_free(r);
+    r = ctx_for("uniform", &m, &p, 0);
+    route_set_expert_choice(r);
+    ck_assert_int_eq(route_group(r, 0, 0, 0, 1, kept, &lb, &err), 0);
+    ck_assert_int_eq(route_expert_choice_unknown(r), 1);
+    route_ctx_free(r);
+}
+END_TEST
+
+/* Above 2^27 token choices, drawn routing takes each group's counts of each rank as one multinomial: 2^25 tokens
+ * on 8 cores in groups of 4096, top-2, 4 Switch layers: (4M x 2 + 1M x 2) x 8 x 2 = 160M choices.  Each rank's
+ * counts sum to the group, capacity holds, the draws repeat, and the description says so. */
+START_TEST(test_multinomial)
+{
+    model_cfg m = tiny_cfg();
+    m.tokens_per_batch = 1L << 25;
+    m.group_size = 4096;
+    plan p = tiny_plan(&m, 2, 1.0);
+    route_ctx *r = ctx_for("zipf:1.1", &m, &p, 0);
+    ck_assert_msg(strstr(route_describe(r), "multinomial") != NULL, "%s", route_describe(r));
+    int kept[8], again[8];
+    double lb;
+    errbuf err = { "" };
+    int d = route_group(r, 1, 3, 5, 0, kept, &lb, &err);
+    ck_assert_msg(d >= 0, "%s", err.msg);
+    long sum = d;
+    for (int e = 0; e < 8; e++) {
+        ck_assert_int_le(kept[e], p.capacity_enc);
+        sum += kept[e];
+    }
+    ck_assert_int_eq(sum, 2L * 4096);
+    ck_assert_int_eq(route_group(r, 1, 3, 5, 0, again, &lb, &err), d);
+    ck_assert_mem_eq(kept, again, sizeof kept);
+    route_ctx_free(r);
+    m = tiny_cfg();   /* the tiny run stays below: per-token draws */
+    p = tiny_plan(&m, 2, 1.0);
+    r = ctx_for("zipf:1.1", &m, &p, 0);
+    ck_assert(strstr(route_describe(r), "multinomial") == NULL);
+    route_ctx_free(r);
+}
+END_TEST
+
 static Suite *route_suite(void)
 {
     Suite *s = suite_create("route");
@@ -476,6 +539,8 @@ static Suite *route_suite(void)
     tcase_add_test(tc, test_trace_mismatch);
     tcase_add_test(tc, test_topk_above_2);
     tcase_add_test(tc, test_dump_replay_top4);
+    tcase_add_test(tc, test_expert_choice);
+    tcase_add_test(tc, test_multinomial);
     suite_add_tcase(s, tc);
     return s;
 }
