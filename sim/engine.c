@@ -30,8 +30,11 @@ typedef struct {
     plan sp;                       /* what the traffic routes: p, or under a pipeline one stage of it (its n x m
                                     * cores and chips, pipe 1), every stage routing its own layers alike */
     int stage_chips;               /* chips of a pipeline stage (all chips without one) */
-    double *mb_mat;                /* pipelined Switch layers: (tr->nmat, 2, stage_chips^2) m1 and m2 of each
-                                    * matrix over 'micro' (a micro-batch's share) */
+    int blocks;                    /* pipelined Switch layers: all-to-all blocks per stage (eng_a2a_blocks): its
+                                    * expert groups, or 1 */
+    int block_chips;               /* chips of a block: stage_chips / blocks */
+    double *mb_mat;                /* pipelined Switch layers: (tr->nmat, 2, blocks, block_chips^2) m1 and m2 of
+                                    * each matrix on each block's chips over 'micro' (a micro-batch's share) */
     cost_chip chip;
     platform_torus torus;
     route_ctx *route;
@@ -41,8 +44,8 @@ typedef struct {
     int nsparse;
     int *sparse_index;             /* (nlayers) index among Switch layers, or -1 */
     traffic *tr;                   /* what the Switch layers send: routing, byte matrices, expert rows */
-    int *a2a_coll;                 /* (pipe, tr->nmat, 2) the schedule's collective of m1 and m2 of each matrix
-                                    * (a pipeline: on each stage's chips) */
+    int *a2a_coll;                 /* (pipe, blocks, tr->nmat, 2) the schedule's collective of m1 and m2 of each
+                                    * matrix (a pipeline: on each block's chips) */
     int ar_coll[2];                /* the model-parallel all-reduce of an encoder, decoder layer (-1: on chip) */
     int grad_coll, expert_coll;    /* the gradient all-reduces (expert: -1 without replicas); under ZeRO-1 their
                                     * reduce-scatters, and grad_ag, expert_ag the parameters' all-gathers */
@@ -119,8 +122,9 @@ static void eng_work(engine *g, int core, sched_cat cat, sched_name_id name, con
 }
 
 /* A collective: every core waits for the others (the wait is idle), then they start it together.  Within a layer of
- * a pipeline the collective is the stage's (its all-to-alls: model-parallel shards are within a chip there), so
- * the stage's cores wait for each other, not the other stages'. */
+ * a pipeline the collective is its block's (the all-to-alls of a stage's expert group: model-parallel shards are
+ * within a chip there), so the block's cores wait for each other (the schedule's stage barrier, set to a block's
+ * cores: eng_alloc), not the other stages' or groups'. */
 static void eng_coll(engine *g, int coll, sched_cat cat, sched_name_id name, int layer, int ph)
 {
     if (g->p.pipe > 1 && layer >= 0)
@@ -167,11 +171,11 @@ static void eng_model_allreduce(engine *g, int enc, double tokens, int layer, in
     eng_reduce_math(g, bytes / g->cfg->act_bytes, g->cfg->act_bytes, layer, ph);
 }
 
-/* The all-to-alls of Switch-layer matrix 'mi' on core 'core''s chips: the step's, or its pipeline stage's. */
+/* The all-to-alls of Switch-layer matrix 'mi' on core 'core''s chips: the step's, or its pipeline block's. */
 static void eng_a2a_colls(const engine *g, int core, int mi, int *a2a1, int *a2a2)
 {
-    int st = core / (g->p.cores / g->p.pipe);
-    const int *c = g->a2a_coll + ((size_t)st * g->tr->nmat + (size_t)mi) * 2;
+    int sc = g->p.cores / g->p.pipe, st = core / sc, b = (core % sc) / (sc / g->blocks);
+    const int *c = g->a2a_coll + (((size_t)st * g->blocks + (size_t)b) * g->tr->nmat + (size_t)mi) * 2;
     *a2a1 = c[0];
     *a2a2 = c[1];
 }
@@ -375,6 +379,18 @@ static void eng_layer(engine *g, int core, int layer, int ph)
     sched_mark(g->s, SCHED_MARK_END, layer, ph);
 }
 
+/* 'params' (the parameters a chip of a plain plan holds, before model parallelism) as a core holds them: over the
+ * model-parallel ways and the pipeline's stages, the largest stage's share when the stages are uneven (one
+ * gradient collective serves every stage's groups: it carries the largest stage's bytes, and every stage's
+ * optimizer updates that many; the slowest stage sets the pace). */
+static double eng_stage_params(const engine *g, double params)
+{
+    const plan *p = &g->p;
+    if (g->nlayers % p->pipe == 0)
+        return params / p->model_par / p->pipe;
+    return params / p->model_par * plan_stage_share(p, g->nlayers);
+}
+
 /* The gradient collectives, the optimizer and the step's last barrier.  Gradients: dense parameters over the
  * data-parallel replicas, expert parameters over the cores that share an expert; per chip, the bytes of the slices
  * its cores hold.  ZeRO-1: each all-reduce becomes a reduce-scatter (the additions as before), the optimizer
@@ -383,9 +399,9 @@ static void eng_step_end(engine *g, int core)
 {
     const model_cfg *m = g->m;
     const plan *p = &g->p;
-    double dense_local = model_params_dense(m) / p->model_par / p->pipe;
-    double expert_local = p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / p->model_par
-                                           / p->pipe : 0;
+    double dense_local = eng_stage_params(g, model_params_dense(m));
+    double expert_local = p->experts > 1 ? eng_stage_params(g, model_params_expert(m) / p->experts
+                                                               * p->experts_per_core) : 0;
     eng_allreduce(g, core, g->grad_coll, sched_coll_at(g->s, g->grad_coll)->chip_bytes, &g->grad);
     if (g->has_expert_groups)
         eng_allreduce(g, core, g->expert_coll, sched_coll_at(g->s, g->expert_coll)->chip_bytes, &g->expert);
@@ -454,8 +470,8 @@ static int eng_core_list(engine *g, int core, errbuf *err)
     return sched_end(g->s, err);
 }
 
-/* A pipeline stage's list (plan p->pipe > 1): stage s = core / (n m) runs layers [s L, (s+1) L), L = layers / P,
- * over p->micro micro-batches in the 1F1B order (sched_1f1b); the first stage embeds, the last adds the vocab
+/* A pipeline stage's list (plan p->pipe > 1): stage s = core / (n m) runs its layers (plan_stage_layers: L = layers
+ * / P each, the first layers mod P stages L + 1), over p->micro micro-batches in the 1F1B order (sched_1f1b); the first stage embeds, the last adds the vocab
  * softmax and loss.  Between stages the corresponding cores send a micro-batch's activations forward and their
  * gradients back: [tokens, d_model] of the boundary's stack, plus the encoder output when the boundary is in the
  * decoder (its cross-attention keys), at act_bytes each.  The cool-down ends in a flush (its wait is bubble), then
@@ -464,8 +480,8 @@ static int eng_core_list_pipe(engine *g, int core, errbuf *err)
 {
     const model_cfg *m = g->m;
     const plan *p = &g->p;
-    int sc = p->data * p->model_par, st = core / sc, P = p->pipe, L = g->nlayers / P, K = p->micro;
-    int l0 = st * L, l1 = l0 + L;
+    int sc = p->data * p->model_par, st = core / sc, P = p->pipe, K = p->micro, l0, l1;
+    plan_stage_layers(p, g->nlayers, st, &l0, &l1);
     double Tenc = (double)p->tokens_enc / K, Tdec = (double)p->tokens_dec / K;
     double bytes = (l1 - 1 < m->enc_layers ? Tenc : Tenc + Tdec) * m->d_model * g->cfg->act_bytes;
     int *mb = malloc(2 * (size_t)K * sizeof *mb), *bwd = malloc(2 * (size_t)K * sizeof *bwd);
@@ -604,9 +620,19 @@ static int eng_resolve_a2a(engine_config *cfg, const platform_torus *t, const mo
     return 0;
 }
 
-/* A pipeline with Switch layers: every stage's all-to-alls run among its own chips, as direct flows (the phased
- * algorithm's rings would run through the other stages' chips), so the algorithm is direct, and a stage is at most
- * ENGINE_DIRECT_CHIPS_MAX chips.  'asked' is the algorithm the run asked for (AUTO: none). */
+/* All-to-all blocks per pipeline stage: its expert groups (each W consecutive data shards, whose tokens go to the
+ * group's own experts), when a group's cores are whole chips; else 1, the stage (its byte matrix then has no bytes
+ * between the groups). */
+static int eng_a2a_blocks(const plan *p)
+{
+    int groups = p->cores_per_expert, gcores = p->expert_ways * p->model_par;
+    return p->pipe > 1 && groups > 1 && gcores % p->cores_per_chip == 0 ? groups : 1;
+}
+
+/* A pipeline with Switch layers: every stage's all-to-alls run among its own chips (each expert group's among the
+ * group's: eng_a2a_blocks), as direct flows (the phased algorithm's rings would run through the other stages'
+ * chips), so the algorithm is direct, and a block is at most ENGINE_DIRECT_CHIPS_MAX chips.  'asked' is the
+ * algorithm the run asked for (AUTO: none). */
 static int eng_pipe_a2a(engine_config *cfg, coll_a2a_algo asked, const plan *p, errbuf *err)
 {
     if (p->pipe == 1 || p->experts == 1)
@@ -616,7 +642,12 @@ static int eng_pipe_a2a(engine_config *cfg, coll_a2a_algo asked, const plan *p, 
                           "direct flows (the phased algorithm's rings would cross the other stages' chips): leave "
                           "--a2a out or give --a2a direct", p->pipe);
     cfg->a2a = COLL_A2A_DIRECT;
-    int n = p->nchips / p->pipe;
+    int blocks = eng_a2a_blocks(p), n = p->nchips / p->pipe / blocks;
+    if (n > ENGINE_DIRECT_CHIPS_MAX && blocks > 1)
+        return errbuf_set(err, "plan pipe=%d,expert=%d: an expert group's %d chips is %ld flows per all-to-all, "
+                          "beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5): "
+                          "expert groups of at most %d chips", p->pipe, p->expert_ways, n, (long)n * (n - 1),
+                          ENGINE_DIRECT_CHIPS_MAX);
     if (n > ENGINE_DIRECT_CHIPS_MAX)
         return errbuf_set(err, "plan pipe=%d: a stage's %d chips is %ld flows per all-to-all, beyond what SimGrid "
                           "simulates in reasonable time (its cost grows about as chips^4.5): stages of at most %d "
@@ -700,6 +731,8 @@ static int eng_alloc(engine *g, errbuf *err)
     const plan *p = &g->p;
     g->sp = *p;
     g->stage_chips = p->nchips / p->pipe;
+    g->blocks = eng_a2a_blocks(p);
+    g->block_chips = g->stage_chips / g->blocks;
     if (p->pipe > 1) {                     /* one stage: the layout plan_layout made before the stages */
         g->sp.cores = p->cores / p->pipe;
         g->sp.nchips = g->stage_chips;
@@ -708,14 +741,15 @@ static int eng_alloc(engine *g, errbuf *err)
     }
     g->tr = traffic_alloc(&g->sp, g->m, g->sparse_index, g->nlayers, g->nsparse, g->cfg->act_bytes,
                           eng_padded(g->cfg));
-    g->a2a_coll = g->tr == NULL ? NULL : calloc((size_t)p->pipe * g->tr->nmat * 2, sizeof *g->a2a_coll);
+    g->a2a_coll = g->tr == NULL ? NULL : calloc((size_t)p->pipe * g->blocks * g->tr->nmat * 2,
+                                                sizeof *g->a2a_coll);
     g->rows = calloc((size_t)p->experts_per_core, sizeof *g->rows);
     g->hw = calloc((size_t)p->cores, sizeof *g->hw);
     g->s = sched_alloc(p->cores, p->cores_per_chip, g->nlayers);
     if (!g->tr || !g->a2a_coll || !g->rows || !g->hw || !g->s)
         return errbuf_set(err, "out of memory setting up the simulation");
-    if (p->pipe > 1 && sched_set_stage_cores(g->s, g->sp.cores) != 0)
-        return errbuf_set(err, "bug: a pipeline stage of %d cores is not whole chips", g->sp.cores);
+    if (p->pipe > 1 && sched_set_stage_cores(g->s, g->sp.cores / g->blocks) != 0)   /* a block's barrier */
+        return errbuf_set(err, "bug: a pipeline block of %d cores is not whole chips", g->sp.cores / g->blocks);
     return 0;
 }
 
@@ -732,12 +766,12 @@ static int eng_build_groups(engine *g, errbuf *err)
     if (rc == 0)
         rc = sched_groups_init(&g->grad, key, p->nchips);
     if (rc == 0 && p->cores_per_expert > 1 && g->nsparse > 0) {
-        long base = (long)p->experts * p->model_par;
+        long base = (long)p->expert_ways * p->model_par;   /* a core's place in its expert group */
         for (int c = 0; c < p->nchips; c++) {
             key[c] = 0;
             for (int i = 0; i < p->cores_per_chip; i++) {
                 int core = c * p->cores_per_chip + i;
-                key[c] = key[c] * base + (long)((core / p->model_par) % p->experts) * p->model_par +
+                key[c] = key[c] * base + (long)((core / p->model_par) % p->expert_ways) * p->model_par +
                          core % p->model_par;
             }
             key[c] = key[c] * p->pipe + c / stage_chips;   /* a stage's replicas hold its own layers' experts */
@@ -755,40 +789,47 @@ static int eng_build_groups(engine *g, errbuf *err)
 }
 
 /* A pipeline's all-to-alls: every stage's Switch layers send among the stage's own chips (expert parallelism within a
- * stage, as DeepSeek-V3's PP16 x EP64), so each matrix (of one stage's chips: the traffic routes one stage) has a
- * collective per stage on its block of chips, carrying a micro-batch's share: the step's routing over 'micro'.  The
- * micro-batches hold whole routing groups (plan_choose), so each group's capacity and drops are the step's; padded,
- * the bytes are exactly a micro-batch's own (capacity buffers do not depend on the routing); exact, they are the
- * micro-batches' mean (the step's kept tokens, which the micro-batches' own routings sum to, evenly split).  Keys
- * per stage, since the stages' chips differ.  -1 when memory runs out. */
+ * stage, as DeepSeek-V3's PP16 x EP64), each expert group's among its own (eng_a2a_blocks), so each matrix (of one
+ * stage's chips: the traffic routes one stage) has a collective per stage and block on the block's chips (the
+ * matrix's diagonal block: a group's shards send nothing to another group's), carrying a micro-batch's share: the
+ * step's routing over 'micro'.  The micro-batches hold whole routing groups (plan_choose), so each group's capacity
+ * and drops are the step's; padded, the bytes are exactly a micro-batch's own (capacity buffers do not depend on
+ * the routing); exact, they are the micro-batches' mean (the step's kept tokens, which the micro-batches' own
+ * routings sum to, evenly split).  Keys per stage and block, since their chips differ.  -1 when memory runs out. */
 static int eng_colls_stages(engine *g)
 {
     const plan *p = &g->p;
-    int nmat = g->tr->nmat, n = g->stage_chips;
-    size_t nn = (size_t)n * n;
-    g->mb_mat = malloc((size_t)nmat * 2 * nn * sizeof *g->mb_mat);
+    int nmat = g->tr->nmat, n = g->stage_chips, B = g->blocks, nb = g->block_chips;
+    size_t nn = (size_t)n * n, bb = (size_t)nb * nb;
+    g->mb_mat = malloc((size_t)nmat * 2 * B * bb * sizeof *g->mb_mat);
     if (g->mb_mat == NULL)
         return -1;
     for (int i = 0; i < nmat; i++)
-        for (size_t k = 0; k < nn; k++) {
-            g->mb_mat[(2 * (size_t)i) * nn + k] = g->tr->m1[(size_t)i * nn + k] / p->micro;
-            g->mb_mat[(2 * (size_t)i + 1) * nn + k] = g->tr->m2[(size_t)i * nn + k] / p->micro;
+        for (int h = 0; h < 2; h++) {
+            const double *src = (h == 0 ? g->tr->m1 : g->tr->m2) + (size_t)i * nn;
+            for (int b = 0; b < B; b++) {
+                double *dst = g->mb_mat + ((2 * (size_t)i + h) * B + b) * bb;
+                for (int r = 0; r < nb; r++)
+                    for (int c = 0; c < nb; c++)
+                        dst[(size_t)r * nb + c] = src[(size_t)(b * nb + r) * n + b * nb + c] / p->micro;
+            }
         }
     for (int st = 0; st < p->pipe; st++)
-        for (int i = 0; i < nmat; i++) {
-            long key = g->tr->padded ? 2 * ((long)st * nmat + i) : -1;
-            long key2 = key < 0 ? -1 : g->tr->m2_is_m1[i] ? key : key + 1;
-            sched_coll c1 = { .kind = SCHED_A2A, .bytes = g->mb_mat + 2 * (size_t)i * nn, .key = key,
-                              .base = st * n, .n = n };
-            sched_coll c2 = c1;
-            c2.bytes = g->mb_mat + (2 * (size_t)i + 1) * nn;
-            c2.key = key2;
-            int *c = g->a2a_coll + ((size_t)st * nmat + (size_t)i) * 2;
-            c[0] = sched_coll_add(g->s, &c1);
-            c[1] = sched_coll_add(g->s, &c2);
-            if (c[0] < 0 || c[1] < 0)
-                return -1;
-        }
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < nmat; i++) {
+                long key = g->tr->padded ? 2 * (((long)st * B + b) * nmat + i) : -1;
+                long key2 = key < 0 ? -1 : g->tr->m2_is_m1[i] ? key : key + 1;
+                sched_coll c1 = { .kind = SCHED_A2A, .bytes = g->mb_mat + (2 * (size_t)i * B + b) * bb, .key = key,
+                                  .base = st * n + b * nb, .n = nb };
+                sched_coll c2 = c1;
+                c2.bytes = g->mb_mat + ((2 * (size_t)i + 1) * B + b) * bb;
+                c2.key = key2;
+                int *c = g->a2a_coll + (((size_t)st * B + b) * nmat + (size_t)i) * 2;
+                c[0] = sched_coll_add(g->s, &c1);
+                c[1] = sched_coll_add(g->s, &c2);
+                if (c[0] < 0 || c[1] < 0)
+                    return -1;
+            }
     return 0;
 }
 
@@ -816,9 +857,9 @@ static int eng_colls(engine *g, errbuf *err)
         if (p->model_par > p->cores_per_chip && g->ar_coll[enc ? 0 : 1] < 0)
             rc = -1;
     }
-    double dense_local = model_params_dense(g->m) / p->model_par / p->pipe;
-    double expert_local = p->experts > 1 ? model_params_expert(g->m) / p->experts * p->experts_per_core / p->model_par
-                                           / p->pipe : 0;
+    double dense_local = eng_stage_params(g, model_params_dense(g->m));
+    double expert_local = p->experts > 1 ? eng_stage_params(g, model_params_expert(g->m) / p->experts
+                                                               * p->experts_per_core) : 0;
     double slices_per_chip = p->model_par < p->cores_per_chip ? p->model_par : p->cores_per_chip;
     /* ZeRO-1: the all-reduce's two halves, the reduce-scatter now and the all-gather after the optimizer */
     sched_coll grad = { .kind = p->zero ? SCHED_REDUCESCATTER : SCHED_ALLREDUCE,

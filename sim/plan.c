@@ -117,6 +117,40 @@ static int plan_layout_dec_only(plan *p, plan *q, const model_cfg *m, int data, 
 int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int data, int model_par,
                 int top_k, double capacity_factor, switch_cap_mode cap_round, errbuf *err)
 {
+    return plan_layout_ways(p, m, cores, cores_per_chip, data, model_par, 0, top_k, capacity_factor, cap_round, err);
+}
+
+/* The experts of q (q->experts over q->data shards) in groups of W consecutive shards (W 0: min(data, experts),
+ * which must divide, or be a multiple of, the other). */
+static int plan_expert_groups(plan *q, const model_cfg *m, int W, errbuf *err)
+{
+    int data = q->data;
+    if (W > 1 && q->experts == 1)
+        return errbuf_set(err, "plan expert=%d: %s is dense (no experts), so the expert ways are 1", W, m->name);
+    if (W > 0) {
+        if (data % W != 0 || q->experts % W != 0)
+            return errbuf_set(err, "plan expert=%d must divide data %d and the %d experts of %s (groups of expert= "
+                              "data shards each hold every expert)", W, data, q->experts, m->name);
+    } else if (q->experts >= data) {
+        if (q->experts % data != 0)
+            return errbuf_set(err, "plan data=%d must divide the %d experts of %s (or be a multiple of it)",
+                              data, q->experts, m->name);
+        W = data;
+    } else {
+        if (data % q->experts != 0)
+            return errbuf_set(err, "plan data=%d must be a multiple of the %d experts of %s (or divide them)",
+                              data, q->experts, m->name);
+        W = q->experts;
+    }
+    q->expert_ways = W;
+    q->experts_per_core = q->experts / W;
+    q->cores_per_expert = data / W;
+    return 0;
+}
+
+int plan_layout_ways(plan *p, const model_cfg *m, int cores, int cores_per_chip, int data, int model_par,
+                     int expert_ways, int top_k, double capacity_factor, switch_cap_mode cap_round, errbuf *err)
+{
     plan q;
     memset(&q, 0, sizeof q);
     if (data == 0) {
@@ -146,19 +180,8 @@ int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int 
         return errbuf_set(err, "--top-k %d is more than the %d experts of %s", top_k, q.experts, m->name);
     q.top_k = top_k;
     q.capacity_factor = capacity_factor;
-    if (q.experts >= data) {
-        if (q.experts % data != 0)
-            return errbuf_set(err, "plan data=%d must divide the %d experts of %s (or be a multiple of it)",
-                              data, q.experts, m->name);
-        q.experts_per_core = q.experts / data;
-        q.cores_per_expert = 1;
-    } else {
-        if (data % q.experts != 0)
-            return errbuf_set(err, "plan data=%d must be a multiple of the %d experts of %s (or divide them)",
-                              data, q.experts, m->name);
-        q.experts_per_core = 1;
-        q.cores_per_expert = data / q.experts;
-    }
+    if (plan_expert_groups(&q, m, expert_ways, err) != 0)
+        return -1;
     if (m->arch == MODEL_ARCH_DEC_ONLY)
         return plan_layout_dec_only(p, &q, m, data, capacity_factor, cap_round, err);
     if (m->tokens_per_batch % m->enc_seq != 0)
@@ -201,15 +224,34 @@ int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int 
 
 int plan_expert_owner(const plan *p, int src, int e)
 {
-    if (p->cores_per_expert > 1)   /* replica group of E consecutive shards, one expert each */
-        return (src / p->experts) * p->experts + e;
-    return e / p->experts_per_core;
+    /* the expert group of W consecutive shards that holds src, experts_per_core consecutive experts a shard */
+    return (src / p->expert_ways) * p->expert_ways + e / p->experts_per_core;
 }
 
-/* Dense and expert parameters a core holds (a stage's share under a pipeline). */
+void plan_stage_layers(const plan *p, int nlayers, int stage, int *l0, int *l1)
+{
+    int L = nlayers / p->pipe, extra = nlayers % p->pipe;   /* the first 'extra' stages run L + 1 layers */
+    *l0 = stage * L + (stage < extra ? stage : extra);
+    *l1 = *l0 + L + (stage < extra);
+}
+
+double plan_stage_share(const plan *p, int nlayers)
+{
+    if (nlayers % p->pipe == 0)
+        return 1.0 / p->pipe;
+    return (double)(nlayers / p->pipe + 1) / nlayers;
+}
+
+/* Dense and expert parameters a core holds (the largest stage's share under a pipeline). */
 static void plan_params(double *dense, double *expert, const plan *p, const model_cfg *m)
 {
     int mp = p->model_par;
+    if (p->pipe > 1 && (m->enc_layers + m->dec_layers) % p->pipe != 0) {   /* uneven stages: the first's layers */
+        double share = plan_stage_share(p, m->enc_layers + m->dec_layers);
+        *dense = model_params_dense(m) / mp * share;
+        *expert = p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / mp * share : 0;
+        return;
+    }
     *dense = model_params_dense(m) / mp / p->pipe;
     *expert = p->experts > 1 ? model_params_expert(m) / p->experts * p->experts_per_core / mp / p->pipe : 0;
 }
@@ -227,7 +269,11 @@ int plan_memory(cost_memory *mem, const plan *p, const model_cfg *m, const cost_
     cost_memory mm;
     if (cost_memory_check(&mm, &any, m, dense + expert, tokens / p->micro * inflight, p->model_par, remat, err) != 0)
         return -1;
-    mm.activations_B /= p->pipe;                 /* the stage's layers */
+    int nl = m->enc_layers + m->dec_layers;      /* the stage's layers (the first stage's, the most) */
+    if (nl % p->pipe == 0)
+        mm.activations_B /= p->pipe;
+    else
+        mm.activations_B *= plan_stage_share(p, nl);
     if (p->zero)                                 /* each replica keeps 1/replicas of the state */
         mm.optimizer_B *= (dense / p->data + expert / p->cores_per_expert) / (dense + expert);
     mm.total_B = mm.params_B + mm.optimizer_B + mm.activations_B;
@@ -248,9 +294,9 @@ static int plan_pipeline(plan *p, const model_cfg *m, int micro, errbuf *e)
     if (p->model_par > p->cores_per_chip)
         return errbuf_set(e, "plan pipe=%d with model=%d: a pipeline needs the model-parallel shards within a chip "
                           "(%d cores)", P, p->model_par, p->cores_per_chip);
-    if (nl % P != 0)
-        return errbuf_set(e, "plan pipe=%d must divide the %d layers of %s (stages of equal layer ranges)", P, nl,
-                          m->name);
+    if (nl < P)
+        return errbuf_set(e, "plan pipe=%d is more stages than the %d layers of %s (a stage runs at least one layer)",
+                          P, nl, m->name);
     long seqs = p->sequences / p->data;
     if (p->sequences % p->data != 0 || seqs % p->micro != 0)
         return errbuf_set(e, "plan micro=%d must divide the %ld sequences of each data shard (%ld sequences over "
@@ -280,8 +326,8 @@ static int plan_try(plan *p, cost_memory *mem, const plan_request *req, const mo
             return errbuf_set(e, "plan data=%d,model=%d,pipe=%d needs %ld cores, the platform has %d", data, mp, P,
                               (long)data * mp * P, req->cores);
     }
-    if (plan_layout(p, m, req->cores / P, chip->cores_per_chip, data, mp, req->top_k, req->capacity_factor,
-                    req->cap_round, e) != 0)
+    if (plan_layout_ways(p, m, req->cores / P, chip->cores_per_chip, data, mp, req->expert, req->top_k,
+                         req->capacity_factor, req->cap_round, e) != 0)
         return -1;
     p->pipe = P;
     p->cores *= P;
@@ -289,10 +335,6 @@ static int plan_try(plan *p, cost_memory *mem, const plan_request *req, const mo
     p->zero = req->zero ? 1 : 0;
     if (plan_pipeline(p, m, req->micro, e) != 0)
         return -1;
-    int ways = p->data < p->experts ? p->data : p->experts;
-    if (req->expert > 0 && req->expert != ways)
-        return errbuf_set(e, "plan expert=%d: the experts spread over the data axis, so the expert ways are "
-                          "min(data %d, experts %d) = %d", req->expert, p->data, p->experts, ways);
     errbuf me = { "" };
     if (plan_memory(mem, p, m, chip, remat, &me) == 0)
         return 0;

@@ -18,8 +18,11 @@ typedef struct {
     int model_par;          /* m: model-parallel ways; d_ff and heads split over m (each slice runs its own
                              * all-to-all with full d_model rows: sim/README.md) */
     int experts;            /* E per Switch layer (1 for a dense model) */
-    int experts_per_core;   /* E/n when E >= n, else 1 */
-    int cores_per_expert;   /* n/E when E < n (replica groups of E data shards), else 1 */
+    int expert_ways;        /* W: the data shards of an expert group, which together hold every expert once;
+                             * min(n, E) unless --plan expert= says (it must then divide n and E) */
+    int experts_per_core;   /* E/W */
+    int cores_per_expert;   /* n/W: the replicas of each expert (the expert groups, W consecutive data shards
+                             * each; a shard's tokens go to its own group's experts only) */
     int top_k;
     double capacity_factor;
     long sequences;         /* sequences per batch = tokens_per_batch / enc_seq */
@@ -44,8 +47,9 @@ typedef struct {
 
 /* Parses "data=N,model=M" (either key may be left out: data defaults to cores/model, model to 1), or the longer
  * "data=D,expert=E,tensor=T,pipe=P[,micro=K]" (tensor is model's other name; any key may be left out).  expert=
- * states the expert-parallel ways, which the layout takes from the data axis: it must equal min(data, experts)
- * (plan_layout checks it).  Fills *w (data, expert and micro 0 when absent; model and pipe 1). */
+ * sets the expert-parallel ways W, taken from the data axis: groups of W consecutive data shards each hold every
+ * expert, experts/W a core, data/W replicas of each (plan_layout_ways checks that W divides both; left out, W is
+ * min(data, experts)).  Fills *w (data, expert and micro 0 when absent; model and pipe 1). */
 int plan_parse(plan_ways *w, const char *spec, errbuf *err);
 
 /* Lays the model out; rejects with the numbers a plan that does not divide:
@@ -53,6 +57,11 @@ int plan_parse(plan_ways *w, const char *spec, errbuf *err);
  * SWITCH_CAP_ROUND (Flaxformer). */
 int plan_layout(plan *p, const model_cfg *m, int cores, int cores_per_chip, int data, int model_par,
                 int top_k, double capacity_factor, switch_cap_mode cap_round, errbuf *err);
+/* The same with 'expert_ways' W expert ways (0: min(data, experts), as plan_layout): W must divide the data ways
+ * and the experts, "plan expert=3 must divide data 8 and the 8 experts of tiny-switch (groups of expert= data
+ * shards each hold every expert)". */
+int plan_layout_ways(plan *p, const model_cfg *m, int cores, int cores_per_chip, int data, int model_par,
+                     int expert_ways, int top_k, double capacity_factor, switch_cap_mode cap_round, errbuf *err);
 
 /* Rematerialisation: recompute each layer's forward before its backward (less activation memory, more
  * compute), never, or only when the activations would not fit in HBM otherwise. */
@@ -74,10 +83,11 @@ typedef struct {
 /* Chooses the plan, rematerialisation and ZeRO-1: with model_par 0, m = 1, 2, 4, ... up to the cores, the first
  * that lays out and fits in the chip's HBM (Switch paper section 5: raise m only as far as memory needs); with
  * remat AUTO, off before on; for each, with zero -1, ZeRO-1 off before on (it saves memory at no step time, while
- * remat costs compute).  The pipeline's depth is the request's.  With pipe P > 1 each stage has n x m of the cores; the memory per core is a stage's: 1/P of
- * the parameters and optimizer state, and 1/P of the layers' activations for min(P, micro) micro-batches in
- * flight (the first stage's count under 1F1B).  A pipeline needs model-parallel shards within a chip, layers a
- * multiple of P, micro-batches that divide each data shard's sequences and, with Switch layers (whose experts a
+ * remat costs compute).  The pipeline's depth is the request's.  With pipe P > 1 each stage has n x m of the cores; the memory per core is the first stage's: its
+ * share of the parameters and optimizer state (plan_stage_share: 1/P when P divides the layers, else the first
+ * stage's one layer more), and that share of the layers' activations for min(P, micro) micro-batches in flight
+ * (the first stage's count under 1F1B).  A pipeline needs model-parallel shards within a chip, at least P layers,
+ * micro-batches that divide each data shard's sequences and, with Switch layers (whose experts a
  * stage spreads over its own data axis), its routing groups.  With zero, the optimizer state per
  * core divides by the data-parallel replicas of each parameter.  Fills *p, *mem (per core) and *remat (1 on, 0 off).  On failure returns -1 with the
  * first reason, e.g. "plan data=32,model=1 with remat needs 17.50 GiB per core, HBM has 16.00 GiB (1.50 GiB
@@ -86,7 +96,15 @@ typedef struct {
 int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, const model_cfg *m,
                 const cost_chip *chip, errbuf *err);
 
-/* The data-parallel core that holds expert 'e' for the tokens of data shard 'src' (its replica group). */
+/* The layers [*l0, *l1) of pipeline stage 'stage' (0 .. pipe-1) of 'nlayers' layers: consecutive ranges of
+ * nlayers / pipe layers, the first nlayers mod pipe stages one more (DeepSeek-V3's 61 layers on 16 stages: 4 in
+ * stages 0-12, 3 in 13-15; its report gives no split).  Needs nlayers >= pipe (plan_choose). */
+void plan_stage_layers(const plan *p, int nlayers, int stage, int *l0, int *l1);
+/* The share of the 'nlayers' layers the largest stage runs: 1/pipe when they divide evenly, else
+ * (nlayers / pipe + 1) / nlayers, the first stage's (its parameters, optimizer state and activations). */
+double plan_stage_share(const plan *p, int nlayers);
+/* The data-parallel core that holds expert 'e' for the tokens of data shard 'src': in src's expert group (W
+ * consecutive shards from (src / W) W), the shard e / experts_per_core of it. */
 int plan_expert_owner(const plan *p, int src, int e);
 /* Per-core memory of plan p (plan_choose's check; 'why' gets the message when it does not fit): -1 if over HBM. */
 int plan_memory(cost_memory *mem, const plan *p, const model_cfg *m, const cost_chip *chip, int remat, errbuf *err);

@@ -20,10 +20,12 @@ static const runopt OPTS[] = {
       .help = "data-parallel x model-parallel ways, N*M = cores (default: data = cores,\n"
               "model = the smallest power of two that fits in HBM); or\n"
               "data=D,expert=E,tensor=T,pipe=P[,micro=K]: D*T*P = cores, tensor = model,\n"
-              "P pipeline stages of equal layer ranges (model shards within a chip) over K\n"
-              "micro-batches in 1F1B order (default K = 4P); expert ways come from the data\n"
-              "axis: E, if given, must be min(D, experts); a stage's Switch layers run their\n"
-              "all-to-alls among its own chips (direct), K dividing the routing groups",
+              "P pipeline stages of consecutive layers (the first layers mod P stages one\n"
+              "more; model shards within a chip) over K micro-batches in 1F1B order (default\n"
+              "K = 4P); expert ways come from the data axis: groups of E data shards each\n"
+              "hold every expert, E dividing D and the experts (default min(D, experts));\n"
+              "a stage's Switch layers run their all-to-alls among its expert groups' chips\n"
+              "(direct), K dividing the routing groups",
       .axis = 3, .sweep_help = "plans, separated by ';' (quote it for the shell)" },
     { .name = "--tokens-per-batch", .arg = "N", .type = RUNOPT_INT, FIELD(cfg.tokens_per_batch), .lo = 1,
       .hi = 1099511627776.0, .rule = "an integer in [1, 2^40]",

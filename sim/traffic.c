@@ -220,7 +220,7 @@ void traffic_expert_rows(const traffic *t, double *rows, int core, int sl, int e
 {
     const plan *p = t->p;
     int C = enc ? p->capacity_enc : p->capacity_dec;
-    int senders = p->cores_per_expert > 1 ? p->experts : p->data;
+    int senders = p->expert_ways;   /* the shards of the core's expert group */
     for (int e = 0; e < p->experts_per_core; e++)
         rows[e] = t->padded ? (double)senders * p->groups * C
                             : t->recv[((size_t)sl * p->cores + core) * p->experts_per_core + e];

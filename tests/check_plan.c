@@ -100,6 +100,130 @@ START_TEST(test_layout_replicated_experts)
 }
 END_TEST
 
+/* Expert groups smaller than the data ways (8 shards, expert=4, 8 experts): shards 0-3 and 4-7 are two groups,
+ * each holding every expert once, 2 a shard (shard 4 + j holds experts 2j, 2j + 1 for group 1), so 2 replicas of
+ * each; a shard's tokens go to its own group's experts only. */
+START_TEST(test_layout_expert_groups)
+{
+    model_cfg m = fixture_switch_base();
+    m.experts = 8;
+    plan p;
+    errbuf err = { "" };
+    ck_assert_msg(plan_layout_ways(&p, &m, 8, 1, 8, 1, 4, 1, 1.25, SWITCH_CAP_FLOOR, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.expert_ways, 4);
+    ck_assert_int_eq(p.experts_per_core, 2);
+    ck_assert_int_eq(p.cores_per_expert, 2);
+    ck_assert_int_eq(plan_expert_owner(&p, 2, 7), 3);    /* group 0: expert 7 on shard 3 */
+    ck_assert_int_eq(plan_expert_owner(&p, 5, 3), 5);    /* group 1 = shards 4..7: expert 3 on shard 4 + 1 */
+    ck_assert_int_eq(plan_expert_owner(&p, 7, 0), 4);
+    ck_assert_int_eq(plan_expert_owner(&p, 0, 0), 0);
+    /* left out, or min(data, experts): the layouts of before */
+    plan q;
+    ck_assert_int_eq(plan_layout_ways(&q, &m, 8, 1, 8, 1, 8, 1, 1.25, SWITCH_CAP_FLOOR, &err), 0);
+    ck_assert_int_eq(q.expert_ways, 8);
+    ck_assert_int_eq(q.experts_per_core, 1);
+    ck_assert_int_eq(q.cores_per_expert, 1);
+    ck_assert_int_eq(plan_layout(&q, &m, 32, 1, 32, 1, 1, 1.25, SWITCH_CAP_FLOOR, &err), 0);
+    ck_assert_int_eq(q.expert_ways, 8);
+    ck_assert_int_eq(q.cores_per_expert, 4);
+    ck_assert_int_eq(plan_expert_owner(&q, 13, 6), 14);
+    /* ZeRO-1 with expert=4 on 8 cores: the dense state over 8 replicas, each expert's over its 2 */
+    cost_chip chip;
+    cost_chip_tpuv3(&chip);
+    chip.hbm_bytes *= 64;
+    chip.cores_per_chip = 1;
+    cost_memory plain, z;
+    int remat = -1;
+    plan_request req = { 8, 8, 1, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_OFF, 4, 0, 0, 0 };
+    ck_assert_msg(plan_choose(&p, &plain, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.experts_per_core, 2);
+    double dense = model_params_dense(&m), expert = model_params_expert(&m) / 8 * 2;
+    req.zero = 1;
+    ck_assert_msg(plan_choose(&p, &z, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_double_eq_tol(z.optimizer_B, plain.optimizer_B * (dense / 8 + expert / 2) / (dense + expert),
+                            1e-9 * plain.optimizer_B);
+}
+END_TEST
+
+static const struct { int data, expert, experts; const char *msg; } BAD_WAYS[] = {
+    { 8, 3, 8, "plan expert=3 must divide data 8 and the 8 experts of switch-base (groups of expert= data shards "
+               "each hold every expert)" },
+    { 8, 16, 16, "plan expert=16 must divide data 8 and the 16 experts of switch-base (groups of expert= data shards "
+                 "each hold every expert)" },
+    { 8, 4, 6, "plan expert=4 must divide data 8 and the 6 experts of switch-base (groups of expert= data shards "
+               "each hold every expert)" },
+    { 8, 2, 1, "plan expert=2: switch-base is dense (no experts), so the expert ways are 1" },
+};
+
+START_TEST(test_layout_expert_groups_bad)
+{
+    model_cfg m = fixture_switch_base();
+    m.experts = BAD_WAYS[_i].experts;
+    if (m.experts == 1)
+        m.expert_every = 0;
+    plan p;
+    memset(&p, 0x5a, sizeof p);
+    plan before = p;
+    errbuf err = { "" };
+    ck_assert_int_eq(plan_layout_ways(&p, &m, 8, 1, BAD_WAYS[_i].data, 1, BAD_WAYS[_i].expert, 1, 1.25,
+                                      SWITCH_CAP_FLOOR, &err), -1);
+    ck_assert_str_eq(err.msg, BAD_WAYS[_i].msg);
+    ck_assert_int_eq(memcmp(&p, &before, sizeof p), 0);
+}
+END_TEST
+
+/* Uneven stages: 5 layers on 2 stages are layers 0-2 and 3-4; DeepSeek-V3's 61 on 16 are 4 in stages 0-12 (stage
+ * 12: 48-51) and 3 in 13-15 (stage 13: 52-54, stage 15: 58-60).  The memory check is the first stage's: 3/5 of
+ * the parameters, optimizer state and (per micro-batch in flight) activations, where even stages of 4 layers
+ * would hold 1/2. */
+START_TEST(test_stage_layers)
+{
+    plan p;
+    memset(&p, 0, sizeof p);
+    p.pipe = 2;
+    int l0, l1;
+    plan_stage_layers(&p, 5, 0, &l0, &l1);
+    ck_assert_int_eq(l0, 0);
+    ck_assert_int_eq(l1, 3);
+    plan_stage_layers(&p, 5, 1, &l0, &l1);
+    ck_assert_int_eq(l0, 3);
+    ck_assert_int_eq(l1, 5);
+    ck_assert_double_eq_tol(plan_stage_share(&p, 5), 0.6, 1e-15);
+    ck_assert_double_eq(plan_stage_share(&p, 4), 0.5);
+    p.pipe = 16;
+    int want[][3] = { { 0, 0, 4 }, { 12, 48, 52 }, { 13, 52, 55 }, { 15, 58, 61 } };
+    for (int i = 0; i < 4; i++) {
+        plan_stage_layers(&p, 61, want[i][0], &l0, &l1);
+        ck_assert_int_eq(l0, want[i][1]);
+        ck_assert_int_eq(l1, want[i][2]);
+    }
+
+    model_cfg m = fixture_switch_base();
+    m.expert_every = 0;
+    m.enc_layers = 3;
+    m.dec_layers = 2;
+    cost_chip chip;
+    cost_chip_tpuv3(&chip);
+    chip.hbm_bytes *= 16;
+    cost_memory plain, pipe;
+    int remat = -1;
+    errbuf err = { "" };
+    plan_request r8 = { 8, 8, 1, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_OFF, 0, 0, 0, 0 };
+    ck_assert_msg(plan_choose(&p, &plain, &remat, &r8, &m, &chip, &err) == 0, "%s", err.msg);
+    plan_request rp = { 16, 8, 1, 1, 1.25, SWITCH_CAP_FLOOR, PLAN_REMAT_OFF, 0, 2, 2, 0 };
+    ck_assert_msg(plan_choose(&p, &pipe, &remat, &rp, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_double_eq_tol(pipe.params_B, plain.params_B * 3 / 5, 1e-9 * plain.params_B);
+    ck_assert_double_eq_tol(pipe.optimizer_B, plain.optimizer_B * 3 / 5, 1e-9 * plain.optimizer_B);
+    /* 2 micro-batches in flight of 2: the step's tokens, 3/5 of the layers */
+    ck_assert_double_eq_tol(pipe.activations_B, plain.activations_B * 3 / 5, 1e-9 * plain.activations_B);
+    rp.pipe = 8;                                      /* 8 stages of 2 cores, 5 layers: a stage would have none */
+    rp.data = 2;
+    ck_assert_int_eq(plan_choose(&p, &pipe, &remat, &rp, &m, &chip, &err), -1);
+    ck_assert_str_eq(err.msg, "plan pipe=8 is more stages than the 5 layers of switch-base (a stage runs at least "
+                     "one layer)");
+}
+END_TEST
+
 START_TEST(test_layout_model_parallel)
 {
     model_cfg m = fixture_switch_base();
@@ -334,10 +458,14 @@ START_TEST(test_choose_pipe_bad)
     req.pipe = 2;
     ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
     ck_assert_str_eq(err.msg, "plan data=8,model=1,pipe=2 needs 16 cores, the platform has 32");
-    req.pipe = 16;
-    req.data = 2;
+    req.pipe = 32;
+    req.data = 1;
     ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
-    ck_assert_str_eq(err.msg, "plan pipe=16 must divide the 24 layers of switch-base (stages of equal layer ranges)");
+    ck_assert_str_eq(err.msg, "plan pipe=32 is more stages than the 24 layers of switch-base (a stage runs at least "
+                     "one layer)");
+    req.pipe = 16;                       /* uneven stages now: 24 layers on 16, the first 8 stages 2 layers */
+    req.data = 2;
+    ck_assert_msg(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
     req.pipe = 4;
     req.data = 8;
     req.micro = 3;
@@ -346,8 +474,7 @@ START_TEST(test_choose_pipe_bad)
     req.micro = 8;
     req.expert = 2;
     ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
-    ck_assert_str_eq(err.msg, "plan expert=2: the experts spread over the data axis, so the expert ways are "
-                     "min(data 8, experts 1) = 1");
+    ck_assert_str_eq(err.msg, "plan expert=2: switch-base is dense (no experts), so the expert ways are 1");
 }
 END_TEST
 
@@ -367,6 +494,9 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_choose_zero_auto);
     tcase_add_test(tc, test_layout_replicated_experts);
     tcase_add_test(tc, test_layout_model_parallel);
+    tcase_add_test(tc, test_layout_expert_groups);
+    tcase_add_loop_test(tc, test_layout_expert_groups_bad, 0, (int)(sizeof BAD_WAYS / sizeof BAD_WAYS[0]));
+    tcase_add_test(tc, test_stage_layers);
     tcase_add_test(tc, test_layout_prime_tokens);
     tcase_add_test(tc, test_layout_overflow);
     tcase_add_loop_test(tc, test_layout_bad, 0, (int)(sizeof BAD_LAYOUT / sizeof BAD_LAYOUT[0]));

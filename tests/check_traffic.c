@@ -130,6 +130,59 @@ START_TEST(test_exact)
 }
 END_TEST
 
+/* Expert groups (8 cores of 1 per chip, expert=4): shards 0-3 and 4-7 each hold the 8 experts, 2 a core.
+ * Padded: a core sends groups 2 x C 4 x 64 B = 512 B to each expert of its group, 2 experts a peer: 1024 B to
+ * each of its 3 group peers (and 1024 B it keeps), nothing to the other group; 6 of its destination experts are
+ * on other cores; an expert computes its 4 group shards' 2 x 4 rows.  Exact: every byte stays within a group,
+ * and the rows each group's experts compute are its shards' kept choices. */
+START_TEST(test_expert_groups)
+{
+    model_cfg m = tiny_cfg();
+    plan p;
+    errbuf err = { "" };
+    ck_assert_msg(plan_layout_ways(&p, &m, 8, 1, 8, 1, 4, 1, 1.0, SWITCH_CAP_FLOOR, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.nchips, 8);
+    ck_assert_int_eq(p.experts_per_core, 2);
+    ck_assert_int_eq(p.capacity_enc, 4);
+    traffic *t = traffic_alloc(&p, &m, SPARSE, 4, 4, 2, 1);
+    ck_assert_ptr_nonnull(t);
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 8; j++)
+            ck_assert_double_eq(t->m1[8 * i + j], i / 4 == j / 4 ? 1024.0 : 0.0);
+    ck_assert_int_eq(t->m2_is_m1[0], 1);
+    ck_assert_int_eq(t->remote_experts[5], 6);
+    double rows[2];
+    traffic_expert_rows(t, rows, 6, 0, 1);
+    ck_assert_double_eq(rows[0], 4 * 2 * 4);
+    ck_assert_double_eq(rows[1], 4 * 2 * 4);
+    traffic_free(t);
+
+    t = traffic_alloc(&p, &m, SPARSE, 4, 4, 2, 0);
+    ck_assert_ptr_nonnull(t);
+    route_ctx *r = ctx_for("zipf:1.2", &m, &p);
+    ck_assert_msg(traffic_route(t, r, &err) == 0, "%s", err.msg);
+    for (int l = 0; l < 4; l++) {
+        const double *m1 = t->m1 + 64 * traffic_mat(t, l, l < 2);
+        double group_rows[2] = { 0.0, 0.0 }, group_sent[2] = { 0.0, 0.0 };
+        for (int i = 0; i < 8; i++)
+            for (int j = 0; j < 8; j++) {
+                if (i / 4 != j / 4)
+                    ck_assert_double_eq(m1[8 * i + j], 0.0);
+                group_sent[i / 4] += m1[8 * i + j] / 64.0;
+            }
+        for (int core = 0; core < 8; core++) {
+            traffic_expert_rows(t, rows, core, l, l < 2);
+            group_rows[core / 4] += rows[0] + rows[1];
+        }
+        ck_assert_double_eq(group_rows[0], group_sent[0]);
+        ck_assert_double_eq(group_rows[1], group_sent[1]);
+        ck_assert_double_eq(group_rows[0] + group_rows[1], (double)(t->lchoices[l] - t->ldropped[l]));
+    }
+    route_ctx_free(r);
+    traffic_free(t);
+}
+END_TEST
+
 /* The busiest expert: rows 1 per (core, expert) pair everywhere but one pair at 5 over 8 pairs: mean 12/8 = 1.5,
  * max 5: 5 / 1.5; padded buffers are equal: 1; a layer that received nothing: 0. */
 START_TEST(test_max_load)
@@ -158,6 +211,7 @@ static Suite *traffic_suite(void)
     tcase_add_test(tc, test_padded);
     tcase_add_test(tc, test_exact);
     tcase_add_test(tc, test_max_load);
+    tcase_add_test(tc, test_expert_groups);
     suite_add_tcase(s, tc);
     return s;
 }

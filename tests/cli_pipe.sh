@@ -38,8 +38,14 @@ expect_fail 1 "$E --plan must be data=N,model=M with integers in [1,1000000], go
     "$BIN" run --platform $P --model t5-base --plan pipe=0
 expect_fail 1 "$E plan pipe=3 does not divide the platform's 32 cores" - -- \
     "$BIN" run --platform $P --model t5-base --plan pipe=3
-expect_fail 1 "$E plan expert=4: the experts spread over the data axis, so the expert ways are min(data 8, experts 1) = 1" - -- \
+expect_fail 1 "$E plan expert=4: t5-base is dense (no experts), so the expert ways are 1" - -- \
     "$BIN" run --platform $P --model t5-base --plan data=8,expert=4,pipe=4
+expect_fail 1 "$E plan expert=3 must divide data 8 and the 8 experts of tiny-switch (groups of expert= data shards each hold every expert)" - -- \
+    "$BIN" run --platform topologies/h200-8gpu.xml --models tests/data/models_tiny.csv --model tiny-switch --plan data=8,expert=3
+expect_fail 1 "$E plan expert=16 must divide data 8 and the 8 experts of tiny-switch (groups of expert= data shards each hold every expert)" - -- \
+    "$BIN" run --platform topologies/h200-8gpu.xml --models tests/data/models_tiny.csv --model tiny-switch --plan data=8,expert=16
+expect_fail 1 "$E plan pipe=8 is more stages than the 4 layers of tiny-dense (a stage runs at least one layer)" - -- \
+    "$BIN" run --platform topologies/h200-8gpu.xml --models tests/data/models_tiny.csv --model tiny-dense --plan data=1,pipe=8
 expect_fail 1 "$E plan pipe=4 with Switch layers: a stage's all-to-alls run among its own chips as direct flows (the phased algorithm's rings would cross the other stages' chips): leave --a2a out or give --a2a direct" - -- \
     "$BIN" run --platform $P --model switch-base --plan pipe=4 --a2a phased
 expect_fail 1 "$E plan micro=8 must divide the 4 routing groups of each data shard (a micro-batch routes whole groups)" - -- \
@@ -63,5 +69,37 @@ jq -e '[.traceEvents[] | select(.ph == "X" and (.name | startswith("a2a L"))) | 
        | (length == 128) and all(.[]; (.pid <= 4) == (.l <= 1))
        and ([group_by(.pid)[] | length] == [16,16,16,16,16,16,16,16])' "$TMPD/moe.json" > /dev/null \
     || { echo "moe all-to-alls not on their stages' GPUs"; exit 1; }
+# Expert groups smaller than the data ways (tiny-switch, 8 experts, on 8 GPUs).  data=8,expert=4: GPUs 0-3 and 4-7
+# each hold the 8 experts, 2 a GPU; a GPU's 2 groups of 256 encoder tokens (C = 40) go to the 6 experts on its 3
+# group peers only: 6 x 2 x 40 x 128 B = 61440 B per encoder all-to-all, 6 x 2 x 10 x 128 = 15360 per decoder one;
+# 2 + 2 layers x 4 all-to-alls: 614400 B a GPU (with expert=8, the 7 other GPUs: 716800 B).
+"$BIN" run --platform topologies/h200-8gpu.xml --models tests/data/models_tiny.csv --model tiny-switch \
+    --plan data=8,expert=4 --quiet > "$TMPD/eg"
+grep -qF "plan data=8,model=1,expert=4, 2 experts/core" "$TMPD/eg" || { echo "groups plan:"; cat "$TMPD/eg"; exit 1; }
+grep -q " | a2a 0.6144 MB/core |" "$TMPD/eg" || { echo "groups bytes:"; cat "$TMPD/eg"; exit 1; }
+"$BIN" run --platform topologies/h200-8gpu.xml --models tests/data/models_tiny.csv --model tiny-switch \
+    --plan data=8,expert=8 --quiet > "$TMPD/eg8"
+grep -qF "plan data=8,model=1, 1 expert/core" "$TMPD/eg8" || { echo "expert=8 plan:"; cat "$TMPD/eg8"; exit 1; }
+grep -q " | a2a 0.7168 MB/core |" "$TMPD/eg8" || { echo "expert=8 bytes:"; cat "$TMPD/eg8"; exit 1; }
+# In a pipeline, data=4,expert=2,pipe=2: each stage's 4 GPUs are 2 expert groups of 2 (GPUs 0-1, 2-3 | 4-5, 6-7),
+# 4 experts a GPU, and each group's all-to-alls run on its own 2 GPUs: 4 blocks x 16 = 64 all-to-alls, the first
+# of each block simulated (padded, one matrix a stack), 60 replayed.  A GPU sends its 4 groups x 40 slots to the 4
+# experts of its one peer: 81920 B per encoder all-to-all and step (20480 decoder), 2/3 of the 122880 B to 3 peers
+# x 2 experts of expert=4 above: 409600 B a GPU.
+"$BIN" run --platform topologies/h200-8gpu.xml --models tests/data/models_tiny.csv --model tiny-switch \
+    --plan data=4,expert=2,pipe=2,micro=2 --quiet > "$TMPD/egp"
+grep -qF "plan data=4,model=1,expert=2,pipe=2,micro=2, 4 experts/core" "$TMPD/egp" || { echo "egp:"; cat "$TMPD/egp"; exit 1; }
+grep -qF "all-to-all direct (60 of 64 all-to-alls replayed" "$TMPD/egp" || { echo "egp a2a:"; cat "$TMPD/egp"; exit 1; }
+grep -q " bubble [0-9.]*% | .* | a2a 0.4096 MB/core |" "$TMPD/egp" || { echo "egp step:"; cat "$TMPD/egp"; exit 1; }
+# Uneven stages: tiny-switch with 3 encoder + 2 decoder layers on 2 stages of 4 GPUs: layers 0-2 on GPUs 0-3, 3-4
+# on GPUs 4-7 (the first stage one layer more); 2 all-to-alls a layer, phase and micro-batch: 24 and 16 a GPU.
+sed 's/^tiny-switch,64,128,relu,2,32,2,2,/tiny-switch5,64,128,relu,2,32,3,2,/' tests/data/models_tiny.csv > "$TMPD/m5.csv"
+"$BIN" run --platform topologies/h200-8gpu.xml --models "$TMPD/m5.csv" --model tiny-switch5 \
+    --plan data=4,pipe=2,micro=2 --quiet --per-layer --csv "$TMPD/u.csv" --trace "$TMPD/u.json" > "$TMPD/u"
+grep -qF "plan data=4,model=1,pipe=2,micro=2, 2 experts/core" "$TMPD/u" || { echo "uneven:"; cat "$TMPD/u"; exit 1; }
+jq -e '[.traceEvents[] | select(.ph == "X" and (.name | startswith("a2a L"))) | {pid, l: (.name[5:] | tonumber)}]
+       | all(.[]; (.pid <= 4) == (.l <= 2))
+       and ([group_by(.pid)[] | length] == [24,24,24,24,16,16,16,16])' "$TMPD/u.json" > /dev/null \
+    || { echo "uneven stages: layers 0-2 not on GPUs 0-3, 3-4 not on 4-7"; exit 1; }
 expect_fail 1 "$E --zero must be 0, 1 or auto, got '2'" - -- "$BIN" run --platform $P --model t5-base --zero 2
 echo "cli_pipe: ok"

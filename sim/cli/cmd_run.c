@@ -44,8 +44,8 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
     r->cores = p->cores;
     r->data = p->data;
     r->model_par = p->model_par;
-    r->experts_per_core = p->experts <= 1 ? 0.0   /* dense: no experts */
-                          : p->cores_per_expert > 1 ? 1.0 / p->cores_per_expert : (double)p->experts_per_core;
+    r->experts_per_core = p->experts <= 1 ? 0.0   /* dense: no experts; one expert a core: a fraction of it */
+                          : p->experts_per_core == 1 ? 1.0 / p->cores_per_expert : (double)p->experts_per_core;
     r->top_k = p->top_k;
     r->capacity_factor = p->capacity_factor;
     r->expert_capacity = p->experts <= 1 ? 0 : p->tokens_enc > 0 ? p->capacity_enc : p->capacity_dec;
@@ -114,9 +114,11 @@ static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_r
     const runrow *r = &row;
     const plan *p = &res->plan;
     double t = r->step_time_s > 0 ? r->step_time_s : 1.0;
-    char pz[64] = "";   /* the pipeline and ZeRO-1, when the plan has them */
+    char pz[96] = "";   /* expert groups of fewer shards than min(data, experts), the pipeline and ZeRO-1 */
+    if (p->experts > 1 && p->expert_ways < (p->data < p->experts ? p->data : p->experts))
+        snprintf(pz, sizeof pz, ",expert=%d", p->expert_ways);
     if (p->pipe > 1)
-        snprintf(pz, sizeof pz, ",pipe=%d,micro=%d", p->pipe, p->micro);
+        snprintf(pz + strlen(pz), sizeof pz - strlen(pz), ",pipe=%d,micro=%d", p->pipe, p->micro);
     if (p->zero)
         snprintf(pz + strlen(pz), sizeof pz - strlen(pz), " with zero-1");
     if (p->experts > 1 && p->tokens_enc == 0)     /* decoder-only */
