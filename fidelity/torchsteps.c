@@ -357,7 +357,8 @@ int torchsteps_predict_engine(double *step_s, char *why, size_t nwhy, const torc
     const torchsteps_engine_arg *ea = arg;
     predict_arg a = { row, chip, ea->platform, NULL, 0 };
     char trace[4096];
-    if (ea->cache_dir != NULL && row->dispatch != TORCHSTEPS_NONE) {   /* a dense row routes nothing */
+    /* a dense row routes nothing; expert choice takes C rows an expert whatever the routing (no trace to keep) */
+    if (ea->cache_dir != NULL && row->dispatch != TORCHSTEPS_NONE && row->dispatch != TORCHSTEPS_EXPERT_CHOICE) {
         if (snprintf(trace, sizeof trace, "%s/%s.csv", ea->cache_dir, row->model.name) >= (int)sizeof trace)
             return errbuf_set(err, "routing cache path too long: '%s'", ea->cache_dir);
         a.trace = trace;

@@ -704,8 +704,12 @@ static int eng_alloc_routing(engine *g, errbuf *err)
                                err);
     if (g->route == NULL)
         return -1;
-    if (cfg->dispatch == COST_DISPATCH_EXPERT_CHOICE)
+    if (cfg->dispatch == COST_DISPATCH_EXPERT_CHOICE) {
+        if (cfg->dump_routing != NULL)
+            return errbuf_set(err, "--dump-routing records each group's token choices per expert; under "
+                              "--dispatch expert-choice experts choose tokens, so there is none to record");
         route_set_expert_choice(g->route);
+    }
     if (cfg->timeline == NULL)
         return 0;
     int *mask = NULL;

@@ -20,6 +20,8 @@ expect_fail 1 "switchsim: error: --routing must be router, uniform, zipf:S, hot:
 expect_fail 1 "switchsim: error: --dispatch must be padded, exact, dropless or expert-choice, got 'fast'" $OUT -- $RUN --dispatch fast --csv $OUT
 expect_fail 1 "switchsim: error: --dispatch expert-choice: experts choose their tokens, so a token has no top-k; give --top-k 1 (it is 2)" $OUT -- \
     $RUN --dispatch expert-choice --top-k 2 --csv $OUT
+expect_fail 1 "switchsim: error: --dump-routing records each group's token choices per expert; under --dispatch expert-choice experts choose tokens, so there is none to record" $OUT -- \
+    $RUN --dispatch expert-choice --dump-routing $OUT
 expect_fail 1 "switchsim: error: --impl torch models eager PyTorch running a decoder-only model on GPUs; tiny-switch is enc-dec and $P is a TPU platform" $OUT -- \
     $RUN --impl torch --csv $OUT
 expect_fail 1 "switchsim: error: --same-active: tiny-switch's expert width 128 x its top-k 1 is not a multiple of --top-k 3" $OUT -- \
