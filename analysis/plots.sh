@@ -11,6 +11,7 @@ set -u
 BIN=${1:-build/switchsim}
 OUT=${2:-build/plots}
 CSV=${3:-}
+CSV_GIVEN=$CSV
 PLATFORM=${PLOTS_PLATFORM:-topologies/tpuv3-4x4.xml}
 MODEL=${PLOTS_MODEL:-switch-base}
 T5=${PLOTS_T5:-t5-base}
@@ -128,5 +129,18 @@ elif ! head -1 "$A2A" | tr -d '\r' | tr ',' '\n' | grep -qx cores \
     echo "plots: skipped a2a_scaling.png: $A2A lacks one of the columns cores,algorithm,a2a_s,bisection_s" >&2
 else
     gnuplot -e "csv='$A2A'; out='$OUT/a2a_scaling.png'; term='$PNG'" "$GP/a2a_scaling.gp" || exit 1
+fi
+# All-to-all bytes and time against top-k at equal activated parameters on 8 GPUs: mixtral-8x7b, dropless,
+# experts d_ff_expert x 2 / k wide (--same-active); made by its own small sweep (about 10 s), default run only.
+KP=topologies/h200-8gpu.xml
+if [ -n "$CSV_GIVEN" ] || [ ! -x "$BIN" ] || [ ! -f "$KP" ]; then
+    echo "plots: skipped k_bytes.png (it is made by the default run, with $BIN and $KP)" >&2
+elif "$BIN" sweep --platform "$KP" --model mixtral-8x7b --top-k 1,2,4,8 --dispatch dropless --run-arg=--same-active \
+        --run-arg=--tokens-per-batch --run-arg=32768 --csv "$OUT/k_bytes.csv" --jobs "$JOBS" >/dev/null 2>&1; then
+    awk "$AWK_COLS"' $c["scope"] == "step" { print $c["top_k"], $c["a2a_bytes_per_core"] / 1e6, $c["a2a_s"] * 1e3 }' \
+        "$OUT/k_bytes.csv" | sort -n > "$OUT/k_bytes.dat"
+    gnuplot -e "dat='$OUT/k_bytes.dat'; out='$OUT/k_bytes.png'; term='$PNG'" "$GP/k_bytes.gp" || exit 1
+else
+    echo "plots: skipped k_bytes.png: the top-k sweep on $KP failed" >&2
 fi
 ls "$OUT"/*.png | sed 's/^/plots: wrote /' >&2
