@@ -2,7 +2,7 @@
  * build/switchsim in a child and reading its rusage: Switch-Base on 32 cores (target <= 2 s) and Switch-C on
  * 2048 cores (target <= 60 s and < 4 GiB), Switch-C with exact dispatch on 2048 TPUv3 cores (every all-to-all
  * different; target <= 30 s), and the wall time's scaling with chips on TPUv4 tori of 256, 1024 and 4096 chips
- * (Switch-Large, which fits on all three).  Then the scale targets of issue 23, each marked 'scale target':
+ * (Switch-Large, which fits on all three).  Then the scale targets of large machines, each marked 'scale target':
  * Switch-C on the largest TPU v5p slice, 16x16x24 = 6144 chips (<= 120 s, < 8 GiB), Switch-C on a 4096-chip TPUv4
  * torus 16x16x16 (experts replicated) no slower than before the v5p work (27.8 s at load 1.2-1.7 on this 2-core
  * machine, commit 4f8f5dd), and DeepSeek-V3 in its published layout on 2048 H100s (<= 60 s, < 8 GiB; run with 1/7.5

@@ -17,7 +17,7 @@
  * 10 MB of XML; the direct all-to-all the engine runs on GPUs is limited to fewer GPUs anyway). */
 #define GPU_EXPLICIT_GPUS_MAX 256
 /* The rail form: a zone per node, so its routes grow as GPUs x (GPUs per node + nodes per leaf) and leaf
- * groups^2; 4096 GPUs (512 HGX nodes) is what issue 23 asks of it. */
+ * groups^2; 4096 GPUs (512 HGX nodes) is the largest cluster a scale target asks for. */
 #define GPU_RAIL_GPUS_MAX 4096
 /* Nodes under one rail leaf switch: a 64-port NDR switch at full bisection has 32 ports down, one per node
  * [assumption, SOURCES 5.2 rail-optimised fat tree]; 64 lets an oversubscribed leaf have more. */
