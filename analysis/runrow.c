@@ -48,6 +48,8 @@ static const col_desc COLS[] = {
     NUMD(bubble_s, COL_DBL, 0, "0"),
     /* max_load 0 (not recorded) */
     NUMD(max_load, COL_DBL, 0, "0"),
+    /* a2a_across_s 0, rsag_s 0 (not split) */
+    NUMD(a2a_across_s, COL_DBL, 0, "0"), NUMD(rsag_s, COL_DBL, 0, "0"),
 };
 #define N_COLS ((int)(sizeof COLS / sizeof COLS[0]))
 
@@ -217,7 +219,7 @@ static int check_row(const runrow *r, const csvtab *t, int i, const char *path, 
 {
     static const char *const RESULTS[] = { "lb_loss", "a2a_bytes_per_core", "step_time_s", "compute_s",
         "router_s", "dispatch_combine_s", "a2a_s", "allreduce_s", "idle_s", "examples_per_s", "tflops_per_chip",
-        "sim_wall_s", "experts_per_core", "bubble_s", "max_load" };
+        "sim_wall_s", "experts_per_core", "bubble_s", "max_load", "a2a_across_s", "rsag_s" };
     if (r->cores < 1)
         return bad_cell(t, i, path, "cores", "an integer >= 1", err);
     if (r->data < 1 || r->data > r->cores)

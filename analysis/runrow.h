@@ -56,6 +56,9 @@ typedef struct {
     double bubble_s;           /* waiting for pipeline neighbours (activations, gradients, the flush), mean per core */
     double max_load;           /* the first Switch layer's busiest expert: its rows over the mean (a layer row: that
                                 * layer's); 1 padded or expert choice, 0 dense (a CSV without it reads as 0) */
+    double a2a_across_s;       /* of a2a_s, the time across nodes (hierarchical all-to-alls: after the NVLink
+                                * messages; 0 where not split, for layer rows, and in a CSV without it) */
+    double rsag_s;             /* of allreduce_s, the reduce-scatters and all-gathers (ZeRO-1; 0 for layer rows) */
 } runrow;
 
 /* Column names in order, comma-separated, no newline. */

@@ -14,7 +14,7 @@
  *
  * Network model: the caller's (sim/netmodel.h); the closed forms of tests/check_collectives.c are LV08's. */
 #include "sim/collectives.h"
-#include "sim/collhier.h"
+#include "sim/coll_int.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -35,34 +35,6 @@
 
 XBT_LOG_NEW_DEFAULT_CATEGORY(coll, "switchsim collectives");
 
-struct coll_world {
-    int n;                        /* chips */
-    int node_size;                /* 0: a torus; > 0: switched (GPU nodes of node_size consecutive ranks) */
-    collplan *pl;                 /* the torus's shape, and the phased all-to-all of the current call, worked out by
-                                   * its first chip (collplan_phased) */
-    sg_host_t *hosts;             /* (n) */
-    sg_mailbox_t *mb_direct;      /* (n) */
-    sg_mailbox_t *mb_ring;        /* (n, COLL_DIMS_MAX, 2) phased all-to-all channels */
-    sg_mailbox_t *mb_line;        /* (n, COLL_DIMS_MAX rotations, COLL_DIMS_MAX dims) phased line flows */
-    sg_mailbox_t *mb_ar;          /* (n, COLL_DIMS_MAX, 2) all-reduce ring channels */
-    /* fast timing (coll_world_set_fast) */
-    int fast, cur_fast;
-    int cur_failed;               /* the call's plan failed a check: cur_err says which */
-    errbuf cur_err;
-    long fast_calls;
-    double *nb_lat, *nb_bw;       /* (n, COLL_DIMS_MAX, 2) each neighbour route's latency and bandwidth */
-    double *fast_dur, *fast_next; /* (n) */
-    int fast_ring;                /* the dimension-ring all-reduces too (fast, and no dimension of 2 chips) */
-    long fast_ring_calls, ring_cur_call;
-    long *ring_calls;             /* (n) dimension-ring all-reduce calls per chip */
-    double *ring_dur;             /* (n) */
-    long *calls;                  /* (n) all-to-all calls per chip */
-    long cur_call;                /* the call the chips are in */
-    /* the hierarchical all-to-all (HIER), read from the platform at its first call */
-    collhier_net hnet;
-    double *hier_bw;              /* (4 n + 2 groups) hnet's bandwidth arrays */
-    double *hier_work;            /* (collhier_work_len) */
-};
 
 
 
@@ -80,11 +52,12 @@ static int coll_world_arrays(coll_world *w, errbuf *err)
     w->nb_bw = calloc(nch, sizeof *w->nb_bw);
     w->fast_dur = calloc(n, sizeof *w->fast_dur);
     w->fast_next = calloc(n, sizeof *w->fast_next);
+    w->fast_nvl = calloc(n, sizeof *w->fast_nvl);
     w->calls = calloc(n, sizeof *w->calls);
     w->ring_calls = calloc(n, sizeof *w->ring_calls);
     w->ring_dur = calloc(n, sizeof *w->ring_dur);
     if (w->hosts == NULL || w->mb_direct == NULL || w->mb_ring == NULL || w->mb_ar == NULL || w->mb_line == NULL
-        || w->nb_lat == NULL || w->nb_bw == NULL || w->fast_dur == NULL || w->fast_next == NULL || w->calls == NULL
+        || w->nb_lat == NULL || w->nb_bw == NULL || w->fast_dur == NULL || w->fast_next == NULL || w->fast_nvl == NULL || w->calls == NULL
         || w->ring_calls == NULL || w->ring_dur == NULL)
         return errbuf_set(err, "collectives: out of memory for %d chips", w->n);
     return 0;
@@ -159,11 +132,14 @@ void coll_world_free(coll_world *w)
     free(w->nb_bw);
     free(w->fast_dur);
     free(w->fast_next);
+    free(w->fast_nvl);
     free(w->calls);
     free(w->ring_calls);
     free(w->ring_dur);
     free(w->hier_bw);
     free(w->hier_work);
+    free(w->ring_work);
+    free(w->p2p_free);
     free(w);
 }
 
@@ -366,91 +342,17 @@ static int coll_phased_run(coll_world *w, int chip, errbuf *err)
 /* ---------------------------------------------------------------------------------------------------------- */
 /* one call: plan, timing */
 
-static int coll_link_name_cmp(const void *a, const void *b)
-{
-    return strcmp(sg_link_get_name(*(const sg_link_t *)a), sg_link_get_name(*(const sg_link_t *)b));
-}
-
-static int coll_link_key_cmp(const void *key, const void *l)
-{
-    return strcmp(key, sg_link_get_name(*(const sg_link_t *)l));
-}
-
-/* The bandwidth of link "<prefix><i>_<suffix>" (the network model's factors applied), found in 'links' (nl,
- * sorted by name): SimGrid's own lookup throws on a missing name.  -1 with err when there is none. */
-static int coll_link_bw(double *bw, sg_link_t *links, size_t nl, const char *prefix, int i, const char *suffix,
-                        errbuf *err)
-{
-    char name[64];
-    snprintf(name, sizeof name, "%s%d_%s", prefix, i, suffix);
-    const sg_link_t *l = bsearch(name, links, nl, sizeof *links, coll_link_key_cmp);
-    if (l == NULL)
-        return errbuf_set(err, "collectives: the platform has no link '%s', which the hierarchical all-to-all "
-                          "reads (the GPU platforms of 'switchsim topology' have it)", name);
-    *bw = sg_link_get_bandwidth(*l);
-    return 0;
-}
-
-/* The hierarchical all-to-all's network (w->hnet) from the platform, once: the links of gpu_route
- * (topologies/gpu.h) by name, those that exist (NVLink with 2+ GPUs a node, NICs with 2+ nodes, spine links
- * with 2+ leaf groups), and the route latency of a pair of each kind.  -1 with err when a link is missing or
- * memory runs out. */
-static int coll_hier_net(coll_world *w, errbuf *err)
-{
-    if (w->hier_work != NULL)
-        return 0;
-    collhier_net *h = &w->hnet;
-    int n = w->n, gpn = w->node_size, nodes = n / gpn;
-    const char *npl = sg_host_get_property_value(w->hosts[0], "nodes_per_leaf");
-    h->n = n;
-    h->gpn = gpn;
-    h->npl = npl != NULL && atoi(npl) > 0 ? atoi(npl) : nodes;
-    int groups = (nodes + h->npl - 1) / h->npl;
-    size_t nl = sg_link_count();
-    sg_link_t *links = sg_link_list();
-    free(w->hier_bw);
-    w->hier_bw = calloc(4 * (size_t)n + 2 * (size_t)groups, sizeof *w->hier_bw);
-    if (w->hier_bw == NULL || links == NULL) {
-        free(links);
-        return errbuf_set(err, "collectives: out of memory for a hierarchical all-to-all on %d chips", n);
-    }
-    qsort(links, nl, sizeof *links, coll_link_name_cmp);
-    double *bw = w->hier_bw;
-    h->nv_up = bw, h->nv_down = bw + n, h->nic_up = bw + 2 * n, h->nic_down = bw + 3 * n;
-    h->spine_up = bw + 4 * n, h->spine_down = bw + 4 * n + groups;
-    int rc = 0;
-    for (int r = 0; r < n && rc == 0; r++) {
-        if (gpn > 1)
-            rc = coll_link_bw(&bw[r], links, nl, "chip", r, "nvlink_up", err) != 0
-                 || coll_link_bw(&bw[n + r], links, nl, "chip", r, "nvlink_down", err) != 0 ? -1 : 0;
-        if (nodes > 1 && rc == 0)
-            rc = coll_link_bw(&bw[2 * n + r], links, nl, "chip", r, "nic_up", err) != 0
-                 || coll_link_bw(&bw[3 * n + r], links, nl, "chip", r, "nic_down", err) != 0 ? -1 : 0;
-    }
-    for (int g = 0; g < groups && groups > 1 && rc == 0; g++)
-        rc = coll_link_bw(&bw[4 * n + g], links, nl, "leaf", g, "spine_up", err) != 0
-             || coll_link_bw(&bw[4 * n + groups + g], links, nl, "leaf", g, "spine_down", err) != 0 ? -1 : 0;
-    free(links);
-    if (rc != 0)
-        return -1;
-    h->lat_node = gpn > 1 ? sg_host_get_route_latency(w->hosts[0], w->hosts[1]) : 0.0;
-    h->lat_group = nodes > 1 && h->npl > 1 ? sg_host_get_route_latency(w->hosts[0], w->hosts[gpn]) : 0.0;
-    h->lat_spine = groups > 1 ? sg_host_get_route_latency(w->hosts[0], w->hosts[h->npl * gpn]) : 0.0;
-    w->hier_work = malloc(collhier_work_len(h) * sizeof *w->hier_work);
-    if (w->hier_work == NULL)
-        return errbuf_set(err, "collectives: out of memory for a hierarchical all-to-all on %d chips", n);
-    return 0;
-}
-
 /* What the first chip to enter a call works out for all of them (actors run one at a time, so there is no
  * race): for a phased all-to-all its plan and, where fast, every chip's duration. */
 static int coll_call_begin(coll_world *w, const double *bytes, coll_a2a_algo algo, errbuf *err)
 {
     w->cur_fast = 0;
+    w->cur_hier = algo == COLL_A2A_HIER;
     if (algo == COLL_A2A_DIRECT)
         return 0;
     if (algo == COLL_A2A_HIER) {
-        if (coll_hier_net(w, err) != 0 || collhier_time(w->fast_dur, w->hier_work, bytes, &w->hnet, err) != 0)
+        if (coll_hier_net(w, err) != 0
+            || collhier_time_split(w->fast_dur, w->fast_nvl, w->hier_work, bytes, &w->hnet, err) != 0)
             return -1;
         w->cur_fast = 1;
         w->fast_calls++;
@@ -498,6 +400,11 @@ int coll_alltoall_prepare(coll_world *w, int chip, const double *bytes, coll_a2a
     return 0;
 }
 
+double coll_alltoall_across(const coll_world *w, int chip)
+{
+    return w->cur_hier && chip >= 0 && chip < w->n ? w->fast_dur[chip] - w->fast_nvl[chip] : 0.0;
+}
+
 int coll_alltoall_run(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err)
 {
     if (chip < 0 || chip >= w->n || w->calls[chip] != w->cur_call || w->cur_failed || w->cur_fast)
@@ -530,13 +437,13 @@ static int coll_sends_ever(const coll_world *w, int chip, int d, int dir)
 static int coll_fast_check(coll_world *w, errbuf *why)
 {
     const collplan *pl = w->pl;
+    if (sg_cfg_get_boolean("network/crosstraffic") || sg_cfg_get_double("network/TCP-gamma") != 0.0)
+        return errbuf_set(why, "the network model adds TCP's cross-traffic or window (hw adds neither)");
     if (w->node_size > 0)
-        return errbuf_set(why, "a switched network runs the direct all-to-all");
+        return 0;                     /* the plans of sim/collswitch.c: no route to check */
     for (int d = 0; d < pl->ndims; d++)
         if (!pl->wrap[d] && pl->dims[d] > 2)
             return errbuf_set(why, "%c is a line of %d chips, whose flows share links", "xyz"[d], pl->dims[d]);
-    if (sg_cfg_get_boolean("network/crosstraffic") || sg_cfg_get_double("network/TCP-gamma") != 0.0)
-        return errbuf_set(why, "the network model adds TCP's cross-traffic or window (hw adds neither)");
     size_t nch = (size_t)w->n * COLL_DIMS_MAX * 2, nlinks = 0, cap = 4 * nch;
     void **links = malloc(cap * sizeof *links);
     xbt_dynar_t route = xbt_dynar_new(sizeof(sg_link_t), NULL);
@@ -582,6 +489,8 @@ static int coll_fast_check(coll_world *w, errbuf *why)
 
 int coll_world_set_fast(coll_world *w, errbuf *why)
 {
+    if (w->node_size > 0)
+        return w->fast_switched = coll_fast_check(w, why) == 0;
     w->fast = coll_fast_check(w, why) == 0;
     w->fast_ring = w->fast;
     for (int d = 0; d < w->pl->ndims; d++)
@@ -714,14 +623,18 @@ static int coll_ring_all(coll_world *w, int chip, double bytes, int passes, errb
     const collplan *pl = w->pl;
     if (chip < 0 || chip >= w->n)
         return errbuf_set(err, "collectives: chip %d is not a chip (0..%d)", chip, w->n - 1);
-    if (w->node_size > 0)
+    if (w->node_size > 0 && (w->n == 1 || !w->fast_switched))
         return w->n == 1 ? 0 : coll_allreduce_switched(w, chip, NULL, w->n, bytes, passes, err);
-    if (w->fast_ring) {              /* the first chip of a call times it for all; each sleeps its time */
+    if (w->fast_ring || w->fast_switched) {   /* the first chip of a call times it for all; each sleeps its time */
         long call = ++w->ring_calls[chip];
         if (call > w->ring_cur_call) {
             w->ring_cur_call = call;
-            collplan_ring_dataflow(w->ring_dur, w->fast_next, pl, w->nb_lat, w->nb_bw, bytes, passes);
-            w->fast_ring_calls++;
+            if (w->fast_switched && coll_rings_time(w, NULL, NULL, 1, bytes, passes, w->ring_dur, err) != 0)
+                return -1;
+            if (!w->fast_switched) {
+                collplan_ring_dataflow(w->ring_dur, w->fast_next, pl, w->nb_lat, w->nb_bw, bytes, passes);
+                w->fast_ring_calls++;
+            }
         } else if (call != w->ring_cur_call) {
             return errbuf_set(err, "collectives: chip %d entered all-reduce call %ld while the others are in call "
                               "%ld", chip, call, w->ring_cur_call);

@@ -65,6 +65,10 @@ int coll_world_switched(const coll_world *w);
 int coll_alltoall_prepare(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, double *dur_s,
                           errbuf *err);
 int coll_alltoall_run(coll_world *w, int chip, const double *bytes, coll_a2a_algo algo, errbuf *err);
+/* After coll_alltoall_prepare returned 1 with *dur_s: the chip's part of it across nodes, for a hierarchical
+ * all-to-all its time after its NVLink messages ended (collhier_time_split); 0 for the other algorithms (their
+ * time is not split). */
+double coll_alltoall_across(const coll_world *w, int chip);
 
 /* The direct all-to-all among the block of n chips base .. base + n - 1 alone (a pipeline stage's chips, while the
  * others do other work): bytes (n, n), row = source chip - base; one flow per pair with bytes > 0, as DIRECT.  Only
@@ -76,7 +80,9 @@ int coll_alltoall_block(coll_world *w, int chip, int base, int n, const double *
 /* Ring all-reduce of 'bytes' per chip over all chips: reduce-scatter along x, then y (then z) on the shrinking
  * shard, then all-gather back in reverse order.  Each ring is bidirectional (half the data each way); on a ring
  * dimension it uses neighbour links only; on a line the ring is 0,2,4,..,5,3,1 (hops of at most two links, no
- * link direction used twice).  The reduction arithmetic itself is not timed here (the engine charges it). */
+ * link direction used twice).  The reduction arithmetic itself is not timed here (the engine charges it).  Where
+ * the world is set fast (coll_world_set_fast) the first chip of a call times the rings from their plan for every
+ * chip (collplan_ring_dataflow on a torus, coll_rings_time on GPU nodes) and each chip sleeps its time. */
 int coll_allreduce_all(coll_world *w, int chip, double bytes, errbuf *err);
 
 /* The two halves of coll_allreduce_all on their own, nccl-style: the reduce-scatter of a 'bytes' input buffer per
@@ -107,8 +113,38 @@ int coll_allgather_group(coll_world *w, int chip, const int *group, int n, doubl
  * chips have posted it; a chip posts a step when its messages of the step before have arrived), every chip then
  * sleeps for its duration; no flows.  It agrees with the flows' simulation (tests/check_collectives.c).  Call
  * after loading the platform and applying the network model, before any collective.  Returns 1 when on, 0
- * when it does not apply, with why (e.g. "x is a line of 4 chips, whose flows share links"). */
+ * when it does not apply, with why (e.g. "x is a line of 4 chips, whose flows share links").  A switched world
+ * (call coll_world_set_switched first) is set fast under such a model alone: its rings, blocks' hierarchical
+ * all-to-alls and point-to-point messages may then be timed from their plans (below); its collectives called as
+ * flows still run as flows. */
 int coll_world_set_fast(coll_world *w, errbuf *why);
+
+/* A switched world set fast (coll_world_set_fast): dur (n) <- each chip's time in the node-aware rings of an
+ * all-reduce ('passes' COLLPLAN_PASS_RS | COLLPLAN_PASS_AG) or of one half over 'ngroups' groups at once (group g's
+ * members in ring order members[start[g] .. start[g + 1]); members NULL: one group of all chips in rank order),
+ * 'bytes' per member, all starting together: the rings of coll_allreduce_group timed from their plan
+ * (collhier_ring_time), no flows.  Counted in coll_world_fast_ring_calls.  -1 with err on a bad group or bytes. */
+int coll_rings_time(coll_world *w, const int *members, const int *start, int ngroups, double bytes, int passes,
+                    double *dur, errbuf *err);
+
+/* A switched world set fast: dur (n) <- each chip's time (chip base + i at i) in the hierarchical all-to-all of
+ * the block of n chips from chip 'base' alone, bytes (n, n) (coll_alltoall_block's), timed from its plan as
+ * COLL_A2A_HIER times all chips' (collhier_time on the block's nodes, links and leaf groups; other blocks' traffic
+ * at the same time is not seen: they share no NVLink or NIC, only spine links); across (n, may be NULL) <- each
+ * chip's time after its NVLink messages ended (its time across nodes).  The block must be whole nodes.
+ * Counted in coll_world_fast_calls.  -1 with err otherwise, or on a bad matrix entry. */
+int coll_alltoall_block_time(coll_world *w, int base, int n, const double *bytes, double *dur, double *across,
+                             errbuf *err);
+
+/* A switched world set fast: *arrive <- when a point-to-point message of 'bytes' from chip src to chip dst, sent
+ * at simulated time 'now', arrives: each link of its route (collhier_route: NVLink, or NICs and spine links)
+ * carries its bytes at the link's bandwidth once the route's latency has passed and the link is through with the
+ * messages timed before it (first come, first served: the last of several sharing a link ends as under fair
+ * sharing, the earlier ones sooner); it arrives when its last link is done (alone: latency + bytes over the
+ * slowest link, as the hw model times a flow).  Calls must come in the order of 'now'.  -1 with err on bad
+ * chips. */
+int coll_p2p_time(coll_world *w, int src, int dst, double bytes, double now, double *arrive, errbuf *err);
+
 /* Phased and hierarchical all-to-alls timed from their plan so far. */
 long coll_world_fast_calls(const coll_world *w);
 /* The same timing for coll_allreduce_all and its halves (the dimension rings), where also no dimension has 2 chips

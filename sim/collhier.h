@@ -16,6 +16,9 @@
 typedef struct {
     int n, gpn;                    /* GPUs, and GPUs per node: n % gpn == 0 */
     int npl;                       /* nodes per leaf group, >= 1; >= n / gpn: one group, no spine */
+    int lead;                      /* nodes of the first leaf group before node 0 (0 .. npl - 1): a block of nodes
+                                    * (a pipeline stage's expert group) that starts inside a group; the groups are
+                                    * then (lead + nodes) / npl rounded up, node B in group (lead + B) / npl */
     double lat_node;               /* route latency between two GPUs of one node (NVLink up, NVLink down) */
     double lat_group;              /* between GPUs of two nodes of one group (NIC up, leaf, NIC down) */
     double lat_spine;              /* between GPUs of two groups (NIC up, leaf, spine up, spine down, leaf, NIC down) */
@@ -51,5 +54,47 @@ size_t collhier_work_len(const collhier_net *net);
  * Returns 0, or -1 with err when an entry is negative or not finite:
  * "collectives: hierarchical all-to-all bytes from chip 3 to chip 5 must be finite and >= 0, got -1". */
 int collhier_time(double *dur, double *work, const double *bytes, const collhier_net *net, errbuf *err);
+/* The same, and nvl (n) <- when each GPU's NVLink messages (sent or received) have all ended: the part of its time
+ * inside its node; what follows (dur - nvl) is its time across nodes.  nvl may be NULL. */
+int collhier_time_split(double *dur, double *nvl, double *work, const double *bytes, const collhier_net *net,
+                        errbuf *err);
+
+/* The links of net a message can cross, each in one direction: 4 n + 2 groups, indexed NVLink up of GPU r at r,
+ * NVLink down at n + r, NIC up at 2 n + r, NIC down at 3 n + r, then group g's spine uplink at 4 n + g and its
+ * downlink at 4 n + groups + g. */
+size_t collhier_links(const collhier_net *net);
+
+/* Most links on a route of collhier_route. */
+#define COLLHIER_ROUTE_MAX 4
+
+/* The route of a message from GPU a to GPU b != a: at (COLLHIER_ROUTE_MAX) <- its links' indices (collhier_links),
+ * bw <- their bandwidths, *lat <- the route's latency; returns the number of links: in a node a's NVLink up and b's
+ * NVLink down (2), across nodes a's NIC up and b's NIC down (2), and the two groups' spine links when the groups
+ * differ (4). */
+int collhier_route(size_t *at, double *bw, double *lat, const collhier_net *net, int a, int b);
+
+/* Doubles of collhier_ring_time's workspace for net. */
+size_t collhier_ring_work_len(const collhier_net *net);
+
+/* dur (n) <- each GPU's time in the node-aware rings of an all-reduce, or of its reduce-scatter or all-gather
+ * alone ('npass' 2 or 1), over 'ngroups' groups at once: group g's members in ring order are members[start[g] ..
+ * start[g + 1]), every member a distinct GPU; a GPU in no group gets 0.  'bytes' is each member's buffer (the
+ * all-reduce's, the reduce-scatter's input, the all-gather's output); work: collhier_ring_work_len(net) doubles.
+ *
+ * The rings are sim/collectives.c's (coll_allreduce_group on a switched world): a group is cut into node segments
+ * (runs of members in one node); with one segment a single bidirectional ring, else C rings at once (C = the
+ * longest segment), ring c rotating every segment by c (collplan_channel_member); each of the npass x (m - 1)
+ * steps of a group of m members, every member sends bytes / (2 m C) to its next and its previous member in every
+ * ring.  Timed from that plan: every link of a message's route (NVLink up and down in a node; NIC up and down
+ * across nodes, and the two groups' spine links across leaf groups) carries the step's messages of all groups,
+ * shared perfectly, busy from the earliest route latency of those messages (a flow pays its latency before it
+ * takes bandwidth); a message ends when the busiest link on its route is done, and no earlier than its latency
+ * plus its bytes over its slowest link; a group's step is its slowest message, and its steps follow one another
+ * (a member waits for its neighbours' messages before the next step, as the flows do).  Approximate where groups
+ * of different sizes run together (their steps are taken to coincide) and where a ring's loads are uneven (every
+ * member is charged the group's slowest step).  Returns 0, or -1 with err when a member is not a GPU, appears
+ * twice, or bytes is not finite and >= 0. */
+int collhier_ring_time(double *dur, double *work, const int *members, const int *start, int ngroups, double bytes,
+                       int npass, const collhier_net *net, errbuf *err);
 
 #endif

@@ -125,10 +125,11 @@ static int eng_a2a_blocks(const plan *p)
 }
 
 /* A pipeline with Switch layers: every stage's all-to-alls run among its own chips (each expert group's among the
- * group's: eng_a2a_blocks), as direct flows (the phased algorithm's rings would run through the other stages'
- * chips), so the algorithm is direct, and a block is at most ENGINE_DIRECT_CHIPS_MAX chips.  'asked' is the
- * algorithm the run asked for (AUTO: none). */
-static int eng_pipe_a2a(engine_config *cfg, coll_a2a_algo asked, const plan *p, errbuf *err)
+ * group's: eng_a2a_blocks): on GPU nodes under hier (the platform's algorithm across nodes) as each block's
+ * hierarchical all-to-all timed from its plan, when the blocks are whole nodes and plans are on (--a2a-timing
+ * fast); else as direct flows (the phased algorithm's rings would run through the other stages' chips), a block
+ * then at most ENGINE_DIRECT_CHIPS_MAX chips.  'asked' is the algorithm the run asked for (AUTO: none). */
+static int eng_pipe_a2a(engine_config *cfg, coll_a2a_algo asked, const plan *p, const platform_torus *t, errbuf *err)
 {
     if (p->pipe == 1 || p->experts == 1)
         return 0;
@@ -136,8 +137,18 @@ static int eng_pipe_a2a(engine_config *cfg, coll_a2a_algo asked, const plan *p, 
         return errbuf_set(err, "plan pipe=%d with Switch layers: a stage's all-to-alls run among its own chips as "
                           "direct flows (the phased algorithm's rings would cross the other stages' chips): leave "
                           "--a2a out or give --a2a direct", p->pipe);
-    cfg->a2a = COLL_A2A_DIRECT;
     int blocks = eng_a2a_blocks(p), n = p->nchips / p->pipe / blocks;
+    if (cfg->a2a == COLL_A2A_HIER) {
+        if (n % t->gpus_per_node == 0 && cfg->a2a_fast)
+            return 0;
+        if (asked == COLL_A2A_HIER)
+            return errbuf_set(err, "--a2a hier with plan pipe=%d: an all-to-all block (%s) of %d GPUs is %s; leave "
+                              "--a2a out (direct flows) or choose a plan whose blocks are whole nodes of %d GPUs",
+                              p->pipe, blocks > 1 ? "an expert group" : "a stage", n,
+                              cfg->a2a_fast ? "not whole nodes" : "timed from its plan only under --a2a-timing fast",
+                              t->gpus_per_node);
+    }
+    cfg->a2a = COLL_A2A_DIRECT;
     if (n > ENGINE_DIRECT_CHIPS_MAX && blocks > 1)
         return errbuf_set(err, "plan pipe=%d,expert=%d: an expert group's %d chips is %ld flows per all-to-all, "
                           "beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5): "
@@ -454,6 +465,10 @@ static int eng_collect(engine_result *res, engine *g, const cost_memory *mem, er
     res->step.max_load = g->nsparse > 0 ? traffic_max_load(g->tr, 0) : 0.0;
     double t_end = g->tm.t_end;
     steptimes_fill(&res->step, cat, t_end, (double)p->sequences, flops, p->nchips);
+    for (int c = 0; c < cores; c++) {
+        res->step.a2a_across_s += g->tm.a2a_across[c] / cores;
+        res->step.rsag_s += g->tm.rsag[c] / cores;
+    }
     double hw = 0.0, peak = g->chip.bf16_flops * cores;   /* bf16 peak of all cores */
     for (int c = 0; c < cores; c++)
         hw += g->hw[c];
@@ -576,7 +591,7 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
                          cfg.capacity_factor, cfg.cap_round, cfg.remat, cfg.expert_ways, cfg.pipe, cfg.micro,
                          cfg.zero };
     if (plan_choose(&g.p, &mem, &g.remat, &req, g.m, &g.chip, err) != 0
-        || eng_pipe_a2a(&cfg, cfg_in->a2a, &g.p, err) != 0)
+        || eng_pipe_a2a(&cfg, cfg_in->a2a, &g.p, &g.torus, err) != 0)
         return -1;
     int rc = eng_capacity(&g, err);
     if (rc == 0)

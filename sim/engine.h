@@ -62,6 +62,9 @@ typedef struct {
     double step_time_s;          /* simulated span: the last core's finish (a layer phase: last end - first start) */
     double compute_s, router_s, dispatch_combine_s, a2a_s, allreduce_s, idle_s;   /* mean per core; with bubble_s */
     double bubble_s;             /* they sum to it; bubble: waits for pipeline neighbours (0 without a pipeline) */
+    double a2a_across_s;         /* of a2a_s, the time across nodes: a hierarchical all-to-all's after the chip's
+                                  * NVLink messages ended (0 for the step only; 0 where not split: direct, phased) */
+    double rsag_s;               /* of allreduce_s, the reduce-scatters and all-gathers (ZeRO-1; step only) */
     double dropped_frac;         /* dropped choices / (tokens x k), Switch layers */
     double lb_loss;              /* mean load-balancing loss */
     double max_load;             /* the first Switch layer's (a layer row: its own) busiest expert's rows over the

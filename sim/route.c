@@ -12,7 +12,8 @@
  * choices (thousands of GPUs) draw each group's counts of each rank at once, a multinomial over the rank's
  * distribution: the same counts in distribution for each rank, but a token's k choices are then not kept apart
  * (two ranks may pick one expert for one token), a further approximation that matters little when k << E.  The
- * output says which one ran. */
+ * output says which one ran.  There, where nothing can drop (dropless: capacity = the group), a shard's groups are
+ * drawn at once (route_shard): one multinomial per rank over all their tokens, the sum of theirs in distribution. */
 #include "sim/route.h"
 
 #include <gsl/gsl_randist.h>
@@ -531,8 +532,9 @@ route_ctx *route_ctx_alloc(const route_spec *spec, const model_cfg *m, const pla
         if ((r->ucnt = malloc((size_t)r->E * sizeof *r->ucnt)) == NULL)
             goto oom;
         snprintf(r->desc + len, sizeof r->desc - len, "; each group's counts of each choice rank drawn as one "
-                 "multinomial (over %.0f token choices: a token's k choices not kept apart)",
-                 ROUTE_MULTINOMIAL_CHOICES);
+                 "multinomial (over %.0f token choices: a token's k choices not kept apart)%s",
+                 ROUTE_MULTINOMIAL_CHOICES, route_shard_ok(r, 0) ? "; nothing drops, so a shard's groups are drawn "
+                 "together" : "");
     }
     if (r->second_threshold > 0.0) {
         size_t len = strlen(r->desc);
@@ -799,6 +801,40 @@ int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int
             memcpy(routing_trace_rank(r->dump, j) + ((size_t)layer * r->dump->groups + gidx) * E, r->cnt + (size_t)j * E,
                    (size_t)E * sizeof(int));
     return route_group_check(r, layer, shard, group, kept, dropped, err);
+}
+
+int route_shard_ok(const route_ctx *r, int layer)
+{
+    int S, C;
+    route_group_shape(r, layer, &S, &C);
+    return r->multinomial && r->trace == NULL && r->dump == NULL && !r->ec && C >= S;
+}
+
+long route_shard(route_ctx *r, int layer, int shard, int *kept, double *lb, errbuf *err)
+{
+    int E = r->E, k = r->k, S, C, G = r->p.groups;
+    route_group_shape(r, layer, &S, &C);
+    if (!route_shard_ok(r, layer))
+        return errbuf_set(err, "bug: layer %d shard %d routed at once where groups must be routed one by one", layer,
+                          shard);
+    route_reseed(r->rng, r->seed, 6, layer, shard, 0);
+    for (int j = 0; j < k && j < E; j++) {
+        gsl_ran_multinomial(r->rng, (size_t)E, (unsigned int)((long)S * G), r->q + ((size_t)layer * k + j) * E,
+                            r->ucnt);
+        for (int e = 0; e < E; e++)
+            r->cnt[(size_t)j * E + e] = (int)r->ucnt[e];
+    }
+    long dropped = route_apply_capacity(kept, r->cnt, E, k, C * G), kept_sum = 0;
+    double lbsum = 0.0;
+    for (int e = 0; e < E; e++) {
+        lbsum += (double)r->cnt[e] / S * r->pbar[(size_t)layer * E + e];
+        kept_sum += kept[e];
+    }
+    *lb = ROUTE_ALPHA * E * lbsum;   /* the groups' losses summed: each is linear in its first-choice counts */
+    if (kept_sum + dropped != (long)S * G * k)
+        return errbuf_set(err, "bug: layer %d shard %d: kept %ld + dropped %ld != tokens %ld x k %d", layer, shard,
+                          kept_sum, dropped, (long)S * G, k);
+    return dropped;
 }
 
 long route_numerics(const route_ctx *r, double *mean_abs)

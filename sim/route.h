@@ -63,6 +63,18 @@ int route_group(route_ctx *r, int layer, int shard, int group, int numerics, int
  * no load-balancing loss; with routing that has no per-token scores (sampled, a distribution, a trace) that count
  * is unknown: route_group returns 0 and route_expert_choice_unknown says 1. */
 void route_set_expert_choice(route_ctx *r);
+
+/* Whether Switch layer 'layer' may be routed a shard at a time (route_shard): drawn routing whose groups draw each
+ * rank's counts as one multinomial, where no expert can drop a choice (capacity >= the group's tokens: dropless),
+ * no trace replayed or counts recorded, no expert choice. */
+int route_shard_ok(const route_ctx *r, int layer);
+/* All the routing groups of data shard 'shard' in Switch layer 'layer' at once (route_shard_ok): each rank's counts
+ * over the groups' tokens drawn as one multinomial, which is the sum of the groups' own draws in distribution.
+ * kept (E) <- the tokens each expert keeps summed over the groups; *lb <- the groups' load-balancing losses summed
+ * (each is linear in its first-choice counts, so the sum is the summed counts' loss); returns the dropped choices
+ * (capacity groups x C per expert: none in practice), or -1 with err on a broken invariant.  Deterministic in
+ * (seed, layer, shard). */
+long route_shard(route_ctx *r, int layer, int shard, int *kept, double *lb, errbuf *err);
 int route_expert_choice_unknown(const route_ctx *r);
 
 /* Groups that also ran the rest of the Switch layer (dispatch, expert FFN, combine) for real: only exact

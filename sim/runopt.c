@@ -118,8 +118,9 @@ static const runopt OPTS[] = {
       .words = { "fast", "flows" }, .values = { 1, 0 },
       .help = "fast (default: where no two messages of the phased all-to-all can share a link,\n"
               "every ring wrapped and of 3 or more chips, under the hw model, each is timed\n"
-              "from its message plan in one pass: the flows' times to 1e-6) or flows (every\n"
-              "message a SimGrid flow); --a2a hier is always timed from its plan" },
+              "from its message plan in one pass: the flows' times to 1e-6; on GPU nodes under\n"
+              "hw the ring all-reduces, pipeline sends and a stage's hier all-to-alls too) or\n"
+              "flows (every message a SimGrid flow); --a2a hier is always timed from its plan" },
     { .name = "--csv", .arg = "FILE", .type = RUNOPT_TEXT, FIELD(csv),
       .help = "write the step row (and --per-layer rows) as CSV" },
     { .name = "--per-layer", .type = RUNOPT_FLAG, FIELD(cfg.per_layer), .values = { 1 },

@@ -11,6 +11,7 @@
 #include <simgrid/comm.h>
 #include <simgrid/host.h>
 #include <simgrid/mailbox.h>
+#include <simgrid/semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,16 @@ typedef struct {
     int keyed;                     /* 1: 'hash' is the schedule's key, 0: the matrix's hash */
     int base;                      /* the chips' block (its first chip: 0 for all chips) */
     uint64_t hash;
-    double *dur;                   /* (nchips) seconds each chip took */
+    double *dur;                   /* (2 nchips) seconds each chip took, then the part of it across nodes */
 } timer_replay;
+
+/* A point-to-point channel timed from its plan: the arrival times of the messages sent on it, first in first
+ * out, and a semaphore that counts those not yet received. */
+typedef struct {
+    sg_sem_t sem;
+    double *at;
+    size_t head, tail, cap;
+} timer_queue;
 
 /* A replayable all-reduce already simulated in this run: with the same bytes, the same groups and a common start
  * (a global barrier), it takes the same time again, so later ones are replayed per chip. */
@@ -60,13 +69,20 @@ typedef struct {
     timer_replay *replay;          /* (nreplay) the all-to-alls timed so far, when reuse is on */
     int nreplay, capreplay;
     int *a2a_known;                /* (nchips) the current one's time is known without flows: a2a_dur */
-    double *a2a_dur;               /* (nchips) */
+    double *a2a_dur, *a2a_across;  /* (nchips) its time, and the part of it across nodes (coll_alltoall_across) */
     long *seq;                     /* (cores) replayable all-reduces each core has entered: equal on all cores */
     timer_memo memo[TIMER_AR_MEMO];
     int nmemo;
     struct timer_arg *args;        /* (cores) each actor's timer and core */
     sg_mailbox_t *chan;            /* (cores, SCHED_N_PH) point-to-point channels into each core, when the
                                     * schedule has sends: forward activations, backward gradients */
+    int plan;                      /* a switched world set fast: rings, stage blocks' hierarchical all-to-alls and
+                                    * point-to-point messages timed from their plans (sim/collswitch.c) */
+    timer_queue *q;                /* (nq = cores x SCHED_N_PH, or 0 without sends) with 'plan': each channel's
+                                    * messages' arrival times */
+    size_t nq;
+    double **ring_dur;             /* (ncolls) with 'plan': each all-reduce's time per chip, once timed */
+    double *blk_dur, *blk_across;  /* (nchips) the current all-to-all of each block, per chip, with 'plan' */
     int done;                      /* layer passes core 0 has finished (progress) */
     double wall_last;
     int failed;
@@ -163,12 +179,36 @@ static void timer_sync(timer *t, int core, const sched_item *it)
 }
 
 /* A point-to-point send: a detached SimGrid communication from the core's chip to the receiver's over the
- * platform's route (the receiver's channels are eager: the flow starts now), so the sender goes on at once. */
+ * platform's route (the receiver's channels are eager: the flow starts now), so the sender goes on at once; with
+ * 'plan', its arrival time from coll_p2p_time queued on the receiver's channel instead. */
 static void timer_send(timer *t, int core, const sched_item *it)
 {
     timer_flush(t, core);
-    sg_mailbox_t mb = t->chan[(size_t)it->ref * SCHED_N_PH + it->phase];
-    sg_comm_detach(sg_mailbox_put_init(mb, t, (long)it->t_s), NULL);
+    size_t ch = (size_t)it->ref * SCHED_N_PH + it->phase;
+    if (!t->plan) {
+        sg_comm_detach(sg_mailbox_put_init(t->chan[ch], t, (long)it->t_s), NULL);
+        return;
+    }
+    errbuf e;
+    double at;
+    timer_queue *q = &t->q[ch];
+    if (coll_p2p_time(t->world, timer_chip(t, core), timer_chip(t, it->ref), it->t_s, simgrid_get_clock(), &at, &e)
+        != 0) {
+        timer_fail(t, &e);
+        at = simgrid_get_clock();         /* the run fails; the receiver does not wait for ever */
+    }
+    if (q->tail == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 16;
+        double *more = realloc(q->at, cap * sizeof *more);
+        if (more == NULL) {
+            errbuf_set(&e, "out of memory for the point-to-point messages");
+            timer_fail(t, &e);
+            return;                       /* the receiver then deadlocks: reported with the failure */
+        }
+        q->at = more, q->cap = cap;
+    }
+    q->at[q->tail++] = at;
+    sg_sem_release(q->sem);
 }
 
 /* A point-to-point receive: waits for the next message on the core's channel of the item's phase; the wait, the
@@ -177,7 +217,16 @@ static void timer_recv(timer *t, int core, const sched_item *it)
 {
     timer_flush(t, core);
     double t0 = simgrid_get_clock();
-    (void)sg_mailbox_get(t->chan[(size_t)core * SCHED_N_PH + it->phase]);
+    size_t ch = (size_t)core * SCHED_N_PH + it->phase;
+    if (t->plan) {
+        timer_queue *q = &t->q[ch];
+        sg_sem_acquire(q->sem);
+        double at = q->at[q->head++];
+        if (at > simgrid_get_clock())
+            sg_actor_sleep_for(at - simgrid_get_clock());
+    } else {
+        (void)sg_mailbox_get(t->chan[ch]);
+    }
     double t1 = simgrid_get_clock();
     if (t1 > t0)
         timer_record(t, core, it, TL_COMM, t0, t1);
@@ -241,7 +290,7 @@ static int timer_replay_find(timer *t, const sched_coll *c, errbuf *err)
         t->replay = more;
         t->capreplay = cap;
     }
-    double *dur = calloc((size_t)t->nchips, sizeof *dur);
+    double *dur = calloc(2 * (size_t)t->nchips, sizeof *dur);
     if (dur == NULL)
         return errbuf_set(err, "out of memory for the all-to-all replays");
     t->replay[t->nreplay] = (timer_replay){ keyed, base, h, dur };
@@ -249,14 +298,16 @@ static int timer_replay_find(timer *t, const sched_coll *c, errbuf *err)
     return 0;
 }
 
-/* The chip's time in the current all-to-all when it is known without flows (return 1, *dur): replayed, or timed
- * from its plan (coll_alltoall_prepare); 0 when its flows must run; the run fails (and 1) on a broken invariant.
- * Called by the chip's first core; the call's first chip looks the call up in the replays. */
-static int timer_a2a_known(timer *t, int chip, long call, const sched_coll *c, double *dur)
+/* The chip's time in the current all-to-all when it is known without flows (return 1, *dur, and *across its part
+ * across nodes): replayed, or timed from its plan (coll_alltoall_prepare); 0 when its flows must run; the run
+ * fails (and 1) on a broken invariant.  Called by the chip's first core; the call's first chip looks the call up in
+ * the replays. */
+static int timer_a2a_known(timer *t, int chip, long call, const sched_coll *c, double *dur, double *across)
 {
     errbuf e;
     int known, base, n;
     timer_a2a_block(t, c, &base, &n);
+    int blk_plan = c->n > 0 && t->plan && t->cfg->a2a == COLL_A2A_HIER;
     if (call > t->a2a_cur_call[base]) {
         t->a2a_cur_call[base] = call;
         t->cur_replay[base] = -1;
@@ -265,10 +316,22 @@ static int timer_a2a_known(timer *t, int chip, long call, const sched_coll *c, d
             timer_fail(t, &e);
             t->cur_new[base] = 1;
         }
+        if (t->cur_new[base] && blk_plan && coll_alltoall_block_time(t->world, base, n, c->bytes, t->blk_dur + base,
+                                                                     t->blk_across + base, &e) != 0)
+            timer_fail(t, &e);            /* the block's times stay what they were: the run fails */
     }
     double *mine = t->cur_replay[base] >= 0 ? &t->replay[t->cur_replay[base]].dur[chip] : NULL;
+    *across = 0.0;
     if (!t->cur_new[base]) {
-        *dur = *mine;
+        *dur = mine[0];
+        *across = mine[t->nchips];
+        return 1;
+    }
+    if (blk_plan) {                       /* a block's hierarchical all-to-all, timed from its plan */
+        *dur = t->blk_dur[chip];
+        *across = t->blk_across[chip];
+        if (mine != NULL)
+            mine[0] = *dur, mine[t->nchips] = *across;
         return 1;
     }
     if (c->n > 0)                         /* a block's all-to-all: its direct flows run (coll_alltoall_block) */
@@ -279,8 +342,10 @@ static int timer_a2a_known(timer *t, int chip, long call, const sched_coll *c, d
         *dur = 0.0;                       /* the run fails; no core waits for flows that never come */
         return 1;
     }
+    if (known)
+        *across = coll_alltoall_across(t->world, chip);
     if (known && mine != NULL)
-        *mine = *dur;
+        mine[0] = *dur, mine[t->nchips] = *across;
     return known;
 }
 
@@ -294,12 +359,13 @@ static void timer_alltoall(timer *t, int core, const sched_item *it, const sched
     long call = ++t->a2a_calls[core];
     if (t->a2a_chip_calls[chip] < call) {
         t->a2a_chip_calls[chip] = call;
-        t->a2a_known[chip] = timer_a2a_known(t, chip, call, c, &t->a2a_dur[chip]);
+        t->a2a_known[chip] = timer_a2a_known(t, chip, call, c, &t->a2a_dur[chip], &t->a2a_across[chip]);
     }
     if (core == (c->n > 0 ? c->base : 0) * t->cpc)   /* the block's first core counts its calls */
         t->res->a2a_count++;
     if (t->a2a_known[chip]) {
         timer_charge(t, core, it, TL_COMM, t->a2a_dur[chip]);
+        t->res->a2a_across[core] += t->a2a_across[chip];
         return;
     }
     double t0 = simgrid_get_clock();
@@ -356,14 +422,66 @@ static int timer_allreduce_flows(timer *t, int chip, const sched_coll *c, errbuf
     }
 }
 
+/* Ends an all-reduce (or a half) as timer_comm_end does, and books a reduce-scatter's or all-gather's span also
+ * as such (res->rsag). */
+static void timer_ar_end(timer *t, int core, const sched_item *it, const sched_coll *c, double t0)
+{
+    timer_comm_end(t, core, it, t0);
+    if (c->kind == SCHED_REDUCESCATTER || c->kind == SCHED_ALLGATHER)
+        t->res->rsag[core] += simgrid_get_clock() - t0;
+}
+
+/* With 'plan': the chip's time in all-reduce (or half) 'ref' over a switched world, timed from its plan for every
+ * chip at the first chip's call (the same collective takes the same time every time: its chips start it
+ * together); -1 on a bad group or memory (the run fails). */
+static int timer_ring_plan(timer *t, int chip, int ref, const sched_coll *c, double *dur)
+{
+    if (t->ring_dur[ref] == NULL) {
+        errbuf e;
+        const sched_groups *gr = c->groups;
+        int passes = c->kind == SCHED_REDUCESCATTER ? COLLPLAN_PASS_RS
+                   : c->kind == SCHED_ALLGATHER ? COLLPLAN_PASS_AG : COLLPLAN_PASS_RS | COLLPLAN_PASS_AG;
+        double *d = malloc((size_t)t->nchips * sizeof *d);
+        int *start = gr == NULL ? NULL : malloc(((size_t)gr->n + 1) * sizeof *start);
+        if (d == NULL || (gr != NULL && start == NULL)) {
+            free(d);
+            free(start);
+            errbuf_set(&e, "out of memory timing the all-reduces");
+            timer_fail(t, &e);
+            return -1;
+        }
+        for (int g = 0; gr != NULL && g <= gr->n; g++)
+            start[g] = g < gr->n ? gr->start[g] : gr->start[g - 1] + gr->size[g - 1];
+        int rc = coll_rings_time(t->world, gr == NULL ? NULL : gr->members, start, gr == NULL ? 1 : gr->n,
+                                 c->chip_bytes, passes, d, &e);
+        free(start);
+        if (rc != 0) {
+            free(d);
+            timer_fail(t, &e);
+            return -1;
+        }
+        t->ring_dur[ref] = d;
+    }
+    *dur = t->ring_dur[ref][chip];
+    return 0;
+}
+
 /* An all-reduce (or a half), run by the chip's leader while the chip's other cores wait; a replayable one whose
- * size was simulated before in the step is replayed per chip. */
+ * size was simulated before in the step is replayed per chip; with 'plan', each is timed from its plan. */
 static void timer_allreduce(timer *t, int core, const sched_item *it, const sched_coll *c)
 {
     long seq = c->replay ? ++t->seq[core] : 0;
     double t0 = simgrid_get_clock();
     if (c->replay && core == 0)
         t->res->ar_count++;
+    if (t->plan) {
+        double dur = 0.0;
+        if (timer_leader(t, core) && c->chip_bytes > 0.0 && timer_ring_plan(t, timer_chip(t, core), it->ref, c, &dur)
+            == 0 && dur > 0.0)
+            sg_actor_sleep_for(dur);
+        timer_ar_end(t, core, it, c, t0);
+        return;
+    }
     if (timer_leader(t, core) && (c->chip_bytes > 0.0 || c->replay)) {
         int chip = timer_chip(t, core);
         timer_memo *mm = c->replay ? timer_memo_find(t, c->chip_bytes, seq) : NULL;
@@ -379,7 +497,7 @@ static void timer_allreduce(timer *t, int core, const sched_item *it, const sche
                 mm->dur[chip] = simgrid_get_clock() - t0;
         }
     }
-    timer_comm_end(t, core, it, t0);
+    timer_ar_end(t, core, it, c, t0);
 }
 
 /* A layer pass's begin or end mark: its span is from the first core's start to the last core's end. */
@@ -468,13 +586,16 @@ static int timer_alloc(timer *t, timer_result *res)
     t->a2a_chip_calls = calloc((size_t)t->nchips, sizeof *t->a2a_chip_calls);
     t->a2a_known = calloc((size_t)t->nchips, sizeof *t->a2a_known);
     t->a2a_dur = calloc((size_t)t->nchips, sizeof *t->a2a_dur);
+    t->a2a_across = calloc((size_t)t->nchips, sizeof *t->a2a_across);
+    res->a2a_across = calloc(cores, sizeof *res->a2a_across);
+    res->rsag = calloc(cores, sizeof *res->rsag);
     t->chipbar = calloc((size_t)t->nchips, sizeof *t->chipbar);
     t->stagebar = calloc((size_t)(t->cores / t->stage_cores), sizeof *t->stagebar);
     t->a2a_cur_call = calloc((size_t)t->nchips, sizeof *t->a2a_cur_call);
     t->cur_replay = calloc((size_t)t->nchips, sizeof *t->cur_replay);
     t->cur_new = calloc((size_t)t->nchips, sizeof *t->cur_new);
     if (!res->acct || !res->lacct || !res->lt0 || !res->lt1 || !t->pending || !t->a2a_calls || !t->seq || !t->args
-        || !t->a2a_chip_calls || !t->a2a_known || !t->a2a_dur || !t->chipbar || !t->stagebar || !t->a2a_cur_call
+        || !t->a2a_chip_calls || !t->a2a_known || !t->a2a_dur || !t->a2a_across || !res->a2a_across || !res->rsag || !t->chipbar || !t->stagebar || !t->a2a_cur_call
         || !t->cur_replay || !t->cur_new)
         return -1;
     for (size_t i = 0; i < nl; i++)
@@ -509,6 +630,18 @@ static void timer_free(timer *t)
     free(t->cur_new);
     if (t->all != NULL)
         sg_barrier_destroy(t->all);
+    for (size_t i = 0; i < t->nq; i++) {
+        if (t->q[i].sem != NULL)
+            sg_sem_destroy(t->q[i].sem);
+        free(t->q[i].at);
+    }
+    free(t->q);
+    if (t->ring_dur != NULL)
+        for (int i = 0; i < sched_ncolls(t->s); i++)
+            free(t->ring_dur[i]);
+    free(t->ring_dur);
+    free(t->blk_dur);
+    free(t->blk_across);
     coll_world_free(t->world);
     for (int i = 0; i < t->nreplay; i++)
         free(t->replay[i].dur);
@@ -523,6 +656,7 @@ static void timer_free(timer *t)
     free(t->a2a_chip_calls);
     free(t->a2a_known);
     free(t->a2a_dur);
+    free(t->a2a_across);
 }
 
 /* The collectives' world on the platform's chips: switched on GPU nodes, replay and fast timing as configured. */
@@ -535,8 +669,23 @@ static int timer_world(timer *t, timer_result *res, errbuf *err)
     if (cfg->gpus_per_node > 0 && coll_world_set_switched(t->world, cfg->gpus_per_node, err) != 0)
         return -1;
     errbuf why = { "" };
-    if (cfg->a2a_fast && !coll_world_switched(t->world) && !coll_world_set_fast(t->world, &why))
+    if (cfg->a2a_fast && coll_world_switched(t->world))
+        t->plan = coll_world_set_fast(t->world, &why);
+    else if (cfg->a2a_fast && !coll_world_set_fast(t->world, &why))
         snprintf(res->a2a_flows_why, sizeof res->a2a_flows_why, "%s", why.msg);
+    if (!t->plan)
+        return 0;
+    int nc = sched_ncolls(t->s);
+    t->ring_dur = calloc(nc > 0 ? (size_t)nc : 1, sizeof *t->ring_dur);
+    t->blk_dur = calloc((size_t)t->nchips, sizeof *t->blk_dur);
+    t->blk_across = calloc((size_t)t->nchips, sizeof *t->blk_across);
+    size_t nq = sched_has_p2p(t->s) ? (size_t)t->cores * SCHED_N_PH : 0;
+    t->q = calloc(nq > 0 ? nq : 1, sizeof *t->q);
+    t->nq = t->q != NULL ? nq : 0;
+    if (t->ring_dur == NULL || t->blk_dur == NULL || t->blk_across == NULL || t->q == NULL)
+        return errbuf_set(err, "out of memory setting up the simulation");
+    for (size_t i = 0; i < nq; i++)
+        t->q[i].sem = sg_sem_init(0);
     return 0;
 }
 
@@ -596,5 +745,7 @@ void timer_result_fini(timer_result *res)
     free(res->lacct);
     free(res->lt0);
     free(res->lt1);
+    free(res->a2a_across);
+    free(res->rsag);
     memset(res, 0, sizeof *res);
 }

@@ -2,7 +2,9 @@
  * walks its list: an op is work on the core (back-to-back ops one SimGrid execution when no timeline is kept), a
  * barrier waits for every core; a collective is replayed from the timer's cache when an identical one was timed
  * already, else goes to sim/collectives: timed from its message plan where no two messages share a link, else run
- * as SimGrid flows by the chip's first core while its other cores wait.  The timer books every core's time per category and layer; it knows
+ * as SimGrid flows by the chip's first core while its other cores wait.  On GPU nodes under the hw model (a
+ * switched world set fast) the rings, a pipeline stage's hierarchical all-to-alls and the point-to-point messages
+ * are all timed from their plans: no flows.  The timer books every core's time per category and layer; it knows
  * nothing of models, routing or the cost model. */
 #ifndef SWITCHSIM_TIMER_H
 #define SWITCHSIM_TIMER_H
@@ -30,6 +32,11 @@ typedef struct {
 typedef struct {
     double *acct;                 /* (cores, SCHED_N_CAT) seconds each core spent per category */
     double *lacct;                /* (nlayers, SCHED_N_PH, SCHED_N_CAT) seconds per layer pass, summed over cores */
+    double *a2a_across;           /* (cores) of each core's all-to-all seconds, those across nodes: a hierarchical
+                                   * all-to-all's time after the chip's NVLink messages ended (0 where the
+                                   * algorithm's time is not split: direct and phased) */
+    double *rsag;                 /* (cores) of each core's all-reduce seconds, those in reduce-scatters and
+                                   * all-gathers (ZeRO-1's) */
     double *lt0, *lt1;            /* (nlayers, SCHED_N_PH) a layer pass's earliest start and latest end (its
                                    * begin and end marks over the cores) */
     double t_end;                 /* the simulated time at which core 0 finished its list */

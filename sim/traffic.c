@@ -141,9 +141,11 @@ static int traffic_route_core(traffic *t, route_ctx *route, int core, int layer,
     int *kept = malloc((size_t)E * sizeof *kept);
     double *sum = calloc((size_t)E, sizeof *sum);
     int rc = kept == NULL || sum == NULL ? errbuf_set(err, "out of memory routing") : 0;
-    for (int grp = 0; grp < p->groups && rc == 0; grp++) {
+    int at_once = route_shard_ok(route, sl);   /* the shard's groups drawn together */
+    for (int grp = 0; grp < (at_once ? 1 : p->groups) && rc == 0; grp++) {
         double lb;
-        int dropped = route_group(route, sl, shard, grp, slice == 0, kept, &lb, err);
+        long dropped = at_once ? route_shard(route, sl, shard, kept, &lb, err)
+                               : route_group(route, sl, shard, grp, slice == 0, kept, &lb, err);
         if (dropped < 0) {
             rc = -1;
             break;
@@ -152,9 +154,9 @@ static int traffic_route_core(traffic *t, route_ctx *route, int core, int layer,
             sum[e2] += kept[e2];
         if (slice == 0) {   /* the m slices of a shard share one routing decision: count it once */
             t->ldropped[layer] += dropped;
-            t->lchoices[layer] += (long)(enc ? p->group_enc : p->group_dec) * p->top_k;
+            t->lchoices[layer] += (long)(enc ? p->group_enc : p->group_dec) * p->top_k * (at_once ? p->groups : 1);
             t->llb[layer] += lb;
-            t->llb_n[layer]++;
+            t->llb_n[layer] += at_once ? p->groups : 1;
         }
     }
     double sent = 0.0;

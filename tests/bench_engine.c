@@ -5,8 +5,8 @@
  * (Switch-Large, which fits on all three).  Then the scale targets of large machines, each marked 'scale target':
  * Switch-C on the largest TPU v5p slice, 16x16x24 = 6144 chips (<= 120 s, < 8 GiB), Switch-C on a 4096-chip TPUv4
  * torus 16x16x16 (experts replicated) no slower than before the v5p work (27.8 s at load 1.2-1.7 on this 2-core
- * machine, commit 4f8f5dd), and DeepSeek-V3 in its published layout on 2048 H100s (<= 60 s, < 8 GiB; run with 1/7.5
- * of the batch and padded dispatch, about 5 minutes today).  Ratios to
+ * machine, commit 4f8f5dd), and DeepSeek-V3 in its published layout on 2048 H100s with the preset's whole batch
+ * (62.9M tokens, 60 micro-batches) and dropless dispatch (<= 60 s, < 8 GiB).  Ratios to
  * the targets are printed with the machine's load average (other users' builds slow every number down); never
  * part of 'make test'. */
 #define _DEFAULT_SOURCE   /* wait4 */
@@ -62,11 +62,11 @@ static const struct {
     { "scale target: switch-c, 4096 TPUv4 chips (16x16x16), auto plan, vs 4f8f5dd",
       { "build/switchsim", "run", "--platform", BENCH_DIR "/tpuv4-16x16x16.xml", "--model", "switch-c", "--quiet", NULL },
       27.8, 8.0 },
-    /* the published layout: 16 stages, 64-way expert parallelism across 8 nodes, ZeRO-1 data parallel; with 1/7.5
-     * of the preset's batch (one sequence a shard and micro-batch) and padded dispatch, what runs in minutes today */
-    { "scale target: deepseek-v3, 2048 H100s (rail fat tree), pipe=16, expert=64, ZeRO-1, 1/7.5 batch, padded",
+    /* the published layout: 16 stages, 64-way expert parallelism across 8 nodes, ZeRO-1 data parallel, the whole
+     * batch of 15360 sequences in 60 micro-batches (the default 64 does not divide a shard's 120), dropless */
+    { "scale target: deepseek-v3, 2048 H100s (rail fat tree), pipe=16, expert=64, ZeRO-1, dropless",
       { "build/switchsim", "run", "--platform", BENCH_DIR "/h100-256x8-rails.xml", "--model", "deepseek-v3",
-        "--plan", "data=128,expert=64,tensor=1,pipe=16,micro=16", "--zero", "1", "--tokens-per-batch", "8388608",
+        "--plan", "data=128,expert=64,tensor=1,pipe=16,micro=60", "--zero", "1", "--dispatch", "dropless",
         "--quiet", NULL }, 60.0, 8.0 },
 };
 

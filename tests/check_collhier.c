@@ -102,6 +102,72 @@ START_TEST(test_by_hand_spine)
 }
 END_TEST
 
+/* The node-aware rings by hand on 2 nodes x 2 GPUs (NVLink 4e11 B/s, 1 us in a node; NICs 5e10 B/s but GPU 2's
+ * NIC down 2.5e10, 2 us between the nodes).  All four GPUs in rank order: segments {0, 1} {2, 3}, so C = 2 rings,
+ * 0 1 2 3 and 1 0 3 2; a step sends bytes / (2 x 4 x 2) = 1 MB (bytes 16 MB) each way on each ring: every NIC up
+ * and down carries 2 of them (GPU 0's up: 0->3 on both rings), every NVLink 2: the slowest is GPU 2's NIC down,
+ * 2 + 2e6 / 2.5e10 s = 82 us a step; an all-reduce is 2 x 3 steps: 492 us, a reduce-scatter 246 us.  The groups
+ * {0, 2} and {1, 3} at once (a ring of 2 in two nodes: C = 1, next = previous): a step sends 8 / 4 = 2 MB twice
+ * to the other member, 4 MB over each NIC: {1, 3} 2 + 80 us, {0, 2} 2 + 160 us (GPU 2's NIC), one step per pass. */
+START_TEST(test_rings_by_hand)
+{
+    const double nv[4] = { 4e11, 4e11, 4e11, 4e11 }, up[4] = { 5e10, 5e10, 5e10, 5e10 };
+    const double down[4] = { 5e10, 5e10, 2.5e10, 5e10 };
+    collhier_net net = { .n = 4, .gpn = 2, .npl = 2, .lat_node = 1 * US, .lat_group = 2 * US, .lat_spine = 0,
+                         .nv_up = nv, .nv_down = nv, .nic_up = up, .nic_down = down };
+    double *work = malloc(collhier_ring_work_len(&net) * sizeof *work), dur[4];
+    ck_assert_ptr_nonnull(work);
+    errbuf err = { "" };
+    const int all[4] = { 0, 1, 2, 3 }, all_start[2] = { 0, 4 };
+    ck_assert_int_eq(collhier_ring_time(dur, work, all, all_start, 1, 16 * MB, 2, &net, &err), 0);
+    for (int r = 0; r < 4; r++)
+        ck_assert_msg(fabs(dur[r] - 492 * US) < 1e-12, "all-reduce, GPU %d: %.6g s", r, dur[r]);
+    ck_assert_int_eq(collhier_ring_time(dur, work, all, all_start, 1, 16 * MB, 1, &net, &err), 0);
+    ck_assert_double_eq_tol(dur[3], 246 * US, 1e-12);
+    const int pairs[4] = { 0, 2, 1, 3 }, pair_start[3] = { 0, 2, 4 };
+    ck_assert_int_eq(collhier_ring_time(dur, work, pairs, pair_start, 2, 8 * MB, 1, &net, &err), 0);
+    const double want[4] = { 162 * US, 82 * US, 162 * US, 82 * US };
+    for (int r = 0; r < 4; r++)
+        ck_assert_msg(fabs(dur[r] - want[r]) < 1e-12, "pairs, GPU %d: %.6g s, by hand %.6g", r, dur[r], want[r]);
+    /* one node's pair alone: a ring of 2 over NVLink, 2 x 8 / 4 MB over GPU 0's up: 1 + 10 us; GPU 2 in a group of
+     * its own: nothing to do */
+    const int solo[3] = { 0, 1, 2 }, solo_start[3] = { 0, 2, 3 };
+    ck_assert_int_eq(collhier_ring_time(dur, work, solo, solo_start, 2, 8 * MB, 1, &net, &err), 0);
+    ck_assert_double_eq_tol(dur[0], 11 * US, 1e-12);
+    ck_assert_double_eq_tol(dur[2], 0.0, 1e-12);
+    ck_assert_double_eq_tol(dur[3], 0.0, 1e-12);
+    const int twice[4] = { 0, 1, 1, 3 };
+    ck_assert_int_eq(collhier_ring_time(dur, work, twice, pair_start, 2, 8 * MB, 1, &net, &err), -1);
+    ck_assert_str_eq(err.msg, "collectives: ring all-reduce member 1 is not a GPU (0..3) or is in two groups");
+    ck_assert_int_eq(collhier_ring_time(dur, work, all, all_start, 1, NAN, 1, &net, &err), -1);
+    ck_assert_str_eq(err.msg, "collectives: ring all-reduce bytes must be finite and >= 0, got nan");
+    free(work);
+}
+END_TEST
+
+/* A block of nodes that starts inside a leaf group (lead): nodes 1 and 2 of 4 one-GPU nodes in groups of 2 are
+ * the block's nodes 0 and 1, in groups 0 and 1, so 10 MB from the block's GPU 0 to its GPU 1 crosses the spine:
+ * its uplink (2.5e10 B/s, the spine arrays start at the block's first group) binds, 3 + 400 us.  With lead 0 both
+ * are in one group: the NICs, 2 + 200 us. */
+START_TEST(test_block_lead)
+{
+    double bytes[4] = { 0, 10 * MB, 0, 0 };
+    const double nic[2] = { 5e10, 5e10 }, spine[2] = { 2.5e10, 2.5e10 };
+    collhier_net net = { .n = 2, .gpn = 1, .npl = 2, .lead = 1, .lat_node = 0, .lat_group = 2 * US,
+                         .lat_spine = 3 * US, .nic_up = nic, .nic_down = nic, .spine_up = spine, .spine_down = spine };
+    double *work = malloc(collhier_work_len(&net) * sizeof *work), dur[2];
+    ck_assert_ptr_nonnull(work);
+    errbuf err = { "" };
+    ck_assert_int_eq(collhier_time(dur, work, bytes, &net, &err), 0);
+    ck_assert_double_eq_tol(dur[0], 403 * US, 1e-12);
+    ck_assert_double_eq_tol(dur[1], 403 * US, 1e-12);
+    net.lead = 0;
+    ck_assert_int_eq(collhier_time(dur, work, bytes, &net, &err), 0);
+    ck_assert_double_eq_tol(dur[0], 202 * US, 1e-12);
+    free(work);
+}
+END_TEST
+
 /* ---- against SimGrid's direct flows ---- */
 
 static char tmpdir[64];
@@ -256,6 +322,8 @@ static Suite *collhier_suite(void)
     TCase *tc = tcase_create("pure");
     tcase_add_test(tc, test_by_hand_2x2);
     tcase_add_test(tc, test_by_hand_spine);
+    tcase_add_test(tc, test_rings_by_hand);
+    tcase_add_test(tc, test_block_lead);
     suite_add_tcase(s, tc);
     tc = tcase_create("sim");
     tcase_add_checked_fixture(tc, setup, teardown);

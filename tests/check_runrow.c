@@ -14,8 +14,9 @@
                "routing,dispatch,a2a,seed,tokens_per_batch,scope,layer,phase,dropped_frac,lb_loss," \
                "a2a_bytes_per_core,step_time_s,compute_s,router_s,dispatch_combine_s,a2a_s,allreduce_s," \
                "idle_s,examples_per_s,tflops_per_chip,mfu,hfu,precision,impl,sim_wall_s,matmul_precision,pipe," \
-               "micro_batches,zero,bubble_s,max_load"
-#define NEW_COLS ",pipe,micro_batches,zero,bubble_s,max_load"   /* added after matmul_precision: an older CSV lacks them */
+               "micro_batches,zero,bubble_s,max_load,a2a_across_s,rsag_s"
+#define NEW_COLS ",pipe,micro_batches,zero,bubble_s,max_load,a2a_across_s,rsag_s"   /* added after matmul_precision: an
+                                                                                  * older CSV lacks them */
 
 static runrow sample_row(void)
 {
@@ -35,13 +36,14 @@ static runrow sample_row(void)
 START_TEST(test_header)
 {
     ck_assert_str_eq(runrow_header(), HEADER);
-    ck_assert_int_eq(runrow_ncols(), 40);
+    ck_assert_int_eq(runrow_ncols(), 42);
     ck_assert_str_eq(runrow_col_name(0), "model");
     ck_assert_str_eq(runrow_col_name(33), "sim_wall_s");
     ck_assert_str_eq(runrow_col_name(34), "matmul_precision");
     ck_assert_str_eq(runrow_col_name(38), "bubble_s");
     ck_assert_str_eq(runrow_col_name(39), "max_load");
-    ck_assert_ptr_null(runrow_col_name(40));
+    ck_assert_str_eq(runrow_col_name(41), "rsag_s");
+    ck_assert_ptr_null(runrow_col_name(42));
     ck_assert_ptr_null(runrow_col_name(-1));
 }
 END_TEST
@@ -66,10 +68,10 @@ START_TEST(test_write_bytes)
     ck_assert_str_eq(buf, HEADER "\n"
         "switch-base,topologies/tpuv3-4x4.xml,32,32,1,4,1,1.25,40,router,padded,phased,1,1048576,step,-1,all,"
         "0.00625,0.0101,402653184,0.61,0.43,0.0055,0.025,0.073,0.049,0.0225,3357.1,45.5,0.37,0.52,selective,flaxformer,1.9,"
-        "default,1,1,0,0,0\n"
+        "default,1,1,0,0,0,0,0\n"
         "switch-base,\"my, \"\"odd\"\" platform.xml\",32,32,1,4,1,1.25,40,\" lead\",padded,phased,-7,1048576,"
         "step,-1,all,0.00625,0.0101,1.5e+09,0.333333333,0.43,0.0055,0.025,0.073,nan,0.0225,3357.1,45.5,0.37,0.52,selective,"
-        "flaxformer,1.9,default,1,1,0,0,0\n");
+        "flaxformer,1.9,default,1,1,0,0,0,0,0\n");
     free(buf);
 }
 END_TEST
@@ -98,7 +100,8 @@ START_TEST(test_old_columns)
 END_TEST
 
 /* Reading a file the writer could have written before the pipeline's columns and writing it back gives the same
- * bytes, with those columns added at their old values (pipe 1, micro_batches 1, zero 0, bubble_s 0, max_load 0). */
+ * bytes, with those columns added at their old values (pipe 1, micro_batches 1, zero 0, bubble_s 0, max_load 0,
+ * a2a_across_s 0, rsag_s 0). */
 START_TEST(test_round_trip)
 {
     runrow *rows = NULL;
@@ -123,7 +126,7 @@ START_TEST(test_round_trip)
     char *exp = malloc(flen + 3 * 64), *w = exp;
     for (const char *f = file; *f; f++) {
         if (*f == '\n')
-            w += sprintf(w, "%s", w == exp + strcspn(file, "\n") ? NEW_COLS : ",1,1,0,0,0");
+            w += sprintf(w, "%s", w == exp + strcspn(file, "\n") ? NEW_COLS : ",1,1,0,0,0,0,0");
         *w++ = *f;
     }
     *w = '\0';
@@ -173,7 +176,7 @@ static const struct { const char *file, *msg; } BAD[] = {
     { "tests/data/csv_bad_header.csv",
       "tests/data/csv_bad_header.csv:1: column 4 is 'dta', expected 'data' (the header of run --csv)" },
     { "tests/data/csv_short_header.csv",
-      "tests/data/csv_short_header.csv:1: header has 33 columns, expected 40 (the header of run --csv)" },
+      "tests/data/csv_short_header.csv:1: header has 33 columns, expected 42 (the header of run --csv)" },
     { "tests/data/csv_short_row.csv", "tests/data/csv_short_row.csv:3: expected 34 fields, got 33" },
     { "tests/data/csv_torn.csv", "tests/data/csv_torn.csv:2: expected 34 fields, got 12" },
     { "tests/data/csv_bad_int.csv", "tests/data/csv_bad_int.csv:4: column 'seed' must be an integer, got 'x1'" },

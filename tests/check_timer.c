@@ -1,7 +1,9 @@
 /* Check suite for sim/timer: one schedule per torus (phased all-to-alls of five kinds of matrix at three sizes, the
  * dimension-ring all-reduce and its halves, a barrier and begin/end marks around each) timed with the plan's
  * dataflow where it applies and with SimGrid flows everywhere: every item agrees; and the replay of identical
- * all-to-alls (by key and by hash), with the same times.  Every simulation runs in its own child (simproc_run). */
+ * all-to-alls (by key and by hash), with the same times.  On GPU platforms (switched worlds), the rings, stage
+ * blocks' hierarchical all-to-alls and point-to-point messages timed from their plans against SimGrid flows.  Every
+ * simulation runs in its own child (simproc_run). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +17,8 @@
 #include "sim/sched.h"
 #include "sim/simproc.h"
 #include "sim/timer.h"
+#include "tests/fixtures.h"
+#include "topologies/gpu.h"
 
 #define BW 1.0e11          /* link bandwidth one way, B/s */
 #define LAT 1.0e-6         /* link latency, s */
@@ -212,6 +216,138 @@ START_TEST(test_replay)
 }
 END_TEST
 
+/* ---- a switched world (GPU nodes): rings, blocks' all-to-alls and point-to-point messages from their plans ---- */
+
+enum { SW_AR, SW_RS, SW_AG, SW_AR_RAILS, SW_RS_PAIRS, SW_BLOCKS, SW_P2P, SW_N };
+enum { SWO_RING_FAST = SW_N, SWO_A2A_FAST, SWO_N };
+static const char *const SW_NAME[SW_N] = { "all-reduce", "reduce-scatter", "all-gather", "all-reduce per rail",
+                                           "reduce-scatter per node pair", "blocks' all-to-all", "sends" };
+
+typedef struct {
+    const char *platform;
+    int gpn, fast;
+} swrun;
+
+/* Child: a GPU platform under hw; one item of each kind, a global barrier before each, its span into out[i]. */
+static int sw_child(void *argp, double *out, int nout, errbuf *err)
+{
+    const swrun *a = argp;
+    cost_chip chip;
+    platform_torus t;
+    simproc_simgrid_start(a->platform, NETMODEL_HW, 1);
+    if (platform_read(&chip, &t, a->platform, err) != 0)
+        return -1;
+    netmodel_apply(NETMODEL_HW, &t);
+    int n = t.nchips, gpn = a->gpn, blk = 2 * gpn;
+    long *rail = malloc((size_t)n * sizeof *rail), *pair = malloc((size_t)n * sizeof *pair);
+    double *m = matrix(0, blk, 4.0);       /* 4 MiB a pair (skewed matrices: check_collhier) */
+    ck_assert(rail != NULL && pair != NULL);
+    for (int c = 0; c < n; c++) {
+        rail[c] = c % gpn;
+        pair[c] = c / blk;
+    }
+    sched_groups gr_rail, gr_pair;
+    ck_assert_int_eq(sched_groups_init(&gr_rail, rail, n), 0);
+    ck_assert_int_eq(sched_groups_init(&gr_pair, pair, n), 0);
+    sched *s = sched_alloc(n, 1, SW_N);
+    const sched_coll cs[] = {
+        { .kind = SCHED_ALLREDUCE, .chip_bytes = 64e6 }, { .kind = SCHED_REDUCESCATTER, .chip_bytes = 64e6 },
+        { .kind = SCHED_ALLGATHER, .chip_bytes = 64e6 },
+        { .kind = SCHED_ALLREDUCE, .chip_bytes = 32e6, .groups = &gr_rail },
+        { .kind = SCHED_REDUCESCATTER, .chip_bytes = 32e6, .groups = &gr_pair },
+    };
+    for (int i = 0; i < SW_BLOCKS; i++)
+        ck_assert_int_eq(sched_coll_add(s, &cs[i]), i);
+    for (int b = 0; b < n / blk; b++) {
+        sched_coll c = { .kind = SCHED_A2A, .bytes = m, .key = -1, .base = b * blk, .n = blk };
+        ck_assert_int_eq(sched_coll_add(s, &c), SW_BLOCKS + b);
+    }
+    for (int core = 0; core < n; core++) {
+        sched_begin(s, core);
+        for (int i = 0; i < SW_N; i++) {
+            sched_barrier_all(s, i, SCHED_FWD);
+            sched_mark(s, SCHED_MARK_BEGIN, i, SCHED_FWD);
+            if (i < SW_BLOCKS)
+                sched_collective(s, i, SCHED_CAT_ALLREDUCE, SCHED_N_ALLREDUCE, i, SCHED_FWD);
+            else if (i == SW_BLOCKS)
+                sched_collective(s, SW_BLOCKS + core / blk, SCHED_CAT_A2A, SCHED_N_A2A, i, SCHED_FWD);
+            else if (core < n / 2) {       /* the first half sends 32 MB and then 8 MB to the GPU blk ranks on */
+                sched_send(s, core + n / 2, 32e6, i, SCHED_FWD);
+                sched_send(s, core + n / 2, 8e6, i, SCHED_FWD);
+            } else {
+                sched_recv(s, core - n / 2, i, SCHED_FWD);
+                sched_recv(s, core - n / 2, i, SCHED_FWD);
+            }
+            sched_mark(s, SCHED_MARK_END, i, SCHED_FWD);
+        }
+        ck_assert_int_eq(sched_end(s, err), 0);
+    }
+    timer_cfg tc = { .s = s, .core_flops = 1e12, .ndims = 1, .dims = { n, 1, 1 }, .gpus_per_node = gpn,
+                     .a2a = COLL_A2A_HIER, .reuse = 1, .a2a_fast = a->fast };
+    timer_result r;
+    int rc = timer_run(&r, &tc, err);
+    if (rc == 0 && nout == SWO_N) {
+        for (int i = 0; i < SW_N; i++)
+            out[i] = r.lt1[(size_t)i * SCHED_N_PH + SCHED_FWD] - r.lt0[(size_t)i * SCHED_N_PH + SCHED_FWD];
+        out[SWO_RING_FAST] = (double)r.ring_fast;
+        out[SWO_A2A_FAST] = (double)r.a2a_fast;
+    }
+    timer_result_fini(&r);
+    sched_free(s);
+    sched_groups_fini(&gr_rail);
+    sched_groups_fini(&gr_pair);
+    free(rail);
+    free(pair);
+    free(m);
+    return rc;
+}
+
+/* GPU platforms: nodes x GPUs, flat (npl 0) or rails in leaf groups of npl nodes, the spine oversubscribed. */
+static const struct { int nodes, gpn, npl; double oversub; } SW_NETS[] = {
+    { 2, 8, 0, 1 }, { 4, 4, 2, 1 }, { 4, 4, 1, 2 }, { 8, 2, 2, 1 },
+};
+
+/* Each item timed from its plan and as SimGrid flows: the rings, whose flows are even, agree to SimGrid's
+ * precision (1e-6 relative, 1 ns an event), and so do the sends (two after each other from every GPU of the first
+ * half, through a 2:1 spine on one platform); a block's hierarchical all-to-all (the plan) against its direct
+ * flows (another algorithm: the same bytes per NIC with an even matrix) within 2%. */
+START_TEST(test_switched_plan_agrees)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/gpu.xml", tmpdir);
+    gpu_platform p;
+    gpu_platform_init(&p, fixture_chip("h100"), SW_NETS[_i].gpn, SW_NETS[_i].nodes);
+    if (SW_NETS[_i].npl > 0) {
+        gpu_platform_set_rails(&p);
+        p.nodes_per_leaf = SW_NETS[_i].npl;
+        p.oversub = SW_NETS[_i].oversub;
+    }
+    FILE *fp = fopen(path, "w");
+    errbuf err = { "" };
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_msg(gpu_write_xml(fp, &p, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(fclose(fp), 0);
+    double out[2][SWO_N];
+    for (int fast = 0; fast < 2; fast++) {
+        swrun a = { path, SW_NETS[_i].gpn, fast };
+        ck_assert_msg(simproc_run(sw_child, &a, out[fast], SWO_N, &err) == 0, "%s", err.msg);
+    }
+    ck_assert_double_eq(out[0][SWO_RING_FAST], 0.0);
+    ck_assert_double_eq(out[1][SWO_RING_FAST], SW_BLOCKS);
+    ck_assert_double_eq(out[1][SWO_A2A_FAST], SW_NETS[_i].nodes / 2);
+    int n = SW_NETS[_i].nodes * SW_NETS[_i].gpn;
+    for (int i = 0; i < SW_N; i++) {
+        double flows = out[0][i], plan = out[1][i];
+        printf("switched %d x %d, leaf groups of %d, oversub %g: %s plan %.3f us, flows %.3f us (%+.4f%%)\n",
+               SW_NETS[_i].nodes, SW_NETS[_i].gpn, SW_NETS[_i].npl, SW_NETS[_i].oversub, SW_NAME[i], plan * 1e6,
+               flows * 1e6, 100 * (plan / flows - 1));
+        double tol = i == SW_BLOCKS ? 0.02 * flows : RTOL * flows + TICK * 4 * n;
+        ck_assert_msg(flows > 0.0 && fabs(plan - flows) <= tol, "net %d %s: plan %.12g s, flows %.12g s", _i,
+                      SW_NAME[i], plan, flows);
+    }
+}
+END_TEST
+
 static Suite *timer_suite(void)
 {
     Suite *s = suite_create("timer");
@@ -220,6 +356,7 @@ static Suite *timer_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_fast_agrees, 0, (int)(sizeof FAST_TORI / sizeof FAST_TORI[0]));
     tcase_add_test(tc, test_replay);
+    tcase_add_loop_test(tc, test_switched_plan_agrees, 0, (int)(sizeof SW_NETS / sizeof SW_NETS[0]));
     suite_add_tcase(s, tc);
     return s;
 }

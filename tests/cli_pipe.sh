@@ -19,12 +19,34 @@ done
 grep -qF "t5-base on $P: 32 cores (16 chips), plan data=8,model=1,pipe=4,micro=8, dense (no Switch layers)" \
     "$TMPD/out" || { echo "pipeline plan line:"; cat "$TMPD/out"; exit 1; }
 grep -q " idle [0-9.]*% bubble [0-9.]*% |" "$TMPD/out" || { echo "no bubble share:"; cat "$TMPD/out"; exit 1; }
-head -1 "$TMPD/pipe.csv" | grep -q ",pipe,micro_batches,zero,bubble_s,max_load$" || { echo "CSV header"; exit 1; }
-sed -n 2p "$TMPD/pipe.csv" | grep -q ",4,8,0,[0-9.e-]*,0$" || { echo "CSV row:"; sed -n 2p "$TMPD/pipe.csv"; exit 1; }
+head -1 "$TMPD/pipe.csv" | grep -q ",pipe,micro_batches,zero,bubble_s,max_load,a2a_across_s,rsag_s$" || { echo "CSV header"; exit 1; }
+sed -n 2p "$TMPD/pipe.csv" | grep -q ",4,8,0,[0-9.e-]*,0,0,0$" || { echo "CSV row:"; sed -n 2p "$TMPD/pipe.csv"; exit 1; }
 # the bubble is at least the ideal 1F1B share (P-1)/(m+P-1) = 3/11 of the step (stages are not equal)
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "bubble_s") b = i; if ($i == "step_time_s") s = i }; next }
     NR == 2 { if (!(b && s && $b >= 3.0 / 11.0 * $s)) { print "bubble " $b " < 3/11 of step " $s; exit 1 } }' \
     "$TMPD/pipe.csv"
+
+# GPU nodes under hw: a pipeline's sends, rings and expert groups' all-to-alls timed from their plans give the
+# flows' step (tiny-switch on 4 nodes of 8 H200s, 2 stages, dropless, ZeRO-1) to 1e-5; the breakdown splits the
+# all-to-all across nodes and the ZeRO-1 collectives (olmoe, 32 experts a group spanning the 4 nodes)
+TINY="--models tests/data/models_tiny.csv --model tiny-switch"
+for t in fast flows; do
+    "$BIN" run --platform topologies/h200-32gpu.xml $TINY --plan data=16,expert=8,tensor=1,pipe=2,micro=4 \
+        --tokens-per-batch 65536 --zero 1 --dispatch dropless --a2a-timing $t --quiet --csv "$TMPD/t_$t.csv" > /dev/null
+done
+paste -d, "$TMPD/t_fast.csv" "$TMPD/t_flows.csv" | awk -F, 'NR == 1 { n = NF / 2; for (i = 1; i <= n; i++) c[$i] = i; next }
+    { f = $c["step_time_s"]; g = $(n + c["step_time_s"]); d = f / g - 1
+      if ($c["a2a"] != "hier" || $(n + c["a2a"]) != "direct" || d > 1e-5 || d < -1e-5) {
+          print "plan vs flows: " $c["a2a"] " " f " s, " $(n + c["a2a"]) " " g " s"; exit 1 } }' ||
+    { echo "pipeline timed from plans differs from its flows"; exit 1; }
+"$BIN" run --platform topologies/h200-32gpu.xml --model olmoe-1b-7b --tokens-per-batch 131072 --zero 1 \
+    --dispatch dropless --quiet --csv "$TMPD/o.csv" > "$TMPD/o.txt"
+grep -q " a2a [0-9.]*% (across nodes [0-9.]*%) allreduce [0-9.]*% (reduce-scatter+all-gather [0-9.]*%) " "$TMPD/o.txt" ||
+    { echo "no across-nodes / reduce-scatter shares:"; cat "$TMPD/o.txt"; exit 1; }
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    { x = $c["a2a_across_s"]; a = $c["a2a_s"]; r = $c["rsag_s"]; ar = $c["allreduce_s"]
+      if (!(x > 0 && x < a && r > 0 && r < ar)) { print "across " x " of a2a " a ", rsag " r " of " ar; exit 1 } }' \
+    "$TMPD/o.csv" || exit 1
 
 # ZeRO-1: the optimizer state per core is 1/32 (0.83 GiB -> 0.03 GiB), the plan line says so
 "$BIN" run --platform $P --model t5-base --zero 1 --quiet > "$TMPD/zero"

@@ -157,7 +157,7 @@ expect_fail 1 "switchsim: error: --run-arg: a value must not hold a line break (
 # merge: header mismatch names the file and the column; no output
 expect_fail 1 "switchsim: error: tests/data/csv_bad_header.csv:1: column 4 is 'dta', expected 'data' (the header of run --csv)" "$TMPD/m.csv" -- \
     "$BIN" merge tests/data/csv_good.csv tests/data/csv_bad_header.csv --csv "$TMPD/m.csv"
-expect_fail 1 "switchsim: error: tests/data/csv_short_header.csv:1: header has 33 columns, expected 40 (the header of run --csv)" "$TMPD/m.csv" -- \
+expect_fail 1 "switchsim: error: tests/data/csv_short_header.csv:1: header has 33 columns, expected 42 (the header of run --csv)" "$TMPD/m.csv" -- \
     "$BIN" merge tests/data/csv_good.csv tests/data/csv_short_header.csv --csv "$TMPD/m.csv"
 expect_fail 2 "switchsim: error: merge: no input files (see switchsim merge --help)" - -- "$BIN" merge --csv "$TMPD/m.csv"
 "$BIN" merge tests/data/csv_good.csv tests/data/csv_header_only.csv tests/data/csv_good.csv --csv "$TMPD/m.csv" 2>/dev/null

@@ -64,6 +64,8 @@ static void run_fill_row(runrow *r, const engine_config *cfg, const engine_resul
     r->lb_loss = t->lb_loss;
     r->a2a_bytes_per_core = t->a2a_bytes_per_core;
     r->max_load = t->max_load;
+    r->a2a_across_s = t->a2a_across_s;
+    r->rsag_s = t->rsag_s;
     r->step_time_s = t->step_time_s;
     r->compute_s = t->compute_s;
     r->router_s = t->router_s;
@@ -165,16 +167,21 @@ static void run_print_summary(FILE *fp, const engine_config *cfg, const engine_r
             res->mem_total_B / 1073741824.0, res->hbm_B / 1073741824.0, res->mem_params_B / 1073741824.0,
             res->mem_optimizer_B / 1073741824.0, res->mem_activations_B / 1073741824.0,
             res->remat ? ", remat on" : ", remat off");
-    char bub[32] = "";   /* the bubble's share, when the plan pipelines */
+    char bub[32] = "", across[48] = "", rsag[48] = "";   /* the bubble's share, when the plan pipelines; the
+                                                         * all-to-all's across nodes and ZeRO-1's collectives' */
     if (p->pipe > 1)
         snprintf(bub, sizeof bub, " bubble %.1f%%", 100 * r->bubble_s / t);
+    if (r->a2a_across_s > 0.0)
+        snprintf(across, sizeof across, " (across nodes %.1f%%)", 100 * r->a2a_across_s / t);
+    if (r->rsag_s > 0.0)
+        snprintf(rsag, sizeof rsag, " (reduce-scatter+all-gather %.1f%%)", 100 * r->rsag_s / t);
     fprintf(fp, "step %.6g s | %.4g examples/s | %.4g tokens/s | %.4g TFLOP/s/chip (MFU %.1f%%, HFU %.1f%%) | compute %.1f%% router %.1f%% "
-                "dispatch+combine %.1f%% a2a %.1f%% allreduce %.1f%% idle %.1f%%%s | dropped %.3f%% | "
+                "dispatch+combine %.1f%% a2a %.1f%%%s allreduce %.1f%%%s idle %.1f%%%s | dropped %.3f%% | "
                 "a2a %.4g MB/core | lb loss %.4g | max load %.3g | wall %.2f s (setup %.2f, routing kernels %.2f, SimGrid and cost "
                 "model %.2f)\n",
             r->step_time_s, r->examples_per_s, r->examples_per_s * (double)r->tokens_per_batch / (double)p->sequences,
             r->tflops_per_chip, 100 * r->mfu, 100 * r->hfu, 100 * r->compute_s / t, 100 * r->router_s / t, 100 * r->dispatch_combine_s / t,
-            100 * r->a2a_s / t, 100 * r->allreduce_s / t, 100 * r->idle_s / t, bub, 100 * r->dropped_frac,
+            100 * r->a2a_s / t, across, 100 * r->allreduce_s / t, rsag, 100 * r->idle_s / t, bub, 100 * r->dropped_frac,
             r->a2a_bytes_per_core / 1e6, r->lb_loss, r->max_load, r->sim_wall_s, res->wall_setup_s, res->wall_route_s,
             r->sim_wall_s - res->wall_setup_s - res->wall_route_s);
 }
