@@ -2,6 +2,7 @@
 #include "sim/traffic.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double traffic_wall(void)
@@ -99,7 +100,9 @@ traffic *traffic_alloc(const plan *p, const model_cfg *m, const int *sparse_inde
     t->lchoices = calloc(nl + 1, sizeof *t->lchoices);
     t->llb = calloc(nl + 1, sizeof *t->llb);
     t->llb_n = calloc(nl + 1, sizeof *t->llb_n);
-    if (!t->m1 || (!padded && !t->m2) || !t->recv || !t->remote_experts || !t->lbytes || !t->ldropped || !t->lchoices || !t->llb
+    t->shard_kept = calloc((size_t)p->experts, sizeof *t->shard_kept);
+    t->shard_layer = t->shard_id = -1;
+    if (!t->shard_kept || !t->m1 || (!padded && !t->m2) || !t->recv || !t->remote_experts || !t->lbytes || !t->ldropped || !t->lchoices || !t->llb
         || !t->llb_n) {
         traffic_free(t);
         return NULL;
@@ -120,6 +123,7 @@ void traffic_free(traffic *t)
     free(t->m1);
     free(t->recv);
     free(t->remote_experts);
+    free(t->shard_kept);
     free(t->lbytes);
     free(t->ldropped);
     free(t->lchoices);
@@ -142,7 +146,10 @@ static int traffic_route_core(traffic *t, route_ctx *route, int core, int layer,
     double *sum = calloc((size_t)E, sizeof *sum);
     int rc = kept == NULL || sum == NULL ? errbuf_set(err, "out of memory routing") : 0;
     int at_once = route_shard_ok(route, sl);   /* the shard's groups drawn together */
-    for (int grp = 0; grp < (at_once ? 1 : p->groups) && rc == 0; grp++) {
+    int shared = slice > 0 && t->shard_layer == sl && t->shard_id == shard;   /* slice 0 routed the shard */
+    if (shared && rc == 0)
+        memcpy(sum, t->shard_kept, (size_t)E * sizeof *sum);
+    for (int grp = 0; grp < (shared ? 0 : at_once ? 1 : p->groups) && rc == 0; grp++) {
         double lb;
         long dropped = at_once ? route_shard(route, sl, shard, kept, &lb, err)
                                : route_group(route, sl, shard, grp, slice == 0, kept, &lb, err);
@@ -158,6 +165,11 @@ static int traffic_route_core(traffic *t, route_ctx *route, int core, int layer,
             t->llb[layer] += lb;
             t->llb_n[layer] += at_once ? p->groups : 1;
         }
+    }
+    if (rc == 0 && slice == 0 && p->model_par > 1) {   /* the shard's routing, for its other slices */
+        memcpy(t->shard_kept, sum, (size_t)E * sizeof *sum);
+        t->shard_layer = sl;
+        t->shard_id = shard;
     }
     double sent = 0.0;
     if (rc == 0 && t->padded)     /* whole capacity buffers to every expert on another core */

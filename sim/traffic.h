@@ -31,6 +31,9 @@ typedef struct {
     long *llb_n;                  /* (nlayers) groups in that sum */
     long kept_sent;               /* tokens sent in exact dispatch: must equal the tokens experts received */
     double wall_route_s;          /* wall seconds in the routing kernels */
+    double *shard_kept;           /* (experts) the tokens each expert keeps from the shard last routed (its groups
+                                   * summed), which its other model-parallel slices share */
+    int shard_layer, shard_id;    /* that shard and layer (-1: none yet) */
 } traffic;
 
 /* Zeroed accounting and, padded, the two matrices (known before routing).  p, m and sparse_index must outlive it.
