@@ -1,5 +1,5 @@
-/* check_cost: the cost model (sim/cost.c) against closed forms and hand-counted FLOPs, on the TPUv3 test
- * chip of SOURCES 5.1 (cost_chip_tpuv3) and variants of it, and on the H100/H200 GPU defaults. */
+/* check_cost: the cost model (sim/cost.c, sim/cost_torch.c) against closed forms and hand-counted FLOPs, on the
+ * TPUv3 test chip of SOURCES 5.1 (cost_chip_tpuv3) and variants of it, and on the H100/H200 GPU defaults. */
 #include "sim/cost.h"
 #include "fidelity/validate.h"
 #include "topologies/gpu.h"
