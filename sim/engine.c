@@ -579,8 +579,11 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
             return errbuf_set(err, "--same-active: %s's expert width %d x its top-k %d is not a multiple of --top-k %d",
                               mloc.name, model_d_ff_expert(&mloc), mloc.top_k, cfg.top_k);
         mloc.d_ff_expert = (int)(width / cfg.top_k);
-        mloc.top_k = cfg.top_k;   /* the model as run: its FLOPs and memory count k of the narrower experts */
     }
+    /* the model as run routes each token to the run's k experts: its FLOPs (TFLOP/s, MFU), the memory check's
+     * capacity rows and anything else reading the model count k experts (of the narrower width under
+     * --same-active), not the preset's */
+    mloc.top_k = cfg.top_k;
     if (cfg.cap_round == SWITCH_CAP_AUTO)
         cfg.cap_round = ENG_IMPL[g.impl].cap;
     if (cfg.jitter < 0.0)

@@ -11,7 +11,8 @@
 #include "tests/fixture_engine.h"
 
 enum { O_STEP = FX_STEP, O_COMPUTE, O_ROUTER, O_DISPATCH, O_A2A, O_ALLREDUCE, O_IDLE, O_BYTES, O_DROPPED, O_LB, O_NUMERICS,
-       O_LAYER_BYTES, O_TFLOPS, O_MFU, O_HFU, O_TOKENS, O_EPS, O_CAP, O_GROUPS, O_IMPL, O_A2A_FAST, O_BUBBLE, N_OUT };
+       O_LAYER_BYTES, O_TFLOPS, O_MFU, O_HFU, O_TOKENS, O_EPS, O_CAP, O_GROUPS, O_IMPL, O_A2A_FAST, O_BUBBLE,
+       O_MEM_ACT, N_OUT };
 _Static_assert((int)O_BYTES == (int)FX_BYTES, "the first outputs are fixture_step_out's");
 
 typedef struct {
@@ -95,6 +96,7 @@ static int erun_child(void *argp, double *out, int nout, errbuf *err)
         out[O_IMPL] = res.impl;
         out[O_A2A_FAST] = (double)res.a2a_fast;
         out[O_BUBBLE] = s->bubble_s;
+        out[O_MEM_ACT] = res.mem_activations_B;
         for (int i = 0; i < res.nlayers; i++)
             out[O_LAYER_BYTES] += res.layers[i].a2a_bytes_per_core;
     }
@@ -326,6 +328,32 @@ START_TEST(test_tokens_per_batch)
 }
 END_TEST
 
+/* --top-k other than the preset's (tiny-switch: 1): the model as run routes each token to k experts, so its model
+ * FLOPs and the memory check count k.  Each further choice adds, per step, 3 x 64 sequences x 2 x (2 encoder
+ * layers x 64 tokens + 2 decoder layers x 16) x 2 x 64 x 128 expert weights = 1006632960 FLOPs; and to the
+ * activations kept per core, cf 1.25 more capacity rows a token (their combine entries, and the expert's input,
+ * hidden tensors and output), the same bytes for each further choice. */
+START_TEST(test_topk_model_as_run)
+{
+    erun a = erun_default();
+    a.remat = PLAN_REMAT_OFF;
+    double o1[N_OUT], o2[N_OUT], o4[N_OUT];
+    erun_do(&a, o1);
+    a.top_k = 2;
+    erun_do(&a, o2);
+    a.top_k = 4;
+    erun_do(&a, o4);
+    double chips = 4.0, per_k = 1006632960.0;
+    double f1 = o1[O_TFLOPS] * 1e12 * o1[O_STEP] * chips;
+    double f2 = o2[O_TFLOPS] * 1e12 * o2[O_STEP] * chips, f4 = o4[O_TFLOPS] * 1e12 * o4[O_STEP] * chips;
+    ck_assert_double_eq_tol((f2 - f1), per_k, 1e-9 * f1);
+    ck_assert_double_eq_tol((f4 - f1), 3.0 * per_k, 1e-9 * f1);
+    double mem_k = o2[O_MEM_ACT] - o1[O_MEM_ACT];
+    ck_assert_double_gt(mem_k, 0.01 * o1[O_MEM_ACT]);
+    ck_assert_double_eq_tol((o4[O_MEM_ACT] - o1[O_MEM_ACT]), 3.0 * mem_k, 1e-9 * o1[O_MEM_ACT]);
+}
+END_TEST
+
 /* --precision: fp32 doubles the padded all-to-all bytes (4-byte activations on the wire) and slows the step;
  * bf16 runs the router on bf16 bytes, so its router time drops; the rest stays.  On the TPU platform an fp32
  * matmul is one bf16 pass (matmul_precision default [SOURCES 5.3]), so fp32 costs bytes; --matmul-precision
@@ -478,6 +506,7 @@ static Suite *engine_suite(void)
     tcase_add_loop_test(tc, test_rejections, 0, (int)(sizeof BAD / sizeof BAD[0]));
     tcase_add_test(tc, test_utilisation);
     tcase_add_test(tc, test_tokens_per_batch);
+    tcase_add_test(tc, test_topk_model_as_run);
     tcase_add_test(tc, test_precision);
     tcase_add_test(tc, test_impl_profiles);
     suite_add_tcase(s, tc);

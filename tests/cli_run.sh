@@ -55,6 +55,17 @@ $RUN --top-k 2 --same-active --dispatch dropless --csv $OUT > /dev/null
 f2=$(awk "BEGIN { print $(col tflops_per_chip $OUT) * $(col step_time_s $OUT) }")
 awk "BEGIN { exit !($f1 > 0 && ($f2 / $f1 - 1)^2 < 1e-10) }" || { echo "--same-active: model FLOPs $f1 vs $f2"; exit 1; }
 rm -f $OUT
+# --top-k other than the preset's (tiny-switch: 1): the model FLOPs (tflops_per_chip x step_time_s x 4 chips) count
+# k experts per token.  Every layer is a Switch layer (expert_every 1): 2 encoder layers at 64 tokens and 2 decoder
+# layers at 16, relu experts of 2 x 64 x 128 = 16384 weights, 4096 / 64 = 64 sequences; so each further choice
+# adds 3 (fwd + bwd) x 64 x 2 x (2 x 64 + 2 x 16) x 16384 = 1006632960 FLOPs to the step, at k 2 once, at k 4 thrice
+mflops() { awk "BEGIN { printf \"%.12g\", $(col tflops_per_chip "$1") * $(col step_time_s "$1") * 4e12 }"; }
+for k in 1 2 4; do $RUN --top-k $k --csv $TMPD/fk$k.csv > /dev/null; done
+for k in 2 4; do
+    awk -v f1="$(mflops $TMPD/fk1.csv)" -v fk="$(mflops $TMPD/fk$k.csv)" -v k=$k \
+        'BEGIN { want = (k - 1) * 1006632960; exit !(((fk - f1) / want - 1)^2 < 1e-12) }' ||
+        { echo "--top-k $k: model FLOPs $(mflops $TMPD/fk$k.csv) - $(mflops $TMPD/fk1.csv) at top-1, want $((k - 1)) x 1006632960"; exit 1; }
+done
 # a mistyped option: one line, the nearest option and where the help is (not 45 lines of help)
 expect_fail 2 "switchsim: error: run: unknown option '--capacity-factr'; did you mean --capacity-factor? (switchsim run --help lists the options)" $OUT -- \
     $RUN --capacity-factr 2 --csv $OUT
