@@ -39,6 +39,8 @@ struct coll_world {
     double *hier_work;            /* (collhier_work_len) */
     /* a switched world timed from its plans (coll_world_set_fast): rings and point-to-point sends */
     int fast_switched;
+    int fast_model;               /* the network model times a lone flow as latency + bytes / bandwidth (hw): a
+                                   * torus's group rings may be timed from their routes (coll_rings_time) */
     double *ring_work;            /* (collhier_ring_work_len) */
     double *p2p_free;             /* (collhier_links) when each link is done with the point-to-point messages so
                                    * far */

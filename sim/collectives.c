@@ -489,6 +489,7 @@ static int coll_fast_check(coll_world *w, errbuf *why)
 
 int coll_world_set_fast(coll_world *w, errbuf *why)
 {
+    w->fast_model = !sg_cfg_get_boolean("network/crosstraffic") && sg_cfg_get_double("network/TCP-gamma") == 0.0;
     if (w->node_size > 0)
         return w->fast_switched = coll_fast_check(w, why) == 0;
     w->fast = coll_fast_check(w, why) == 0;

@@ -119,13 +119,18 @@ int coll_allgather_group(coll_world *w, int chip, const int *group, int n, doubl
  * flows still run as flows. */
 int coll_world_set_fast(coll_world *w, errbuf *why);
 
-/* A switched world set fast (coll_world_set_fast): dur (n) <- each chip's time in the node-aware rings of an
- * all-reduce ('passes' COLLPLAN_PASS_RS | COLLPLAN_PASS_AG) or of one half over 'ngroups' groups at once (group g's
- * members in ring order members[start[g] .. start[g + 1]); members NULL: one group of all chips in rank order),
- * 'bytes' per member, all starting together: the rings of coll_allreduce_group timed from their plan
- * (collhier_ring_time), no flows.  Counted in coll_world_fast_ring_calls.  -1 with err on a bad group or bytes. */
+/* Where coll_world_ring_plan: dur (n) <- each chip's time in the rings of an all-reduce ('passes'
+ * COLLPLAN_PASS_RS | COLLPLAN_PASS_AG) or of one half over 'ngroups' groups at once (group g's members in ring
+ * order members[start[g] .. start[g + 1]); members NULL: one group of all chips in rank order), 'bytes' per
+ * member, all starting together: the rings of coll_allreduce_group timed from their plan, no flows; on GPU nodes
+ * the node-aware rings (collhier_ring_time), on a torus one ring a group over SimGrid's routes between members,
+ * each link carrying the step's messages of all groups (the same rule).  A chip in no group gets 0.  Counted in
+ * coll_world_fast_ring_calls.  -1 with err on a bad group or bytes. */
 int coll_rings_time(coll_world *w, const int *members, const int *start, int ngroups, double bytes, int passes,
                     double *dur, errbuf *err);
+/* Whether coll_rings_time applies: after coll_world_set_fast found a model that times a lone flow as latency +
+ * bytes / bandwidth (a torus's own routes need not be free of shared links for it). */
+int coll_world_ring_plan(const coll_world *w);
 
 /* A switched world set fast: dur (n) <- each chip's time (chip base + i at i) in the hierarchical all-to-all of
  * the block of n chips from chip 'base' alone, bytes (n, n) (coll_alltoall_block's), timed from its plan as

@@ -1,8 +1,8 @@
-/* collswitch: a switched world's collectives timed from their plans (coll_world_set_fast on GPU nodes under a
- * network model that times a lone flow as latency + bytes / bandwidth): the hierarchical all-to-all of all GPUs
- * or of a block of whole nodes, the node-aware rings of all-reduces and their halves, and point-to-point
- * messages.  The links' numbers are read from the platform once (coll_hier_net); the timing itself is
- * sim/collhier.c's (pure). */
+/* collswitch: collectives timed from their plans where the network model times a lone flow as latency + bytes /
+ * bandwidth (coll_world_set_fast): on GPU nodes (a switched world) the hierarchical all-to-all of all GPUs or of a
+ * block of whole nodes, the node-aware rings of all-reduces and their halves, and point-to-point messages, on the
+ * links' numbers read from the platform once (coll_hier_net) and timed by sim/collhier.c (pure); on a torus the
+ * rings of chip groups, on SimGrid's routes. */
 #include "sim/collectives.h"
 #include "sim/coll_int.h"
 
@@ -13,6 +13,11 @@
 
 #include <simgrid/host.h>
 #include <simgrid/link.h>
+#include <stdint.h>
+#include <xbt/dynar.h>
+
+static int coll_rings_routes(coll_world *w, const int *members, const int *start, int ngroups, double bytes,
+                             int npass, double *dur, errbuf *err);
 
 static int coll_link_name_cmp(const void *a, const void *b)
 {
@@ -93,14 +98,9 @@ int coll_hier_net(coll_world *w, errbuf *err)
 int coll_rings_time(coll_world *w, const int *members, const int *start, int ngroups, double bytes, int passes,
                     double *dur, errbuf *err)
 {
-    if (!w->fast_switched)
-        return errbuf_set(err, "collectives: rings timed from their plan need a switched world set fast "
-                          "(coll_world_set_fast)");
-    if (coll_hier_net(w, err) != 0)
-        return -1;
-    if (w->ring_work == NULL && (w->ring_work = malloc(collhier_ring_work_len(&w->hnet) * sizeof *w->ring_work))
-                                == NULL)
-        return errbuf_set(err, "collectives: out of memory for ring all-reduces on %d chips", w->n);
+    if (!w->fast_switched && !(w->node_size == 0 && w->fast_model))
+        return errbuf_set(err, "collectives: rings timed from their plan need a world set fast under a model that "
+                          "times a lone flow as latency + bytes / bandwidth (coll_world_set_fast)");
     int all[2] = { 0, w->n }, *ids = NULL;
     if (members == NULL) {                /* all chips in rank order */
         if ((ids = malloc((size_t)w->n * sizeof *ids)) == NULL)
@@ -109,12 +109,36 @@ int coll_rings_time(coll_world *w, const int *members, const int *start, int ngr
             ids[r] = r;
         members = ids, start = all, ngroups = 1;
     }
-    int npass = ((passes & COLLPLAN_PASS_RS) != 0) + ((passes & COLLPLAN_PASS_AG) != 0);
-    int rc = collhier_ring_time(dur, w->ring_work, members, start, ngroups, bytes, npass, &w->hnet, err);
+    int npass = ((passes & COLLPLAN_PASS_RS) != 0) + ((passes & COLLPLAN_PASS_AG) != 0), rc = 0;
+    if (w->node_size == 0) {              /* a torus: the groups checked here, timed on SimGrid's routes */
+        for (int r = 0; r < w->n; r++)
+            dur[r] = 0.0;
+        for (int i = 0; i < start[ngroups] && rc == 0; i++)
+            if (members[i] < 0 || members[i] >= w->n || dur[members[i]] != 0.0)
+                rc = errbuf_set(err, "collectives: ring all-reduce member %d is not a chip (0..%d) or is in two "
+                                "groups", members[i], w->n - 1);
+            else
+                dur[members[i]] = 1.0;
+        if (rc == 0 && !(bytes >= 0.0 && isfinite(bytes)))
+            rc = errbuf_set(err, "collectives: ring all-reduce bytes must be finite and >= 0, got %g", bytes);
+        if (rc == 0)
+            rc = coll_rings_routes(w, members, start, ngroups, bytes, npass, dur, err);
+    } else if ((rc = coll_hier_net(w, err)) == 0) {
+        if (w->ring_work == NULL
+            && (w->ring_work = malloc(collhier_ring_work_len(&w->hnet) * sizeof *w->ring_work)) == NULL)
+            rc = errbuf_set(err, "collectives: out of memory for ring all-reduces on %d chips", w->n);
+        if (rc == 0)
+            rc = collhier_ring_time(dur, w->ring_work, members, start, ngroups, bytes, npass, &w->hnet, err);
+    }
     free(ids);
     if (rc == 0)
         w->fast_ring_calls++;
     return rc;
+}
+
+int coll_world_ring_plan(const coll_world *w)
+{
+    return w->fast_switched || (w->node_size == 0 && w->fast_model);
 }
 
 int coll_alltoall_block_time(coll_world *w, int base, int n, const double *bytes, double *dur, double *across,
@@ -161,4 +185,140 @@ int coll_p2p_time(coll_world *w, int src, int dst, double bytes, double now, dou
         *arrive = fmax(*arrive, *f);
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* group rings on a torus, from SimGrid's routes */
+
+/* A ring message's link on its route: the link, and the message. */
+typedef struct {
+    sg_link_t link;
+    size_t msg;
+} coll_hop;
+
+static int coll_hop_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const coll_hop *)a)->link, y = (uintptr_t)((const coll_hop *)b)->link;
+    return x < y ? -1 : x > y;
+}
+
+/* A ring message: its group, bytes and route latency. */
+typedef struct {
+    int group;
+    double size, lat;
+} coll_msg;
+
+/* The rates the groups' flows get, by progressive filling (max-min fairness, as SimGrid shares a link among the
+ * flows that cross it, with every flow of a group at the group's rate, since its step waits for its slowest):
+ * all unsettled groups' flows rise together until a link is full; the groups on it settle at that rate; and so
+ * on.  gstep (ngroups) <- each group's step: its messages' longest route latency plus a message's bytes at its
+ * group's rate.  hop is sorted here.  -1 when memory runs out. */
+static int coll_rings_fill(double *gstep, const coll_msg *msg, size_t nmsg, coll_hop *hop, size_t nhop, int ngroups)
+{
+    qsort(hop, nhop, sizeof *hop, coll_hop_cmp);   /* by link, then message: a link's groups in runs */
+    size_t nl = 0, ne = 0;
+    for (size_t i = 0; i < nhop; i++)
+        nl += i == 0 || hop[i].link != hop[i - 1].link;
+    double *bw = malloc((nl ? nl : 1) * sizeof *bw), *rate = calloc((size_t)ngroups + 1, sizeof *rate);
+    double *used = calloc(nl ? nl : 1, sizeof *used), *free_n = calloc(nl ? nl : 1, sizeof *free_n);
+    size_t *lstart = malloc((nl + 1) * sizeof *lstart);
+    int *eg = malloc((nhop ? nhop : 1) * sizeof *eg), *settled = calloc((size_t)ngroups + 1, sizeof *settled);
+    double *ec = malloc((nhop ? nhop : 1) * sizeof *ec);
+    if (!bw || !rate || !used || !free_n || !lstart || !eg || !settled || !ec) {
+        free(bw), free(rate), free(used), free(free_n), free(lstart), free(eg), free(settled), free(ec);
+        return -1;
+    }
+    size_t l = 0;
+    for (size_t i = 0; i < nhop; i++) {             /* (link, group, flows) entries */
+        if (i == 0 || hop[i].link != hop[i - 1].link) {
+            lstart[l] = ne;
+            bw[l++] = sg_link_get_bandwidth(hop[i].link);
+        }
+        int g = msg[hop[i].msg].group;
+        if (ne > lstart[l - 1] && eg[ne - 1] == g)
+            ec[ne - 1] += 1.0;
+        else
+            eg[ne] = g, ec[ne++] = 1.0;
+    }
+    lstart[nl] = ne;
+    for (;;) {
+        double level = HUGE_VAL;                    /* the rate at which the next link fills */
+        for (size_t k = 0; k < nl; k++) {
+            double fixed = 0.0, n = 0.0;
+            for (size_t e = lstart[k]; e < lstart[k + 1]; e++)
+                if (settled[eg[e]])
+                    fixed += ec[e] * rate[eg[e]];
+                else
+                    n += ec[e];
+            used[k] = fixed, free_n[k] = n;
+            if (n > 0.0)
+                level = fmin(level, (bw[k] - fixed) / n);
+        }
+        if (level == HUGE_VAL)
+            break;
+        for (size_t k = 0; k < nl; k++)             /* the groups on every link now full settle */
+            if (free_n[k] > 0.0 && used[k] + free_n[k] * level >= bw[k] * (1.0 - 1e-12))
+                for (size_t e = lstart[k]; e < lstart[k + 1]; e++)
+                    if (!settled[eg[e]])
+                        settled[eg[e]] = 1, rate[eg[e]] = level;
+    }
+    for (size_t i = 0; i < nmsg; i++) {
+        int g = msg[i].group;
+        gstep[g] = fmax(gstep[g], msg[i].lat + (rate[g] > 0.0 ? msg[i].size / rate[g] : 0.0));
+    }
+    free(bw), free(rate), free(used), free(free_n), free(lstart), free(eg), free(settled), free(ec);
+    return 0;
+}
+
+/* coll_rings_time on a torus: every member sends bytes / (2 m) to its next and previous member of its group's
+ * ring each of the npass (m - 1) steps (coll_allreduce_group's ring), over SimGrid's route between them; the
+ * groups' flows share the links max-min with a rate per group (coll_rings_fill), held for the whole collective
+ * (a group that would finish early and leave its links to the others is not sped up at the end). */
+static int coll_rings_routes(coll_world *w, const int *members, const int *start, int ngroups, double bytes,
+                             int npass, double *dur, errbuf *err)
+{
+    size_t nmsg = 0, nhop = 0, cap = 0;
+    for (int g = 0; g < ngroups; g++)
+        nmsg += start[g + 1] - start[g] >= 2 ? 2 * (size_t)(start[g + 1] - start[g]) : 0;
+    coll_msg *msg = malloc((nmsg ? nmsg : 1) * sizeof *msg);
+    coll_hop *hop = NULL;
+    double *gstep = calloc((size_t)ngroups + 1, sizeof *gstep);
+    xbt_dynar_t route = xbt_dynar_new(sizeof(sg_link_t), NULL);
+    int rc = msg == NULL || gstep == NULL ? -1 : 0;
+    size_t k = 0;
+    for (int g = 0; g < ngroups && rc == 0; g++) {
+        int m = start[g + 1] - start[g];
+        const int *mem = members + start[g];
+        for (int i = 0; m >= 2 && i < m && rc == 0; i++)
+            for (int d = 0; d < 2 && rc == 0; d++, k++) {
+                int to = mem[(i + (d == 0 ? 1 : m - 1)) % m];
+                msg[k] = (coll_msg){ g, bytes / m / 2.0, 0.0 };
+                xbt_dynar_reset(route);
+                sg_host_get_route(w->hosts[mem[i]], w->hosts[to], route);
+                for (unsigned long l = 0; l < xbt_dynar_length(route); l++) {
+                    sg_link_t link = xbt_dynar_get_as(route, l, sg_link_t);
+                    if (nhop == cap) {
+                        cap = cap ? 2 * cap : 4096;
+                        coll_hop *more = realloc(hop, cap * sizeof *hop);
+                        if (more == NULL) {
+                            rc = -1;
+                            break;
+                        }
+                        hop = more;
+                    }
+                    hop[nhop++] = (coll_hop){ link, k };
+                    msg[k].lat += sg_link_get_latency(link);
+                }
+            }
+    }
+    xbt_dynar_free(&route);
+    if (rc == 0)
+        rc = coll_rings_fill(gstep, msg, nmsg, hop, nhop, ngroups);
+    for (int g = 0; g < ngroups && rc == 0; g++)
+        for (int i = start[g]; i < start[g + 1]; i++)
+            dur[members[i]] = npass * (start[g + 1] - start[g] - 1) * gstep[g];
+    free(msg);
+    free(hop);
+    free(gstep);
+    return rc == 0 ? 0 : errbuf_set(err, "collectives: out of memory timing ring all-reduces on %d chips", w->n);
 }

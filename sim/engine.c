@@ -497,6 +497,13 @@ static int eng_collect(engine_result *res, engine *g, const cost_memory *mem, er
     res->remat = g->remat;
     res->impl = g->impl;
     eng_copy(res->routing_desc, sizeof res->routing_desc, route_describe(g->route));
+    if (g->tr->stats_stride > 1) {   /* padded buffers fix the bytes: routing only for the drops and the loss */
+        size_t len = strlen(res->routing_desc);
+        long shards = g->sp.cores / g->sp.model_par;   /* the routed plan's (a stage's under a pipeline) */
+        snprintf(res->routing_desc + len, sizeof res->routing_desc - len, "; padded buffers fix the bytes, so one "
+                 "shard in %d is routed, for the drops and the load-balancing loss (%ld groups a layer)",
+                 g->tr->stats_stride, (shards + g->tr->stats_stride - 1) / g->tr->stats_stride * g->sp.groups);
+    }
     res->timeline = g->tl;
     g->tl = NULL;
     if (g->cfg->dump_routing != NULL) {

@@ -98,7 +98,7 @@ typedef struct {
     double wall_setup_s;         /* wall seconds before the actors start (platform, router samples, matrices, the
                                   * schedule), the routing kernels' left out */
     double wall_route_s;         /* wall seconds in the routing kernels (before the actors start) */
-    char routing_desc[512];
+    char routing_desc[1024];
     int remat;                   /* 1 if the step recomputed the forward in backward (AUTO: as chosen) */
     model_impl impl;             /* the implementation profile the step ran */
     timeline *timeline;          /* the config asked for a timeline: its events, for timeline_write_json */

@@ -743,6 +743,11 @@ void route_set_expert_choice(route_ctx *r)
     r->ec = 1;
 }
 
+int route_multinomial(const route_ctx *r)
+{
+    return r->multinomial;
+}
+
 int route_expert_choice_unknown(const route_ctx *r)
 {
     return r->ec_unknown;

@@ -68,6 +68,8 @@ void route_set_expert_choice(route_ctx *r);
  * rank's counts as one multinomial, where no expert can drop a choice (capacity >= the group's tokens: dropless),
  * no trace replayed or counts recorded, no expert choice. */
 int route_shard_ok(const route_ctx *r, int layer);
+/* Whether groups draw each rank's counts as one multinomial (drawn routing above ROUTE_MULTINOMIAL_CHOICES). */
+int route_multinomial(const route_ctx *r);
 /* All the routing groups of data shard 'shard' in Switch layer 'layer' at once (route_shard_ok): each rank's counts
  * over the groups' tokens drawn as one multinomial, which is the sum of the groups' own draws in distribution.
  * kept (E) <- the tokens each expert keeps summed over the groups; *lb <- the groups' load-balancing losses summed

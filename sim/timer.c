@@ -78,10 +78,12 @@ typedef struct {
                                     * schedule has sends: forward activations, backward gradients */
     int plan;                      /* a switched world set fast: rings, stage blocks' hierarchical all-to-alls and
                                     * point-to-point messages timed from their plans (sim/collswitch.c) */
+    int ring_plan;                 /* group rings timed from their plans (coll_world_ring_plan): 'plan', or a
+                                    * torus under hw */
     timer_queue *q;                /* (nq = cores x SCHED_N_PH, or 0 without sends) with 'plan': each channel's
                                     * messages' arrival times */
     size_t nq;
-    double **ring_dur;             /* (ncolls) with 'plan': each all-reduce's time per chip, once timed */
+    double **ring_dur;             /* (ncolls) with 'ring_plan': each all-reduce's time per chip, once timed */
     double *blk_dur, *blk_across;  /* (nchips) the current all-to-all of each block, per chip, with 'plan' */
     int done;                      /* layer passes core 0 has finished (progress) */
     double wall_last;
@@ -474,7 +476,7 @@ static void timer_allreduce(timer *t, int core, const sched_item *it, const sche
     double t0 = simgrid_get_clock();
     if (c->replay && core == 0)
         t->res->ar_count++;
-    if (t->plan) {
+    if (t->plan || (t->ring_plan && c->groups != NULL)) {
         double dur = 0.0;
         if (timer_leader(t, core) && c->chip_bytes > 0.0 && timer_ring_plan(t, timer_chip(t, core), it->ref, c, &dur)
             == 0 && dur > 0.0)
@@ -673,16 +675,19 @@ static int timer_world(timer *t, timer_result *res, errbuf *err)
         t->plan = coll_world_set_fast(t->world, &why);
     else if (cfg->a2a_fast && !coll_world_set_fast(t->world, &why))
         snprintf(res->a2a_flows_why, sizeof res->a2a_flows_why, "%s", why.msg);
+    t->ring_plan = cfg->a2a_fast && coll_world_ring_plan(t->world);
+    int nc = sched_ncolls(t->s);
+    t->ring_dur = t->ring_plan ? calloc(nc > 0 ? (size_t)nc : 1, sizeof *t->ring_dur) : NULL;
+    if (t->ring_plan && t->ring_dur == NULL)
+        return errbuf_set(err, "out of memory setting up the simulation");
     if (!t->plan)
         return 0;
-    int nc = sched_ncolls(t->s);
-    t->ring_dur = calloc(nc > 0 ? (size_t)nc : 1, sizeof *t->ring_dur);
     t->blk_dur = calloc((size_t)t->nchips, sizeof *t->blk_dur);
     t->blk_across = calloc((size_t)t->nchips, sizeof *t->blk_across);
     size_t nq = sched_has_p2p(t->s) ? (size_t)t->cores * SCHED_N_PH : 0;
     t->q = calloc(nq > 0 ? nq : 1, sizeof *t->q);
     t->nq = t->q != NULL ? nq : 0;
-    if (t->ring_dur == NULL || t->blk_dur == NULL || t->blk_across == NULL || t->q == NULL)
+    if (t->blk_dur == NULL || t->blk_across == NULL || t->q == NULL)
         return errbuf_set(err, "out of memory setting up the simulation");
     for (size_t i = 0; i < nq; i++)
         t->q[i].sem = sg_sem_init(0);

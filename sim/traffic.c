@@ -132,6 +132,13 @@ void traffic_free(traffic *t)
     free(t);
 }
 
+/* Bytes core 'core' sends in a padded all-to-all: whole capacity buffers to every expert on another core. */
+static double traffic_padded_sent(const traffic *t, int core, int enc)
+{
+    const plan *p = t->p;
+    return (double)t->remote_experts[core] * p->groups * (enc ? p->capacity_enc : p->capacity_dec) * t->tok_bytes;
+}
+
 /* Routes this core's groups of Switch layer 'sl'.  Exact dispatch: adds the kept tokens to the layer's
  * byte matrix and to the receiving experts' rows.  Padded: the matrix is fixed; routing sets the drops. */
 static int traffic_route_core(traffic *t, route_ctx *route, int core, int layer, int sl, int enc, errbuf *err)
@@ -139,7 +146,6 @@ static int traffic_route_core(traffic *t, route_ctx *route, int core, int layer,
     const plan *p = t->p;
     int E = p->experts;
     int shard = core / p->model_par, slice = core % p->model_par;
-    int C = enc ? p->capacity_enc : p->capacity_dec;
     double *mat = t->m1 + (size_t)traffic_mat(t, sl, enc) * p->nchips * p->nchips;
     int src_chip = plan_chip(p, core);
     int *kept = malloc((size_t)E * sizeof *kept);
@@ -173,7 +179,7 @@ static int traffic_route_core(traffic *t, route_ctx *route, int core, int layer,
     }
     double sent = 0.0;
     if (rc == 0 && t->padded)     /* whole capacity buffers to every expert on another core */
-        sent = (double)t->remote_experts[core] * p->groups * C * t->tok_bytes;
+        sent = traffic_padded_sent(t, core, enc);
     else if (rc == 0)
         for (int e = 0; e < E; e++) {
             int dst = plan_core(p, plan_expert_owner(p, shard, e), slice);
@@ -194,13 +200,19 @@ int traffic_route(traffic *t, route_ctx *route, errbuf *err)
     const plan *p = t->p;
     size_t nn = (size_t)p->nchips * p->nchips;
     double w0 = traffic_wall();
+    long groups = (long)(p->cores / p->model_par) * p->groups;   /* a layer's: every shard core routes its own */
+    t->stats_stride = t->padded && route_multinomial(route) && groups > TRAFFIC_PADDED_STATS_GROUPS
+                    ? (int)(groups / TRAFFIC_PADDED_STATS_GROUPS) : 1;
     for (int l = 0; l < t->nlayers; l++) {
         int sl = t->sparse_index[l], enc = l < t->m->enc_layers;
         if (sl < 0)
             continue;
-        for (int core = 0; core < p->cores; core++)
-            if (traffic_route_core(t, route, core, l, sl, enc, err) != 0)
+        for (int core = 0; core < p->cores; core++) {
+            if ((core / p->model_par) % t->stats_stride != 0)   /* not routed: its buffers' bytes all the same */
+                t->lbytes[l] += 2.0 * traffic_padded_sent(t, core, enc);
+            else if (traffic_route_core(t, route, core, l, sl, enc, err) != 0)
                 return -1;
+        }
         if (!t->padded)   /* the combine sends back what the dispatch brought */
             traffic_transpose(t->m2 + (size_t)traffic_mat(t, sl, enc) * nn,
                               t->m1 + (size_t)traffic_mat(t, sl, enc) * nn, p->nchips);

@@ -3,7 +3,7 @@
  * 2048 cores (target <= 60 s and < 4 GiB), Switch-C with exact dispatch on 2048 TPUv3 cores (every all-to-all
  * different; target <= 30 s), and the wall time's scaling with chips on TPUv4 tori of 256, 1024 and 4096 chips
  * (Switch-Large, which fits on all three).  Then the scale targets of large machines, each marked 'scale target':
- * Switch-C on the largest TPU v5p slice, 16x16x24 = 6144 chips (<= 120 s, < 8 GiB), Switch-C on a 4096-chip TPUv4
+ * Switch-C and DeepSeek-V3 on the largest TPU v5p slice, 16x16x24 = 6144 chips (<= 120 s, < 8 GiB), Switch-C on a 4096-chip TPUv4
  * torus 16x16x16 (experts replicated) no slower than before the v5p work (27.8 s at load 1.2-1.7 on this 2-core
  * machine, commit 4f8f5dd), and DeepSeek-V3 in its published layout on 2048 H100s with the preset's whole batch
  * (62.9M tokens, 60 micro-batches) and dropless dispatch (<= 60 s, < 8 GiB).  Ratios to
@@ -62,6 +62,12 @@ static const struct {
     { "scale target: switch-c, 4096 TPUv4 chips (16x16x16), auto plan, vs 4f8f5dd",
       { "build/switchsim", "run", "--platform", BENCH_DIR "/tpuv4-16x16x16.xml", "--model", "switch-c", "--quiet", NULL },
       27.8, 8.0 },
+    /* DeepSeek-V3 on the largest v5p slice: 12288 sequences, 4 a data shard (the preset's 15360, 5 a shard, do
+     * not fit in HBM), 4-way tensor parallelism, expert groups of 256 cores, ZeRO-1, padded */
+    { "scale target: deepseek-v3, 6144 TPU v5p chips (16x16x24), data=3072,model=4,expert=256, ZeRO-1",
+      { "build/switchsim", "run", "--platform", BENCH_DIR "/tpuv5p-16x16x24.xml", "--model", "deepseek-v3",
+        "--tokens-per-batch", "50331648", "--plan", "data=3072,model=4,expert=256", "--zero", "1", "--quiet", NULL },
+      120.0, 8.0 },
     /* the published layout: 16 stages, 64-way expert parallelism across 8 nodes, ZeRO-1 data parallel, the whole
      * batch of 15360 sequences in 60 micro-batches (the default 64 does not divide a shard's 120), dropless */
     { "scale target: deepseek-v3, 2048 H100s (rail fat tree), pipe=16, expert=64, ZeRO-1, dropless",

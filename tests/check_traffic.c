@@ -183,6 +183,37 @@ START_TEST(test_expert_groups)
 }
 END_TEST
 
+/* Padded dispatch under multinomial routing (tiny at top-8 with 8M tokens: 168M token choices, above 2^27): the
+ * bytes are the buffers', so only one shard in stats_stride is routed (131072 encoder groups a layer: one shard in
+ * 128, 1024 groups), yet every core's bytes count; the choices and losses are those of the routed groups. */
+START_TEST(test_padded_stats_sample)
+{
+    model_cfg m = tiny_cfg();
+    m.top_k = 8;
+    m.tokens_per_batch = 8388608;
+    plan p;
+    errbuf err = { "" };
+    ck_assert_msg(plan_layout(&p, &m, 8, 2, 0, 1, 8, 1.0, SWITCH_CAP_FLOOR, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.groups, 32768);
+    traffic *t = traffic_alloc(&p, &m, SPARSE, 4, 4, 2, 1);
+    ck_assert_ptr_nonnull(t);
+    route_ctx *r = ctx_for("uniform", &m, &p);
+    ck_assert(route_multinomial(r));
+    ck_assert_msg(traffic_route(t, r, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(t->stats_stride, 8 * 32768 / TRAFFIC_PADDED_STATS_GROUPS);
+    int routed = (8 + t->stats_stride - 1) / t->stats_stride;   /* shards 0, 128, ...: shard 0 alone */
+    for (int l = 0; l < 4; l++) {
+        int enc = l < 2, C = enc ? p.capacity_enc : p.capacity_dec, S = enc ? p.group_enc : p.group_dec;
+        ck_assert_double_eq(t->lbytes[l], 8 * 2.0 * 7 * p.groups * C * 64.0);
+        ck_assert_int_eq(t->lchoices[l], (long)routed * p.groups * S * 8);
+        ck_assert_int_eq(t->llb_n[l], (long)routed * p.groups);
+        ck_assert(t->ldropped[l] > 0 && t->ldropped[l] < t->lchoices[l]);
+    }
+    route_ctx_free(r);
+    traffic_free(t);
+}
+END_TEST
+
 /* The busiest expert: rows 1 per (core, expert) pair everywhere but one pair at 5 over 8 pairs: mean 12/8 = 1.5,
  * max 5: 5 / 1.5; padded buffers are equal: 1; a layer that received nothing: 0. */
 START_TEST(test_max_load)
@@ -211,6 +242,7 @@ static Suite *traffic_suite(void)
     tcase_add_test(tc, test_padded);
     tcase_add_test(tc, test_exact);
     tcase_add_test(tc, test_max_load);
+    tcase_add_test(tc, test_padded_stats_sample);
     tcase_add_test(tc, test_expert_groups);
     suite_add_tcase(s, tc);
     return s;
