@@ -211,10 +211,11 @@ double cost_optimizer_s(const cost_chip *c, double params);
  * optimizer = fp32 gradients (4 B each) + Adafactor factored second moments (<= 2/D floats per
  * parameter); activations = what the backward pass keeps for the encoder and decoder layers, the
  * combine tensors of the Switch layers and the fp32 vocab logits; with remat only each layer's input is
- * kept plus one layer's full activations.  'tokens' = encoder tokens this core holds; decoder tokens
- * are tokens * dec_seq / enc_seq.  Under the torch profile (m->impl): AdamW's gradients and two moments (12 B
- * per parameter), flash attention's log-sum-exp in place of the probabilities, no combine tensor.
- * Returns 0 and fills 'out', or -1 with "plan needs X GiB per core,
+ * kept plus one layer's full activations.  'tokens' = encoder tokens this core holds (not encoder plus
+ * decoder: plan_memory passes the plan's tokens_enc); decoder tokens are tokens * dec_seq / enc_seq.  A
+ * decoder-only model's 'tokens' are its decoder tokens, the only stack.  Under the torch profile (m->impl):
+ * AdamW's gradients and two moments (12 B per parameter), flash attention's log-sum-exp in place of the
+ * probabilities, no combine tensor.  Returns 0 and fills 'out', or -1 with "plan needs X GiB per core,
  * HBM has Y GiB (Z GiB over)" leaving 'out' untouched. */
 typedef struct {
     double params_B, optimizer_B, activations_B, total_B;   /* bytes per core */

@@ -260,7 +260,11 @@ int plan_memory(cost_memory *mem, const plan *p, const model_cfg *m, const cost_
 {
     double dense, expert;
     plan_params(&dense, &expert, p, m);
-    double tokens = (double)(p->tokens_enc + p->tokens_dec);
+    /* cost_memory_check takes an encoder-decoder's encoder tokens and adds its decoder tokens (tokens x dec_seq /
+     * enc_seq, the plan's tokens_dec) itself; a decoder-only model's tokens are all decoder tokens.  Passing
+     * tokens_enc + tokens_dec counted the decoder's tokens in the encoder stack too, and scaled the decoder's by
+     * 1 + dec_seq / enc_seq. */
+    double tokens = (double)(m->arch == MODEL_ARCH_DEC_ONLY ? p->tokens_dec : p->tokens_enc);
     if (p->pipe == 1 && !p->zero)
         return cost_memory_check(mem, chip, m, dense + expert, tokens, p->model_par, remat, err);
     cost_chip any = *chip;

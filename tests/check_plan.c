@@ -1,4 +1,5 @@
-/* Check suite for sim/plan: plan parsing, layout arithmetic (groups, capacity, expert placement), rejections. */
+/* Check suite for sim/plan: plan parsing, layout arithmetic (groups, capacity, expert placement), the memory check,
+ * rejections. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +435,77 @@ START_TEST(test_choose_zero_auto)
 }
 END_TEST
 
+/* tests/data/models_tiny.csv's tiny-switch: 2 + 2 layers, every FFN a Switch layer of 8 relu experts, 64/16 tokens
+ * a sequence, 4096 tokens a batch, cf 1.25, top-1, groups of at most 256 tokens. */
+static model_cfg tiny_switch(void)
+{
+    model_cfg m = fixture_switch_base();
+    strcpy(m.name, "tiny-switch");
+    m.d_model = 64;
+    m.d_ff = 128;
+    m.heads = 2;
+    m.d_kv = 32;
+    m.enc_layers = 2;
+    m.dec_layers = 2;
+    m.expert_every = 1;
+    m.experts = 8;
+    m.vocab = 1000;
+    m.enc_seq = 64;
+    m.dec_seq = 16;
+    m.tokens_per_batch = 4096;
+    m.group_size = 256;
+    return m;
+}
+
+/* The activations of an encoder-decoder count each stack's tokens once: tiny-switch on 8 TPU v3 cores (data=8,
+ * bf16 activations, fp32 router, remat off) holds 512 encoder and 128 decoder tokens a core (8 and 8 x 16
+ * sequences' worth), by hand (sim/cost.c's terms, bytes):
+ *   encoder layer, 512 tokens: self-attention 2 x (512 x (2 x 64 + 2 x 64 + 2 heads x 64 keys) + 512 x 2 x 64)
+ *     = 524288; Switch layer (groups of 256: the combine tensor 1.25 x 256 entries a token) 512 x (2 x 2 x 64
+ *     + 4 x 8 + 2 x 1.25 x 256 + 1.25 x 2 x (2 x 64 + 2 x 128)) = 512 x 1888 = 966656; so 1490944;
+ *   decoder layer, 128 tokens: self-attention 2 x (128 x (128 + 128 + 2 x 16) + 128 x 128) = 106496,
+ *     cross-attention to the 8 sequences' 512 encoder tokens 2 x (128 x (128 + 128 + 2 x 64) + 512 x 128)
+ *     = 229376, Switch layer (128 tokens, less than a group) 128 x (256 + 32 + 2 x 1.25 x 128 + 960) = 200704;
+ *     so 536576;
+ *   kept: the encoder output 2 x 512 x 64 = 65536 and the fp32 logits 4 x 128 x 1000 = 512000.
+ * 2 x 1490944 + 2 x 536576 + 577536 = 4632576 bytes.  The old count took encoder + decoder tokens (640) for the
+ * encoder's and 640 x 16/64 = 160 for the decoder's: 5816320, 1.26x.  With remat: each layer's input (2 x 64 B
+ * a token: 2 x 65536 + 2 x 16384) plus the largest layer (an encoder layer) and the kept tensors, 2232320.
+ * Decoder-only (the same layers at 64 tokens a sequence, one causal stack of 4 layers, no encoder): 512
+ * decoder tokens a core, 4 x 1490944 + 4 x 512 x 1000 = 8011776, as before the fix. */
+START_TEST(test_memory_enc_dec)
+{
+    model_cfg m = tiny_switch();
+    cost_chip chip;
+    cost_chip_tpuv3(&chip);
+    plan p;
+    cost_memory mem;
+    int remat = -1;
+    errbuf err = { "" };
+    plan_request req = { 8, 8, 1, 1, 1.25, SWITCH_CAP_ROUND, PLAN_REMAT_OFF, 0, 0, 0, 0 };
+    ck_assert_msg(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.tokens_enc, 512);
+    ck_assert_int_eq(p.tokens_dec, 128);
+    ck_assert_int_eq(remat, 0);
+    ck_assert_double_eq_tol(mem.activations_B, 4632576.0, 1e-6);
+    req.remat = PLAN_REMAT_ON;
+    ck_assert_msg(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(remat, 1);
+    ck_assert_double_eq_tol(mem.activations_B, 2232320.0, 1e-6);
+
+    m.arch = MODEL_ARCH_DEC_ONLY;
+    m.enc_layers = 0;
+    m.enc_seq = 0;
+    m.dec_layers = 4;
+    m.dec_seq = 64;
+    req.remat = PLAN_REMAT_OFF;
+    ck_assert_msg(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.tokens_enc, 0);
+    ck_assert_int_eq(p.tokens_dec, 512);
+    ck_assert_double_eq_tol(mem.activations_B, 8011776.0, 1e-6);
+}
+END_TEST
+
 /* What a pipeline refuses, with the numbers. */
 START_TEST(test_choose_pipe_bad)
 {
@@ -492,6 +564,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_choose_moe_pipe);
     tcase_add_test(tc, test_choose_pipe_bad);
     tcase_add_test(tc, test_choose_zero_auto);
+    tcase_add_test(tc, test_memory_enc_dec);
     tcase_add_test(tc, test_layout_replicated_experts);
     tcase_add_test(tc, test_layout_model_parallel);
     tcase_add_test(tc, test_layout_expert_groups);
