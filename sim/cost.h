@@ -210,8 +210,9 @@ double cost_optimizer_s(const cost_chip *c, double params);
 /* Per-core memory.  Parameters are fp32 master weights (4 B each, as the paper's float32 weights);
  * optimizer = fp32 gradients (4 B each) + Adafactor factored second moments (<= 2/D floats per
  * parameter); activations = what the backward pass keeps for the encoder and decoder layers, the
- * combine tensors of the Switch layers and the fp32 vocab logits; with remat only each layer's input is
- * kept plus one layer's full activations.  'tokens' = encoder tokens this core holds (not encoder plus
+ * combine tensors of the Switch layers (m->capacity_factor x m->top_k capacity rows a token: the engine's
+ * model as run carries --capacity-factor and --top-k) and the fp32 vocab logits; with remat only each layer's
+ * input is kept plus one layer's full activations.  'tokens' = encoder tokens this core holds (not encoder plus
  * decoder: plan_memory passes the plan's tokens_enc); decoder tokens are tokens * dec_seq / enc_seq.  A
  * decoder-only model's 'tokens' are its decoder tokens, the only stack.  Under the torch profile (m->impl):
  * AdamW's gradients and two moments (12 B per parameter), flash attention's log-sum-exp in place of the

@@ -591,6 +591,10 @@ int engine_run(engine_result *res, const engine_config *cfg_in, errbuf *err)
      * capacity rows and anything else reading the model count k experts (of the narrower width under
      * --same-active), not the preset's */
     mloc.top_k = cfg.top_k;
+    /* and sizes its capacity buffers by the run's capacity factor: the memory check's capacity rows (cf x k per
+     * token, sim/cost.c switch_act_B) are the buffers the run allocates, not the preset's (the plan's capacity,
+     * C per expert and group, is computed from cfg.capacity_factor in plan_layout, so it does not move) */
+    mloc.capacity_factor = cfg.capacity_factor;
     if (cfg.cap_round == SWITCH_CAP_AUTO)
         cfg.cap_round = ENG_IMPL[g.impl].cap;
     if (cfg.jitter < 0.0)

@@ -354,6 +354,30 @@ START_TEST(test_topk_model_as_run)
 }
 END_TEST
 
+/* --capacity-factor other than the preset's (tiny-switch: 1.25) sizes the capacity buffers the memory check counts:
+ * the model as run carries the run's cf.  Padded dispatch, remat off, 8 cores of 512 encoder and 128 decoder tokens
+ * (check_plan's test_memory_enc_dec counts the 4632576 bytes at cf 1.25 term by term).  What grows with cf, per
+ * token, are the combine tensor's cf x S bf16 entries and cf capacity rows of the expert's input, relu hidden
+ * tensors and output (2 x (2 x 64 + 2 x 128) = 768 B a row): an encoder Switch layer (groups of S = 256) keeps
+ * 512 x cf x (2 x 256 + 768) = 655360 cf bytes, a decoder one (128 tokens, less than a group: S = 128)
+ * 128 x cf x (2 x 128 + 768) = 131072 cf; 2 of each, 1572864 cf.  From cf 1.25 to 2.5: 1966080 bytes more (the old
+ * code kept the preset's 1.25: none).  The plan's capacity follows --capacity-factor as before: C = cf x 256 / 8,
+ * 40 and 80. */
+START_TEST(test_cf_model_as_run)
+{
+    erun a = erun_default();
+    a.remat = PLAN_REMAT_OFF;
+    double o1[N_OUT], o2[N_OUT];
+    erun_do(&a, o1);
+    a.cf = 2.5;
+    erun_do(&a, o2);
+    ck_assert_double_eq_tol(o1[O_MEM_ACT], 4632576.0, 1e-6);
+    ck_assert_double_eq_tol(o2[O_MEM_ACT] - o1[O_MEM_ACT], 1572864.0 * 1.25, 1e-6);
+    ck_assert_double_eq(o1[O_CAP], 40.0);
+    ck_assert_double_eq(o2[O_CAP], 80.0);
+}
+END_TEST
+
 /* --precision: fp32 doubles the padded all-to-all bytes (4-byte activations on the wire) and slows the step;
  * bf16 runs the router on bf16 bytes, so its router time drops; the rest stays.  On the TPU platform an fp32
  * matmul is one bf16 pass (matmul_precision default [SOURCES 5.3]), so fp32 costs bytes; --matmul-precision
@@ -507,6 +531,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_utilisation);
     tcase_add_test(tc, test_tokens_per_batch);
     tcase_add_test(tc, test_topk_model_as_run);
+    tcase_add_test(tc, test_cf_model_as_run);
     tcase_add_test(tc, test_precision);
     tcase_add_test(tc, test_impl_profiles);
     suite_add_tcase(s, tc);
