@@ -364,7 +364,7 @@ int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, 
                     *remat = r;
                     return 0;
                 }
-                if (first.msg[0] == '\0')
+                if (mp == mp_lo)   /* the last of the first model's tries: remat and ZeRO-1 where allowed */
                     first = e;
             }
     if (req->model_par == 0)

@@ -89,9 +89,10 @@ typedef struct {
  * (the first stage's count under 1F1B).  A pipeline needs model-parallel shards within a chip, at least P layers,
  * micro-batches that divide each data shard's sequences and, with Switch layers (whose experts a
  * stage spreads over its own data axis), its routing groups.  With zero, the optimizer state per
- * core divides by the data-parallel replicas of each parameter.  Fills *p, *mem (per core) and *remat (1 on, 0 off).  On failure returns -1 with the
- * first reason, e.g. "plan data=32,model=1 with remat needs 17.50 GiB per core, HBM has 16.00 GiB (1.50 GiB
- * over) (with model=1; no power-of-two model-parallel plan fits either)".  A decoder-only model has no encoder
+ * core divides by the data-parallel replicas of each parameter.  Fills *p, *mem (per core) and *remat (1 on, 0
+ * off).  On failure returns -1 with the reason of the first model-parallel way's last try (remat and ZeRO-1 where
+ * the request allows them: the least memory it could need), e.g. "plan data=32,model=1 with remat needs 17.50 GiB
+ * per core, HBM has 16.00 GiB (1.50 GiB over) (with model=1; no power-of-two model-parallel plan fits either)".  A decoder-only model has no encoder
  * tokens (tokens_enc, group_enc and capacity_enc 0). */
 int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, const model_cfg *m,
                 const cost_chip *chip, errbuf *err);

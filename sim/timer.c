@@ -433,6 +433,16 @@ static void timer_ar_end(timer *t, int core, const sched_item *it, const sched_c
         t->res->rsag[core] += simgrid_get_clock() - t0;
 }
 
+/* An all-reduce (or a half) whose time on the chip is known: every core books it like an op (its cores started
+ * it together, after a barrier, so they all end 'dur' later), no SimGrid activity; and as reduce-scatter or
+ * all-gather time for those. */
+static void timer_ar_charge(timer *t, int core, const sched_item *it, const sched_coll *c, double dur)
+{
+    timer_charge(t, core, it, TL_COMM, dur);
+    if (dur > 0.0 && (c->kind == SCHED_REDUCESCATTER || c->kind == SCHED_ALLGATHER))
+        t->res->rsag[core] += dur;
+}
+
 /* With 'plan': the chip's time in all-reduce (or half) 'ref' over a switched world, timed from its plan for every
  * chip at the first chip's call (the same collective takes the same time every time: its chips start it
  * together); -1 on a bad group or memory (the run fails). */
@@ -476,28 +486,28 @@ static void timer_allreduce(timer *t, int core, const sched_item *it, const sche
     double t0 = simgrid_get_clock();
     if (c->replay && core == 0)
         t->res->ar_count++;
-    if (t->plan || (t->ring_plan && c->groups != NULL)) {
+    int chip = timer_chip(t, core);
+    if (t->plan || (t->ring_plan && c->groups != NULL)) {   /* timed from its plan: every core books it */
         double dur = 0.0;
-        if (timer_leader(t, core) && c->chip_bytes > 0.0 && timer_ring_plan(t, timer_chip(t, core), it->ref, c, &dur)
-            == 0 && dur > 0.0)
-            sg_actor_sleep_for(dur);
-        timer_ar_end(t, core, it, c, t0);
+        if (c->chip_bytes > 0.0 && timer_ring_plan(t, chip, it->ref, c, &dur) != 0)
+            dur = 0.0;                    /* the run fails */
+        timer_ar_charge(t, core, it, c, dur);
         return;
     }
-    if (timer_leader(t, core) && (c->chip_bytes > 0.0 || c->replay)) {
-        int chip = timer_chip(t, core);
-        timer_memo *mm = c->replay ? timer_memo_find(t, c->chip_bytes, seq) : NULL;
-        if (t->cfg->reuse && mm != NULL && mm->seq != seq) {
-            sg_actor_sleep_for(mm->dur[chip]);
+    for (int i = 0; c->replay && t->cfg->reuse && i < t->nmemo; i++)   /* replayed: every core books it */
+        if (t->memo[i].bytes == c->chip_bytes && t->memo[i].seq != seq) {
             if (core == 0)
                 t->res->ar_reused++;
-        } else {
-            errbuf e;
-            if (timer_allreduce_flows(t, chip, c, &e) != 0)
-                timer_fail(t, &e);
-            if (mm != NULL && mm->seq == seq)
-                mm->dur[chip] = simgrid_get_clock() - t0;
+            timer_ar_charge(t, core, it, c, t->memo[i].dur[chip]);
+            return;
         }
+    if (timer_leader(t, core) && (c->chip_bytes > 0.0 || c->replay)) {
+        timer_memo *mm = c->replay ? timer_memo_find(t, c->chip_bytes, seq) : NULL;
+        errbuf e;
+        if (timer_allreduce_flows(t, chip, c, &e) != 0)
+            timer_fail(t, &e);
+        if (mm != NULL && mm->seq == seq)
+            mm->dur[chip] = simgrid_get_clock() - t0;
     }
     timer_ar_end(t, core, it, c, t0);
 }

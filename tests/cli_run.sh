@@ -93,7 +93,7 @@ expect_fail 1 "switchsim: error: --remat must be auto, on or off, got 'yes'" $OU
 expect_fail 1 "switchsim: error: --network-model must be hw, lv08 or cm02, got 'ns3'" $OUT -- $RUN --network-model ns3 --csv $OUT
 expect_fail 1 "switchsim: error: --a2a direct: 1024 chips is 1047552 flows per all-to-all, beyond what SimGrid simulates in reasonable time (its cost grows about as chips^4.5: minutes per all-to-all at 256 hosts); use --a2a phased, or direct on at most 128 chips" $OUT -- \
     $BIN run --platform topologies/tpuv3-32x32.xml --model switch-c --a2a direct --quiet --csv $OUT
-expect_fail 1 "switchsim: error: plan data=32,model=1 needs 360.28 GiB per core, HBM has 16.00 GiB (344.28 GiB over)" $OUT -- \
+expect_fail 1 "switchsim: error: plan data=32,model=1 with remat needs 165.14 GiB per core, HBM has 16.00 GiB (149.14 GiB over)" $OUT -- \
     $BIN run --platform topologies/tpuv3-4x4.xml --model switch-xxl --plan data=32,model=1 --quiet --csv $OUT
 expect_fail 1 "switchsim: error: --tokens-per-batch must be an integer in [1, 2^40], got '0'" $OUT -- $RUN --tokens-per-batch 0 --csv $OUT
 expect_fail 1 "switchsim: error: --tokens-per-batch must be a multiple of tiny-switch's encoder sequence length 64 (whole sequences), got 100" $OUT -- \
