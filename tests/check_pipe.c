@@ -17,6 +17,7 @@
 #include "sim/sched.h"
 #include "sim/simproc.h"
 #include "sim/timer.h"
+#include "tests/simfix.h"
 
 #define P 4                /* stages, one chip each */
 #define M 8                /* micro-batches */
@@ -81,10 +82,8 @@ static int prun_child(void *argp, double *out, int nout, errbuf *err)
     const prun *a = argp;
     cost_chip chip;
     platform_torus t;
-    simproc_simgrid_start(a->platform, NETMODEL_HW, 1);
-    if (platform_read(&chip, &t, a->platform, err) != 0)
+    if (simfix_start_hw(a->platform, &chip, &t, err) != 0)
         return -1;
-    netmodel_apply(NETMODEL_HW, &t);
     ck_assert_int_eq(t.nchips, P);
     sched *s = sched_alloc(P, 1, 0);
     for (int st = 0; st < P; st++) {
@@ -110,11 +109,8 @@ static int prun_child(void *argp, double *out, int nout, errbuf *err)
         ck_assert_int_eq(sched_end(s, err), 0);
     }
     ck_assert(sched_has_p2p(s));
-    timer_cfg tc = { .s = s, .core_flops = chip.bf16_flops, .ndims = t.ndims, .a2a = COLL_A2A_PHASED, .reuse = 1 };
-    for (int d = 0; d < COLL_DIMS_MAX; d++) {
-        tc.dims[d] = t.dims[d];
-        tc.wrap[d] = t.wrap[d];
-    }
+    timer_cfg tc = { .s = s, .core_flops = chip.bf16_flops, .a2a = COLL_A2A_PHASED, .reuse = 1 };
+    simfix_torus(&tc, &t);
     timer_result r;
     int rc = timer_run(&r, &tc, err);
     if (rc == 0 && nout == O_N) {
@@ -190,10 +186,8 @@ static int block_child(void *argp, double *out, int nout, errbuf *err)
     const char *platform = argp;
     cost_chip chip;
     platform_torus t;
-    simproc_simgrid_start(platform, NETMODEL_HW, 1);
-    if (platform_read(&chip, &t, platform, err) != 0)
+    if (simfix_start_hw(platform, &chip, &t, err) != 0)
         return -1;
-    netmodel_apply(NETMODEL_HW, &t);
     static const double M2[4] = { 0, BLOCK_BYTES, BLOCK_BYTES, 0 };   /* (2, 2), the diagonal stays on chip */
     sched *s = sched_alloc(P, 1, 0);
     ck_assert_int_eq(sched_set_stage_cores(s, 2), 0);
@@ -217,11 +211,8 @@ static int block_child(void *argp, double *out, int nout, errbuf *err)
         sched_barrier_all(s, -1, SCHED_BWD);
         ck_assert_int_eq(sched_end(s, err), 0);
     }
-    timer_cfg tc = { .s = s, .core_flops = chip.bf16_flops, .ndims = t.ndims, .a2a = COLL_A2A_DIRECT, .reuse = 1 };
-    for (int d = 0; d < COLL_DIMS_MAX; d++) {
-        tc.dims[d] = t.dims[d];
-        tc.wrap[d] = t.wrap[d];
-    }
+    timer_cfg tc = { .s = s, .core_flops = chip.bf16_flops, .a2a = COLL_A2A_DIRECT, .reuse = 1 };
+    simfix_torus(&tc, &t);
     timer_result r;
     int rc = timer_run(&r, &tc, err);
     if (rc == 0 && nout == B_N) {

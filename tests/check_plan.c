@@ -295,7 +295,8 @@ START_TEST(test_layout_bad)
 END_TEST
 
 /* The plan search: the smallest power-of-two model split that fits in HBM, rematerialisation only when the
- * activations need it, and the first reason when nothing fits. */
+ * activations need it, and when nothing fits the reason of the first split's last try (the least memory it could
+ * need: with remat where the request allows it). */
 START_TEST(test_choose)
 {
     model_cfg m = fixture_switch_base();
@@ -319,6 +320,10 @@ START_TEST(test_choose)
     ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
     ck_assert_msg(strncmp(err.msg, "plan data=16,model=2 needs ", 27) == 0, "%s", err.msg);
     ck_assert_ptr_null(strstr(err.msg, "with model=1"));
+    req.remat = PLAN_REMAT_AUTO;                     /* 1 GiB of HBM: not even with remat, and it says so */
+    chip.hbm_bytes = 1073741824.0;
+    ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
+    ck_assert_msg(strncmp(err.msg, "plan data=16,model=2 with remat needs ", 38) == 0, "%s", err.msg);
 }
 END_TEST
 

@@ -17,6 +17,7 @@
 #include "sim/sched.h"
 #include "sim/simproc.h"
 #include "sim/timer.h"
+#include "tests/simfix.h"
 #include "tests/fixtures.h"
 #include "topologies/gpu.h"
 
@@ -78,10 +79,8 @@ static int trun_child(void *argp, double *out, int nout, errbuf *err)
     const trun *a = argp;
     cost_chip chip;
     platform_torus t;
-    simproc_simgrid_start(a->platform, NETMODEL_HW, 1);
-    if (platform_read(&chip, &t, a->platform, err) != 0)
+    if (simfix_start_hw(a->platform, &chip, &t, err) != 0)
         return -1;
-    netmodel_apply(NETMODEL_HW, &t);
     int n = t.nchips, nitem = a->replay_case ? 5 : NITEM;
     sched *s = sched_alloc(n, 1, nitem);
     double *mats[NMAT * NSCALE] = { NULL };
@@ -111,12 +110,9 @@ static int trun_child(void *argp, double *out, int nout, errbuf *err)
         ck_assert_int_eq(sched_end(s, err), 0);
     }
     ck_assert_int_eq(sched_nlists(s), 1);
-    timer_cfg tc = { .s = s, .core_flops = 1e12, .ndims = t.ndims, .a2a = (coll_a2a_algo)a->algo, .reuse = a->reuse,
+    timer_cfg tc = { .s = s, .core_flops = 1e12, .a2a = (coll_a2a_algo)a->algo, .reuse = a->reuse,
                      .a2a_fast = a->fast };
-    for (int d = 0; d < COLL_DIMS_MAX; d++) {
-        tc.dims[d] = t.dims[d];
-        tc.wrap[d] = t.wrap[d];
-    }
+    simfix_torus(&tc, &t);
     timer_result r;
     int rc = timer_run(&r, &tc, err);
     if (rc == 0 && nout == O_N) {
@@ -234,10 +230,8 @@ static int sw_child(void *argp, double *out, int nout, errbuf *err)
     const swrun *a = argp;
     cost_chip chip;
     platform_torus t;
-    simproc_simgrid_start(a->platform, NETMODEL_HW, 1);
-    if (platform_read(&chip, &t, a->platform, err) != 0)
+    if (simfix_start_hw(a->platform, &chip, &t, err) != 0)
         return -1;
-    netmodel_apply(NETMODEL_HW, &t);
     int n = t.nchips, gpn = a->gpn, blk = 2 * gpn;
     long *rail = malloc((size_t)n * sizeof *rail), *pair = malloc((size_t)n * sizeof *pair);
     double *m = matrix(0, blk, 4.0);       /* 4 MiB a pair (skewed matrices: check_collhier) */
@@ -366,10 +360,8 @@ static int gr_child(void *argp, double *out, int nout, errbuf *err)
     const grrun *a = argp;
     cost_chip chip;
     platform_torus t;
-    simproc_simgrid_start(a->platform, NETMODEL_HW, 1);
-    if (platform_read(&chip, &t, a->platform, err) != 0)
+    if (simfix_start_hw(a->platform, &chip, &t, err) != 0)
         return -1;
-    netmodel_apply(NETMODEL_HW, &t);
     int n = t.nchips, X = t.dims[0];
     long *key = malloc((size_t)n * sizeof *key);
     sched_groups gr[GR_N];
@@ -395,12 +387,9 @@ static int gr_child(void *argp, double *out, int nout, errbuf *err)
         }
         ck_assert_int_eq(sched_end(s, err), 0);
     }
-    timer_cfg tc = { .s = s, .core_flops = 1e12, .ndims = t.ndims, .a2a = COLL_A2A_PHASED, .reuse = 1,
+    timer_cfg tc = { .s = s, .core_flops = 1e12, .a2a = COLL_A2A_PHASED, .reuse = 1,
                      .a2a_fast = a->fast };
-    for (int d = 0; d < COLL_DIMS_MAX; d++) {
-        tc.dims[d] = t.dims[d];
-        tc.wrap[d] = t.wrap[d];
-    }
+    simfix_torus(&tc, &t);
     timer_result r;
     int rc = timer_run(&r, &tc, err);
     if (rc == 0 && nout == GRO_N) {
