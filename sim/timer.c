@@ -137,35 +137,48 @@ static void timer_record(timer *t, int core, const sched_item *it, timeline_thre
     }
 }
 
+/* The calling core works (or waits) t_s seconds; a time that is not finite fails the run instead (SimGrid
+ * aborts on it). */
+static void timer_sleep(timer *t, int core, double t_s)
+{
+    if (isfinite(t_s)) {
+        sg_actor_sleep_for(t_s);
+        return;
+    }
+    errbuf e;
+    errbuf_set(&e, "core %d was to work %g s: a platform or model number out of any physical range?", core, t_s);
+    timer_fail(t, &e);
+}
+
 /* Charges 't_s' seconds of the item's category on the calling core. */
 static void timer_charge(timer *t, int core, const sched_item *it, timeline_thread th, double t_s)
 {
     if (t_s <= 0.0)
         return;
     if (t->cfg->tl == NULL) {
-        /* Without a timeline, back-to-back ops of a core become one SimGrid execution (flushed before any
+        /* Without a timeline, back-to-back ops of a core become one SimGrid activity (flushed before any
          * barrier, communication or layer boundary).  A core's ops never share its core with another actor,
          * so the booked times and the step are the same; SimGrid just has fewer activities to schedule. */
         t->pending[core] += t_s;
         timer_book(t, core, it->cat, it->layer, it->phase, t_s);
         return;
     }
-    /* with a timeline, each op is its own execution so that it has its own event; the booked time is the
-     * cost model's either way, so a timeline changes no number */
+    /* with a timeline, each op is its own activity so that it has its own event; the booked time is the cost
+     * model's either way, so a timeline changes no number */
     double t0 = simgrid_get_clock();
-    if (th == TL_COMPUTE)
-        sg_actor_execute(t_s * t->cfg->core_flops);
-    else
-        sg_actor_sleep_for(t_s);
+    (void)th;
+    timer_sleep(t, core, t_s);
     t->res->execs++;
     timer_record(t, core, it, th, t0, t0 + t_s);
 }
 
-/* Runs the core's deferred ops (see timer_charge) now. */
+/* Runs the core's deferred ops (see timer_charge) now: a sleep of their time.  The cost model has timed them and
+ * no two actors share a core, so a SimGrid execution (a CPU share solved by its max-min system at every start
+ * and end, most of a 12288-core step's wall time) would only take the same time, slower. */
 static void timer_flush(timer *t, int core)
 {
     if (t->pending[core] > 0.0) {
-        sg_actor_execute(t->pending[core] * t->cfg->core_flops);
+        timer_sleep(t, core, t->pending[core]);
         t->res->execs++;
         t->pending[core] = 0.0;
     }
@@ -225,7 +238,7 @@ static void timer_recv(timer *t, int core, const sched_item *it)
         sg_sem_acquire(q->sem);
         double at = q->at[q->head++];
         if (at > simgrid_get_clock())
-            sg_actor_sleep_for(at - simgrid_get_clock());
+            timer_sleep(t, core, at - simgrid_get_clock());
     } else {
         (void)sg_mailbox_get(t->chan[ch]);
     }

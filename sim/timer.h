@@ -1,5 +1,5 @@
 /* timer: times one step's schedule (sim/sched.h) in SimGrid.  Every core is an actor on its chip's host that
- * walks its list: an op is work on the core (back-to-back ops one SimGrid execution when no timeline is kept), a
+ * walks its list: an op is its time on the core (back-to-back ops one SimGrid sleep when no timeline is kept), a
  * barrier waits for every core; a collective is replayed from the timer's cache when an identical one was timed
  * already, else goes to sim/collectives: timed from its message plan where no two messages share a link, else run
  * as SimGrid flows by the chip's first core while its other cores wait.  On GPU nodes under the hw model (a
@@ -16,15 +16,15 @@
 
 typedef struct {
     const sched *s;
-    double core_flops;            /* a core's host speed (FLOP/s, the bf16 peak per core): an op of t seconds is an
-                                   * execution of t x core_flops */
+    double core_flops;            /* a core's host speed (FLOP/s, the bf16 peak per core); an op of t seconds is a
+                                   * sleep of t (no two actors share a core: an execution would take as long) */
     int ndims, dims[COLL_DIMS_MAX], wrap[COLL_DIMS_MAX];   /* the chips' torus (GPUs: ndims 1, in rank order) */
     int gpus_per_node;            /* > 0: GPU nodes (coll_world_set_switched), 0: a torus */
     coll_a2a_algo a2a;            /* the all-to-all algorithm (resolved: not AUTO) */
     int reuse;                    /* replay an all-to-all identical to one already timed (equal key, or equal
                                    * matrix hash), and a replayable all-reduce of a size already timed */
     int a2a_fast;                 /* time collectives from their message plan where they apply (coll_world_set_fast) */
-    timeline *tl;                 /* NULL: no events; else every op its own execution and event (same times) */
+    timeline *tl;                 /* NULL: no events; else every op its own sleep and event (same times) */
     int progress;                 /* a progress line on stderr at most every 2 wall seconds */
     double wall0;                 /* the wall clock (monotonic seconds) the run started at, for progress lines */
 } timer_cfg;
@@ -40,7 +40,7 @@ typedef struct {
     double *lt0, *lt1;            /* (nlayers, SCHED_N_PH) a layer pass's earliest start and latest end (its
                                    * begin and end marks over the cores) */
     double t_end;                 /* the simulated time at which core 0 finished its list */
-    long execs;                   /* SimGrid executions started, all cores (the step check's tolerance) */
+    long execs;                   /* SimGrid sleeps for ops started, all cores (the step check's tolerance) */
     long a2a_count;               /* all-to-alls in the step */
     long a2a_reused;              /* of which replayed from an identical earlier one */
     long a2a_fast;                /* of which timed from their plan, without flows */
