@@ -346,14 +346,17 @@ static int plan_try(plan *p, cost_memory *mem, const plan_request *req, const mo
     return errbuf_set(e, "plan data=%d,model=%d%s%s %.400s", p->data, mp, pz, remat ? " with remat" : "", why);
 }
 
-int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, const model_cfg *m,
-                const cost_chip *chip, errbuf *err)
+/* The search of plan_choose at the request's pipeline depth: 0 with the first plan that fits, else -1 with
+ * *first (when empty) the first model-parallel way's last reason. */
+static int plan_search(plan *p, cost_memory *mem, int *remat, const plan_request *req, const model_cfg *m,
+                       const cost_chip *chip, errbuf *first)
 {
+    int P = req->pipe > 1 ? req->pipe : 1;
     int mp_lo = req->model_par > 0 ? req->model_par : 1;
-    int mp_hi = req->model_par > 0 ? req->model_par : req->cores;
+    int mp_hi = req->model_par > 0 ? req->model_par : req->cores / P;
     int remat_lo = req->remat == PLAN_REMAT_ON, remat_hi = req->remat != PLAN_REMAT_OFF;
     int zero_lo = req->zero == 1, zero_hi = req->zero != 0;   /* auto: off, then on (it costs no step time) */
-    errbuf first = { "" };
+    int fill = first->msg[0] == '\0';
     for (int mp = mp_lo; mp <= mp_hi; mp *= 2)
         for (int r = remat_lo; r <= remat_hi; r++)
             for (int z = zero_lo; z <= zero_hi; z++) {
@@ -364,11 +367,29 @@ int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, 
                     *remat = r;
                     return 0;
                 }
-                if (mp == mp_lo)   /* the last of the first model's tries: remat and ZeRO-1 where allowed */
-                    first = e;
+                if (fill && mp == mp_lo)   /* the last of the first model's tries: remat and ZeRO-1 where allowed */
+                    *first = e;
             }
+    return -1;
+}
+
+int plan_choose(plan *p, cost_memory *mem, int *remat, const plan_request *req, const model_cfg *m,
+                const cost_chip *chip, errbuf *err)
+{
+    errbuf first = { "" };
+    if (plan_search(p, mem, remat, req, m, chip, &first) == 0)
+        return 0;
+    /* no plan asked for (pipe 0): pipelines of 2, 4, ... stages, the shallowest that fits (the least bubble) */
+    int nlayers = m->enc_layers + m->dec_layers;
+    for (int P = 2; req->pipe == 0 && req->model_par == 0 && P <= nlayers && req->cores % P == 0; P *= 2) {
+        plan_request rq = *req;
+        rq.pipe = P;
+        if (plan_search(p, mem, remat, &rq, m, chip, &first) == 0)
+            return 0;
+    }
     if (req->model_par == 0)
-        return errbuf_set(err, "%.400s (with model=1; no power-of-two model-parallel plan fits either)", first.msg);
+        return errbuf_set(err, "%.400s (with model=1; no power-of-two model-parallel plan fits either%s)", first.msg,
+                          req->pipe == 0 ? ", nor a pipeline of 2, 4, ... stages" : "");
     *err = first;
     return -1;
 }

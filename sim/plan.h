@@ -83,7 +83,9 @@ typedef struct {
 /* Chooses the plan, rematerialisation and ZeRO-1: with model_par 0, m = 1, 2, 4, ... up to the cores, the first
  * that lays out and fits in the chip's HBM (Switch paper section 5: raise m only as far as memory needs); with
  * remat AUTO, off before on; for each, with zero -1, ZeRO-1 off before on (it saves memory at no step time, while
- * remat costs compute).  The pipeline's depth is the request's.  With pipe P > 1 each stage has n x m of the cores; the memory per core is the first stage's: its
+ * remat costs compute).  The pipeline's depth is the request's; with pipe 0 (no plan asked) and nothing fitting without a pipeline,
+ * pipelines of 2, 4, ... stages (at most the layers) are searched the same way, and the shallowest that fits wins
+ * (the least bubble).  With pipe P > 1 each stage has n x m of the cores; the memory per core is the first stage's: its
  * share of the parameters and optimizer state (plan_stage_share: 1/P when P divides the layers, else the first
  * stage's one layer more), and that share of the layers' activations for min(P, micro) micro-batches in flight
  * (the first stage's count under 1F1B).  A pipeline needs model-parallel shards within a chip, at least P layers,

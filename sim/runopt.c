@@ -18,7 +18,8 @@ static const runopt OPTS[] = {
       .axis = 10, .sweep_help = "preset CSV passed to every run (default: run's models/models.csv)" },
     { .name = "--plan", .arg = "data=N,model=M", .type = RUNOPT_PLAN, FIELD(cfg.data),
       .help = "data-parallel x model-parallel ways, N*M = cores (default: data = cores,\n"
-              "model = the smallest power of two that fits in HBM); or\n"
+              "model = the smallest power of two that fits in HBM; where none fits, the\n"
+              "shallowest pipeline of 2, 4, ... stages that does); or\n"
               "data=D,expert=E,tensor=T,pipe=P[,micro=K]: D*T*P = cores, tensor = model,\n"
               "P pipeline stages of consecutive layers (the first layers mod P stages one\n"
               "more; model shards within a chip) over K micro-batches in 1F1B order (default\n"

@@ -295,8 +295,9 @@ START_TEST(test_layout_bad)
 END_TEST
 
 /* The plan search: the smallest power-of-two model split that fits in HBM, rematerialisation only when the
- * activations need it, and when nothing fits the reason of the first split's last try (the least memory it could
- * need: with remat where the request allows it). */
+ * activations need it, with no plan asked the shallowest pipeline that fits when nothing fits without one, and
+ * when nothing fits the reason of the first split's last try (the least memory it could need: with remat where
+ * the request allows it). */
 START_TEST(test_choose)
 {
     model_cfg m = fixture_switch_base();
@@ -312,7 +313,13 @@ START_TEST(test_choose)
     ck_assert_int_eq(p.data, 32);
     ck_assert_int_eq(remat, 1);                      /* activations do not fit without it */
     ck_assert_double_le(mem.total_B, chip.hbm_bytes);
-    req.remat = PLAN_REMAT_OFF;                      /* without remat nothing fits: the first reason */
+    req.remat = PLAN_REMAT_OFF;                      /* without remat a pipeline of 2 stages fits (no plan asked) */
+    ck_assert_msg(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(p.pipe, 2);
+    ck_assert_int_eq(p.model_par, 1);
+    ck_assert_int_eq(remat, 0);
+    ck_assert_double_le(mem.total_B, chip.hbm_bytes);
+    req.pipe = 1;                                    /* no pipeline: nothing fits, the first reason */
     ck_assert_int_eq(plan_choose(&p, &mem, &remat, &req, &m, &chip, &err), -1);
     ck_assert_msg(strncmp(err.msg, "plan data=32,model=1 needs ", 27) == 0, "%s", err.msg);
     ck_assert_ptr_nonnull(strstr(err.msg, "(with model=1; no power-of-two model-parallel plan fits either)"));
