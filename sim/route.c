@@ -15,6 +15,7 @@
  * output says which one ran.  There, where nothing can drop (dropless: capacity = the group), a shard's groups are
  * drawn at once (route_shard): one multinomial per rank over all their tokens, the sum of theirs in distribution. */
 #include "sim/route.h"
+#include "sim/route_int.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -28,54 +29,12 @@
 #include "traces/routing.h"
 
 #define ROUTE_ALPHA 0.01          /* load-balancing loss coefficient alpha [SOURCES 3] */
-#define ROUTE_INIT_SCALE 0.1      /* init scale s: sigma = sqrt(s / fan_in), truncated at 2 sigma [SOURCES 3 Init] */
 #define ROUTE_SECOND_TRIES 64     /* rejection draws for a second choice different from the first */
 /* Token choices of a run above which drawn routing draws each group's counts per rank as one multinomial: 2^27
  * draws of gsl_ran_discrete take about 15 s here; DeepSeek-V3 on 2048 GPUs would draw 2e9. */
 #define ROUTE_MULTINOMIAL_CHOICES 134217728.0
 #define ROUTE_DUMP_MAX 50000000L  /* counts kept for --dump-routing, about 400 MB */
-#define ROUTE_NUMERICS_WEIGHTS_MAX 16000000.0   /* expert weights (all Switch layers) kept for the layer numerics */
 
-struct route_ctx {
-    route_spec spec;
-    const model_cfg *m;
-    plan p;
-    unsigned long seed;
-    double jitter;
-    double second_threshold; /* Mesh TF's random second-expert policy (0: keep every second choice) */
-    int multinomial;         /* drawn routing: a group's counts of each rank in one multinomial draw */
-    unsigned int *ucnt;      /* (E) that draw's counts */
-    switch_score score;      /* router scores: softmax or sigmoid */
-    int renorm;              /* 1: the k chosen gates are renormalised */
-    double *keep2;           /* (layers) sampled routing: the fraction of second choices the policy keeps */
-    int layers;              /* Switch layers */
-    int E, k;
-    int exact;               /* router on every token */
-    long sample;             /* tokens routed per layer when sampling */
-    char desc[512];
-    float *w;                /* (layers, D, E) router weights, exact mode */
-    double *q;               /* (layers, k, E) distribution of each choice rank */
-    double *pbar;            /* (layers, E) mean router score */
-    gsl_ran_discrete_t **tq; /* (layers, k) alias tables of q */
-    routing_trace *trace;    /* replayed trace, or NULL */
-    routing_trace *dump;     /* recorded counts, or NULL */
-    gsl_rng *rng;
-    /* layer numerics (exact mode, small models): dispatch, expert FFN and combine run on every group */
-    int numerics;
-    bf16 *w_ffn;             /* (layers, E, D, F) x 2 or 3 matrices, bf16 */
-    bf16 *xb, *buf;          /* (S,D) hidden states in bf16, (E,C,D) dispatch buffer */
-    float *eout, *y, *ffn_scratch;
-    long numerics_groups;
-    double numerics_abs;     /* sum of |y| over every output element */
-    /* scratch for one group, sized for the larger group */
-    float *x, *logits, *probs, *gate;
-    int *expert, *slot;
-    int *cnt;                /* (k, E) the group's choices of each rank per expert, before capacity */
-    int ec;                  /* 1: expert choice (route_set_expert_choice) */
-    int ec_unknown;          /* expert choice on routing without per-token scores: the tokens left out unknown */
-    int *ec_token, *ec_taken, *ec_heap;   /* expert choice scratch: (E C) tokens, (S) takers, (C) heap */
-    float *ec_gate;          /* (E C) */
-};
 
 static uint64_t splitmix64(uint64_t z)
 {
@@ -86,7 +45,7 @@ static uint64_t splitmix64(uint64_t z)
 }
 
 /* One RNG stream per (seed, purpose, a, b, c): results never depend on the order groups are asked in. */
-static void route_reseed(gsl_rng *rng, unsigned long seed, int purpose, int a, int b, int c)
+void route_reseed(gsl_rng *rng, unsigned long seed, int purpose, int a, int b, int c)
 {
     uint64_t h = splitmix64((uint64_t)seed);
     h = splitmix64(h ^ (uint64_t)purpose);
@@ -125,7 +84,7 @@ int route_parse(route_spec *spec, const char *s, errbuf *err)
 }
 
 /* Truncated normal N(0, sigma), resampled beyond 2 sigma [SOURCES 3 Init]. */
-static float route_trunc_normal(gsl_rng *rng, double sigma)
+float route_trunc_normal(gsl_rng *rng, double sigma)
 {
     for (;;) {
         double v = gsl_ran_gaussian_ziggurat(rng, 1.0);
@@ -211,81 +170,6 @@ static void route_sample_layer(route_ctx *r, int layer, const float *w)
     for (int j = 0; j < k; j++)
         for (int e = 0; e < E; e++)
             q[(size_t)j * E + e] = (q[(size_t)j * E + e] + lambda * pbar[e]) / (n + lambda);
-}
-
-/* Expert weights per Switch layer: F matrices per expert (2 relu, 3 geglu), paper init (truncated normal,
- * s = 0.1 over the fan-in, SOURCES 3 Init), stored bf16 as the experts keep them.  Only for models small
- * enough (ROUTE_NUMERICS_WEIGHTS_MAX); larger ones keep numerics off and say nothing about them. */
-static int route_numerics_alloc(route_ctx *r, int smax)
-{
-    const model_cfg *m = r->m;
-    int D = m->d_model, F = m->d_ff, E = r->E, C = smax;
-    int mats = m->act == MODEL_ACT_GEGLU ? 3 : 2;
-    double nw = (double)r->layers * E * D * F * mats;
-    if (nw > ROUTE_NUMERICS_WEIGHTS_MAX)
-        return 0;
-    if ((m->act != MODEL_ACT_RELU && m->act != MODEL_ACT_GEGLU) || model_d_ff_expert(m) != m->d_ff)
-        return 0;                   /* the kernels are relu and geglu experts of width d_ff */
-    size_t per_layer = (size_t)E * D * F * (size_t)mats;
-    switch_act act = m->act == MODEL_ACT_GEGLU ? SWITCH_ACT_GEGLU : SWITCH_ACT_RELU;
-    r->w_ffn = malloc((size_t)r->layers * per_layer * sizeof *r->w_ffn);
-    r->xb = malloc((size_t)smax * D * sizeof *r->xb);
-    r->buf = malloc((size_t)E * C * D * sizeof *r->buf);
-    r->eout = malloc((size_t)E * C * D * sizeof *r->eout);
-    r->y = malloc((size_t)smax * D * sizeof *r->y);
-    r->ffn_scratch = malloc(switch_ffn_scratch_len(act, C, D, F) * sizeof *r->ffn_scratch);
-    if (!r->w_ffn || !r->xb || !r->buf || !r->eout || !r->y || !r->ffn_scratch)
-        return -1;
-    for (int l = 0; l < r->layers; l++) {
-        bf16 *w = r->w_ffn + (size_t)l * per_layer;
-        route_reseed(r->rng, r->seed, 6, l, 0, 0);
-        for (size_t i = 0; i < per_layer; i++) {
-            size_t in_expert = i % ((size_t)D * F * mats);
-            int fan_in = in_expert < (size_t)D * F * (mats - 1) ? D : F;   /* W_in (and W_gate): D; W_out: F */
-            w[i] = f32_to_bf16(route_trunc_normal(r->rng, sqrt(ROUTE_INIT_SCALE / fan_in)));
-        }
-    }
-    r->numerics = 1;
-    return 0;
-}
-
-/* The rest of the Switch layer on the group just routed: dispatch (bf16), expert FFN, combine.  Checks that
- * every token with no kept choice passes through unchanged and that every output is finite. */
-static int route_numerics_group(route_ctx *r, int layer, int S, int C, const int *counts, errbuf *err)
-{
-    const model_cfg *m = r->m;
-    int D = m->d_model, F = m->d_ff, E = r->E, k = r->k;
-    int mats = m->act == MODEL_ACT_GEGLU ? 3 : 2;
-    const bf16 *w = r->w_ffn + (size_t)layer * E * D * F * mats;
-    for (size_t i = 0; i < (size_t)S * D; i++)
-        r->xb[i] = f32_to_bf16(r->x[i]);
-    switch_dispatch_forward(r->buf, r->xb, r->expert, r->slot, S, D, E, k, C);
-    /* weights are (E, mats, ...) per expert in w; the kernels take (E,D,F) arrays, so run expert by expert */
-    for (int e = 0; e < E; e++) {
-        const bf16 *we = w + (size_t)e * D * F * mats;
-        const bf16 *bufe = r->buf + (size_t)e * C * D;
-        float *oute = r->eout + (size_t)e * C * D;
-        if (mats == 3)
-            switch_ffn_geglu_forward(oute, r->ffn_scratch, bufe, counts + e, we, we + (size_t)D * F,
-                                     we + (size_t)2 * D * F, 1, C, D, F);
-        else
-            switch_ffn_relu_forward(oute, r->ffn_scratch, bufe, counts + e, we, we + (size_t)D * F, 1, C, D, F);
-    }
-    switch_combine_forward(r->y, r->eout, r->xb, r->gate, r->expert, r->slot, S, D, E, k, C);
-    for (int t = 0; t < S; t++) {
-        int kept = 0;
-        for (int j = 0; j < k; j++)
-            kept |= r->slot[(size_t)t * k + j] >= 0;
-        for (int d = 0; d < D; d++) {
-            float v = r->y[(size_t)t * D + d];
-            if (!isfinite(v) || (!kept && v != bf16_to_f32(r->xb[(size_t)t * D + d])))
-                return errbuf_set(err, "bug: layer %d: token %d output %g is not finite or not its residual %g",
-                                  layer, t, (double)v, (double)bf16_to_f32(r->xb[(size_t)t * D + d]));
-            r->numerics_abs += fabs((double)v);
-        }
-    }
-    r->numerics_groups++;
-    return 0;
 }
 
 /* Sets err to the one message every allocation failure of routing gives; returns -1. */
@@ -822,7 +706,7 @@ long route_shard(route_ctx *r, int layer, int shard, int *kept, double *lb, errb
     if (!route_shard_ok(r, layer))
         return errbuf_set(err, "bug: layer %d shard %d routed at once where groups must be routed one by one", layer,
                           shard);
-    route_reseed(r->rng, r->seed, 6, layer, shard, 0);
+    route_reseed(r->rng, r->seed, 7, layer, shard, 0);   /* 6: the layer numerics' weights */
     for (int j = 0; j < k && j < E; j++) {
         gsl_ran_multinomial(r->rng, (size_t)E, (unsigned int)((long)S * G), r->q + ((size_t)layer * k + j) * E,
                             r->ucnt);
@@ -842,12 +726,6 @@ long route_shard(route_ctx *r, int layer, int shard, int *kept, double *lb, errb
     return dropped;
 }
 
-long route_numerics(const route_ctx *r, double *mean_abs)
-{
-    if (mean_abs != NULL)
-        *mean_abs = r->numerics_groups > 0 ? r->numerics_abs / ((double)r->numerics_groups) : 0.0;
-    return r->numerics_groups;
-}
 
 const char *route_describe(const route_ctx *r)
 {
