@@ -62,6 +62,7 @@ int sched_groups_init(sched_groups *gr, const long *key, int nchips)
                 gr->members[pos++] = c;
         gr->size[k] = pos - gr->start[k];
     }
+    gr->start[ng] = pos;
     gr->n = ng;
     return 0;
 }

@@ -64,7 +64,8 @@ typedef struct {
     int n;                        /* groups */
     int *gid;                     /* (nchips) group of each chip */
     int *members;                 /* (nchips) members of each group in ring order */
-    int *start, *size;            /* (nchips + 1) offsets into members, and sizes */
+    int *start, *size;            /* (nchips + 1) offsets into members (start[n]: the end of the last group), and
+                                   * sizes */
 } sched_groups;
 
 /* Groups chips by a key per chip: chips with equal keys form one group, in chip order.  -1 when memory runs out

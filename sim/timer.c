@@ -397,13 +397,22 @@ static void timer_alltoall(timer *t, int core, const sched_item *it, const sched
     timer_comm_end(t, core, it, t0);
 }
 
-/* The memo of a replayable all-reduce of 'bytes' per chip: the one that simulated it, a new one for call 'seq',
- * or NULL (reuse off, no room or no memory). */
-static timer_memo *timer_memo_find(timer *t, double bytes, long seq)
+/* The memo of a replayable all-reduce of 'bytes' per chip already made, or NULL. */
+static timer_memo *timer_memo_lookup(timer *t, double bytes)
 {
     for (int i = 0; i < t->nmemo; i++)
         if (t->memo[i].bytes == bytes)
             return &t->memo[i];
+    return NULL;
+}
+
+/* The memo of a replayable all-reduce of 'bytes' per chip: the one that simulated it, a new one for call 'seq',
+ * or NULL (reuse off, no room or no memory). */
+static timer_memo *timer_memo_find(timer *t, double bytes, long seq)
+{
+    timer_memo *found = timer_memo_lookup(t, bytes);
+    if (found != NULL)
+        return found;
     if (!t->cfg->reuse || t->nmemo == TIMER_AR_MEMO)
         return NULL;
     timer_memo *mm = &t->memo[t->nmemo];
@@ -467,20 +476,13 @@ static int timer_ring_plan(timer *t, int chip, int ref, const sched_coll *c, dou
         int passes = c->kind == SCHED_REDUCESCATTER ? COLLPLAN_PASS_RS
                    : c->kind == SCHED_ALLGATHER ? COLLPLAN_PASS_AG : COLLPLAN_PASS_RS | COLLPLAN_PASS_AG;
         double *d = malloc((size_t)t->nchips * sizeof *d);
-        int *start = gr == NULL ? NULL : malloc(((size_t)gr->n + 1) * sizeof *start);
-        if (d == NULL || (gr != NULL && start == NULL)) {
-            free(d);
-            free(start);
+        if (d == NULL) {
             errbuf_set(&e, "out of memory timing the all-reduces");
             timer_fail(t, &e);
             return -1;
         }
-        for (int g = 0; gr != NULL && g <= gr->n; g++)
-            start[g] = g < gr->n ? gr->start[g] : gr->start[g - 1] + gr->size[g - 1];
-        int rc = coll_rings_time(t->world, gr == NULL ? NULL : gr->members, start, gr == NULL ? 1 : gr->n,
-                                 c->chip_bytes, passes, d, &e);
-        free(start);
-        if (rc != 0) {
+        if (coll_rings_time(t->world, gr == NULL ? NULL : gr->members, gr == NULL ? NULL : gr->start,
+                            gr == NULL ? 1 : gr->n, c->chip_bytes, passes, d, &e) != 0) {
             free(d);
             timer_fail(t, &e);
             return -1;
@@ -507,13 +509,13 @@ static void timer_allreduce(timer *t, int core, const sched_item *it, const sche
         timer_ar_charge(t, core, it, c, dur);
         return;
     }
-    for (int i = 0; c->replay && t->cfg->reuse && i < t->nmemo; i++)   /* replayed: every core books it */
-        if (t->memo[i].bytes == c->chip_bytes && t->memo[i].seq != seq) {
-            if (core == 0)
-                t->res->ar_reused++;
-            timer_ar_charge(t, core, it, c, t->memo[i].dur[chip]);
-            return;
-        }
+    timer_memo *done = c->replay && t->cfg->reuse ? timer_memo_lookup(t, c->chip_bytes) : NULL;
+    if (done != NULL && done->seq != seq) {   /* replayed: every core books it */
+        if (core == 0)
+            t->res->ar_reused++;
+        timer_ar_charge(t, core, it, c, done->dur[chip]);
+        return;
+    }
     if (timer_leader(t, core) && (c->chip_bytes > 0.0 || c->replay)) {
         timer_memo *mm = c->replay ? timer_memo_find(t, c->chip_bytes, seq) : NULL;
         errbuf e;
